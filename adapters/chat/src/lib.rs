@@ -1,0 +1,17 @@
+//! Platform-neutral message types and the contracts between the supportbot core and its channel adapters.
+//!
+//! Adapters depend on this crate only; the core implements [`InboundSink`] and [`CaseDirectory`], adapters
+//! implement [`Adapter`]. Nothing here names a chat platform's SDK.
+
+mod adapter;
+mod cases;
+mod message;
+mod metrics;
+
+pub use adapter::{Adapter, Accepted, Delivery, Envelope, InboundSink, SendError, SinkError};
+pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
+pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
+pub use metrics::MetricsSource;
+
+/// Cancellation token every long-running task takes to know when to stop.
+pub use tokio_util::sync::CancellationToken as Shutdown;

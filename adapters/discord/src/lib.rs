@@ -1,0 +1,1 @@
+//! supportbot discord channel adapter (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! supportbot telegram channel adapter (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! supportbot web channel adapter (placeholder until its issue lands).

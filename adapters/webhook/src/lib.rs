@@ -1,0 +1,1 @@
+//! supportbot webhook channel adapter (placeholder until its issue lands).

@@ -1,0 +1,69 @@
+//! `supportbot ask`: one stateless FAQ decision for a text, or one per line of stdin.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+
+use super::{load_faq, CliError, CliResult};
+use crate::faq::{Action, Decision};
+
+/// Runs `ask`: with TEXT one decision, else one per stdin line; `json` prints the full decision object.
+pub fn run(config: Option<PathBuf>, json: bool, text: Option<String>) -> CliResult {
+    let faq = load_faq(config.as_deref())?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let write_err = |e: std::io::Error| CliError::runtime(format!("cannot write the answer: {e}"));
+    match text {
+        Some(text) => {
+            let decision = faq.decide(&text);
+            if json {
+                writeln!(out, "{}", to_json(&decision)?).map_err(write_err)?;
+            } else {
+                writeln!(out, "{}", human(&decision)).map_err(write_err)?;
+            }
+        }
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.map_err(|e| CliError::runtime(format!("cannot read stdin: {e}")))?;
+                let decision = faq.decide(&line);
+                let printed = if json { to_json(&decision)? } else { one_line(&decision) };
+                writeln!(out, "{printed}").map_err(write_err)?;
+            }
+        }
+    }
+    out.flush().map_err(write_err)
+}
+
+fn to_json(decision: &Decision) -> Result<String, CliError> {
+    serde_json::to_string(decision).map_err(CliError::runtime)
+}
+
+/// A readable decision for one question on the terminal.
+fn human(d: &Decision) -> String {
+    match d.action {
+        Action::Answer => format!(
+            "{}\n\n[answer: {} ({}), score {:.2}]",
+            d.answer.as_deref().unwrap_or_default(),
+            d.faq.as_deref().unwrap_or_default(),
+            d.category.as_deref().unwrap_or_default(),
+            d.score
+        ),
+        Action::Choose => {
+            let mut s = String::from("[choose] Did you mean:\n");
+            for c in &d.candidates {
+                s.push_str(&format!("  - {} ({}, {:.2})\n", c.question, c.faq, c.score));
+            }
+            s.trim_end().to_string()
+        }
+        Action::Handoff => format!("[handoff] score {:.2}: this goes to a human operator", d.score),
+    }
+}
+
+/// One tab-separated line per query in stdin mode: action, entry, score, query.
+fn one_line(d: &Decision) -> String {
+    let action = match d.action {
+        Action::Answer => "answer",
+        Action::Choose => "choose",
+        Action::Handoff => "handoff",
+    };
+    format!("{action}\t{}\t{:.3}\t{}", d.faq.as_deref().unwrap_or("-"), d.score, d.query.replace(['\t', '\n'], " "))
+}

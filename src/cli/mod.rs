@@ -1,0 +1,199 @@
+//! The command line: argument parsing (clap) and dispatch to one module per command.
+
+mod ask;
+mod cases_cmd;
+mod faq_cmd;
+mod replay;
+mod serve;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for a failure while running.
+pub const EXIT_RUNTIME: u8 = 1;
+/// Exit code for bad usage, a bad config file or a bad FAQ.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A command's failure: its exit code and one clear sentence for the user.
+#[derive(Debug)]
+pub struct CliError {
+    /// Process exit code (1 runtime, 2 usage / config / FAQ).
+    pub code: u8,
+    /// The message printed to stderr.
+    pub message: String,
+}
+
+impl CliError {
+    /// A bad-usage, config or FAQ error (exit code 2).
+    pub fn usage(message: impl std::fmt::Display) -> CliError {
+        CliError { code: EXIT_USAGE, message: message.to_string() }
+    }
+
+    /// A runtime failure (exit code 1).
+    pub fn runtime(message: impl std::fmt::Display) -> CliError {
+        CliError { code: EXIT_RUNTIME, message: message.to_string() }
+    }
+}
+
+/// Result of one command.
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Parser, Debug)]
+#[command(name = "supportbot", version, about = "Customer-support chatbot: answers from an FAQ, hands the rest to human operators")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run every configured channel (web chat and operator inbox by default).
+    Serve {
+        /// Config file (TOML); every key is optional.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// One FAQ decision for TEXT, or one per line of stdin; no state is kept.
+    Ask {
+        /// Config file (for `[bot] faq_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print one JSON object per query, with the candidates and their scores.
+        #[arg(long)]
+        json: bool,
+        /// The question; without it, queries are read from stdin, one a line.
+        text: Option<String>,
+    },
+    /// Feed JSON Lines events from stdin through the engine and print every outbound message as JSON.
+    Replay {
+        /// Config file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides `[bot] data_dir`); state is kept between runs.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Check or export FAQ files.
+    Faq {
+        #[command(subcommand)]
+        action: FaqAction,
+    },
+    /// Read cases from the store.
+    Cases {
+        #[command(subcommand)]
+        action: CasesAction,
+    },
+    /// Support figures: deflection, handoffs by team, reply times, ratings, unanswered questions.
+    Stats {
+        /// Config file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides `[bot] data_dir`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FaqAction {
+    /// Validate FAQ files; errors are printed as `file:line: problem`.
+    Check {
+        /// FAQ directory (default `faq`).
+        dir: Option<PathBuf>,
+    },
+    /// Print the whole knowledge base as one JSON array.
+    Export {
+        /// FAQ directory (default `faq`, or the built-in FAQ when it is missing).
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CasesAction {
+    /// List cases (JSON Lines).
+    List {
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Show one case with its transcript and history (JSON).
+    Show {
+        /// The case number (`C-1001` or `1001`).
+        id: String,
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Export every case with its transcript (one JSON array).
+    Export {
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line, runs the command and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Serve { config } => serve::run(config),
+        Command::Ask { config, json, text } => ask::run(config, json, text),
+        Command::Replay { config, data } => replay::run(config, data),
+        Command::Faq { action: FaqAction::Check { dir } } => faq_cmd::check(dir),
+        Command::Faq { action: FaqAction::Export { dir } } => faq_cmd::export(dir),
+        Command::Cases { action } => match action {
+            CasesAction::List { data, config } => cases_cmd::list(config, data),
+            CasesAction::Show { id, data, config } => cases_cmd::show(config, data, &id),
+            CasesAction::Export { data, config } => cases_cmd::export(config, data),
+        },
+        Command::Stats { config, data } => stats::run(config, data),
+    };
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            eprintln!("{}", err.message);
+            ExitCode::from(err.code)
+        }
+    }
+}
+
+/// The knowledge base for commands that answer: `[bot] faq_dir` from the config (default `faq`), or the
+/// FAQ built into the binary when that directory does not exist.
+pub(crate) fn load_faq(config: Option<&std::path::Path>) -> Result<crate::faq::Faq, CliError> {
+    let dir = match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::usage(format!("{}: cannot read the config file: {e}", path.display())))?;
+            let value: toml::Table = toml::from_str(&text)
+                .map_err(|e| CliError::usage(format!("{}: {}", path.display(), e.message())))?;
+            value
+                .get("bot")
+                .and_then(|b| b.get("faq_dir"))
+                .and_then(|d| d.as_str())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("faq"))
+        }
+        None => PathBuf::from("faq"),
+    };
+    crate::faq::Faq::load_or_builtin(&dir).map_err(CliError::usage)
+}

@@ -1,0 +1,78 @@
+//! The FAQ data model: entries and the lexicon (synonyms, stop words, handoff phrases), as written in TOML.
+
+use serde::{Deserialize, Serialize};
+
+use super::Lang;
+
+/// A text in both languages of the bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized<T> {
+    /// Chinese.
+    pub zh: T,
+    /// English.
+    pub en: T,
+}
+
+impl<T> Localized<T> {
+    /// The value for a language.
+    pub fn get(&self, lang: Lang) -> &T {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// One FAQ entry: a problem users ask about and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaqEntry {
+    /// Stable id (`mail-bounce-554`), quoted in `ask --json` and in cases.
+    pub id: String,
+    /// `account`, `mail`, `features`, `service` or `enterprise`; routes handoffs to a team.
+    pub category: String,
+    /// Example questions users ask, in both languages. The first is the entry's title.
+    pub questions: Localized<Vec<String>>,
+    /// Extra search terms (error words, product names) that count like question words.
+    pub keywords: Vec<String>,
+    /// Regexes for error codes and other exact strings; a match is strong evidence for the entry.
+    pub patterns: Vec<String>,
+    /// The answer in both languages.
+    pub answer: Localized<String>,
+    /// File the entry came from (for messages).
+    #[serde(skip)]
+    pub file: String,
+    /// Line of the entry's `[[faq]]` header (for messages).
+    #[serde(skip)]
+    pub line: usize,
+}
+
+impl FaqEntry {
+    /// The question shown for this entry (choice buttons, candidate lists).
+    pub fn title(&self, lang: Lang) -> &str {
+        self.questions.get(lang).first().map(String::as_str).unwrap_or(&self.id)
+    }
+}
+
+/// A group of spellings that mean the same thing; every variant is rewritten to `term` before matching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Synonym {
+    /// The spelling used in the index.
+    pub term: String,
+    /// Other spellings, typos and translations users write.
+    pub variants: Vec<String>,
+}
+
+/// Words and phrases that steer matching, kept with the FAQ so support staff can edit them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Lexicon {
+    /// Variant spellings rewritten to one term.
+    pub synonyms: Vec<Synonym>,
+    /// Filler words that carry no topic (怎么办, please, ...).
+    pub stopwords: Vec<String>,
+    /// Explicit requests for a human; a message that is mostly one of these is always a handoff.
+    pub human_phrases: Vec<String>,
+    /// Topics the bot never answers itself (refunds, complaints); a message naming one is a handoff.
+    pub always_human: Vec<String>,
+}

@@ -1,0 +1,126 @@
+//! The inverted index over FAQ entries: BM25 term weights plus the IDF-weighted share of a query's terms that
+//! an entry covers (how much of what the user said the entry explains).
+
+use std::collections::HashMap;
+
+use super::tokenize::Term;
+
+/// BM25 term-frequency saturation.
+const K1: f32 = 1.2;
+/// BM25 length normalisation.
+const B: f32 = 0.5;
+/// Weight of a character bigram relative to a whole word.
+pub const BIGRAM_WEIGHT: f32 = 0.5;
+
+/// Postings for every term of the knowledge base.
+pub struct Index {
+    term_ids: HashMap<String, u32>,
+    /// Per term: (entry, term frequency in the entry).
+    postings: Vec<Vec<(u32, f32)>>,
+    idf: Vec<f32>,
+    doc_len: Vec<f32>,
+    avg_len: f32,
+    /// The IDF a term that no entry contains would have (the most specific possible).
+    unknown_idf: f32,
+}
+
+/// How one entry scores against one query.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EntryScore {
+    /// BM25 relevance.
+    pub bm25: f32,
+    /// IDF mass of the query's terms this entry contains.
+    pub matched: f32,
+}
+
+/// A query's terms with their weights, looked up once.
+pub struct QueryTerms {
+    /// (term id when known, weight × IDF, is a bigram).
+    pub terms: Vec<(Option<u32>, f32, bool)>,
+    /// Total IDF mass of the query (the coverage denominator).
+    pub total: f32,
+}
+
+impl Index {
+    /// Indexes one document (term list) per entry.
+    pub fn build(docs: Vec<Vec<Term>>) -> Index {
+        let mut term_ids: HashMap<String, u32> = HashMap::new();
+        let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut doc_len = Vec::with_capacity(docs.len());
+        for (doc, terms) in docs.into_iter().enumerate() {
+            let mut tf: HashMap<u32, f32> = HashMap::new();
+            let mut len = 0.0;
+            for term in terms {
+                let next = term_ids.len() as u32;
+                let id = *term_ids.entry(term.text).or_insert(next);
+                if id as usize == postings.len() {
+                    postings.push(Vec::new());
+                }
+                let w = if term.bigram { BIGRAM_WEIGHT } else { 1.0 };
+                *tf.entry(id).or_default() += w;
+                len += w;
+            }
+            for (id, f) in tf {
+                postings[id as usize].push((doc as u32, f));
+            }
+            doc_len.push(len);
+        }
+        let n = doc_len.len().max(1) as f32;
+        let idf = postings.iter().map(|p| idf_of(n, p.len() as f32)).collect();
+        let avg_len = (doc_len.iter().sum::<f32>() / n).max(1.0);
+        Index { term_ids, postings, idf, doc_len, avg_len, unknown_idf: idf_of(n, 0.0) }
+    }
+
+    /// Number of indexed entries.
+    pub fn len(&self) -> usize {
+        self.doc_len.len()
+    }
+
+    /// Whether no entry is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.doc_len.is_empty()
+    }
+
+    /// Whether any entry contains the term.
+    pub fn knows(&self, term: &str) -> bool {
+        self.term_ids.contains_key(term)
+    }
+
+    /// Looks the query's distinct terms up; unknown terms count with the highest IDF.
+    pub fn query(&self, terms: &[Term]) -> QueryTerms {
+        let mut out: Vec<(Option<u32>, f32, bool)> = Vec::with_capacity(terms.len());
+        let mut seen: Vec<&str> = Vec::with_capacity(terms.len());
+        let mut total = 0.0;
+        for term in terms {
+            if seen.contains(&term.text.as_str()) {
+                continue;
+            }
+            seen.push(&term.text);
+            let id = self.term_ids.get(&term.text).copied();
+            let idf = id.map(|i| self.idf[i as usize]).unwrap_or(self.unknown_idf);
+            let weight = if term.bigram { BIGRAM_WEIGHT } else { 1.0 } * idf;
+            total += weight;
+            out.push((id, weight, term.bigram));
+        }
+        QueryTerms { terms: out, total }
+    }
+
+    /// Scores every entry that shares a term with the query. Returned sparse: (entry, score).
+    pub fn score(&self, query: &QueryTerms) -> HashMap<u32, EntryScore> {
+        let mut scores: HashMap<u32, EntryScore> = HashMap::new();
+        for &(id, weight, _) in &query.terms {
+            let Some(id) = id else { continue };
+            for &(doc, tf) in &self.postings[id as usize] {
+                let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
+                let s = scores.entry(doc).or_default();
+                s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
+                s.matched += weight;
+            }
+        }
+        scores
+    }
+}
+
+fn idf_of(n: f32, df: f32) -> f32 {
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}

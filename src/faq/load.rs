@@ -1,0 +1,204 @@
+//! Reading FAQ files and checking them: every problem is reported as `file:line: what is wrong`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{include_dir, Dir};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::entry::{FaqEntry, Lexicon, Localized, Synonym};
+
+/// The repository's `faq/` directory, built into the binary.
+static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/faq");
+
+/// A problem with the FAQ files. Displays as `file:line: problem`.
+#[derive(Debug, thiserror::Error)]
+pub enum FaqError {
+    /// The directory or a file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// What was being read.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The directory holds no `*.toml` file.
+    #[error("{0}: no FAQ files (*.toml) found")]
+    Empty(PathBuf),
+    /// A problem at a place in a file.
+    #[error("{file}:{line}: {message}")]
+    At {
+        /// The file name.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// FAQ files read into memory (name and text), ready to be parsed and checked.
+#[derive(Debug, Clone, Default)]
+pub struct FaqSource {
+    files: Vec<(String, String)>,
+}
+
+const CATEGORIES: [&str; 5] = ["account", "mail", "features", "service", "enterprise"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    faq: Vec<Spanned<RawEntry>>,
+    #[serde(default)]
+    synonyms: Vec<Synonym>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    #[serde(default)]
+    human_phrases: Vec<String>,
+    #[serde(default)]
+    always_human: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: Option<String>,
+    category: Option<String>,
+    questions: Option<RawLocalized<Vec<String>>>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<String>,
+    answer: Option<RawLocalized<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocalized<T> {
+    zh: Option<T>,
+    en: Option<T>,
+}
+
+impl FaqSource {
+    /// Reads every `*.toml` file of a directory, in name order.
+    pub fn read_dir(dir: &Path) -> Result<FaqSource, FaqError> {
+        let io = |source| FaqError::Io { path: dir.to_path_buf(), source };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(FaqError::Empty(dir.to_path_buf()));
+        }
+        let mut files = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|source| FaqError::Io { path: path.clone(), source })?;
+            files.push((path.display().to_string(), text));
+        }
+        Ok(FaqSource { files })
+    }
+
+    /// The FAQ built into the binary.
+    pub fn builtin() -> FaqSource {
+        let mut files: Vec<(String, String)> = BUILTIN
+            .files()
+            .filter(|f| f.path().extension().is_some_and(|x| x == "toml"))
+            .filter_map(|f| Some((format!("faq/{}", f.path().display()), f.contents_utf8()?.to_string())))
+            .collect();
+        files.sort();
+        FaqSource { files }
+    }
+
+    /// A source from in-memory files (name, TOML text).
+    pub fn from_files(files: Vec<(String, String)>) -> FaqSource {
+        FaqSource { files }
+    }
+
+    /// Parses and checks every file: syntax, unknown fields, required fields in both languages, categories,
+    /// duplicate ids across files and regexes.
+    pub fn parse(&self) -> Result<(Vec<FaqEntry>, Lexicon), FaqError> {
+        let mut entries = Vec::new();
+        let mut lexicon = Lexicon::default();
+        let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+        for (file, text) in &self.files {
+            let raw: RawFile = toml::from_str(text).map_err(|e| FaqError::At {
+                file: file.clone(),
+                line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+                message: e.message().trim().to_string(),
+            })?;
+            for spanned in raw.faq {
+                let line = line_of(text, spanned.span().start);
+                let entry = check_entry(spanned.into_inner(), file, line)?;
+                if let Some((first_file, first_line)) = seen.get(&entry.id) {
+                    return Err(at(file, line, format!(
+                        "duplicate id \"{}\" (first defined at {first_file}:{first_line})",
+                        entry.id
+                    )));
+                }
+                seen.insert(entry.id.clone(), (file.clone(), line));
+                entries.push(entry);
+            }
+            lexicon.synonyms.extend(raw.synonyms);
+            lexicon.stopwords.extend(raw.stopwords);
+            lexicon.human_phrases.extend(raw.human_phrases);
+            lexicon.always_human.extend(raw.always_human);
+        }
+        if entries.is_empty() {
+            let file = self.files.first().map(|f| f.0.clone()).unwrap_or_else(|| "faq".into());
+            return Err(at(&file, 1, "the knowledge base has no [[faq]] entries".into()));
+        }
+        Ok((entries, lexicon))
+    }
+}
+
+fn at(file: &str, line: usize, message: String) -> FaqError {
+    FaqError::At { file: file.to_string(), line, message }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqError> {
+    let id = raw.id.filter(|s| !s.trim().is_empty()).ok_or_else(|| at(file, line, "entry has no `id`".into()))?;
+    let missing = |what: &str| at(file, line, format!("entry \"{id}\" has no {what}"));
+    let category = raw.category.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("`category`"))?;
+    if !CATEGORIES.contains(&category.as_str()) {
+        return Err(at(file, line, format!(
+            "entry \"{id}\" has unknown category \"{category}\" (use one of: {})",
+            CATEGORIES.join(", ")
+        )));
+    }
+    let questions = raw.questions.ok_or_else(|| missing("`questions`"))?;
+    let non_empty = |list: Option<Vec<String>>| list.filter(|l| l.iter().any(|q| !q.trim().is_empty()));
+    let questions = Localized {
+        zh: non_empty(questions.zh).ok_or_else(|| missing("Chinese question (`questions.zh`)"))?,
+        en: non_empty(questions.en).ok_or_else(|| missing("English question (`questions.en`)"))?,
+    };
+    let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
+    let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
+    let answer = Localized {
+        zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
+        en: text(answer.en).ok_or_else(|| missing("English answer (`answer.en`)"))?,
+    };
+    for pattern in &raw.patterns {
+        if let Err(e) = regex::Regex::new(pattern) {
+            let reason = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+            return Err(at(file, line, format!("entry \"{id}\" has an invalid pattern `{pattern}`: {reason}")));
+        }
+    }
+    Ok(FaqEntry {
+        id,
+        category,
+        questions,
+        keywords: raw.keywords,
+        patterns: raw.patterns,
+        answer,
+        file: file.to_string(),
+        line,
+    })
+}

@@ -1,0 +1,75 @@
+//! The FAQ knowledge base: loading and validating `faq/*.toml`, and matching a user's question to an entry.
+
+mod decide;
+mod entry;
+mod index;
+mod lang;
+mod load;
+mod normalize;
+mod tokenize;
+
+pub use decide::{Action, Candidate, Decision};
+pub use entry::{FaqEntry, Localized, Lexicon};
+pub use lang::Lang;
+pub use load::{FaqError, FaqSource};
+pub use normalize::extract_error_codes;
+
+use std::sync::Arc;
+
+/// A loaded knowledge base with its search index. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Faq {
+    inner: Arc<decide::Matcher>,
+}
+
+impl Faq {
+    /// Loads and validates every `*.toml` file in `dir`.
+    pub fn load_dir(dir: &std::path::Path) -> Result<Faq, FaqError> {
+        Ok(Faq::from_source(FaqSource::read_dir(dir)?)?)
+    }
+
+    /// The knowledge base built into the binary (the repository's `faq/` directory).
+    pub fn builtin() -> Faq {
+        Faq::from_source(FaqSource::builtin()).expect("the built-in FAQ is checked by the test suite")
+    }
+
+    /// Loads the FAQ from `dir` when it exists, else the built-in one.
+    pub fn load_or_builtin(dir: &std::path::Path) -> Result<Faq, FaqError> {
+        if dir.is_dir() {
+            Faq::load_dir(dir)
+        } else {
+            Ok(Faq::builtin())
+        }
+    }
+
+    /// Validates and indexes already-read FAQ files.
+    pub fn from_source(source: FaqSource) -> Result<Faq, FaqError> {
+        let (entries, lexicon) = source.parse()?;
+        Ok(Faq { inner: Arc::new(decide::Matcher::new(entries, lexicon)) })
+    }
+
+    /// One FAQ decision for a user's message, with no conversation state.
+    pub fn decide(&self, query: &str) -> Decision {
+        self.inner.decide(query)
+    }
+
+    /// The decision with the answer language forced (a user's `/lang` choice).
+    pub fn decide_in(&self, query: &str, lang: Lang) -> Decision {
+        self.inner.decide_in(query, Some(lang))
+    }
+
+    /// Every entry, in file order.
+    pub fn entries(&self) -> &[FaqEntry] {
+        self.inner.entries()
+    }
+
+    /// The entry with this id.
+    pub fn entry(&self, id: &str) -> Option<&FaqEntry> {
+        self.inner.entries().iter().find(|e| e.id == id)
+    }
+
+    /// Whether the text is an explicit request for a human (转人工, "agent", ...).
+    pub fn is_human_request(&self, text: &str) -> bool {
+        self.inner.is_human_request(text)
+    }
+}

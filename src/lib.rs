@@ -1,0 +1,7 @@
+//! supportbot core: FAQ matching, the conversation engine, cases and their durable store.
+//!
+//! The binary (`src/main.rs`) wires this core to the channel adapters; the core itself never names a chat
+//! platform's SDK.
+
+pub mod cli;
+pub mod faq;
