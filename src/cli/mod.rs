@@ -3,6 +3,7 @@
 mod ask;
 mod cases_cmd;
 mod faq_cmd;
+mod outbox_cmd;
 mod replay;
 mod serve;
 mod stats;
@@ -88,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         action: CasesAction,
     },
+    /// Inspect the outbox: list the backlog, retry now, or drop a message.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Support figures: deflection, handoffs by team, reply times, ratings, unanswered questions.
     Stats {
         /// Config file (TOML).
@@ -110,6 +116,41 @@ enum FaqAction {
     Export {
         /// FAQ directory (default `faq`, or the built-in FAQ when it is missing).
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxAction {
+    /// List undelivered messages per destination (JSON Lines).
+    List {
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Make every waiting message (or one) due now.
+    Retry {
+        /// One message id; all when left out.
+        id: Option<String>,
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Drop one undelivered message.
+    Drop {
+        /// The message id.
+        id: String,
+        /// Data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file (for `[bot] data_dir`).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -167,6 +208,11 @@ pub fn main() -> ExitCode {
             CasesAction::Export { data, config } => cases_cmd::export(config, data),
         },
         Command::Stats { config, data } => stats::run(config, data),
+        Command::Outbox { action } => match action {
+            OutboxAction::List { data, config } => outbox_cmd::list(config, data),
+            OutboxAction::Retry { id, data, config } => outbox_cmd::retry(config, data, id),
+            OutboxAction::Drop { id, data, config } => outbox_cmd::drop(config, data, &id),
+        },
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),

@@ -1,0 +1,1 @@
+//! Starts the discord channel for `serve` (placeholder until its issue lands).

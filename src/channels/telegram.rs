@@ -1,0 +1,1 @@
+//! Starts the telegram channel for `serve` (placeholder until its issue lands).

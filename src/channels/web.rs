@@ -1,0 +1,1 @@
+//! Starts the web channel for `serve` (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! Starts the webhook channel for `serve` (placeholder until its issue lands).
