@@ -7,13 +7,16 @@ use super::{load_faq, CliError, CliResult};
 use crate::faq::{Action, Decision};
 
 /// Runs `ask`: with TEXT one decision, else one per stdin line; `json` prints the full decision object.
-pub fn run(config: Option<PathBuf>, json: bool, text: Option<String>) -> CliResult {
+pub fn run(config: Option<PathBuf>, json: bool, explain: bool, text: Option<String>) -> CliResult {
     let faq = load_faq(config.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let write_err = |e: std::io::Error| CliError::runtime(format!("cannot write the answer: {e}"));
     match text {
         Some(text) => {
+            if explain {
+                print_explanation(&faq, &text);
+            }
             let decision = faq.decide(&text);
             if json {
                 writeln!(out, "{}", to_json(&decision)?).map_err(write_err)?;
@@ -24,6 +27,9 @@ pub fn run(config: Option<PathBuf>, json: bool, text: Option<String>) -> CliResu
         None => {
             for line in std::io::stdin().lock().lines() {
                 let line = line.map_err(|e| CliError::runtime(format!("cannot read stdin: {e}")))?;
+                if explain {
+                    print_explanation(&faq, &line);
+                }
                 let decision = faq.decide(&line);
                 let printed = if json { to_json(&decision)? } else { one_line(&decision) };
                 writeln!(out, "{printed}").map_err(write_err)?;
@@ -31,6 +37,14 @@ pub fn run(config: Option<PathBuf>, json: bool, text: Option<String>) -> CliResu
         }
     }
     out.flush().map_err(write_err)
+}
+
+/// Lists the terms of a query on stderr: what a support person looks at when a question goes the wrong way.
+fn print_explanation(faq: &crate::faq::Faq, query: &str) {
+    eprintln!("terms of {query:?} (weight, known to the FAQ):");
+    for (term, weight, known) in faq.explain(query) {
+        eprintln!("  {term:<16} {weight:>6.2}  {}", if known { "known" } else { "unknown" });
+    }
 }
 
 fn to_json(decision: &Decision) -> Result<String, CliError> {

@@ -67,6 +67,9 @@ enum Command {
         /// Print one JSON object per query, with the candidates and their scores.
         #[arg(long)]
         json: bool,
+        /// Also print the query's search terms, their weights and whether the FAQ knows them (to stderr).
+        #[arg(long)]
+        explain: bool,
         /// The question; without it, queries are read from stdin, one a line.
         text: Option<String>,
     },
@@ -198,7 +201,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { config } => serve::run(config),
-        Command::Ask { config, json, text } => ask::run(config, json, text),
+        Command::Ask { config, json, explain, text } => ask::run(config, json, explain, text),
         Command::Replay { config, data } => replay::run(config, data),
         Command::Faq { action: FaqAction::Check { dir } } => faq_cmd::check(dir),
         Command::Faq { action: FaqAction::Export { dir } } => faq_cmd::export(dir),

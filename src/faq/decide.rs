@@ -60,7 +60,7 @@ pub struct Decision {
 }
 
 /// Coverage at or above which the best entry is a confident answer.
-const CONFIDENT: f32 = 0.62;
+const CONFIDENT: f32 = 0.5;
 /// Lower coverage still answers when this much specific evidence (IDF mass) matched.
 const PARTIAL: f32 = 0.4;
 const STRONG_EVIDENCE: f32 = 7.0;
@@ -71,6 +71,10 @@ const LISTED: f32 = 0.2;
 /// Extra coverage an entry gets when one of its patterns matches.
 const PATTERN_BONUS: f32 = 0.6;
 const MAX_CANDIDATES: usize = 3;
+/// How many of the best entries are ranked fully (enough for candidates and the choice check).
+const RANKED_KEPT: usize = 8;
+/// Share of the score that comes from the best single question rather than the entry as a whole.
+const QUESTION_SHARE: f32 = 0.3;
 
 struct Pattern {
     entry: usize,
@@ -83,9 +87,12 @@ pub struct Matcher {
     synonyms: SynonymRewriter,
     tokenizer: Tokenizer,
     index: Index,
+    question_index: Index,
+    /// Entry of each question document.
+    question_owner: Vec<u32>,
     patterns: Vec<Pattern>,
-    human: Option<AhoCorasick>,
-    always_human: Option<AhoCorasick>,
+    human: PhraseSet,
+    always_human: PhraseSet,
 }
 
 impl Matcher {
@@ -93,19 +100,35 @@ impl Matcher {
     pub fn new(entries: Vec<FaqEntry>, lexicon: Lexicon) -> Matcher {
         let synonyms = SynonymRewriter::new(&lexicon.synonyms);
         let stopwords: Vec<String> = lexicon.stopwords.iter().map(|w| fold(w)).collect();
-        let tokenizer = Tokenizer::new(&stopwords, &[]);
-        let docs = entries
+        // Keywords and synonym terms join jieba's dictionary so they are kept whole (在哪, 退信, 转人工).
+        let domain_words: Vec<String> = entries
             .iter()
-            .map(|e| {
-                let mut text = String::new();
-                for q in e.questions.zh.iter().chain(&e.questions.en).chain(&e.keywords) {
-                    text.push_str(q);
-                    text.push('\n');
-                }
-                tokenizer.terms(&synonyms.rewrite(&fold(&text)))
-            })
+            .flat_map(|e| e.keywords.iter())
+            .chain(lexicon.synonyms.iter().map(|s| &s.term))
+            .map(|w| fold(w))
             .collect();
-        let index = Index::build(docs);
+        let tokenizer = Tokenizer::new(&stopwords, &domain_words);
+        let analyse = |text: &str| tokenizer.terms(&synonyms.rewrite(&fold(text)));
+        // Two views of the knowledge base: one document per entry (all its questions and keywords) and one
+        // per question, so a query's words must also fit together in one way of asking.
+        let mut entry_docs = Vec::with_capacity(entries.len());
+        let mut question_docs = Vec::new();
+        let mut question_owner = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let mut all = Vec::new();
+            for q in e.questions.zh.iter().chain(&e.questions.en) {
+                let terms = analyse(q);
+                all.extend(terms.iter().cloned());
+                question_docs.push(terms);
+                question_owner.push(i as u32);
+            }
+            for k in &e.keywords {
+                all.extend(analyse(k));
+            }
+            entry_docs.push(all);
+        }
+        let index = Index::build(entry_docs);
+        let question_index = Index::build(question_docs);
         let patterns = entries
             .iter()
             .enumerate()
@@ -116,12 +139,14 @@ impl Matcher {
             })
             .collect();
         Matcher {
-            human: phrase_automaton(&lexicon.human_phrases),
-            always_human: phrase_automaton(&lexicon.always_human),
+            human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
+            always_human: PhraseSet::new(&lexicon.always_human, &[]),
             entries,
             synonyms,
             tokenizer,
             index,
+            question_index,
+            question_owner,
             patterns,
         }
     }
@@ -133,7 +158,7 @@ impl Matcher {
 
     /// Whether the message asks for a person.
     pub fn is_human_request(&self, text: &str) -> bool {
-        contains_phrase(self.human.as_ref(), &fold(text))
+        self.human.found_in(&fold(text))
     }
 
     /// The decision in the query's own language.
@@ -145,8 +170,7 @@ impl Matcher {
     pub fn decide_in(&self, query: &str, lang: Option<Lang>) -> Decision {
         let lang = lang.unwrap_or_else(|| Lang::detect(query));
         let folded = fold(query);
-        let human_requested = contains_phrase(self.human.as_ref(), &folded)
-            || contains_phrase(self.always_human.as_ref(), &folded);
+        let human_requested = self.human.found_in(&folded) || self.always_human.found_in(&folded);
         let text = self.synonyms.rewrite(&folded);
         let terms = self.tokenizer.terms(&text);
         let ranked = self.rank(&text, &terms);
@@ -176,7 +200,7 @@ impl Matcher {
         if human_requested || !best.confident() {
             return decision;
         }
-        let close = ranked[1..].iter().take_while(|r| r.confident() && best.score - r.score <= CLOSE).count();
+        let close = ranked[1..].iter().take_while(|r| r.confident() && best.order - r.order <= CLOSE).count();
         if close > 0 {
             decision.action = Action::Choose;
             decision.candidates.truncate(close + 1);
@@ -189,38 +213,73 @@ impl Matcher {
         decision
     }
 
+    /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).
+    pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
+        let text = self.synonyms.rewrite(&fold(query));
+        let terms = self.tokenizer.terms(&text);
+        let weighed = self.index.query(&terms, |t| self.tokenizer.unknown_weight(t));
+        let mut seen = Vec::new();
+        terms
+            .iter()
+            .filter(|t| {
+                let new = !seen.contains(&t.text);
+                seen.push(t.text.clone());
+                new
+            })
+            .zip(&weighed.terms)
+            .map(|(t, (id, w, _))| (super::tokenize::display(&t.text).to_string(), round3(*w), id.is_some()))
+            .collect()
+    }
+
     fn rank(&self, text: &str, terms: &[Term]) -> Vec<Ranked> {
-        let query: QueryTerms = self.index.query(terms);
-        let scores = self.index.score(&query);
-        let mut pattern_hits = vec![false; self.entries.len()];
+        let weigh = |t: &Term| self.tokenizer.unknown_weight(t);
+        let query: QueryTerms = self.index.query(terms, weigh);
+        // Per entry: coverage by the entry as a whole, and by its best single question.
+        let mut per_entry: Vec<(f32, f32, f32)> = vec![(0.0, 0.0, 0.0); self.entries.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        for (doc, s) in self.index.score(&query) {
+            let e = doc as usize;
+            per_entry[e].0 = s.matched;
+            per_entry[e].2 = s.bm25;
+            touched.push(e);
+        }
+        let qquery = self.question_index.query(terms, weigh);
+        for (doc, s) in self.question_index.score(&qquery) {
+            let e = self.question_owner[doc as usize] as usize;
+            let cov = if qquery.total > 0.0 { s.matched / qquery.total } else { 0.0 };
+            per_entry[e].1 = per_entry[e].1.max(cov);
+        }
+        let mut pattern_hit = vec![false; self.entries.len()];
         for p in &self.patterns {
-            if p.regex.is_match(text) {
-                pattern_hits[p.entry] = true;
+            if !pattern_hit[p.entry] && p.regex.is_match(text) {
+                pattern_hit[p.entry] = true;
+                if per_entry[p.entry].0 == 0.0 {
+                    touched.push(p.entry);
+                }
             }
         }
-        let max_bm25 = scores.values().map(|s| s.bm25).fold(0.0f32, f32::max).max(f32::EPSILON);
-        let mut ranked: Vec<Ranked> = scores
-            .iter()
-            .map(|(&doc, s)| (doc as usize, s.matched, s.bm25))
-            .chain(
-                pattern_hits
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, hit)| **hit && !scores.contains_key(&(*i as u32)))
-                    .map(|(i, _)| (i, 0.0, 0.0)),
-            )
-            .map(|(entry, matched, bm25)| {
-                let coverage = if query.total > 0.0 { matched / query.total } else { 0.0 };
-                let bonus = if pattern_hits[entry] { PATTERN_BONUS } else { 0.0 };
+        let max_bm25 = touched.iter().map(|&e| per_entry[e].2).fold(f32::EPSILON, f32::max);
+        let mut ranked: Vec<Ranked> = touched
+            .into_iter()
+            .map(|entry| {
+                let (matched, question_cov, bm25) = per_entry[entry];
+                let entry_cov = if query.total > 0.0 { matched / query.total } else { 0.0 };
+                let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
+                let bonus = if pattern_hit[entry] { PATTERN_BONUS } else { 0.0 };
                 Ranked {
                     entry,
                     score: (coverage + bonus).min(1.0),
-                    evidence: matched + if pattern_hits[entry] { STRONG_EVIDENCE } else { 0.0 },
+                    evidence: matched + if pattern_hit[entry] { STRONG_EVIDENCE } else { 0.0 },
                     order: coverage + bonus + 0.15 * bm25 / max_bm25,
                 }
             })
             .collect();
-        ranked.sort_by(|a, b| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry)));
+        let by_order = |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
+        if ranked.len() > RANKED_KEPT {
+            ranked.select_nth_unstable_by(RANKED_KEPT, by_order);
+            ranked.truncate(RANKED_KEPT);
+        }
+        ranked.sort_by(by_order);
         ranked
     }
 }
@@ -243,22 +302,42 @@ fn round3(x: f32) -> f32 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn phrase_automaton(phrases: &[String]) -> Option<AhoCorasick> {
-    let folded: Vec<String> = phrases.iter().map(|p| fold(p)).filter(|p| !p.is_empty()).collect();
-    if folded.is_empty() {
-        return None;
-    }
-    AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(folded).ok()
+/// Phrases to look for, with exceptions: where an exception is the longest match at a place, the phrase
+/// inside it does not count (人工 in 人工审核).
+struct PhraseSet {
+    automaton: Option<AhoCorasick>,
+    /// Number of leading patterns that are phrases; the rest are exceptions.
+    phrases: usize,
 }
 
-/// Whether the text contains a phrase; ASCII phrases only match whole words.
-fn contains_phrase(automaton: Option<&AhoCorasick>, text: &str) -> bool {
-    let Some(automaton) = automaton else { return false };
-    let bytes = text.as_bytes();
-    automaton.find_iter(text).any(|m| {
-        let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
-        let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
-        let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
-        !(starts_ascii && m.start() > 0 && word(m.start() - 1)) && !(ends_ascii && word(m.end()))
-    })
+impl PhraseSet {
+    fn new(phrases: &[String], exceptions: &[String]) -> PhraseSet {
+        let fold_all = |list: &[String]| -> Vec<String> {
+            list.iter().map(|p| fold(p)).filter(|p| !p.is_empty()).collect()
+        };
+        let mut patterns = fold_all(phrases);
+        let count = patterns.len();
+        patterns.extend(fold_all(exceptions));
+        let automaton = if count == 0 {
+            None
+        } else {
+            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok()
+        };
+        PhraseSet { automaton, phrases: count }
+    }
+
+    /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
+    fn found_in(&self, text: &str) -> bool {
+        let Some(automaton) = &self.automaton else { return false };
+        let bytes = text.as_bytes();
+        automaton.find_iter(text).any(|m| {
+            if m.pattern().as_usize() >= self.phrases {
+                return false;
+            }
+            let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+            let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
+            let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
+            !(starts_ascii && m.start() > 0 && word(m.start() - 1)) && !(ends_ascii && word(m.end()))
+        })
+    }
 }

@@ -73,6 +73,8 @@ pub struct Lexicon {
     pub stopwords: Vec<String>,
     /// Explicit requests for a human; a message that is mostly one of these is always a handoff.
     pub human_phrases: Vec<String>,
+    /// Phrases that contain a human phrase but are not a request for one (人工审核, 人工智能).
+    pub not_human: Vec<String>,
     /// Topics the bot never answers itself (refunds, complaints); a message naming one is a handoff.
     pub always_human: Vec<String>,
 }

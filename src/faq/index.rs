@@ -71,23 +71,9 @@ impl Index {
         Index { term_ids, postings, idf, doc_len, avg_len, unknown_idf: idf_of(n, 0.0) }
     }
 
-    /// Number of indexed entries.
-    pub fn len(&self) -> usize {
-        self.doc_len.len()
-    }
-
-    /// Whether no entry is indexed.
-    pub fn is_empty(&self) -> bool {
-        self.doc_len.is_empty()
-    }
-
-    /// Whether any entry contains the term.
-    pub fn knows(&self, term: &str) -> bool {
-        self.term_ids.contains_key(term)
-    }
-
-    /// Looks the query's distinct terms up; unknown terms count with the highest IDF.
-    pub fn query(&self, terms: &[Term]) -> QueryTerms {
+    /// Looks the query's distinct terms up. A term no entry contains counts with the highest IDF, scaled by
+    /// `unknown_weight` (how topical the word is in general language).
+    pub fn query(&self, terms: &[Term], unknown_weight: impl Fn(&Term) -> f32) -> QueryTerms {
         let mut out: Vec<(Option<u32>, f32, bool)> = Vec::with_capacity(terms.len());
         let mut seen: Vec<&str> = Vec::with_capacity(terms.len());
         let mut total = 0.0;
@@ -97,7 +83,10 @@ impl Index {
             }
             seen.push(&term.text);
             let id = self.term_ids.get(&term.text).copied();
-            let idf = id.map(|i| self.idf[i as usize]).unwrap_or(self.unknown_idf);
+            let idf = match id {
+                Some(i) => self.idf[i as usize],
+                None => self.unknown_idf * unknown_weight(term),
+            };
             let weight = if term.bigram { BIGRAM_WEIGHT } else { 1.0 } * idf;
             total += weight;
             out.push((id, weight, term.bigram));
@@ -105,19 +94,25 @@ impl Index {
         QueryTerms { terms: out, total }
     }
 
-    /// Scores every entry that shares a term with the query. Returned sparse: (entry, score).
-    pub fn score(&self, query: &QueryTerms) -> HashMap<u32, EntryScore> {
-        let mut scores: HashMap<u32, EntryScore> = HashMap::new();
+    /// Scores every document that shares a term with the query: (document, score), in no order.
+    pub fn score(&self, query: &QueryTerms) -> Vec<(u32, EntryScore)> {
+        // Dense accumulation plus a list of touched documents: no hashing on the hot path, and the cost
+        // stays proportional to the postings read even for a very large knowledge base.
+        let mut acc: Vec<EntryScore> = vec![EntryScore::default(); self.doc_len.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for &(id, weight, _) in &query.terms {
             let Some(id) = id else { continue };
             for &(doc, tf) in &self.postings[id as usize] {
                 let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
-                let s = scores.entry(doc).or_default();
+                let s = &mut acc[doc as usize];
+                if s.matched == 0.0 {
+                    touched.push(doc);
+                }
                 s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
                 s.matched += weight;
             }
         }
-        scores
+        touched.into_iter().map(|doc| (doc, acc[doc as usize])).collect()
     }
 }
 

@@ -58,6 +58,8 @@ struct RawFile {
     #[serde(default)]
     human_phrases: Vec<String>,
     #[serde(default)]
+    not_human: Vec<String>,
+    #[serde(default)]
     always_human: Vec<String>,
 }
 
@@ -127,11 +129,12 @@ impl FaqSource {
         for (file, text) in &self.files {
             let raw: RawFile = toml::from_str(text).map_err(|e| FaqError::At {
                 file: file.clone(),
-                line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+                line: e.span().map(|s| LineIndex::new(text).line_of(s.start)).unwrap_or(1),
                 message: e.message().trim().to_string(),
             })?;
+            let lines = LineIndex::new(text);
             for spanned in raw.faq {
-                let line = line_of(text, spanned.span().start);
+                let line = lines.line_of(spanned.span().start);
                 let entry = check_entry(spanned.into_inner(), file, line)?;
                 if let Some((first_file, first_line)) = seen.get(&entry.id) {
                     return Err(at(file, line, format!(
@@ -145,6 +148,7 @@ impl FaqSource {
             lexicon.synonyms.extend(raw.synonyms);
             lexicon.stopwords.extend(raw.stopwords);
             lexicon.human_phrases.extend(raw.human_phrases);
+            lexicon.not_human.extend(raw.not_human);
             lexicon.always_human.extend(raw.always_human);
         }
         if entries.is_empty() {
@@ -159,8 +163,18 @@ fn at(file: &str, line: usize, message: String) -> FaqError {
     FaqError::At { file: file.to_string(), line, message }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+/// Byte offsets of line starts, so that finding the line of an offset is a binary search.
+struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        LineIndex(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect())
+    }
+
+    /// 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset) + 1
+    }
 }
 
 fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqError> {

@@ -58,6 +58,11 @@ impl Faq {
         self.inner.decide_in(query, Some(lang))
     }
 
+    /// The query's search terms with their weights and whether any entry contains them (for `ask --explain`).
+    pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
+        self.inner.explain(query)
+    }
+
     /// Every entry, in file order.
     pub fn entries(&self) -> &[FaqEntry] {
         self.inner.entries()

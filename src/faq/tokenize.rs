@@ -15,16 +15,13 @@ const BIGRAM: char = '\u{2}';
 
 /// Turns folded text into terms. Built once per knowledge base.
 pub struct Tokenizer {
-    jieba: &'static Jieba,
+    jieba: Jieba,
     stopwords: HashSet<String>,
+    /// Domain words from the FAQ; never treated as filler even when made of stop words (在哪).
+    domain: HashSet<String>,
     stemmer: Stemmer,
 }
 
-/// The shared jieba dictionary: loading it is the costliest part of start-up, so it is done once per process.
-fn jieba() -> &'static Jieba {
-    static JIEBA: OnceLock<Jieba> = OnceLock::new();
-    JIEBA.get_or_init(Jieba::new)
-}
 
 fn ascii_word_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -44,20 +41,41 @@ impl Tokenizer {
     /// A tokenizer with the FAQ's stop words (already folded); `extra_words` join jieba's dictionary so
     /// domain terms (`转人工`, `退信`) stay whole.
     pub fn new(stopwords: &[String], extra_words: &[String]) -> Tokenizer {
-        let jieba = jieba();
-        let _ = extra_words; // domain words are matched by bigrams; jieba's shared dictionary stays read-only.
+        let mut jieba = Jieba::new();
+        for word in extra_words {
+            let chars = word.chars().count();
+            if chars >= 2 && word.chars().all(is_cjk) && !jieba.has_word(word) {
+                // Twice the frequency that would just tie with the split, so the word wins.
+                let freq = jieba.suggest_freq(word).saturating_mul(2).saturating_add(10);
+                jieba.add_word(word, Some(freq), None);
+            }
+        }
         let stemmer = Stemmer::create(Algorithm::English);
         let stopwords = stopwords
             .iter()
             .map(|w| stem_if_plain(&stemmer, w))
             .chain(stopwords.iter().cloned())
             .collect();
-        Tokenizer { jieba, stopwords, stemmer }
+        let domain = extra_words.iter().cloned().collect();
+        Tokenizer { jieba, stopwords, domain, stemmer }
     }
 
-    /// Whether a folded word is a stop word.
-    pub fn is_stopword(&self, word: &str) -> bool {
-        self.stopwords.contains(word)
+    /// Whether a Chinese word is filler: a stop word, or made only of stop words (怎么弄 = 怎么 + 弄).
+    fn is_filler(&self, word: &str) -> bool {
+        if self.stopwords.contains(word) {
+            return true;
+        }
+        if self.domain.contains(word) {
+            return false;
+        }
+        // can[i]: the first i characters split into stop words.
+        let bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
+        let mut can = vec![false; bounds.len()];
+        can[0] = true;
+        for end in 1..bounds.len() {
+            can[end] = (0..end).any(|start| can[start] && self.stopwords.contains(&word[bounds[start]..bounds[end]]));
+        }
+        can[bounds.len() - 1]
     }
 
     /// The terms of folded text, in order, stop words removed.
@@ -104,20 +122,54 @@ impl Tokenizer {
     }
 
     fn cjk_terms(&self, run: &str, out: &mut Vec<Term>) {
-        // Words first; then bigrams over each stretch of consecutive content words, so that a query and a
-        // question segmented differently by jieba still share terms.
-        let mut stretch: Vec<char> = Vec::new();
+        // Whole words, plus character bigrams inside long words and across runs of single characters (where
+        // jieba found no word), so a query and a question segmented differently still share terms.
+        let mut singles: Vec<char> = Vec::new();
         for word in self.jieba.cut(run, false) {
-            if self.stopwords.contains(word) {
-                push_bigrams(&stretch, out);
-                stretch.clear();
+            if self.is_filler(word) {
+                push_bigrams(&singles, out);
+                singles.clear();
                 continue;
             }
             out.push(Term { text: word.to_string(), bigram: false });
-            stretch.extend(word.chars());
+            let chars: Vec<char> = word.chars().collect();
+            if chars.len() == 1 {
+                singles.push(chars[0]);
+                continue;
+            }
+            push_bigrams(&singles, out);
+            singles.clear();
+            if chars.len() >= 3 {
+                push_bigrams(&chars, out);
+            }
         }
-        push_bigrams(&stretch, out);
+        push_bigrams(&singles, out);
     }
+
+    /// How much a term the knowledge base does not contain says about the topic, from 0.15 (everyday
+    /// vocabulary such as 时候, 工作) to 1 (rare words such as 昵称, 扩容), by its frequency in jieba's
+    /// general dictionary. English words and bigrams count fully.
+    /// Numbers no entry mentions (versions, sizes such as `30m`, dates) count like everyday words.
+    pub fn unknown_weight(&self, term: &Term) -> f32 {
+        if is_plain_number(&term.text) {
+            return COMMON_WEIGHT;
+        }
+        if term.bigram || !term.text.chars().any(is_cjk) {
+            return 1.0;
+        }
+        let freq = self.jieba.suggest_freq(&term.text) as f32;
+        let (rare, common) = (300f32.ln(), 20_000f32.ln());
+        (1.0 - (freq.max(1.0).ln() - rare) / (common - rare)).clamp(COMMON_WEIGHT, 1.0)
+    }
+}
+
+/// Weight of an everyday word relative to a rare, topical one.
+const COMMON_WEIGHT: f32 = 0.15;
+
+/// Digits with at most a short unit (`60`, `30m`, `25mb`).
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && text.len() - digits <= 2 && text[digits..].chars().all(|c| c.is_ascii_lowercase())
 }
 
 fn push_bigrams(chars: &[char], out: &mut Vec<Term>) {

@@ -1,0 +1,146 @@
+//! `supportbot faq check|export` on good and broken FAQ directories: every problem is reported as
+//! `file:line: problem` with exit code 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const GOOD: &str = r#"
+[[faq]]
+id = "bounce"
+category = "mail"
+questions.zh = ["邮件被退回"]
+questions.en = ["mail bounced"]
+patterns = ['554\s*dt:spm']
+answer.zh = "检查敏感词。"
+answer.en = "Check for sensitive words."
+"#;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_supportbot")).args(args).output().expect("run supportbot")
+}
+
+fn check_dir(files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = run(&["faq", "check", dir.path().to_str().unwrap()]);
+    (out, dir)
+}
+
+/// Asserts exit code 2 and a `file:line: ...` message containing `needle`.
+fn assert_reported(files: &[(&str, &str)], file: &str, line: usize, needle: &str) {
+    let (out, dir) = check_dir(files);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    let prefix = format!("{}:{line}: ", Path::new(dir.path()).join(file).display());
+    assert!(stderr.starts_with(&prefix), "expected prefix {prefix:?} in {stderr:?}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one clear sentence: {stderr:?}");
+}
+
+#[test]
+fn the_shipped_faq_is_valid() {
+    let out = run(&["faq", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/faq")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
+
+#[test]
+fn a_good_file_passes() {
+    let (out, _dir) = check_dir(&[("mail.toml", GOOD)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn toml_syntax_error() {
+    assert_reported(&[("mail.toml", "[[faq]]\nid = \"x\nanswer.zh = 1\n")], "mail.toml", 2, "");
+}
+
+#[test]
+fn missing_id() {
+    let text = GOOD.replace("id = \"bounce\"\n", "");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "no `id`");
+}
+
+#[test]
+fn missing_category() {
+    let text = GOOD.replace("category = \"mail\"\n", "");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "no `category`");
+}
+
+#[test]
+fn unknown_category() {
+    let text = GOOD.replace("category = \"mail\"", "category = \"billing\"");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "unknown category");
+}
+
+#[test]
+fn missing_question_in_either_language() {
+    let zh = GOOD.replace("questions.zh = [\"邮件被退回\"]\n", "");
+    assert_reported(&[("mail.toml", &zh)], "mail.toml", 2, "Chinese question");
+    let en = GOOD.replace("questions.en = [\"mail bounced\"]", "questions.en = []");
+    assert_reported(&[("mail.toml", &en)], "mail.toml", 2, "English question");
+}
+
+#[test]
+fn missing_answer_in_either_language() {
+    let zh = GOOD.replace("answer.zh = \"检查敏感词。\"\n", "");
+    assert_reported(&[("mail.toml", &zh)], "mail.toml", 2, "Chinese answer");
+    let en = GOOD.replace("answer.en = \"Check for sensitive words.\"", "answer.en = \"  \"");
+    assert_reported(&[("mail.toml", &en)], "mail.toml", 2, "English answer");
+}
+
+#[test]
+fn duplicate_id_across_files() {
+    let other = format!("# another file\n\n{GOOD}");
+    assert_reported(&[("a.toml", GOOD), ("b.toml", &other)], "b.toml", 4, "duplicate id \"bounce\"");
+}
+
+#[test]
+fn invalid_regex_names_the_entry() {
+    let text = GOOD.replace(r"554\s*dt:spm", r"554(dt");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "entry \"bounce\" has an invalid pattern");
+}
+
+#[test]
+fn unknown_field_is_a_typo() {
+    let text = GOOD.replace("patterns =", "patern =");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 7, "unknown field `patern`");
+}
+
+#[test]
+fn empty_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["faq", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no FAQ files"));
+}
+
+#[test]
+fn export_prints_one_json_array() {
+    let (_, dir) = check_dir(&[("mail.toml", GOOD)]);
+    let out = run(&["faq", "export", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = json.as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["id"], "bounce");
+    assert_eq!(entries[0]["answer"]["en"], "Check for sensitive words.");
+}
+
+#[test]
+fn ask_works_from_any_directory_with_the_builtin_faq() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["ask", "--json", "发送邮件被退回，提示554 DT:SPM"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["action"], "answer");
+    assert_eq!(json["lang"], "zh");
+    assert!(json["answer"].as_str().unwrap().contains("ssl.smtp.qq.com"));
+    assert!(!json["candidates"].as_array().unwrap().is_empty());
+}
