@@ -3,7 +3,7 @@
 //! whether an error-code pattern matched, and whether the user asked for a person.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::{Regex, RegexBuilder};
+use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 use super::entry::{FaqEntry, Lexicon};
@@ -76,9 +76,15 @@ const RANKED_KEPT: usize = 8;
 /// Share of the score that comes from the best single question rather than the entry as a whole.
 const QUESTION_SHARE: f32 = 0.3;
 
-struct Pattern {
-    entry: usize,
-    regex: Regex,
+thread_local! {
+    /// Entry → position in the current query's score list; all `u32::MAX` between queries.
+    static SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Every entry's patterns in one automaton, and the entry each pattern belongs to.
+struct Patterns {
+    set: RegexSet,
+    entry: Vec<usize>,
 }
 
 /// The matcher: normaliser, tokenizer, index and phrase lists of one knowledge base.
@@ -90,7 +96,7 @@ pub struct Matcher {
     question_index: Index,
     /// Entry of each question document.
     question_owner: Vec<u32>,
-    patterns: Vec<Pattern>,
+    patterns: Patterns,
     human: PhraseSet,
     always_human: PhraseSet,
 }
@@ -129,15 +135,17 @@ impl Matcher {
         }
         let index = Index::build(entry_docs);
         let question_index = Index::build(question_docs);
-        let patterns = entries
+        let (sources, owners): (Vec<&str>, Vec<usize>) = entries
             .iter()
             .enumerate()
-            .flat_map(|(i, e)| e.patterns.iter().map(move |p| (i, p)))
-            .filter_map(|(entry, p)| {
-                let regex = RegexBuilder::new(p).case_insensitive(true).build().ok()?;
-                Some(Pattern { entry, regex })
-            })
-            .collect();
+            .flat_map(|(i, e)| e.patterns.iter().map(move |p| (p.as_str(), i)))
+            .unzip();
+        // Each pattern was compiled on its own when the FAQ was checked, so the set builds.
+        let set = RegexSetBuilder::new(&sources)
+            .case_insensitive(true)
+            .build()
+            .unwrap_or_else(|_| RegexSet::empty());
+        let patterns = Patterns { set, entry: owners };
         Matcher {
             human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
             always_human: PhraseSet::new(&lexicon.always_human, &[]),
@@ -234,42 +242,58 @@ impl Matcher {
     fn rank(&self, text: &str, terms: &[Term]) -> Vec<Ranked> {
         let weigh = |t: &Term| self.tokenizer.unknown_weight(t);
         let query: QueryTerms = self.index.query(terms, weigh);
-        // Per entry: coverage by the entry as a whole, and by its best single question.
-        let mut per_entry: Vec<(f32, f32, f32)> = vec![(0.0, 0.0, 0.0); self.entries.len()];
-        let mut touched: Vec<usize> = Vec::new();
-        for (doc, s) in self.index.score(&query) {
-            let e = doc as usize;
-            per_entry[e].0 = s.matched;
-            per_entry[e].2 = s.bm25;
-            touched.push(e);
-        }
-        let qquery = self.question_index.query(terms, weigh);
-        for (doc, s) in self.question_index.score(&qquery) {
-            let e = self.question_owner[doc as usize] as usize;
-            let cov = if qquery.total > 0.0 { s.matched / qquery.total } else { 0.0 };
-            per_entry[e].1 = per_entry[e].1.max(cov);
-        }
-        let mut pattern_hit = vec![false; self.entries.len()];
-        for p in &self.patterns {
-            if !pattern_hit[p.entry] && p.regex.is_match(text) {
-                pattern_hit[p.entry] = true;
-                if per_entry[p.entry].0 == 0.0 {
-                    touched.push(p.entry);
+        // Per entry: coverage by the entry as a whole, and by its best single question. Every question's
+        // terms are also its entry's, so the entries the entry index touched are all that can score.
+        let mut per_entry: Vec<(usize, f32, f32, f32)> = self
+            .index
+            .score(&query)
+            .into_iter()
+            .map(|(doc, s)| (doc as usize, s.matched, 0.0, s.bm25))
+            .collect();
+        let mut pattern_hit: Vec<usize> = Vec::new();
+        for matched in self.patterns.set.matches(text).iter() {
+            let entry = self.patterns.entry[matched];
+            if !pattern_hit.contains(&entry) {
+                pattern_hit.push(entry);
+                if !per_entry.iter().any(|e| e.0 == entry) {
+                    per_entry.push((entry, 0.0, 0.0, 0.0));
                 }
             }
         }
-        let max_bm25 = touched.iter().map(|&e| per_entry[e].2).fold(f32::EPSILON, f32::max);
-        let mut ranked: Vec<Ranked> = touched
+        let qquery = self.question_index.query(terms, weigh);
+        let question_scores = self.question_index.score(&qquery);
+        SLOTS.with(|slots| {
+            // Dense entry → position map, reset to empty after use (no hashing, no per-query buffer).
+            let mut slots = slots.borrow_mut();
+            if slots.len() < self.entries.len() {
+                slots.resize(self.entries.len(), u32::MAX);
+            }
+            for (i, e) in per_entry.iter().enumerate() {
+                slots[e.0] = i as u32;
+            }
+            for (doc, s) in question_scores {
+                let owner = self.question_owner[doc as usize] as usize;
+                let cov = if qquery.total > 0.0 { s.matched / qquery.total } else { 0.0 };
+                if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
+                    e.2 = e.2.max(cov);
+                }
+            }
+            for e in &per_entry {
+                slots[e.0] = u32::MAX;
+            }
+        });
+        let max_bm25 = per_entry.iter().map(|e| e.3).fold(f32::EPSILON, f32::max);
+        let mut ranked: Vec<Ranked> = per_entry
             .into_iter()
-            .map(|entry| {
-                let (matched, question_cov, bm25) = per_entry[entry];
+            .map(|(entry, matched, question_cov, bm25)| {
+                let hit = pattern_hit.contains(&entry);
                 let entry_cov = if query.total > 0.0 { matched / query.total } else { 0.0 };
                 let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
-                let bonus = if pattern_hit[entry] { PATTERN_BONUS } else { 0.0 };
+                let bonus = if hit { PATTERN_BONUS } else { 0.0 };
                 Ranked {
                     entry,
                     score: (coverage + bonus).min(1.0),
-                    evidence: matched + if pattern_hit[entry] { STRONG_EVIDENCE } else { 0.0 },
+                    evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
                     order: coverage + bonus + 0.15 * bm25 / max_bm25,
                 }
             })

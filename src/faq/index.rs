@@ -5,6 +5,11 @@ use std::collections::HashMap;
 
 use super::tokenize::Term;
 
+thread_local! {
+    /// Per-thread accumulator, all zero between queries, so scoring allocates no per-document buffer.
+    static SCRATCH: std::cell::RefCell<Vec<EntryScore>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// BM25 term-frequency saturation.
 const K1: f32 = 1.2;
 /// BM25 length normalisation.
@@ -98,21 +103,27 @@ impl Index {
     pub fn score(&self, query: &QueryTerms) -> Vec<(u32, EntryScore)> {
         // Dense accumulation plus a list of touched documents: no hashing on the hot path, and the cost
         // stays proportional to the postings read even for a very large knowledge base.
-        let mut acc: Vec<EntryScore> = vec![EntryScore::default(); self.doc_len.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for &(id, weight, _) in &query.terms {
-            let Some(id) = id else { continue };
-            for &(doc, tf) in &self.postings[id as usize] {
-                let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
-                let s = &mut acc[doc as usize];
-                if s.matched == 0.0 {
-                    touched.push(doc);
-                }
-                s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
-                s.matched += weight;
+        SCRATCH.with(|scratch| {
+            let mut acc = scratch.borrow_mut();
+            if acc.len() < self.doc_len.len() {
+                acc.resize(self.doc_len.len(), EntryScore::default());
             }
-        }
-        touched.into_iter().map(|doc| (doc, acc[doc as usize])).collect()
+            let mut touched: Vec<u32> = Vec::new();
+            for &(id, weight, _) in &query.terms {
+                let Some(id) = id else { continue };
+                for &(doc, tf) in &self.postings[id as usize] {
+                    let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
+                    let s = &mut acc[doc as usize];
+                    if s.matched == 0.0 {
+                        touched.push(doc);
+                    }
+                    s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
+                    s.matched += weight;
+                }
+            }
+            // Leave the scratch all zero for the next query: only touched slots were written.
+            touched.into_iter().map(|doc| (doc, std::mem::take(&mut acc[doc as usize]))).collect()
+        })
     }
 }
 
