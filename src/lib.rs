@@ -4,5 +4,11 @@
 //! platform's SDK.
 
 pub mod channels;
+pub mod cases;
 pub mod cli;
+pub mod config;
+pub mod engine;
 pub mod faq;
+pub mod i18n;
+pub mod outbox;
+pub mod store;

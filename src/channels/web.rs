@@ -1,1 +1,92 @@
-//! Starts the web channel for `serve` (placeholder until its issue lands).
+//! Starts the web channel for `serve`: the operator token (config, environment, or a file made on first start),
+//! the listener, the inbox operator account, the `web` adapter registered with the engine, and the server task.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use supportbot_chat::Shutdown;
+use supportbot_web::{bind, load_or_create_secret, Core, WebChannel, WebError, WebSettings};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::engine::Engine;
+
+/// Re-exported so `serve` can merge other channels' routes without naming axum.
+pub use supportbot_web::Router;
+
+/// The user id of the inbox operator on the `web` platform (account `web:admin`).
+pub const INBOX_OPERATOR: &str = "admin";
+/// Name of the file in the data directory that keeps the operator token made on first start.
+pub const TOKEN_FILE: &str = "operator_token";
+
+/// Where the operator token came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `[web] token` or `SUPPORTBOT_WEB_TOKEN`.
+    Config,
+    /// The token file in the data directory; `created` when it was made by this start.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Whether it was created now.
+        created: bool,
+    },
+}
+
+/// A running web channel.
+pub struct WebStarted {
+    /// The channel (also the engine's `web` adapter).
+    pub channel: Arc<WebChannel>,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Base URL of the chat page.
+    pub url: String,
+    /// Where the operator token came from.
+    pub token_source: TokenSource,
+    /// The operator token (for printing once on first start; never logged).
+    pub token: String,
+    /// The server task; ends after shutdown.
+    pub task: JoinHandle<Result<(), WebError>>,
+}
+
+/// The operator token: `[web] token` / `SUPPORTBOT_WEB_TOKEN`, else the data directory's token file (made now
+/// when missing).
+pub fn operator_token(config: &Config) -> Result<(String, TokenSource), WebError> {
+    if let Some(token) = config.web.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        return Ok((token.to_string(), TokenSource::Config));
+    }
+    let path = config.bot.data_dir.join(TOKEN_FILE);
+    let (token, created) = load_or_create_secret(&path)?;
+    Ok((token, TokenSource::File { path, created }))
+}
+
+/// Binds `[web] listen`, registers the inbox operator and the `web` adapter with the engine, and serves the
+/// chat, inbox, API and metrics (plus `extra` routes, e.g. the webhook channel's) until `shutdown`.
+pub async fn start(config: &Config, engine: &Engine, extra: Router, shutdown: Shutdown) -> Result<WebStarted, WebError> {
+    let (token, token_source) = operator_token(config)?;
+    let listener = bind(&config.web.listen).await?;
+    let addr = listener.local_addr().map_err(|e| WebError::Listen { addr: config.web.listen.clone(), reason: e.to_string() })?;
+    let url = format!("http://{addr}");
+    let public_url = config.web.public_url.clone().unwrap_or_else(|| url.clone());
+    let mut settings = WebSettings::new(&config.bot.data_dir, public_url, token.clone());
+    settings.inbox_operator = INBOX_OPERATOR.to_string();
+    settings.inbox_operator_name = "Inbox".to_string();
+    settings.bot_name = config.bot.name.clone();
+    settings.allowed_origins = config.web.allowed_origins.clone();
+    if let Some(n) = config.web.messages_per_minute {
+        settings.messages_per_minute = n;
+    }
+    if let Some(n) = config.web.burst {
+        settings.burst = n;
+    }
+    settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
+    let account = settings.inbox_account();
+    engine.add_operator(&settings.inbox_operator_name, &account);
+    let core = Core { sink: Arc::new(engine.clone()), cases: Arc::new(engine.clone()), metrics: Arc::new(engine.clone()) };
+    let channel = WebChannel::open(settings, core, shutdown)?;
+    engine.register_adapter(channel.adapter());
+    let task = tokio::spawn(channel.clone().serve(listener, extra));
+    tracing::info!(%addr, operator = %account, "web channel started");
+    Ok(WebStarted { channel, addr, url, token_source, token, task })
+}

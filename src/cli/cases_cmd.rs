@@ -1,20 +1,53 @@
-//! The `cases` commands (placeholder until the engine issue lands).
+//! `supportbot cases list|show|export`: reads cases from the store and prints JSON.
 
 use std::path::PathBuf;
 
 use super::{CliError, CliResult};
+use crate::cases::view;
+use crate::config::Config;
+use crate::store::Store;
 
-/// `cases list`.
-pub fn list(_config: Option<PathBuf>, _data: Option<PathBuf>) -> CliResult {
-    Err(CliError::runtime("cases is not available yet"))
+/// Opens the store of an existing data directory (`--data`, else `[bot] data_dir`).
+pub(crate) fn open_store(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Store, CliError> {
+    let config = Config::load(config.as_deref()).map_err(CliError::usage)?;
+    let dir = data.unwrap_or(config.bot.data_dir);
+    if !dir.is_dir() {
+        return Err(CliError::runtime(format!("the data directory {} does not exist", dir.display())));
+    }
+    Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)
 }
 
-/// `cases show ID`.
-pub fn show(_config: Option<PathBuf>, _data: Option<PathBuf>, _id: &str) -> CliResult {
-    Err(CliError::runtime("cases is not available yet"))
+fn print_json(value: &impl serde::Serialize, pretty: bool) -> CliResult {
+    let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    println!("{}", text.map_err(CliError::runtime)?);
+    Ok(())
 }
 
-/// `cases export`.
-pub fn export(_config: Option<PathBuf>, _data: Option<PathBuf>) -> CliResult {
-    Err(CliError::runtime("cases is not available yet"))
+/// `cases list`: one JSON object a line, waiting cases in queue order, then assigned, then closed.
+pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
+    let store = open_store(config, data)?;
+    for row in view::list(&store, true).map_err(CliError::runtime)? {
+        print_json(&row, false)?;
+    }
+    Ok(())
+}
+
+/// `cases show ID`: one case with transcript and history.
+pub fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
+    let store = open_store(config, data)?;
+    let case = view::find(&store, id)
+        .map_err(CliError::runtime)?
+        .ok_or_else(|| CliError::runtime(format!("there is no case {id}")))?;
+    print_json(&view::export(&store, &case).map_err(CliError::runtime)?, true)
+}
+
+/// `cases export`: every case, one JSON array.
+pub fn export(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
+    let store = open_store(config, data)?;
+    let mut all = Vec::new();
+    for case in view::all(&store) {
+        let case = case.map_err(CliError::runtime)?;
+        all.push(view::export(&store, &case).map_err(CliError::runtime)?);
+    }
+    print_json(&all, true)
 }

@@ -53,6 +53,14 @@ pub trait Adapter: Send + Sync {
 
     /// Delivers one envelope; `Ok` means the platform accepted it and it may leave the outbox.
     async fn deliver(&self, envelope: &Envelope) -> Result<(), SendError>;
+
+    /// The platform's message id of an envelope this adapter delivered, when it knows it (asked by the outbox
+    /// right after a successful [`Adapter::deliver`]). It lets the core recognise an operator's reply to a case
+    /// card (`Inbound::reply_to` = that id). Adapters that cannot tell keep the default.
+    fn sent_message_id(&self, envelope_id: &str) -> Option<String> {
+        let _ = envelope_id;
+        None
+    }
 }
 
 /// The result of handing an inbound message to the core.

@@ -1,1 +1,26 @@
-//! supportbot webhook channel adapter (placeholder until its issue lands).
+//! supportbot's generic HTTP channel and inbox forwarding.
+//!
+//! * Inbound: [`router`] serves `POST /webhook/{channel}` (DESIGN.md "Webhook channel"): signed events in the
+//!   replay format go to the core's [`supportbot_chat::InboundSink`].
+//! * Outbound: one [`CallbackAdapter`] per channel POSTs replies to its `callback_url`, signed the same way.
+//! * Forwarding: a [`Forwarder`] POSTs case events to a helpdesk as signed JSON or a Slack-compatible payload.
+//!
+//! Deliveries never retry by themselves: they classify the outcome and the core's outbox retries.
+
+mod delivery;
+mod forward;
+mod inbound;
+mod outbound;
+mod setup;
+pub mod signature;
+pub mod slack;
+
+pub use delivery::{classify, header_safe_key, http_client, parse_retry_after, ClientError, DEFAULT_TIMEOUT, MAX_RETRY_AFTER};
+pub use forward::{ForwardFormat, ForwardTarget, Forwarder, DESTINATION_PREFIX};
+pub use inbound::{router, router_with_limit, InboundChannel, DEFAULT_MAX_BODY};
+pub use outbound::CallbackAdapter;
+pub use setup::{check_channel_name, check_forward_name, check_url, SetupError};
+
+/// The router type [`router`] returns (axum's), re-exported so the core can name it without depending on axum.
+pub use axum::Router;
+pub use signature::{sign, verify, AuthError, Secret};

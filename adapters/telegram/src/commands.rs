@@ -1,0 +1,65 @@
+//! The user commands shown in Telegram's command menu, in Chinese and English (`setMyCommands`).
+
+use teloxide::payloads::SetMyCommandsSetters;
+use teloxide::requests::Requester;
+use teloxide::types::BotCommand;
+use teloxide::Bot;
+
+use crate::error::{describe, TelegramError};
+
+/// `(command, Chinese description, English description)` of the commands DESIGN.md gives users.
+const COMMANDS: &[(&str, &str, &str)] = &[
+    ("start", "开始咨询", "Start"),
+    ("help", "帮助与常见问题", "Help and common questions"),
+    ("human", "转人工客服", "Talk to a human agent"),
+    ("status", "查看我的工单", "Status of my case"),
+    ("cancel", "取消当前操作", "Cancel the current step"),
+    (
+        "lang",
+        "切换语言：/lang zh 或 /lang en",
+        "Switch language: /lang zh or /lang en",
+    ),
+];
+
+/// The menu in one language (`zh` or anything else for English).
+pub fn menu(lang: &str) -> Vec<BotCommand> {
+    COMMANDS
+        .iter()
+        .map(|(cmd, zh, en)| BotCommand::new(*cmd, if lang == "zh" { *zh } else { *en }))
+        .collect()
+}
+
+/// Publishes the menu: Chinese for users whose Telegram is in Chinese, English for everyone else.
+pub async fn publish(bot: &Bot, token: &str) -> Result<(), TelegramError> {
+    let failed = |err: teloxide::RequestError| TelegramError::Call {
+        call: "setMyCommands",
+        reason: describe(&err, token),
+    };
+    bot.set_my_commands(menu("zh"))
+        .language_code("zh")
+        .await
+        .map_err(failed)?;
+    bot.set_my_commands(menu("en"))
+        .language_code("en")
+        .await
+        .map_err(failed)?;
+    bot.set_my_commands(menu("en")).await.map_err(failed)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_follow_telegram_rules() {
+        for lang in ["zh", "en"] {
+            for c in menu(lang) {
+                assert!(c.command.len() <= 32 && c.command.chars().all(|ch| ch.is_ascii_lowercase()));
+                assert!(!c.description.is_empty() && c.description.chars().count() <= 256);
+            }
+        }
+        assert_eq!(menu("zh")[2].description, "转人工客服");
+        assert_eq!(menu("en")[2].description, "Talk to a human agent");
+    }
+}

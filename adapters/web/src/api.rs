@@ -1,0 +1,86 @@
+//! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token required), `/healthz`, `/metrics`
+//! and the page settings (`/config.json`).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::guard::is_operator;
+use crate::inbox_ws::normalize_case;
+use crate::stats::WebStats;
+use crate::WebChannel;
+
+/// The 401 answer, with the header that names the scheme.
+pub fn unauthorized(channel: &WebChannel) -> Response {
+    WebStats::inc(&channel.out.stats.unauthorized);
+    (
+        StatusCode::UNAUTHORIZED,
+        [("www-authenticate", "Bearer")],
+        Json(json!({"error": "unauthorized", "message": "an operator token is required (Authorization: Bearer ...)"})),
+    )
+        .into_response()
+}
+
+/// Query of `/api/cases`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Include closed cases.
+    #[serde(default)]
+    closed: Option<String>,
+}
+
+/// `GET /api/cases`: the queue, then assigned cases (and closed ones with `?closed=1`).
+pub async fn list_cases(
+    State(channel): State<Arc<WebChannel>>,
+    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if !is_operator(&headers, &channel.out.settings.operator_token) {
+        return unauthorized(&channel);
+    }
+    let closed = matches!(query.closed.as_deref(), Some("1" | "true" | "yes"));
+    Json(channel.core.cases.list(closed).await).into_response()
+}
+
+/// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions.
+pub async fn get_case(State(channel): State<Arc<WebChannel>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if !is_operator(&headers, &channel.out.settings.operator_token) {
+        return unauthorized(&channel);
+    }
+    let Some(id) = normalize_case(&id) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "bad_case", "message": "not a case number"})))
+            .into_response();
+    };
+    match channel.core.cases.get(&id).await {
+        Some(detail) => Json(detail).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({"error": "unknown_case", "message": format!("no case {id}")})))
+            .into_response(),
+    }
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// `GET /metrics`: the core's and the channel's figures in the Prometheus text format.
+pub async fn metrics(State(channel): State<Arc<WebChannel>>) -> Response {
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], channel.prometheus()).into_response()
+}
+
+/// `GET /config.json`: what the pages need to know (no secrets).
+pub async fn page_config(State(channel): State<Arc<WebChannel>>) -> Response {
+    let s = &channel.out.settings;
+    Json(json!({
+        "bot_name": s.bot_name,
+        "max_text_chars": s.max_text_chars,
+        "max_upload_bytes": s.max_upload_bytes,
+    }))
+    .into_response()
+}

@@ -1,0 +1,303 @@
+// The operator inbox: token sign-in (kept in sessionStorage for this tab), the queue and case events live over
+// /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames, which it turns into the
+// same operator commands a Telegram or Discord operator types.
+"use strict";
+
+(function () {
+  var L = SB.lang();
+  var T = {
+    zh: {
+      signinTitle: "客服工作台", signinHelp: "请输入首次启动时生成的客服令牌(保存在数据目录的 operator_token 文件中)。",
+      token: "客服令牌", signin: "登录", badToken: "令牌无效。", inbox: "客服工作台", queue: "工单队列",
+      closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
+      codes: "错误码", suggestions: "FAQ 建议", convs: "会话", history: "处理记录", take: "接手", release: "放回队列",
+      transfer: "转组", team: "组名", reply: "回复用户", note: "内部备注", close: "关闭工单", feed: "通知",
+      replyPh: "输入回复…(内部备注不会发给用户)", live: "实时", offline: "已断开", none: "无",
+      enterprise: "企业", status: { open: "排队中", assigned: "处理中", closed: "已关闭" },
+      role: { user: "用户", operator: "客服", bot: "机器人", note: "备注" },
+      meta: { team: "组", lang: "语言", channel: "渠道", user: "用户", assignee: "处理人", opened: "创建于" },
+      ago: { s: "{n} 秒", m: "{n} 分钟", h: "{n} 小时", d: "{n} 天" }
+    },
+    en: {
+      signinTitle: "Operator inbox",
+      signinHelp: "Enter the operator token created at first start (kept in the operator_token file of the data directory).",
+      token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
+      closed: "show closed", signout: "Sign out", empty: "No cases — the queue is empty.", pick: "Pick a case on the left.",
+      codes: "Error codes", suggestions: "FAQ suggestions", convs: "Conversations", history: "History", take: "Take",
+      release: "Release", transfer: "Transfer", team: "team", reply: "Reply to user", note: "Internal note",
+      close: "Close case", feed: "Notifications", replyPh: "Type a reply… (internal notes are not sent to the user)",
+      live: "live", offline: "offline", none: "none", enterprise: "enterprise",
+      status: { open: "waiting", assigned: "assigned", closed: "closed" },
+      role: { user: "user", operator: "operator", bot: "bot", note: "note" },
+      meta: { team: "team", lang: "language", channel: "channel", user: "user", assignee: "assignee", opened: "opened" },
+      ago: { s: "{n}s", m: "{n} min", h: "{n} h", d: "{n} d" }
+    }
+  }[L];
+
+  var KEY = "supportbot.operator";
+  var $ = function (id) { return document.getElementById(id); };
+  var token = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
+  try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
+
+  function text(id, value) { $(id).textContent = value; }
+  document.documentElement.lang = L === "zh" ? "zh-CN" : "en";
+  document.title = T.inbox;
+  text("t-signin-title", T.signinTitle); text("t-signin-help", T.signinHelp); text("t-token", T.token);
+  text("signin-btn", T.signin); text("t-inbox", T.inbox); text("t-queue", T.queue); text("t-closed", T.closed);
+  text("signout", T.signout); text("t-codes", T.codes); text("t-suggestions", T.suggestions); text("t-convs", T.convs);
+  text("t-history", T.history); text("take", T.take); text("release", T.release); text("transfer", T.transfer);
+  text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
+  text("case-empty", T.pick); text("empty", T.empty);
+  $("team").placeholder = T.team;
+  $("reply").placeholder = T.replyPh;
+
+  function api(path) {
+    return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
+      if (r.status === 401) { signOut(T.badToken); throw new Error("unauthorized"); }
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  function age(iso) {
+    var secs = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    if (secs < 60) return SB.fmt(T.ago.s, { n: secs });
+    if (secs < 3600) return SB.fmt(T.ago.m, { n: Math.floor(secs / 60) });
+    if (secs < 86400) return SB.fmt(T.ago.h, { n: Math.floor(secs / 3600) });
+    return SB.fmt(T.ago.d, { n: Math.floor(secs / 86400) });
+  }
+
+  function statusName(s) { return T.status[s] || s; }
+
+  function renderQueue() {
+    var list = $("cases");
+    SB.clear(list);
+    $("empty").hidden = cases.length > 0;
+    cases.forEach(function (c) {
+      var li = SB.el("li");
+      li.dataset.case = c.id;
+      if (current === c.id) li.className = "selected";
+      var l1 = SB.el("div", "line1");
+      l1.appendChild(SB.el("span", "id", c.id));
+      l1.appendChild(SB.el("span", "badge " + c.status, statusName(c.status)));
+      l1.appendChild(SB.el("span", "age", age(c.opened_at)));
+      li.appendChild(l1);
+      li.appendChild(SB.el("div", "subject", c.subject || "—"));
+      var tags = SB.el("div", "tags");
+      if (c.priority === 0) tags.appendChild(SB.el("span", "tag vip", T.enterprise));
+      [c.team, c.lang, c.channel, c.user_name, c.assignee].forEach(function (t) {
+        if (t) tags.appendChild(SB.el("span", "tag", t));
+      });
+      li.appendChild(tags);
+      li.addEventListener("click", function () { openCase(c.id); });
+      list.appendChild(li);
+    });
+  }
+
+  function refreshQueue(fromSocket) {
+    if (!showClosed && fromSocket) { cases = fromSocket; renderQueue(); return; }
+    api("/api/cases" + (showClosed ? "?closed=1" : "")).then(function (list) { cases = list; renderQueue(); })
+      .catch(function () {});
+  }
+
+  function chips(id, values, cls) {
+    var box = $(id);
+    SB.clear(box);
+    if (!values || !values.length) { box.appendChild(SB.el("span", "tag", T.none)); return; }
+    values.forEach(function (v) { box.appendChild(SB.el("span", "chip " + (cls || ""), v)); });
+  }
+
+  function attachmentLink(a) {
+    var url = SB.safeUrl(a.url);
+    var label = (a.kind === "image" ? "🖼 " : "📎 ") + (a.name || "file") + (a.size ? " (" + SB.humanSize(a.size) + ")" : "");
+    var node = SB.el(url ? "a" : "span", "att", label);
+    if (url) { node.href = url; node.target = "_blank"; node.rel = "noopener noreferrer"; }
+    return node;
+  }
+
+  function renderCase(d) {
+    $("case-empty").hidden = true;
+    $("case-body").hidden = false;
+    text("case-id", d.id);
+    text("case-subject", d.subject || "");
+    var badge = $("case-status");
+    badge.className = "badge " + d.status;
+    badge.textContent = statusName(d.status);
+    var meta = $("case-meta");
+    SB.clear(meta);
+    [["team", d.team], ["lang", d.lang], ["channel", d.channel], ["user", d.user_name],
+     ["assignee", d.assignee || "—"], ["opened", new Date(d.opened_at).toLocaleString()]].forEach(function (kv) {
+      var row = SB.el("div");
+      row.appendChild(SB.el("dt", null, T.meta[kv[0]]));
+      row.appendChild(SB.el("dd", null, kv[1]));
+      meta.appendChild(row);
+    });
+    if (d.priority === 0) {
+      var vip = SB.el("div");
+      vip.appendChild(SB.el("span", "tag vip", T.enterprise));
+      meta.appendChild(vip);
+    }
+    chips("codes", d.error_codes, "code");
+    chips("suggestions", d.suggestions);
+    chips("convs", d.conversations);
+    var tr = $("transcript");
+    SB.clear(tr);
+    (d.transcript || []).forEach(function (e) {
+      var li = SB.el("li", "entry " + e.role);
+      li.appendChild(SB.el("span", "who", (T.role[e.role] || e.role) + " · " + (e.name || "") + " · " +
+        new Date(e.at).toLocaleTimeString()));
+      if (e.text) li.appendChild(SB.el("span", "text", e.text));
+      (e.attachments || []).forEach(function (a) { li.appendChild(attachmentLink(a)); });
+      tr.appendChild(li);
+    });
+    var hist = $("history");
+    SB.clear(hist);
+    (d.history || []).forEach(function (ev) {
+      var line = new Date(ev.at).toLocaleString() + " · " + ev.kind + " · " + (ev.actor_name || ev.actor) +
+        (ev.text ? " · " + ev.text : "");
+      hist.appendChild(SB.el("li", null, line));
+    });
+    var closed = d.status === "closed";
+    $("take").disabled = closed || d.status === "assigned";
+    $("release").disabled = d.status !== "assigned";
+    $("transfer").disabled = closed;
+    $("close").disabled = closed;
+    tr.scrollTop = tr.scrollHeight;
+  }
+
+  function openCase(id) {
+    current = id;
+    renderQueue();
+    api("/api/cases/" + encodeURIComponent(id)).then(function (d) { if (current === id) renderCase(d); })
+      .catch(function (e) { showError(String(e.message || e)); });
+  }
+
+  function showError(msg) {
+    var box = $("error");
+    box.textContent = msg;
+    box.hidden = !msg;
+  }
+
+  function feed(line, cls) {
+    var li = SB.el("li", cls);
+    li.appendChild(SB.el("span", "when", new Date().toLocaleTimeString()));
+    li.appendChild(document.createTextNode(line));
+    var list = $("feed");
+    list.appendChild(li);
+    while (list.children.length > 200) list.removeChild(list.firstChild);
+  }
+
+  function action(name, textValue) {
+    if (!current || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "action", action: name, "case": current, text: textValue || "" }));
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case "ready":
+        text("who", f.operator);
+        showError("");
+        break;
+      case "queue":
+        refreshQueue(f.cases);
+        break;
+      case "event":
+        if (f.event && f.event["case"] === current) openCase(current);
+        break;
+      case "message":
+        feed((f["case"] ? f["case"] + ": " : "") + f.text);
+        break;
+      case "error":
+        showError(f.text);
+        break;
+    }
+  }
+
+  function setLive(up) {
+    text("live", up ? T.live : T.offline);
+    $("live").className = "live" + (up ? "" : " down");
+  }
+
+  function connect() {
+    if (!token) return;
+    ws = new WebSocket(SB.wsUrl("/inbox/ws"), ["supportbot.inbox", "bearer." + token]);
+    var socket = ws;
+    ws.onopen = function () { backoff = 500; setLive(true); };
+    ws.onmessage = function (ev) {
+      try { onFrame(JSON.parse(ev.data)); } catch (e) { /* ignore a frame we cannot read */ }
+    };
+    ws.onclose = function () {
+      if (socket !== ws) return;
+      setLive(false);
+      if (!token) return;
+      // A refused upgrade looks like a close: check the token before trying again.
+      api("/api/cases").then(function () {
+        setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 8000);
+      }).catch(function () { setTimeout(connect, 8000); });
+    };
+  }
+
+  function signIn(candidate) {
+    return fetch("/api/cases", { headers: { Authorization: "Bearer " + candidate } }).then(function (r) {
+      if (!r.ok) throw new Error(T.badToken);
+      token = candidate;
+      try { sessionStorage.setItem(KEY, token); } catch (e) { /* the token lasts the page */ }
+      $("signin").hidden = true;
+      $("app").hidden = false;
+      return r.json().then(function (list) { cases = list; renderQueue(); connect(); });
+    });
+  }
+
+  function signOut(message) {
+    token = null;
+    try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
+    if (ws) { var old = ws; ws = null; old.close(); }
+    $("app").hidden = true;
+    $("signin").hidden = false;
+    var err = $("signin-error");
+    err.textContent = message || "";
+    err.hidden = !message;
+  }
+
+  $("signin-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var candidate = $("token").value.trim();
+    if (!candidate) return;
+    signIn(candidate).catch(function (e) {
+      var err = $("signin-error");
+      err.textContent = e.message;
+      err.hidden = false;
+    });
+  });
+  $("signout").addEventListener("click", function () { signOut(""); });
+  $("show-closed").addEventListener("change", function () { showClosed = this.checked; refreshQueue(null); });
+  $("take").addEventListener("click", function () { action("take"); });
+  $("release").addEventListener("click", function () { action("release"); });
+  $("transfer").addEventListener("click", function () {
+    var team = $("team").value.trim();
+    if (team) action("transfer", team);
+  });
+  $("reply-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var body = $("reply").value.trim();
+    if (!body) return;
+    action("reply", body);
+    $("reply").value = "";
+  });
+  $("send-note").addEventListener("click", function () {
+    var body = $("reply").value.trim();
+    if (!body) return;
+    action("note", body);
+    $("reply").value = "";
+  });
+  $("close").addEventListener("click", function () {
+    action("close", $("reply").value.trim());
+    $("reply").value = "";
+  });
+  setInterval(function () { if (cases.length) renderQueue(); }, 30000);
+
+  if (token) {
+    signIn(token).catch(function () { signOut(""); });
+  }
+})();

@@ -1,0 +1,269 @@
+//! The web channel's shared state and the one path every user or operator message takes into the core:
+//! limits, rate limit, `InboundSink::accept`, then the session history.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use supportbot_chat::{
+    Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError,
+};
+
+use crate::frames::{MessageFrame, ServerFrame};
+use crate::history::History;
+use crate::hub::Hub;
+use crate::i18n::{Lang, Notice};
+use crate::secrets::{load_or_create_secret, random_hex, Signer};
+use crate::stats::WebStats;
+use crate::status::CaseTracker;
+use crate::{WebError, WebSettings};
+
+/// Operator notifications kept for an inbox page that opens later.
+const INBOX_RECENT: usize = 100;
+
+/// The core as the web channel uses it; the engine implements all three.
+#[derive(Clone)]
+pub struct Core {
+    /// Where messages go.
+    pub sink: Arc<dyn InboundSink>,
+    /// The cases the inbox shows.
+    pub cases: Arc<dyn CaseDirectory>,
+    /// The figures `/metrics` serves.
+    pub metrics: Arc<dyn MetricsSource>,
+}
+
+/// What the outbox side needs (session histories, open sockets, case status): shared by the channel and the
+/// adapter the engine holds. It holds no reference to the core, so the engine and the channel do not keep each
+/// other alive.
+pub(crate) struct Outlet {
+    pub(crate) settings: WebSettings,
+    pub(crate) history: History,
+    pub(crate) chats: Hub,
+    pub(crate) inbox: Hub,
+    pub(crate) inbox_recent: Mutex<VecDeque<MessageFrame>>,
+    pub(crate) tracker: CaseTracker,
+    pub(crate) stats: WebStats,
+}
+
+/// The web channel: chat page, operator inbox, JSON API, uploads; [`WebChannel::adapter`] is the `web` adapter
+/// the engine's outbox delivers through.
+pub struct WebChannel {
+    pub(crate) out: Arc<Outlet>,
+    pub(crate) signer: Signer,
+    pub(crate) core: Core,
+    pub(crate) limiter: DefaultKeyedRateLimiter<String>,
+    pub(crate) shutdown: Shutdown,
+}
+
+/// The `web` adapter: delivers the core's messages to visitors' sessions and to the inbox.
+pub struct WebAdapter {
+    pub(crate) out: Arc<Outlet>,
+}
+
+impl WebChannel {
+    /// Opens the channel's state in `settings.data_dir` (server key, session histories, uploads). Sockets
+    /// close when `shutdown` fires.
+    pub fn open(settings: WebSettings, core: Core, shutdown: Shutdown) -> Result<Arc<WebChannel>, WebError> {
+        if settings.operator_token.trim().len() < 16 {
+            return Err(WebError::Secret("the operator token must be at least 16 characters long".into()));
+        }
+        let state = settings.state_dir();
+        let (key, _) = load_or_create_secret(&state.join("server.key"))?;
+        let history = History::open(&state.join("sessions"), settings.history_len)?;
+        let uploads = settings.uploads_dir();
+        std::fs::create_dir_all(&uploads).map_err(|e| WebError::io(&uploads, e))?;
+        let per_minute = NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(settings.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let limiter = RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst));
+        let out = Arc::new(Outlet {
+            settings,
+            history,
+            chats: Hub::default(),
+            inbox: Hub::default(),
+            inbox_recent: Mutex::new(VecDeque::new()),
+            tracker: CaseTracker::default(),
+            stats: WebStats::default(),
+        });
+        Ok(Arc::new(WebChannel { out, signer: Signer::new(&key), core, limiter, shutdown }))
+    }
+
+    /// The `web` adapter to register with the engine's outbox.
+    pub fn adapter(&self) -> Arc<WebAdapter> {
+        Arc::new(WebAdapter { out: self.out.clone() })
+    }
+
+    /// The settings the channel runs with.
+    pub fn settings(&self) -> &WebSettings {
+        &self.out.settings
+    }
+
+    /// A new session token (for tools and tests that speak the protocol without a page).
+    pub fn new_session_token(&self) -> String {
+        self.signer.new_session().0
+    }
+
+    /// Counts one message against the session's rate limit.
+    pub(crate) fn check_rate(&self, session: &str, lang: Lang) -> Result<(), ServerFrame> {
+        if self.limiter.check_key(&session.to_string()).is_err() {
+            WebStats::inc(&self.out.stats.rate_limited);
+            tracing::debug!(session, "rate limited");
+            return Err(notice(Notice::RateLimited, lang));
+        }
+        Ok(())
+    }
+
+    /// Refuses empty and too long messages (before they count against the rate limit).
+    pub(crate) fn validate(&self, text: &str, has_attachments: bool, lang: Lang) -> Result<(), ServerFrame> {
+        if text.trim().is_empty() && !has_attachments {
+            return Err(notice(Notice::Empty, lang));
+        }
+        if text.chars().count() > self.out.settings.max_text_chars {
+            return Err(notice(Notice::TooLong, lang));
+        }
+        Ok(())
+    }
+
+    /// Hands a visitor's message to the core and, once it is stored, records it in the session history.
+    /// Errors come back as the polite frame to show.
+    pub(crate) async fn submit(
+        &self,
+        session: &str,
+        text: String,
+        client_id: Option<String>,
+        attachments: Vec<Attachment>,
+        lang: Lang,
+    ) -> Result<(), ServerFrame> {
+        self.validate(&text, !attachments.is_empty(), lang)?;
+        let id = match client_id.filter(|c| valid_client_id(c)) {
+            Some(c) => format!("{session}-{c}"),
+            None => format!("{session}-{}", random_hex(8)),
+        };
+        let inbound = Inbound {
+            platform: "web".into(),
+            chat: session.to_string(),
+            user: session.to_string(),
+            name: format!("visitor {}", &session[..session.len().min(6)]),
+            id,
+            text: text.clone(),
+            group: false,
+            mention: true,
+            reply_to: None,
+            ts: None,
+            attachments: attachments.clone(),
+        };
+        // The session lock is held until the message is in the history, so the bot's answer (delivered under
+        // the same lock) is stored after it.
+        let guard = self.out.history.lock(session).await;
+        match self.core.sink.accept(inbound).await {
+            Ok(Accepted::New) => {
+                WebStats::inc(&self.out.stats.messages_in);
+                let item = MessageFrame {
+                    text,
+                    buttons: vec![],
+                    case: None,
+                    from: Some("user".into()),
+                    reply_to: None,
+                    attachments,
+                    history: false,
+                };
+                if let Err(err) = self.out.history.append(&guard, &item).await {
+                    tracing::warn!(session, error = %err, "could not record the message in the session history");
+                }
+                Ok(())
+            }
+            Ok(Accepted::Duplicate) => Ok(()),
+            Err(err) => Err(sink_error(err, lang)),
+        }
+    }
+
+    /// Sends an operator command line from the inbox operator's account through the core.
+    pub(crate) async fn operator_command(&self, text: String) -> Result<(), ServerFrame> {
+        if text.trim().is_empty() {
+            return Err(notice(Notice::Empty, Lang::En));
+        }
+        if text.chars().count() > self.out.settings.max_text_chars {
+            return Err(notice(Notice::TooLong, Lang::En));
+        }
+        let op = &self.out.settings.inbox_operator;
+        let inbound = Inbound {
+            platform: "web".into(),
+            chat: op.clone(),
+            user: op.clone(),
+            name: self.out.settings.inbox_operator_name.clone(),
+            id: format!("inbox-{}", random_hex(12)),
+            text,
+            group: false,
+            mention: true,
+            reply_to: None,
+            ts: None,
+            attachments: vec![],
+        };
+        match self.core.sink.accept(inbound).await {
+            Ok(_) => Ok(()),
+            Err(err) => Err(sink_error(err, Lang::En)),
+        }
+    }
+
+    /// The channel's figures with the core's, as Prometheus text.
+    pub(crate) fn prometheus(&self) -> String {
+        let mut text = self.core.metrics.prometheus();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&self.out.stats.prometheus(self.out.chats.sockets(), self.out.inbox.sockets()));
+        text
+    }
+}
+
+impl Outlet {
+    /// Records an operator notification for inbox pages opened later, and sends it to the open ones.
+    pub(crate) fn notify_inbox(&self, frame: MessageFrame) {
+        let json = ServerFrame::Message(frame.clone()).to_json();
+        {
+            let mut recent = self.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
+            recent.push_back(MessageFrame { history: true, ..frame });
+            while recent.len() > INBOX_RECENT {
+                recent.pop_front();
+            }
+        }
+        self.inbox.push(&self.settings.inbox_operator, &json);
+    }
+}
+
+/// An error frame for a notice.
+pub(crate) fn notice(n: Notice, lang: Lang) -> ServerFrame {
+    ServerFrame::error(n.code(), n.text(lang))
+}
+
+fn sink_error(err: SinkError, lang: Lang) -> ServerFrame {
+    match err {
+        SinkError::Rejected(reason) => {
+            tracing::info!(%reason, "message rejected by the core");
+            ServerFrame::error(Notice::Rejected.code(), format!("{} {reason}", Notice::Rejected.text(lang)))
+        }
+        SinkError::Storage(reason) => {
+            tracing::error!(%reason, "the core could not store a web message");
+            notice(Notice::Unavailable, lang)
+        }
+        SinkError::ShuttingDown => notice(Notice::ShuttingDown, lang),
+    }
+}
+
+/// Page-chosen message ids: short, plain characters.
+fn valid_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids() {
+        assert!(valid_client_id("m-17_a"));
+        assert!(!valid_client_id(""));
+        assert!(!valid_client_id("a b"));
+        assert!(!valid_client_id(&"x".repeat(65)));
+    }
+}

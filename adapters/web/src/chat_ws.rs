@@ -1,0 +1,142 @@
+//! `GET /ws`: the visitor's chat socket. First frame is the session token; `?session=` continues a session and
+//! replays its recent history; messages and button presses go to the core through [`WebChannel::submit`].
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::channel::notice;
+use crate::frames::{ClientFrame, ServerFrame};
+use crate::guard::origin_ok;
+use crate::i18n::{Lang, Notice};
+use crate::socket::{spawn_writer, Out, CLOSE_TOO_BIG};
+use crate::stats::WebStats;
+use crate::WebChannel;
+
+/// A hard cap far above the polite limit: frames between the two get a clear answer, bigger ones a close.
+const HARD_FRAME_CAP: usize = 1024 * 1024;
+
+/// Query of `/ws`.
+#[derive(Debug, Deserialize)]
+pub struct ChatQuery {
+    /// Session token from an earlier `session` frame.
+    session: Option<String>,
+    /// Interface language of the page (`zh`, `en`).
+    lang: Option<String>,
+}
+
+/// Upgrades to the chat socket after the origin check.
+pub async fn chat_ws(
+    State(channel): State<Arc<WebChannel>>,
+    Query(query): Query<ChatQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
+        WebStats::inc(&channel.out.stats.bad_origin);
+        return (StatusCode::FORBIDDEN, "this origin may not open the chat socket").into_response();
+    }
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = Lang::pick(query.lang.as_deref(), accept);
+    let resumed = query.session.as_deref().and_then(|t| channel.signer.session_id(t).map(|id| (t.to_string(), id)));
+    let (token, session) = resumed.unwrap_or_else(|| channel.signer.new_session());
+    ws.max_message_size(HARD_FRAME_CAP)
+        .max_frame_size(HARD_FRAME_CAP)
+        .on_upgrade(move |socket| run(channel, socket, token, session, lang))
+}
+
+async fn run(channel: Arc<WebChannel>, socket: WebSocket, token: String, session: String, lang: Lang) {
+    let (mut sink, mut stream) = socket.split();
+    // Read the history and join the hub under the session lock: every message is then either in the
+    // replayed history or pushed live, never both, never neither.
+    let (conn, hub_rx, recent) = {
+        let guard = channel.out.history.lock(&session).await;
+        let recent = match channel.out.history.recent(&guard).await {
+            Ok(recent) => recent,
+            Err(err) => {
+                tracing::warn!(session, error = %err, "cannot read the session history");
+                Vec::new()
+            }
+        };
+        let (conn, rx) = channel.out.chats.attach(&session);
+        (conn, rx, recent)
+    };
+    let mut first = vec![ServerFrame::Session { session: token }.to_json()];
+    let open_case = recent.iter().rev().find_map(|m| m.case.clone());
+    first.extend(recent.into_iter().map(|m| ServerFrame::Message(m).to_json()));
+    let mut failed = false;
+    for json in first {
+        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into())).await.is_err() {
+            failed = true;
+            break;
+        }
+    }
+    if let Some(case) = open_case.filter(|_| !failed) {
+        channel.out.tracker.rewatch(&session, &case);
+    }
+    let (own_tx, own_rx) = mpsc::channel::<Out>(32);
+    let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
+    tracing::debug!(session, "chat socket open");
+
+    while !failed {
+        let next = tokio::select! {
+            _ = channel.shutdown.cancelled() => break,
+            next = stream.next() => next,
+        };
+        let text = match next {
+            None | Some(Ok(Message::Close(_))) => break,
+            Some(Err(err)) => {
+                tracing::debug!(session, error = %err, "chat socket read failed");
+                let _ = own_tx.send(Out::Close(CLOSE_TOO_BIG, "frame too large or malformed")).await;
+                break;
+            }
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                let _ = own_tx.send(Out::Text(notice(Notice::BadFrame, lang).to_json())).await;
+                continue;
+            }
+            Some(Ok(_)) => continue,
+        };
+        if let Some(reply) = handle(&channel, &session, text.as_str(), lang).await {
+            if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
+                break;
+            }
+        }
+    }
+    drop(own_tx);
+    if channel.out.chats.detach(&session, conn) {
+        channel.out.tracker.forget(&session);
+    }
+    let _ = writer.await;
+    tracing::debug!(session, "chat socket closed");
+}
+
+/// Handles one text frame; returns the frame to answer with, if any.
+async fn handle(channel: &WebChannel, session: &str, text: &str, lang: Lang) -> Option<ServerFrame> {
+    if text.len() > channel.out.settings.max_frame_bytes {
+        return Some(notice(Notice::TooLong, lang));
+    }
+    let frame: ClientFrame = match serde_json::from_str(text) {
+        Ok(frame) => frame,
+        Err(_) => return Some(notice(Notice::BadFrame, lang)),
+    };
+    let (text, id) = match frame {
+        ClientFrame::Ping => return Some(ServerFrame::Pong),
+        ClientFrame::Message { text, id } => (text, id),
+        ClientFrame::Button { value, id } => (value, id),
+    };
+    if let Err(frame) = channel.validate(&text, false, lang).and_then(|()| channel.check_rate(session, lang)) {
+        return Some(frame);
+    }
+    match channel.submit(session, text, id.clone(), Vec::new(), lang).await {
+        Ok(()) => id.map(|id| ServerFrame::Ack { id }),
+        Err(frame) => Some(frame),
+    }
+}

@@ -1,0 +1,108 @@
+//! The few sentences the web channel itself says (refusals), in Chinese or English.
+
+/// Interface language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From `?lang=` when given, else the browser's `Accept-Language`; English when neither says Chinese.
+    pub fn pick(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+        let first = query
+            .filter(|q| !q.is_empty())
+            .or_else(|| accept_language.and_then(|h| h.split(',').next()))
+            .unwrap_or("en");
+        if first.trim().to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// A refusal the page shows as a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Too many messages in a short time.
+    RateLimited,
+    /// Text over the length limit.
+    TooLong,
+    /// A frame that is not one of the protocol's.
+    BadFrame,
+    /// A message with nothing in it.
+    Empty,
+    /// The core refused the message.
+    Rejected,
+    /// The core could not store the message.
+    Unavailable,
+    /// The bot is shutting down.
+    ShuttingDown,
+    /// An upload over the size limit.
+    UploadTooLarge,
+    /// An upload request without a file.
+    UploadMissing,
+    /// An upload with an unknown or missing session.
+    BadSession,
+}
+
+impl Notice {
+    /// The stable code sent in error frames.
+    pub fn code(self) -> &'static str {
+        match self {
+            Notice::RateLimited => "rate_limited",
+            Notice::TooLong => "too_long",
+            Notice::BadFrame => "bad_frame",
+            Notice::Empty => "empty",
+            Notice::Rejected => "rejected",
+            Notice::Unavailable => "unavailable",
+            Notice::ShuttingDown => "shutting_down",
+            Notice::UploadTooLarge => "too_large",
+            Notice::UploadMissing => "no_file",
+            Notice::BadSession => "bad_session",
+        }
+    }
+
+    /// The sentence for people.
+    pub fn text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Notice::RateLimited, Lang::Zh) => "您发送得有点快,请稍等片刻再发。",
+            (Notice::RateLimited, Lang::En) => "You're sending messages a little fast — please wait a moment and try again.",
+            (Notice::TooLong, Lang::Zh) => "消息太长了,请缩短后再发送。",
+            (Notice::TooLong, Lang::En) => "That message is too long; please shorten it and send it again.",
+            (Notice::BadFrame, Lang::Zh) => "无法读取这条消息。",
+            (Notice::BadFrame, Lang::En) => "That message could not be read.",
+            (Notice::Empty, Lang::Zh) => "消息是空的。",
+            (Notice::Empty, Lang::En) => "The message is empty.",
+            (Notice::Rejected, Lang::Zh) => "这条消息未被接受。",
+            (Notice::Rejected, Lang::En) => "That message was not accepted.",
+            (Notice::Unavailable, Lang::Zh) => "暂时无法保存您的消息,请稍后重试。",
+            (Notice::Unavailable, Lang::En) => "Your message could not be saved just now; please try again shortly.",
+            (Notice::ShuttingDown, Lang::Zh) => "客服系统正在重启,请稍后重试。",
+            (Notice::ShuttingDown, Lang::En) => "The support service is restarting; please try again in a moment.",
+            (Notice::UploadTooLarge, Lang::Zh) => "文件太大了(上限 20 MB)。",
+            (Notice::UploadTooLarge, Lang::En) => "That file is too large (the limit is 20 MB).",
+            (Notice::UploadMissing, Lang::Zh) => "没有收到文件。",
+            (Notice::UploadMissing, Lang::En) => "No file was received.",
+            (Notice::BadSession, Lang::Zh) => "会话已失效,请刷新页面。",
+            (Notice::BadSession, Lang::En) => "Your chat session is not valid any more; please reload the page.",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_language() {
+        assert_eq!(Lang::pick(Some("zh-CN"), None), Lang::Zh);
+        assert_eq!(Lang::pick(None, Some("zh-TW,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::pick(None, Some("en-US,zh;q=0.5")), Lang::En);
+        assert_eq!(Lang::pick(Some("en"), Some("zh-CN")), Lang::En);
+        assert_eq!(Lang::pick(None, None), Lang::En);
+    }
+}

@@ -1,0 +1,173 @@
+//! `GET /inbox/ws`: the operator inbox's socket (operator token required). It streams the queue and case events
+//! live and the core's messages for the inbox operator; the page's actions become operator commands sent
+//! through the core from the inbox operator's account, exactly as an operator on a chat platform would type them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use crate::frames::{InboxFrame, ServerFrame};
+use crate::guard::{is_operator, origin_ok, INBOX_PROTOCOL};
+use crate::socket::{spawn_writer, Out};
+use crate::stats::WebStats;
+use crate::WebChannel;
+
+/// Pause after a case event before the queue is sent again, so a burst of events sends it once.
+const QUEUE_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Upgrades to the inbox socket after the origin and token checks (401 without a valid token).
+pub async fn inbox_ws(State(channel): State<Arc<WebChannel>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
+        WebStats::inc(&channel.out.stats.bad_origin);
+        return (StatusCode::FORBIDDEN, "this origin may not open the inbox socket").into_response();
+    }
+    if !is_operator(&headers, &channel.out.settings.operator_token) {
+        WebStats::inc(&channel.out.stats.unauthorized);
+        return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "operator token required").into_response();
+    }
+    ws.protocols([INBOX_PROTOCOL])
+        .max_message_size(channel.out.settings.max_frame_bytes)
+        .max_frame_size(channel.out.settings.max_frame_bytes)
+        .on_upgrade(move |socket| run(channel, socket))
+}
+
+async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let op = channel.out.settings.inbox_operator.clone();
+    let mut events = channel.core.cases.subscribe();
+    let (conn, hub_rx) = channel.out.inbox.attach(&op);
+    let mut first = vec![
+        ServerFrame::Ready { operator: channel.out.settings.inbox_account() }.to_json(),
+        ServerFrame::Queue { cases: channel.core.cases.list(false).await }.to_json(),
+    ];
+    {
+        let recent = channel.out.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
+        first.extend(recent.iter().map(|m| ServerFrame::Message(m.clone()).to_json()));
+    }
+    for json in first {
+        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into())).await.is_err() {
+            channel.out.inbox.detach(&op, conn);
+            return;
+        }
+    }
+    let (own_tx, own_rx) = mpsc::channel::<Out>(64);
+    let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
+    tracing::info!(operator = %channel.out.settings.inbox_account(), "inbox opened");
+
+    // Case events and queue refreshes for this page.
+    let feed = {
+        let channel = channel.clone();
+        let tx = own_tx.clone();
+        tokio::spawn(async move {
+            loop {
+                let got = tokio::select! {
+                    _ = channel.shutdown.cancelled() => break,
+                    got = events.recv() => got,
+                };
+                match got {
+                    Ok(event) => {
+                        if tx.send(Out::Text(ServerFrame::Event { event }.to_json())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+                tokio::time::sleep(QUEUE_DEBOUNCE).await;
+                while let Ok(event) = events.try_recv() {
+                    let _ = tx.send(Out::Text(ServerFrame::Event { event }.to_json())).await;
+                }
+                let queue = ServerFrame::Queue { cases: channel.core.cases.list(false).await };
+                if tx.send(Out::Text(queue.to_json())).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    loop {
+        let next = tokio::select! {
+            _ = channel.shutdown.cancelled() => break,
+            next = stream.next() => next,
+        };
+        let text = match next {
+            None | Some(Ok(Message::Close(_))) | Some(Err(_)) => break,
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(_)) => continue,
+        };
+        let reply = match serde_json::from_str::<InboxFrame>(text.as_str()) {
+            Err(_) => Some(ServerFrame::error("bad_frame", "That frame could not be read.")),
+            Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
+            Ok(InboxFrame::Command { text }) => channel.operator_command(text).await.err(),
+            Ok(InboxFrame::Action { action, case, text }) => match action_command(&action, &case, &text) {
+                Ok(command) => channel.operator_command(command).await.err(),
+                Err(problem) => Some(ServerFrame::error("bad_action", problem)),
+            },
+        };
+        if let Some(reply) = reply {
+            if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
+                break;
+            }
+        }
+    }
+    feed.abort();
+    drop(own_tx);
+    channel.out.inbox.detach(&op, conn);
+    let _ = writer.await;
+    tracing::info!(operator = %channel.out.settings.inbox_account(), "inbox closed");
+}
+
+/// `C-1001`, `c-1001` or `1001` as `C-1001`.
+pub fn normalize_case(case: &str) -> Option<String> {
+    let case = case.trim();
+    let digits = case.strip_prefix("C-").or_else(|| case.strip_prefix("c-")).unwrap_or(case);
+    (!digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| format!("C-{digits}"))
+}
+
+/// The operator command line for an inbox button.
+pub fn action_command(action: &str, case: &str, text: &str) -> Result<String, String> {
+    let case = normalize_case(case).ok_or_else(|| format!("{case:?} is not a case number"))?;
+    let text = text.trim();
+    match action {
+        "take" | "release" | "case" => Ok(format!("/{action} {case}")),
+        "close" if text.is_empty() => Ok(format!("/close {case}")),
+        "close" | "reply" | "note" if !text.is_empty() => Ok(format!("/{action} {case} {text}")),
+        "reply" | "note" => Err(format!("/{action} needs a text")),
+        "transfer" => {
+            let ok = !text.is_empty()
+                && text.len() <= 40
+                && text.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            if ok {
+                Ok(format!("/transfer {case} {text}"))
+            } else {
+                Err("a team name is one word (letters, digits, - or _)".to_string())
+            }
+        }
+        other => Err(format!("unknown action {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_commands() {
+        assert_eq!(action_command("take", "1001", "").unwrap(), "/take C-1001");
+        assert_eq!(action_command("reply", "C-7", " hi there ").unwrap(), "/reply C-7 hi there");
+        assert_eq!(action_command("close", "c-7", "").unwrap(), "/close C-7");
+        assert_eq!(action_command("close", "C-7", "fixed").unwrap(), "/close C-7 fixed");
+        assert_eq!(action_command("transfer", "C-7", "security").unwrap(), "/transfer C-7 security");
+        assert!(action_command("transfer", "C-7", "a b").is_err());
+        assert!(action_command("reply", "C-7", "  ").is_err());
+        assert!(action_command("take", "C-7 /close C-8", "").is_err());
+        assert!(action_command("delete", "C-7", "").is_err());
+    }
+}

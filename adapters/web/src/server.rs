@@ -1,0 +1,79 @@
+//! The HTTP side: the routes of the web channel, and serving them (with any extra routes, such as the webhook
+//! channel's) until shutdown, together with the channel's background tasks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::{api, assets, chat_ws, inbox_ws, status, uploads, WebChannel, WebError};
+
+/// How often idle rate-limit entries and session locks are forgotten.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
+
+impl WebChannel {
+    /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
+    /// `/healthz`, `/metrics`, `/config.json`, `/assets/{file}`.
+    pub fn router(self: &Arc<Self>) -> Router {
+        let upload_limit = usize::try_from(self.out.settings.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(256 * 1024);
+        Router::new()
+            .route("/", get(assets::chat_page))
+            .route("/inbox", get(assets::inbox_page))
+            .route("/assets/{file}", get(assets::asset))
+            .route("/ws", get(chat_ws::chat_ws))
+            .route("/inbox/ws", get(inbox_ws::inbox_ws))
+            .route("/api/cases", get(api::list_cases))
+            .route("/api/cases/{id}", get(api::get_case))
+            .route("/upload", post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
+            .route("/files/{id}", get(uploads::download))
+            .route("/healthz", get(api::healthz))
+            .route("/metrics", get(api::metrics))
+            .route("/config.json", get(api::page_config))
+            .with_state(self.clone())
+    }
+
+    /// Serves the channel (merged with `extra` routes) on `listener` until the channel's shutdown token fires;
+    /// open sockets are closed with "going away" and requests in flight finish.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, extra: Router) -> Result<(), WebError> {
+        let app = self.router().merge(extra);
+        let tracker = tokio::spawn(status::run(self.clone()));
+        let housekeeping = {
+            let channel = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(HOUSEKEEPING);
+                loop {
+                    tokio::select! {
+                        _ = channel.shutdown.cancelled() => break,
+                        _ = tick.tick() => {
+                            channel.limiter.retain_recent();
+                            channel.out.history.prune_locks();
+                        }
+                    }
+                }
+            })
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(%addr, "web channel listening");
+        let shutdown = self.shutdown.clone();
+        let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        let _ = tracker.await;
+        let _ = housekeeping.await;
+        result.map_err(|e| WebError::Serve(e.to_string()))
+    }
+}
+
+/// Binds the listening address with a clear error (address in use, permission, bad address).
+pub async fn bind(addr: &str) -> Result<TcpListener, WebError> {
+    TcpListener::bind(addr).await.map_err(|err| WebError::Listen {
+        addr: addr.to_string(),
+        reason: match err.kind() {
+            std::io::ErrorKind::AddrInUse => "the port is already in use by another program".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_string(),
+            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_string(),
+            _ => err.to_string(),
+        },
+    })
+}

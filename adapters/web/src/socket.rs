@@ -1,0 +1,58 @@
+//! The writing half of a WebSocket: frames from the hub (messages for the chat) and from the socket's own
+//! reader (acks, errors) go out in order; on shutdown the socket is closed with "going away".
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+use supportbot_chat::Shutdown;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Close code for a server going down (RFC 6455).
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code for a policy violation.
+pub const CLOSE_POLICY: u16 = 1008;
+/// Close code for a message too big to handle.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// Frames the reader half asks the writer to send, and how to end.
+pub enum Out {
+    /// A JSON text frame.
+    Text(String),
+    /// Close the socket with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// Starts the writer task of a socket.
+pub fn spawn_writer(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut hub_rx: mpsc::Receiver<String>,
+    mut own_rx: mpsc::Receiver<Out>,
+    shutdown: Shutdown,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let close = loop {
+            let next = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
+                own = own_rx.recv() => match own {
+                    Some(Out::Text(json)) => json,
+                    Some(Out::Close(code, reason)) => break Some((code, reason)),
+                    None => break None,
+                },
+                hub = hub_rx.recv() => match hub {
+                    Some(json) => json,
+                    // Dropped by the hub (too slow) or detached.
+                    None => break Some((CLOSE_POLICY, "too many undelivered frames")),
+                },
+            };
+            if sink.send(Message::Text(next.into())).await.is_err() {
+                return;
+            }
+        };
+        if let Some((code, reason)) = close {
+            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+        }
+        let _ = sink.close().await;
+    })
+}

@@ -1,0 +1,54 @@
+//! The web channel's own counters, appended to the core's figures on `/metrics`.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of the web channel.
+#[derive(Default)]
+pub struct WebStats {
+    /// Chat messages (and button presses) received from pages and stored.
+    pub messages_in: AtomicU64,
+    /// Messages delivered to sessions (stored in their history).
+    pub messages_out: AtomicU64,
+    /// Messages refused by the per-session rate limit.
+    pub rate_limited: AtomicU64,
+    /// Files uploaded.
+    pub uploads: AtomicU64,
+    /// Bytes uploaded.
+    pub upload_bytes: AtomicU64,
+    /// Requests refused for a missing or wrong operator token.
+    pub unauthorized: AtomicU64,
+    /// WebSocket upgrades refused for a foreign `Origin`.
+    pub bad_origin: AtomicU64,
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+}
+
+impl WebStats {
+    /// The counters, plus the given socket gauges, as Prometheus text.
+    pub fn prometheus(&self, chat_sockets: usize, inbox_sockets: usize) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::new();
+        gauge(&mut out, "supportbot_web_chat_sockets", "Open chat WebSockets.", chat_sockets as u64);
+        gauge(&mut out, "supportbot_web_inbox_sockets", "Open inbox WebSockets.", inbox_sockets as u64);
+        counter(&mut out, "supportbot_web_messages_in_total", "Chat messages received and stored.", get(&self.messages_in));
+        counter(&mut out, "supportbot_web_messages_out_total", "Messages delivered to chat sessions.", get(&self.messages_out));
+        counter(&mut out, "supportbot_web_rate_limited_total", "Messages refused by the per-session rate limit.", get(&self.rate_limited));
+        counter(&mut out, "supportbot_web_uploads_total", "Files uploaded.", get(&self.uploads));
+        counter(&mut out, "supportbot_web_upload_bytes_total", "Bytes uploaded.", get(&self.upload_bytes));
+        counter(&mut out, "supportbot_web_unauthorized_total", "Requests refused for a missing or wrong operator token.", get(&self.unauthorized));
+        counter(&mut out, "supportbot_web_bad_origin_total", "WebSocket upgrades refused for a foreign Origin.", get(&self.bad_origin));
+        out
+    }
+
+    /// Adds one to a counter.
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}

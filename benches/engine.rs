@@ -1,0 +1,267 @@
+//! Engine throughput with sled on disk, for FAQ traffic and for traffic inside open cases, measured in the
+//! same run as raw sled writes of the same records (the floor durable state costs), and the memory used with
+//! 100,000 stored conversations.
+//!
+//! Durability: as shipped. Every accepted message waits for an fsync'd sled flush before `accept` returns,
+//! and every handling step is flushed before its answer is delivered; concurrent writers share flushes (group
+//! commit). The raw figure applies the same records in the same batches with the same waits for durability.
+//! The engine runs on a current-thread tokio runtime (one core for the engine's tasks).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use criterion::{Criterion, Throughput};
+use supportbot::config::Config;
+use supportbot::engine::{Engine, EngineOptions};
+use supportbot::faq::{Faq, Lang};
+use supportbot::store::{keys, Store};
+use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
+
+/// Conversations writing at once in a batch.
+const CONVERSATIONS: usize = 200;
+/// Messages per conversation in a batch.
+const PER_CONVERSATION: usize = 10;
+const BATCH: usize = CONVERSATIONS * PER_CONVERSATION;
+
+struct Null;
+
+#[async_trait]
+impl Adapter for Null {
+    fn name(&self) -> &str {
+        "null"
+    }
+    async fn deliver(&self, _: &Envelope) -> Result<(), SendError> {
+        Ok(())
+    }
+}
+
+fn msg(chat: &str, id: String, text: &str) -> Inbound {
+    Inbound {
+        platform: "bench".into(),
+        chat: chat.into(),
+        user: chat.into(),
+        name: "Bench".into(),
+        id,
+        text: text.into(),
+        group: false,
+        mention: false,
+        reply_to: None,
+        ts: None,
+        attachments: vec![],
+    }
+}
+
+struct Rig {
+    rt: tokio::runtime::Runtime,
+    engine: Engine,
+    shutdown: Shutdown,
+    next_id: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new(faq: &Faq) -> Rig {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let mut config = Config::parse(
+            "[[operators]]\nname = \"Op\"\naccounts = [\"bench:op\"]\n[hours]\nopen = \"00:00-24:00\"\npeak = []\n",
+            "bench.toml",
+        )
+        .unwrap();
+        config.bot.data_dir = dir.path().join("data");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let engine = rt.block_on(async { Engine::open_with(&config, faq.clone(), EngineOptions::default()) }).unwrap();
+        engine.register_fallback_adapter(Arc::new(Null));
+        let shutdown = Shutdown::new();
+        {
+            let (e, s) = (engine.clone(), shutdown.clone());
+            rt.spawn(async move { e.run(s).await.unwrap() });
+        }
+        Rig { rt, engine, shutdown, next_id: 0, _dir: dir }
+    }
+
+    /// Sends `texts(conversation, i)` from `conversations` chats at once (each chat in order); returns the time
+    /// until every message is handled and its answers delivered.
+    fn traffic(&mut self, conversations: usize, per: usize, prefix: &str, texts: &dyn Fn(usize, usize) -> String) -> Duration {
+        let base = self.next_id;
+        self.next_id += conversations * per;
+        let batches: Vec<Vec<Inbound>> = (0..conversations)
+            .map(|c| (0..per).map(|i| msg(&format!("{prefix}{c}"), format!("m{}", base + c * per + i), &texts(c, i))).collect())
+            .collect();
+        let engine = self.engine.clone();
+        self.rt.block_on(async move {
+            let start = Instant::now();
+            let tasks: Vec<_> = batches
+                .into_iter()
+                .map(|msgs| {
+                    let engine = engine.clone();
+                    tokio::spawn(async move {
+                        for m in msgs {
+                            engine.accept(m).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            engine.settle().await;
+            start.elapsed()
+        })
+    }
+
+    /// Raw sled: per message the accept batch, the handling batch and the outbox removal, with the same
+    /// records (`records`: key prefix and bytes copied from the engine's own store) and the same durability waits.
+    fn raw(&mut self, conversations: usize, per: usize, records: &[(String, Vec<u8>)]) -> Duration {
+        let store = self.engine.store().clone();
+        let base = self.next_id;
+        self.next_id += conversations * per;
+        let records = Arc::new(records.to_vec());
+        self.rt.block_on(async move {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..conversations)
+                .map(|c| {
+                    let (store, records) = (store.clone(), records.clone());
+                    tokio::spawn(async move {
+                        for i in 0..per {
+                            let n = base + c * per + i;
+                            let mut accept = sled::Batch::default();
+                            accept.insert(keys::dedupe("raw", &n.to_string()), n.to_be_bytes().to_vec());
+                            accept.insert(keys::inbox(1 << 40 | n as u64), records[0].1.clone());
+                            let t = store.apply(accept).unwrap();
+                            store.durable(t).await.unwrap();
+                            let mut handle = sled::Batch::default();
+                            for (prefix, bytes) in &records[1..] {
+                                handle.insert(format!("raw{prefix}{c}/{i}").into_bytes(), bytes.clone());
+                            }
+                            handle.remove(keys::inbox(1 << 40 | n as u64));
+                            let t = store.apply(handle).unwrap();
+                            store.durable(t).await.unwrap();
+                            store.remove_lazy(format!("rawob/{c}/{i}").as_bytes()).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            start.elapsed()
+        })
+    }
+
+    /// The first record under each prefix, from the engine's store.
+    fn sample(&self, prefixes: &[&str]) -> Vec<(String, Vec<u8>)> {
+        prefixes
+            .iter()
+            .map(|p| {
+                let (_, v) = self.engine.store().tree().scan_prefix(p.as_bytes()).next().unwrap().unwrap();
+                (p.to_string(), v.to_vec())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn questions(faq: &Faq) -> Vec<String> {
+    faq.entries().iter().flat_map(|e| [e.title(Lang::Zh).to_string(), e.title(Lang::En).to_string()]).collect()
+}
+
+/// A stored inbound, a conversation and an outbox record, as the engine writes them for a FAQ message.
+fn faq_records(rig: &Rig) -> Vec<(String, Vec<u8>)> {
+    let inbound = supportbot::store::records::StoredInbound { seq: 0, inbound: msg("x", "m".into(), "发送邮件被退回 554 DT:SPM"), oversized: None };
+    let mut out = vec![("in/".to_string(), supportbot::store::encode(&inbound))];
+    out.extend(rig.sample(&[keys::CONVERSATION]));
+    out.push(("ob/".into(), outbox_record()));
+    out
+}
+
+fn outbox_record() -> Vec<u8> {
+    let out = supportbot_chat::Outbound {
+        platform: "bench".into(),
+        chat: "c1".into(),
+        text: "发送邮件被退回并提示“554 DT:SPM”时,请按以下步骤排查:……".repeat(4),
+        buttons: vec!["有帮助".into(), "没帮助".into()],
+        reply_to: Some("m1".into()),
+        case: None,
+    };
+    let envelope = Envelope {
+        id: "bench:m1#0".into(),
+        destination: "bench".into(),
+        order_key: "bench:c1".into(),
+        delivery: supportbot_chat::Delivery::Message(out),
+    };
+    supportbot::store::encode(&supportbot::store::records::OutboxRecord { seq: 1, created_ms: 0, envelope })
+}
+
+fn bench(c: &mut Criterion) {
+    let faq = Faq::builtin();
+    let qs = questions(&faq);
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(BATCH as u64));
+
+    let mut rig = Rig::new(&faq);
+    rig.traffic(CONVERSATIONS, 1, "warm", &|c, _| qs[c % qs.len()].clone());
+    let records = faq_records(&rig);
+    group.bench_function("faq_messages", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rig.traffic(CONVERSATIONS, PER_CONVERSATION, "f", &|c, i| qs[(c * 7 + i) % qs.len()].clone())).sum())
+    });
+    group.bench_function("raw_sled_faq_records", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rig.raw(CONVERSATIONS, PER_CONVERSATION, &records)).sum())
+    });
+
+    // Open and take one case per conversation, then measure messages inside the cases.
+    let mut rig = Rig::new(&faq);
+    rig.traffic(CONVERSATIONS, 4, "case", &|_, i| ["/human", "跳过", "跳过", "跳过"][i].to_string());
+    rig.traffic(1, CONVERSATIONS, "op", &|_, i| format!("/take C-{}", 1001 + i));
+    let mut records = faq_records(&rig);
+    records.extend(rig.sample(&[keys::CASE, keys::CASE_LOG, keys::CASE_LOG]));
+    group.bench_function("in_case_messages", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rig.traffic(CONVERSATIONS, PER_CONVERSATION, "case", &|_, i| format!("补充信息 {i}"))).sum())
+    });
+    group.bench_function("raw_sled_in_case_records", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| rig.raw(CONVERSATIONS, PER_CONVERSATION, &records)).sum())
+    });
+    group.finish();
+}
+
+/// Resident memory of this process, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
+/// Stores 100,000 conversations and reports memory while running and after a restart.
+fn memory() {
+    let faq = Faq::builtin();
+    let qs = questions(&faq);
+    let before = rss_mib();
+    let mut rig = Rig::new(&faq);
+    let start = Instant::now();
+    for round in 0..50 {
+        rig.traffic(2000, 1, &format!("mem{round}-"), &|c, _| qs[c % qs.len()].clone());
+    }
+    let filled = start.elapsed();
+    let running = rss_mib();
+    let disk = rig.engine.store().size_on_disk() as f64 / 1024.0 / 1024.0;
+    let conversations = rig.engine.store().keys(keys::CONVERSATION.as_bytes()).count();
+    println!(
+        "memory: {conversations} conversations stored in {:.1}s ({:.0} msg/s); RSS {before:.0} MiB before, {running:.0} MiB after; sled on disk {disk:.0} MiB",
+        filled.as_secs_f64(),
+        100_000.0 / filled.as_secs_f64()
+    );
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+    if std::env::var_os("SUPPORTBOT_BENCH_MEMORY").is_some() {
+        memory();
+    }
+}

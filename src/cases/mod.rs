@@ -1,0 +1,219 @@
+//! Cases: records and their transcript/history, the queue (priority, then age), case cards for operator
+//! rooms, sending to a case's user, and the operator commands (see [`operator`]).
+
+pub mod command;
+pub mod operator;
+pub mod stats;
+pub mod view;
+
+use chrono::{DateTime, FixedOffset};
+use supportbot_chat::{Attachment, CaseEntry, CaseEvent, CaseEventKind, Outbound};
+
+use crate::engine::tx::Tx;
+use crate::engine::Shared;
+use crate::i18n;
+use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
+use crate::store::{keys, StoreError};
+
+/// Prefix of the index of cases held by an operator: `oc/<account>/<number>`.
+pub(crate) fn held_key(account: &str, number: u64) -> Vec<u8> {
+    format!("oc/{account}/{number:012}").into_bytes()
+}
+
+/// Prefix of one operator's held cases.
+pub(crate) fn held_prefix(account: &str) -> Vec<u8> {
+    format!("oc/{account}/").into_bytes()
+}
+
+/// Loads a case.
+pub(crate) fn load(tx: &Tx, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    tx.get(&keys::case(number))
+}
+
+/// Saves a case.
+pub(crate) fn save(tx: &mut Tx, case: &CaseRecord) {
+    tx.put(keys::case(case.number), case);
+}
+
+fn log(tx: &mut Tx, case: &mut CaseRecord, line: CaseLog) {
+    tx.put(keys::case_log(case.number, case.log_len), &line);
+    case.log_len += 1;
+}
+
+/// Adds a transcript line now.
+pub(crate) fn entry(tx: &mut Tx, case: &mut CaseRecord, role: &str, name: &str, text: &str, files: &[Attachment]) {
+    let at = tx.now;
+    entry_at(tx, case, at, role, name, text, files);
+}
+
+/// Adds a transcript line at a given time.
+pub(crate) fn entry_at(
+    tx: &mut Tx,
+    case: &mut CaseRecord,
+    at: DateTime<FixedOffset>,
+    role: &str,
+    name: &str,
+    text: &str,
+    files: &[Attachment],
+) {
+    let line = CaseEntry { at, role: role.into(), name: name.into(), text: text.into(), attachments: files.to_vec() };
+    log(tx, case, CaseLog::Entry(line));
+}
+
+/// Adds a history event (broadcast to subscribers and forwarded to inbox hooks on commit).
+pub(crate) fn event(
+    tx: &mut Tx,
+    case: &mut CaseRecord,
+    kind: CaseEventKind,
+    actor: &str,
+    actor_name: &str,
+    text: &str,
+    files: &[Attachment],
+) {
+    let ev = CaseEvent {
+        case: case.id(),
+        kind,
+        at: tx.now,
+        actor: actor.into(),
+        actor_name: actor_name.into(),
+        text: text.into(),
+        attachments: files.to_vec(),
+    };
+    log(tx, case, CaseLog::Event(ev.clone()));
+    tx.event(ev);
+}
+
+fn queue_key(case: &CaseRecord) -> Vec<u8> {
+    keys::queue(case.priority, case.opened_at.timestamp_millis(), case.number)
+}
+
+/// Puts a case in the waiting queue.
+pub(crate) fn enqueue(tx: &mut Tx, case: &CaseRecord) {
+    tx.put(queue_key(case), &case.id());
+}
+
+/// Takes a case out of the waiting queue.
+pub(crate) fn dequeue(tx: &mut Tx, case: &CaseRecord) {
+    tx.del(queue_key(case));
+}
+
+/// Waiting case numbers in queue order.
+pub(crate) fn waiting_numbers(tx: &Tx) -> Result<Vec<u64>, StoreError> {
+    Ok(tx.keys(keys::QUEUE.as_bytes())?.iter().filter_map(|k| keys::number_at_end(k)).collect())
+}
+
+/// 1-based place of a waiting case among its team's waiting cases.
+pub(crate) fn queue_position(tx: &Tx, case: &CaseRecord) -> Result<usize, StoreError> {
+    let mut position = 1;
+    for number in waiting_numbers(tx)? {
+        if number == case.number {
+            break;
+        }
+        if load(tx, number)?.is_some_and(|c| c.team == case.team) {
+            position += 1;
+        }
+    }
+    Ok(position)
+}
+
+/// Where the user of a case reads: the chat it was opened in and verified linked chats.
+pub(crate) fn user_endpoints(case: &CaseRecord) -> Vec<Endpoint> {
+    let mut out = vec![case.origin.clone()];
+    for link in case.links.iter().filter(|l| l.verified) {
+        if !out.contains(&link.endpoint) {
+            out.push(link.endpoint.clone());
+        }
+    }
+    out
+}
+
+/// Sends a message to an endpoint; `case_message` marks it as standing for the case (replies to it reply in it).
+pub(crate) fn send_to(
+    tx: &mut Tx,
+    to: &Endpoint,
+    text: String,
+    buttons: Vec<String>,
+    case: Option<String>,
+    case_message: bool,
+) -> String {
+    let out = Outbound { platform: to.platform.clone(), chat: to.chat.clone(), text, buttons, reply_to: None, case };
+    tx.send(out, case_message)
+}
+
+/// Sends a message to the case's user wherever they read it.
+pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec<String>) {
+    for to in user_endpoints(case) {
+        send_to(tx, &to, text.to_string(), buttons.clone(), Some(case.id()), false);
+    }
+}
+
+/// Tells the operator holding the case (a relay they can reply to).
+pub(crate) fn notify_assignee(tx: &mut Tx, case: &CaseRecord, text: String) {
+    if let Some(chat) = case.assignee_chat.clone() {
+        send_to(tx, &chat, text, vec![], Some(case.id()), true);
+    }
+}
+
+/// Posts the case card in the team's operator rooms.
+pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments: usize) {
+    let id = case.id();
+    let card = i18n::operator::Card {
+        id: &id,
+        team: &case.team,
+        priority: case.priority,
+        channel: &case.origin.platform,
+        user: &case.user_name,
+        lang: &case.lang,
+        subject: &case.subject,
+        codes: &case.error_codes,
+        suggestions: &case.suggestions,
+        attachments,
+        previous: case.previous.as_deref(),
+    };
+    let text = i18n::operator::card(sh.op_lang, &card);
+    for (platform, chat) in sh.config.rooms_of(&case.team) {
+        let to = Endpoint { conversation: format!("{platform}:{chat}"), platform, chat };
+        send_to(tx, &to, text.clone(), vec![format!("/take {id}")], Some(id.clone()), true);
+    }
+}
+
+/// The case a message the bot sent stands for (an operator replying to a card or relay).
+pub(crate) fn case_of_message(tx: &Tx, platform: &str, chat: &str, reply_to: &str) -> Result<Option<u64>, StoreError> {
+    let by_envelope = tx.get::<String>(&keys::case_message(reply_to))?;
+    let by_platform_id = || tx.get::<String>(&keys::case_message(&format!("pm:{platform}:{chat}:{reply_to}")));
+    let id = match by_envelope {
+        Some(id) => Some(id),
+        None => by_platform_id()?,
+    };
+    if let Some(n) = id.as_deref().and_then(command::case_number) {
+        return Ok(Some(n));
+    }
+    // A reply_to that is itself a case number (`C-1001`), for channels that cannot tell message ids.
+    let t = reply_to.trim();
+    if t.len() > 2 && t[..2].eq_ignore_ascii_case("c-") {
+        return Ok(command::case_number(t));
+    }
+    Ok(None)
+}
+
+/// The last `n` transcript lines of a case, as text.
+pub(crate) fn transcript_tail(tx: &Tx, case: &CaseRecord, n: usize) -> Result<String, StoreError> {
+    let mut lines = Vec::new();
+    for seq in (0..case.log_len).rev() {
+        if lines.len() >= n {
+            break;
+        }
+        if let Some(CaseLog::Entry(e)) = tx.get::<CaseLog>(&keys::case_log(case.number, seq))? {
+            if e.role != "note" {
+                lines.push(format!("{} {}: {}", e.at.format("%H:%M"), e.name, e.text));
+            }
+        }
+    }
+    lines.reverse();
+    Ok(lines.join("\n"))
+}
+
+/// `C-<number>` (re-exported for callers that only have a number).
+pub fn id_of(number: u64) -> String {
+    case_id(number)
+}

@@ -1,0 +1,381 @@
+//! Operator commands: `/queue /take /reply /note /transfer /release /close /case`, replies to case cards, and
+//! plain text in an operator's private chat while they hold exactly one case.
+
+use supportbot_chat::CaseEventKind;
+
+use super::command::{case_number, Command};
+use super::{dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card, save};
+use crate::engine::turn::Turn;
+use crate::i18n::{self, operator as op};
+use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
+use crate::store::{keys, StoreError};
+
+/// Runs an operator command (the caller checked the account is an operator).
+pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    match cmd {
+        Command::Queue => queue(t),
+        Command::Take(arg) => with_case(t, &arg, "/take C-1001", |t, case| take(t, case)),
+        Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| reply(t, case, &text)),
+        Command::Note(arg, text) => with_case(t, &arg, "/note C-1001 text", |t, case| {
+            if text.trim().is_empty() {
+                t.reply_here(op::usage(lang, "/note C-1001 text"), vec![], None);
+                return Ok(());
+            }
+            let (account, name) = who(t);
+            entry(&mut t.tx, case, "note", &name, &text, &t.msg.attachments);
+            event(&mut t.tx, case, CaseEventKind::Note, &account, &name, &text, &[]);
+            save(&mut t.tx, case);
+            t.reply_here(op::noted(lang, &case.id()), vec![], Some(case.id()));
+            Ok(())
+        }),
+        Command::Transfer(arg, team) => {
+            with_case(t, &arg, "/transfer C-1001 team", |t, case| transfer(t, case, team.trim()))
+        }
+        Command::Release(arg) => with_case(t, &arg, "/release C-1001", |t, case| release(t, case)),
+        Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| close(t, case, &summary)),
+        Command::Case(arg) => with_case(t, &arg, "/case C-1001", |t, case| show(t, case)),
+        _ => Ok(()),
+    }
+}
+
+/// An operator's message that is not a command: a reply to a case card or relay, or plain text in a private
+/// chat while holding exactly one case. `Ok(true)` when it was taken as a reply.
+pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
+    let msg = t.msg;
+    if let Some(reply_to) = &msg.reply_to {
+        if let Some(number) = super::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
+            let text = t.text.clone();
+            with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| reply(t, case, &text))?;
+            return Ok(true);
+        }
+    }
+    if msg.group || (t.text.is_empty() && msg.attachments.is_empty()) {
+        return Ok(false);
+    }
+    let held: Vec<u64> =
+        t.tx.keys(&held_prefix(&t.account))?.iter().filter_map(|k| keys::number_at_end(k)).collect();
+    match held.as_slice() {
+        [] => Ok(false),
+        [one] => {
+            let text = t.text.clone();
+            with_case(t, &one.to_string(), "/reply C-1001 text", |t, case| reply(t, case, &text))?;
+            Ok(true)
+        }
+        many => {
+            let ids = many.iter().map(|n| super::id_of(*n)).collect::<Vec<_>>().join(", ");
+            t.reply_here(op::which_case(t.sh.op_lang, &ids), vec![], None);
+            Ok(true)
+        }
+    }
+}
+
+fn who(t: &Turn<'_>) -> (String, String) {
+    let name = t.sh.operator(&t.account).unwrap_or_else(|| t.account.clone());
+    (t.account.clone(), name)
+}
+
+/// Resolves the case argument, answers usage / unknown-case errors, and runs `f` on the loaded case.
+fn with_case(
+    t: &mut Turn<'_>,
+    arg: &str,
+    syntax: &str,
+    f: impl FnOnce(&mut Turn<'_>, &mut CaseRecord) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    let Some(number) = case_number(arg) else {
+        t.reply_here(op::usage(lang, syntax), vec![], None);
+        return Ok(());
+    };
+    let Some(mut case) = load(&t.tx, number)? else {
+        t.reply_here(op::no_such_case(lang, &super::id_of(number)), vec![], None);
+        return Ok(());
+    };
+    f(t, &mut case)
+}
+
+/// Refuses actions on a case held by someone else; `true` when refused.
+fn held_by_other(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
+    match (&case.assignee, case.status) {
+        (Some(holder), CaseStatus::Assigned) if holder != &t.account => {
+            let by = case.assignee_name.clone().unwrap_or_else(|| holder.clone());
+            t.reply_here(op::not_yours(t.sh.op_lang, &case.id(), &by), vec![], None);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn refuse_closed(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
+    if case.status == CaseStatus::Closed {
+        t.reply_here(op::is_closed(t.sh.op_lang, &case.id()), vec![], None);
+        return true;
+    }
+    false
+}
+
+fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    let numbers = super::waiting_numbers(&t.tx)?;
+    if numbers.is_empty() {
+        t.reply_here(op::queue_empty(lang), vec![], None);
+        return Ok(());
+    }
+    let mut lines = vec![op::queue_header(lang, numbers.len())];
+    for number in numbers.iter().take(20) {
+        if let Some(c) = load(&t.tx, *number)? {
+            let waited = (t.tx.now - c.opened_at).num_minutes().max(0);
+            lines.push(format!(
+                "{} · {} · P{} · {} · {} · {waited} min · {}",
+                c.id(),
+                c.team,
+                c.priority,
+                c.origin.platform,
+                c.user_name,
+                c.subject
+            ));
+        }
+    }
+    t.reply_here(lines.join("\n"), vec![], None);
+    Ok(())
+}
+
+/// Assigns the case to the operator sending this message and tells the user who joined.
+fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
+    let (account, name) = who(t);
+    if case.status == CaseStatus::Open {
+        dequeue(&mut t.tx, case);
+    }
+    case.status = CaseStatus::Assigned;
+    case.assignee = Some(account.clone());
+    case.assignee_name = Some(name.clone());
+    case.assignee_chat = Some(t.here());
+    t.tx.put(held_key(&account, case.number), &case.id());
+    event(&mut t.tx, case, CaseEventKind::Assigned, &account, &name, "", &[]);
+    let lang = i18n::from_code(&case.lang);
+    super::send_user(&mut t.tx, case, &i18n::operator_joined(lang, &name, &case.id()), vec![]);
+}
+
+fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    if refuse_closed(t, case) {
+        return Ok(());
+    }
+    if case.status == CaseStatus::Assigned {
+        let holder = case.assignee.clone().unwrap_or_default();
+        let text = if holder == t.account {
+            op::already_yours(lang, &case.id())
+        } else {
+            op::held_by(lang, &case.id(), case.assignee_name.as_deref().unwrap_or(&holder))
+        };
+        t.reply_here(text, vec![], None);
+        return Ok(());
+    }
+    assign(t, case);
+    save(&mut t.tx, case);
+    let recent = super::transcript_tail(&t.tx, case, 6)?;
+    let text = op::taken(lang, &case.id(), &case.user_name, &case.origin.platform, &recent);
+    t.reply_here(text, vec![], Some(case.id()));
+    Ok(())
+}
+
+fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    if refuse_closed(t, case) || held_by_other(t, case) {
+        return Ok(());
+    }
+    let files = t.msg.attachments.clone();
+    if text.trim().is_empty() && files.is_empty() {
+        t.reply_here(op::usage(lang, "/reply C-1001 text"), vec![], None);
+        return Ok(());
+    }
+    if case.status == CaseStatus::Open {
+        assign(t, case);
+    }
+    let (account, name) = who(t);
+    let mut out = text.to_string();
+    for f in &files {
+        out.push_str(&format!("\n📎 {} {}", f.name, f.url));
+    }
+    super::send_user(&mut t.tx, case, &out, vec![]);
+    entry(&mut t.tx, case, "operator", &name, text, &files);
+    event(&mut t.tx, case, CaseEventKind::Message, &account, &name, text, &files);
+    if case.first_reply_at.is_none() {
+        case.first_reply_at = Some(t.tx.now);
+        let secs = (t.tx.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
+        t.sh.metrics.reply_latency(secs.max(0.0));
+    }
+    save(&mut t.tx, case);
+    Ok(())
+}
+
+fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    if team.is_empty() {
+        t.reply_here(op::usage(lang, "/transfer C-1001 team"), vec![], None);
+        return Ok(());
+    }
+    if !t.sh.config.team_exists(team) {
+        let teams = t.sh.config.teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+        t.reply_here(op::unknown_team(lang, team, &teams), vec![], None);
+        return Ok(());
+    }
+    if refuse_closed(t, case) || held_by_other(t, case) {
+        return Ok(());
+    }
+    let (account, name) = who(t);
+    let old = std::mem::replace(&mut case.team, team.to_string());
+    unassign(t, case);
+    event(&mut t.tx, case, CaseEventKind::Transferred, &account, &name, &format!("{old} → {team}"), &[]);
+    let user_lang = i18n::from_code(&case.lang);
+    super::send_user(&mut t.tx, case, &i18n::transferred(user_lang, &case.id(), team), vec![]);
+    save(&mut t.tx, case);
+    post_card(&mut t.tx, t.sh, case, 0);
+    t.reply_here(op::transferred(lang, &case.id(), team), vec![], Some(case.id()));
+    Ok(())
+}
+
+/// Puts an assigned case back in the queue (no-op for a waiting one).
+fn unassign(t: &mut Turn<'_>, case: &mut CaseRecord) {
+    if case.status == CaseStatus::Assigned {
+        if let Some(holder) = case.assignee.take() {
+            t.tx.del(held_key(&holder, case.number));
+        }
+        case.assignee_name = None;
+        case.assignee_chat = None;
+        case.status = CaseStatus::Open;
+        enqueue(&mut t.tx, case);
+    }
+}
+
+fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    if refuse_closed(t, case) || held_by_other(t, case) {
+        return Ok(());
+    }
+    if case.status != CaseStatus::Assigned {
+        t.reply_here(op::released(lang, &case.id()), vec![], None);
+        return Ok(());
+    }
+    let (account, name) = who(t);
+    unassign(t, case);
+    event(&mut t.tx, case, CaseEventKind::Released, &account, &name, "", &[]);
+    let user_lang = i18n::from_code(&case.lang);
+    super::send_user(&mut t.tx, case, &i18n::released(user_lang, &case.id()), vec![]);
+    save(&mut t.tx, case);
+    post_card(&mut t.tx, t.sh, case, 0);
+    t.reply_here(op::released(lang, &case.id()), vec![], Some(case.id()));
+    Ok(())
+}
+
+fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), StoreError> {
+    let lang = t.sh.op_lang;
+    if refuse_closed(t, case) || held_by_other(t, case) {
+        return Ok(());
+    }
+    let (account, name) = who(t);
+    let summary = summary.trim();
+    close_case(t, case, &account, &name, summary)?;
+    let user_lang = i18n::from_code(&case.lang);
+    let text = i18n::closed(user_lang, &case.id(), Some(summary));
+    let buttons: Vec<String> = (1..=5).map(|n| n.to_string()).collect();
+    super::send_user(&mut t.tx, case, &text, buttons);
+    save(&mut t.tx, case);
+    t.reply_here(op::closed(lang, &case.id()), vec![], Some(case.id()));
+    Ok(())
+}
+
+/// Closes a case: out of the queue and the indexes, conversations unlinked (the user's own chats then ask
+/// for a rating). Used by `/close` and by a user withdrawing their case.
+pub(crate) fn close_case(
+    t: &mut Turn<'_>,
+    case: &mut CaseRecord,
+    actor: &str,
+    actor_name: &str,
+    summary: &str,
+) -> Result<(), StoreError> {
+    if case.status == CaseStatus::Open {
+        dequeue(&mut t.tx, case);
+    }
+    if let Some(holder) = &case.assignee {
+        t.tx.del(held_key(holder, case.number));
+    }
+    case.status = CaseStatus::Closed;
+    case.closed_at = Some(t.tx.now);
+    if !summary.is_empty() {
+        case.summary = Some(summary.to_string());
+    }
+    let id = case.id();
+    if t.tx.get::<String>(&keys::user_case(&case.account))?.as_deref() == Some(id.as_str()) {
+        t.tx.del(keys::user_case(&case.account));
+    }
+    let rating_chats = super::user_endpoints(case);
+    let all = std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
+    for endpoint in all {
+        let key = keys::conversation(&endpoint.conversation);
+        if let Some(mut conv) = t.tx.get::<Conversation>(&key)? {
+            if conv.case.as_deref() == Some(id.as_str()) {
+                conv.case = None;
+                conv.unverified = false;
+                conv.verify_code = None;
+                conv.previous_case = Some(id.clone());
+                conv.mode = if rating_chats.contains(&endpoint) {
+                    Mode::Rating { case: id.clone() }
+                } else {
+                    Mode::Idle
+                };
+                t.tx.put(key, &conv);
+            }
+        }
+    }
+    event(&mut t.tx, case, CaseEventKind::Closed, actor, actor_name, summary, &[]);
+    Ok(())
+}
+
+fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+    let mut lines = vec![format!(
+        "{} · {} · {} · P{} · {} · {} ({})",
+        case.id(),
+        case.status.as_str(),
+        case.team,
+        case.priority,
+        case.lang,
+        case.user_name,
+        case.account
+    )];
+    if let Some(a) = &case.assignee_name {
+        lines.push(format!("assignee: {a}"));
+    }
+    lines.push(format!("opened: {}", case.opened_at.format("%Y-%m-%d %H:%M")));
+    lines.push(format!("subject: {}", case.subject));
+    if !case.error_codes.is_empty() {
+        lines.push(format!("error codes: {}", case.error_codes.join(", ")));
+    }
+    if !case.suggestions.is_empty() {
+        lines.push(format!("suggested FAQ: {}", case.suggestions.join(", ")));
+    }
+    let mut chats = vec![format!("{}:{}", case.origin.platform, case.origin.chat)];
+    for l in &case.links {
+        let mark = if l.verified { "" } else { " (unverified)" };
+        chats.push(format!("{}:{}{mark}", l.endpoint.platform, l.endpoint.chat));
+    }
+    lines.push(format!("chats: {}", chats.join(", ")));
+    if let Some(r) = case.rating {
+        lines.push(format!("rating: {r}/5"));
+    }
+    if let Some(p) = &case.previous {
+        lines.push(format!("previous: {p}"));
+    }
+    let tail = super::transcript_tail(&t.tx, case, 10)?;
+    if !tail.is_empty() {
+        lines.push(tail);
+    }
+    t.reply_here(lines.join("\n"), vec![], Some(case.id()));
+    Ok(())
+}
+
+/// Tells the operator holding a case about a user's message (used by the engine's in-case flow).
+pub(crate) fn relay_to_assignee(t: &mut Turn<'_>, case: &CaseRecord, name: &str, linked: bool) {
+    let text = op::relay(t.sh.op_lang, &case.id(), name, &t.msg.platform, &t.text, &t.msg.attachments, linked);
+    notify_assignee(&mut t.tx, case, text);
+}

@@ -1,0 +1,667 @@
+//! The TOML configuration (DESIGN.md "Config"): every key optional, unknown keys rejected with `file:line`,
+//! secrets also read from the environment and never printed by `Debug`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{FixedOffset, NaiveTime, Timelike};
+use serde::{Deserialize, Deserializer};
+
+/// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid: syntax, unknown key, bad value.
+    #[error("{location}: {message}")]
+    Invalid {
+        /// `file:line` (or just the file when the line is unknown).
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[bot]`: name and directories.
+    pub bot: BotConfig,
+    /// `[hours]`: the bot's clock, working hours and peak hours.
+    pub hours: HoursConfig,
+    /// `[[operators]]`: who may use operator commands.
+    pub operators: Vec<OperatorConfig>,
+    /// `[[teams]]`: FAQ categories routed to teams and their operator rooms.
+    pub teams: Vec<TeamConfig>,
+    /// `[customers]`: enterprise accounts whose cases go first.
+    pub customers: CustomersConfig,
+    /// `[web]`: the web channel's listener.
+    pub web: WebConfig,
+    /// `[telegram]`, present when a token is configured (file or `TELEGRAM_BOT_TOKEN`).
+    pub telegram: Option<TelegramConfig>,
+    /// `[discord]`, present when a token is configured (file or `DISCORD_BOT_TOKEN`).
+    pub discord: Option<DiscordConfig>,
+    /// `[[webhooks]]`: generic HTTP channels.
+    pub webhooks: Vec<WebhookConfig>,
+    /// `[[forward]]`: inbox forwarding of case events to helpdesks and Slack-compatible hooks.
+    pub forward: Vec<ForwardConfig>,
+    /// `[outbox]`: retry and give-up policy of outgoing messages.
+    pub outbox: OutboxConfig,
+    /// `[store]`: sled tuning.
+    pub store: StoreConfig,
+}
+
+/// `[bot]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BotConfig {
+    /// Display name of the bot, used in greetings.
+    pub name: String,
+    /// Where sled keeps the state.
+    pub data_dir: PathBuf,
+    /// The FAQ directory (the built-in FAQ is used when it does not exist).
+    pub faq_dir: PathBuf,
+    /// Language of the bot's messages to operators (`zh` or `en`).
+    pub operator_lang: String,
+}
+
+impl Default for BotConfig {
+    fn default() -> Self {
+        BotConfig {
+            name: "QQ邮箱客服".into(),
+            data_dir: "data".into(),
+            faq_dir: "faq".into(),
+            operator_lang: "zh".into(),
+        }
+    }
+}
+
+/// `[hours]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HoursConfig {
+    /// The bot's time zone as a UTC offset (`+08:00`).
+    pub timezone: Tz,
+    /// When operators work; may wrap past midnight (`22:00-06:00`).
+    pub open: TimeRange,
+    /// Peak hours, when the bot suggests the off-peak times.
+    pub peak: Vec<TimeRange>,
+    /// The quieter times suggested at peak hours.
+    pub off_peak: Vec<TimeRange>,
+    /// Expected minutes of waiting per case ahead in the queue.
+    pub minutes_per_case: u32,
+}
+
+impl Default for HoursConfig {
+    fn default() -> Self {
+        let range = |s: &str| TimeRange::parse(s).expect("built-in ranges are valid");
+        HoursConfig {
+            timezone: Tz(FixedOffset::east_opt(8 * 3600).expect("valid offset")),
+            open: range("09:00-22:00"),
+            peak: vec![range("10:00-12:00"), range("15:00-17:00")],
+            off_peak: vec![range("09:00-10:00"), range("14:00-15:00")],
+            minutes_per_case: 5,
+        }
+    }
+}
+
+/// A UTC offset such as `+08:00`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Tz(pub FixedOffset);
+
+impl fmt::Debug for Tz {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Tz {
+    /// Parses `+08:00`, `-05:30`, `+8`, `UTC` or `Z`.
+    pub fn parse(text: &str) -> Option<Tz> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("utc") || t == "Z" {
+            return FixedOffset::east_opt(0).map(Tz);
+        }
+        let (sign, rest) = match t.as_bytes().first()? {
+            b'+' => (1, &t[1..]),
+            b'-' => (-1, &t[1..]),
+            _ => return None,
+        };
+        let (h, m) = match rest.split_once(':') {
+            Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+            None => (rest.parse::<i32>().ok()?, 0),
+        };
+        if !(0..=14).contains(&h) || !(0..60).contains(&m) {
+            return None;
+        }
+        FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Tz)
+    }
+}
+
+impl<'de> Deserialize<'de> for Tz {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Tz::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{s}` is not a UTC offset such as \"+08:00\""))
+        })
+    }
+}
+
+/// A daily time range `HH:MM-HH:MM`, in minutes since midnight.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Start, minutes since midnight.
+    pub start: u16,
+    /// End (exclusive), minutes since midnight; `end < start` wraps past midnight.
+    pub end: u16,
+}
+
+impl fmt::Debug for TimeRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for TimeRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", hhmm(self.start), hhmm(self.end))
+    }
+}
+
+/// Formats minutes since midnight as `HH:MM`.
+pub fn hhmm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+impl TimeRange {
+    /// Parses `09:00-22:00` (`24:00` allowed as an end).
+    pub fn parse(text: &str) -> Option<TimeRange> {
+        let (a, b) = text.trim().split_once('-')?;
+        let minutes = |s: &str| -> Option<u16> {
+            let (h, m) = s.trim().split_once(':')?;
+            let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
+            (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
+        };
+        let (start, end) = (minutes(a)?, minutes(b)?);
+        (start != end && start < 1440).then_some(TimeRange { start, end })
+    }
+
+    /// Whether a wall-clock time falls in the range.
+    pub fn contains(&self, time: NaiveTime) -> bool {
+        let m = (time.hour() * 60 + time.minute()) as u16;
+        if self.start < self.end {
+            m >= self.start && m < self.end
+        } else {
+            m >= self.start || m < self.end
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeRange {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        TimeRange::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{s}` is not a time range such as \"09:00-22:00\""))
+        })
+    }
+}
+
+/// One `[[operators]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The name users see when the operator joins.
+    pub name: String,
+    /// `platform:id` accounts of this person (fixed ids, never handles).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Teams the operator works in.
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+/// One `[[teams]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    /// Team name (`mail`, `security`).
+    pub name: String,
+    /// FAQ categories routed here; a team with none catches every other category.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Operator rooms (`platform:chat`) where the team's case cards are posted.
+    #[serde(default)]
+    pub rooms: Vec<String>,
+}
+
+/// `[customers]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CustomersConfig {
+    /// `platform:id` accounts of enterprise customers (priority 0).
+    pub enterprise: Vec<String>,
+}
+
+/// `[web]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Listen address of the web channel (chat, inbox, API, webhooks, metrics).
+    pub listen: String,
+    /// Bearer token for `/api/cases` (also `SUPPORTBOT_WEB_TOKEN`).
+    pub token: Option<String>,
+    /// Public base URL of the web channel (`https://support.example.com`), used in attachment links sent to
+    /// operators; default `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Other origins allowed to open the chat WebSocket (a site embedding the widget).
+    pub allowed_origins: Vec<String>,
+    /// Messages a chat session may send per minute on average (default 30).
+    pub messages_per_minute: Option<u32>,
+    /// Messages a chat session may send in a quick burst (default 10).
+    pub burst: Option<u32>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: "127.0.0.1:8080".into(),
+            token: None,
+            public_url: None,
+            allowed_origins: Vec::new(),
+            messages_per_minute: None,
+            burst: None,
+        }
+    }
+}
+
+impl fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("public_url", &self.public_url)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("messages_per_minute", &self.messages_per_minute)
+            .field("burst", &self.burst)
+            .finish()
+    }
+}
+
+/// `[telegram]`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// Bot token (also `TELEGRAM_BOT_TOKEN`).
+    pub token: String,
+    /// Another Bot API server (tests, self-hosted).
+    pub api_url: Option<String>,
+    /// Seconds one long-polling `getUpdates` call waits when there is nothing (default 10).
+    pub poll_timeout_secs: Option<u64>,
+    /// Webhook mode instead of long polling: the public HTTPS URL Telegram posts to, reaching
+    /// `/telegram/webhook` on the web listener (or on `listen`).
+    pub webhook_url: Option<String>,
+    /// A listener of the Telegram channel's own for its routes (webhook, attachment links); by default they
+    /// are served on the web channel's listener.
+    pub listen: Option<String>,
+    /// Public base URL of the listener serving the routes, for attachment links (default: the web channel's
+    /// `public_url`, or `http://<listen>`).
+    pub public_url: Option<String>,
+}
+
+impl fmt::Debug for TelegramConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramConfig")
+            .field("token", &"<redacted>")
+            .field("api_url", &self.api_url)
+            .field("poll_timeout_secs", &self.poll_timeout_secs)
+            .field("webhook_url", &self.webhook_url)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+/// `[discord]`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// Bot token (also `DISCORD_BOT_TOKEN`).
+    pub token: String,
+    /// Another REST + gateway base (tests).
+    pub api_url: Option<String>,
+}
+
+impl fmt::Debug for DiscordConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscordConfig").field("token", &"<redacted>").field("api_url", &self.api_url).finish()
+    }
+}
+
+/// One `[[webhooks]]` channel.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Channel name: the platform name of its users and the path `/webhook/{channel}`.
+    pub channel: String,
+    /// HMAC secret; when empty, read from `SUPPORTBOT_WEBHOOK_SECRET_<CHANNEL>` (upper case, `-` as `_`).
+    #[serde(default)]
+    pub secret: String,
+    /// Where replies to the channel's users are POSTed.
+    #[serde(default)]
+    pub callback_url: String,
+    /// Time allowed for one delivery attempt to `callback_url`, in seconds.
+    #[serde(default = "default_http_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("channel", &self.channel)
+            .field("secret", &"<redacted>")
+            .field("callback_url", &self.callback_url)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+/// One `[[forward]]` inbox forwarding destination.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConfig {
+    /// Destination name; its outbox destination is `forward:<name>`.
+    pub name: String,
+    /// Where case events are POSTed.
+    pub url: String,
+    /// HMAC secret signing JSON bodies; when empty, read from `SUPPORTBOT_FORWARD_SECRET_<NAME>` (upper case,
+    /// `-` as `_`); unsigned when neither is set.
+    #[serde(default)]
+    pub secret: String,
+    /// `json` (signed case events) or `slack` (incoming-webhook `{"text": ...}`).
+    #[serde(default)]
+    pub format: ForwardFormat,
+    /// Only these event kinds (`opened`, `message`, `assigned`, `note`, `closed`, `rated`...); all when empty.
+    #[serde(default)]
+    pub events: Vec<supportbot_chat::CaseEventKind>,
+    /// Time allowed for one delivery attempt, in seconds.
+    #[serde(default = "default_http_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_http_timeout() -> u64 {
+    10
+}
+
+impl fmt::Debug for ForwardConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForwardConfig")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("format", &self.format)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// Body format of a `[[forward]]` destination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForwardFormat {
+    /// Case events as signed JSON.
+    #[default]
+    Json,
+    /// Slack-compatible incoming-webhook payloads.
+    Slack,
+}
+
+/// `[outbox]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// A message not accepted after this long is given up and its case's operator told.
+    pub give_up_after_secs: u64,
+    /// First retry delay; doubles on every failure (with jitter).
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts.
+    pub retry_max_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig { give_up_after_secs: 24 * 3600, retry_base_ms: 1000, retry_max_secs: 300 }
+    }
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// sled's page cache, in MiB.
+    pub cache_mb: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { cache_mb: 64 }
+    }
+}
+
+impl Config {
+    /// Loads the file, or the defaults when `path` is `None`, then applies the environment's secrets.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match path {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+                Config::parse(&text, &path.display().to_string())?
+            }
+        };
+        config.apply_env(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+        Ok(config)
+    }
+
+    /// Parses TOML text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| ConfigError::Invalid {
+            location: match err.span() {
+                Some(span) => format!("{file}:{}", line_at(text, span.start)),
+                None => file.to_string(),
+            },
+            message: err.message().trim().to_string(),
+        })?;
+        config.validate(text, file)?;
+        Ok(config)
+    }
+
+    /// Fills secrets from the environment (`get` returns a variable's value).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        if let Some(token) = get("TELEGRAM_BOT_TOKEN") {
+            self.telegram.get_or_insert_with(TelegramConfig::default).token = token;
+        }
+        if let Some(token) = get("DISCORD_BOT_TOKEN") {
+            self.discord.get_or_insert_with(DiscordConfig::default).token = token;
+        }
+        if let Some(token) = get("SUPPORTBOT_WEB_TOKEN") {
+            self.web.token = Some(token);
+        }
+        for hook in &mut self.webhooks {
+            if hook.secret.is_empty() {
+                let var = format!("SUPPORTBOT_WEBHOOK_SECRET_{}", hook.channel.to_uppercase().replace('-', "_"));
+                if let Some(secret) = get(&var) {
+                    hook.secret = secret;
+                }
+            }
+        }
+        for target in &mut self.forward {
+            if target.secret.is_empty() {
+                let var = format!("SUPPORTBOT_FORWARD_SECRET_{}", target.name.to_uppercase().replace('-', "_"));
+                if let Some(secret) = get(&var) {
+                    target.secret = secret;
+                }
+            }
+        }
+    }
+
+    fn validate(&self, text: &str, file: &str) -> Result<(), ConfigError> {
+        let invalid = |needle: &str, message: String| ConfigError::Invalid {
+            location: match text.find(needle) {
+                Some(at) => format!("{file}:{}", line_at(text, at)),
+                None => file.to_string(),
+            },
+            message,
+        };
+        let accounts = self.operators.iter().flat_map(|o| o.accounts.iter());
+        let rooms = self.teams.iter().flat_map(|t| t.rooms.iter());
+        for id in accounts.chain(rooms).chain(&self.customers.enterprise) {
+            if split_account(id).is_none() {
+                return Err(invalid(id, format!("`{id}` is not a `platform:id` account or room")));
+            }
+        }
+        if !self.teams.is_empty() {
+            for op in &self.operators {
+                if let Some(team) = op.teams.iter().find(|t| !self.teams.iter().any(|c| &c.name == *t)) {
+                    return Err(invalid(team, format!("operator {} names unknown team `{team}`", op.name)));
+                }
+            }
+        }
+        if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
+            return Err(invalid("operator_lang", "operator_lang must be \"zh\" or \"en\"".into()));
+        }
+        Ok(())
+    }
+
+    /// The operator entry owning a `platform:id` account.
+    pub fn operator(&self, account: &str) -> Option<&OperatorConfig> {
+        self.operators.iter().find(|o| o.accounts.iter().any(|a| a == account))
+    }
+
+    /// Whether `platform:chat` is one of the teams' operator rooms.
+    pub fn is_operator_room(&self, platform: &str, chat: &str) -> bool {
+        self.teams.iter().flat_map(|t| &t.rooms).any(|r| split_account(r) == Some((platform, chat)))
+    }
+
+    /// The team a case of this FAQ category goes to.
+    pub fn team_for(&self, category: Option<&str>) -> String {
+        if self.teams.is_empty() {
+            return category.unwrap_or("general").to_string();
+        }
+        if let Some(cat) = category {
+            if let Some(team) = self.teams.iter().find(|t| t.categories.iter().any(|c| c == cat)) {
+                return team.name.clone();
+            }
+        }
+        match self.teams.iter().find(|t| t.categories.is_empty()) {
+            Some(team) => team.name.clone(),
+            None => self.teams[0].name.clone(),
+        }
+    }
+
+    /// The operator rooms of a team, as `(platform, chat)`.
+    pub fn rooms_of(&self, team: &str) -> Vec<(String, String)> {
+        self.teams
+            .iter()
+            .filter(|t| t.name == team)
+            .flat_map(|t| &t.rooms)
+            .filter_map(|r| split_account(r).map(|(p, c)| (p.to_string(), c.to_string())))
+            .collect()
+    }
+
+    /// Whether a team name exists (any name is accepted when no teams are configured).
+    pub fn team_exists(&self, team: &str) -> bool {
+        self.teams.is_empty() || self.teams.iter().any(|t| t.name == team)
+    }
+}
+
+/// Splits `platform:id` at its first colon; `None` when either part is empty.
+pub fn split_account(account: &str) -> Option<(&str, &str)> {
+    let (platform, id) = account.split_once(':')?;
+    (!platform.is_empty() && !id.is_empty()).then_some((platform, id))
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_a_file() {
+        let c = Config::default();
+        assert_eq!(c.web.listen, "127.0.0.1:8080");
+        assert_eq!(c.bot.data_dir, PathBuf::from("data"));
+        assert_eq!(c.hours.peak.len(), 2);
+        assert_eq!(c.team_for(Some("mail")), "mail");
+        assert_eq!(c.team_for(None), "general");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let err = Config::parse("[bot]\nname = \"x\"\nnmae = \"y\"\n", "bot.toml").unwrap_err().to_string();
+        assert!(err.starts_with("bot.toml:3:"), "{err}");
+        assert!(err.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn bad_time_range_is_located() {
+        let err = Config::parse("[hours]\nopen = \"9-22\"\n", "h.toml").unwrap_err().to_string();
+        assert!(err.starts_with("h.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn teams_route_categories_with_a_catch_all() {
+        let c = Config::parse(
+            "[[teams]]\nname = \"security\"\ncategories = [\"account\"]\nrooms = [\"telegram:-100999\"]\n\
+             [[teams]]\nname = \"mail\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.team_for(Some("account")), "security");
+        assert_eq!(c.team_for(Some("features")), "mail");
+        assert_eq!(c.rooms_of("security"), vec![("telegram".to_string(), "-100999".to_string())]);
+        assert!(c.is_operator_room("telegram", "-100999"));
+    }
+
+    #[test]
+    fn bad_account_and_unknown_team_are_errors() {
+        let err = Config::parse("[[operators]]\nname = \"W\"\naccounts = [\"5001\"]\n", "o.toml").unwrap_err();
+        assert!(err.to_string().starts_with("o.toml:3:"), "{err}");
+        let err = Config::parse("[[teams]]\nname = \"a\"\n[[operators]]\nname = \"W\"\nteams = [\"b\"]\n", "o.toml")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown team"), "{err}");
+    }
+
+    #[test]
+    fn env_tokens_and_redacted_debug() {
+        let mut c = Config::parse("[[webhooks]]\nchannel = \"forum-x\"\n", "w.toml").unwrap();
+        c.apply_env(|k| match k {
+            "TELEGRAM_BOT_TOKEN" => Some("123:SECRET".into()),
+            "SUPPORTBOT_WEBHOOK_SECRET_FORUM_X" => Some("hooksecret".into()),
+            _ => None,
+        });
+        assert_eq!(c.telegram.as_ref().unwrap().token, "123:SECRET");
+        assert_eq!(c.webhooks[0].secret, "hooksecret");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("SECRET") && !debug.contains("hooksecret"), "{debug}");
+    }
+
+    #[test]
+    fn ranges_wrap_midnight() {
+        let r = TimeRange::parse("22:00-06:00").unwrap();
+        assert!(r.contains(NaiveTime::from_hms_opt(23, 0, 0).unwrap()));
+        assert!(r.contains(NaiveTime::from_hms_opt(5, 59, 0).unwrap()));
+        assert!(!r.contains(NaiveTime::from_hms_opt(6, 0, 0).unwrap()));
+        assert_eq!(Tz::parse("+05:30").unwrap().0.local_minus_utc(), 5 * 3600 + 1800);
+        assert!(Tz::parse("Asia/Shanghai").is_none());
+    }
+}

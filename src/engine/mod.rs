@@ -1,0 +1,289 @@
+//! The conversation engine: `Inbound` in, `Outbound` out, state in sled. `accept` stores a message durably and
+//! routes it by conversation to one of N workers, so one conversation is handled in order and different ones
+//! concurrently; each handling step commits its state, case lines and outbox items in one atomic batch.
+
+mod bot;
+pub mod clock;
+mod directory;
+mod intake;
+mod metrics;
+mod shared;
+pub(crate) mod turn;
+pub(crate) mod tx;
+mod user_cmd;
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use supportbot_chat::{Accepted, Adapter, Inbound, InboundSink, Shutdown, SinkError};
+use tokio::sync::mpsc;
+
+pub use metrics::{Gauges, Metrics};
+pub(crate) use shared::Shared;
+
+use crate::config::Config;
+use crate::faq::Faq;
+use crate::outbox::{GiveUp, ItemInfo};
+use crate::store::records::StoredInbound;
+use crate::store::{keys, StoreError};
+
+/// Longest text kept; longer messages get a clear answer and are not stored.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// Why the engine failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed (including a data directory in use by another process).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `run` was called twice.
+    #[error("the engine is already running")]
+    AlreadyRunning,
+}
+
+/// Tuning of [`Engine::open_with`].
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Worker tasks conversations are spread over (default: twice the CPUs, at most 8).
+    pub workers: Option<usize>,
+    /// Deliver every outgoing message in one global order instead of one lane per chat (`replay` uses it so
+    /// its output is deterministic).
+    pub serial_delivery: bool,
+}
+
+/// The engine; cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) sh: Arc<Shared>,
+}
+
+impl Engine {
+    /// Opens the store in `config.bot.data_dir` and queues the messages a previous run stored but did not handle.
+    pub fn open(config: &Config, faq: Faq) -> Result<Engine, EngineError> {
+        Engine::open_with(config, faq, EngineOptions::default())
+    }
+
+    /// [`Engine::open`] with options.
+    pub fn open_with(config: &Config, faq: Faq, options: EngineOptions) -> Result<Engine, EngineError> {
+        let sh = Shared::open(config, faq, &options)?;
+        Ok(Engine { sh: Arc::new(sh) })
+    }
+
+    /// Registers the adapter that delivers for its destination name.
+    pub fn register_adapter(&self, adapter: Arc<dyn Adapter>) {
+        self.sh.outbox.register(adapter);
+    }
+
+    /// Registers the adapter used for destinations without their own (replay's stdout).
+    pub fn register_fallback_adapter(&self, adapter: Arc<dyn Adapter>) {
+        self.sh.outbox.register_fallback(adapter);
+    }
+
+    /// Registers an inbox forwarder: it gets an `Envelope{Delivery::Event}` for every case event.
+    pub fn register_forwarder(&self, adapter: Arc<dyn Adapter>) {
+        let name = adapter.name().to_string();
+        self.sh.outbox.register(adapter);
+        let mut fw = self.sh.forwarders.write().unwrap_or_else(|e| e.into_inner());
+        if !fw.contains(&name) {
+            fw.push(name);
+        }
+    }
+
+    /// Adds an operator account at run time (e.g. the web inbox's `web:admin`).
+    pub fn add_operator(&self, name: &str, account: &str) {
+        self.sh.operators.write().unwrap_or_else(|e| e.into_inner()).insert(account.to_string(), name.to_string());
+    }
+
+    /// Replaces the knowledge base (hot reload).
+    pub fn set_faq(&self, faq: Faq) {
+        *self.sh.faq.write().unwrap_or_else(|e| e.into_inner()) = faq;
+    }
+
+    /// The configuration the engine runs with.
+    pub fn config(&self) -> &Config {
+        &self.sh.config
+    }
+
+    /// Runs the workers, the outbox and the give-up handler until `shutdown`, then flushes the store.
+    pub async fn run(&self, shutdown: Shutdown) -> Result<(), EngineError> {
+        let (receivers, giveups) = self
+            .sh
+            .receivers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or(EngineError::AlreadyRunning)?;
+        self.sh.outbox.start(shutdown.clone());
+        let mut tasks = Vec::new();
+        for (i, mut rx) in receivers.into_iter().enumerate() {
+            let engine = self.clone();
+            let stop = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let next = tokio::select! {
+                        biased;
+                        _ = stop.cancelled() => None,
+                        m = rx.recv() => m,
+                    };
+                    let Some(stored) = next else { break };
+                    engine.handle(stored);
+                }
+                tracing::debug!(worker = i, "worker stopped");
+            }));
+        }
+        tasks.push(tokio::spawn(give_up_loop(self.clone(), giveups, shutdown.clone())));
+        shutdown.cancelled().await;
+        self.sh.closing.store(true, Ordering::SeqCst);
+        for t in tasks {
+            let _ = t.await;
+        }
+        self.sh.outbox.stopped(Duration::from_secs(5)).await;
+        self.sh.store.flush()?;
+        tracing::info!("engine stopped");
+        Ok(())
+    }
+
+    fn handle(&self, stored: StoredInbound) {
+        let sh = &self.sh;
+        let result = {
+            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
+            turn::handle(sh, &stored).and_then(|tx| sh.commit(tx))
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, platform = %stored.inbound.platform, id = %stored.inbound.id,
+                "handling a message failed; it stays stored and is handled again at the next start");
+        }
+        sh.inflight.fetch_sub(1, Ordering::SeqCst);
+        sh.changed.notify_waiters();
+    }
+
+    /// Waits until every accepted message is handled and the outbox is empty (replay and tests use it; with a
+    /// failing destination this waits until its messages are delivered or given up).
+    pub async fn settle(&self) {
+        loop {
+            let handled = self.sh.changed.notified();
+            let sent = self.sh.outbox.changed();
+            tokio::pin!(handled, sent);
+            handled.as_mut().enable();
+            sent.as_mut().enable();
+            if self.sh.inflight.load(Ordering::SeqCst) == 0 && self.sh.outbox.pending() == 0 {
+                return;
+            }
+            tokio::select! {
+                _ = handled => {}
+                _ = sent => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+
+    /// Undelivered outgoing messages per destination.
+    pub fn outbox_backlog(&self) -> Vec<(String, usize)> {
+        self.sh.outbox.backlog()
+    }
+
+    /// Every undelivered outgoing message.
+    pub fn outbox_list(&self) -> Vec<ItemInfo> {
+        self.sh.outbox.list()
+    }
+
+    /// Retries every waiting delivery now.
+    pub fn outbox_retry_now(&self) {
+        self.sh.outbox.retry_now();
+    }
+
+    /// Drops an undelivered message; `false` when there is none with this sequence number.
+    pub fn outbox_drop(&self, seq: u64) -> Result<bool, EngineError> {
+        Ok(self.sh.outbox.drop_item(seq)?)
+    }
+
+    /// The engine's counters (for embedding; `/metrics` uses [`supportbot_chat::MetricsSource`]).
+    pub fn metrics(&self) -> &Metrics {
+        &self.sh.metrics
+    }
+
+    /// The store (read-only uses such as `stats`).
+    pub fn store(&self) -> &crate::store::Store {
+        &self.sh.store
+    }
+}
+
+#[async_trait]
+impl InboundSink for Engine {
+    async fn accept(&self, mut message: Inbound) -> Result<Accepted, SinkError> {
+        let sh = &self.sh;
+        if sh.closing.load(Ordering::SeqCst) {
+            return Err(SinkError::ShuttingDown);
+        }
+        for (field, value) in [("platform", &message.platform), ("chat", &message.chat), ("user", &message.user), ("id", &message.id)] {
+            if value.trim().is_empty() {
+                return Err(SinkError::Rejected(format!("the message has no {field}")));
+            }
+        }
+        let chars = message.text.chars().count();
+        let oversized = (chars > MAX_TEXT_CHARS).then(|| {
+            message.text.clear();
+            chars
+        });
+        let dedupe_key = keys::dedupe(&message.platform, &message.id);
+        let worker = worker_for(&message.conversation_key(), sh.workers.len());
+        let platform = message.platform.clone();
+        let ticket = {
+            let _guard = sh.dedupe.lock().unwrap_or_else(|e| e.into_inner());
+            if sh.store.contains(&dedupe_key).map_err(storage)? {
+                sh.metrics.duplicate();
+                return Ok(Accepted::Duplicate);
+            }
+            let seq = sh.in_seq.fetch_add(1, Ordering::SeqCst);
+            let stored = StoredInbound { seq, inbound: message, oversized };
+            let mut batch = sled::Batch::default();
+            batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
+            batch.insert(keys::inbox(seq), crate::store::encode(&stored));
+            let ticket = sh.store.apply(batch).map_err(storage)?;
+            sh.inflight.fetch_add(1, Ordering::SeqCst);
+            // Sent under the dedupe lock so a conversation's messages reach its worker in arrival order; nothing
+            // the worker sends leaves before the same durable flush.
+            if sh.workers[worker].send(stored).is_err() {
+                sh.inflight.fetch_sub(1, Ordering::SeqCst);
+                return Err(SinkError::ShuttingDown);
+            }
+            ticket
+        };
+        sh.store.durable(ticket).await.map_err(storage)?;
+        sh.metrics.inbound(&platform);
+        Ok(Accepted::New)
+    }
+}
+
+fn storage(err: StoreError) -> SinkError {
+    SinkError::Storage(err.to_string())
+}
+
+/// The worker a conversation is handled by.
+pub(crate) fn worker_for(conversation: &str, workers: usize) -> usize {
+    let mut h = DefaultHasher::new();
+    conversation.hash(&mut h);
+    (h.finish() % workers.max(1) as u64) as usize
+}
+
+async fn give_up_loop(engine: Engine, mut rx: mpsc::UnboundedReceiver<GiveUp>, shutdown: Shutdown) {
+    loop {
+        let next = tokio::select! {
+            _ = shutdown.cancelled() => None,
+            g = rx.recv() => g,
+        };
+        let Some(give_up) = next else { break };
+        let sh = &engine.sh;
+        let result = {
+            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
+            turn::delivery_failed(sh, &give_up).and_then(|tx| sh.commit(tx))
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, "recording a given-up delivery failed");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! State shared by the engine's tasks: config, FAQ, store, operators, outbox, metrics and the state lock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use supportbot_chat::CaseEvent;
+use tokio::sync::{broadcast, mpsc, Notify};
+
+use super::tx::Tx;
+use super::{worker_for, EngineError, EngineOptions, Metrics};
+use crate::config::Config;
+use crate::faq::{Faq, Lang};
+use crate::outbox::{GiveUp, Outbox};
+use crate::store::records::StoredInbound;
+use crate::store::{keys, Store, StoreError};
+
+type Receivers = (Vec<mpsc::UnboundedReceiver<StoredInbound>>, mpsc::UnboundedReceiver<GiveUp>);
+
+/// Everything the engine's tasks share.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub faq: RwLock<Faq>,
+    pub store: Store,
+    /// Operator account → display name.
+    pub operators: RwLock<HashMap<String, String>>,
+    pub outbox: Outbox,
+    pub events: broadcast::Sender<CaseEvent>,
+    pub metrics: Arc<Metrics>,
+    /// Names of inbox forwarders.
+    pub forwarders: RwLock<Vec<String>>,
+    /// Held while a step reads and changes state, so steps touching the same case never interleave and outbox
+    /// sequence numbers follow commit order.
+    pub state: Mutex<()>,
+    /// Language of operator texts.
+    pub op_lang: Lang,
+    pub(super) dedupe: Mutex<()>,
+    pub(super) in_seq: AtomicU64,
+    pub(super) workers: Vec<mpsc::UnboundedSender<StoredInbound>>,
+    pub(super) receivers: Mutex<Option<Receivers>>,
+    pub(super) inflight: AtomicUsize,
+    pub(super) changed: Notify,
+    pub(super) closing: AtomicBool,
+}
+
+impl Shared {
+    pub(super) fn open(config: &Config, faq: Faq, options: &EngineOptions) -> Result<Shared, EngineError> {
+        let store = Store::open(&config.bot.data_dir, config.store.cache_mb)?;
+        let metrics = Arc::new(Metrics::default());
+        let (outbox, giveups) = Outbox::open(store.clone(), &config.outbox, metrics.clone(), options.serial_delivery)?;
+        let mut operators = HashMap::new();
+        for op in &config.operators {
+            for account in &op.accounts {
+                operators.insert(account.clone(), op.name.clone());
+            }
+        }
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let n = options.workers.unwrap_or((cpus * 2).min(8)).max(1);
+        let (mut workers, mut receivers) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let (tx, rx) = mpsc::unbounded_channel();
+            workers.push(tx);
+            receivers.push(rx);
+        }
+        let in_seq = match store.last_key(keys::INBOX.as_bytes())? {
+            Some(k) => keys::seq_of(&k, keys::INBOX).map_or(0, |s| s + 1),
+            None => 0,
+        };
+        let (events, _) = broadcast::channel(1024);
+        let sh = Shared {
+            config: config.clone(),
+            faq: RwLock::new(faq),
+            store,
+            operators: RwLock::new(operators),
+            outbox,
+            events,
+            metrics,
+            forwarders: RwLock::new(Vec::new()),
+            state: Mutex::new(()),
+            op_lang: crate::i18n::from_code(&config.bot.operator_lang),
+            dedupe: Mutex::new(()),
+            in_seq: AtomicU64::new(in_seq),
+            workers,
+            receivers: Mutex::new(Some((receivers, giveups))),
+            inflight: AtomicUsize::new(0),
+            changed: Notify::new(),
+            closing: AtomicBool::new(false),
+        };
+        sh.recover()?;
+        Ok(sh)
+    }
+
+    /// Queues messages stored by an earlier run but not handled, in arrival order.
+    fn recover(&self) -> Result<(), StoreError> {
+        let mut count = 0usize;
+        for row in self.store.scan::<StoredInbound>(keys::INBOX.as_bytes()) {
+            let (_, stored) = row?;
+            let w = worker_for(&stored.inbound.conversation_key(), self.workers.len());
+            self.inflight.fetch_add(1, Ordering::SeqCst);
+            // The receivers live in `self.receivers` until `run`, so this cannot fail.
+            let _ = self.workers[w].send(stored);
+            count += 1;
+        }
+        if count > 0 {
+            tracing::info!(messages = count, "handling messages stored before the last stop");
+        }
+        Ok(())
+    }
+
+    /// The current knowledge base.
+    pub fn faq(&self) -> Faq {
+        self.faq.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The operator name of an account, when it is an operator.
+    pub fn operator(&self, account: &str) -> Option<String> {
+        self.operators.read().unwrap_or_else(|e| e.into_inner()).get(account).cloned()
+    }
+
+    /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under `state`.
+    pub fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+        let forwarders = self.forwarders.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let committed = tx.commit(&self.outbox, &forwarders)?;
+        self.outbox.push(committed.items);
+        for event in committed.events {
+            let _ = self.events.send(event);
+        }
+        Ok(())
+    }
+}

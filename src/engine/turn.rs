@@ -1,0 +1,301 @@
+//! One handling step for one inbound message: routes it to operator commands, the case it belongs to, the
+//! handoff intake or the FAQ, and collects what to send.
+
+use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
+
+use super::tx::Tx;
+use super::{bot, clock, intake, user_cmd, Shared};
+use crate::cases::{self, command, operator};
+use crate::faq::{Faq, Lang};
+use crate::i18n;
+use crate::outbox::GiveUp;
+use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
+use crate::store::{keys, StoreError};
+
+/// Lines of recent history kept per conversation (copied into a case when it opens).
+const RECENT_LINES: usize = 20;
+/// Longest text kept in the recent history.
+const RECENT_CHARS: usize = 1000;
+
+/// The context of one step.
+pub(crate) struct Turn<'a> {
+    pub sh: &'a Shared,
+    pub faq: Faq,
+    pub tx: Tx,
+    pub msg: &'a Inbound,
+    /// The text without leading `@mentions`.
+    pub text: String,
+    /// `platform:user`.
+    pub account: String,
+}
+
+/// Handles one stored message; the returned changes are committed by the caller under the state lock.
+pub(crate) fn handle(sh: &Shared, stored: &StoredInbound) -> Result<Tx, StoreError> {
+    let msg = &stored.inbound;
+    let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
+    let tx = Tx::new(sh.store.clone(), now, format!("{}:{}", msg.platform, msg.id), Some(stored.seq));
+    let mut turn = Turn {
+        sh,
+        faq: sh.faq(),
+        tx,
+        msg,
+        text: command::strip_mentions(&msg.text).to_string(),
+        account: msg.account(),
+    };
+    turn.run(stored.oversized)?;
+    Ok(turn.tx)
+}
+
+/// Records a given-up delivery in its case and tells the operator holding it.
+pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, StoreError> {
+    let now = clock::now_for(None, sh.config.hours.timezone.0);
+    let mut tx = Tx::new(sh.store.clone(), now, format!("giveup:{}", give_up.envelope.id), None);
+    let Delivery::Message(out) = &give_up.envelope.delivery else { return Ok(tx) };
+    let Some(number) = out.case.as_deref().and_then(command::case_number) else { return Ok(tx) };
+    let Some(mut case) = cases::load(&tx, number)? else { return Ok(tx) };
+    let target = format!("{}:{}", out.platform, out.chat);
+    let text = format!("{target}: {}", give_up.reason);
+    cases::event(&mut tx, &mut case, CaseEventKind::DeliveryFailed, "bot", "", &text, &[]);
+    if let Some(chat) = case.assignee_chat.clone() {
+        let not_to_operator = !(chat.platform == out.platform && chat.chat == out.chat);
+        if not_to_operator && !give_up.envelope.id.starts_with("giveup:") {
+            let note = i18n::operator::delivery_failed(sh.op_lang, &case.id(), &target, &give_up.reason);
+            cases::send_to(&mut tx, &chat, note, vec![], Some(case.id()), true);
+        }
+    }
+    cases::save(&mut tx, &case);
+    Ok(tx)
+}
+
+impl Turn<'_> {
+    fn run(&mut self, oversized: Option<usize>) -> Result<(), StoreError> {
+        let msg = self.msg;
+        if msg.group && !msg.mention {
+            return Ok(());
+        }
+        if let Some(chars) = oversized {
+            let lang = self.conversation_lang()?;
+            let text = i18n::too_long(lang, super::MAX_TEXT_CHARS, chars);
+            self.reply_here(text, vec![], None);
+            return Ok(());
+        }
+        let cmd = command::parse(&self.text);
+        let is_operator = self.sh.operator(&self.account).is_some();
+        if let Some(c) = &cmd {
+            if c.is_operator() {
+                if is_operator {
+                    return operator::run(self, c.clone());
+                }
+                let lang = self.conversation_lang()?;
+                self.reply_here(i18n::operators_only(lang), vec![], None);
+                return Ok(());
+            }
+        }
+        if is_operator && cmd.is_none() && operator::implicit_reply(self)? {
+            return Ok(());
+        }
+        if self.sh.config.is_operator_room(&msg.platform, &msg.chat) {
+            return Ok(());
+        }
+        let key = msg.conversation_key();
+        let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
+            Some(c) => c,
+            None => self.new_conversation(key, &msg.chat, msg.group),
+        };
+        if !msg.name.is_empty() {
+            conv.name = msg.name.clone();
+        }
+        conv.updated_at = self.tx.now;
+        if !conv.lang_fixed && cmd.is_none() {
+            if let Some(lang) = language_of(&self.text) {
+                conv.lang = lang.code().to_string();
+            }
+        }
+        let line = Line {
+            at: self.tx.now,
+            role: "user".into(),
+            text: truncate(&self.text, RECENT_CHARS),
+            attachments: msg.attachments.clone(),
+        };
+        push_recent(&mut conv, line);
+        let result = self.user(&mut conv, cmd);
+        self.tx.put(keys::conversation(&conv.key), &conv);
+        result
+    }
+
+    fn user(&mut self, conv: &mut Conversation, cmd: Option<command::Command>) -> Result<(), StoreError> {
+        use command::Command;
+        let lang = i18n::from_code(&conv.lang);
+        match cmd {
+            Some(Command::Start) => {
+                conv.mode = Default::default();
+                let text = i18n::welcome(lang, &self.sh.config.bot.name);
+                self.reply(conv, text, vec![]);
+                return Ok(());
+            }
+            Some(Command::Help) | Some(Command::Unknown(_)) => {
+                self.reply(conv, i18n::help(lang), vec![]);
+                return Ok(());
+            }
+            Some(Command::Lang(arg)) => {
+                match Lang::parse(&arg) {
+                    Some(new) => {
+                        conv.lang = new.code().to_string();
+                        conv.lang_fixed = true;
+                        self.reply(conv, i18n::lang_set(new), vec![]);
+                    }
+                    None => self.reply(conv, i18n::lang_usage(lang), vec![]),
+                }
+                return Ok(());
+            }
+            Some(Command::Status) => return user_cmd::status(self, conv),
+            Some(Command::Cancel) => return user_cmd::cancel(self, conv),
+            Some(Command::Human) => return intake::request_human(self, conv),
+            Some(_) => return Ok(()),
+            None => {}
+        }
+        if conv.case.is_some() && user_cmd::in_case(self, conv)? {
+            return Ok(());
+        }
+        if bot::continue_mode(self, conv)? {
+            return Ok(());
+        }
+        if let Some(number) = command::quoted_case(&self.text) {
+            return user_cmd::quote(self, conv, number);
+        }
+        if self.text.is_empty() {
+            if !self.msg.attachments.is_empty() {
+                self.reply(conv, i18n::help(lang), vec![]);
+            }
+            return Ok(());
+        }
+        if self.faq.is_human_request(&self.text) {
+            return intake::request_human(self, conv);
+        }
+        bot::ask(self, conv)
+    }
+
+    /// A new conversation record for this message's user in `chat`.
+    pub fn new_conversation(&self, key: String, chat: &str, group: bool) -> Conversation {
+        let msg = self.msg;
+        Conversation {
+            key,
+            platform: msg.platform.clone(),
+            chat: chat.to_string(),
+            user: msg.user.clone(),
+            name: msg.name.clone(),
+            group,
+            lang: if self.text.starts_with('/') { Lang::Zh } else { language_of(&self.text).unwrap_or(Lang::Zh) }
+                .code()
+                .to_string(),
+            lang_fixed: false,
+            mode: Default::default(),
+            misses: 0,
+            last_category: None,
+            last_faq: None,
+            case: None,
+            unverified: false,
+            verify_code: None,
+            previous_case: None,
+            acked: false,
+            asked: 0,
+            outcome: Default::default(),
+            recent: Vec::new(),
+            updated_at: self.tx.now,
+        }
+    }
+
+    /// The user's private conversation with the bot (for handoffs and account questions raised in a group).
+    pub fn private_conversation(&self, from: &Conversation) -> Result<Conversation, StoreError> {
+        let key = format!("{}:{}", self.msg.platform, self.msg.user);
+        let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
+            Some(c) => c,
+            None => self.new_conversation(key, &self.msg.user, false),
+        };
+        if !conv.lang_fixed {
+            conv.lang = from.lang.clone();
+            conv.lang_fixed = from.lang_fixed;
+        }
+        conv.last_category = from.last_category.clone().or(conv.last_category);
+        conv.recent.extend(from.recent.iter().cloned());
+        let excess = conv.recent.len().saturating_sub(RECENT_LINES);
+        conv.recent.drain(..excess);
+        conv.updated_at = self.tx.now;
+        Ok(conv)
+    }
+
+    /// The language of this message's conversation (for answers outside a conversation flow).
+    fn conversation_lang(&self) -> Result<Lang, StoreError> {
+        let key = keys::conversation(&self.msg.conversation_key());
+        Ok(match self.tx.get::<Conversation>(&key)? {
+            Some(c) => i18n::from_code(&c.lang),
+            None => language_of(&self.text).unwrap_or(Lang::Zh),
+        })
+    }
+
+    /// Sends to a conversation (a reply when it is this message's chat) and records it in its recent history.
+    pub fn reply(&mut self, conv: &mut Conversation, text: String, buttons: Vec<String>) {
+        let here = conv.platform == self.msg.platform && conv.chat == self.msg.chat;
+        push_recent(conv, Line { at: self.tx.now, role: "bot".into(), text: truncate(&text, RECENT_CHARS), attachments: vec![] });
+        let out = Outbound {
+            platform: conv.platform.clone(),
+            chat: conv.chat.clone(),
+            text,
+            buttons,
+            reply_to: here.then(|| self.msg.id.clone()),
+            case: conv.case.clone(),
+        };
+        self.tx.send(out, false);
+    }
+
+    /// Answers in this message's chat (operator answers, refusals).
+    pub fn reply_here(&mut self, text: String, buttons: Vec<String>, case: Option<String>) -> String {
+        let out = Outbound {
+            platform: self.msg.platform.clone(),
+            chat: self.msg.chat.clone(),
+            text,
+            buttons,
+            reply_to: Some(self.msg.id.clone()),
+            case: case.clone(),
+        };
+        self.tx.send(out, case.is_some())
+    }
+
+    /// This message's chat as an endpoint.
+    pub fn here(&self) -> Endpoint {
+        Endpoint {
+            platform: self.msg.platform.clone(),
+            chat: self.msg.chat.clone(),
+            conversation: self.msg.conversation_key(),
+        }
+    }
+}
+
+/// The language a message is clearly written in: Chinese when it has Chinese characters, English when it has
+/// an ordinary lower-case word; `None` for numbers, error codes and the like (the conversation keeps its language).
+pub(crate) fn language_of(text: &str) -> Option<Lang> {
+    if Lang::detect(text) == Lang::Zh {
+        return Some(Lang::Zh);
+    }
+    let worded = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| w.len() >= 2 && w.chars().any(|c| c.is_ascii_lowercase()));
+    worded.then_some(Lang::En)
+}
+
+/// Appends a line to a conversation's recent history, keeping the last [`RECENT_LINES`].
+pub(crate) fn push_recent(conv: &mut Conversation, line: Line) {
+    conv.recent.push(line);
+    if conv.recent.len() > RECENT_LINES {
+        let excess = conv.recent.len() - RECENT_LINES;
+        conv.recent.drain(..excess);
+    }
+}
+
+/// The first `max` characters.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,32 @@
+//! Every text the bot writes, in Chinese and English. User texts follow the conversation's language; operator
+//! texts use `[bot] operator_lang`.
+
+pub mod operator;
+mod user;
+
+pub use user::*;
+
+use crate::faq::Lang;
+
+/// Picks the Chinese or English format string and formats it (arguments captured from the caller's scope).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! tr {
+    ($lang:expr, $zh:literal, $en:literal) => {
+        match $lang {
+            $crate::faq::Lang::Zh => format!($zh),
+            $crate::faq::Lang::En => format!($en),
+        }
+    };
+}
+
+/// The language for a stored code (`en`, else Chinese).
+pub fn from_code(code: &str) -> Lang {
+    Lang::parse(code).unwrap_or(Lang::Zh)
+}
+
+/// Whether `text` equals one of the labels, ignoring case and surrounding blanks.
+pub fn is_label(text: &str, labels: &[&str]) -> bool {
+    let t = text.trim();
+    labels.iter().any(|l| t.eq_ignore_ascii_case(l))
+}

@@ -1,0 +1,301 @@
+//! Texts for users: answers' frames, buttons, intake questions, case notices.
+
+use crate::faq::Lang;
+use crate::tr;
+
+/// "Did this help?" yes button, both languages (a press comes back as this text).
+pub const YES: [&str; 2] = ["有帮助", "Yes, thanks"];
+/// "Did this help?" no button.
+pub const NO: [&str; 2] = ["没帮助", "No"];
+/// Skip an intake question.
+pub const SKIP: [&str; 2] = ["跳过", "Skip"];
+/// Ask for a human.
+pub const HUMAN: [&str; 2] = ["转人工", "Talk to a human"];
+/// Decline the handoff offer.
+pub const NO_THANKS: [&str; 2] = ["不用了", "No, thanks"];
+/// None of the offered questions.
+pub const NONE_OF_THESE: [&str; 2] = ["都不是", "None of these"];
+
+/// The label in one language.
+pub fn label(labels: &[&str; 2], lang: Lang) -> String {
+    match lang {
+        Lang::Zh => labels[0].to_string(),
+        Lang::En => labels[1].to_string(),
+    }
+}
+
+/// `/start`.
+pub fn welcome(lang: Lang, bot: &str) -> String {
+    tr!(
+        lang,
+        "你好,我是{bot}。请直接描述你的问题,例如“发邮件被退回 554 DT:SPM”。需要人工客服请发送 /human 或“转人工”。发送 /help 查看全部命令。",
+        "Hello, I am {bot}. Describe your problem, e.g. \"my mail bounced with 554 DT:SPM\". For a person, send /human. /help lists every command."
+    )
+}
+
+/// `/help`.
+pub fn help(lang: Lang) -> String {
+    tr!(
+        lang,
+        "直接提问即可。命令:\n/human 转人工客服\n/status 查看工单进度\n/cancel 取消当前操作\n/lang zh|en 切换语言\n在群里请 @我 提问。",
+        "Just ask your question. Commands:\n/human talk to a person\n/status see your case\n/cancel stop what is going on\n/lang zh|en switch language\nIn a group, mention me."
+    )
+}
+
+/// A message over the length limit.
+pub fn too_long(lang: Lang, max: usize, got: usize) -> String {
+    tr!(
+        lang,
+        "消息太长了({got} 字),最多 {max} 字。请精简后重发;日志请作为文件发送。",
+        "That message is too long ({got} characters; the limit is {max}). Please shorten it and send logs as a file."
+    )
+}
+
+/// After an FAQ answer.
+pub fn did_it_help(lang: Lang) -> String {
+    tr!(lang, "这个回答有帮助吗?", "Did this help?")
+}
+
+/// Offering candidate questions.
+pub fn choose(lang: Lang) -> String {
+    tr!(lang, "你想问的是下面哪一个?", "Which of these is your question?")
+}
+
+/// The user said the answer helped.
+pub fn glad(lang: Lang) -> String {
+    tr!(lang, "很高兴帮到你!还有其他问题随时问我。", "Glad it helped! Ask me anything else any time.")
+}
+
+/// The first question the FAQ could not answer.
+pub fn miss(lang: Lang) -> String {
+    tr!(
+        lang,
+        "抱歉,我没有找到相关答案。可以换个说法,或附上错误提示(例如“554 DT:SPM”)再试一次;也可以直接转人工。",
+        "Sorry, I found no answer to that. Try other words or include the error message (e.g. \"554 DT:SPM\"), or talk to a person."
+    )
+}
+
+/// The handoff offer.
+pub fn offer(lang: Lang) -> String {
+    tr!(lang, "要为你转接人工客服吗?", "Shall I pass you to a support person?")
+}
+
+/// The handoff offer declined.
+pub fn offer_declined(lang: Lang) -> String {
+    tr!(lang, "好的,有问题随时问我。", "All right, ask me any time.")
+}
+
+/// Intake question `step` (0 symptom, 1 steps, 2 error).
+pub fn intake(lang: Lang, step: u8) -> String {
+    match step {
+        0 => tr!(
+            lang,
+            "好的,我来为你转人工。为了让客服更快处理,请先简单描述问题现象(例如“发送带附件的邮件时被退回”)。",
+            "I'll pass you to a person. To speed things up, first describe what happens (e.g. \"mail with attachments bounces\")."
+        ),
+        1 => tr!(
+            lang,
+            "你做了哪些操作?已经尝试过什么?",
+            "What did you do when it happened, and what have you tried?"
+        ),
+        _ => tr!(
+            lang,
+            "看到了什么错误提示?可以直接发送截图或日志文件。",
+            "What error message did you see? You can send a screenshot or a log file."
+        ),
+    }
+}
+
+/// Intake cancelled.
+pub fn cancelled(lang: Lang) -> String {
+    tr!(lang, "已取消。有问题随时问我。", "Cancelled. Ask me any time.")
+}
+
+/// `/cancel` with nothing going on.
+pub fn nothing_to_cancel(lang: Lang) -> String {
+    tr!(lang, "当前没有需要取消的操作。", "There is nothing to cancel.")
+}
+
+/// Said in a group when the conversation moves to a private chat.
+pub fn moved_private(lang: Lang) -> String {
+    tr!(
+        lang,
+        "我已私信你继续处理。请不要在群里发送账号、手机号等个人信息。",
+        "I've sent you a private message to continue. Please don't post account details or other personal data in the group."
+    )
+}
+
+/// The case is open: number, place in the queue, expected wait.
+pub fn case_opened(lang: Lang, id: &str, position: usize, wait_min: u32) -> String {
+    tr!(
+        lang,
+        "已为你创建工单 {id}。你目前排在第 {position} 位,预计等待约 {wait_min} 分钟。在其他渠道咨询时请提供此工单号,避免重复处理。",
+        "Your case number is {id}. You are number {position} in the queue; expected wait about {wait_min} minutes. Quote this number on any other channel so the case is not handled twice."
+    )
+}
+
+/// Peak-hour notice with the quieter times.
+pub fn peak(lang: Lang, peaks: &str, off_peak: &str) -> String {
+    tr!(
+        lang,
+        "现在是咨询高峰时段({peaks}),回复可能较慢;{off_peak} 等非高峰时段响应更快。",
+        "This is a peak time ({peaks}), so replies may be slower; {off_peak} are quieter times."
+    )
+}
+
+/// Outside working hours: when operators are back.
+pub fn after_hours(lang: Lang, open: &str, back: &str, tomorrow: bool) -> String {
+    match (lang, tomorrow) {
+        (Lang::Zh, true) => format!("人工客服工作时间为 {open},现在不在工作时间。工单已记录,客服将于明天 {back} 上线后处理。"),
+        (Lang::Zh, false) => format!("人工客服工作时间为 {open},现在不在工作时间。工单已记录,客服将于今天 {back} 上线后处理。"),
+        (Lang::En, true) => format!("Operators work {open}; they are away now. Your case is recorded and will be picked up from {back} tomorrow."),
+        (Lang::En, false) => format!("Operators work {open}; they are away now. Your case is recorded and will be picked up from {back} today."),
+    }
+}
+
+/// A user with an open case asks for a human again.
+pub fn already_open(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "你已有进行中的工单 {id},客服会在这里回复你。补充信息可以直接发送。",
+        "You already have case {id} open; a person will answer here. Just send anything you want to add."
+    )
+}
+
+/// A message added to a waiting case.
+pub fn added_to_case(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "已添加到工单 {id},客服接入后会回复你。",
+        "Added to case {id}; a person will answer here."
+    )
+}
+
+/// An operator joined.
+pub fn operator_joined(lang: Lang, name: &str, id: &str) -> String {
+    tr!(
+        lang,
+        "客服 {name} 已接入工单 {id},接下来由人工为你服务。",
+        "{name} from support has joined case {id} and will help you from here."
+    )
+}
+
+/// The operator put the case back in the queue.
+pub fn released(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "工单 {id} 已重新排队,稍后会有客服接入。",
+        "Case {id} is back in the queue; another person will join soon."
+    )
+}
+
+/// The case moved to another team.
+pub fn transferred(lang: Lang, id: &str, team: &str) -> String {
+    tr!(lang, "工单 {id} 已转给 {team} 组处理。", "Case {id} was passed to the {team} team.")
+}
+
+/// The case was closed; asks for a rating.
+pub fn closed(lang: Lang, id: &str, summary: Option<&str>) -> String {
+    let summary = summary.map(|s| s.trim()).filter(|s| !s.is_empty());
+    match (lang, summary) {
+        (Lang::Zh, Some(s)) => format!("工单 {id} 已处理完毕:{s}\n请为本次服务打分(1–5)。"),
+        (Lang::Zh, None) => format!("工单 {id} 已处理完毕。\n请为本次服务打分(1–5)。"),
+        (Lang::En, Some(s)) => format!("Case {id} is closed: {s}\nPlease rate our help from 1 to 5."),
+        (Lang::En, None) => format!("Case {id} is closed.\nPlease rate our help from 1 to 5."),
+    }
+}
+
+/// Thanks for a rating.
+pub fn rated(lang: Lang, rating: u8) -> String {
+    tr!(lang, "感谢你的评分({rating}/5)!", "Thank you for your rating ({rating}/5)!")
+}
+
+/// `/status` with no case.
+pub fn no_case(lang: Lang) -> String {
+    tr!(lang, "你当前没有进行中的工单。", "You have no open case.")
+}
+
+/// `/status` of a waiting case.
+pub fn status_waiting(lang: Lang, id: &str, position: usize) -> String {
+    tr!(lang, "工单 {id}:排队中,第 {position} 位。", "Case {id}: waiting, number {position} in the queue.")
+}
+
+/// `/status` of a case an operator holds.
+pub fn status_assigned(lang: Lang, id: &str, name: &str) -> String {
+    tr!(lang, "工单 {id}:客服 {name} 正在处理。", "Case {id}: {name} is working on it.")
+}
+
+/// `/status` in a conversation linked but not verified.
+pub fn status_linked(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "这里已关联工单 {id},你发的消息会转给客服。工单详情只在开单的会话中显示。",
+        "This chat is linked to case {id}; what you write is passed on. Case details are shown only where the case was opened."
+    )
+}
+
+/// `/lang` done.
+pub fn lang_set(lang: Lang) -> String {
+    tr!(lang, "好的,接下来我用中文回复。", "OK, I'll answer in English from now on.")
+}
+
+/// `/lang` without a valid argument.
+pub fn lang_usage(lang: Lang) -> String {
+    tr!(lang, "用法:/lang zh 或 /lang en", "Usage: /lang zh or /lang en")
+}
+
+/// The user withdrew their waiting case.
+pub fn case_withdrawn(lang: Lang, id: &str) -> String {
+    tr!(lang, "工单 {id} 已撤销。有问题随时问我。", "Case {id} is withdrawn. Ask me any time.")
+}
+
+/// An operator command from someone who is not an operator.
+pub fn operators_only(lang: Lang) -> String {
+    tr!(lang, "抱歉,这个命令仅供客服人员使用。", "Sorry, that command is for support staff only.")
+}
+
+/// A quoted case number that is not an open case.
+pub fn unknown_case(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "没有找到进行中的工单 {id},请核对工单号。",
+        "I can't find an open case {id}; please check the number."
+    )
+}
+
+/// A case quoted from another chat: linked, details withheld until verified.
+pub fn linked_unverified(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "已将这里关联到工单 {id},你在这里发的消息会转给客服,不会重复处理。为保护隐私,请输入我们发到原开单会话中的 6 位验证码,验证后客服的回复也会发到这里。",
+        "This chat is now linked to case {id}: what you write here goes to the same case, so it is not handled twice. To protect privacy, send the 6-digit code we just sent to the chat where the case was opened; after that, replies come here too."
+    )
+}
+
+/// Sent to the case's original chat when it is quoted elsewhere.
+pub fn verify_code(lang: Lang, id: &str, platform: &str, code: &str) -> String {
+    tr!(
+        lang,
+        "有人在 {platform} 上引用了你的工单 {id}。如果是你本人,请在那边发送验证码 {code};如果不是,请忽略此消息。",
+        "Someone quoted your case {id} on {platform}. If that was you, send the code {code} there; otherwise ignore this message."
+    )
+}
+
+/// A linked chat verified.
+pub fn verified(lang: Lang, id: &str) -> String {
+    tr!(lang, "验证成功,工单 {id} 的回复也会发到这里。", "Verified: replies in case {id} will come here too.")
+}
+
+/// A linked chat joined by the same account.
+pub fn linked_same_user(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "已将这里关联到你的工单 {id},客服的回复也会发到这里。",
+        "This chat is now linked to your case {id}; replies will come here too."
+    )
+}
+
+/// A message passed on from a linked (unverified) chat.
+pub fn passed_on(lang: Lang) -> String {
+    tr!(lang, "已转给客服。", "Passed on to support.")
+}

@@ -1,0 +1,109 @@
+//! Key layout of the single sled tree: one prefix per record kind, numbers zero-padded so keys sort in order.
+
+/// Stored inbound messages not yet handled, by arrival sequence.
+pub const INBOX: &str = "in/";
+/// Dedupe keys `platform:message-id`.
+pub const DEDUPE: &str = "dd/";
+/// Conversations by conversation key.
+pub const CONVERSATION: &str = "cv/";
+/// Cases by number.
+pub const CASE: &str = "cs/";
+/// Case transcript and history lines.
+pub const CASE_LOG: &str = "cl/";
+/// The waiting queue: priority, then age.
+pub const QUEUE: &str = "q/";
+/// The open case of a user account.
+pub const USER_CASE: &str = "ua/";
+/// Messages the bot sent that stand for a case (cards, relays): envelope ids and platform message ids.
+pub const CASE_MESSAGE: &str = "cm/";
+/// Outbox items by sequence.
+pub const OUTBOX: &str = "ob/";
+/// Questions the FAQ could not answer, with a count.
+pub const UNANSWERED: &str = "uq/";
+/// The case number counter.
+pub const CASE_COUNTER: &str = "ctr/case";
+/// Schema version of the whole store.
+pub const SCHEMA: &str = "meta/schema";
+
+/// `in/<seq>`.
+pub fn inbox(seq: u64) -> Vec<u8> {
+    format!("{INBOX}{seq:016x}").into_bytes()
+}
+
+/// `dd/<platform>:<id>`.
+pub fn dedupe(platform: &str, id: &str) -> Vec<u8> {
+    format!("{DEDUPE}{platform}:{id}").into_bytes()
+}
+
+/// `cv/<conversation key>`.
+pub fn conversation(key: &str) -> Vec<u8> {
+    format!("{CONVERSATION}{key}").into_bytes()
+}
+
+/// `cs/<number>`.
+pub fn case(number: u64) -> Vec<u8> {
+    format!("{CASE}{number:012}").into_bytes()
+}
+
+/// `cl/<number>/` (prefix of one case's log).
+pub fn case_log_prefix(number: u64) -> Vec<u8> {
+    format!("{CASE_LOG}{number:012}/").into_bytes()
+}
+
+/// `cl/<number>/<seq>`.
+pub fn case_log(number: u64, seq: u32) -> Vec<u8> {
+    format!("{CASE_LOG}{number:012}/{seq:08}").into_bytes()
+}
+
+/// `q/<priority>/<queued ms>/<number>`.
+pub fn queue(priority: u8, queued_ms: i64, number: u64) -> Vec<u8> {
+    format!("{QUEUE}{priority}/{:016}/{number:012}", queued_ms.max(0)).into_bytes()
+}
+
+/// `ua/<platform:id>`.
+pub fn user_case(account: &str) -> Vec<u8> {
+    format!("{USER_CASE}{account}").into_bytes()
+}
+
+/// `cm/<reference>`.
+pub fn case_message(reference: &str) -> Vec<u8> {
+    format!("{CASE_MESSAGE}{reference}").into_bytes()
+}
+
+/// `ob/<seq>`.
+pub fn outbox(seq: u64) -> Vec<u8> {
+    format!("{OUTBOX}{seq:016x}").into_bytes()
+}
+
+/// `uq/<normalised question>`.
+pub fn unanswered(question: &str) -> Vec<u8> {
+    format!("{UNANSWERED}{question}").into_bytes()
+}
+
+/// Parses the hex sequence at the end of an `in/` or `ob/` key.
+pub fn seq_of(key: &[u8], prefix: &str) -> Option<u64> {
+    let rest = key.strip_prefix(prefix.as_bytes())?;
+    u64::from_str_radix(std::str::from_utf8(rest).ok()?, 16).ok()
+}
+
+/// Parses the case number at the end of a `q/` or `cs/` key.
+pub fn number_at_end(key: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(key).ok()?;
+    text.rsplit('/').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_numerically_and_parse_back() {
+        assert!(inbox(9) < inbox(10));
+        assert!(case(999) < case(1001));
+        assert!(queue(0, 5_000, 2) < queue(1, 1, 1));
+        assert!(queue(1, 1_000, 9) < queue(1, 2_000, 1));
+        assert_eq!(seq_of(&outbox(255), OUTBOX), Some(255));
+        assert_eq!(number_at_end(&queue(1, 7, 1042)), Some(1042));
+        assert_eq!(number_at_end(&case(1001)), Some(1001));
+    }
+}

@@ -1,0 +1,279 @@
+//! The durable store: one sled tree with prefixed keys (see [`keys`]), versioned records (see [`records`]),
+//! atomic batches and group commit. A second process on the same data directory gets [`StoreError::Locked`].
+
+mod commit;
+pub mod keys;
+pub mod records;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use commit::{Flushed, Ticket};
+use commit::Committer;
+
+/// Layout version of the records; the first byte of every value.
+pub const RECORD_VERSION: u8 = 1;
+/// Layout version of the key space, kept under `meta/schema`.
+pub const SCHEMA_VERSION: u8 = 1;
+/// The first case number handed out.
+pub const FIRST_CASE_NUMBER: u64 = 1001;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    #[error("the data directory {0} is in use by another supportbot process")]
+    Locked(PathBuf),
+    /// The directory could not be created or opened.
+    #[error("cannot open the data directory {dir}: {message}")]
+    Open {
+        /// The data directory.
+        dir: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// The data was written by a newer version.
+    #[error("the data directory {dir} was written by a newer supportbot (layout version {found})")]
+    Schema {
+        /// The data directory.
+        dir: PathBuf,
+        /// The version found.
+        found: u8,
+    },
+    /// sled failed.
+    #[error("storage failure: {0}")]
+    Sled(#[from] sled::Error),
+    /// A record could not be decoded.
+    #[error("stored record {key} is unreadable: {message}")]
+    Corrupt {
+        /// Its key.
+        key: String,
+        /// Why.
+        message: String,
+    },
+    /// Flushing to disk failed.
+    #[error("storage failure: {0}")]
+    Flush(String),
+}
+
+/// Encodes a record: version byte, then JSON.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.push(RECORD_VERSION);
+    // Serialising our own record types to a Vec cannot fail (no maps with non-string keys, no I/O).
+    serde_json::to_writer(&mut out, value).expect("records serialise to JSON");
+    out
+}
+
+/// Decodes a record written by [`encode`].
+pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |message: String| StoreError::Corrupt { key: String::from_utf8_lossy(key).into_owned(), message };
+    match bytes.split_first() {
+        Some((&RECORD_VERSION, json)) => serde_json::from_slice(json).map_err(|e| corrupt(e.to_string())),
+        Some((v, _)) => Err(corrupt(format!("unknown record version {v}"))),
+        None => Err(corrupt("empty record".into())),
+    }
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    tree: sled::Tree,
+    committer: Arc<Committer>,
+    dir: PathBuf,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.committer.stop();
+        if let Err(err) = self.db.flush() {
+            tracing::error!(error = %err, "final flush of the store failed");
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating) the store in `dir`, with `cache_mb` MiB of page cache.
+    pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
+        let open_err = |message: String| StoreError::Open { dir: dir.to_path_buf(), message };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_mb.max(1) * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|err| match err {
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked(dir.to_path_buf())
+                }
+                other => open_err(other.to_string()),
+            })?;
+        let tree = db.open_tree("supportbot")?;
+        match tree.get(keys::SCHEMA)? {
+            Some(v) if v.first().copied().unwrap_or(0) > SCHEMA_VERSION => {
+                return Err(StoreError::Schema { dir: dir.to_path_buf(), found: v[0] });
+            }
+            Some(_) => {}
+            None => {
+                tree.insert(keys::SCHEMA, &[SCHEMA_VERSION])?;
+            }
+        }
+        let committer = Committer::start(db.clone());
+        Ok(Store { inner: Arc::new(Inner { db, tree, committer, dir: dir.to_path_buf() }) })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The raw tree (benchmarks compare against it).
+    pub fn tree(&self) -> &sled::Tree {
+        &self.inner.tree
+    }
+
+    /// Reads and decodes one record.
+    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.inner.tree.get(key)? {
+            Some(bytes) => decode(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Raw bytes of a key.
+    pub fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.inner.tree.get(key)?)
+    }
+
+    /// Whether a key exists.
+    pub fn contains(&self, key: &[u8]) -> Result<bool, StoreError> {
+        Ok(self.inner.tree.contains_key(key)?)
+    }
+
+    /// Decoded records under a prefix, in key order.
+    pub fn scan<T: DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
+        self.inner.tree.scan_prefix(prefix).map(|item| {
+            let (key, value) = item?;
+            let decoded = decode(&key, &value)?;
+            Ok((key, decoded))
+        })
+    }
+
+    /// Keys under a prefix, in order.
+    pub fn keys(&self, prefix: &[u8]) -> impl Iterator<Item = Result<sled::IVec, StoreError>> + '_ {
+        self.inner.tree.scan_prefix(prefix).keys().map(|k| k.map_err(StoreError::from))
+    }
+
+    /// The last key under a prefix.
+    pub fn last_key(&self, prefix: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.inner.tree.scan_prefix(prefix).keys().next_back().transpose()?)
+    }
+
+    /// Applies a batch atomically; the ticket becomes durable at the next group flush.
+    pub fn apply(&self, batch: sled::Batch) -> Result<Ticket, StoreError> {
+        self.inner.tree.apply_batch(batch)?;
+        Ok(self.inner.committer.applied())
+    }
+
+    /// Waits until a ticket is on disk.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
+        self.inner.committer.wait(ticket).await.map_err(StoreError::Flush)
+    }
+
+    /// Removes a key without waiting for durability (sled flushes it within its flush interval).
+    pub fn remove_lazy(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.inner.tree.remove(key)?;
+        Ok(())
+    }
+
+    /// Writes a key without waiting for durability.
+    pub fn insert_lazy(&self, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.tree.insert(key, value)?;
+        Ok(())
+    }
+
+    /// The next case number (1001, 1002, ...); never handed out twice.
+    pub fn next_case_number(&self) -> Result<u64, StoreError> {
+        let next = self.inner.tree.update_and_fetch(keys::CASE_COUNTER, |old| {
+            let current = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(FIRST_CASE_NUMBER - 1);
+            Some((current + 1).to_be_bytes().to_vec())
+        })?;
+        next.and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| StoreError::Corrupt { key: keys::CASE_COUNTER.into(), message: "bad counter".into() })
+    }
+
+    /// Flushes everything to disk now.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// Bytes sled uses on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.inner.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_open_of_the_same_dir_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path(), 4).unwrap();
+        let err = Store::open(dir.path(), 4).err().expect("locked");
+        assert!(matches!(err, StoreError::Locked(_)), "{err}");
+        assert!(err.to_string().contains(&dir.path().display().to_string()));
+        drop(first);
+        Store::open(dir.path(), 4).expect("reopens after the first handle is gone");
+    }
+
+    #[test]
+    fn case_numbers_start_at_1001_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 4).unwrap();
+            assert_eq!(store.next_case_number().unwrap(), 1001);
+            assert_eq!(store.next_case_number().unwrap(), 1002);
+        }
+        let store = Store::open(dir.path(), 4).unwrap();
+        assert_eq!(store.next_case_number().unwrap(), 1003);
+    }
+
+    #[test]
+    fn records_are_versioned() {
+        let bytes = encode(&vec![1, 2]);
+        assert_eq!(bytes[0], RECORD_VERSION);
+        assert_eq!(decode::<Vec<i32>>(b"k", &bytes).unwrap(), vec![1, 2]);
+        let mut future = bytes.clone();
+        future[0] = 9;
+        assert!(decode::<Vec<i32>>(b"k", &future).unwrap_err().to_string().contains("version 9"));
+    }
+
+    #[tokio::test]
+    async fn applied_batches_become_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4).unwrap();
+        let mut batch = sled::Batch::default();
+        batch.insert(b"a".to_vec(), encode(&1u8));
+        let ticket = store.apply(batch).unwrap();
+        store.durable(ticket).await.unwrap();
+        assert_eq!(store.get::<u8>(b"a").unwrap(), Some(1));
+    }
+}

@@ -1,0 +1,295 @@
+//! The records kept in sled. Every value is stored as a version byte followed by JSON, so a record layout can
+//! change later without misreading old data.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use supportbot_chat::{Attachment, CaseEntry, CaseEvent, Envelope, Inbound};
+
+/// A received message waiting to be handled (removed in the batch that records its handling).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredInbound {
+    /// Arrival sequence.
+    pub seq: u64,
+    /// The message; an oversized text is replaced by an empty one.
+    pub inbound: Inbound,
+    /// The length (in characters) of a text too long to keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversized: Option<usize>,
+}
+
+/// Where the bot can write to: a platform chat, and the conversation it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Platform name.
+    pub platform: String,
+    /// Chat on that platform.
+    pub chat: String,
+    /// Conversation key (`platform:chat`, or `platform:chat:user` in groups).
+    pub conversation: String,
+}
+
+/// One line of a conversation's recent history, copied into a case's transcript when it opens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Line {
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// `user` or `bot`.
+    pub role: String,
+    /// The text.
+    pub text: String,
+    /// Files the user attached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// What the bot is waiting for in a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Mode {
+    /// Nothing in particular: the next message is a question.
+    #[default]
+    Idle,
+    /// Candidate questions were offered as buttons: `(faq id, title)`.
+    Choose {
+        /// The offered entries and their button labels.
+        options: Vec<(String, String)>,
+        /// The user's question.
+        query: String,
+    },
+    /// An answer was given with "did this help?" buttons.
+    Feedback {
+        /// The entry answered.
+        faq: String,
+        /// The user's question.
+        query: String,
+    },
+    /// A handoff to a human was offered.
+    Offer,
+    /// Collecting the problem description before opening a case.
+    Intake(Intake),
+    /// A case was closed: a 1–5 rating is asked.
+    Rating {
+        /// The closed case.
+        case: String,
+    },
+}
+
+/// The handoff intake: symptom, steps, error message, each skippable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Intake {
+    /// 0 = symptom, 1 = steps, 2 = error message.
+    pub step: u8,
+    /// What happens.
+    pub symptom: Option<String>,
+    /// What the user did.
+    pub steps: Option<String>,
+    /// The error shown.
+    pub error: Option<String>,
+    /// Screenshots and logs sent during intake.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// How a conversation ended up, for the deflection figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// No FAQ answer (yet).
+    #[default]
+    None,
+    /// The last thing was an FAQ answer not rejected.
+    Answered,
+    /// A case was opened.
+    Handoff,
+}
+
+/// One conversation: a private chat, or one user in a group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Conversation key.
+    pub key: String,
+    /// Where the bot answers.
+    pub platform: String,
+    /// Chat id.
+    pub chat: String,
+    /// The user's platform id.
+    pub user: String,
+    /// The user's display name.
+    pub name: String,
+    /// Whether the chat is a group.
+    pub group: bool,
+    /// `zh` or `en`.
+    pub lang: String,
+    /// Set by `/lang`: the language no longer follows the user's messages.
+    #[serde(default)]
+    pub lang_fixed: bool,
+    /// What the bot waits for.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Questions in a row the FAQ could not answer.
+    #[serde(default)]
+    pub misses: u8,
+    /// FAQ category of the last matched question (routes a handoff).
+    #[serde(default)]
+    pub last_category: Option<String>,
+    /// Last FAQ entry answered or offered.
+    #[serde(default)]
+    pub last_faq: Option<String>,
+    /// The open case this conversation belongs to.
+    #[serde(default)]
+    pub case: Option<String>,
+    /// The conversation was linked by quoting a case number it did not open.
+    #[serde(default)]
+    pub unverified: bool,
+    /// The code sent to the case's own chat that verifies this linked conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_code: Option<String>,
+    /// The last closed case (linked to the next one).
+    #[serde(default)]
+    pub previous_case: Option<String>,
+    /// Whether the user was told their message joined the waiting case.
+    #[serde(default)]
+    pub acked: bool,
+    /// Questions asked.
+    #[serde(default)]
+    pub asked: u32,
+    /// How it ended.
+    #[serde(default)]
+    pub outcome: Outcome,
+    /// The last lines, copied into a case when one opens.
+    #[serde(default)]
+    pub recent: Vec<Line>,
+    /// Last activity.
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+/// State of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Waiting in the queue.
+    Open,
+    /// An operator holds it.
+    Assigned,
+    /// Done.
+    Closed,
+}
+
+impl CaseStatus {
+    /// `open`, `assigned` or `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Assigned => "assigned",
+            CaseStatus::Closed => "closed",
+        }
+    }
+}
+
+/// A conversation linked to a case from another chat or platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// Where the linked conversation is.
+    pub endpoint: Endpoint,
+    /// The user account that linked it.
+    pub account: String,
+    /// Whether it is the same account that opened the case (operators' replies go there too).
+    pub verified: bool,
+}
+
+/// A case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// The number (the id is `C-<number>`).
+    pub number: u64,
+    /// Status.
+    pub status: CaseStatus,
+    /// Team routed to.
+    pub team: String,
+    /// 0 = enterprise, 1 = normal.
+    pub priority: u8,
+    /// `zh` or `en`.
+    pub lang: String,
+    /// The user's `platform:id`.
+    pub account: String,
+    /// The user's display name.
+    pub user_name: String,
+    /// The conversation the case was opened from.
+    pub origin: Endpoint,
+    /// Conversations linked later.
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// Operator account holding the case.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// That operator's name.
+    #[serde(default)]
+    pub assignee_name: Option<String>,
+    /// Where the operator took the case (relays go there).
+    #[serde(default)]
+    pub assignee_chat: Option<Endpoint>,
+    /// Opened (the queue is ordered by priority, then this).
+    pub opened_at: DateTime<FixedOffset>,
+    /// First operator reply.
+    #[serde(default)]
+    pub first_reply_at: Option<DateTime<FixedOffset>>,
+    /// Closed.
+    #[serde(default)]
+    pub closed_at: Option<DateTime<FixedOffset>>,
+    /// First line of the problem.
+    pub subject: String,
+    /// FAQ category of the conversation.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Error codes found in the user's messages.
+    #[serde(default)]
+    pub error_codes: Vec<String>,
+    /// FAQ entries the matcher would suggest.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// 1–5 from the user.
+    #[serde(default)]
+    pub rating: Option<u8>,
+    /// The operator's closing summary.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// The user's previous case.
+    #[serde(default)]
+    pub previous: Option<String>,
+    /// Number of transcript and history lines.
+    #[serde(default)]
+    pub log_len: u32,
+}
+
+impl CaseRecord {
+    /// `C-<number>`.
+    pub fn id(&self) -> String {
+        case_id(self.number)
+    }
+}
+
+/// `C-<number>`.
+pub fn case_id(number: u64) -> String {
+    format!("C-{number}")
+}
+
+/// One stored line of a case: a transcript entry or a history event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "log", rename_all = "snake_case")]
+pub enum CaseLog {
+    /// A transcript line.
+    Entry(CaseEntry),
+    /// A history event.
+    Event(CaseEvent),
+}
+
+/// An outbox item.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Sequence (send order).
+    pub seq: u64,
+    /// When it was first stored (unix ms), for the give-up time.
+    pub created_ms: i64,
+    /// What to deliver.
+    pub envelope: Envelope,
+}
