@@ -155,3 +155,22 @@ async fn a_429_then_a_500_are_retried_by_the_outbox_until_delivered() {
     );
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_the_channel_starts_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for text in [
+        "",
+        "[discord]\napi_url = \"http://127.0.0.1:9\"\ntoken = \" \"\n",
+    ] {
+        let mut config = supportbot::config::Config::parse(text, "t.toml").expect("config");
+        config.bot.data_dir = dir.path().join(format!("data{}", text.len()));
+        let engine =
+            supportbot::engine::Engine::open(&config, discord_support::faq()).expect("engine");
+        let shutdown = supportbot_chat::Shutdown::new();
+        let tasks = supportbot::channels::discord::start(&config, &engine, shutdown)
+            .await
+            .expect("no error");
+        assert!(tasks.is_empty(), "nothing runs without a token");
+    }
+}

@@ -135,7 +135,10 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
 
     // The card reaches the operator group with a take button.
     let card = wait_text(&fake, OPS_ROOM, &case).await;
-    assert!(card["text"].as_str().unwrap().contains("554 DT:SPM"), "{card}");
+    assert!(
+        card["text"].as_str().unwrap().contains("554 DT:SPM"),
+        "{card}"
+    );
     let take = format!("/take {case}");
     assert_eq!(buttons(&card), vec![take.clone()]);
 
@@ -149,15 +152,21 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
     let joined_before = fake.sent_to(42).len();
     wait_count(&fake, 42, joined_before + 1).await;
     let answer = "请把 SMTP 服务器改为 ssl.smtp.qq.com，端口 465 <b>not bold</b>";
-    fake.reply_to_sent(OPS_ROOM, WANG, "Wang", answer, card["message_id"].as_i64().unwrap());
+    fake.reply_to_sent(
+        OPS_ROOM,
+        WANG,
+        "Wang",
+        answer,
+        card["message_id"].as_i64().unwrap(),
+    );
     wait_text(&fake, 42, "<b>not bold</b>").await;
 
     // The user's answer goes back to the operator.
     fake.private_text(42, "Li", "好的，我试试 thanks");
     fake.wait(WAIT, "the relay to the operator", || {
-        fake.sent()
-            .into_iter()
-            .find(|m| m["chat"]["id"] != 42 && m["text"].as_str().unwrap().contains("我试试 thanks"))
+        fake.sent().into_iter().find(|m| {
+            m["chat"]["id"] != 42 && m["text"].as_str().unwrap().contains("我试试 thanks")
+        })
     })
     .await;
 
@@ -181,7 +190,12 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
         shot.url
     );
     assert!(!shot.url.contains("E2E-telegram-token"));
-    let body = reqwest::get(&shot.url).await.unwrap().bytes().await.unwrap();
+    let body = reqwest::get(&shot.url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(body.as_ref(), b"\x89PNG fake screenshot");
     stack.stop().await;
 }
@@ -199,18 +213,30 @@ async fn a_telegram_user_is_answered_from_the_web_inbox() {
     })
     .await;
 
-    send(&mut inbox, json!({"type": "action", "action": "take", "case": case})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "take", "case": case}),
+    )
+    .await;
     send(
         &mut inbox,
         json!({"type": "action", "action": "reply", "case": case, "text": "Hi from the inbox *not italic*"}),
     )
     .await;
     let reply = wait_text(&fake, 43, "Hi from the inbox").await;
-    assert!(reply["text"].as_str().unwrap().contains("*not italic*"), "{reply}");
+    assert!(
+        reply["text"].as_str().unwrap().contains("*not italic*"),
+        "{reply}"
+    );
     let sent = fake.calls("sendmessage");
     let call = sent
         .iter()
-        .find(|c| c.body["text"].as_str().unwrap().contains("Hi from the inbox"))
+        .find(|c| {
+            c.body["text"]
+                .as_str()
+                .unwrap()
+                .contains("Hi from the inbox")
+        })
         .unwrap();
     assert!(call.body.get("parse_mode").is_none());
     stack.stop().await;

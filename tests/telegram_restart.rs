@@ -76,7 +76,10 @@ async fn a_wrong_token_is_a_clear_configuration_error() {
         text.contains("refused the bot token") && text.contains("TELEGRAM_BOT_TOKEN"),
         "{text}"
     );
-    assert!(!text.contains("WRONG"), "the token is never printed: {text}");
+    assert!(
+        !text.contains("WRONG"),
+        "the token is never printed: {text}"
+    );
 
     // No token at all: nothing starts, nothing fails.
     config.telegram = None;

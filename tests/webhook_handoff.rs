@@ -70,8 +70,7 @@ async fn a_webhook_users_case_is_answered_from_telegram_and_forwarded() {
     let (status, _) = post_signed(&bot.hook(), SECRET, &event("u1", "m5", "5"), now()).await;
     assert_eq!(status, 200);
     wait_until("everything delivered", Duration::from_secs(20), || {
-        bot.engine.outbox_list().is_empty()
-            && rx.accepted("/desk").iter().any(|a| a.body["kind"] == "rated")
+        bot.engine.outbox_list().is_empty() && rx.accepted("/desk").iter().any(|a| a.body["kind"] == "rated")
     })
     .await;
 

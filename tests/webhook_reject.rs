@@ -29,10 +29,13 @@ async fn rejected_requests_store_nothing() {
     assert_eq!(stale.0, 401, "{}", stale.1);
     let future = post_signed(&url, SECRET, &event("u1", "m3", "554 DT:SPM"), now() + 6 * 60).await;
     assert_eq!(future.0, 401, "{}", future.1);
-    let malformed = post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m4","text":"hi""#, now()).await;
+    let malformed =
+        post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m4","text":"hi""#, now()).await;
     assert_eq!(malformed.0, 400);
     assert!(malformed.1["error"].as_str().unwrap().contains("EOF while parsing"), "{}", malformed.1);
-    let wrong_type = post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m5","group":"yes"}"#, now()).await;
+    let wrong_type =
+        post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m5","group":"yes"}"#, now())
+            .await;
     assert_eq!(wrong_type.0, 400);
     assert!(wrong_type.1["error"].as_str().unwrap().contains("invalid type"), "{}", wrong_type.1);
     let spoofed = post_signed(&url, SECRET, &event("u1", "m6", "hi").replace("\"forum\"", "\"telegram\""), now()).await;

@@ -132,7 +132,9 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     assert_eq!(code, 0, "{stderr}");
     let waiting = rows(&stdout);
     assert_eq!(waiting.len(), 4, "{stdout}");
-    assert!(waiting.iter().any(|r| r["attempts"].as_u64() >= Some(1) && r["last_error"].as_str().is_some_and(|e| e.contains("503"))));
+    assert!(waiting
+        .iter()
+        .any(|r| r["attempts"].as_u64() >= Some(1) && r["last_error"].as_str().is_some_and(|e| e.contains("503"))));
     // Drop the last reply to u1 (seq number form), then let the receiver accept and retry now.
     let last_u1 = waiting.iter().rev().find(|r| r["order_key"] == "forum:u1").unwrap().clone();
     let (code, stdout, stderr) = outbox(&data, &["drop", &last_u1["seq"].to_string()]).await;

@@ -50,7 +50,10 @@ pub fn settings(config: &Config, telegram: &TelegramConfig) -> anyhow::Result<Se
         .unwrap_or(DEFAULT_POLL_TIMEOUT_SECS)
         .clamp(1, 50);
     settings.poll_timeout = Duration::from_secs(secs);
-    settings.webhook_url = telegram.webhook_url.clone().filter(|u| !u.trim().is_empty());
+    settings.webhook_url = telegram
+        .webhook_url
+        .clone()
+        .filter(|u| !u.trim().is_empty());
     if let Some(listen) = telegram.listen.as_deref().filter(|l| !l.trim().is_empty()) {
         let addr: SocketAddr = listen.trim().parse().map_err(|_| {
             TelegramError::Settings(format!(
@@ -74,13 +77,23 @@ pub fn settings(config: &Config, telegram: &TelegramConfig) -> anyhow::Result<Se
 
 /// Starts the channel when a token is configured (`[telegram] token` or `TELEGRAM_BOT_TOKEN`); otherwise does
 /// nothing. A refused token is an error naming where the token comes from.
-pub async fn start(config: &Config, engine: &Engine, shutdown: Shutdown) -> anyhow::Result<TelegramStarted> {
-    let Some(telegram) = config.telegram.as_ref().filter(|t| !t.token.trim().is_empty()) else {
+pub async fn start(
+    config: &Config,
+    engine: &Engine,
+    shutdown: Shutdown,
+) -> anyhow::Result<TelegramStarted> {
+    let Some(telegram) = config
+        .telegram
+        .as_ref()
+        .filter(|t| !t.token.trim().is_empty())
+    else {
         return Ok(TelegramStarted::idle());
     };
     let settings = settings(config, telegram)?;
     let own_listener = settings.listen.is_some();
-    let bot = connect(settings).await.context("the Telegram channel cannot start")?;
+    let bot = connect(settings)
+        .await
+        .context("the Telegram channel cannot start")?;
     let username = bot.identity().username.clone();
     engine.register_adapter(bot.adapter());
     let sink: Arc<dyn InboundSink> = Arc::new(engine.clone());
@@ -89,7 +102,11 @@ pub async fn start(config: &Config, engine: &Engine, shutdown: Shutdown) -> anyh
         .await
         .context("the Telegram channel cannot start")?;
     tracing::info!(bot = %username, "telegram channel started");
-    let router = if own_listener { Router::new() } else { started.router };
+    let router = if own_listener {
+        Router::new()
+    } else {
+        started.router
+    };
     Ok(TelegramStarted {
         bot: Some(username),
         tasks: started.tasks,
@@ -125,12 +142,22 @@ mod tests {
         if cfg!(feature = "web") {
             assert_eq!(s.file_link_base().as_deref(), Some("http://127.0.0.1:8080"));
         }
-        let own = Config::parse("[telegram]\ntoken = \"1:T\"\nlisten = \"127.0.0.1:8081\"\n", "t.toml").unwrap();
+        let own = Config::parse(
+            "[telegram]\ntoken = \"1:T\"\nlisten = \"127.0.0.1:8081\"\n",
+            "t.toml",
+        )
+        .unwrap();
         let s = settings(&own, own.telegram.as_ref().unwrap()).unwrap();
         assert_eq!(s.file_link_base().as_deref(), Some("http://127.0.0.1:8081"));
-        let bad = Config::parse("[telegram]\ntoken = \"1:T\"\nlisten = \"localhost\"\n", "t.toml").unwrap();
+        let bad = Config::parse(
+            "[telegram]\ntoken = \"1:T\"\nlisten = \"localhost\"\n",
+            "t.toml",
+        )
+        .unwrap();
         let err = settings(&bad, bad.telegram.as_ref().unwrap()).unwrap_err();
         assert!(err.to_string().contains("[telegram] listen"), "{err}");
-        assert!(is_config_error(&err.context("the Telegram channel cannot start")));
+        assert!(is_config_error(
+            &err.context("the Telegram channel cannot start")
+        ));
     }
 }

@@ -135,4 +135,21 @@ mod tests {
         assert!(matches!(channels(&reserved), Err(SetupError::BadName { .. })));
         assert!(Config::parse("[[forward]]\nname = \"d\"\nurl = \"http://x/\"\nformat = \"xml\"\n", "t.toml").is_err());
     }
+
+    #[test]
+    fn secrets_come_from_the_environment() {
+        let mut c = parse(
+            "[[webhooks]]\nchannel = \"my-app\"\ncallback_url = \"http://x/cb\"\n\
+             [[forward]]\nname = \"team-slack\"\nurl = \"http://x/s\"\n",
+        );
+        c.apply_env(|k| match k {
+            "SUPPORTBOT_WEBHOOK_SECRET_MY_APP" => Some("hook-secret".into()),
+            "SUPPORTBOT_FORWARD_SECRET_TEAM_SLACK" => Some("fwd-secret".into()),
+            _ => None,
+        });
+        assert!(channels(&c).is_ok());
+        assert_eq!(c.forward[0].secret, "fwd-secret");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("hook-secret") && !debug.contains("fwd-secret"), "{debug}");
+    }
 }

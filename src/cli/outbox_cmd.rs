@@ -69,9 +69,10 @@ fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
 /// then the backlog per destination on stderr.
 pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     let rows: Vec<serde_json::Value> = match open(config, data)? {
-        Target::Offline(store) => {
-            stored_items(&store)?.iter().map(|i| serde_json::to_value(i).map_err(CliError::runtime)).collect::<Result<_, _>>()?
-        }
+        Target::Offline(store) => stored_items(&store)?
+            .iter()
+            .map(|i| serde_json::to_value(i).map_err(CliError::runtime))
+            .collect::<Result<_, _>>()?,
         Target::Running(dir) => ask_running(&dir, Request::List)?.items,
     };
     let mut backlog: BTreeMap<String, usize> = BTreeMap::new();
@@ -114,7 +115,9 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
                 return Err(CliError::runtime(format!("there is no undelivered message {id}")));
             }
             store.flush().map_err(CliError::runtime)?;
-            println!("{count} undelivered message(s) get a fresh give-up time and are sent when supportbot serve starts");
+            println!(
+                "{count} undelivered message(s) get a fresh give-up time and are sent when supportbot serve starts"
+            );
             Ok(())
         }
     }

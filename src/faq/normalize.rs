@@ -93,7 +93,7 @@ impl SynonymRewriter {
 fn error_code_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b([45]\d{2})(?:\s*(?:[-:]\s*)?([a-z]{2,8}\s*:\s*[a-z]{2,8}))?\b|\b([a-z]{2,8}:[a-z]{2,8})\b")
+        Regex::new(r"(?i)(?-u:\b)([45]\d{2})(?:\s*(?:[-:]\s*)?([a-z]{2,8}\s*:\s*[a-z]{2,8}))?(?-u:\b)|(?-u:\b)([a-z]{2,8}:[a-z]{2,8})(?-u:\b)")
             .expect("static regex")
     })
 }

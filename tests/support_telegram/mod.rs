@@ -104,7 +104,8 @@ impl Stack {
 
     /// Starts everything on `dir`'s data directory (kept between runs).
     pub async fn start_in(fake: &FakeTelegram, dir: Arc<tempfile::TempDir>) -> Stack {
-        let mut config = Config::parse(&config_text(fake, &free_addr()), "telegram-e2e.toml").unwrap();
+        let mut config =
+            Config::parse(&config_text(fake, &free_addr()), "telegram-e2e.toml").unwrap();
         config.bot.data_dir = dir.path().join("data");
         let engine = Engine::open(&config, Faq::builtin()).unwrap();
         let shutdown = Shutdown::new();
@@ -157,7 +158,9 @@ impl Stack {
             .await
             .expect("engine stops")
             .expect("no panic");
-        let _ = tokio::time::timeout(WAIT, self.web_task).await.expect("web stops");
+        let _ = tokio::time::timeout(WAIT, self.web_task)
+            .await
+            .expect("web stops");
         drop(self.engine);
         self.dir
     }
@@ -167,9 +170,10 @@ impl Stack {
         let mut request = format!("ws://{}/inbox/ws", self.web_addr)
             .into_client_request()
             .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {INBOX_TOKEN}").parse().unwrap());
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {INBOX_TOKEN}").parse().unwrap(),
+        );
         tokio_tungstenite::connect_async(request)
             .await
             .expect("inbox connects")
@@ -177,7 +181,8 @@ impl Stack {
     }
 }
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Sends one JSON frame.
 pub async fn send(ws: &mut Ws, value: Value) {

@@ -55,7 +55,9 @@ mod tests {
     fn commands_follow_telegram_rules() {
         for lang in ["zh", "en"] {
             for c in menu(lang) {
-                assert!(c.command.len() <= 32 && c.command.chars().all(|ch| ch.is_ascii_lowercase()));
+                assert!(
+                    c.command.len() <= 32 && c.command.chars().all(|ch| ch.is_ascii_lowercase())
+                );
                 assert!(!c.description.is_empty() && c.description.chars().count() <= 256);
             }
         }

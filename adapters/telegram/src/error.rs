@@ -67,7 +67,9 @@ pub fn classify(err: &RequestError, token: &str) -> SendError {
         RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => {
             SendError::Transient(describe(err, token))
         }
-        RequestError::MigrateToChatId(to) => SendError::Permanent(format!("the group moved to the supergroup {to}")),
+        RequestError::MigrateToChatId(to) => {
+            SendError::Permanent(format!("the group moved to the supergroup {to}"))
+        }
         RequestError::Api(api) => classify_api(api, token),
     }
 }
@@ -77,9 +79,9 @@ fn classify_api(api: &ApiError, token: &str) -> SendError {
     match api {
         // A token problem or a second poller is an operating problem, not this message's: keep it in the
         // outbox (until its give-up time) so it goes out once the bot is fixed and restarted.
-        ApiError::InvalidToken | ApiError::TerminatedByOtherGetUpdates | ApiError::CantGetUpdates => {
-            SendError::Transient(text)
-        }
+        ApiError::InvalidToken
+        | ApiError::TerminatedByOtherGetUpdates
+        | ApiError::CantGetUpdates => SendError::Transient(text),
         ApiError::Unknown(description) => {
             let d = description.trim_start();
             if d.starts_with("Too Many Requests") {
@@ -104,7 +106,9 @@ mod tests {
     #[test]
     fn retry_after_keeps_the_delay() {
         let err = RequestError::RetryAfter(Seconds::from_seconds(7));
-        assert!(matches!(classify(&err, "t"), SendError::RetryAfter(d) if d == Duration::from_secs(7)));
+        assert!(
+            matches!(classify(&err, "t"), SendError::RetryAfter(d) if d == Duration::from_secs(7))
+        );
     }
 
     #[test]

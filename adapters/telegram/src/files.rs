@@ -117,7 +117,9 @@ mod tests {
     fn links_are_signed_and_checked() {
         let links = FileLinks::new("http://127.0.0.1:9/", "123:SECRET");
         let link = links.link("AgAD-x_1", "截图 1.png");
-        assert!(link.starts_with("http://127.0.0.1:9/telegram/file/AgAD-x_1/%E6%88%AA%E5%9B%BE%201.png?sig="));
+        assert!(link.starts_with(
+            "http://127.0.0.1:9/telegram/file/AgAD-x_1/%E6%88%AA%E5%9B%BE%201.png?sig="
+        ));
         assert!(!link.contains("SECRET"));
         let sig = link.rsplit("sig=").next().unwrap();
         assert!(links.verify("AgAD-x_1", sig));

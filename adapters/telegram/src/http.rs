@@ -41,7 +41,11 @@ pub fn router(state: Arc<HttpState>) -> Router {
         .with_state(state)
 }
 
-async fn webhook(State(state): State<Arc<HttpState>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn webhook(
+    State(state): State<Arc<HttpState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let Some(secret) = state.webhook_secret.as_deref() else {
         return StatusCode::NOT_FOUND;
     };
@@ -102,9 +106,18 @@ async fn file(
     let name = safe_file_name(&name);
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let names = format!("filename=\"{ascii}\"; filename*=UTF-8''{}", percent_encode(&name));
+    let names = format!(
+        "filename=\"{ascii}\"; filename*=UTF-8''{}",
+        percent_encode(&name)
+    );
     let (kind, disposition) = match content_type(&meta.path) {
         Some(image) => (image, format!("inline; {names}")),
         None => ("application/octet-stream", format!("attachment; {names}")),
@@ -112,8 +125,14 @@ async fn file(
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

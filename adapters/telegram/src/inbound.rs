@@ -7,7 +7,8 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use supportbot_chat::{Attachment, AttachmentKind, Inbound};
 use teloxide::types::{
-    CallbackQuery, Chat, FileMeta, MaybeInaccessibleMessage, Message, MessageEntityKind, MessageEntityRef, UserId,
+    CallbackQuery, Chat, FileMeta, MaybeInaccessibleMessage, Message, MessageEntityKind,
+    MessageEntityRef, UserId,
 };
 
 use crate::files::FileLinks;
@@ -164,7 +165,11 @@ fn clean_text(text: &str, entities: &[MessageEntityRef<'_>], me: &BotIdentity) -
         }
     }
     out.push_str(&text[from..]);
-    let cleaned = out.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let cleaned = out
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     (cleaned.trim().to_string(), addressed)
 }
 
@@ -175,7 +180,12 @@ fn attachments(msg: &Message, links: Option<&FileLinks>) -> Vec<Attachment> {
         .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
     {
         let name = format!("photo-{}.jpg", largest.file.unique_id.0);
-        found.push(attachment(AttachmentKind::Image, name, &largest.file, links));
+        found.push(attachment(
+            AttachmentKind::Image,
+            name,
+            &largest.file,
+            links,
+        ));
     }
     if let Some(doc) = msg.document() {
         let is_image = doc.mime_type.as_ref().is_some_and(|m| m.type_() == "image");
@@ -200,10 +210,24 @@ fn attachments(msg: &Message, links: Option<&FileLinks>) -> Vec<Attachment> {
     found
 }
 
-fn attachment(kind: AttachmentKind, name: String, file: &FileMeta, links: Option<&FileLinks>) -> Attachment {
+fn attachment(
+    kind: AttachmentKind,
+    name: String,
+    file: &FileMeta,
+    links: Option<&FileLinks>,
+) -> Attachment {
     let url = links.map(|l| l.link(&file.id.0, &name)).unwrap_or_default();
-    let size = if file.size == u32::MAX { 0 } else { u64::from(file.size) };
-    Attachment { kind, name, url, size }
+    let size = if file.size == u32::MAX {
+        0
+    } else {
+        u64::from(file.size)
+    };
+    Attachment {
+        kind,
+        name,
+        url,
+        size,
+    }
 }
 
 fn utc(at: DateTime<Utc>) -> DateTime<FixedOffset> {

@@ -134,7 +134,11 @@ fn bots_and_text_mentions() {
             {"type": "text_mention", "offset": 0, "length": 7, "user": {"id": 999, "is_bot": true, "first_name": "Support"}}
         ]),
     );
-    assert!(from_message(&parse(text_mention), &me(), None).unwrap().mention);
+    assert!(
+        from_message(&parse(text_mention), &me(), None)
+            .unwrap()
+            .mention
+    );
 }
 
 #[test]
@@ -172,7 +176,10 @@ fn documents_keep_their_name_and_empty_messages_are_dropped() {
     let inbound = from_message(&msg, &me(), None).expect("kept");
     assert_eq!(inbound.attachments[0].name, "smtp.log");
     assert_eq!(inbound.attachments[0].kind, AttachmentKind::File);
-    assert_eq!(inbound.attachments[0].url, "", "no links without a listener");
+    assert_eq!(
+        inbound.attachments[0].url, "",
+        "no links without a listener"
+    );
     let sticker_like = parse(json!({
         "message_id": 8, "date": 1_764_036_000, "chat": {"id": 42, "type": "private", "first_name": "Li"},
         "from": user(42), "text": "   ",

@@ -17,7 +17,10 @@ const MAX_LABEL: usize = 120;
 pub fn markup(labels: &[String]) -> InlineKeyboardMarkup {
     let rows = labels.iter().enumerate().map(|(index, label)| {
         let shown = shorten(label);
-        vec![InlineKeyboardButton::callback(shown, callback_data(index, label))]
+        vec![InlineKeyboardButton::callback(
+            shown,
+            callback_data(index, label),
+        )]
     });
     InlineKeyboardMarkup::new(rows)
 }

@@ -128,10 +128,17 @@ impl Telegram {
     /// Publishes the command menu and starts receiving: the own listener (when `listen` is set), then long
     /// polling or the webhook. Every task stops on `shutdown`. Without `listen`, the returned router must be
     /// served by another listener for the webhook and attachment links to work.
-    pub async fn start(self, sink: Arc<dyn InboundSink>, shutdown: Shutdown) -> Result<Started, TelegramError> {
+    pub async fn start(
+        self,
+        sink: Arc<dyn InboundSink>,
+        shutdown: Shutdown,
+    ) -> Result<Started, TelegramError> {
         let token = self.settings.token.clone();
         commands::publish(&self.bot, &token).await?;
-        let links = self.settings.file_link_base().map(|base| FileLinks::new(base, &token));
+        let links = self
+            .settings
+            .file_link_base()
+            .map(|base| FileLinks::new(base, &token));
         if links.is_none() {
             tracing::warn!("telegram attachments get no download links: no public address for them is configured");
         }
@@ -142,7 +149,11 @@ impl Telegram {
             links,
             sink,
         };
-        let webhook_secret = self.settings.webhook_url.as_ref().map(|_| webhook_secret(&token));
+        let webhook_secret = self
+            .settings
+            .webhook_url
+            .as_ref()
+            .map(|_| webhook_secret(&token));
         let mut tasks = Vec::new();
         let state = Arc::new(http::HttpState {
             receiver: receiver.clone(),
@@ -168,8 +179,9 @@ impl Telegram {
         }
         match (&self.settings.webhook_url, webhook_secret) {
             (Some(url), Some(secret)) => {
-                let parsed = reqwest::Url::parse(url)
-                    .map_err(|e| TelegramError::Settings(format!("webhook_url `{url}` is not a URL: {e}")))?;
+                let parsed = reqwest::Url::parse(url).map_err(|e| {
+                    TelegramError::Settings(format!("webhook_url `{url}` is not a URL: {e}"))
+                })?;
                 self.bot
                     .set_webhook(parsed)
                     .secret_token(secret)
@@ -202,7 +214,8 @@ impl Telegram {
 /// The webhook's secret token: derived from the bot token, so it is stable across restarts and unknown to
 /// anyone without the token (Telegram allows `A-Z a-z 0-9 _ -`, up to 256 characters).
 fn webhook_secret(token: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(b"supportbot-telegram-webhook");
     hex::encode(mac.finalize().into_bytes())
 }

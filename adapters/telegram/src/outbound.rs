@@ -64,10 +64,9 @@ impl TelegramAdapter {
     }
 
     async fn send(&self, envelope_id: &str, out: &Outbound) -> Result<(), SendError> {
-        let chat: i64 = out
-            .chat
-            .parse()
-            .map_err(|_| SendError::Permanent(format!("`{}` is not a Telegram chat id", out.chat)))?;
+        let chat: i64 = out.chat.parse().map_err(|_| {
+            SendError::Permanent(format!("`{}` is not a Telegram chat id", out.chat))
+        })?;
         let parts = split_text(&out.text, MAX_MESSAGE);
         if parts.is_empty() {
             return Err(SendError::Permanent("empty message".into()));
@@ -78,7 +77,8 @@ impl TelegramAdapter {
             let mut request = self.bot.send_message(ChatId(chat), part.as_str());
             if index == 0 {
                 if let Some(id) = reply {
-                    request = request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+                    request = request
+                        .reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
                 }
             }
             if index + 1 == parts.len() && !out.buttons.is_empty() {
@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(recent.ids.len(), RECENT_IDS);
         assert!(!recent.ids.contains_key("e0"));
         assert_eq!(
-            recent.ids.get(&format!("e{}", RECENT_IDS + 9)).map(String::as_str),
+            recent
+                .ids
+                .get(&format!("e{}", RECENT_IDS + 9))
+                .map(String::as_str),
             Some("42:1033")
         );
     }

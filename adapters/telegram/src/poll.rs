@@ -88,13 +88,17 @@ async fn acknowledge(receiver: &Receiver, offset: i32) {
         .allowed_updates(wanted_updates());
     match tokio::time::timeout(Duration::from_secs(3), call).await {
         Ok(Ok(_)) => tracing::debug!(offset, "telegram updates acknowledged at shutdown"),
-        Ok(Err(err)) => tracing::debug!(offset, error = %describe(&err, &receiver.token), "final acknowledge failed"),
+        Ok(Err(err)) => {
+            tracing::debug!(offset, error = %describe(&err, &receiver.token), "final acknowledge failed")
+        }
         Err(_) => tracing::debug!(offset, "final acknowledge timed out"),
     }
 }
 
 fn next_offset(update: &Update) -> i32 {
-    i32::try_from(update.id.0).unwrap_or(i32::MAX).saturating_add(1)
+    i32::try_from(update.id.0)
+        .unwrap_or(i32::MAX)
+        .saturating_add(1)
 }
 
 /// Sleeps unless shut down first; returns whether shutdown came.

@@ -61,7 +61,11 @@ impl Receiver {
 
     /// Stores an inbound message; `Ok(None)` when the core refused it for good (it is acknowledged anyway, or
     /// Telegram would send it forever).
-    async fn store(&self, update: &Update, inbound: Inbound) -> Result<Option<Accepted>, SinkError> {
+    async fn store(
+        &self,
+        update: &Update,
+        inbound: Inbound,
+    ) -> Result<Option<Accepted>, SinkError> {
         let id = inbound.id.clone();
         match self.sink.accept(inbound).await {
             Ok(accepted) => {

@@ -77,6 +77,9 @@ mod tests {
         s.listen = Some("127.0.0.1:8081".parse().unwrap());
         assert_eq!(s.file_link_base().as_deref(), Some("http://127.0.0.1:8081"));
         s.public_url = Some("https://bot.example.com/".into());
-        assert_eq!(s.file_link_base().as_deref(), Some("https://bot.example.com"));
+        assert_eq!(
+            s.file_link_base().as_deref(),
+            Some("https://bot.example.com")
+        );
     }
 }

@@ -60,13 +60,22 @@ async fn webhook_checks_the_secret_and_answers_after_storing() {
     assert_eq!(set.len(), 1);
     let secret = expected_webhook_secret(TOKEN);
     assert_eq!(set[0].body["secret_token"], json!(secret));
-    assert_eq!(set[0].body["url"], json!("https://bot.example.com/telegram/webhook"));
-    assert!(fake.calls("getupdates").is_empty(), "no polling in webhook mode");
+    assert_eq!(
+        set[0].body["url"],
+        json!("https://bot.example.com/telegram/webhook")
+    );
+    assert!(
+        fake.calls("getupdates").is_empty(),
+        "no polling in webhook mode"
+    );
 
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/telegram/webhook");
     let post = |secret: Option<&str>, body: String| {
-        let mut req = client.post(&url).header("content-type", "application/json").body(body);
+        let mut req = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(s) = secret {
             req = req.header(SECRET_HEADER, s);
         }
@@ -74,10 +83,16 @@ async fn webhook_checks_the_secret_and_answers_after_storing() {
     };
     let body = update(1, "hello").to_string();
     assert_eq!(post(None, body.clone()).await.unwrap().status(), 401);
-    assert_eq!(post(Some("guess"), body.clone()).await.unwrap().status(), 401);
+    assert_eq!(
+        post(Some("guess"), body.clone()).await.unwrap().status(),
+        401
+    );
     assert!(sink.accepted().is_empty());
 
-    assert_eq!(post(Some(&secret), body.clone()).await.unwrap().status(), 200);
+    assert_eq!(
+        post(Some(&secret), body.clone()).await.unwrap().status(),
+        200
+    );
     assert_eq!(sink.accepted()[0].text, "hello", "stored before the 200");
     assert_eq!(
         post(Some(&secret), body).await.unwrap().status(),
@@ -94,7 +109,13 @@ async fn webhook_checks_the_secret_and_answers_after_storing() {
             .status(),
         503
     );
-    assert_eq!(post(Some(&secret), "{not json".into()).await.unwrap().status(), 400);
+    assert_eq!(
+        post(Some(&secret), "{not json".into())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
     assert_eq!(
         post(Some(&secret), update(2, "later").to_string())
             .await
@@ -106,7 +127,10 @@ async fn webhook_checks_the_secret_and_answers_after_storing() {
 
     shutdown.cancel();
     for t in tasks {
-        tokio::time::timeout(WAIT, t).await.expect("stops").expect("no panic");
+        tokio::time::timeout(WAIT, t)
+            .await
+            .expect("stops")
+            .expect("no panic");
     }
 }
 
@@ -123,7 +147,9 @@ async fn attachment_links_download_through_the_listener() {
     let photo = &got[0].attachments[0];
     assert_eq!(photo.size, picture.len() as u64);
     assert!(
-        photo.url.starts_with(&format!("http://{addr}/telegram/file/PHOTO1/")),
+        photo
+            .url
+            .starts_with(&format!("http://{addr}/telegram/file/PHOTO1/")),
         "{}",
         photo.url
     );
@@ -140,7 +166,10 @@ async fn attachment_links_download_through_the_listener() {
     assert_eq!(doc.name, "smtp 日志.log");
     let res = client.get(&doc.url).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/octet-stream");
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(
         disposition.starts_with("attachment;") && disposition.contains("UTF-8''smtp%20"),
         "{disposition}"
@@ -167,6 +196,9 @@ async fn attachment_links_download_through_the_listener() {
 
     shutdown.cancel();
     for t in tasks {
-        tokio::time::timeout(WAIT, t).await.expect("stops").expect("no panic");
+        tokio::time::timeout(WAIT, t)
+            .await
+            .expect("stops")
+            .expect("no panic");
     }
 }

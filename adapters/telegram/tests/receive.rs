@@ -102,12 +102,18 @@ async fn private_message_is_stored_then_acknowledged() {
     assert_eq!(typing[0].body["chat_id"], json!(42));
     assert_eq!(typing[0].body["action"], json!("typing"));
     let menus = fake.calls("setmycommands");
-    let langs: Vec<_> = menus.iter().map(|c| c.body["language_code"].clone()).collect();
+    let langs: Vec<_> = menus
+        .iter()
+        .map(|c| c.body["language_code"].clone())
+        .collect();
     assert!(
         langs.contains(&json!("zh")) && langs.contains(&json!("en")),
         "{langs:?}"
     );
-    let zh = menus.iter().find(|c| c.body["language_code"] == json!("zh")).unwrap();
+    let zh = menus
+        .iter()
+        .find(|c| c.body["language_code"] == json!("zh"))
+        .unwrap();
     assert!(zh.body["commands"].to_string().contains("转人工客服"));
     assert_eq!(
         fake.calls("deletewebhook").len(),
@@ -129,8 +135,10 @@ async fn offset_waits_until_the_core_stored_the_update() {
     sink.fail_next(1_000);
     let bot = start(&fake, Arc::clone(&sink)).await;
     let update = fake.private_text(42, "Li", "hello");
-    fake.wait(WAIT, "an attempt", || (!sink.attempts().is_empty()).then_some(()))
-        .await;
+    fake.wait(WAIT, "an attempt", || {
+        (!sink.attempts().is_empty()).then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         fake.highest_offset() <= update,
@@ -140,7 +148,10 @@ async fn offset_waits_until_the_core_stored_the_update() {
     sink.fail_next(0);
     let got = sink.wait_for(1, WAIT).await;
     assert_eq!(got[0].text, "hello");
-    assert!(sink.attempts().len() >= 2, "the update was handed over again");
+    assert!(
+        sink.attempts().len() >= 2,
+        "the update was handed over again"
+    );
     fake.wait(WAIT, "offset past the update", || {
         (fake.highest_offset() > update).then_some(())
     })
@@ -159,7 +170,12 @@ async fn groups_answer_only_when_addressed() {
         .expect("sent");
     let bot_message = fake.sent()[0]["message_id"].as_i64().unwrap();
     fake.group_text(-100200, 42, "Li", "anyone know about 554?");
-    fake.group_text(-100200, 42, "Li", &format!("@{BOT_USERNAME} 554 DT:SPM 怎么办"));
+    fake.group_text(
+        -100200,
+        42,
+        "Li",
+        &format!("@{BOT_USERNAME} 554 DT:SPM 怎么办"),
+    );
     fake.group_text(-100200, 43, "Wang", "/help@another_bot");
     fake.group_text(-100200, 43, "Wang", &format!("/help@{BOT_USERNAME}"));
     let last = fake.reply_to_sent(-100200, 44, "Zhao", "still failing", bot_message);
@@ -175,7 +191,10 @@ async fn groups_answer_only_when_addressed() {
         "only addressed messages reach the core: {got_after:#?}"
     );
     assert_eq!(got[0].text, "554 DT:SPM 怎么办");
-    assert_eq!((got[0].chat.as_str(), got[0].user.as_str()), ("-100200", "42"));
+    assert_eq!(
+        (got[0].chat.as_str(), got[0].user.as_str()),
+        ("-100200", "42")
+    );
     assert!(got[0].group && got[0].mention);
     assert_eq!(got[1].text, "/help");
     assert_eq!(got[2].reply_to, Some(format!("-100200:{bot_message}")));
@@ -195,7 +214,10 @@ async fn a_pressed_button_becomes_its_label() {
     let sent = fake.sent();
     let keyboard = &sent[0]["reply_markup"]["inline_keyboard"];
     assert_eq!(keyboard[0][0]["text"], json!("是"));
-    let data = keyboard[1][0]["callback_data"].as_str().unwrap().to_string();
+    let data = keyboard[1][0]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(data.len() <= 64);
     fake.press(42, "Li", sent[0]["message_id"].as_i64().unwrap(), &data);
     let got = sink.wait_for(1, WAIT).await;
@@ -209,7 +231,10 @@ async fn a_pressed_button_becomes_its_label() {
         })
         .await;
     assert_eq!(
-        format!("cb:{}", answers[0].body["callback_query_id"].as_str().unwrap()),
+        format!(
+            "cb:{}",
+            answers[0].body["callback_query_id"].as_str().unwrap()
+        ),
         got[0].id
     );
     bot.stop().await;
@@ -223,7 +248,10 @@ async fn shutdown_acknowledges_and_a_crash_redelivers_into_dedupe() {
     let last = fake.private_text(42, "Li", "one");
     sink.wait_for(1, WAIT).await;
     bot.stop().await;
-    assert!(fake.highest_offset() > last, "a clean stop confirms what was handled");
+    assert!(
+        fake.highest_offset() > last,
+        "a clean stop confirms what was handled"
+    );
 
     // A crash right after storing: Telegram never got the acknowledgement and sends everything again.
     let bot = start(&fake, Arc::clone(&sink)).await;
@@ -250,11 +278,17 @@ async fn a_refused_token_is_a_clear_error() {
     let err = connect(s).await.err().expect("refused");
     assert!(matches!(err, TelegramError::BadToken), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("TELEGRAM_BOT_TOKEN") && !text.contains("WRONG"), "{text}");
+    assert!(
+        text.contains("TELEGRAM_BOT_TOKEN") && !text.contains("WRONG"),
+        "{text}"
+    );
 
     let mut unreachable = Settings::new(TOKEN);
     unreachable.api_url = Some("http://127.0.0.1:9".into());
     let err = connect(unreachable).await.err().expect("unreachable");
     let text = err.to_string();
-    assert!(text.contains("127.0.0.1:9") && !text.contains("TEST-token"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:9") && !text.contains("TEST-token"),
+        "{text}"
+    );
 }

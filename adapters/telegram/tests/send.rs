@@ -18,7 +18,13 @@ async fn adapter(fake: &FakeTelegram) -> std::sync::Arc<TelegramAdapter> {
     connect(s).await.expect("connects").adapter()
 }
 
-fn envelope(id: &str, chat: &str, text: &str, buttons: &[&str], reply_to: Option<&str>) -> Envelope {
+fn envelope(
+    id: &str,
+    chat: &str,
+    text: &str,
+    buttons: &[&str],
+    reply_to: Option<&str>,
+) -> Envelope {
     Envelope {
         id: id.into(),
         destination: "telegram".into(),
@@ -51,7 +57,10 @@ async fn text_goes_out_plain_and_as_a_reply() {
     assert!(body.get("entities").is_none());
     assert_eq!(body["chat_id"], json!(42));
     assert_eq!(body["reply_parameters"]["message_id"], json!(17));
-    assert_eq!(body["reply_parameters"]["allow_sending_without_reply"], json!(true));
+    assert_eq!(
+        body["reply_parameters"]["allow_sending_without_reply"],
+        json!(true)
+    );
     let sent_id = fake.sent()[0]["message_id"].as_i64().unwrap();
     assert_eq!(
         tg.sent_message_id("e1"),
@@ -119,7 +128,10 @@ async fn a_failed_part_is_resent_without_repeating_earlier_parts() {
     let env = envelope("e4", "42", &text, &[], None);
     fake.pass_next_send();
     fake.rate_limit_next_send(1);
-    assert!(matches!(tg.deliver(&env).await, Err(SendError::RetryAfter(_))));
+    assert!(matches!(
+        tg.deliver(&env).await,
+        Err(SendError::RetryAfter(_))
+    ));
     assert_eq!(fake.sent().len(), 1, "first part accepted");
     tg.deliver(&env).await.expect("rest delivered");
     let texts: Vec<String> = fake
@@ -157,7 +169,10 @@ async fn refusals_are_permanent() {
         Err(SendError::Permanent(_))
     ));
     let bad_chat = envelope("e7", "web-session", "hi", &[], None);
-    assert!(matches!(tg.deliver(&bad_chat).await, Err(SendError::Permanent(_))));
+    assert!(matches!(
+        tg.deliver(&bad_chat).await,
+        Err(SendError::Permanent(_))
+    ));
     fake.fail_next_send(200, json!("<html>bad gateway</html>"));
     assert!(matches!(
         tg.deliver(&envelope("e8", "42", "hi", &[], None)).await,

@@ -22,6 +22,14 @@ use crate::WebChannel;
 
 /// A hard cap far above the polite limit: frames between the two get a clear answer, bigger ones a close.
 const HARD_FRAME_CAP: usize = 1024 * 1024;
+/// Initial read buffer of a socket (tungstenite's default, 128 KiB, would cost that much per idle visitor; the
+/// buffer grows for the rare large frame).
+pub(crate) const READ_BUFFER: usize = 4 * 1024;
+/// Frames are written out as they are sent (each send flushes anyway); the buffer only grows past this when the
+/// peer does not read, up to [`MAX_WRITE_BUFFER`].
+pub(crate) const WRITE_BUFFER: usize = 0;
+/// Backpressure limit of a socket's write buffer.
+pub(crate) const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 
 /// Query of `/ws`.
 #[derive(Debug, Deserialize)]
@@ -47,7 +55,10 @@ pub async fn chat_ws(
     let lang = Lang::pick(query.lang.as_deref(), accept);
     let resumed = query.session.as_deref().and_then(|t| channel.signer.session_id(t).map(|id| (t.to_string(), id)));
     let (token, session) = resumed.unwrap_or_else(|| channel.signer.new_session());
-    ws.max_message_size(HARD_FRAME_CAP)
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)
         .on_upgrade(move |socket| run(channel, socket, token, session, lang))
 }

@@ -33,6 +33,9 @@ pub async fn inbox_ws(State(channel): State<Arc<WebChannel>>, headers: HeaderMap
         return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "operator token required").into_response();
     }
     ws.protocols([INBOX_PROTOCOL])
+        .read_buffer_size(crate::chat_ws::READ_BUFFER)
+        .write_buffer_size(crate::chat_ws::WRITE_BUFFER)
+        .max_write_buffer_size(crate::chat_ws::MAX_WRITE_BUFFER)
         .max_message_size(channel.out.settings.max_frame_bytes)
         .max_frame_size(channel.out.settings.max_frame_bytes)
         .on_upgrade(move |socket| run(channel, socket))

@@ -101,7 +101,9 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str, now: System
     }
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
         // A 503 may also say when to come back.
-        if let Some(wait) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now)) {
+        if let Some(wait) =
+            headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now))
+        {
             return Err(SendError::RetryAfter(wait.min(MAX_RETRY_AFTER)));
         }
         return Err(SendError::Transient(detail()));

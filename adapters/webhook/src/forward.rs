@@ -114,7 +114,9 @@ impl Adapter for Forwarder {
         let result = delivery::post_json(&self.client, &self.target.url, secret, &envelope.id, body).await;
         match &result {
             Ok(()) => tracing::debug!(forward = %self.target.name, id = %envelope.id, "case event forwarded"),
-            Err(err) => tracing::warn!(forward = %self.target.name, id = %envelope.id, error = %err, "case event not forwarded"),
+            Err(err) => {
+                tracing::warn!(forward = %self.target.name, id = %envelope.id, error = %err, "case event not forwarded")
+            }
         }
         result
     }
@@ -142,7 +144,8 @@ mod tests {
     }
 
     fn forwarder(format: ForwardFormat, events: Vec<CaseEventKind>) -> Forwarder {
-        let target = ForwardTarget { name: "desk".into(), url: "http://127.0.0.1:9/".into(), secret: None, format, events };
+        let target =
+            ForwardTarget { name: "desk".into(), url: "http://127.0.0.1:9/".into(), secret: None, format, events };
         Forwarder::new(target, Duration::from_secs(1)).unwrap()
     }
 
@@ -150,7 +153,8 @@ mod tests {
     fn json_body_carries_the_id_and_the_event() {
         let f = forwarder(ForwardFormat::Json, vec![]);
         assert_eq!(f.name(), "forward:desk");
-        let body: serde_json::Value = serde_json::from_slice(&f.body(&envelope(CaseEventKind::Note)).unwrap().unwrap()).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Note)).unwrap().unwrap()).unwrap();
         assert_eq!(body["id"], "e-1");
         assert_eq!(body["case"], "C-1001");
         assert_eq!(body["kind"], "note");
@@ -162,7 +166,8 @@ mod tests {
     #[test]
     fn slack_body_is_escaped_text_only() {
         let f = forwarder(ForwardFormat::Slack, vec![]);
-        let body: serde_json::Value = serde_json::from_slice(&f.body(&envelope(CaseEventKind::Closed)).unwrap().unwrap()).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Closed)).unwrap().unwrap()).unwrap();
         let obj = body.as_object().unwrap();
         assert_eq!(obj.len(), 1);
         assert_eq!(obj["text"], "*C-1001* closed by Wang\n&gt; a &lt;b&gt;");

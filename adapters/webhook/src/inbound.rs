@@ -44,10 +44,7 @@ pub fn router(channels: Vec<InboundChannel>, sink: Arc<dyn InboundSink>) -> Rout
 pub fn router_with_limit(channels: Vec<InboundChannel>, sink: Arc<dyn InboundSink>, max_body: usize) -> Router {
     let secrets = channels.into_iter().map(|c| (c.name, c.secret)).collect();
     let state = Arc::new(RouterState { secrets, sink, max_body });
-    Router::new()
-        .route("/webhook/{channel}", post(receive))
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+    Router::new().route("/webhook/{channel}", post(receive)).layer(DefaultBodyLimit::max(max_body)).with_state(state)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

@@ -37,7 +37,8 @@ impl Secret {
 
     fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
         // HMAC takes keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        let mut mac =
+            HmacSha256::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
@@ -134,8 +135,14 @@ mod tests {
     #[test]
     fn refuses_old_and_future_timestamps() {
         let sig = sign(&secret(), "1764064800", b"body");
-        assert_eq!(verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW + 301), Err(AuthError::StaleTimestamp));
-        assert_eq!(verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW - 301), Err(AuthError::StaleTimestamp));
+        assert_eq!(
+            verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW + 301),
+            Err(AuthError::StaleTimestamp)
+        );
+        assert_eq!(
+            verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW - 301),
+            Err(AuthError::StaleTimestamp)
+        );
     }
 
     #[test]
@@ -151,11 +158,20 @@ mod tests {
     fn refuses_malformed_headers() {
         let sig = sign(&secret(), "1764064800", b"b");
         let bare = sig.trim_start_matches("sha256=").to_string();
-        assert_eq!(verify(&secret(), None, Some(&sig), b"b", NOW), Err(AuthError::MissingHeader("X-Supportbot-Timestamp")));
-        assert_eq!(verify(&secret(), Some("1764064800"), None, b"b", NOW), Err(AuthError::MissingHeader("X-Supportbot-Signature")));
+        assert_eq!(
+            verify(&secret(), None, Some(&sig), b"b", NOW),
+            Err(AuthError::MissingHeader("X-Supportbot-Timestamp"))
+        );
+        assert_eq!(
+            verify(&secret(), Some("1764064800"), None, b"b", NOW),
+            Err(AuthError::MissingHeader("X-Supportbot-Signature"))
+        );
         assert_eq!(verify(&secret(), Some("soon"), Some(&sig), b"b", NOW), Err(AuthError::BadTimestamp));
         assert_eq!(verify(&secret(), Some("1764064800"), Some(&bare), b"b", NOW), Err(AuthError::MalformedSignature));
-        assert_eq!(verify(&secret(), Some("1764064800"), Some("sha256=zz"), b"b", NOW), Err(AuthError::MalformedSignature));
+        assert_eq!(
+            verify(&secret(), Some("1764064800"), Some("sha256=zz"), b"b", NOW),
+            Err(AuthError::MalformedSignature)
+        );
         assert_eq!(verify(&secret(), Some("1764064800"), Some("sha256=abcd"), b"b", NOW), Err(AuthError::BadSignature));
     }
 

@@ -109,8 +109,7 @@ mod tests {
     fn every_kind_reads_differently_and_attachments_are_listed() {
         use CaseEventKind::*;
         let kinds = [Opened, Message, Assigned, Released, Transferred, Note, Closed, Rated, DeliveryFailed];
-        let texts: std::collections::HashSet<String> =
-            kinds.iter().map(|k| message_for(&event(*k, "")).text).collect();
+        let texts: std::collections::HashSet<String> = kinds.iter().map(|k| message_for(&event(*k, "")).text).collect();
         assert_eq!(texts.len(), kinds.len());
         let mut e = event(Message, "see log");
         e.actor_name.clear();

@@ -65,7 +65,13 @@ impl Server {
         self.post_raw(channel, body, Some(&ts), Some(&sig)).await
     }
 
-    async fn post_raw(&self, channel: &str, body: &str, ts: Option<&str>, sig: Option<&str>) -> (u16, serde_json::Value) {
+    async fn post_raw(
+        &self,
+        channel: &str,
+        body: &str,
+        ts: Option<&str>,
+        sig: Option<&str>,
+    ) -> (u16, serde_json::Value) {
         let mut req = self.client.post(format!("{}/webhook/{channel}", self.base)).body(body.to_string());
         if let Some(ts) = ts {
             req = req.header("X-Supportbot-Timestamp", ts);
@@ -128,7 +134,8 @@ async fn malformed_events_get_400_with_the_reason() {
     let (status, json) = s.post("forum", r#"{"platform":"forum","chat":"1","user":"1"}"#, SECRET, now()).await;
     assert_eq!(status, 400);
     assert!(json["error"].as_str().unwrap().contains("missing field `id`"), "{json}");
-    let (status, json) = s.post("forum", r#"{"platform":"forum","chat":"1","user":"1","id":"x","txt":"a"}"#, SECRET, now()).await;
+    let (status, json) =
+        s.post("forum", r#"{"platform":"forum","chat":"1","user":"1","id":"x","txt":"a"}"#, SECRET, now()).await;
     assert_eq!(status, 400);
     assert!(json["error"].as_str().unwrap().contains("unknown field `txt`"), "{json}");
     // Signed correctly for its own channel, but claiming to be another platform.

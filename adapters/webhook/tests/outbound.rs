@@ -12,9 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use supportbot_chat::{Adapter, CaseEvent, CaseEventKind, Delivery, Envelope, Outbound, SendError};
-use supportbot_webhook::{
-    signature, verify, CallbackAdapter, ForwardFormat, ForwardTarget, Forwarder, Secret,
-};
+use supportbot_webhook::{signature, verify, CallbackAdapter, ForwardFormat, ForwardTarget, Forwarder, Secret};
 
 /// One scripted answer of the receiver.
 #[derive(Clone)]
@@ -180,10 +178,19 @@ async fn forwarders_post_signed_json_or_slack_text() {
     let seen = rx.seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
     let (h, body) = &seen[0];
-    verify(&secret, header(h, "x-supportbot-timestamp"), header(h, "x-supportbot-signature"), body, signature::now_unix())
-        .unwrap();
+    verify(
+        &secret,
+        header(h, "x-supportbot-timestamp"),
+        header(h, "x-supportbot-signature"),
+        body,
+        signature::now_unix(),
+    )
+    .unwrap();
     let json: serde_json::Value = serde_json::from_slice(body).unwrap();
-    assert_eq!((json["id"].as_str(), json["kind"].as_str(), json["text"].as_str()), (Some("ev-1"), Some("opened"), Some("554 & <x>")));
+    assert_eq!(
+        (json["id"].as_str(), json["kind"].as_str(), json["text"].as_str()),
+        (Some("ev-1"), Some("opened"), Some("554 & <x>"))
+    );
     let (h, body) = &seen[1];
     assert!(h.get("x-supportbot-signature").is_none());
     assert_eq!(header(h, "idempotency-key"), Some("ev-1"));

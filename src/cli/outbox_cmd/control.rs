@@ -157,7 +157,9 @@ fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
                 }
                 let response = match serde_json::from_slice::<Request>(&bytes) {
                     Ok(req) => execute(engine, req),
-                    Err(err) => Response { ok: false, message: format!("unreadable request: {err}"), ..Default::default() },
+                    Err(err) => {
+                        Response { ok: false, message: format!("unreadable request: {err}"), ..Default::default() }
+                    }
                 };
                 let tmp = path.with_extension("restmp");
                 std::fs::write(&tmp, serde_json::to_vec(&response).unwrap_or_default())?;
@@ -195,7 +197,11 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
             }
             engine.outbox_retry_now();
             tracing::info!(waiting = items.len(), "outbox retried on request");
-            Response { ok: true, message: format!("{} undelivered message(s) retried now", items.len()), ..Default::default() }
+            Response {
+                ok: true,
+                message: format!("{} undelivered message(s) retried now", items.len()),
+                ..Default::default()
+            }
         }
         Request::Drop { id } => {
             let Some(item) = items.iter().find(|i| names(i, &id)) else {
@@ -204,7 +210,11 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
             match engine.outbox_drop(item.seq) {
                 Ok(true) => {
                     tracing::info!(id = %item.id, destination = %item.destination, "outbox message dropped on request");
-                    Response { ok: true, message: format!("dropped {} (to {})", item.id, item.destination), ..Default::default() }
+                    Response {
+                        ok: true,
+                        message: format!("dropped {} (to {})", item.id, item.destination),
+                        ..Default::default()
+                    }
                 }
                 Ok(false) => failure(format!("{id} was delivered or dropped meanwhile")),
                 Err(err) => failure(err.to_string()),

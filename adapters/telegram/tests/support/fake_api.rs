@@ -85,7 +85,9 @@ impl FakeTelegram {
             }),
             changed: Notify::new(),
         });
-        let app = Router::new().fallback(handle).with_state(Arc::clone(&shared));
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake telegram");
@@ -132,8 +134,17 @@ impl FakeTelegram {
     }
 
     /// A message in `chat` replying to the message `reply_to` the bot sent there.
-    pub fn reply_to_sent(&self, chat: i64, user: i64, name: &str, text: &str, reply_to: i64) -> i64 {
-        let original = self.sent_message(reply_to).expect("reply to a message the bot sent");
+    pub fn reply_to_sent(
+        &self,
+        chat: i64,
+        user: i64,
+        name: &str,
+        text: &str,
+        reply_to: i64,
+    ) -> i64 {
+        let original = self
+            .sent_message(reply_to)
+            .expect("reply to a message the bot sent");
         let chat_json = if chat > 0 {
             private_chat(user, name)
         } else {
@@ -160,7 +171,14 @@ impl FakeTelegram {
     }
 
     /// A photo (with an optional caption) from `user` in their private chat; the file is downloadable.
-    pub fn private_photo(&self, user: i64, name: &str, file_id: &str, caption: &str, bytes: &[u8]) -> i64 {
+    pub fn private_photo(
+        &self,
+        user: i64,
+        name: &str,
+        file_id: &str,
+        caption: &str,
+        bytes: &[u8],
+    ) -> i64 {
         self.add_file(file_id, &format!("photos/{file_id}.jpg"), bytes);
         let mut message = self.message(private_chat(user, name), user, name, "");
         message.as_object_mut().unwrap().remove("text");
@@ -175,7 +193,14 @@ impl FakeTelegram {
     }
 
     /// A document from `user` in their private chat; the file is downloadable.
-    pub fn private_document(&self, user: i64, name: &str, file_id: &str, file_name: &str, bytes: &[u8]) -> i64 {
+    pub fn private_document(
+        &self,
+        user: i64,
+        name: &str,
+        file_id: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> i64 {
         self.add_file(file_id, &format!("documents/{file_name}"), bytes);
         let mut message = self.message(private_chat(user, name), user, name, "");
         message.as_object_mut().unwrap().remove("text");
@@ -284,7 +309,12 @@ impl FakeTelegram {
     }
 
     /// Waits until `check` holds on the sent messages, or panics after `limit`.
-    pub async fn wait_sent(&self, limit: Duration, what: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    pub async fn wait_sent(
+        &self,
+        limit: Duration,
+        what: &str,
+        check: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
         self.wait(limit, what, || {
             let sent = self.sent();
             check(&sent).then_some(sent)
@@ -302,7 +332,10 @@ impl FakeTelegram {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                panic!("timed out waiting for {what}; sent so far: {:#?}", self.sent());
+                panic!(
+                    "timed out waiting for {what}; sent so far: {:#?}",
+                    self.sent()
+                );
             }
             let _ = tokio::time::timeout(left.min(Duration::from_millis(50)), notified).await;
         }
@@ -323,7 +356,11 @@ fn group_chat(chat: i64) -> Value {
 }
 
 fn ok(result: Value) -> Response {
-    (StatusCode::OK, axum::Json(json!({"ok": true, "result": result}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": true, "result": result})),
+    )
+        .into_response()
 }
 
 fn error(status: u16, description: &str) -> Response {
@@ -396,7 +433,11 @@ async fn handle(
                 None => error(400, "Bad Request: invalid file_id"),
             }
         }
-        "setmycommands" | "sendchataction" | "answercallbackquery" | "deletewebhook" | "setwebhook" => ok(json!(true)),
+        "setmycommands"
+        | "sendchataction"
+        | "answercallbackquery"
+        | "deletewebhook"
+        | "setwebhook" => ok(json!(true)),
         _ => error(404, "Not Found"),
     }
 }
@@ -411,13 +452,19 @@ async fn get_updates(shared: &Shared, params: &Value) -> Response {
             let mut inner = shared.inner.lock().unwrap();
             if offset > 0 {
                 inner.highest_offset = inner.highest_offset.max(offset);
-                let (gone, keep): (Vec<_>, Vec<_>) = inner.pending.drain(..).partition(|(id, _)| *id < offset);
+                let (gone, keep): (Vec<_>, Vec<_>) =
+                    inner.pending.drain(..).partition(|(id, _)| *id < offset);
                 inner.delivered.extend(gone);
                 inner.pending = keep;
             }
             let limit = params["limit"].as_u64().unwrap_or(100) as usize;
             if !inner.pending.is_empty() {
-                let batch: Vec<Value> = inner.pending.iter().take(limit).map(|(_, u)| u.clone()).collect();
+                let batch: Vec<Value> = inner
+                    .pending
+                    .iter()
+                    .take(limit)
+                    .map(|(_, u)| u.clone())
+                    .collect();
                 return ok(Value::Array(batch));
             }
         }

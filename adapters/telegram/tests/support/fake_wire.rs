@@ -24,7 +24,9 @@ pub fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -50,7 +52,11 @@ pub fn multipart_fields(content_type: &str, body: &[u8]) -> Value {
         let Some((head, value)) = part.split_once("\r\n\r\n") else {
             continue;
         };
-        let Some(name) = head.split("name=\"").nth(1).and_then(|n| n.split('"').next()) else {
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
             continue;
         };
         let value = value.trim_end_matches("\r\n");
