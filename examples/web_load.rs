@@ -103,7 +103,7 @@ mod load {
     }
 
     async fn open_session(url: &str) -> Option<Ws> {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await.ok()?;
         loop {
             match tokio::time::timeout(Duration::from_secs(30), ws.next()).await.ok()?? {
                 Ok(Message::Text(t)) if t.as_str().contains("\"session\"") => return Some(ws),

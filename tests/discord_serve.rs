@@ -43,12 +43,18 @@ async fn a_refused_token_stops_serve_with_a_clear_sentence() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &fake);
     let run = serve(&config, "wrong-token-value").output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run).await.expect("serve exits").expect("ran");
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("serve exits")
+        .expect("ran");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("Discord refused the bot token"), "{stderr}");
     assert!(stderr.contains("DISCORD_BOT_TOKEN"), "{stderr}");
-    assert!(!stderr.contains("wrong-token-value"), "the token never appears: {stderr}");
+    assert!(
+        !stderr.contains("wrong-token-value"),
+        "the token never appears: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -58,7 +64,10 @@ async fn serve_with_a_token_answers_discord_dms() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), &fake);
     let mut child = serve(&config, TOKEN).spawn().expect("serve starts");
-    fake.wait_for("serve to connect", Duration::from_secs(120), |f| f.connected().then_some(())).await;
+    fake.wait_for("serve to connect", Duration::from_secs(60), |f| {
+        f.connected().then_some(())
+    })
+    .await;
     let asked = fake.dm(42, "my mail bounced with 554 DT:SPM");
     let sent = fake.wait_sent_in(fake.dm_channel(42), 1).await;
     assert_eq!(sent[0].reply_to(), Some(asked.to_string()));

@@ -285,3 +285,48 @@ async fn each_case_gets_a_thread_under_the_room_and_operators_answer_there() {
     assert_eq!(fake.sent_in(card.id).len(), 2);
     again.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_thread_start_is_retried_without_a_second_card() {
+    let fake = FakeDiscord::start().await;
+    let room = fake.add_guild_channel("mail-team");
+    let run = start(&fake, &[room]).await;
+    fake.fail_next_threads(&[Failure::Status(503)]);
+    let card = envelope("t-1", case_out(room, "New case C-1001 · team mail"));
+    let first = run.adapter.deliver(&card).await;
+    assert!(matches!(first, Err(SendError::Transient(_))), "{first:?}");
+    assert_eq!(fake.sent_in(room).len(), 1, "the card itself went out");
+    run.adapter
+        .deliver(&card)
+        .await
+        .expect("the retry starts the thread");
+    assert_eq!(fake.sent_in(room).len(), 1, "no second card");
+    let card_id = fake.sent_in(room)[0].id;
+    assert_eq!(fake.thread(card_id).map(|t| t.0), Some(room));
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_thread_is_replaced_by_a_new_card_and_thread() {
+    let fake = FakeDiscord::start().await;
+    let room = fake.add_guild_channel("mail-team");
+    let run = start(&fake, &[room]).await;
+    run.adapter
+        .deliver(&envelope("d-1", case_out(room, "New case C-1001")))
+        .await
+        .expect("card");
+    let old = fake.sent_in(room)[0].id;
+    fake.delete_channel(old);
+    let relay = envelope("d-2", case_out(room, "[C-1001] user: hello?"));
+    let gone = run.adapter.deliver(&relay).await;
+    assert!(matches!(gone, Err(SendError::Transient(_))), "{gone:?}");
+    run.adapter
+        .deliver(&relay)
+        .await
+        .expect("delivered on retry");
+    let cards = fake.sent_in(room);
+    assert_eq!(cards.len(), 2, "a new card for the case");
+    assert_eq!(cards[1].content(), "\\[C-1001\\] user: hello?");
+    assert!(fake.thread(cards[1].id).is_some(), "with a new thread");
+    run.stop().await;
+}

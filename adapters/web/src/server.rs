@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::serve::ListenerExt;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -58,6 +59,12 @@ impl WebChannel {
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!(%addr, "web channel listening");
         let shutdown = self.shutdown.clone();
+        // Small frames go out at once (no Nagle delay waiting for the peer's delayed ACK).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
         let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
         let _ = tracker.await;
         let _ = housekeeping.await;

@@ -104,6 +104,7 @@ struct Inner {
     sent: Vec<Sent>,
     nonces: HashMap<(u64, String), usize>,
     failures: VecDeque<Failure>,
+    thread_failures: VecDeque<Failure>,
     acks: Vec<Ack>,
     pressed_at: HashMap<u64, Instant>,
     message_posts: usize,
@@ -327,6 +328,19 @@ impl FakeDiscord {
     /// Makes the next message posts fail, in order.
     pub fn fail_next_posts(&self, failures: &[Failure]) {
         self.state.lock().failures.extend(failures.iter().copied());
+    }
+
+    /// Makes the next thread creations fail, in order.
+    pub fn fail_next_threads(&self, failures: &[Failure]) {
+        self.state
+            .lock()
+            .thread_failures
+            .extend(failures.iter().copied());
+    }
+
+    /// Deletes a channel or thread (as a moderator would).
+    pub fn delete_channel(&self, id: u64) {
+        self.state.lock().channels.remove(&id);
     }
 
     /// Closes the live gateway connection with `code` (4000: resumable). Events dispatched until the client is

@@ -214,6 +214,12 @@ async fn create_thread(
     check_auth!(headers);
     let (parent, message) = (parse(&id), parse(&message));
     let mut inner = state.lock();
+    if let Some(failure) = inner.thread_failures.pop_front() {
+        return match failure {
+            Failure::Status(status) => error(status, 0, "programmed failure"),
+            _ => error(500, 0, "programmed failure"),
+        };
+    }
     if !inner
         .sent
         .iter()
