@@ -2,12 +2,16 @@
 //!
 //! It starts itself again as the server (the real engine on a sled store in a temporary directory, the real web
 //! channel on 127.0.0.1:0), so the server's memory is measured apart from the clients'. Then:
-//! 1. `--sessions` (1,000) chat sessions at once, each asking `--questions` (20) FAQ questions one after the
-//!    other (the next when the answer to the last arrived): messages per second and the round trip, send to
-//!    answer (p50 / p99 / max);
-//! 2. `--idle` (10,000) more sessions opened and held: the server's resident memory (RSS) with them open.
+//! 1. paced: `--sessions` (1,000) chat sessions at once, each asking `--questions` (20) FAQ questions, one every
+//!    `--interval-ms` (2,000; sessions spread evenly over the interval): the round trip, send to answer
+//!    (p50 / p99 / max), at that offered load;
+//! 2. saturated: the same sessions asking as fast as they can (the next question when the answer to the last
+//!    arrived): the most messages per second, and the round trip when everyone waits in line;
+//! 3. `--idle` (10,000) more sessions opened and held: the server's resident memory (RSS) with them open.
 //!
-//! `cargo run --release --example web_load [-- --sessions N --questions K --idle M]`
+//! `cargo run --release --example web_load [-- --sessions N --questions K --interval-ms T --idle M]`
+//! With `--echo` the server's core is a stub that answers "echo: <text>" at once, which measures the web
+//! channel alone (sockets, sessions, history files, the adapter) without the engine.
 //! The per-session rate limit is raised for the run (a real visitor sends a few messages a minute).
 
 #[cfg(not(feature = "web"))]
@@ -57,30 +61,32 @@ mod load {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
         if args.iter().any(|a| a == "--server") {
             runtime.block_on(server());
+        } else if args.iter().any(|a| a == "--echo-server") {
+            runtime.block_on(echo::server());
         } else {
-            runtime.block_on(driver(arg(&args, "--sessions", 1000), arg(&args, "--questions", 20), arg(&args, "--idle", 10_000)));
+            let load = Load {
+                sessions: arg(&args, "--sessions", 1000),
+                questions: arg(&args, "--questions", 20),
+                interval: Duration::from_millis(arg(&args, "--interval-ms", 2000) as u64),
+                idle: arg(&args, "--idle", 10_000),
+                echo: args.iter().any(|a| a == "--echo"),
+            };
+            runtime.block_on(driver(load));
         }
     }
 
     /// Server mode: engine + web channel until stdin closes.
     async fn server() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let toml = r#"
-    [hours]
-    open = "00:00-23:59"
-    peak = []
-    [web]
-    listen = "127.0.0.1:0"
-    token = "load-test-operator-token-0123456789"
-    messages_per_minute = 1000000
-    burst = 1000
-    "#;
+        let toml = "[hours]\nopen = \"00:00-23:59\"\npeak = []\n[web]\nlisten = \"127.0.0.1:0\"\n\
+                    token = \"load-test-operator-token-0123456789\"\nmessages_per_minute = 1000000\nburst = 1000\n";
         let mut config = supportbot::config::Config::parse(toml, "load.toml").expect("config");
         config.bot.data_dir = dir.path().join("data");
         let engine = supportbot::engine::Engine::open(&config, supportbot::faq::Faq::builtin()).expect("engine");
         let shutdown = Shutdown::new();
         let router = supportbot::channels::web::Router::new();
-        let web = supportbot::channels::web::start(&config, &engine, router, shutdown.clone()).await.expect("web channel");
+        let web =
+            supportbot::channels::web::start(&config, &engine, router, shutdown.clone()).await.expect("web channel");
         let runner = {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { engine.run(shutdown).await })
@@ -99,7 +105,10 @@ mod load {
 
     fn rss_kib(pid: u32) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     async fn open_session(url: &str) -> Option<Ws> {
@@ -113,11 +122,31 @@ mod load {
         }
     }
 
-    /// One active session: asks `questions` questions, returns the round trips.
-    async fn active(url: String, index: usize, questions: usize) -> Result<Vec<Duration>, String> {
+    /// What to run.
+    struct Load {
+        sessions: usize,
+        questions: usize,
+        interval: Duration,
+        idle: usize,
+        echo: bool,
+    }
+
+    /// One active session: asks `questions` questions, one every `interval` from `offset` on (or back to back
+    /// when `interval` is zero); returns the round trips.
+    async fn active(
+        url: String,
+        index: usize,
+        questions: usize,
+        offset: Duration,
+        interval: Duration,
+    ) -> Result<Vec<Duration>, String> {
         let mut ws = open_session(&url).await.ok_or("session did not open")?;
         let mut rtts = Vec::with_capacity(questions);
+        let start = tokio::time::Instant::now() + offset;
         for q in 0..questions {
+            if !interval.is_zero() {
+                tokio::time::sleep_until(start + interval * q as u32).await;
+            }
             let id = format!("q{q}");
             let text = QUESTIONS[(index + q) % QUESTIONS.len()];
             let started = Instant::now();
@@ -151,23 +180,15 @@ mod load {
         sorted[rank.clamp(1, sorted.len()) - 1]
     }
 
-    async fn driver(sessions: usize, questions: usize, idle: usize) {
-        let exe = std::env::current_exe().expect("own path");
-        let mut child = Command::new(exe).arg("--server").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("server");
-        let pid = child.id();
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let addr = loop {
-            let line = lines.next().expect("server started").expect("server output");
-            if let Some(addr) = line.strip_prefix("LISTEN ") {
-                break addr.to_string();
-            }
-        };
-        let url = format!("ws://{addr}/ws?lang=en");
-        println!("server pid {pid} on {addr}; RSS at start {} KiB", rss_kib(pid).unwrap_or(0));
-
-        // Phase 1: active sessions.
+    async fn run_active(url: &str, load: &Load, name: &str, interval: Duration) {
+        let (sessions, questions) = (load.sessions, load.questions);
         let started = Instant::now();
-        let tasks: Vec<_> = (0..sessions).map(|i| tokio::spawn(active(url.clone(), i, questions))).collect();
+        let tasks: Vec<_> = (0..sessions)
+            .map(|i| {
+                let offset = interval * i as u32 / sessions.max(1) as u32;
+                tokio::spawn(active(url.to_string(), i, questions, offset, interval))
+            })
+            .collect();
         let mut rtts = Vec::with_capacity(sessions * questions);
         let mut failures = 0;
         let collect = async {
@@ -185,12 +206,17 @@ mod load {
             }
         };
         if tokio::time::timeout(PHASE_LIMIT, collect).await.is_err() {
-            eprintln!("phase 1 hit its time limit");
+            eprintln!("the {name} phase hit its time limit");
         }
         let elapsed = started.elapsed();
         rtts.sort();
+        let pace = if interval.is_zero() {
+            "back to back".to_string()
+        } else {
+            format!("one every {} ms", interval.as_millis())
+        };
         println!(
-            "active: {sessions} sessions x {questions} questions: {} answered in {:.2} s = {:.0} msgs/s; round trip p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {failures} sessions failed",
+            "{name}: {sessions} sessions x {questions} questions ({pace}): {} answered in {:.2} s = {:.0} msgs/s; round trip p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {failures} sessions failed",
             rtts.len(),
             elapsed.as_secs_f64(),
             rtts.len() as f64 / elapsed.as_secs_f64(),
@@ -198,7 +224,32 @@ mod load {
             percentile(&rtts, 99.0).as_secs_f64() * 1e3,
             rtts.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         );
-        println!("server RSS after the active phase: {} KiB", rss_kib(pid).unwrap_or(0));
+    }
+
+    async fn driver(load: Load) {
+        let idle = load.idle;
+        let exe = std::env::current_exe().expect("own path");
+        let mut child = Command::new(exe)
+            .arg(if load.echo { "--echo-server" } else { "--server" })
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("server");
+        let pid = child.id();
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = loop {
+            let line = lines.next().expect("server started").expect("server output");
+            if let Some(addr) = line.strip_prefix("LISTEN ") {
+                break addr.to_string();
+            }
+        };
+        let url = format!("ws://{addr}/ws?lang=en");
+        println!("server pid {pid} on {addr}; RSS at start {} KiB", rss_kib(pid).unwrap_or(0));
+
+        for (name, interval) in [("paced", load.interval), ("saturated", Duration::ZERO)] {
+            run_active(&url, &load, name, interval).await;
+            println!("server RSS after the {name} phase: {} KiB", rss_kib(pid).unwrap_or(0));
+        }
 
         // Phase 2: idle sessions held open.
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -244,5 +295,91 @@ mod load {
         }
         let _ = child.kill();
         let _ = child.wait();
+    }
+
+    /// A core that answers every message at once, to measure the web channel without the engine.
+    mod echo {
+        use std::sync::{Arc, OnceLock};
+
+        use async_trait::async_trait;
+        use supportbot_chat::{
+            Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseSummary, Delivery, Envelope, Inbound,
+            InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+        };
+        use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
+
+        struct Echo {
+            adapter: OnceLock<Arc<WebAdapter>>,
+            events: tokio::sync::broadcast::Sender<CaseEvent>,
+        }
+
+        #[async_trait]
+        impl InboundSink for Echo {
+            async fn accept(&self, m: Inbound) -> Result<Accepted, SinkError> {
+                let adapter = self.adapter.get().cloned().ok_or(SinkError::ShuttingDown)?;
+                tokio::spawn(async move {
+                    let out = Outbound {
+                        platform: "web".into(),
+                        chat: m.chat.clone(),
+                        text: format!("echo: {}", m.text),
+                        buttons: vec![],
+                        reply_to: Some(m.id.clone()),
+                        case: None,
+                    };
+                    let envelope = Envelope {
+                        id: m.id,
+                        destination: "web".into(),
+                        order_key: m.chat,
+                        delivery: Delivery::Message(out),
+                    };
+                    let _ = adapter.deliver(&envelope).await;
+                });
+                Ok(Accepted::New)
+            }
+        }
+
+        #[async_trait]
+        impl CaseDirectory for Echo {
+            async fn list(&self, _: bool) -> Vec<CaseSummary> {
+                Vec::new()
+            }
+            async fn get(&self, _: &str) -> Option<CaseDetail> {
+                None
+            }
+            fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CaseEvent> {
+                self.events.subscribe()
+            }
+        }
+
+        impl MetricsSource for Echo {
+            fn prometheus(&self) -> String {
+                String::new()
+            }
+        }
+
+        pub async fn server() {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+            let addr = listener.local_addr().expect("address");
+            let mut settings =
+                WebSettings::new(dir.path(), format!("http://{addr}"), "load-test-operator-token-0123456789");
+            settings.messages_per_minute = 1_000_000;
+            settings.burst = 1000;
+            let echo = Arc::new(Echo { adapter: OnceLock::new(), events: tokio::sync::broadcast::channel(16).0 });
+            let shutdown = Shutdown::new();
+            let core = Core { sink: echo.clone(), cases: echo.clone(), metrics: echo.clone() };
+            let channel = WebChannel::open(settings, core, shutdown.clone()).expect("channel");
+            let _ = echo.adapter.set(channel.adapter());
+            let task = tokio::spawn(channel.serve(listener, supportbot_web::Router::new()));
+            println!("LISTEN {addr}");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            let _ = tokio::task::spawn_blocking(|| {
+                let mut sink = String::new();
+                while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+            })
+            .await;
+            shutdown.cancel();
+            let _ = task.await;
+        }
     }
 }

@@ -340,7 +340,10 @@ pub struct DiscordConfig {
 
 impl fmt::Debug for DiscordConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiscordConfig").field("token", &"<redacted>").field("api_url", &self.api_url).finish()
+        f.debug_struct("DiscordConfig")
+            .field("token", &"<redacted>")
+            .field("api_url", &self.api_url)
+            .finish()
     }
 }
 
@@ -436,7 +439,11 @@ pub struct OutboxConfig {
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        OutboxConfig { give_up_after_secs: 24 * 3600, retry_base_ms: 1000, retry_max_secs: 300 }
+        OutboxConfig {
+            give_up_after_secs: 24 * 3600,
+            retry_base_ms: 1000,
+            retry_max_secs: 300,
+        }
     }
 }
 
@@ -460,8 +467,10 @@ impl Config {
         let mut config = match path {
             None => Config::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 Config::parse(&text, &path.display().to_string())?
             }
         };
@@ -485,17 +494,24 @@ impl Config {
     /// Fills secrets from the environment (`get` returns a variable's value).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
         if let Some(token) = get("TELEGRAM_BOT_TOKEN") {
-            self.telegram.get_or_insert_with(TelegramConfig::default).token = token;
+            self.telegram
+                .get_or_insert_with(TelegramConfig::default)
+                .token = token;
         }
         if let Some(token) = get("DISCORD_BOT_TOKEN") {
-            self.discord.get_or_insert_with(DiscordConfig::default).token = token;
+            self.discord
+                .get_or_insert_with(DiscordConfig::default)
+                .token = token;
         }
         if let Some(token) = get("SUPPORTBOT_WEB_TOKEN") {
             self.web.token = Some(token);
         }
         for hook in &mut self.webhooks {
             if hook.secret.is_empty() {
-                let var = format!("SUPPORTBOT_WEBHOOK_SECRET_{}", hook.channel.to_uppercase().replace('-', "_"));
+                let var = format!(
+                    "SUPPORTBOT_WEBHOOK_SECRET_{}",
+                    hook.channel.to_uppercase().replace('-', "_")
+                );
                 if let Some(secret) = get(&var) {
                     hook.secret = secret;
                 }
@@ -503,7 +519,10 @@ impl Config {
         }
         for target in &mut self.forward {
             if target.secret.is_empty() {
-                let var = format!("SUPPORTBOT_FORWARD_SECRET_{}", target.name.to_uppercase().replace('-', "_"));
+                let var = format!(
+                    "SUPPORTBOT_FORWARD_SECRET_{}",
+                    target.name.to_uppercase().replace('-', "_")
+                );
                 if let Some(secret) = get(&var) {
                     target.secret = secret;
                 }
@@ -523,30 +542,48 @@ impl Config {
         let rooms = self.teams.iter().flat_map(|t| t.rooms.iter());
         for id in accounts.chain(rooms).chain(&self.customers.enterprise) {
             if split_account(id).is_none() {
-                return Err(invalid(id, format!("`{id}` is not a `platform:id` account or room")));
+                return Err(invalid(
+                    id,
+                    format!("`{id}` is not a `platform:id` account or room"),
+                ));
             }
         }
         if !self.teams.is_empty() {
             for op in &self.operators {
-                if let Some(team) = op.teams.iter().find(|t| !self.teams.iter().any(|c| &c.name == *t)) {
-                    return Err(invalid(team, format!("operator {} names unknown team `{team}`", op.name)));
+                if let Some(team) = op
+                    .teams
+                    .iter()
+                    .find(|t| !self.teams.iter().any(|c| &c.name == *t))
+                {
+                    return Err(invalid(
+                        team,
+                        format!("operator {} names unknown team `{team}`", op.name),
+                    ));
                 }
             }
         }
         if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
-            return Err(invalid("operator_lang", "operator_lang must be \"zh\" or \"en\"".into()));
+            return Err(invalid(
+                "operator_lang",
+                "operator_lang must be \"zh\" or \"en\"".into(),
+            ));
         }
         Ok(())
     }
 
     /// The operator entry owning a `platform:id` account.
     pub fn operator(&self, account: &str) -> Option<&OperatorConfig> {
-        self.operators.iter().find(|o| o.accounts.iter().any(|a| a == account))
+        self.operators
+            .iter()
+            .find(|o| o.accounts.iter().any(|a| a == account))
     }
 
     /// Whether `platform:chat` is one of the teams' operator rooms.
     pub fn is_operator_room(&self, platform: &str, chat: &str) -> bool {
-        self.teams.iter().flat_map(|t| &t.rooms).any(|r| split_account(r) == Some((platform, chat)))
+        self.teams
+            .iter()
+            .flat_map(|t| &t.rooms)
+            .any(|r| split_account(r) == Some((platform, chat)))
     }
 
     /// The team a case of this FAQ category goes to.
@@ -555,7 +592,11 @@ impl Config {
             return category.unwrap_or("general").to_string();
         }
         if let Some(cat) = category {
-            if let Some(team) = self.teams.iter().find(|t| t.categories.iter().any(|c| c == cat)) {
+            if let Some(team) = self
+                .teams
+                .iter()
+                .find(|t| t.categories.iter().any(|c| c == cat))
+            {
                 return team.name.clone();
             }
         }
@@ -588,7 +629,11 @@ pub fn split_account(account: &str) -> Option<(&str, &str)> {
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -607,14 +652,18 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_and_line() {
-        let err = Config::parse("[bot]\nname = \"x\"\nnmae = \"y\"\n", "bot.toml").unwrap_err().to_string();
+        let err = Config::parse("[bot]\nname = \"x\"\nnmae = \"y\"\n", "bot.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("bot.toml:3:"), "{err}");
         assert!(err.contains("nmae"), "{err}");
     }
 
     #[test]
     fn bad_time_range_is_located() {
-        let err = Config::parse("[hours]\nopen = \"9-22\"\n", "h.toml").unwrap_err().to_string();
+        let err = Config::parse("[hours]\nopen = \"9-22\"\n", "h.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("h.toml:2:"), "{err}");
     }
 
@@ -628,16 +677,26 @@ mod tests {
         .unwrap();
         assert_eq!(c.team_for(Some("account")), "security");
         assert_eq!(c.team_for(Some("features")), "mail");
-        assert_eq!(c.rooms_of("security"), vec![("telegram".to_string(), "-100999".to_string())]);
+        assert_eq!(
+            c.rooms_of("security"),
+            vec![("telegram".to_string(), "-100999".to_string())]
+        );
         assert!(c.is_operator_room("telegram", "-100999"));
     }
 
     #[test]
     fn bad_account_and_unknown_team_are_errors() {
-        let err = Config::parse("[[operators]]\nname = \"W\"\naccounts = [\"5001\"]\n", "o.toml").unwrap_err();
+        let err = Config::parse(
+            "[[operators]]\nname = \"W\"\naccounts = [\"5001\"]\n",
+            "o.toml",
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("o.toml:3:"), "{err}");
-        let err = Config::parse("[[teams]]\nname = \"a\"\n[[operators]]\nname = \"W\"\nteams = [\"b\"]\n", "o.toml")
-            .unwrap_err();
+        let err = Config::parse(
+            "[[teams]]\nname = \"a\"\n[[operators]]\nname = \"W\"\nteams = [\"b\"]\n",
+            "o.toml",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("unknown team"), "{err}");
     }
 
@@ -652,7 +711,10 @@ mod tests {
         assert_eq!(c.telegram.as_ref().unwrap().token, "123:SECRET");
         assert_eq!(c.webhooks[0].secret, "hooksecret");
         let debug = format!("{c:?}");
-        assert!(!debug.contains("SECRET") && !debug.contains("hooksecret"), "{debug}");
+        assert!(
+            !debug.contains("SECRET") && !debug.contains("hooksecret"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -661,7 +723,10 @@ mod tests {
         assert!(r.contains(NaiveTime::from_hms_opt(23, 0, 0).unwrap()));
         assert!(r.contains(NaiveTime::from_hms_opt(5, 59, 0).unwrap()));
         assert!(!r.contains(NaiveTime::from_hms_opt(6, 0, 0).unwrap()));
-        assert_eq!(Tz::parse("+05:30").unwrap().0.local_minus_utc(), 5 * 3600 + 1800);
+        assert_eq!(
+            Tz::parse("+05:30").unwrap().0.local_minus_utc(),
+            5 * 3600 + 1800
+        );
         assert!(Tz::parse("Asia/Shanghai").is_none());
     }
 }

@@ -3,18 +3,31 @@
 
 mod support;
 
-use supportbot_chat::{CaseDirectory, CaseEventKind, Inbound};
 use support::*;
+use supportbot_chat::{CaseDirectory, CaseEventKind, Inbound};
 
 /// Opens a case for `platform:user` through the intake; returns its id.
 async fn open_case(bot: &mut Bot, platform: &str, user: &str) -> String {
-    bot.send(dm(platform, user, &format!("{user}-q"), "发送邮件被退回 554 DT:SPM")).await;
-    bot.send(dm(platform, user, &format!("{user}-h"), "转人工")).await;
+    bot.send(dm(
+        platform,
+        user,
+        &format!("{user}-q"),
+        "发送邮件被退回 554 DT:SPM",
+    ))
+    .await;
+    bot.send(dm(platform, user, &format!("{user}-h"), "转人工"))
+        .await;
     for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
-        bot.send(dm(platform, user, &format!("{user}-{i}"), text)).await;
+        bot.send(dm(platform, user, &format!("{user}-{i}"), text))
+            .await;
     }
     let out = bot.take();
-    to(&out, platform, user).last().unwrap().case.clone().expect("case opened")
+    to(&out, platform, user)
+        .last()
+        .unwrap()
+        .case
+        .clone()
+        .expect("case opened")
 }
 
 fn room(user: &str, id: &str, text: &str) -> Inbound {
@@ -27,17 +40,23 @@ async fn telegram_user_answered_by_discord_operator() {
     let id = open_case(&mut bot, "telegram", "42").await;
     assert_eq!(id, "C-1001");
 
-    bot.send(room("7001", "d1", "/take@supportbot C-1001")).await;
+    bot.send(room("7001", "d1", "/take@supportbot C-1001"))
+        .await;
     let out = bot.take();
     let joined = one(&out, "telegram", "42");
     assert!(joined.text.contains("Wang"), "{}", joined.text);
     assert_eq!(joined.case.as_deref(), Some("C-1001"));
     let ack = one(&out, "discord", "8001");
     assert_eq!(ack.reply_to.as_deref(), Some("d1"));
-    assert!(ack.text.contains("附件邮件发不出去"), "the ack shows the recent transcript: {}", ack.text);
+    assert!(
+        ack.text.contains("附件邮件发不出去"),
+        "the ack shows the recent transcript: {}",
+        ack.text
+    );
 
     // User → operator, relayed; the bot itself says nothing to the user.
-    bot.send(dm("telegram", "42", "u1", "还是不行 554 DT:SPM")).await;
+    bot.send(dm("telegram", "42", "u1", "还是不行 554 DT:SPM"))
+        .await;
     let out = bot.take();
     assert!(to(&out, "telegram", "42").is_empty(), "{out:?}");
     let relay = one(&out, "discord", "8001");
@@ -45,13 +64,31 @@ async fn telegram_user_answered_by_discord_operator() {
     assert_eq!(relay.case.as_deref(), Some("C-1001"));
 
     // Operator → user with /reply (C- optional).
-    bot.send(room("7001", "d2", "/reply 1001 请把 SMTP 改成 ssl.smtp.qq.com")).await;
+    bot.send(room(
+        "7001",
+        "d2",
+        "/reply 1001 请把 SMTP 改成 ssl.smtp.qq.com",
+    ))
+    .await;
     let out = bot.take();
-    assert_eq!(one(&out, "telegram", "42").text, "请把 SMTP 改成 ssl.smtp.qq.com");
-    assert!(to(&out, "discord", "8001").is_empty(), "a reply is not echoed");
+    assert_eq!(
+        one(&out, "telegram", "42").text,
+        "请把 SMTP 改成 ssl.smtp.qq.com"
+    );
+    assert!(
+        to(&out, "discord", "8001").is_empty(),
+        "a reply is not echoed"
+    );
 
     // A reply to the relayed message (its platform message id) is a /reply too.
-    let relay_envelope = bot.envelopes().iter().rev().find(|e| e.order_key == "discord:8001").unwrap().id.clone();
+    let relay_envelope = bot
+        .envelopes()
+        .iter()
+        .rev()
+        .find(|e| e.order_key == "discord:8001")
+        .unwrap()
+        .id
+        .clone();
     let platform_id = bot.platform("discord").message_id(&relay_envelope).unwrap();
     let mut answer = room("7001", "d3", "改好了吗?");
     answer.reply_to = Some(platform_id);
@@ -64,7 +101,10 @@ async fn telegram_user_answered_by_discord_operator() {
     let roles: Vec<_> = detail.transcript.iter().map(|e| e.role.as_str()).collect();
     assert_eq!(&roles[roles.len() - 3..], ["user", "operator", "operator"]);
     let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine);
-    assert!(metrics.contains("supportbot_operator_reply_latency_seconds_count 1"), "{metrics}");
+    assert!(
+        metrics.contains("supportbot_operator_reply_latency_seconds_count 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("supportbot_handoffs_total{team=\"mail\"} 1"));
 }
 
@@ -75,9 +115,16 @@ async fn non_operators_are_refused_and_learn_nothing() {
     let before = bot.engine.get("C-1001").await.unwrap();
 
     let mut answers = Vec::new();
-    for (i, text) in ["/take C-1001", "/case C-1001", "/case C-9999", "/reply C-1001 hi", "/queue", "/close 1001"]
-        .iter()
-        .enumerate()
+    for (i, text) in [
+        "/take C-1001",
+        "/case C-1001",
+        "/case C-9999",
+        "/reply C-1001 hi",
+        "/queue",
+        "/close 1001",
+    ]
+    .iter()
+    .enumerate()
     {
         bot.send(dm("discord", "666", &format!("x{i}"), text)).await;
         let out = bot.take();
@@ -85,12 +132,19 @@ async fn non_operators_are_refused_and_learn_nothing() {
         assert_eq!(out[0].case, None);
         answers.push(out[0].text.clone());
     }
-    assert!(answers.iter().all(|a| a == &answers[0]), "the same refusal for every case: {answers:?}");
+    assert!(
+        answers.iter().all(|a| a == &answers[0]),
+        "the same refusal for every case: {answers:?}"
+    );
     assert!(!answers[0].contains("1001"));
     // In the operator room, too.
     bot.send(room("666", "x9", "/take C-1001")).await;
     assert_eq!(one(&bot.take(), "discord", "8001").text, answers[0]);
-    assert_eq!(bot.engine.get("C-1001").await.unwrap(), before, "nothing changed");
+    assert_eq!(
+        bot.engine.get("C-1001").await.unwrap(),
+        before,
+        "nothing changed"
+    );
 }
 
 #[tokio::test]
@@ -101,9 +155,14 @@ async fn unknown_case_numbers_and_bad_usage_change_nothing() {
     bot.send(room("7001", "d1", "/take C-9999")).await;
     assert!(one(&bot.take(), "discord", "8001").text.contains("C-9999"));
     bot.send(room("7001", "d2", "/take")).await;
-    assert!(one(&bot.take(), "discord", "8001").text.contains("/take C-1001"));
-    bot.send(room("7001", "d3", "/transfer C-1001 nosuchteam")).await;
-    assert!(one(&bot.take(), "discord", "8001").text.contains("security"));
+    assert!(one(&bot.take(), "discord", "8001")
+        .text
+        .contains("/take C-1001"));
+    bot.send(room("7001", "d3", "/transfer C-1001 nosuchteam"))
+        .await;
+    assert!(one(&bot.take(), "discord", "8001")
+        .text
+        .contains("security"));
     assert_eq!(bot.engine.get("C-1001").await.unwrap(), before);
 }
 
@@ -112,35 +171,65 @@ async fn note_transfer_release_and_history() {
     let mut bot = Bot::start().await;
     open_case(&mut bot, "telegram", "42").await;
     bot.send(room("7001", "d1", "/take C-1001")).await;
-    bot.send(room("7001", "d2", "/note C-1001 用户是老客户")).await;
+    bot.send(room("7001", "d2", "/note C-1001 用户是老客户"))
+        .await;
     let out = bot.take();
-    assert!(to(&out, "telegram", "42").iter().all(|m| !m.text.contains("老客户")), "notes are internal");
+    assert!(
+        to(&out, "telegram", "42")
+            .iter()
+            .all(|m| !m.text.contains("老客户")),
+        "notes are internal"
+    );
 
     // Another operator cannot take or answer a held case.
     bot.send(dm("web", "zhao", "z1", "/take C-1001")).await;
     assert!(one(&bot.take(), "web", "zhao").text.contains("Wang"));
-    bot.send(dm("web", "zhao", "z2", "/reply C-1001 hello")).await;
+    bot.send(dm("web", "zhao", "z2", "/reply C-1001 hello"))
+        .await;
     let out = bot.take();
     assert!(to(&out, "telegram", "42").is_empty());
 
-    bot.send(room("7001", "d3", "/transfer C-1001 security")).await;
+    bot.send(room("7001", "d3", "/transfer C-1001 security"))
+        .await;
     let out = bot.take();
     let card = one(&out, "telegram", "-100999");
     assert_eq!(card.buttons, vec!["/take C-1001"]);
     assert!(one(&out, "telegram", "42").text.contains("security"));
     let d = bot.engine.get("C-1001").await.unwrap();
-    assert_eq!((d.summary.team.as_str(), d.summary.status.as_str()), ("security", "open"));
+    assert_eq!(
+        (d.summary.team.as_str(), d.summary.status.as_str()),
+        ("security", "open")
+    );
 
     bot.send(dm("web", "zhao", "z3", "/take C-1001")).await;
     bot.send(dm("web", "zhao", "z4", "/release C-1001")).await;
     let out = bot.take();
-    assert!(to(&out, "telegram", "42").last().unwrap().text.contains("重新排队"));
-    assert_eq!(to(&out, "telegram", "-100999").len(), 1, "the card is posted again");
+    assert!(to(&out, "telegram", "42")
+        .last()
+        .unwrap()
+        .text
+        .contains("重新排队"));
+    assert_eq!(
+        to(&out, "telegram", "-100999").len(),
+        1,
+        "the card is posted again"
+    );
     assert_eq!(bot.engine.list(false).await[0].status, "open");
 
-    let kinds: Vec<_> = bot.engine.get("C-1001").await.unwrap().history.iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = bot
+        .engine
+        .get("C-1001")
+        .await
+        .unwrap()
+        .history
+        .iter()
+        .map(|e| e.kind)
+        .collect();
     use CaseEventKind::*;
-    assert_eq!(kinds, vec![Opened, Assigned, Note, Transferred, Assigned, Released]);
+    assert_eq!(
+        kinds,
+        vec![Opened, Assigned, Note, Transferred, Assigned, Released]
+    );
     let history = bot.engine.get("C-1001").await.unwrap().history;
     assert_eq!(history[4].actor, "web:zhao");
     assert_eq!(history[2].text, "用户是老客户");
@@ -152,7 +241,8 @@ async fn close_asks_for_a_rating_and_the_bot_returns_with_the_old_case_linked() 
     open_case(&mut bot, "telegram", "42").await;
     bot.send(room("7001", "d1", "/take C-1001")).await;
     bot.take();
-    bot.send(room("7001", "d2", "/close C-1001 换服务器后解决")).await;
+    bot.send(room("7001", "d2", "/close C-1001 换服务器后解决"))
+        .await;
     let out = bot.take();
     let closing = one(&out, "telegram", "42");
     assert_eq!(closing.buttons, vec!["1", "2", "3", "4", "5"]);
@@ -160,7 +250,8 @@ async fn close_asks_for_a_rating_and_the_bot_returns_with_the_old_case_linked() 
     bot.send(dm("telegram", "42", "r", "4")).await;
     assert!(one(&bot.take(), "telegram", "42").text.contains("4/5"));
 
-    bot.send(dm("telegram", "42", "again", "发送邮件被退回 554 DT:SPM")).await;
+    bot.send(dm("telegram", "42", "again", "发送邮件被退回 554 DT:SPM"))
+        .await;
     let out = bot.take();
     let answer = one(&out, "telegram", "42");
     assert_eq!(answer.case, None, "the bot answers again");
@@ -171,8 +262,13 @@ async fn close_asks_for_a_rating_and_the_bot_returns_with_the_old_case_linked() 
         bot.send(dm("telegram", "42", id, "跳过")).await;
     }
     let out = bot.take();
-    assert!(one(&out, "discord", "8001").text.contains("C-1001"), "the new card names the previous case");
-    let all = supportbot::cases::view::all(bot.engine.store()).collect::<Result<Vec<_>, _>>().unwrap();
+    assert!(
+        one(&out, "discord", "8001").text.contains("C-1001"),
+        "the new card names the previous case"
+    );
+    let all = supportbot::cases::view::all(bot.engine.store())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
     assert_eq!(all[0].rating, Some(4));
     assert_eq!(all[1].previous.as_deref(), Some("C-1001"));
     let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
@@ -188,14 +284,17 @@ async fn operator_private_chat_relays_while_holding_one_case() {
     bot.take();
     bot.send(dm("web", "s1", "u1", "你好?")).await;
     assert!(one(&bot.take(), "telegram", "5001").text.contains("你好?"));
-    bot.send(dm("telegram", "5001", "o2", "你好,我来处理")).await;
+    bot.send(dm("telegram", "5001", "o2", "你好,我来处理"))
+        .await;
     assert_eq!(one(&bot.take(), "web", "s1").text, "你好,我来处理");
     open_case(&mut bot, "web", "s2").await;
     bot.send(dm("telegram", "5001", "o3", "/take C-1002")).await;
     bot.take();
     bot.send(dm("telegram", "5001", "o4", "在吗")).await;
     let out = bot.take();
-    assert!(one(&out, "telegram", "5001").text.contains("C-1001, C-1002"));
+    assert!(one(&out, "telegram", "5001")
+        .text
+        .contains("C-1001, C-1002"));
     assert!(to(&out, "web", "s1").is_empty() && to(&out, "web", "s2").is_empty());
 }
 
@@ -207,7 +306,15 @@ async fn a_user_with_an_open_case_gets_that_case() {
     let out = bot.take();
     assert!(one(&out, "telegram", "42").text.contains("C-1001"));
     // From a group, the same account is pointed to the same case in private.
-    bot.send(group("telegram", "-100200", "42", "g1", "@bot /human", true)).await;
+    bot.send(group(
+        "telegram",
+        "-100200",
+        "42",
+        "g1",
+        "@bot /human",
+        true,
+    ))
+    .await;
     let out = bot.take();
     assert!(one(&out, "telegram", "42").text.contains("C-1001"));
     assert_eq!(bot.engine.list(true).await.len(), 1);
@@ -221,7 +328,13 @@ async fn quoting_a_case_from_another_platform_links_it_without_showing_it() {
     bot.take();
 
     // Someone on Telegram quotes the number.
-    bot.send(dm("telegram", "77", "t1", "我在网页上提交过工单 C-1001,还没解决")).await;
+    bot.send(dm(
+        "telegram",
+        "77",
+        "t1",
+        "我在网页上提交过工单 C-1001,还没解决",
+    ))
+    .await;
     let out = bot.take();
     let linked = one(&out, "telegram", "77");
     assert!(!linked.text.contains("附件邮件发不出去") && !linked.text.contains("Wang"));
@@ -233,7 +346,11 @@ async fn quoting_a_case_from_another_platform_links_it_without_showing_it() {
         .unwrap_or_else(|| panic!("a 6-digit code in {}", code_msg.text))
         .to_string();
     let note = one(&out, "discord", "8001");
-    assert!(note.text.contains("telegram:77"), "operators see the linked chat: {}", note.text);
+    assert!(
+        note.text.contains("telegram:77"),
+        "operators see the linked chat: {}",
+        note.text
+    );
 
     // Until verified, the operator's replies go to the original chat only, and /status shows nothing.
     bot.send(room("7001", "d2", "/reply C-1001 请稍等")).await;
@@ -245,7 +362,10 @@ async fn quoting_a_case_from_another_platform_links_it_without_showing_it() {
     assert!(!one(&status, "telegram", "77").text.contains("Wang"));
     bot.send(dm("telegram", "77", "t3", "还有截图")).await;
     let out = bot.take();
-    assert!(one(&out, "discord", "8001").text.contains("还有截图"), "the linked chat's messages reach the operator");
+    assert!(
+        one(&out, "discord", "8001").text.contains("还有截图"),
+        "the linked chat's messages reach the operator"
+    );
 
     bot.send(dm("telegram", "77", "t4", &code)).await;
     assert!(one(&bot.take(), "telegram", "77").text.contains("验证成功"));
@@ -261,7 +381,8 @@ async fn quoting_a_case_from_another_platform_links_it_without_showing_it() {
 #[tokio::test]
 async fn quoting_an_unknown_case_is_answered_clearly() {
     let mut bot = Bot::start().await;
-    bot.send(dm("telegram", "77", "t1", "工单 C-4242 怎么样了")).await;
+    bot.send(dm("telegram", "77", "t1", "工单 C-4242 怎么样了"))
+        .await;
     let out = bot.take();
     assert!(one(&out, "telegram", "77").text.contains("C-4242"));
     assert!(bot.engine.list(true).await.is_empty());

@@ -23,8 +23,22 @@ fn cross_platform() -> Vec<supportbot_chat::Inbound> {
         dm("telegram", "42", "m6", "554 DT:SPM"),
         group("discord", "8001", "7001", "d1", "/take C-1001", true),
         dm("telegram", "42", "m7", "在吗?"),
-        group("discord", "8001", "7001", "d2", "/reply C-1001 请改用 ssl.smtp.qq.com", true),
-        group("discord", "8001", "7001", "d3", "/close C-1001 已解决", true),
+        group(
+            "discord",
+            "8001",
+            "7001",
+            "d2",
+            "/reply C-1001 请改用 ssl.smtp.qq.com",
+            true,
+        ),
+        group(
+            "discord",
+            "8001",
+            "7001",
+            "d3",
+            "/close C-1001 已解决",
+            true,
+        ),
         dm("telegram", "42", "m8", "5"),
     ]
 }
@@ -37,17 +51,43 @@ fn field<'a>(v: &'a Value, k: &str) -> &'a str {
 fn telegram_users_case_is_answered_by_a_discord_operator() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
-    let (out, stderr, status) = replay(&dir.path().join("data"), Some(&config), &lines(&cross_platform()));
+    let (out, stderr, status) = replay(
+        &dir.path().join("data"),
+        Some(&config),
+        &lines(&cross_platform()),
+    );
     assert!(status.status.success(), "{stderr}");
-    let card = out.iter().find(|v| field(v, "chat") == "8001" && field(v, "text").contains("/take")).unwrap();
+    let card = out
+        .iter()
+        .find(|v| field(v, "chat") == "8001" && field(v, "text").contains("/take"))
+        .unwrap();
     assert_eq!(field(card, "platform"), "discord");
     assert_eq!(field(card, "case"), "C-1001");
-    let reply = out.iter().find(|v| field(v, "text") == "请改用 ssl.smtp.qq.com").expect("the operator's answer");
-    assert_eq!((field(reply, "platform"), field(reply, "chat"), field(reply, "case")), ("telegram", "42", "C-1001"));
-    let relay = out.iter().find(|v| field(v, "text").contains("在吗?")).unwrap();
+    let reply = out
+        .iter()
+        .find(|v| field(v, "text") == "请改用 ssl.smtp.qq.com")
+        .expect("the operator's answer");
+    assert_eq!(
+        (
+            field(reply, "platform"),
+            field(reply, "chat"),
+            field(reply, "case")
+        ),
+        ("telegram", "42", "C-1001")
+    );
+    let relay = out
+        .iter()
+        .find(|v| field(v, "text").contains("在吗?"))
+        .unwrap();
     assert_eq!(field(relay, "platform"), "discord");
-    let rating = out.iter().find(|v| field(v, "text").contains("已解决")).unwrap();
-    assert_eq!(rating["buttons"], serde_json::json!(["1", "2", "3", "4", "5"]));
+    let rating = out
+        .iter()
+        .find(|v| field(v, "text").contains("已解决"))
+        .unwrap();
+    assert_eq!(
+        rating["buttons"],
+        serde_json::json!(["1", "2", "3", "4", "5"])
+    );
     assert!(out.iter().all(|v| v.as_object().unwrap().keys().all(|k| {
         ["platform", "chat", "text", "buttons", "reply_to", "case"].contains(&k.as_str())
     })));
@@ -62,7 +102,10 @@ fn output_is_deterministic() {
     let first = replay(&a.path().join("data"), Some(&ca), &input).2.stdout;
     let second = replay(&b.path().join("data"), Some(&cb), &input).2.stdout;
     assert!(!first.is_empty());
-    assert_eq!(String::from_utf8(first).unwrap(), String::from_utf8(second).unwrap());
+    assert_eq!(
+        String::from_utf8(first).unwrap(),
+        String::from_utf8(second).unwrap()
+    );
 }
 
 #[test]
@@ -94,11 +137,27 @@ fn state_is_kept_between_two_runs_and_updates_are_handled_once() {
     // The same updates again (a platform redelivering) plus the rest of the story.
     let (second, stderr, status) = replay(&data, Some(&config), &lines(&events));
     assert!(status.status.success(), "{stderr}");
-    assert!(second.iter().all(|v| field(v, "reply_to") != "m1"), "m1 is not answered twice");
-    assert!(second.iter().any(|v| field(v, "text") == "请改用 ssl.smtp.qq.com"));
-    let (third, _, _) = replay(&data, Some(&config), &lines(&[dm("web", "z", "z1", "/human"),
-        dm("web", "z", "z2", "跳过"), dm("web", "z", "z3", "跳过"), dm("web", "z", "z4", "跳过")]));
-    assert!(third.iter().any(|v| field(v, "case") == "C-1002"), "case numbers continue");
+    assert!(
+        second.iter().all(|v| field(v, "reply_to") != "m1"),
+        "m1 is not answered twice"
+    );
+    assert!(second
+        .iter()
+        .any(|v| field(v, "text") == "请改用 ssl.smtp.qq.com"));
+    let (third, _, _) = replay(
+        &data,
+        Some(&config),
+        &lines(&[
+            dm("web", "z", "z1", "/human"),
+            dm("web", "z", "z2", "跳过"),
+            dm("web", "z", "z3", "跳过"),
+            dm("web", "z", "z4", "跳过"),
+        ]),
+    );
+    assert!(
+        third.iter().any(|v| field(v, "case") == "C-1002"),
+        "case numbers continue"
+    );
 }
 
 #[test]
@@ -112,9 +171,14 @@ fn non_operators_trying_take_and_case_are_refused() {
     let refusals: Vec<_> = out.iter().filter(|v| field(v, "chat") == "666").collect();
     assert_eq!(refusals.len(), 2);
     assert_eq!(refusals[0]["text"], refusals[1]["text"]);
-    assert!(refusals.iter().all(|v| v.get("case").is_none() && !field(v, "text").contains("1001")));
+    assert!(refusals
+        .iter()
+        .all(|v| v.get("case").is_none() && !field(v, "text").contains("1001")));
     let data = dir.path().join("data");
-    let show = run(&["cases", "show", "C-1001", "--data", data.to_str().unwrap()], "");
+    let show = run(
+        &["cases", "show", "C-1001", "--data", data.to_str().unwrap()],
+        "",
+    );
     let case: Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(case["status"], "open");
     assert!(case["assignee"].is_null());
@@ -130,17 +194,32 @@ fn cases_and_stats_commands_read_the_store() {
 
     let list = run(&["cases", "list", "--data", d], "");
     assert!(list.status.success());
-    let rows: Vec<Value> = String::from_utf8(list.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = String::from_utf8(list.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0]["id"].as_str(), rows[0]["status"].as_str()), (Some("C-1001"), Some("closed")));
+    assert_eq!(
+        (rows[0]["id"].as_str(), rows[0]["status"].as_str()),
+        (Some("C-1001"), Some("closed"))
+    );
 
     let show = run(&["cases", "show", "1001", "--data", d], "");
     let case: Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(case["rating"], 5);
     assert_eq!(case["team"], "mail");
     assert_eq!(case["error_codes"], serde_json::json!(["554 DT:SPM"]));
-    let kinds: Vec<_> = case["history"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["opened", "assigned", "message", "message", "closed", "rated"]);
+    let kinds: Vec<_> = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["opened", "assigned", "message", "message", "closed", "rated"]
+    );
 
     let export = run(&["cases", "export", "--data", d], "");
     let all: Value = serde_json::from_slice(&export.stdout).unwrap();
@@ -156,10 +235,24 @@ fn cases_and_stats_commands_read_the_store() {
     assert_eq!(s["cases"], 1);
     assert_eq!(s["handoffs_by_team"]["mail"], 1);
     assert_eq!(s["average_rating"], 5.0);
-    assert_eq!(s["median_first_reply_secs"], 0.0, "all events share one timestamp");
-    assert_eq!(s["top_unanswered"][0]["question"], "发送邮件被退回 554 dt:spm");
+    assert_eq!(
+        s["median_first_reply_secs"], 0.0,
+        "all events share one timestamp"
+    );
+    assert_eq!(
+        s["top_unanswered"][0]["question"],
+        "发送邮件被退回 554 dt:spm"
+    );
 
-    let nowhere = run(&["cases", "list", "--data", dir.path().join("nope").to_str().unwrap()], "");
+    let nowhere = run(
+        &[
+            "cases",
+            "list",
+            "--data",
+            dir.path().join("nope").to_str().unwrap(),
+        ],
+        "",
+    );
     assert_eq!(nowhere.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
 }
@@ -176,7 +269,9 @@ fn a_second_process_on_the_same_data_dir_is_refused() {
         .spawn()
         .unwrap();
     let mut stdin = first.stdin.take().unwrap();
-    stdin.write_all(line(&dm("web", "a", "1", "/start")).as_bytes()).unwrap();
+    stdin
+        .write_all(line(&dm("web", "a", "1", "/start")).as_bytes())
+        .unwrap();
     stdin.write_all(b"\n").unwrap();
     stdin.flush().unwrap();
     // Wait until the first process answered, so it certainly holds the directory.
@@ -187,7 +282,10 @@ fn a_second_process_on_the_same_data_dir_is_refused() {
 
     let (_, stderr, second) = replay(&data, None, "");
     assert_eq!(second.status.code(), Some(1));
-    assert!(stderr.contains("in use by another supportbot process"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another supportbot process"),
+        "{stderr}"
+    );
     assert!(stderr.contains(data.to_str().unwrap()), "{stderr}");
     drop(stdin);
     assert!(first.wait().unwrap().success());

@@ -14,26 +14,68 @@ use support::*;
 /// Eight users open cases, an operator takes them, users and operator write inside the cases.
 fn stream() -> String {
     let mut events = Vec::new();
-    let users: Vec<(&str, String)> = (0..8).map(|i| (if i % 2 == 0 { "telegram" } else { "web" }, format!("u{i}"))).collect();
+    let users: Vec<(&str, String)> = (0..8)
+        .map(|i| (if i % 2 == 0 { "telegram" } else { "web" }, format!("u{i}")))
+        .collect();
     let ts = |minute: usize| format!("2026-11-25T13:{:02}:00+08:00", minute % 60);
     for (n, (platform, user)) in users.iter().enumerate() {
-        for (i, text) in ["发送邮件被退回 554 DT:SPM", "没帮助", "转人工", "附件太大发不出去", "跳过", "554 DT:SPM"].iter().enumerate() {
+        for (i, text) in [
+            "发送邮件被退回 554 DT:SPM",
+            "没帮助",
+            "转人工",
+            "附件太大发不出去",
+            "跳过",
+            "554 DT:SPM",
+        ]
+        .iter()
+        .enumerate()
+        {
             events.push(at(dm(platform, user, &format!("{user}-{i}"), text), &ts(n)));
         }
     }
     for (n, (platform, user)) in users.iter().enumerate() {
         let case = 1001 + n;
-        events.push(at(group("discord", "8001", "7001", &format!("take{n}"), &format!("/take C-{case}"), true), &ts(20 + n)));
-        events.push(at(dm(platform, user, &format!("{user}-in1"), "截图在这里"), &ts(30 + n)));
-        events.push(at(group("discord", "8001", "7001", &format!("rep{n}"), &format!("/reply C-{case} 收到,正在查"), true), &ts(40 + n)));
-        events.push(at(dm(platform, user, &format!("{user}-in2"), "谢谢"), &ts(50 + n)));
+        events.push(at(
+            group(
+                "discord",
+                "8001",
+                "7001",
+                &format!("take{n}"),
+                &format!("/take C-{case}"),
+                true,
+            ),
+            &ts(20 + n),
+        ));
+        events.push(at(
+            dm(platform, user, &format!("{user}-in1"), "截图在这里"),
+            &ts(30 + n),
+        ));
+        events.push(at(
+            group(
+                "discord",
+                "8001",
+                "7001",
+                &format!("rep{n}"),
+                &format!("/reply C-{case} 收到,正在查"),
+                true,
+            ),
+            &ts(40 + n),
+        ));
+        events.push(at(
+            dm(platform, user, &format!("{user}-in2"), "谢谢"),
+            &ts(50 + n),
+        ));
     }
     events.iter().map(|e| line(e) + "\n").collect()
 }
 
 fn export(data: &Path) -> serde_json::Value {
     let out = run(&["cases", "export", "--data", data.to_str().unwrap()], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -41,7 +83,13 @@ fn export(data: &Path) -> serde_json::Value {
 /// printed before dying.
 fn run_and_kill(data: &Path, config: &Path, input: &str, kill_after: usize) -> Vec<String> {
     let mut child = Command::new(binary())
-        .args(["replay", "--data", data.to_str().unwrap(), "--config", config.to_str().unwrap()])
+        .args([
+            "replay",
+            "--data",
+            data.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -80,7 +128,11 @@ fn sigkill_mid_stream_loses_nothing_and_answers_nothing_twice() {
     let reference_data = reference_dir.path().join("data");
     let (_, stderr, out) = replay(&reference_data, Some(&config), &input);
     assert!(out.status.success(), "{stderr}");
-    let reference: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    let reference: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert!(reference.len() > 80, "{}", reference.len());
     let reference_cases = export(&reference_data);
 
@@ -88,16 +140,32 @@ fn sigkill_mid_stream_loses_nothing_and_answers_nothing_twice() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let before = run_and_kill(&data, &config, &input, kill_after);
-        assert!(before.len() >= kill_after && before.len() < reference.len(), "killed mid-stream: {}", before.len());
+        assert!(
+            before.len() >= kill_after && before.len() < reference.len(),
+            "killed mid-stream: {}",
+            before.len()
+        );
         let (_, stderr, after) = replay(&data, Some(&config), &input);
         assert!(after.status.success(), "{stderr}");
-        let after: Vec<String> = String::from_utf8(after.stdout).unwrap().lines().map(str::to_string).collect();
+        let after: Vec<String> = String::from_utf8(after.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
 
         let mut combined = before.clone();
         combined.extend(after);
-        assert_eq!(combined.len(), reference.len(), "killed after {kill_after} lines");
+        assert_eq!(
+            combined.len(),
+            reference.len(),
+            "killed after {kill_after} lines"
+        );
         assert_eq!(combined, reference, "killed after {kill_after} lines");
         // Every acknowledged message (one the bot printed a reply to) is in its case, as in the clean run.
-        assert_eq!(export(&data), reference_cases, "killed after {kill_after} lines");
+        assert_eq!(
+            export(&data),
+            reference_cases,
+            "killed after {kill_after} lines"
+        );
     }
 }

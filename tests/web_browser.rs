@@ -16,7 +16,9 @@ const XSS: &str = "<script>window.__pwned = 1</script><img src=x onerror=\"windo
 fn save_png(name: &str, png: &[u8], scratch: &std::path::Path) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
     assert!(png.len() > 10_000, "{name} looks empty ({} bytes)", png.len());
-    let dir = std::env::var_os("SUPPORTBOT_SCREENSHOTS").map(std::path::PathBuf::from).unwrap_or_else(|| scratch.to_path_buf());
+    let dir = std::env::var_os("SUPPORTBOT_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| scratch.to_path_buf());
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
     eprintln!("screenshot: {}", dir.join(name).display());
@@ -45,16 +47,21 @@ async fn chat_and_inbox_in_a_real_browser() {
     chat.type_into("#input", "My mail bounced with 554 DT:SPM, what now?").await;
     chat.click("#send").await;
     let log = chat
-        .wait_for(&format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ') && t.includes('smtp')).length"), "the FAQ answer")
+        .wait_for(
+            &format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ') && t.includes('smtp')).length"),
+            "the FAQ answer",
+        )
         .await;
     assert_eq!(log, json!(1));
-    let buttons = chat.eval("Array.from(document.querySelectorAll('#log .buttons button')).map(b => b.textContent)").await;
+    let buttons =
+        chat.eval("Array.from(document.querySelectorAll('#log .buttons button')).map(b => b.textContent)").await;
     assert_eq!(buttons, json!(["Yes, thanks", "No"]));
 
     // Markup typed by the user stays text.
     chat.type_into("#input", XSS).await;
     chat.click("#send").await;
-    chat.wait_for(&format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ')).length >= 2"), "the answer to the markup").await;
+    chat.wait_for(&format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ')).length >= 2"), "the answer to the markup")
+        .await;
     let mine = chat.eval(&format!("{CHAT_LOG}.filter(t => t.startsWith('user: '))")).await;
     assert_eq!(mine[1], json!(format!("user: {XSS}")));
     assert_eq!(chat.eval("document.querySelectorAll('#log img, #log script, #log strong').length").await, json!(0));
@@ -80,7 +87,10 @@ async fn chat_and_inbox_in_a_real_browser() {
         }
     }
     let banner = chat
-        .wait_for("(() => { const b = document.getElementById('case'); return !b.hidden && b.textContent; })()", "the case banner")
+        .wait_for(
+            "(() => { const b = document.getElementById('case'); return !b.hidden && b.textContent; })()",
+            "the case banner",
+        )
         .await;
     let banner = banner.as_str().unwrap().to_string();
     assert!(banner.starts_with("Case C-"), "{banner}");
@@ -96,7 +106,9 @@ async fn chat_and_inbox_in_a_real_browser() {
     inbox.type_into("#token", TOKEN).await;
     inbox.click("#signin-btn").await;
     inbox.wait_for("document.getElementById('live').textContent === 'live'", "the inbox socket").await;
-    inbox.wait_for(&format!("!!document.querySelector('#cases li[data-case=\"{case}\"]')"), "the case in the queue").await;
+    inbox
+        .wait_for(&format!("!!document.querySelector('#cases li[data-case=\"{case}\"]')"), "the case in the queue")
+        .await;
     inbox.click(&format!("#cases li[data-case=\"{case}\"]")).await;
     inbox.wait_for(&format!("document.getElementById('case-id').textContent === '{case}'"), "the case view").await;
     let transcript = inbox.wait_for("document.getElementById('transcript').textContent", "the transcript").await;
@@ -105,31 +117,53 @@ async fn chat_and_inbox_in_a_real_browser() {
     assert_eq!(subject, "Mails with a 15 MB attachment bounce");
     let codes = inbox.eval("document.getElementById('codes').textContent").await;
     assert!(codes.as_str().unwrap().contains("554 DT:SPM"), "{codes}");
-    assert_eq!(inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await, json!(0));
+    assert_eq!(
+        inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await,
+        json!(0)
+    );
     assert_eq!(inbox.eval("typeof window.__pwned").await, "undefined");
 
     inbox.click("#take").await;
     chat.wait_for("document.getElementById('case').classList.contains('assigned')", "the assigned banner").await;
     inbox.type_into("#reply", "Hello, I'm Wang from support. Please try ssl.smtp.qq.com on port 465.").await;
     inbox.click("#send-reply").await;
-    chat.wait_for(&format!("{CHAT_LOG}.some(t => t.startsWith('bot: Hello, I') && t.includes('port 465'))"), "the operator's reply")
+    chat.wait_for(
+        &format!("{CHAT_LOG}.some(t => t.startsWith('bot: Hello, I') && t.includes('port 465'))"),
+        "the operator's reply",
+    )
+    .await;
+    inbox
+        .wait_for("document.getElementById('transcript').textContent.includes('port 465')", "the reply in the case")
         .await;
-    inbox.wait_for("document.getElementById('transcript').textContent.includes('port 465')", "the reply in the case").await;
     save_png("chat.png", &chat.screenshot().await, stack.dir.path());
 
     // The user's markup reaches the operator as text.
     chat.type_into("#input", XSS).await;
     chat.click("#send").await;
-    inbox.wait_for("document.getElementById('feed').textContent.includes('window.__pwned')", "the relayed message").await;
-    inbox.wait_for("document.getElementById('transcript').textContent.includes('window.__pwned')", "the transcript update").await;
-    assert_eq!(inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await, json!(0));
+    inbox
+        .wait_for("document.getElementById('feed').textContent.includes('window.__pwned')", "the relayed message")
+        .await;
+    inbox
+        .wait_for(
+            "document.getElementById('transcript').textContent.includes('window.__pwned')",
+            "the transcript update",
+        )
+        .await;
+    assert_eq!(
+        inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await,
+        json!(0)
+    );
     assert_eq!(inbox.eval("typeof window.__pwned").await, "undefined");
 
     save_png("inbox.png", &inbox.screenshot().await, stack.dir.path());
 
     // A reload continues the same conversation.
     chat.call("Page.reload", json!({})).await;
-    chat.wait_for("document.readyState === 'complete' && document.getElementById('conn').textContent === 'online'", "the reload").await;
+    chat.wait_for(
+        "document.readyState === 'complete' && document.getElementById('conn').textContent === 'online'",
+        "the reload",
+    )
+    .await;
     chat.wait_for(&format!("{CHAT_LOG}.some(t => t.includes('port 465'))"), "the history after a reload").await;
     drop(browser);
     stack.stop().await;

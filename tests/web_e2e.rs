@@ -140,8 +140,13 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
 
     let boundary = "B0undary";
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nsending fails\r\n").as_bytes());
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"smtp.log\"\r\n\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nsending fails\r\n").as_bytes(),
+    );
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"smtp.log\"\r\n\r\n")
+            .as_bytes(),
+    );
     body.extend_from_slice(b"550 relay denied\n");
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let r = reqwest::Client::new()
@@ -166,7 +171,13 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
         .unwrap()
         .iter()
         .flat_map(|e| e["attachments"].as_array().cloned().unwrap_or_default())
-        .chain(detail["transcript"].as_array().unwrap().iter().flat_map(|e| e["attachments"].as_array().cloned().unwrap_or_default()))
+        .chain(
+            detail["transcript"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|e| e["attachments"].as_array().cloned().unwrap_or_default()),
+        )
         .find_map(|a| a["url"].as_str().map(str::to_string))
         .expect("an attachment url in the case");
     assert_eq!(reqwest::get(&url).await.unwrap().text().await.unwrap(), "550 relay denied\n");

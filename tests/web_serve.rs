@@ -154,7 +154,8 @@ async fn serve_prints_addresses_reloads_the_faq_and_stops_cleanly() {
     }
     let health = reqwest::get(format!("{}healthz", bot.chat_url)).await.unwrap();
     assert_eq!(health.status(), 200);
-    let cases = reqwest::Client::new().get(format!("{}api/cases", bot.chat_url)).bearer_auth(&token).send().await.unwrap();
+    let cases =
+        reqwest::Client::new().get(format!("{}api/cases", bot.chat_url)).bearer_auth(&token).send().await.unwrap();
     assert_eq!(cases.status(), 200);
 
     // FAQ reload on a file change.

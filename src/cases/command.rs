@@ -121,7 +121,9 @@ pub fn case_number(text: &str) -> Option<u64> {
 /// The first case number quoted in free text (`C-1234`, the `C-` required, any case, `-` optional).
 pub fn quoted_case(text: &str) -> Option<u64> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"(?i)(?:^|[^a-z0-9])c-?(\d{4,12})(?:$|[^0-9])").expect("valid regex"));
+    let re = RE.get_or_init(|| {
+        Regex::new(r"(?i)(?:^|[^a-z0-9])c-?(\d{4,12})(?:$|[^0-9])").expect("valid regex")
+    });
     re.captures(text)?.get(1)?.as_str().parse().ok()
 }
 
@@ -131,13 +133,28 @@ mod tests {
 
     #[test]
     fn commands_with_botname_and_optional_prefix() {
-        assert_eq!(parse("/take@supportbot C-1001"), Some(Command::Take("C-1001".into())));
-        assert_eq!(parse("@bot /reply 1001 hello there"), Some(Command::Reply("1001".into(), "hello there".into())));
-        assert_eq!(parse("/close C-7"), Some(Command::Close("C-7".into(), String::new())));
-        assert_eq!(parse("/transfer c-1001 security"), Some(Command::Transfer("c-1001".into(), "security".into())));
+        assert_eq!(
+            parse("/take@supportbot C-1001"),
+            Some(Command::Take("C-1001".into()))
+        );
+        assert_eq!(
+            parse("@bot /reply 1001 hello there"),
+            Some(Command::Reply("1001".into(), "hello there".into()))
+        );
+        assert_eq!(
+            parse("/close C-7"),
+            Some(Command::Close("C-7".into(), String::new()))
+        );
+        assert_eq!(
+            parse("/transfer c-1001 security"),
+            Some(Command::Transfer("c-1001".into(), "security".into()))
+        );
         assert_eq!(parse("/QUEUE"), Some(Command::Queue));
         assert_eq!(parse("/lang en"), Some(Command::Lang("en".into())));
-        assert_eq!(parse("/frobnicate"), Some(Command::Unknown("frobnicate".into())));
+        assert_eq!(
+            parse("/frobnicate"),
+            Some(Command::Unknown("frobnicate".into()))
+        );
         assert_eq!(parse("hello /take"), None);
         assert_eq!(parse("/"), None);
         assert!(parse("/case 1").unwrap().is_operator());

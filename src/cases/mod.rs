@@ -41,7 +41,14 @@ fn log(tx: &mut Tx, case: &mut CaseRecord, line: CaseLog) {
 }
 
 /// Adds a transcript line now.
-pub(crate) fn entry(tx: &mut Tx, case: &mut CaseRecord, role: &str, name: &str, text: &str, files: &[Attachment]) {
+pub(crate) fn entry(
+    tx: &mut Tx,
+    case: &mut CaseRecord,
+    role: &str,
+    name: &str,
+    text: &str,
+    files: &[Attachment],
+) {
     let at = tx.now;
     entry_at(tx, case, at, role, name, text, files);
 }
@@ -56,7 +63,13 @@ pub(crate) fn entry_at(
     text: &str,
     files: &[Attachment],
 ) {
-    let line = CaseEntry { at, role: role.into(), name: name.into(), text: text.into(), attachments: files.to_vec() };
+    let line = CaseEntry {
+        at,
+        role: role.into(),
+        name: name.into(),
+        text: text.into(),
+        attachments: files.to_vec(),
+    };
     log(tx, case, CaseLog::Entry(line));
 }
 
@@ -84,7 +97,11 @@ pub(crate) fn event(
 }
 
 fn queue_key(case: &CaseRecord) -> Vec<u8> {
-    keys::queue(case.priority, case.opened_at.timestamp_millis(), case.number)
+    keys::queue(
+        case.priority,
+        case.opened_at.timestamp_millis(),
+        case.number,
+    )
 }
 
 /// Puts a case in the waiting queue.
@@ -99,7 +116,11 @@ pub(crate) fn dequeue(tx: &mut Tx, case: &CaseRecord) {
 
 /// Waiting case numbers in queue order.
 pub(crate) fn waiting_numbers(tx: &Tx) -> Result<Vec<u64>, StoreError> {
-    Ok(tx.keys(keys::QUEUE.as_bytes())?.iter().filter_map(|k| keys::number_at_end(k)).collect())
+    Ok(tx
+        .keys(keys::QUEUE.as_bytes())?
+        .iter()
+        .filter_map(|k| keys::number_at_end(k))
+        .collect())
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
@@ -136,14 +157,28 @@ pub(crate) fn send_to(
     case: Option<String>,
     case_message: bool,
 ) -> String {
-    let out = Outbound { platform: to.platform.clone(), chat: to.chat.clone(), text, buttons, reply_to: None, case };
+    let out = Outbound {
+        platform: to.platform.clone(),
+        chat: to.chat.clone(),
+        text,
+        buttons,
+        reply_to: None,
+        case,
+    };
     tx.send(out, case_message)
 }
 
 /// Sends a message to the case's user wherever they read it.
 pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec<String>) {
     for to in user_endpoints(case) {
-        send_to(tx, &to, text.to_string(), buttons.clone(), Some(case.id()), false);
+        send_to(
+            tx,
+            &to,
+            text.to_string(),
+            buttons.clone(),
+            Some(case.id()),
+            false,
+        );
     }
 }
 
@@ -172,15 +207,35 @@ pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments
     };
     let text = i18n::operator::card(sh.op_lang, &card);
     for (platform, chat) in sh.config.rooms_of(&case.team) {
-        let to = Endpoint { conversation: format!("{platform}:{chat}"), platform, chat };
-        send_to(tx, &to, text.clone(), vec![format!("/take {id}")], Some(id.clone()), true);
+        let to = Endpoint {
+            conversation: format!("{platform}:{chat}"),
+            platform,
+            chat,
+        };
+        send_to(
+            tx,
+            &to,
+            text.clone(),
+            vec![format!("/take {id}")],
+            Some(id.clone()),
+            true,
+        );
     }
 }
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).
-pub(crate) fn case_of_message(tx: &Tx, platform: &str, chat: &str, reply_to: &str) -> Result<Option<u64>, StoreError> {
+pub(crate) fn case_of_message(
+    tx: &Tx,
+    platform: &str,
+    chat: &str,
+    reply_to: &str,
+) -> Result<Option<u64>, StoreError> {
     let by_envelope = tx.get::<String>(&keys::case_message(reply_to))?;
-    let by_platform_id = || tx.get::<String>(&keys::case_message(&format!("pm:{platform}:{chat}:{reply_to}")));
+    let by_platform_id = || {
+        tx.get::<String>(&keys::case_message(&format!(
+            "pm:{platform}:{chat}:{reply_to}"
+        )))
+    };
     let id = match by_envelope {
         Some(id) => Some(id),
         None => by_platform_id()?,

@@ -4,7 +4,9 @@
 use supportbot_chat::CaseEventKind;
 
 use super::command::{case_number, Command};
-use super::{dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card, save};
+use super::{
+    dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card, save,
+};
 use crate::engine::turn::Turn;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
@@ -15,8 +17,10 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     match cmd {
         Command::Queue => queue(t),
-        Command::Take(arg) => with_case(t, &arg, "/take C-1001", |t, case| take(t, case)),
-        Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| reply(t, case, &text)),
+        Command::Take(arg) => with_case(t, &arg, "/take C-1001", take),
+        Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| {
+            reply(t, case, &text)
+        }),
         Command::Note(arg, text) => with_case(t, &arg, "/note C-1001 text", |t, case| {
             if text.trim().is_empty() {
                 t.reply_here(op::usage(lang, "/note C-1001 text"), vec![], None);
@@ -24,17 +28,27 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
             }
             let (account, name) = who(t);
             entry(&mut t.tx, case, "note", &name, &text, &t.msg.attachments);
-            event(&mut t.tx, case, CaseEventKind::Note, &account, &name, &text, &[]);
+            event(
+                &mut t.tx,
+                case,
+                CaseEventKind::Note,
+                &account,
+                &name,
+                &text,
+                &[],
+            );
             save(&mut t.tx, case);
             t.reply_here(op::noted(lang, &case.id()), vec![], Some(case.id()));
             Ok(())
         }),
-        Command::Transfer(arg, team) => {
-            with_case(t, &arg, "/transfer C-1001 team", |t, case| transfer(t, case, team.trim()))
-        }
-        Command::Release(arg) => with_case(t, &arg, "/release C-1001", |t, case| release(t, case)),
-        Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| close(t, case, &summary)),
-        Command::Case(arg) => with_case(t, &arg, "/case C-1001", |t, case| show(t, case)),
+        Command::Transfer(arg, team) => with_case(t, &arg, "/transfer C-1001 team", |t, case| {
+            transfer(t, case, team.trim())
+        }),
+        Command::Release(arg) => with_case(t, &arg, "/release C-1001", release),
+        Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| {
+            close(t, case, &summary)
+        }),
+        Command::Case(arg) => with_case(t, &arg, "/case C-1001", show),
         _ => Ok(()),
     }
 }
@@ -46,7 +60,9 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     if let Some(reply_to) = &msg.reply_to {
         if let Some(number) = super::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
             let text = t.text.clone();
-            with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| reply(t, case, &text))?;
+            with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| {
+                reply(t, case, &text)
+            })?;
             return Ok(true);
         }
     }
@@ -54,16 +70,25 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let held: Vec<u64> =
-        t.tx.keys(&held_prefix(&t.account))?.iter().filter_map(|k| keys::number_at_end(k)).collect();
+        t.tx.keys(&held_prefix(&t.account))?
+            .iter()
+            .filter_map(|k| keys::number_at_end(k))
+            .collect();
     match held.as_slice() {
         [] => Ok(false),
         [one] => {
             let text = t.text.clone();
-            with_case(t, &one.to_string(), "/reply C-1001 text", |t, case| reply(t, case, &text))?;
+            with_case(t, &one.to_string(), "/reply C-1001 text", |t, case| {
+                reply(t, case, &text)
+            })?;
             Ok(true)
         }
         many => {
-            let ids = many.iter().map(|n| super::id_of(*n)).collect::<Vec<_>>().join(", ");
+            let ids = many
+                .iter()
+                .map(|n| super::id_of(*n))
+                .collect::<Vec<_>>()
+                .join(", ");
             t.reply_here(op::which_case(t.sh.op_lang, &ids), vec![], None);
             Ok(true)
         }
@@ -71,7 +96,9 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
 }
 
 fn who(t: &Turn<'_>) -> (String, String) {
-    let name = t.sh.operator(&t.account).unwrap_or_else(|| t.account.clone());
+    let name =
+        t.sh.operator(&t.account)
+            .unwrap_or_else(|| t.account.clone());
     (t.account.clone(), name)
 }
 
@@ -151,9 +178,22 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     case.assignee_name = Some(name.clone());
     case.assignee_chat = Some(t.here());
     t.tx.put(held_key(&account, case.number), &case.id());
-    event(&mut t.tx, case, CaseEventKind::Assigned, &account, &name, "", &[]);
+    event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Assigned,
+        &account,
+        &name,
+        "",
+        &[],
+    );
     let lang = i18n::from_code(&case.lang);
-    super::send_user(&mut t.tx, case, &i18n::operator_joined(lang, &name, &case.id()), vec![]);
+    super::send_user(
+        &mut t.tx,
+        case,
+        &i18n::operator_joined(lang, &name, &case.id()),
+        vec![],
+    );
 }
 
 fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
@@ -166,7 +206,11 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
         let text = if holder == t.account {
             op::already_yours(lang, &case.id())
         } else {
-            op::held_by(lang, &case.id(), case.assignee_name.as_deref().unwrap_or(&holder))
+            op::held_by(
+                lang,
+                &case.id(),
+                case.assignee_name.as_deref().unwrap_or(&holder),
+            )
         };
         t.reply_here(text, vec![], None);
         return Ok(());
@@ -174,7 +218,13 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     assign(t, case);
     save(&mut t.tx, case);
     let recent = super::transcript_tail(&t.tx, case, 6)?;
-    let text = op::taken(lang, &case.id(), &case.user_name, &case.origin.platform, &recent);
+    let text = op::taken(
+        lang,
+        &case.id(),
+        &case.user_name,
+        &case.origin.platform,
+        &recent,
+    );
     t.reply_here(text, vec![], Some(case.id()));
     Ok(())
 }
@@ -199,7 +249,15 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
     }
     super::send_user(&mut t.tx, case, &out, vec![]);
     entry(&mut t.tx, case, "operator", &name, text, &files);
-    event(&mut t.tx, case, CaseEventKind::Message, &account, &name, text, &files);
+    event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Message,
+        &account,
+        &name,
+        text,
+        &files,
+    );
     if case.first_reply_at.is_none() {
         case.first_reply_at = Some(t.tx.now);
         let secs = (t.tx.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
@@ -216,7 +274,13 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
         return Ok(());
     }
     if !t.sh.config.team_exists(team) {
-        let teams = t.sh.config.teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+        let teams =
+            t.sh.config
+                .teams
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
         t.reply_here(op::unknown_team(lang, team, &teams), vec![], None);
         return Ok(());
     }
@@ -226,12 +290,29 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
     let (account, name) = who(t);
     let old = std::mem::replace(&mut case.team, team.to_string());
     unassign(t, case);
-    event(&mut t.tx, case, CaseEventKind::Transferred, &account, &name, &format!("{old} → {team}"), &[]);
+    event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Transferred,
+        &account,
+        &name,
+        &format!("{old} → {team}"),
+        &[],
+    );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(&mut t.tx, case, &i18n::transferred(user_lang, &case.id(), team), vec![]);
+    super::send_user(
+        &mut t.tx,
+        case,
+        &i18n::transferred(user_lang, &case.id(), team),
+        vec![],
+    );
     save(&mut t.tx, case);
     post_card(&mut t.tx, t.sh, case, 0);
-    t.reply_here(op::transferred(lang, &case.id(), team), vec![], Some(case.id()));
+    t.reply_here(
+        op::transferred(lang, &case.id(), team),
+        vec![],
+        Some(case.id()),
+    );
     Ok(())
 }
 
@@ -259,9 +340,22 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     }
     let (account, name) = who(t);
     unassign(t, case);
-    event(&mut t.tx, case, CaseEventKind::Released, &account, &name, "", &[]);
+    event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Released,
+        &account,
+        &name,
+        "",
+        &[],
+    );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(&mut t.tx, case, &i18n::released(user_lang, &case.id()), vec![]);
+    super::send_user(
+        &mut t.tx,
+        case,
+        &i18n::released(user_lang, &case.id()),
+        vec![],
+    );
     save(&mut t.tx, case);
     post_card(&mut t.tx, t.sh, case, 0);
     t.reply_here(op::released(lang, &case.id()), vec![], Some(case.id()));
@@ -306,11 +400,16 @@ pub(crate) fn close_case(
         case.summary = Some(summary.to_string());
     }
     let id = case.id();
-    if t.tx.get::<String>(&keys::user_case(&case.account))?.as_deref() == Some(id.as_str()) {
+    if t.tx
+        .get::<String>(&keys::user_case(&case.account))?
+        .as_deref()
+        == Some(id.as_str())
+    {
         t.tx.del(keys::user_case(&case.account));
     }
     let rating_chats = super::user_endpoints(case);
-    let all = std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
+    let all =
+        std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
         let key = keys::conversation(&endpoint.conversation);
         if let Some(mut conv) = t.tx.get::<Conversation>(&key)? {
@@ -328,7 +427,15 @@ pub(crate) fn close_case(
             }
         }
     }
-    event(&mut t.tx, case, CaseEventKind::Closed, actor, actor_name, summary, &[]);
+    event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Closed,
+        actor,
+        actor_name,
+        summary,
+        &[],
+    );
     Ok(())
 }
 
@@ -346,7 +453,10 @@ fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     if let Some(a) = &case.assignee_name {
         lines.push(format!("assignee: {a}"));
     }
-    lines.push(format!("opened: {}", case.opened_at.format("%Y-%m-%d %H:%M")));
+    lines.push(format!(
+        "opened: {}",
+        case.opened_at.format("%Y-%m-%d %H:%M")
+    ));
     lines.push(format!("subject: {}", case.subject));
     if !case.error_codes.is_empty() {
         lines.push(format!("error codes: {}", case.error_codes.join(", ")));
@@ -376,6 +486,14 @@ fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
 
 /// Tells the operator holding a case about a user's message (used by the engine's in-case flow).
 pub(crate) fn relay_to_assignee(t: &mut Turn<'_>, case: &CaseRecord, name: &str, linked: bool) {
-    let text = op::relay(t.sh.op_lang, &case.id(), name, &t.msg.platform, &t.text, &t.msg.attachments, linked);
+    let text = op::relay(
+        t.sh.op_lang,
+        &case.id(),
+        name,
+        &t.msg.platform,
+        &t.text,
+        &t.msg.attachments,
+        linked,
+    );
     notify_assignee(&mut t.tx, case, text);
 }

@@ -74,7 +74,11 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
         let question = String::from_utf8_lossy(&key[keys::UNANSWERED.len()..]).into_owned();
         unanswered.push(Unanswered { question, count });
     }
-    unanswered.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.question.cmp(&b.question)));
+    unanswered.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.question.cmp(&b.question))
+    });
     unanswered.truncate(TOP_UNANSWERED);
     Ok(Stats {
         conversations,
@@ -97,7 +101,11 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(|a, b| a.total_cmp(b));
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
 }
 
 #[cfg(test)]

@@ -65,7 +65,10 @@ pub fn detail(store: &Store, case: &CaseRecord) -> Result<CaseDetail, StoreError
     let mut conversations = vec![format!("{}:{}", case.origin.platform, case.origin.chat)];
     for link in &case.links {
         let mark = if link.verified { "" } else { " (unverified)" };
-        conversations.push(format!("{}:{}{mark}", link.endpoint.platform, link.endpoint.chat));
+        conversations.push(format!(
+            "{}:{}{mark}",
+            link.endpoint.platform, link.endpoint.chat
+        ));
     }
     Ok(CaseDetail {
         summary: summary(case),
@@ -92,7 +95,9 @@ pub fn export(store: &Store, case: &CaseRecord) -> Result<CaseExport, StoreError
 
 /// Every case record, by number.
 pub fn all(store: &Store) -> impl Iterator<Item = Result<CaseRecord, StoreError>> + '_ {
-    store.scan::<CaseRecord>(keys::CASE.as_bytes()).map(|r| r.map(|(_, c)| c))
+    store
+        .scan::<CaseRecord>(keys::CASE.as_bytes())
+        .map(|r| r.map(|(_, c)| c))
 }
 
 /// Waiting cases in queue order, then assigned ones by age, then (when asked) closed ones, newest first.
@@ -130,7 +135,10 @@ pub fn waiting_figures(store: &Store) -> Result<(usize, Option<i64>), StoreError
         let key = key?;
         count += 1;
         // q/<priority>/<opened ms>/<number>
-        let ms = std::str::from_utf8(&key).ok().and_then(|k| k.split('/').nth(2)).and_then(|s| s.parse::<i64>().ok());
+        let ms = std::str::from_utf8(&key)
+            .ok()
+            .and_then(|k| k.split('/').nth(2))
+            .and_then(|s| s.parse::<i64>().ok());
         if let Some(ms) = ms {
             oldest = Some(oldest.map_or(ms, |o| o.min(ms)));
         }

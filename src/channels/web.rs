@@ -17,6 +17,8 @@ pub use supportbot_web::Router;
 
 /// The user id of the inbox operator on the `web` platform (account `web:admin`).
 pub const INBOX_OPERATOR: &str = "admin";
+/// Name users see for the inbox operator unless `[[operators]]` names the `web:admin` account.
+pub const DEFAULT_OPERATOR_NAME: &str = "Operator";
 /// Name of the file in the data directory that keeps the operator token made on first start.
 pub const TOKEN_FILE: &str = "operator_token";
 
@@ -63,15 +65,25 @@ pub fn operator_token(config: &Config) -> Result<(String, TokenSource), WebError
 
 /// Binds `[web] listen`, registers the inbox operator and the `web` adapter with the engine, and serves the
 /// chat, inbox, API and metrics (plus `extra` routes, e.g. the webhook channel's) until `shutdown`.
-pub async fn start(config: &Config, engine: &Engine, extra: Router, shutdown: Shutdown) -> Result<WebStarted, WebError> {
+pub async fn start(
+    config: &Config,
+    engine: &Engine,
+    extra: Router,
+    shutdown: Shutdown,
+) -> Result<WebStarted, WebError> {
     let (token, token_source) = operator_token(config)?;
     let listener = bind(&config.web.listen).await?;
-    let addr = listener.local_addr().map_err(|e| WebError::Listen { addr: config.web.listen.clone(), reason: e.to_string() })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| WebError::Listen { addr: config.web.listen.clone(), reason: e.to_string() })?;
     let url = format!("http://{addr}");
     let public_url = config.web.public_url.clone().unwrap_or_else(|| url.clone());
     let mut settings = WebSettings::new(&config.bot.data_dir, public_url, token.clone());
     settings.inbox_operator = INBOX_OPERATOR.to_string();
-    settings.inbox_operator_name = "Inbox".to_string();
+    // The name users see when the inbox operator joins: the `[[operators]]` entry holding `web:admin`, if any.
+    let account = format!("web:{INBOX_OPERATOR}");
+    settings.inbox_operator_name =
+        config.operator(&account).map(|o| o.name.clone()).unwrap_or_else(|| DEFAULT_OPERATOR_NAME.to_string());
     settings.bot_name = config.bot.name.clone();
     settings.allowed_origins = config.web.allowed_origins.clone();
     if let Some(n) = config.web.messages_per_minute {
@@ -81,9 +93,9 @@ pub async fn start(config: &Config, engine: &Engine, extra: Router, shutdown: Sh
         settings.burst = n;
     }
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
-    let account = settings.inbox_account();
     engine.add_operator(&settings.inbox_operator_name, &account);
-    let core = Core { sink: Arc::new(engine.clone()), cases: Arc::new(engine.clone()), metrics: Arc::new(engine.clone()) };
+    let core =
+        Core { sink: Arc::new(engine.clone()), cases: Arc::new(engine.clone()), metrics: Arc::new(engine.clone()) };
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());
     let task = tokio::spawn(channel.clone().serve(listener, extra));

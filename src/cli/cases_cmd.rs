@@ -8,17 +8,27 @@ use crate::config::Config;
 use crate::store::Store;
 
 /// Opens the store of an existing data directory (`--data`, else `[bot] data_dir`).
-pub(crate) fn open_store(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Store, CliError> {
+pub(crate) fn open_store(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+) -> Result<Store, CliError> {
     let config = Config::load(config.as_deref()).map_err(CliError::usage)?;
     let dir = data.unwrap_or(config.bot.data_dir);
     if !dir.is_dir() {
-        return Err(CliError::runtime(format!("the data directory {} does not exist", dir.display())));
+        return Err(CliError::runtime(format!(
+            "the data directory {} does not exist",
+            dir.display()
+        )));
     }
     Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)
 }
 
 fn print_json(value: &impl serde::Serialize, pretty: bool) -> CliResult {
-    let text = if pretty { serde_json::to_string_pretty(value) } else { serde_json::to_string(value) };
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
     println!("{}", text.map_err(CliError::runtime)?);
     Ok(())
 }
@@ -38,7 +48,10 @@ pub fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResu
     let case = view::find(&store, id)
         .map_err(CliError::runtime)?
         .ok_or_else(|| CliError::runtime(format!("there is no case {id}")))?;
-    print_json(&view::export(&store, &case).map_err(CliError::runtime)?, true)
+    print_json(
+        &view::export(&store, &case).map_err(CliError::runtime)?,
+        true,
+    )
 }
 
 /// `cases export`: every case, one JSON array.

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use supportbot_chat::{Adapter, Delivery, Envelope, Inbound, InboundSink, SendError, Shutdown, SinkError};
+use supportbot_chat::{
+    Adapter, Delivery, Envelope, Inbound, InboundSink, SendError, Shutdown, SinkError,
+};
 use tokio::io::AsyncBufReadExt;
 
 use super::{CliError, CliResult};
@@ -29,7 +31,10 @@ pub fn run(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     // Engine failures are logged; show warnings and errors on stderr (RUST_LOG overrides).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -39,7 +44,10 @@ pub fn run(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
 }
 
 async fn replay(config: Config, faq: Faq) -> CliResult {
-    let options = EngineOptions { serial_delivery: true, ..EngineOptions::default() };
+    let options = EngineOptions {
+        serial_delivery: true,
+        ..EngineOptions::default()
+    };
     let engine = Engine::open_with(&config, faq, options).map_err(CliError::runtime)?;
     let pending: HashSet<String> = engine.outbox_list().into_iter().map(|i| i.id).collect();
     let stdout = StdoutAdapter::open(&config.bot.data_dir, &pending).map_err(CliError::runtime)?;
@@ -55,7 +63,11 @@ async fn replay(config: Config, faq: Faq) -> CliResult {
     match runner.await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => return Err(CliError::runtime(err)),
-        Err(err) => return Err(CliError::runtime(format!("the engine stopped unexpectedly: {err}"))),
+        Err(err) => {
+            return Err(CliError::runtime(format!(
+                "the engine stopped unexpectedly: {err}"
+            )))
+        }
     }
     result
 }
@@ -119,15 +131,26 @@ impl StdoutAdapter {
     pub fn open(data_dir: &Path, pending: &HashSet<String>) -> Result<StdoutAdapter, String> {
         let path = data_dir.join(PRINTED_LOG);
         let earlier: HashSet<String> = match File::open(&path) {
-            Ok(f) => BufReader::new(f).lines().map_while(Result::ok).filter(|id| pending.contains(id)).collect(),
+            Ok(f) => BufReader::new(f)
+                .lines()
+                .map_while(Result::ok)
+                .filter(|id| pending.contains(id))
+                .collect(),
             Err(_) => HashSet::new(),
         };
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        let mut log = OpenOptions::new().create(true).write(true).truncate(true).open(&path).map_err(fail)?;
+        let mut log = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(fail)?;
         for id in &earlier {
             writeln!(log, "{id}").map_err(fail)?;
         }
-        Ok(StdoutAdapter { state: Mutex::new(Printed { earlier, log }) })
+        Ok(StdoutAdapter {
+            state: Mutex::new(Printed { earlier, log }),
+        })
     }
 }
 
@@ -138,13 +161,16 @@ impl Adapter for StdoutAdapter {
     }
 
     async fn deliver(&self, envelope: &Envelope) -> Result<(), SendError> {
-        let Delivery::Message(message) = &envelope.delivery else { return Ok(()) };
+        let Delivery::Message(message) = &envelope.delivery else {
+            return Ok(());
+        };
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.earlier.contains(&envelope.id) {
             return Ok(());
         }
         writeln!(state.log, "{}", envelope.id).map_err(|e| SendError::Transient(e.to_string()))?;
-        let line = serde_json::to_string(message).map_err(|e| SendError::Permanent(e.to_string()))?;
+        let line =
+            serde_json::to_string(message).map_err(|e| SendError::Permanent(e.to_string()))?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")
             .and_then(|_| out.flush())

@@ -48,7 +48,8 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     #[cfg(feature = "telegram")]
     {
         let started = crate::channels::telegram::start(&config, &engine, shutdown.clone()).await;
-        let started = started.map_err(|e| stop_with(&shutdown, format!("the Telegram channel did not start: {e:#}")))?;
+        let started =
+            started.map_err(|e| stop_with(&shutdown, format!("the Telegram channel did not start: {e:#}")))?;
         if let Some(bot) = &started.bot {
             println!("Telegram: @{bot}");
         }

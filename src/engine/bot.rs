@@ -47,7 +47,10 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
             }
         }
         Mode::Choose { options, query } => {
-            if let Some((faq, _)) = options.iter().find(|(_, title)| title.trim() == text.trim()) {
+            if let Some((faq, _)) = options
+                .iter()
+                .find(|(_, title)| title.trim() == text.trim())
+            {
                 answer_entry(t, conv, faq, &query)?;
                 Ok(true)
             } else if is_label(&text, &i18n::NONE_OF_THESE) {
@@ -84,7 +87,10 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
 /// Asks the FAQ and acts on its decision.
 pub(super) fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    let decision = t.faq.decide_in(&t.text, lang);
+    let decision = match t.early.take() {
+        Some(d) if d.lang == lang && d.query == t.text => d,
+        _ => t.faq.decide_in(&t.text, lang),
+    };
     t.sh.metrics.decision(decision.action);
     conv.asked += 1;
     if decision.category.is_some() {
@@ -109,13 +115,25 @@ fn answer(t: &mut Turn<'_>, conv: &mut Conversation, d: &Decision) -> Result<(),
 }
 
 /// Answers the entry a user picked from the choices.
-fn answer_entry(t: &mut Turn<'_>, conv: &mut Conversation, faq: &str, query: &str) -> Result<(), StoreError> {
+fn answer_entry(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    faq: &str,
+    query: &str,
+) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let Some(entry) = t.faq.entry(faq).cloned() else {
         return miss(t, conv, query);
     };
     conv.last_category = Some(entry.category.clone());
-    send_answer(t, conv, faq, entry.answer.get(lang).clone(), Some(&entry.category), query)
+    send_answer(
+        t,
+        conv,
+        faq,
+        entry.answer.get(lang).clone(),
+        Some(&entry.category),
+        query,
+    )
 }
 
 fn send_answer(
@@ -129,7 +147,10 @@ fn send_answer(
     let lang = i18n::from_code(&conv.lang);
     let text = format!("{answer}\n\n{}", i18n::did_it_help(lang));
     let buttons = vec![label(&i18n::YES, lang), label(&i18n::NO, lang)];
-    let mode = Mode::Feedback { faq: faq.to_string(), query: query.to_string() };
+    let mode = Mode::Feedback {
+        faq: faq.to_string(),
+        query: query.to_string(),
+    };
     conv.misses = 0;
     conv.last_faq = Some(faq.to_string());
     if conv.outcome != Outcome::Handoff {
@@ -153,13 +174,23 @@ fn send_answer(
 
 fn choose(t: &mut Turn<'_>, conv: &mut Conversation, d: &Decision) {
     let lang = i18n::from_code(&conv.lang);
-    let options: Vec<(String, String)> = d.candidates.iter().map(|c| (c.faq.clone(), c.question.clone())).collect();
+    let options: Vec<(String, String)> = d
+        .candidates
+        .iter()
+        .map(|c| (c.faq.clone(), c.question.clone()))
+        .collect();
     if conv.last_category.is_none() {
-        conv.last_category = options.first().and_then(|(id, _)| t.faq.entry(id)).map(|e| e.category.clone());
+        conv.last_category = options
+            .first()
+            .and_then(|(id, _)| t.faq.entry(id))
+            .map(|e| e.category.clone());
     }
     let mut buttons: Vec<String> = options.iter().map(|(_, q)| q.clone()).collect();
     buttons.push(label(&i18n::NONE_OF_THESE, lang));
-    conv.mode = Mode::Choose { options, query: d.query.clone() };
+    conv.mode = Mode::Choose {
+        options,
+        query: d.query.clone(),
+    };
     t.reply(conv, i18n::choose(lang), buttons);
 }
 
@@ -182,12 +213,23 @@ pub(super) fn offer(t: &mut Turn<'_>, conv: &mut Conversation) {
     let lang = i18n::from_code(&conv.lang);
     conv.misses = 0;
     conv.mode = Mode::Offer;
-    t.reply(conv, i18n::offer(lang), vec![label(&i18n::HUMAN, lang), label(&i18n::NO_THANKS, lang)]);
+    t.reply(
+        conv,
+        i18n::offer(lang),
+        vec![label(&i18n::HUMAN, lang), label(&i18n::NO_THANKS, lang)],
+    );
 }
 
 /// Counts a question the FAQ could not answer (for `stats`: what to add next).
 fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
-    let normalised = truncate(&query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(), UNANSWERED_CHARS);
+    let normalised = truncate(
+        &query
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase(),
+        UNANSWERED_CHARS,
+    );
     if normalised.is_empty() {
         return Ok(());
     }

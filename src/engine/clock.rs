@@ -31,7 +31,10 @@ pub fn back_at(hours: &HoursConfig, now: DateTime<FixedOffset>) -> (String, bool
 
 /// The ranges joined for a sentence: `10:00-12:00, 15:00-17:00`.
 pub fn ranges(list: &[crate::config::TimeRange]) -> String {
-    list.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 trait HourMin {

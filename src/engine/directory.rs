@@ -16,7 +16,8 @@ impl CaseDirectory for Engine {
     }
 
     async fn get(&self, id: &str) -> Option<CaseDetail> {
-        let found = view::find(&self.sh.store, id).and_then(|c| c.map(|c| view::detail(&self.sh.store, &c)).transpose());
+        let found = view::find(&self.sh.store, id)
+            .and_then(|c| c.map(|c| view::detail(&self.sh.store, &c)).transpose());
         found.unwrap_or_else(|err| {
             tracing::error!(error = %err, case = %id, "reading a case failed");
             None

@@ -6,7 +6,9 @@ use supportbot_chat::CaseEventKind;
 use crate::cases;
 use crate::faq::extract_error_codes;
 use crate::i18n::{self, is_label, label};
-use crate::store::records::{CaseRecord, CaseStatus, Conversation, Endpoint, Intake, Link, Mode, Outcome};
+use crate::store::records::{
+    CaseRecord, CaseStatus, Conversation, Endpoint, Intake, Link, Mode, Outcome,
+};
 use crate::store::{keys, StoreError};
 
 use super::clock;
@@ -36,9 +38,21 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
         if conv.case.is_none() {
             let endpoint = endpoint_of(conv);
             if case.origin != endpoint && !case.links.iter().any(|l| l.endpoint == endpoint) {
-                case.links.push(Link { endpoint: endpoint.clone(), account: t.account.clone(), verified: true });
+                case.links.push(Link {
+                    endpoint: endpoint.clone(),
+                    account: t.account.clone(),
+                    verified: true,
+                });
                 let text = format!("linked {}:{}", endpoint.platform, endpoint.chat);
-                cases::event(&mut t.tx, &mut case, CaseEventKind::Message, &t.account, &conv.name, &text, &[]);
+                cases::event(
+                    &mut t.tx,
+                    &mut case,
+                    CaseEventKind::Message,
+                    &t.account,
+                    &conv.name,
+                    &text,
+                    &[],
+                );
                 cases::save(&mut t.tx, &case);
             }
             conv.case = Some(id.clone());
@@ -55,15 +69,27 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
 
 /// The open case of a user account, if any.
 fn open_case_of(t: &Turn<'_>, account: &str) -> Result<Option<CaseRecord>, StoreError> {
-    let Some(id) = t.tx.get::<String>(&keys::user_case(account))? else { return Ok(None) };
-    let Some(number) = cases::command::case_number(&id) else { return Ok(None) };
+    let Some(id) = t.tx.get::<String>(&keys::user_case(account))? else {
+        return Ok(None);
+    };
+    let Some(number) = cases::command::case_number(&id) else {
+        return Ok(None);
+    };
     Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// One intake answer; after the third, the case opens.
-pub(super) fn step(t: &mut Turn<'_>, conv: &mut Conversation, mut state: Intake) -> Result<(), StoreError> {
+pub(super) fn step(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    mut state: Intake,
+) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    let answer = if is_label(&t.text, &i18n::SKIP) || t.text.is_empty() { None } else { Some(t.text.clone()) };
+    let answer = if is_label(&t.text, &i18n::SKIP) || t.text.is_empty() {
+        None
+    } else {
+        Some(t.text.clone())
+    };
     state.attachments.extend(t.msg.attachments.iter().cloned());
     match state.step {
         0 => state.symptom = answer,
@@ -74,14 +100,22 @@ pub(super) fn step(t: &mut Turn<'_>, conv: &mut Conversation, mut state: Intake)
     if state.step < 3 {
         let next = state.step;
         conv.mode = Mode::Intake(state);
-        t.reply(conv, i18n::intake(lang, next), vec![label(&i18n::SKIP, lang)]);
+        t.reply(
+            conv,
+            i18n::intake(lang, next),
+            vec![label(&i18n::SKIP, lang)],
+        );
         return Ok(());
     }
     open_case(t, conv, state)
 }
 
 fn endpoint_of(conv: &Conversation) -> Endpoint {
-    Endpoint { platform: conv.platform.clone(), chat: conv.chat.clone(), conversation: conv.key.clone() }
+    Endpoint {
+        platform: conv.platform.clone(),
+        chat: conv.chat.clone(),
+        conversation: conv.key.clone(),
+    }
 }
 
 /// Opens a case for the conversation. A case is always opened, whether or not anyone is online.
@@ -90,8 +124,23 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     let lang = i18n::from_code(&conv.lang);
     let number = sh.store.next_case_number()?;
     let team = sh.config.team_for(conv.last_category.as_deref());
-    let priority = if sh.config.customers.enterprise.iter().any(|a| a == &t.account) { 0 } else { 1 };
-    let user_texts: Vec<&str> = conv.recent.iter().filter(|l| l.role == "user").map(|l| l.text.as_str()).collect();
+    let priority = if sh
+        .config
+        .customers
+        .enterprise
+        .iter()
+        .any(|a| a == &t.account)
+    {
+        0
+    } else {
+        1
+    };
+    let user_texts: Vec<&str> = conv
+        .recent
+        .iter()
+        .filter(|l| l.role == "user")
+        .map(|l| l.text.as_str())
+        .collect();
     let mut error_codes: Vec<String> = Vec::new();
     for text in &user_texts {
         for code in extract_error_codes(text) {
@@ -100,7 +149,11 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
             }
         }
     }
-    let problem = [intake.symptom.as_deref(), intake.error.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let problem = [intake.symptom.as_deref(), intake.error.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut suggestions: Vec<String> = conv.last_faq.iter().cloned().collect();
     if !problem.trim().is_empty() {
         for c in t.faq.decide_in(&problem, lang).candidates {
@@ -113,7 +166,12 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     let subject_source = intake
         .symptom
         .clone()
-        .or_else(|| user_texts.iter().rev().find(|s| !t.faq.is_human_request(s) && !s.starts_with('/')).map(|s| s.to_string()))
+        .or_else(|| {
+            let asked = |s: &&&str| {
+                !t.faq.is_human_request(s) && !s.starts_with('/') && !is_label(s, &i18n::SKIP)
+            };
+            user_texts.iter().rev().find(asked).map(|s| s.to_string())
+        })
         .unwrap_or_else(|| "-".into());
     let subject = truncate(subject_source.lines().next().unwrap_or("-"), SUBJECT_CHARS);
     let now = t.tx.now;
@@ -145,8 +203,20 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     let id = case.id();
     let bot_name = sh.config.bot.name.clone();
     for line in std::mem::take(&mut conv.recent) {
-        let name = if line.role == "user" { conv.name.clone() } else { bot_name.clone() };
-        cases::entry_at(&mut t.tx, &mut case, line.at, &line.role, &name, &line.text, &line.attachments);
+        let name = if line.role == "user" {
+            conv.name.clone()
+        } else {
+            bot_name.clone()
+        };
+        cases::entry_at(
+            &mut t.tx,
+            &mut case,
+            line.at,
+            &line.role,
+            &name,
+            &line.text,
+            &line.attachments,
+        );
     }
     let files = intake.attachments.len();
     let opened_text = match &case.previous {
@@ -154,7 +224,15 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         None => format!("{subject} (files: {files})"),
     };
     let account = t.account.clone();
-    cases::event(&mut t.tx, &mut case, CaseEventKind::Opened, &account, &conv.name, &opened_text, &intake.attachments);
+    cases::event(
+        &mut t.tx,
+        &mut case,
+        CaseEventKind::Opened,
+        &account,
+        &conv.name,
+        &opened_text,
+        &intake.attachments,
+    );
     cases::enqueue(&mut t.tx, &case);
     t.tx.put(keys::user_case(&account), &id);
     cases::save(&mut t.tx, &case);
@@ -173,9 +251,16 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     let hours = &sh.config.hours;
     if !clock::is_open(hours, now) {
         let (back, tomorrow) = clock::back_at(hours, now);
-        text = format!("{text}\n{}", i18n::after_hours(lang, &hours.open.to_string(), &back, tomorrow));
+        text = format!(
+            "{text}\n{}",
+            i18n::after_hours(lang, &hours.open.to_string(), &back, tomorrow)
+        );
     } else if clock::is_peak(hours, now) {
-        let peak = i18n::peak(lang, &clock::ranges(&hours.peak), &clock::ranges(&hours.off_peak));
+        let peak = i18n::peak(
+            lang,
+            &clock::ranges(&hours.peak),
+            &clock::ranges(&hours.off_peak),
+        );
         text = format!("{text}\n{peak}");
     }
     t.reply(conv, text, vec![]);

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use crate::faq::Action;
 
 /// Upper bounds (seconds) of the operator reply latency histogram.
-pub const LATENCY_BUCKETS: [f64; 9] = [30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0];
+pub const LATENCY_BUCKETS: [f64; 9] = [
+    30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0,
+];
 
 /// Counters updated as messages flow; gauges are computed when rendered.
 #[derive(Default)]
@@ -46,7 +48,10 @@ fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
 
 /// Escapes a Prometheus label value.
 fn label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -88,7 +93,8 @@ impl Metrics {
             }
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_ms.fetch_add((seconds.max(0.0) * 1000.0) as u64, Ordering::Relaxed);
+        self.latency_sum_ms
+            .fetch_add((seconds.max(0.0) * 1000.0) as u64, Ordering::Relaxed);
     }
 
     /// An outbox item given up.
@@ -99,7 +105,8 @@ impl Metrics {
     /// Prometheus text exposition.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::new();
-        let map = |m: &Mutex<BTreeMap<String, u64>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let map =
+            |m: &Mutex<BTreeMap<String, u64>>| m.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, String)>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for (labels, value) in samples {
@@ -107,15 +114,30 @@ impl Metrics {
             }
         };
         let per = |key: &str, m: BTreeMap<String, u64>| {
-            m.into_iter().map(|(k, v)| (format!("{{{key}=\"{}\"}}", label(&k)), v.to_string())).collect()
+            m.into_iter()
+                .map(|(k, v)| (format!("{{{key}=\"{}\"}}", label(&k)), v.to_string()))
+                .collect()
         };
-        family("supportbot_messages_in_total", "counter", "Messages received, by platform.", per("platform", map(&self.inbound)));
-        family("supportbot_messages_out_total", "counter", "Messages accepted by a platform, by platform.", per("platform", map(&self.outbound)));
+        family(
+            "supportbot_messages_in_total",
+            "counter",
+            "Messages received, by platform.",
+            per("platform", map(&self.inbound)),
+        );
+        family(
+            "supportbot_messages_out_total",
+            "counter",
+            "Messages accepted by a platform, by platform.",
+            per("platform", map(&self.outbound)),
+        );
         family(
             "supportbot_duplicates_total",
             "counter",
             "Redelivered messages handled once.",
-            vec![(String::new(), self.duplicates.load(Ordering::Relaxed).to_string())],
+            vec![(
+                String::new(),
+                self.duplicates.load(Ordering::Relaxed).to_string(),
+            )],
         );
         family(
             "supportbot_faq_decisions_total",
@@ -124,11 +146,26 @@ impl Metrics {
             ["answer", "choose", "handoff"]
                 .iter()
                 .enumerate()
-                .map(|(i, a)| (format!("{{action=\"{a}\"}}"), self.decisions[i].load(Ordering::Relaxed).to_string()))
+                .map(|(i, a)| {
+                    (
+                        format!("{{action=\"{a}\"}}"),
+                        self.decisions[i].load(Ordering::Relaxed).to_string(),
+                    )
+                })
                 .collect(),
         );
-        family("supportbot_handoffs_total", "counter", "Cases opened, by team.", per("team", map(&self.handoffs)));
-        family("supportbot_queue_length", "gauge", "Cases waiting for an operator.", vec![(String::new(), gauges.queue_length.to_string())]);
+        family(
+            "supportbot_handoffs_total",
+            "counter",
+            "Cases opened, by team.",
+            per("team", map(&self.handoffs)),
+        );
+        family(
+            "supportbot_queue_length",
+            "gauge",
+            "Cases waiting for an operator.",
+            vec![(String::new(), gauges.queue_length.to_string())],
+        );
         family(
             "supportbot_oldest_waiting_case_seconds",
             "gauge",
@@ -138,24 +175,47 @@ impl Metrics {
         let mut hist: Vec<(String, String)> = LATENCY_BUCKETS
             .iter()
             .enumerate()
-            .map(|(i, b)| (format!("_bucket{{le=\"{b}\"}}"), self.latency[i].load(Ordering::Relaxed).to_string()))
+            .map(|(i, b)| {
+                (
+                    format!("_bucket{{le=\"{b}\"}}"),
+                    self.latency[i].load(Ordering::Relaxed).to_string(),
+                )
+            })
             .collect();
         let count = self.latency_count.load(Ordering::Relaxed);
         hist.push(("_bucket{le=\"+Inf\"}".into(), count.to_string()));
-        hist.push(("_sum".into(), format!("{:.3}", self.latency_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0)));
+        hist.push((
+            "_sum".into(),
+            format!(
+                "{:.3}",
+                self.latency_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0
+            ),
+        ));
         hist.push(("_count".into(), count.to_string()));
-        family("supportbot_operator_reply_latency_seconds", "histogram", "Time from opening a case to the first operator reply.", hist);
+        family(
+            "supportbot_operator_reply_latency_seconds",
+            "histogram",
+            "Time from opening a case to the first operator reply.",
+            hist,
+        );
         family(
             "supportbot_outbox_backlog",
             "gauge",
             "Outgoing messages not yet accepted, by destination.",
-            gauges.backlog.iter().map(|(d, n)| (format!("{{destination=\"{}\"}}", label(d)), n.to_string())).collect(),
+            gauges
+                .backlog
+                .iter()
+                .map(|(d, n)| (format!("{{destination=\"{}\"}}", label(d)), n.to_string()))
+                .collect(),
         );
         family(
             "supportbot_outbox_given_up_total",
             "counter",
             "Outgoing messages given up.",
-            vec![(String::new(), self.given_up.load(Ordering::Relaxed).to_string())],
+            vec![(
+                String::new(),
+                self.given_up.load(Ordering::Relaxed).to_string(),
+            )],
         );
         out
     }
@@ -179,7 +239,10 @@ mod tests {
             oldest_waiting_secs: 120.0,
             backlog: vec![("telegram".into(), 2)],
         });
-        assert!(text.contains("supportbot_messages_in_total{platform=\"telegram\"} 2"), "{text}");
+        assert!(
+            text.contains("supportbot_messages_in_total{platform=\"telegram\"} 2"),
+            "{text}"
+        );
         assert!(text.contains("supportbot_faq_decisions_total{action=\"answer\"} 1"));
         assert!(text.contains("supportbot_operator_reply_latency_seconds_bucket{le=\"30\"} 0"));
         assert!(text.contains("supportbot_operator_reply_latency_seconds_bucket{le=\"60\"} 1"));

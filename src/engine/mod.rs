@@ -68,7 +68,11 @@ impl Engine {
     }
 
     /// [`Engine::open`] with options.
-    pub fn open_with(config: &Config, faq: Faq, options: EngineOptions) -> Result<Engine, EngineError> {
+    pub fn open_with(
+        config: &Config,
+        faq: Faq,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
         let sh = Shared::open(config, faq, &options)?;
         Ok(Engine { sh: Arc::new(sh) })
     }
@@ -87,7 +91,11 @@ impl Engine {
     pub fn register_forwarder(&self, adapter: Arc<dyn Adapter>) {
         let name = adapter.name().to_string();
         self.sh.outbox.register(adapter);
-        let mut fw = self.sh.forwarders.write().unwrap_or_else(|e| e.into_inner());
+        let mut fw = self
+            .sh
+            .forwarders
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         if !fw.contains(&name) {
             fw.push(name);
         }
@@ -95,7 +103,11 @@ impl Engine {
 
     /// Adds an operator account at run time (e.g. the web inbox's `web:admin`).
     pub fn add_operator(&self, name: &str, account: &str) {
-        self.sh.operators.write().unwrap_or_else(|e| e.into_inner()).insert(account.to_string(), name.to_string());
+        self.sh
+            .operators
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(account.to_string(), name.to_string());
     }
 
     /// Replaces the knowledge base (hot reload).
@@ -135,7 +147,11 @@ impl Engine {
                 tracing::debug!(worker = i, "worker stopped");
             }));
         }
-        tasks.push(tokio::spawn(give_up_loop(self.clone(), giveups, shutdown.clone())));
+        tasks.push(tokio::spawn(give_up_loop(
+            self.clone(),
+            giveups,
+            shutdown.clone(),
+        )));
         shutdown.cancelled().await;
         self.sh.closing.store(true, Ordering::SeqCst);
         for t in tasks {
@@ -149,9 +165,10 @@ impl Engine {
 
     fn handle(&self, stored: StoredInbound) {
         let sh = &self.sh;
+        let early = turn::early_decision(sh, &stored);
         let result = {
             let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
-            turn::handle(sh, &stored).and_then(|tx| sh.commit(tx))
+            turn::handle(sh, &stored, early).and_then(|tx| sh.commit(tx))
         };
         if let Err(err) = result {
             tracing::error!(error = %err, platform = %stored.inbound.platform, id = %stored.inbound.id,
@@ -219,7 +236,12 @@ impl InboundSink for Engine {
         if sh.closing.load(Ordering::SeqCst) {
             return Err(SinkError::ShuttingDown);
         }
-        for (field, value) in [("platform", &message.platform), ("chat", &message.chat), ("user", &message.user), ("id", &message.id)] {
+        for (field, value) in [
+            ("platform", &message.platform),
+            ("chat", &message.chat),
+            ("user", &message.user),
+            ("id", &message.id),
+        ] {
             if value.trim().is_empty() {
                 return Err(SinkError::Rejected(format!("the message has no {field}")));
             }
@@ -239,7 +261,11 @@ impl InboundSink for Engine {
                 return Ok(Accepted::Duplicate);
             }
             let seq = sh.in_seq.fetch_add(1, Ordering::SeqCst);
-            let stored = StoredInbound { seq, inbound: message, oversized };
+            let stored = StoredInbound {
+                seq,
+                inbound: message,
+                oversized,
+            };
             let mut batch = sled::Batch::default();
             batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
             batch.insert(keys::inbox(seq), crate::store::encode(&stored));

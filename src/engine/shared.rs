@@ -15,7 +15,10 @@ use crate::outbox::{GiveUp, Outbox};
 use crate::store::records::StoredInbound;
 use crate::store::{keys, Store, StoreError};
 
-type Receivers = (Vec<mpsc::UnboundedReceiver<StoredInbound>>, mpsc::UnboundedReceiver<GiveUp>);
+type Receivers = (
+    Vec<mpsc::UnboundedReceiver<StoredInbound>>,
+    mpsc::UnboundedReceiver<GiveUp>,
+);
 
 /// Everything the engine's tasks share.
 pub(crate) struct Shared {
@@ -44,17 +47,28 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn open(config: &Config, faq: Faq, options: &EngineOptions) -> Result<Shared, EngineError> {
+    pub(super) fn open(
+        config: &Config,
+        faq: Faq,
+        options: &EngineOptions,
+    ) -> Result<Shared, EngineError> {
         let store = Store::open(&config.bot.data_dir, config.store.cache_mb)?;
         let metrics = Arc::new(Metrics::default());
-        let (outbox, giveups) = Outbox::open(store.clone(), &config.outbox, metrics.clone(), options.serial_delivery)?;
+        let (outbox, giveups) = Outbox::open(
+            store.clone(),
+            &config.outbox,
+            metrics.clone(),
+            options.serial_delivery,
+        )?;
         let mut operators = HashMap::new();
         for op in &config.operators {
             for account in &op.accounts {
                 operators.insert(account.clone(), op.name.clone());
             }
         }
-        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let n = options.workers.unwrap_or((cpus * 2).min(8)).max(1);
         let (mut workers, mut receivers) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for _ in 0..n {
@@ -102,7 +116,10 @@ impl Shared {
             count += 1;
         }
         if count > 0 {
-            tracing::info!(messages = count, "handling messages stored before the last stop");
+            tracing::info!(
+                messages = count,
+                "handling messages stored before the last stop"
+            );
         }
         Ok(())
     }
@@ -114,12 +131,20 @@ impl Shared {
 
     /// The operator name of an account, when it is an operator.
     pub fn operator(&self, account: &str) -> Option<String> {
-        self.operators.read().unwrap_or_else(|e| e.into_inner()).get(account).cloned()
+        self.operators
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(account)
+            .cloned()
     }
 
     /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under `state`.
     pub fn commit(&self, tx: Tx) -> Result<(), StoreError> {
-        let forwarders = self.forwarders.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let forwarders = self
+            .forwarders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let committed = tx.commit(&self.outbox, &forwarders)?;
         self.outbox.push(committed.items);
         for event in committed.events {

@@ -6,16 +6,18 @@ use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 use super::tx::Tx;
 use super::{bot, clock, intake, user_cmd, Shared};
 use crate::cases::{self, command, operator};
-use crate::faq::{Faq, Lang};
+use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
 use crate::outbox::GiveUp;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
 use crate::store::{keys, StoreError};
 
 /// Lines of recent history kept per conversation (copied into a case when it opens).
-const RECENT_LINES: usize = 20;
-/// Longest text kept in the recent history.
+const RECENT_LINES: usize = 12;
+/// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
+/// Longest bot text kept in the recent history (FAQ answers are long and the operator knows them).
+const RECENT_BOT_CHARS: usize = 120;
 
 /// The context of one step.
 pub(crate) struct Turn<'a> {
@@ -27,13 +29,50 @@ pub(crate) struct Turn<'a> {
     pub text: String,
     /// `platform:user`.
     pub account: String,
+    /// The FAQ decision computed before the state lock was taken (used when its language still fits).
+    pub early: Option<Decision>,
+}
+
+/// The FAQ decision for a message, computed outside the state lock so that matching (the CPU-heavy part)
+/// runs in parallel across workers. It reads the conversation's language without the lock; [`Turn`] checks
+/// the language again and decides anew in the rare case it changed meanwhile.
+pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Option<Decision> {
+    let msg = &stored.inbound;
+    let text = command::strip_mentions(&msg.text);
+    if stored.oversized.is_some()
+        || text.is_empty()
+        || text.starts_with('/')
+        || (msg.group && !msg.mention)
+    {
+        return None;
+    }
+    let conv = sh
+        .store
+        .get::<Conversation>(&keys::conversation(&msg.conversation_key()))
+        .ok()
+        .flatten();
+    let lang = match conv {
+        Some(c) if c.lang_fixed => i18n::from_code(&c.lang),
+        Some(c) => language_of(text).unwrap_or_else(|| i18n::from_code(&c.lang)),
+        None => language_of(text).unwrap_or(Lang::Zh),
+    };
+    Some(sh.faq().decide_in(text, lang))
 }
 
 /// Handles one stored message; the returned changes are committed by the caller under the state lock.
-pub(crate) fn handle(sh: &Shared, stored: &StoredInbound) -> Result<Tx, StoreError> {
+pub(crate) fn handle(
+    sh: &Shared,
+    stored: &StoredInbound,
+    early: Option<Decision>,
+) -> Result<Tx, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
-    let tx = Tx::new(sh.store.clone(), now, format!("{}:{}", msg.platform, msg.id), Some(stored.seq));
+    let tx = Tx::new(
+        sh.store.clone(),
+        now,
+        format!("{}:{}", msg.platform, msg.id),
+        Some(stored.seq),
+    );
     let mut turn = Turn {
         sh,
         faq: sh.faq(),
@@ -41,6 +80,7 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound) -> Result<Tx, StoreErr
         msg,
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
+        early,
     };
     turn.run(stored.oversized)?;
     Ok(turn.tx)
@@ -49,17 +89,37 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound) -> Result<Tx, StoreErr
 /// Records a given-up delivery in its case and tells the operator holding it.
 pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Tx::new(sh.store.clone(), now, format!("giveup:{}", give_up.envelope.id), None);
-    let Delivery::Message(out) = &give_up.envelope.delivery else { return Ok(tx) };
-    let Some(number) = out.case.as_deref().and_then(command::case_number) else { return Ok(tx) };
-    let Some(mut case) = cases::load(&tx, number)? else { return Ok(tx) };
+    let mut tx = Tx::new(
+        sh.store.clone(),
+        now,
+        format!("giveup:{}", give_up.envelope.id),
+        None,
+    );
+    let Delivery::Message(out) = &give_up.envelope.delivery else {
+        return Ok(tx);
+    };
+    let Some(number) = out.case.as_deref().and_then(command::case_number) else {
+        return Ok(tx);
+    };
+    let Some(mut case) = cases::load(&tx, number)? else {
+        return Ok(tx);
+    };
     let target = format!("{}:{}", out.platform, out.chat);
     let text = format!("{target}: {}", give_up.reason);
-    cases::event(&mut tx, &mut case, CaseEventKind::DeliveryFailed, "bot", "", &text, &[]);
+    cases::event(
+        &mut tx,
+        &mut case,
+        CaseEventKind::DeliveryFailed,
+        "bot",
+        "",
+        &text,
+        &[],
+    );
     if let Some(chat) = case.assignee_chat.clone() {
         let not_to_operator = !(chat.platform == out.platform && chat.chat == out.chat);
         if not_to_operator && !give_up.envelope.id.starts_with("giveup:") {
-            let note = i18n::operator::delivery_failed(sh.op_lang, &case.id(), &target, &give_up.reason);
+            let note =
+                i18n::operator::delivery_failed(sh.op_lang, &case.id(), &target, &give_up.reason);
             cases::send_to(&mut tx, &chat, note, vec![], Some(case.id()), true);
         }
     }
@@ -123,7 +183,11 @@ impl Turn<'_> {
         result
     }
 
-    fn user(&mut self, conv: &mut Conversation, cmd: Option<command::Command>) -> Result<(), StoreError> {
+    fn user(
+        &mut self,
+        conv: &mut Conversation,
+        cmd: Option<command::Command>,
+    ) -> Result<(), StoreError> {
         use command::Command;
         let lang = i18n::from_code(&conv.lang);
         match cmd {
@@ -185,9 +249,13 @@ impl Turn<'_> {
             user: msg.user.clone(),
             name: msg.name.clone(),
             group,
-            lang: if self.text.starts_with('/') { Lang::Zh } else { language_of(&self.text).unwrap_or(Lang::Zh) }
-                .code()
-                .to_string(),
+            lang: if self.text.starts_with('/') {
+                Lang::Zh
+            } else {
+                language_of(&self.text).unwrap_or(Lang::Zh)
+            }
+            .code()
+            .to_string(),
             lang_fixed: false,
             mode: Default::default(),
             misses: 0,
@@ -236,7 +304,13 @@ impl Turn<'_> {
     /// Sends to a conversation (a reply when it is this message's chat) and records it in its recent history.
     pub fn reply(&mut self, conv: &mut Conversation, text: String, buttons: Vec<String>) {
         let here = conv.platform == self.msg.platform && conv.chat == self.msg.chat;
-        push_recent(conv, Line { at: self.tx.now, role: "bot".into(), text: truncate(&text, RECENT_CHARS), attachments: vec![] });
+        let line = Line {
+            at: self.tx.now,
+            role: "bot".into(),
+            text: truncate(&text, RECENT_BOT_CHARS),
+            attachments: vec![],
+        };
+        push_recent(conv, line);
         let out = Outbound {
             platform: conv.platform.clone(),
             chat: conv.chat.clone(),
@@ -249,7 +323,12 @@ impl Turn<'_> {
     }
 
     /// Answers in this message's chat (operator answers, refusals).
-    pub fn reply_here(&mut self, text: String, buttons: Vec<String>, case: Option<String>) -> String {
+    pub fn reply_here(
+        &mut self,
+        text: String,
+        buttons: Vec<String>,
+        case: Option<String>,
+    ) -> String {
         let out = Outbound {
             platform: self.msg.platform.clone(),
             chat: self.msg.chat.clone(),

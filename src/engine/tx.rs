@@ -33,8 +33,21 @@ pub struct Committed {
 
 impl Tx {
     /// A step caused by `source` (the inbound dedupe key, or a system reason); `inbox_seq` is removed on commit.
-    pub fn new(store: Store, now: DateTime<FixedOffset>, source: String, inbox_seq: Option<u64>) -> Tx {
-        Tx { store, overlay: BTreeMap::new(), now, source, inbox_seq, sends: Vec::new(), events: Vec::new() }
+    pub fn new(
+        store: Store,
+        now: DateTime<FixedOffset>,
+        source: String,
+        inbox_seq: Option<u64>,
+    ) -> Tx {
+        Tx {
+            store,
+            overlay: BTreeMap::new(),
+            now,
+            source,
+            inbox_seq,
+            sends: Vec::new(),
+            events: Vec::new(),
+        }
     }
 
     /// Reads a record, seeing this step's writes.
@@ -95,7 +108,11 @@ impl Tx {
 
     /// Builds the batch (state, outbox items, forwarded events, removal of the handled message) and applies it.
     /// Call while holding the engine's state lock so outbox sequence numbers follow commit order.
-    pub fn commit(mut self, outbox: &Outbox, forwarders: &[String]) -> Result<Committed, StoreError> {
+    pub fn commit(
+        mut self,
+        outbox: &Outbox,
+        forwarders: &[String],
+    ) -> Result<Committed, StoreError> {
         let mut batch = sled::Batch::default();
         let created_ms = chrono::Utc::now().timestamp_millis();
         for (i, event) in self.events.iter().enumerate() {
@@ -114,11 +131,20 @@ impl Tx {
         let mut items = Vec::with_capacity(self.sends.len());
         for (envelope, case_message) in self.sends {
             if case_message {
-                if let Delivery::Message(Outbound { case: Some(case), .. }) = &envelope.delivery {
-                    self.overlay.insert(keys::case_message(&envelope.id), Some(encode(case)));
+                if let Delivery::Message(Outbound {
+                    case: Some(case), ..
+                }) = &envelope.delivery
+                {
+                    self.overlay
+                        .insert(keys::case_message(&envelope.id), Some(encode(case)));
                 }
             }
-            let item = Item { seq: outbox.next_seq(), ticket: None, created_ms, envelope };
+            let item = Item {
+                seq: outbox.next_seq(),
+                ticket: None,
+                created_ms,
+                envelope,
+            };
             let (k, v) = Outbox::record(&item);
             batch.insert(k, v);
             items.push(item);
@@ -136,6 +162,9 @@ impl Tx {
         for item in &mut items {
             item.ticket = Some(ticket);
         }
-        Ok(Committed { items, events: self.events })
+        Ok(Committed {
+            items,
+            events: self.events,
+        })
     }
 }

@@ -12,7 +12,11 @@ use crate::store::{keys, StoreError};
 use super::turn::Turn;
 
 fn endpoint_of(conv: &Conversation) -> Endpoint {
-    Endpoint { platform: conv.platform.clone(), chat: conv.chat.clone(), conversation: conv.key.clone() }
+    Endpoint {
+        platform: conv.platform.clone(),
+        chat: conv.chat.clone(),
+        conversation: conv.key.clone(),
+    }
 }
 
 /// The open case of this conversation, or of the user's account.
@@ -21,7 +25,9 @@ fn current_case(t: &Turn<'_>, conv: &Conversation) -> Result<Option<CaseRecord>,
         Some(id) => Some(id.clone()),
         None => t.tx.get::<String>(&keys::user_case(&t.account))?,
     };
-    let Some(number) = id.as_deref().and_then(cases::command::case_number) else { return Ok(None) };
+    let Some(number) = id.as_deref().and_then(cases::command::case_number) else {
+        return Ok(None);
+    };
     Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
 }
 
@@ -30,7 +36,9 @@ pub(super) fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
     let lang = i18n::from_code(&conv.lang);
     let text = match current_case(t, conv)? {
         None => i18n::no_case(lang),
-        Some(case) if conv.unverified && conv.case.is_some() => i18n::status_linked(lang, &case.id()),
+        Some(case) if conv.unverified && conv.case.is_some() => {
+            i18n::status_linked(lang, &case.id())
+        }
         Some(case) => match (&case.status, &case.assignee_name) {
             (CaseStatus::Assigned, Some(name)) => i18n::status_assigned(lang, &case.id(), name),
             _ => i18n::status_waiting(lang, &case.id(), cases::queue_position(&t.tx, &case)?),
@@ -67,7 +75,11 @@ pub(super) fn cancel(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
         t.reply(conv, i18n::cancelled(lang), vec![]);
         return Ok(());
     }
-    let text = if conv.mode == Mode::Idle { i18n::nothing_to_cancel(lang) } else { i18n::cancelled(lang) };
+    let text = if conv.mode == Mode::Idle {
+        i18n::nothing_to_cancel(lang)
+    } else {
+        i18n::cancelled(lang)
+    };
     conv.mode = Mode::Idle;
     t.reply(conv, text, vec![]);
     Ok(())
@@ -91,22 +103,56 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
     let (account, name) = (t.account.clone(), conv.name.clone());
     if conv.unverified {
         let endpoint = endpoint_of(conv);
-        if conv.verify_code.as_deref().is_some_and(|code| code == t.text.trim()) {
+        if conv
+            .verify_code
+            .as_deref()
+            .is_some_and(|code| code == t.text.trim())
+        {
             conv.unverified = false;
             conv.verify_code = None;
             if let Some(link) = case.links.iter_mut().find(|l| l.endpoint == endpoint) {
                 link.verified = true;
             }
             let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
-            cases::event(&mut t.tx, &mut case, CaseEventKind::Message, &account, &name, &format!("verified {where_}"), &[]);
-            cases::notify_assignee(&mut t.tx, &case, op::linked(t.sh.op_lang, &id, &where_, true));
+            cases::event(
+                &mut t.tx,
+                &mut case,
+                CaseEventKind::Message,
+                &account,
+                &name,
+                &format!("verified {where_}"),
+                &[],
+            );
+            cases::notify_assignee(
+                &mut t.tx,
+                &case,
+                op::linked(t.sh.op_lang, &id, &where_, true),
+            );
             cases::save(&mut t.tx, &case);
             t.reply(conv, i18n::verified(lang, &id), vec![]);
             return Ok(true);
         }
-        let label = format!("{name} ({}:{}, unverified)", endpoint.platform, endpoint.chat);
-        cases::entry(&mut t.tx, &mut case, "user", &label, &t.text, &t.msg.attachments);
-        cases::event(&mut t.tx, &mut case, CaseEventKind::Message, &account, &label, &t.text, &t.msg.attachments);
+        let label = format!(
+            "{name} ({}:{}, unverified)",
+            endpoint.platform, endpoint.chat
+        );
+        cases::entry(
+            &mut t.tx,
+            &mut case,
+            "user",
+            &label,
+            &t.text,
+            &t.msg.attachments,
+        );
+        cases::event(
+            &mut t.tx,
+            &mut case,
+            CaseEventKind::Message,
+            &account,
+            &label,
+            &t.text,
+            &t.msg.attachments,
+        );
         operator::relay_to_assignee(t, &case, &name, true);
         cases::save(&mut t.tx, &case);
         if !conv.acked {
@@ -115,8 +161,23 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
         }
         return Ok(true);
     }
-    cases::entry(&mut t.tx, &mut case, "user", &name, &t.text, &t.msg.attachments);
-    cases::event(&mut t.tx, &mut case, CaseEventKind::Message, &account, &name, &t.text, &t.msg.attachments);
+    cases::entry(
+        &mut t.tx,
+        &mut case,
+        "user",
+        &name,
+        &t.text,
+        &t.msg.attachments,
+    );
+    cases::event(
+        &mut t.tx,
+        &mut case,
+        CaseEventKind::Message,
+        &account,
+        &name,
+        &t.text,
+        &t.msg.attachments,
+    );
     for code in crate::faq::extract_error_codes(&t.text) {
         if !case.error_codes.contains(&code) {
             case.error_codes.push(code);
@@ -135,10 +196,19 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
 /// A case number quoted in a conversation without a case: links it. The same account is linked at once;
 /// anyone else is linked unverified (operators see the chat and its messages, the user sees nothing of the
 /// case) until they repeat the code the bot sends to the chat the case was opened in.
-pub(super) fn quote(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<(), StoreError> {
+pub(super) fn quote(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    number: u64,
+) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    let Some(mut case) = cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed) else {
-        t.reply(conv, i18n::unknown_case(lang, &cases::id_of(number)), vec![]);
+    let Some(mut case) = cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed)
+    else {
+        t.reply(
+            conv,
+            i18n::unknown_case(lang, &cases::id_of(number)),
+            vec![],
+        );
         return Ok(());
     };
     let id = case.id();
@@ -147,17 +217,48 @@ pub(super) fn quote(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> R
     let (account, name) = (t.account.clone(), conv.name.clone());
     let same_user = case.account == account;
     if case.origin != endpoint && !case.links.iter().any(|l| l.endpoint == endpoint) {
-        case.links.push(Link { endpoint: endpoint.clone(), account: account.clone(), verified: same_user });
+        case.links.push(Link {
+            endpoint: endpoint.clone(),
+            account: account.clone(),
+            verified: same_user,
+        });
     }
     conv.case = Some(id.clone());
     conv.unverified = !same_user;
     conv.acked = true;
     conv.mode = Mode::Idle;
-    let linked = if same_user { format!("linked {where_}") } else { format!("linked {where_} (unverified)") };
-    cases::event(&mut t.tx, &mut case, CaseEventKind::Message, &account, &name, &linked, &[]);
-    let label = if same_user { name.clone() } else { format!("{name} ({where_}, unverified)") };
-    cases::entry(&mut t.tx, &mut case, "user", &label, &t.text, &t.msg.attachments);
-    cases::notify_assignee(&mut t.tx, &case, op::linked(t.sh.op_lang, &id, &where_, same_user));
+    let linked = if same_user {
+        format!("linked {where_}")
+    } else {
+        format!("linked {where_} (unverified)")
+    };
+    cases::event(
+        &mut t.tx,
+        &mut case,
+        CaseEventKind::Message,
+        &account,
+        &name,
+        &linked,
+        &[],
+    );
+    let label = if same_user {
+        name.clone()
+    } else {
+        format!("{name} ({where_}, unverified)")
+    };
+    cases::entry(
+        &mut t.tx,
+        &mut case,
+        "user",
+        &label,
+        &t.text,
+        &t.msg.attachments,
+    );
+    cases::notify_assignee(
+        &mut t.tx,
+        &case,
+        op::linked(t.sh.op_lang, &id, &where_, same_user),
+    );
     if same_user {
         conv.verify_code = None;
         t.reply(conv, i18n::linked_same_user(lang, &id), vec![]);
@@ -166,7 +267,14 @@ pub(super) fn quote(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> R
         conv.verify_code = Some(code.clone());
         let case_lang = i18n::from_code(&case.lang);
         let to_origin = i18n::verify_code(case_lang, &id, &endpoint.platform, &code);
-        cases::send_to(&mut t.tx, &case.origin.clone(), to_origin, vec![], Some(id.clone()), false);
+        cases::send_to(
+            &mut t.tx,
+            &case.origin.clone(),
+            to_origin,
+            vec![],
+            Some(id.clone()),
+            false,
+        );
         t.reply(conv, i18n::linked_unverified(lang, &id), vec![]);
     }
     cases::save(&mut t.tx, &case);
@@ -174,13 +282,30 @@ pub(super) fn quote(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> R
 }
 
 /// A 1–5 rating of a closed case.
-pub(super) fn rate(t: &mut Turn<'_>, conv: &mut Conversation, id: &str, rating: u8) -> Result<(), StoreError> {
+pub(super) fn rate(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    id: &str,
+    rating: u8,
+) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     conv.mode = Mode::Idle;
-    if let Some(mut case) = cases::command::case_number(id).map(|n| cases::load(&t.tx, n)).transpose()?.flatten() {
+    if let Some(mut case) = cases::command::case_number(id)
+        .map(|n| cases::load(&t.tx, n))
+        .transpose()?
+        .flatten()
+    {
         case.rating = Some(rating);
         let (account, name) = (t.account.clone(), conv.name.clone());
-        cases::event(&mut t.tx, &mut case, CaseEventKind::Rated, &account, &name, &rating.to_string(), &[]);
+        cases::event(
+            &mut t.tx,
+            &mut case,
+            CaseEventKind::Rated,
+            &account,
+            &name,
+            &rating.to_string(),
+            &[],
+        );
         if case.assignee_chat.is_some() {
             cases::notify_assignee(&mut t.tx, &case, op::rated(t.sh.op_lang, id, rating));
         }

@@ -33,11 +33,35 @@ pub struct Card<'a> {
 
 /// A case card posted in the team's rooms.
 pub fn card(lang: Lang, c: &Card<'_>) -> String {
-    let Card { id, team, channel, user, subject, lang: ulang, attachments, .. } = c;
-    let prio = if c.priority == 0 { "P0 enterprise" } else { "P1" };
-    let codes = if c.codes.is_empty() { "-".to_string() } else { c.codes.join(", ") };
-    let sugg = if c.suggestions.is_empty() { "-".to_string() } else { c.suggestions.join(", ") };
-    let prev = c.previous.map(|p| format!("\nprevious: {p}")).unwrap_or_default();
+    let Card {
+        id,
+        team,
+        channel,
+        user,
+        subject,
+        lang: ulang,
+        attachments,
+        ..
+    } = c;
+    let prio = if c.priority == 0 {
+        "P0 enterprise"
+    } else {
+        "P1"
+    };
+    let codes = if c.codes.is_empty() {
+        "-".to_string()
+    } else {
+        c.codes.join(", ")
+    };
+    let sugg = if c.suggestions.is_empty() {
+        "-".to_string()
+    } else {
+        c.suggestions.join(", ")
+    };
+    let prev = c
+        .previous
+        .map(|p| format!("\nprevious: {p}"))
+        .unwrap_or_default();
     tr!(
         lang,
         "新工单 {id} · {team} 组 · {prio} · {channel} · {user} ({ulang})\n问题:{subject}\n错误码:{codes}\n建议 FAQ:{sugg}\n附件:{attachments}{prev}\n认领:/take {id}",
@@ -46,9 +70,21 @@ pub fn card(lang: Lang, c: &Card<'_>) -> String {
 }
 
 /// A user's message relayed to the operator holding the case.
-pub fn relay(lang: Lang, id: &str, name: &str, channel: &str, text: &str, files: &[Attachment], linked: bool) -> String {
+pub fn relay(
+    lang: Lang,
+    id: &str,
+    name: &str,
+    channel: &str,
+    text: &str,
+    files: &[Attachment],
+    linked: bool,
+) -> String {
     let mut out = if linked {
-        tr!(lang, "[{id}] {name}({channel},未验证的关联会话):{text}", "[{id}] {name} ({channel}, unverified linked chat): {text}")
+        tr!(
+            lang,
+            "[{id}] {name}({channel},未验证的关联会话):{text}",
+            "[{id}] {name} ({channel}, unverified linked chat): {text}"
+        )
     } else {
         format!("[{id}] {name} ({channel}): {text}")
     };
@@ -69,7 +105,11 @@ pub fn taken(lang: Lang, id: &str, user: &str, channel: &str, recent: &str) -> S
 
 /// A case another operator holds.
 pub fn held_by(lang: Lang, id: &str, by: &str) -> String {
-    tr!(lang, "{id} 已由 {by} 处理中。", "{id} is already being handled by {by}.")
+    tr!(
+        lang,
+        "{id} 已由 {by} 处理中。",
+        "{id} is already being handled by {by}."
+    )
 }
 
 /// The operator already holds it.
@@ -104,7 +144,11 @@ pub fn queue_header(lang: Lang, n: usize) -> String {
 
 /// A note was added.
 pub fn noted(lang: Lang, id: &str) -> String {
-    tr!(lang, "已为 {id} 添加内部备注。", "Internal note added to {id}.")
+    tr!(
+        lang,
+        "已为 {id} 添加内部备注。",
+        "Internal note added to {id}."
+    )
 }
 
 /// Released.
@@ -114,36 +158,62 @@ pub fn released(lang: Lang, id: &str) -> String {
 
 /// Transferred.
 pub fn transferred(lang: Lang, id: &str, team: &str) -> String {
-    tr!(lang, "{id} 已转给 {team} 组。", "{id} moved to team {team}.")
+    tr!(
+        lang,
+        "{id} 已转给 {team} 组。",
+        "{id} moved to team {team}."
+    )
 }
 
 /// Unknown team.
 pub fn unknown_team(lang: Lang, team: &str, teams: &str) -> String {
-    tr!(lang, "没有 {team} 组。可选:{teams}", "There is no team {team}. Teams: {teams}")
+    tr!(
+        lang,
+        "没有 {team} 组。可选:{teams}",
+        "There is no team {team}. Teams: {teams}"
+    )
 }
 
 /// Closed.
 pub fn closed(lang: Lang, id: &str) -> String {
-    tr!(lang, "{id} 已关闭,已请用户评分。", "{id} is closed; the user was asked for a rating.")
+    tr!(
+        lang,
+        "{id} 已关闭,已请用户评分。",
+        "{id} is closed; the user was asked for a rating."
+    )
 }
 
 /// Only the holder may act.
 pub fn not_yours(lang: Lang, id: &str, by: &str) -> String {
-    tr!(lang, "{id} 由 {by} 处理中,请先 /take 或联系对方。", "{id} is held by {by}; /take it first or ask them.")
+    tr!(
+        lang,
+        "{id} 由 {by} 处理中,请先 /take 或联系对方。",
+        "{id} is held by {by}; /take it first or ask them."
+    )
 }
 
 /// Plain text from an operator holding several cases.
 pub fn which_case(lang: Lang, ids: &str) -> String {
-    tr!(lang, "你同时在处理 {ids},请用 /reply 工单号 内容。", "You hold {ids}; use /reply <case> <text>.")
+    tr!(
+        lang,
+        "你同时在处理 {ids},请用 /reply 工单号 内容。",
+        "You hold {ids}; use /reply <case> <text>."
+    )
 }
 
 /// A conversation was linked to the case.
 pub fn linked(lang: Lang, id: &str, endpoint: &str, verified: bool) -> String {
     match (lang, verified) {
         (Lang::Zh, true) => format!("[{id}] 已关联会话 {endpoint}(已验证,回复会同时发到那里)。"),
-        (Lang::Zh, false) => format!("[{id}] 会话 {endpoint} 引用了此工单(未验证,回复不会发到那里)。"),
-        (Lang::En, true) => format!("[{id}] linked chat {endpoint} (verified; replies go there too)."),
-        (Lang::En, false) => format!("[{id}] chat {endpoint} quoted this case (unverified; replies do not go there)."),
+        (Lang::Zh, false) => {
+            format!("[{id}] 会话 {endpoint} 引用了此工单(未验证,回复不会发到那里)。")
+        }
+        (Lang::En, true) => {
+            format!("[{id}] linked chat {endpoint} (verified; replies go there too).")
+        }
+        (Lang::En, false) => format!(
+            "[{id}] chat {endpoint} quoted this case (unverified; replies do not go there)."
+        ),
     }
 }
 
@@ -158,10 +228,18 @@ pub fn delivery_failed(lang: Lang, id: &str, target: &str, reason: &str) -> Stri
 
 /// The user withdrew the case.
 pub fn withdrawn(lang: Lang, id: &str) -> String {
-    tr!(lang, "[{id}] 用户已撤销工单。", "[{id}] the user withdrew the case.")
+    tr!(
+        lang,
+        "[{id}] 用户已撤销工单。",
+        "[{id}] the user withdrew the case."
+    )
 }
 
 /// The user rated the case.
 pub fn rated(lang: Lang, id: &str, rating: u8) -> String {
-    tr!(lang, "[{id}] 用户评分:{rating}/5。", "[{id}] rated {rating}/5 by the user.")
+    tr!(
+        lang,
+        "[{id}] 用户评分:{rating}/5。",
+        "[{id}] rated {rating}/5 by the user."
+    )
 }

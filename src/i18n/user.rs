@@ -58,12 +58,20 @@ pub fn did_it_help(lang: Lang) -> String {
 
 /// Offering candidate questions.
 pub fn choose(lang: Lang) -> String {
-    tr!(lang, "你想问的是下面哪一个?", "Which of these is your question?")
+    tr!(
+        lang,
+        "你想问的是下面哪一个?",
+        "Which of these is your question?"
+    )
 }
 
 /// The user said the answer helped.
 pub fn glad(lang: Lang) -> String {
-    tr!(lang, "很高兴帮到你!还有其他问题随时问我。", "Glad it helped! Ask me anything else any time.")
+    tr!(
+        lang,
+        "很高兴帮到你!还有其他问题随时问我。",
+        "Glad it helped! Ask me anything else any time."
+    )
 }
 
 /// The first question the FAQ could not answer.
@@ -77,7 +85,11 @@ pub fn miss(lang: Lang) -> String {
 
 /// The handoff offer.
 pub fn offer(lang: Lang) -> String {
-    tr!(lang, "要为你转接人工客服吗?", "Shall I pass you to a support person?")
+    tr!(
+        lang,
+        "要为你转接人工客服吗?",
+        "Shall I pass you to a support person?"
+    )
 }
 
 /// The handoff offer declined.
@@ -108,12 +120,20 @@ pub fn intake(lang: Lang, step: u8) -> String {
 
 /// Intake cancelled.
 pub fn cancelled(lang: Lang) -> String {
-    tr!(lang, "已取消。有问题随时问我。", "Cancelled. Ask me any time.")
+    tr!(
+        lang,
+        "已取消。有问题随时问我。",
+        "Cancelled. Ask me any time."
+    )
 }
 
 /// `/cancel` with nothing going on.
 pub fn nothing_to_cancel(lang: Lang) -> String {
-    tr!(lang, "当前没有需要取消的操作。", "There is nothing to cancel.")
+    tr!(
+        lang,
+        "当前没有需要取消的操作。",
+        "There is nothing to cancel."
+    )
 }
 
 /// Said in a group when the conversation moves to a private chat.
@@ -191,7 +211,11 @@ pub fn released(lang: Lang, id: &str) -> String {
 
 /// The case moved to another team.
 pub fn transferred(lang: Lang, id: &str, team: &str) -> String {
-    tr!(lang, "工单 {id} 已转给 {team} 组处理。", "Case {id} was passed to the {team} team.")
+    tr!(
+        lang,
+        "工单 {id} 已转给 {team} 组处理。",
+        "Case {id} was passed to the {team} team."
+    )
 }
 
 /// The case was closed; asks for a rating.
@@ -200,14 +224,20 @@ pub fn closed(lang: Lang, id: &str, summary: Option<&str>) -> String {
     match (lang, summary) {
         (Lang::Zh, Some(s)) => format!("工单 {id} 已处理完毕:{s}\n请为本次服务打分(1–5)。"),
         (Lang::Zh, None) => format!("工单 {id} 已处理完毕。\n请为本次服务打分(1–5)。"),
-        (Lang::En, Some(s)) => format!("Case {id} is closed: {s}\nPlease rate our help from 1 to 5."),
+        (Lang::En, Some(s)) => {
+            format!("Case {id} is closed: {s}\nPlease rate our help from 1 to 5.")
+        }
         (Lang::En, None) => format!("Case {id} is closed.\nPlease rate our help from 1 to 5."),
     }
 }
 
 /// Thanks for a rating.
 pub fn rated(lang: Lang, rating: u8) -> String {
-    tr!(lang, "感谢你的评分({rating}/5)!", "Thank you for your rating ({rating}/5)!")
+    tr!(
+        lang,
+        "感谢你的评分({rating}/5)!",
+        "Thank you for your rating ({rating}/5)!"
+    )
 }
 
 /// `/status` with no case.
@@ -217,12 +247,20 @@ pub fn no_case(lang: Lang) -> String {
 
 /// `/status` of a waiting case.
 pub fn status_waiting(lang: Lang, id: &str, position: usize) -> String {
-    tr!(lang, "工单 {id}:排队中,第 {position} 位。", "Case {id}: waiting, number {position} in the queue.")
+    tr!(
+        lang,
+        "工单 {id}:排队中,第 {position} 位。",
+        "Case {id}: waiting, number {position} in the queue."
+    )
 }
 
 /// `/status` of a case an operator holds.
 pub fn status_assigned(lang: Lang, id: &str, name: &str) -> String {
-    tr!(lang, "工单 {id}:客服 {name} 正在处理。", "Case {id}: {name} is working on it.")
+    tr!(
+        lang,
+        "工单 {id}:客服 {name} 正在处理。",
+        "Case {id}: {name} is working on it."
+    )
 }
 
 /// `/status` in a conversation linked but not verified.
@@ -236,22 +274,38 @@ pub fn status_linked(lang: Lang, id: &str) -> String {
 
 /// `/lang` done.
 pub fn lang_set(lang: Lang) -> String {
-    tr!(lang, "好的,接下来我用中文回复。", "OK, I'll answer in English from now on.")
+    tr!(
+        lang,
+        "好的,接下来我用中文回复。",
+        "OK, I'll answer in English from now on."
+    )
 }
 
 /// `/lang` without a valid argument.
 pub fn lang_usage(lang: Lang) -> String {
-    tr!(lang, "用法:/lang zh 或 /lang en", "Usage: /lang zh or /lang en")
+    tr!(
+        lang,
+        "用法:/lang zh 或 /lang en",
+        "Usage: /lang zh or /lang en"
+    )
 }
 
 /// The user withdrew their waiting case.
 pub fn case_withdrawn(lang: Lang, id: &str) -> String {
-    tr!(lang, "工单 {id} 已撤销。有问题随时问我。", "Case {id} is withdrawn. Ask me any time.")
+    tr!(
+        lang,
+        "工单 {id} 已撤销。有问题随时问我。",
+        "Case {id} is withdrawn. Ask me any time."
+    )
 }
 
 /// An operator command from someone who is not an operator.
 pub fn operators_only(lang: Lang) -> String {
-    tr!(lang, "抱歉,这个命令仅供客服人员使用。", "Sorry, that command is for support staff only.")
+    tr!(
+        lang,
+        "抱歉,这个命令仅供客服人员使用。",
+        "Sorry, that command is for support staff only."
+    )
 }
 
 /// A quoted case number that is not an open case.
@@ -283,7 +337,11 @@ pub fn verify_code(lang: Lang, id: &str, platform: &str, code: &str) -> String {
 
 /// A linked chat verified.
 pub fn verified(lang: Lang, id: &str) -> String {
-    tr!(lang, "验证成功,工单 {id} 的回复也会发到这里。", "Verified: replies in case {id} will come here too.")
+    tr!(
+        lang,
+        "验证成功,工单 {id} 的回复也会发到这里。",
+        "Verified: replies in case {id} will come here too."
+    )
 }
 
 /// A linked chat joined by the same account.

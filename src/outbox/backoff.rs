@@ -37,22 +37,40 @@ mod tests {
 
     #[test]
     fn grows_exponentially_within_bounds() {
-        let b = Backoff { base: Duration::from_millis(100), max: Duration::from_secs(2) };
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        };
         for _ in 0..50 {
             let d0 = b.delay(0);
-            assert!(d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100), "{d0:?}");
+            assert!(
+                d0 >= Duration::from_millis(50) && d0 <= Duration::from_millis(100),
+                "{d0:?}"
+            );
             let d3 = b.delay(3);
-            assert!(d3 >= Duration::from_millis(400) && d3 <= Duration::from_millis(800), "{d3:?}");
+            assert!(
+                d3 >= Duration::from_millis(400) && d3 <= Duration::from_millis(800),
+                "{d3:?}"
+            );
             let big = b.delay(30);
-            assert!(big >= Duration::from_secs(1) && big <= Duration::from_secs(2), "{big:?}");
+            assert!(
+                big >= Duration::from_secs(1) && big <= Duration::from_secs(2),
+                "{big:?}"
+            );
             let ra = b.retry_after(Duration::from_secs(3));
-            assert!(ra >= Duration::from_secs(3) && ra <= Duration::from_millis(3300), "{ra:?}");
+            assert!(
+                ra >= Duration::from_secs(3) && ra <= Duration::from_millis(3300),
+                "{ra:?}"
+            );
         }
     }
 
     #[test]
     fn jitter_spreads_delays() {
-        let b = Backoff { base: Duration::from_millis(1000), max: Duration::from_secs(60) };
+        let b = Backoff {
+            base: Duration::from_millis(1000),
+            max: Duration::from_secs(60),
+        };
         let distinct: std::collections::HashSet<_> = (0..20).map(|_| b.delay(2)).collect();
         assert!(distinct.len() > 1);
     }

@@ -23,7 +23,9 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
     loop {
         let head = {
             let mut lanes = lock(&outbox.inner.lanes);
-            let Some(lane) = lanes.get_mut(&key) else { return };
+            let Some(lane) = lanes.get_mut(&key) else {
+                return;
+            };
             match lane.items.front() {
                 Some(item) => item.clone(),
                 None => {
@@ -55,7 +57,10 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
                 if let Err(err) = inner.store.remove_lazy(&keys::outbox(head.seq)) {
                     tracing::error!(error = %err, seq = head.seq, "removing a given-up outbox item failed");
                 }
-                let _ = inner.giveups.send(GiveUp { envelope: head.envelope.clone(), reason: reason.clone() });
+                let _ = inner.giveups.send(GiveUp {
+                    envelope: head.envelope.clone(),
+                    reason: reason.clone(),
+                });
             }
             Outcome::Dropped => {}
         }
@@ -99,7 +104,8 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
         }
         let destination = &head.envelope.destination;
         let err = match outbox.adapter_for(destination) {
-            Some(a) => match tokio::time::timeout(ATTEMPT_TIMEOUT, a.deliver(&head.envelope)).await {
+            Some(a) => match tokio::time::timeout(ATTEMPT_TIMEOUT, a.deliver(&head.envelope)).await
+            {
                 Ok(Ok(())) => return Outcome::Delivered(a),
                 Ok(Err(SendError::Permanent(reason))) => return Outcome::GaveUp(reason),
                 Ok(Err(err)) => err,
@@ -131,10 +137,15 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
 
 /// Keeps the platform message id of a delivered case message, so a reply to it finds the case.
 fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
-    let Delivery::Message(msg) = &item.envelope.delivery else { return };
+    let Delivery::Message(msg) = &item.envelope.delivery else {
+        return;
+    };
     let Some(case) = &msg.case else { return };
     let store = &outbox.inner.store;
-    if !store.contains(&keys::case_message(&item.envelope.id)).unwrap_or(false) {
+    if !store
+        .contains(&keys::case_message(&item.envelope.id))
+        .unwrap_or(false)
+    {
         return;
     }
     if let Some(id) = adapter.sent_message_id(&item.envelope.id) {

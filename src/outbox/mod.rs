@@ -135,10 +135,18 @@ impl Outbox {
         let mut recovered = Vec::new();
         for row in store.scan::<OutboxRecord>(keys::OUTBOX.as_bytes()) {
             let (_, rec) = row?;
-            recovered.push(Item { seq: rec.seq, ticket: None, created_ms: rec.created_ms, envelope: rec.envelope });
+            recovered.push(Item {
+                seq: rec.seq,
+                ticket: None,
+                created_ms: rec.created_ms,
+                envelope: rec.envelope,
+            });
         }
         if !recovered.is_empty() {
-            tracing::info!(items = recovered.len(), "outbox items recovered from the store");
+            tracing::info!(
+                items = recovered.len(),
+                "outbox items recovered from the store"
+            );
         }
         outbox.push(recovered);
         Ok((outbox, rx))
@@ -164,7 +172,11 @@ impl Outbox {
 
     /// The stored form of an item (written by the caller in its own batch).
     pub fn record(item: &Item) -> (Vec<u8>, Vec<u8>) {
-        let rec = OutboxRecord { seq: item.seq, created_ms: item.created_ms, envelope: item.envelope.clone() };
+        let rec = OutboxRecord {
+            seq: item.seq,
+            created_ms: item.created_ms,
+            envelope: item.envelope.clone(),
+        };
         (keys::outbox(item.seq), crate::store::encode(&rec))
     }
 
@@ -177,7 +189,11 @@ impl Outbox {
         let mut lanes = lock(&self.inner.lanes);
         for item in items {
             self.inner.pending.fetch_add(1, Ordering::SeqCst);
-            let key = if self.inner.serial { String::from("*") } else { item.envelope.order_key.clone() };
+            let key = if self.inner.serial {
+                String::from("*")
+            } else {
+                item.envelope.order_key.clone()
+            };
             let lane = lanes.entry(key.clone()).or_default();
             lane.items.push_back(item);
             if let Some(shutdown) = &started {
@@ -236,7 +252,9 @@ impl Outbox {
         let mut by_dest: BTreeMap<String, usize> = BTreeMap::new();
         for lane in lanes.values() {
             for item in &lane.items {
-                *by_dest.entry(item.envelope.destination.clone()).or_default() += 1;
+                *by_dest
+                    .entry(item.envelope.destination.clone())
+                    .or_default() += 1;
             }
         }
         by_dest.into_iter().collect()
@@ -248,15 +266,22 @@ impl Outbox {
         let mut out: Vec<ItemInfo> = lanes
             .values()
             .flat_map(|lane| {
-                lane.items.iter().enumerate().map(move |(i, item)| ItemInfo {
-                    seq: item.seq,
-                    id: item.envelope.id.clone(),
-                    destination: item.envelope.destination.clone(),
-                    order_key: item.envelope.order_key.clone(),
-                    created_ms: item.created_ms,
-                    attempts: if i == 0 { lane.attempts } else { 0 },
-                    last_error: if i == 0 { lane.last_error.clone() } else { None },
-                })
+                lane.items
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, item)| ItemInfo {
+                        seq: item.seq,
+                        id: item.envelope.id.clone(),
+                        destination: item.envelope.destination.clone(),
+                        order_key: item.envelope.order_key.clone(),
+                        created_ms: item.created_ms,
+                        attempts: if i == 0 { lane.attempts } else { 0 },
+                        last_error: if i == 0 {
+                            lane.last_error.clone()
+                        } else {
+                            None
+                        },
+                    })
             })
             .collect();
         out.sort_by_key(|i| i.seq);
@@ -294,7 +319,10 @@ impl Outbox {
     }
 
     fn adapter_for(&self, destination: &str) -> Option<Arc<dyn Adapter>> {
-        read(&self.inner.adapters).get(destination).cloned().or_else(|| read(&self.inner.fallback).clone())
+        read(&self.inner.adapters)
+            .get(destination)
+            .cloned()
+            .or_else(|| read(&self.inner.fallback).clone())
     }
 }
 

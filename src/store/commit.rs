@@ -90,7 +90,8 @@ impl Committer {
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "flushing the store failed");
-                    self.flushed.send_modify(|s| s.error = Some(err.to_string()));
+                    self.flushed
+                        .send_modify(|s| s.error = Some(err.to_string()));
                     return;
                 }
             }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use commit::{Flushed, Ticket};
 use commit::Committer;
+pub use commit::{Flushed, Ticket};
 
 /// Layout version of the records; the first byte of every value.
 pub const RECORD_VERSION: u8 = 1;
@@ -70,9 +70,14 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes a record written by [`encode`].
 pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    let corrupt = |message: String| StoreError::Corrupt { key: String::from_utf8_lossy(key).into_owned(), message };
+    let corrupt = |message: String| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message,
+    };
     match bytes.split_first() {
-        Some((&RECORD_VERSION, json)) => serde_json::from_slice(json).map_err(|e| corrupt(e.to_string())),
+        Some((&RECORD_VERSION, json)) => {
+            serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))
+        }
         Some((v, _)) => Err(corrupt(format!("unknown record version {v}"))),
         None => Err(corrupt("empty record".into())),
     }
@@ -103,7 +108,10 @@ impl Drop for Inner {
 impl Store {
     /// Opens (creating) the store in `dir`, with `cache_mb` MiB of page cache.
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
-        let open_err = |message: String| StoreError::Open { dir: dir.to_path_buf(), message };
+        let open_err = |message: String| StoreError::Open {
+            dir: dir.to_path_buf(),
+            message,
+        };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let db = sled::Config::new()
             .path(dir)
@@ -119,7 +127,10 @@ impl Store {
         let tree = db.open_tree("supportbot")?;
         match tree.get(keys::SCHEMA)? {
             Some(v) if v.first().copied().unwrap_or(0) > SCHEMA_VERSION => {
-                return Err(StoreError::Schema { dir: dir.to_path_buf(), found: v[0] });
+                return Err(StoreError::Schema {
+                    dir: dir.to_path_buf(),
+                    found: v[0],
+                });
             }
             Some(_) => {}
             None => {
@@ -127,7 +138,14 @@ impl Store {
             }
         }
         let committer = Committer::start(db.clone());
-        Ok(Store { inner: Arc::new(Inner { db, tree, committer, dir: dir.to_path_buf() }) })
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                tree,
+                committer,
+                dir: dir.to_path_buf(),
+            }),
+        })
     }
 
     /// The data directory.
@@ -172,12 +190,22 @@ impl Store {
 
     /// Keys under a prefix, in order.
     pub fn keys(&self, prefix: &[u8]) -> impl Iterator<Item = Result<sled::IVec, StoreError>> + '_ {
-        self.inner.tree.scan_prefix(prefix).keys().map(|k| k.map_err(StoreError::from))
+        self.inner
+            .tree
+            .scan_prefix(prefix)
+            .keys()
+            .map(|k| k.map_err(StoreError::from))
     }
 
     /// The last key under a prefix.
     pub fn last_key(&self, prefix: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.inner.tree.scan_prefix(prefix).keys().next_back().transpose()?)
+        Ok(self
+            .inner
+            .tree
+            .scan_prefix(prefix)
+            .keys()
+            .next_back()
+            .transpose()?)
     }
 
     /// Applies a batch atomically; the ticket becomes durable at the next group flush.
@@ -188,7 +216,11 @@ impl Store {
 
     /// Waits until a ticket is on disk.
     pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
-        self.inner.committer.wait(ticket).await.map_err(StoreError::Flush)
+        self.inner
+            .committer
+            .wait(ticket)
+            .await
+            .map_err(StoreError::Flush)
     }
 
     /// Removes a key without waiting for durability (sled flushes it within its flush interval).
@@ -205,16 +237,22 @@ impl Store {
 
     /// The next case number (1001, 1002, ...); never handed out twice.
     pub fn next_case_number(&self) -> Result<u64, StoreError> {
-        let next = self.inner.tree.update_and_fetch(keys::CASE_COUNTER, |old| {
-            let current = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .unwrap_or(FIRST_CASE_NUMBER - 1);
-            Some((current + 1).to_be_bytes().to_vec())
-        })?;
+        let next = self
+            .inner
+            .tree
+            .update_and_fetch(keys::CASE_COUNTER, |old| {
+                let current = old
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(FIRST_CASE_NUMBER - 1);
+                Some((current + 1).to_be_bytes().to_vec())
+            })?;
         next.and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
             .map(u64::from_be_bytes)
-            .ok_or_else(|| StoreError::Corrupt { key: keys::CASE_COUNTER.into(), message: "bad counter".into() })
+            .ok_or_else(|| StoreError::Corrupt {
+                key: keys::CASE_COUNTER.into(),
+                message: "bad counter".into(),
+            })
     }
 
     /// Flushes everything to disk now.
@@ -263,7 +301,10 @@ mod tests {
         assert_eq!(decode::<Vec<i32>>(b"k", &bytes).unwrap(), vec![1, 2]);
         let mut future = bytes.clone();
         future[0] = 9;
-        assert!(decode::<Vec<i32>>(b"k", &future).unwrap_err().to_string().contains("version 9"));
+        assert!(decode::<Vec<i32>>(b"k", &future)
+            .unwrap_err()
+            .to_string()
+            .contains("version 9"));
     }
 
     #[tokio::test]

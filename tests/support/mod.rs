@@ -3,18 +3,18 @@
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::io::Write;
 
 use async_trait::async_trait;
 use supportbot::config::Config;
 use supportbot::engine::{Engine, EngineOptions};
 use supportbot::faq::Faq;
 use supportbot_chat::{
-    Accepted, Adapter, Attachment, AttachmentKind, Delivery, Envelope, Inbound, InboundSink, Outbound, SendError,
-    Shutdown,
+    Accepted, Adapter, Attachment, AttachmentKind, Delivery, Envelope, Inbound, InboundSink,
+    Outbound, SendError, Shutdown,
 };
 
 /// Operators, teams and an enterprise customer used by most tests.
@@ -104,7 +104,10 @@ impl Adapter for FakePlatform {
     }
 
     async fn deliver(&self, envelope: &Envelope) -> Result<(), SendError> {
-        self.attempts.lock().unwrap().push((envelope.id.clone(), std::time::Instant::now()));
+        self.attempts
+            .lock()
+            .unwrap()
+            .push((envelope.id.clone(), std::time::Instant::now()));
         if let Some(f) = self.failures.lock().unwrap().pop_front() {
             return Err(match f {
                 Fail::RetryAfter(ms) => SendError::RetryAfter(std::time::Duration::from_millis(ms)),
@@ -171,13 +174,27 @@ impl Bot {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { engine.run(shutdown).await.unwrap() })
         };
-        Bot { engine, dir, config, log, platforms, shutdown, runner: Some(runner), seen: 0 }
+        Bot {
+            engine,
+            dir,
+            config,
+            log,
+            platforms,
+            shutdown,
+            runner: Some(runner),
+            seen: 0,
+        }
     }
 
     /// Stops the engine (waiting for it) and opens it again on the same directory.
     pub async fn restart(mut self) -> Bot {
         self.stop().await;
-        let Bot { dir, config, engine, .. } = self;
+        let Bot {
+            dir,
+            config,
+            engine,
+            ..
+        } = self;
         drop(engine);
         Bot::open(dir, config).await
     }
@@ -223,13 +240,19 @@ impl Bot {
 
 /// Messages of `out` sent to `platform:chat`.
 pub fn to<'a>(out: &'a [Outbound], platform: &str, chat: &str) -> Vec<&'a Outbound> {
-    out.iter().filter(|m| m.platform == platform && m.chat == chat).collect()
+    out.iter()
+        .filter(|m| m.platform == platform && m.chat == chat)
+        .collect()
 }
 
 /// The single message sent to `platform:chat` (panics otherwise).
 pub fn one<'a>(out: &'a [Outbound], platform: &str, chat: &str) -> &'a Outbound {
     let found = to(out, platform, chat);
-    assert_eq!(found.len(), 1, "expected one message to {platform}:{chat}, got {out:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one message to {platform}:{chat}, got {out:#?}"
+    );
     found[0]
 }
 
@@ -251,8 +274,20 @@ pub fn dm(platform: &str, user: &str, id: &str, text: &str) -> Inbound {
 }
 
 /// A group message; `mention` says whether it addresses the bot.
-pub fn group(platform: &str, chat: &str, user: &str, id: &str, text: &str, mention: bool) -> Inbound {
-    Inbound { chat: chat.into(), group: true, mention, ..dm(platform, user, id, text) }
+pub fn group(
+    platform: &str,
+    chat: &str,
+    user: &str,
+    id: &str,
+    text: &str,
+    mention: bool,
+) -> Inbound {
+    Inbound {
+        chat: chat.into(),
+        group: true,
+        mention,
+        ..dm(platform, user, id, text)
+    }
 }
 
 /// Sets the message time.
@@ -263,7 +298,12 @@ pub fn at(mut m: Inbound, ts: &str) -> Inbound {
 
 /// An image attachment.
 pub fn image(name: &str) -> Attachment {
-    Attachment { kind: AttachmentKind::Image, name: name.into(), url: format!("https://files.example/{name}"), size: 2048 }
+    Attachment {
+        kind: AttachmentKind::Image,
+        name: name.into(),
+        url: format!("https://files.example/{name}"),
+        size: 2048,
+    }
 }
 
 /// The path of the binary under test.
@@ -280,13 +320,26 @@ pub fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 /// Runs `supportbot replay` on a data directory (and optional config), returning stdout lines as JSON.
-pub fn replay(data: &Path, config: Option<&Path>, input: &str) -> (Vec<serde_json::Value>, String, Output) {
-    let mut args = vec!["replay".to_string(), "--data".into(), data.display().to_string()];
+pub fn replay(
+    data: &Path,
+    config: Option<&Path>,
+    input: &str,
+) -> (Vec<serde_json::Value>, String, Output) {
+    let mut args = vec![
+        "replay".to_string(),
+        "--data".into(),
+        data.display().to_string(),
+    ];
     if let Some(c) = config {
         args.push("--config".into());
         args.push(c.display().to_string());
@@ -296,7 +349,9 @@ pub fn replay(data: &Path, config: Option<&Path>, input: &str) -> (Vec<serde_jso
     let lines = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
         .collect();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (lines, stderr, out)

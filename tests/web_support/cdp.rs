@@ -21,9 +21,7 @@ pub fn find_browser() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| CANDIDATES.iter().map(move |name| dir.join(name)))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).flat_map(|dir| CANDIDATES.iter().map(move |name| dir.join(name))).find(|p| p.is_file())
 }
 
 /// A running headless Chromium; killed on drop.
@@ -83,12 +81,8 @@ impl Browser {
 
     /// Opens a new page at `url` and connects to it.
     pub async fn open(&self, url: &str, width: u32, height: u32) -> Page {
-        let version: Value = reqwest::get(format!("http://127.0.0.1:{}/json/version", self.port))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let version: Value =
+            reqwest::get(format!("http://127.0.0.1:{}/json/version", self.port)).await.unwrap().json().await.unwrap();
         let mut browser = Page { ws: connect(version["webSocketDebuggerUrl"].as_str().unwrap()).await, next: 1 };
         let target = browser.call("Target.createTarget", json!({"url": "about:blank"})).await;
         let id = target["targetId"].as_str().unwrap().to_string();
@@ -172,7 +166,10 @@ impl Page {
     /// Clicks an element (the DOM click of a user's press).
     pub async fn click(&mut self, selector: &str) {
         let found = self
-            .eval(&format!("(() => {{ const e = document.querySelector({}); if (!e) return false; e.click(); return true; }})()", json!(selector)))
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({}); if (!e) return false; e.click(); return true; }})()",
+                json!(selector)
+            ))
             .await;
         assert_eq!(found, Value::Bool(true), "no element {selector}");
     }

@@ -104,7 +104,10 @@ pub async fn connect(url: &str) -> Ws {
     tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
 }
 
-pub async fn connect_with(url: &str, headers: &[(&'static str, &str)]) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub async fn connect_with(
+    url: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut request = url.into_client_request().unwrap();
     for (k, v) in headers {
         request.headers_mut().insert(*k, v.parse().unwrap());

@@ -2,7 +2,9 @@
 //! served with a strict Content-Security-Policy (scripts and styles from this server only, no inline code).
 
 use axum::extract::Path;
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -47,11 +49,10 @@ pub async fn inbox_page() -> Response {
 /// `GET /assets/{file}`: the pages' scripts and styles.
 pub async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, body)) => (
-            [(CONTENT_TYPE, *content_type), (X_CONTENT_TYPE_OPTIONS, "nosniff"), (CACHE_CONTROL, "no-cache")],
-            *body,
-        )
-            .into_response(),
+        Some((_, content_type, body)) => {
+            ([(CONTENT_TYPE, *content_type), (X_CONTENT_TYPE_OPTIONS, "nosniff"), (CACHE_CONTROL, "no-cache")], *body)
+                .into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -6,11 +6,9 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use supportbot_chat::{
-    Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError,
-};
+use supportbot_chat::{Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError};
 
-use crate::frames::{MessageFrame, ServerFrame};
+use crate::frames::{MessageFrame, Refusal, ServerFrame};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
@@ -104,7 +102,7 @@ impl WebChannel {
     }
 
     /// Counts one message against the session's rate limit.
-    pub(crate) fn check_rate(&self, session: &str, lang: Lang) -> Result<(), ServerFrame> {
+    pub(crate) fn check_rate(&self, session: &str, lang: Lang) -> Result<(), Refusal> {
         if self.limiter.check_key(&session.to_string()).is_err() {
             WebStats::inc(&self.out.stats.rate_limited);
             tracing::debug!(session, "rate limited");
@@ -114,7 +112,7 @@ impl WebChannel {
     }
 
     /// Refuses empty and too long messages (before they count against the rate limit).
-    pub(crate) fn validate(&self, text: &str, has_attachments: bool, lang: Lang) -> Result<(), ServerFrame> {
+    pub(crate) fn validate(&self, text: &str, has_attachments: bool, lang: Lang) -> Result<(), Refusal> {
         if text.trim().is_empty() && !has_attachments {
             return Err(notice(Notice::Empty, lang));
         }
@@ -133,7 +131,7 @@ impl WebChannel {
         client_id: Option<String>,
         attachments: Vec<Attachment>,
         lang: Lang,
-    ) -> Result<(), ServerFrame> {
+    ) -> Result<(), Refusal> {
         self.validate(&text, !attachments.is_empty(), lang)?;
         let id = match client_id.filter(|c| valid_client_id(c)) {
             Some(c) => format!("{session}-{c}"),
@@ -178,7 +176,7 @@ impl WebChannel {
     }
 
     /// Sends an operator command line from the inbox operator's account through the core.
-    pub(crate) async fn operator_command(&self, text: String) -> Result<(), ServerFrame> {
+    pub(crate) async fn operator_command(&self, text: String) -> Result<(), Refusal> {
         if text.trim().is_empty() {
             return Err(notice(Notice::Empty, Lang::En));
         }
@@ -232,15 +230,15 @@ impl Outlet {
 }
 
 /// An error frame for a notice.
-pub(crate) fn notice(n: Notice, lang: Lang) -> ServerFrame {
-    ServerFrame::error(n.code(), n.text(lang))
+pub(crate) fn notice(n: Notice, lang: Lang) -> Refusal {
+    Refusal { code: n.code(), text: n.text(lang).to_string() }
 }
 
-fn sink_error(err: SinkError, lang: Lang) -> ServerFrame {
+fn sink_error(err: SinkError, lang: Lang) -> Refusal {
     match err {
         SinkError::Rejected(reason) => {
             tracing::info!(%reason, "message rejected by the core");
-            ServerFrame::error(Notice::Rejected.code(), format!("{} {reason}", Notice::Rejected.text(lang)))
+            Refusal { code: Notice::Rejected.code(), text: format!("{} {reason}", Notice::Rejected.text(lang)) }
         }
         SinkError::Storage(reason) => {
             tracing::error!(%reason, "the core could not store a web message");

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -96,7 +97,26 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket, token: String, session
     let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
     tracing::debug!(session, "chat socket open");
 
-    while !failed {
+    if !failed {
+        read_frames(&channel, &session, &mut stream, &own_tx, lang).await;
+    }
+    drop(own_tx);
+    if channel.out.chats.detach(&session, conn) {
+        channel.out.tracker.forget(&session);
+    }
+    let _ = writer.await;
+    tracing::debug!(session, "chat socket closed");
+}
+
+/// Reads the page's frames until it closes, the connection fails, or shutdown.
+async fn read_frames(
+    channel: &WebChannel,
+    session: &str,
+    stream: &mut SplitStream<WebSocket>,
+    own_tx: &mpsc::Sender<Out>,
+    lang: Lang,
+) {
+    loop {
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
@@ -110,44 +130,38 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket, token: String, session
             }
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                let _ = own_tx.send(Out::Text(notice(Notice::BadFrame, lang).to_json())).await;
+                let _ = own_tx.send(Out::Text(notice(Notice::BadFrame, lang).frame().to_json())).await;
                 continue;
             }
             Some(Ok(_)) => continue,
         };
-        if let Some(reply) = handle(&channel, &session, text.as_str(), lang).await {
+        if let Some(reply) = handle(channel, session, text.as_str(), lang).await {
             if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
                 break;
             }
         }
     }
-    drop(own_tx);
-    if channel.out.chats.detach(&session, conn) {
-        channel.out.tracker.forget(&session);
-    }
-    let _ = writer.await;
-    tracing::debug!(session, "chat socket closed");
 }
 
 /// Handles one text frame; returns the frame to answer with, if any.
 async fn handle(channel: &WebChannel, session: &str, text: &str, lang: Lang) -> Option<ServerFrame> {
     if text.len() > channel.out.settings.max_frame_bytes {
-        return Some(notice(Notice::TooLong, lang));
+        return Some(notice(Notice::TooLong, lang).frame());
     }
     let frame: ClientFrame = match serde_json::from_str(text) {
         Ok(frame) => frame,
-        Err(_) => return Some(notice(Notice::BadFrame, lang)),
+        Err(_) => return Some(notice(Notice::BadFrame, lang).frame()),
     };
     let (text, id) = match frame {
         ClientFrame::Ping => return Some(ServerFrame::Pong),
         ClientFrame::Message { text, id } => (text, id),
         ClientFrame::Button { value, id } => (value, id),
     };
-    if let Err(frame) = channel.validate(&text, false, lang).and_then(|()| channel.check_rate(session, lang)) {
-        return Some(frame);
+    if let Err(refusal) = channel.validate(&text, false, lang).and_then(|()| channel.check_rate(session, lang)) {
+        return Some(refusal.frame());
     }
     match channel.submit(session, text, id.clone(), Vec::new(), lang).await {
         Ok(()) => id.map(|id| ServerFrame::Ack { id }),
-        Err(frame) => Some(frame),
+        Err(refusal) => Some(refusal.frame()),
     }
 }

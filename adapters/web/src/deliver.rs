@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use supportbot_chat::{Adapter, Delivery, Envelope, SendError};
 
+use crate::channel::WebAdapter;
 use crate::frames::{MessageFrame, ServerFrame};
 use crate::secrets::is_session_id;
 use crate::stats::WebStats;
-use crate::channel::WebAdapter;
 
 /// The adapter name, the `destination` of the envelopes this channel delivers.
 pub const ADAPTER_NAME: &str = "web";
@@ -30,7 +30,12 @@ impl Adapter for WebAdapter {
             case: out.case.clone(),
             from: None,
             // Platform ids of web messages are `<session>-<page id>`: give the page its own id back.
-            reply_to: out.reply_to.as_deref().and_then(|r| r.strip_prefix(out.chat.as_str())).and_then(|r| r.strip_prefix('-')).map(str::to_string),
+            reply_to: out
+                .reply_to
+                .as_deref()
+                .and_then(|r| r.strip_prefix(out.chat.as_str()))
+                .and_then(|r| r.strip_prefix('-'))
+                .map(str::to_string),
             attachments: vec![],
             history: false,
         };
@@ -42,7 +47,8 @@ impl Adapter for WebAdapter {
             return Err(SendError::Permanent(format!("no web chat {:?}", out.chat)));
         }
         let guard = self.out.history.lock(&out.chat).await;
-        self.out.history
+        self.out
+            .history
             .append(&guard, &frame)
             .await
             .map_err(|e| SendError::Transient(format!("cannot store the message for the web session: {e}")))?;

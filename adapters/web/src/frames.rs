@@ -121,6 +121,22 @@ impl ServerFrame {
     }
 }
 
+/// Something a page sent was refused: the stable code and a sentence for people (sent as an `error` frame).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `rate_limited`, `too_long`, `bad_frame`, `rejected`, `unavailable`...
+    pub code: &'static str,
+    /// A polite sentence in the page's language.
+    pub text: String,
+}
+
+impl Refusal {
+    /// The `error` frame for it.
+    pub fn frame(self) -> ServerFrame {
+        ServerFrame::error(self.code, self.text)
+    }
+}
+
 /// What the inbox page sends.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

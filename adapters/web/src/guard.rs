@@ -80,10 +80,7 @@ mod tests {
         assert!(is_operator(&headers(&[("authorization", &format!("bearer {tok}"))]), tok));
         assert!(!is_operator(&headers(&[("authorization", "Bearer nope")]), tok));
         assert!(!is_operator(&headers(&[("authorization", tok)]), tok));
-        assert!(is_operator(
-            &headers(&[("sec-websocket-protocol", &format!("supportbot.inbox, bearer.{tok}"))]),
-            tok
-        ));
+        assert!(is_operator(&headers(&[("sec-websocket-protocol", &format!("supportbot.inbox, bearer.{tok}"))]), tok));
         assert!(!is_operator(&headers(&[]), tok));
     }
 }

@@ -3,11 +3,10 @@
 //! while the page was closed is waiting when it comes back.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::frames::MessageFrame;
@@ -52,6 +51,25 @@ impl History {
         SessionGuard { session: session.to_string(), _guard: lock.lock_owned().await }
     }
 
+    /// Deletes the histories of sessions silent for longer than `age` (their tokens then start afresh);
+    /// returns how many were deleted.
+    pub async fn prune_older_than(&self, age: std::time::Duration) -> std::io::Result<usize> {
+        let dir = self.dir.clone();
+        blocking(move || {
+            let mut removed = 0;
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let stale = entry.metadata()?.modified()?.elapsed().is_ok_and(|e| e > age);
+                if stale && entry.path().extension().is_some_and(|x| x == "jsonl") {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+
     /// Forgets the locks nobody holds or waits for (run now and then).
     pub fn prune_locks(&self) {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
@@ -67,26 +85,15 @@ impl History {
         let mut line = serde_json::to_string(item).map_err(std::io::Error::other)?;
         line.push('\n');
         let path = self.path(guard.session());
-        let mut file = tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await?;
-        file.write_all(line.as_bytes()).await?;
-        let len = file.metadata().await?.len();
-        drop(file);
-        if len > COMPACT_BYTES {
-            let text = tokio::fs::read_to_string(&path).await?;
-            let lines: Vec<&str> = text.lines().collect();
-            let start = lines.len().saturating_sub(self.keep);
-            let mut kept = lines[start..].join("\n");
-            kept.push('\n');
-            let tmp = path.with_extension("jsonl.tmp");
-            tokio::fs::write(&tmp, kept).await?;
-            tokio::fs::rename(&tmp, &path).await?;
-        }
-        Ok(())
+        let keep = self.keep;
+        // One trip to the blocking pool for the whole append (open, write, size check, rare compaction).
+        blocking(move || append_line(&path, &line, keep)).await
     }
 
     /// The last messages of a session, oldest first, marked as history. Unreadable lines are skipped.
     pub async fn recent(&self, guard: &SessionGuard) -> std::io::Result<Vec<MessageFrame>> {
-        let text = match tokio::fs::read_to_string(self.path(guard.session())).await {
+        let path = self.path(guard.session());
+        let text = match blocking(move || std::fs::read_to_string(path)).await {
             Ok(text) => text,
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(err),
@@ -102,12 +109,42 @@ impl History {
     }
 }
 
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)?
+}
+
+fn append_line(path: &Path, line: &str, keep: usize) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(line.as_bytes())?;
+    let len = file.metadata()?.len();
+    drop(file);
+    if len > COMPACT_BYTES {
+        let text = std::fs::read_to_string(path)?;
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.len().saturating_sub(keep);
+        let mut kept = lines[start..].join("\n");
+        kept.push('\n');
+        let tmp = path.with_extension("jsonl.tmp");
+        std::fs::write(&tmp, kept)?;
+        std::fs::rename(&tmp, path)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn msg(text: &str) -> MessageFrame {
-        MessageFrame { text: text.into(), buttons: vec![], case: None, from: None, reply_to: None, attachments: vec![], history: false }
+        MessageFrame {
+            text: text.into(),
+            buttons: vec![],
+            case: None,
+            from: None,
+            reply_to: None,
+            attachments: vec![],
+            history: false,
+        }
     }
 
     #[tokio::test]
@@ -127,6 +164,9 @@ mod tests {
         assert_eq!(texts, ["m2", "m3", "m4"]);
         assert!(recent.iter().all(|m| m.history));
         assert!(history.recent(&history.lock("other").await).await.unwrap().is_empty());
+        assert_eq!(history.prune_older_than(std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+        assert_eq!(history.prune_older_than(std::time::Duration::ZERO).await.unwrap(), 1);
+        assert!(history.recent(&history.lock("s1").await).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -70,7 +70,9 @@ impl Notice {
     pub fn text(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (Notice::RateLimited, Lang::Zh) => "您发送得有点快,请稍等片刻再发。",
-            (Notice::RateLimited, Lang::En) => "You're sending messages a little fast — please wait a moment and try again.",
+            (Notice::RateLimited, Lang::En) => {
+                "You're sending messages a little fast — please wait a moment and try again."
+            }
             (Notice::TooLong, Lang::Zh) => "消息太长了,请缩短后再发送。",
             (Notice::TooLong, Lang::En) => "That message is too long; please shorten it and send it again.",
             (Notice::BadFrame, Lang::Zh) => "无法读取这条消息。",

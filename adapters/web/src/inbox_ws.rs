@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::frames::{InboxFrame, ServerFrame};
+use crate::frames::{InboxFrame, Refusal, ServerFrame};
 use crate::guard::{is_operator, origin_ok, INBOX_PROTOCOL};
 use crate::socket::{spawn_writer, Out};
 use crate::stats::WebStats;
@@ -108,9 +108,9 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
         let reply = match serde_json::from_str::<InboxFrame>(text.as_str()) {
             Err(_) => Some(ServerFrame::error("bad_frame", "That frame could not be read.")),
             Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
-            Ok(InboxFrame::Command { text }) => channel.operator_command(text).await.err(),
+            Ok(InboxFrame::Command { text }) => channel.operator_command(text).await.err().map(Refusal::frame),
             Ok(InboxFrame::Action { action, case, text }) => match action_command(&action, &case, &text) {
-                Ok(command) => channel.operator_command(command).await.err(),
+                Ok(command) => channel.operator_command(command).await.err().map(Refusal::frame),
                 Err(problem) => Some(ServerFrame::error("bad_action", problem)),
             },
         };
@@ -131,7 +131,8 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
 pub fn normalize_case(case: &str) -> Option<String> {
     let case = case.trim();
     let digits = case.strip_prefix("C-").or_else(|| case.strip_prefix("c-")).unwrap_or(case);
-    (!digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| format!("C-{digits}"))
+    (!digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("C-{digits}"))
 }
 
 /// The operator command line for an inbox button.

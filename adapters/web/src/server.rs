@@ -5,21 +5,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::serve::ListenerExt;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::{api, assets, chat_ws, inbox_ws, status, uploads, WebChannel, WebError};
 
-/// How often idle rate-limit entries and session locks are forgotten.
-const HOUSEKEEPING: Duration = Duration::from_secs(60);
+/// How often idle rate-limit entries, session locks and long silent sessions' histories are forgotten.
+const HOUSEKEEPING: Duration = Duration::from_secs(600);
 
 impl WebChannel {
     /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
     /// `/healthz`, `/metrics`, `/config.json`, `/assets/{file}`.
     pub fn router(self: &Arc<Self>) -> Router {
-        let upload_limit = usize::try_from(self.out.settings.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(256 * 1024);
+        let upload_limit =
+            usize::try_from(self.out.settings.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(256 * 1024);
         Router::new()
             .route("/", get(assets::chat_page))
             .route("/inbox", get(assets::inbox_page))
@@ -51,6 +52,12 @@ impl WebChannel {
                         _ = tick.tick() => {
                             channel.limiter.retain_recent();
                             channel.out.history.prune_locks();
+                            let retention = channel.out.settings.history_retention;
+                            match channel.out.history.prune_older_than(retention).await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(sessions = n, "forgot the history of long silent sessions"),
+                                Err(err) => tracing::warn!(error = %err, "pruning session histories failed"),
+                            }
                         }
                     }
                 }

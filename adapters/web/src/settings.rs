@@ -31,6 +31,8 @@ pub struct WebSettings {
     pub burst: u32,
     /// Messages of recent history kept per session and sent again on reconnect.
     pub history_len: usize,
+    /// A session silent this long loses its history (its token then starts a new conversation).
+    pub history_retention: std::time::Duration,
 }
 
 impl WebSettings {
@@ -50,6 +52,7 @@ impl WebSettings {
             messages_per_minute: 30,
             burst: 10,
             history_len: 50,
+            history_retention: std::time::Duration::from_secs(90 * 24 * 3600),
         }
     }
 

@@ -37,13 +37,38 @@ impl WebStats {
         let mut out = String::new();
         gauge(&mut out, "supportbot_web_chat_sockets", "Open chat WebSockets.", chat_sockets as u64);
         gauge(&mut out, "supportbot_web_inbox_sockets", "Open inbox WebSockets.", inbox_sockets as u64);
-        counter(&mut out, "supportbot_web_messages_in_total", "Chat messages received and stored.", get(&self.messages_in));
-        counter(&mut out, "supportbot_web_messages_out_total", "Messages delivered to chat sessions.", get(&self.messages_out));
-        counter(&mut out, "supportbot_web_rate_limited_total", "Messages refused by the per-session rate limit.", get(&self.rate_limited));
+        counter(
+            &mut out,
+            "supportbot_web_messages_in_total",
+            "Chat messages received and stored.",
+            get(&self.messages_in),
+        );
+        counter(
+            &mut out,
+            "supportbot_web_messages_out_total",
+            "Messages delivered to chat sessions.",
+            get(&self.messages_out),
+        );
+        counter(
+            &mut out,
+            "supportbot_web_rate_limited_total",
+            "Messages refused by the per-session rate limit.",
+            get(&self.rate_limited),
+        );
         counter(&mut out, "supportbot_web_uploads_total", "Files uploaded.", get(&self.uploads));
         counter(&mut out, "supportbot_web_upload_bytes_total", "Bytes uploaded.", get(&self.upload_bytes));
-        counter(&mut out, "supportbot_web_unauthorized_total", "Requests refused for a missing or wrong operator token.", get(&self.unauthorized));
-        counter(&mut out, "supportbot_web_bad_origin_total", "WebSocket upgrades refused for a foreign Origin.", get(&self.bad_origin));
+        counter(
+            &mut out,
+            "supportbot_web_unauthorized_total",
+            "Requests refused for a missing or wrong operator token.",
+            get(&self.unauthorized),
+        );
+        counter(
+            &mut out,
+            "supportbot_web_bad_origin_total",
+            "WebSocket upgrades refused for a foreign Origin.",
+            get(&self.bad_origin),
+        );
         out
     }
 

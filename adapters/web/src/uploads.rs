@@ -18,7 +18,7 @@ use supportbot_chat::{Attachment, AttachmentKind};
 use tokio::io::AsyncWriteExt;
 
 use crate::channel::notice;
-use crate::frames::ServerFrame;
+use crate::frames::Refusal;
 use crate::guard::is_operator;
 use crate::i18n::{Lang, Notice};
 use crate::secrets::random_hex;
@@ -45,12 +45,8 @@ struct Meta {
     content_type: String,
 }
 
-fn refuse(status: StatusCode, frame: ServerFrame) -> Response {
-    let body = match frame {
-        ServerFrame::Error { code, text } => json!({"ok": false, "code": code, "text": text}),
-        other => json!({"ok": false, "frame": other}),
-    };
-    (status, Json(body)).into_response()
+fn refuse(status: StatusCode, refusal: Refusal) -> Response {
+    (status, Json(json!({"ok": false, "code": refusal.code, "text": refusal.text}))).into_response()
 }
 
 /// `POST /upload` (multipart: `file`, optional `text` and `id`).

@@ -52,7 +52,10 @@ async fn reconnect_continues_the_session_with_its_history() {
     let first = next_json(&mut ws).await;
     assert_eq!(first, json!({"type": "session", "session": token}));
     let h1 = next_json(&mut ws).await;
-    assert_eq!((h1["from"].as_str(), h1["text"].as_str(), h1["history"].as_bool()), (Some("user"), Some("/human"), Some(true)));
+    assert_eq!(
+        (h1["from"].as_str(), h1["text"].as_str(), h1["history"].as_bool()),
+        (Some("user"), Some("/human"), Some(true))
+    );
     let h2 = next_json(&mut ws).await;
     assert_eq!((h2["text"].as_str(), h2["case"].as_str()), (Some("Case C-1001 opened"), Some("C-1001")));
     let h3 = next_json(&mut ws).await;
@@ -88,7 +91,12 @@ async fn forged_or_unknown_session_tokens_start_a_new_session() {
 #[tokio::test]
 async fn status_frame_tells_the_place_in_the_queue() {
     let server = start(|_| {}).await;
-    server.core.cases.lock().unwrap().extend([FakeCore::summary("C-1000", "open"), FakeCore::summary("C-1001", "open")]);
+    server
+        .core
+        .cases
+        .lock()
+        .unwrap()
+        .extend([FakeCore::summary("C-1000", "open"), FakeCore::summary("C-1001", "open")]);
     let mut ws = connect(&server.ws_url("/ws")).await;
     next_json(&mut ws).await;
     send(&mut ws, json!({"type": "message", "text": "/human"})).await;
@@ -157,7 +165,9 @@ async fn frames_over_the_hard_cap_close_the_socket() {
     send(&mut ws, json!({"type": "message", "text": "z".repeat(2 * 1024 * 1024)})).await;
     let closed = loop {
         match tokio::time::timeout(std::time::Duration::from_secs(5), futures_util::StreamExt::next(&mut ws)).await {
-            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => {
+                break frame.map(|f| u16::from(f.code))
+            }
             Ok(Some(Ok(_))) => continue,
             Ok(Some(Err(_))) | Ok(None) => break None,
             Err(_) => panic!("socket not closed"),

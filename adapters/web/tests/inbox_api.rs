@@ -37,15 +37,8 @@ async fn api_needs_the_operator_token() {
     assert_eq!(r.status(), 400);
 
     server.core.cases.lock().unwrap().push(FakeCore::summary("C-1002", "closed"));
-    let all: Vec<serde_json::Value> = client
-        .get(server.http("/api/cases?closed=1"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<serde_json::Value> =
+        client.get(server.http("/api/cases?closed=1")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
     assert_eq!(all.len(), 2);
 }
 
@@ -91,9 +84,12 @@ async fn inbox_socket_refuses_without_token() {
     let server = start(|_| {}).await;
     let err = connect_with(&server.ws_url("/inbox/ws"), &[]).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
-    let err = connect_with(&server.ws_url("/inbox/ws"), &[("sec-websocket-protocol", "supportbot.inbox, bearer.nope-nope-nope")])
-        .await
-        .unwrap_err();
+    let err = connect_with(
+        &server.ws_url("/inbox/ws"),
+        &[("sec-websocket-protocol", "supportbot.inbox, bearer.nope-nope-nope")],
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
 }
 
@@ -103,7 +99,8 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     server.core.cases.lock().unwrap().push(FakeCore::summary("C-1001", "open"));
     // A browser presents the token as a subprotocol.
     let proto = format!("supportbot.inbox, bearer.{TOKEN}");
-    let mut inbox = connect_with(&server.ws_url("/inbox/ws"), &[("sec-websocket-protocol", proto.as_str())]).await.unwrap();
+    let mut inbox =
+        connect_with(&server.ws_url("/inbox/ws"), &[("sec-websocket-protocol", proto.as_str())]).await.unwrap();
     assert_eq!(next_json(&mut inbox).await, json!({"type": "ready", "operator": "web:admin"}));
     let queue = next_json(&mut inbox).await;
     assert_eq!(queue["type"], "queue");
@@ -116,7 +113,11 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     assert_eq!(inbound[0].account(), "web:admin");
     assert_eq!(inbound[0].chat, "admin");
 
-    send(&mut inbox, json!({"type": "action", "action": "reply", "case": "C-1001", "text": "<img src=x onerror=alert(1)>"})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "reply", "case": "C-1001", "text": "<img src=x onerror=alert(1)>"}),
+    )
+    .await;
     assert_eq!(next_of(&mut inbox, "message").await["text"], "done: /reply C-1001 <img src=x onerror=alert(1)>");
     send(&mut inbox, json!({"type": "command", "text": "/queue"})).await;
     assert_eq!(next_of(&mut inbox, "message").await["text"], "done: /queue");
@@ -133,7 +134,8 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     assert_eq!(queue["cases"][0]["status"], "assigned");
 
     // A page opened later sees the recent notifications.
-    let mut later = connect_with(&server.ws_url("/inbox/ws"), &[("authorization", &format!("Bearer {TOKEN}"))]).await.unwrap();
+    let mut later =
+        connect_with(&server.ws_url("/inbox/ws"), &[("authorization", &format!("Bearer {TOKEN}"))]).await.unwrap();
     next_of(&mut later, "queue").await;
     let old = next_of(&mut later, "message").await;
     assert_eq!(old["history"], true);

@@ -7,7 +7,9 @@ use common::*;
 
 fn multipart(boundary: &str, name: &str, content: &[u8], text: &str) -> Vec<u8> {
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n{text}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\n{text}\r\n").as_bytes(),
+    );
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/html\r\n\r\n")
             .as_bytes(),
@@ -93,7 +95,7 @@ async fn oversized_and_unauthenticated_uploads_are_refused() {
     let r = post(&server, Some("forged.token"), multipart("XyZ", "a.log", b"abc", "")).await;
     assert_eq!(r.status(), 401);
 
-    let no_file = format!("--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--XyZ--\r\n").into_bytes();
+    let no_file = b"--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--XyZ--\r\n".to_vec();
     let r = post(&server, Some(&token), no_file).await;
     assert_eq!(r.status(), 400);
 
