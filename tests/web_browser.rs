@@ -166,5 +166,14 @@ async fn chat_and_inbox_in_a_real_browser() {
     .await;
     chat.wait_for(&format!("{CHAT_LOG}.some(t => t.includes('port 465'))"), "the history after a reload").await;
     drop(browser);
+
+    // A browser set to Chinese gets the Chinese interface.
+    let browser = Browser::launch(&binary, "zh-CN").await;
+    let mut chat = browser.open_in(&stack.http("/"), 420, 760, Some("zh-CN")).await;
+    chat.wait_for("document.getElementById('conn').textContent === '在线'", "the Chinese chat page").await;
+    assert_eq!(chat.eval("document.getElementById('human').textContent").await, "转人工客服");
+    let mut inbox = browser.open_in(&stack.http("/inbox"), 1280, 820, Some("zh-CN")).await;
+    assert_eq!(inbox.eval("document.getElementById('signin-btn').textContent").await, "登录");
+    drop(browser);
     stack.stop().await;
 }

@@ -2,7 +2,9 @@
 //! chat and inbox always; Telegram, Discord and webhooks when configured and compiled in), reloads the FAQ on
 //! SIGHUP or when its files change, and shuts down cleanly on Ctrl-C / SIGTERM.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use supportbot_chat::Shutdown;
@@ -39,11 +41,15 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     // Routes other channels serve on the web listener: the webhook channel's `POST /webhook/{channel}`, the
     // Telegram webhook and attachment links.
     #[allow(unused_mut)]
-    let mut extra = crate::channels::web::Router::new();
+    let mut routes = Routes::default();
     #[cfg(feature = "webhook")]
     {
         let webhooks = crate::channels::webhook::start(&config, &engine).map_err(CliError::usage)?;
-        extra = extra.merge(webhooks.router);
+        routes = merge(routes, webhooks.router);
+        #[cfg(not(feature = "web"))]
+        if !config.webhooks.is_empty() {
+            tracing::warn!("[[webhooks]] channels need the web channel's listener, which this build leaves out");
+        }
     }
     #[cfg(feature = "telegram")]
     {
@@ -54,21 +60,14 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
             println!("Telegram: @{bot}");
         }
         tasks.extend(started.tasks);
-        extra = extra.merge(started.router);
+        routes = merge(routes, started.router);
     }
     #[cfg(feature = "discord")]
     {
         let started = crate::channels::discord::start(&config, &engine, shutdown.clone()).await;
         tasks.extend(started.map_err(|e| stop_with(&shutdown, format!("the Discord channel did not start: {e:#}")))?);
     }
-
-    let web = match crate::channels::web::start(&config, &engine, extra, shutdown.clone()).await {
-        Ok(web) => web,
-        Err(err) => {
-            shutdown.cancel();
-            return Err(listen_error(err));
-        }
-    };
+    let (mut web_done, announcement) = start_web(&config, &engine, routes, &shutdown).await?;
 
     let mut runner = {
         let (engine, shutdown) = (engine.clone(), shutdown.clone());
@@ -77,10 +76,11 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     tasks.push(tokio::spawn(faq_reloader(engine.clone(), config.bot.faq_dir.clone(), shutdown.clone())));
     // `supportbot outbox list|retry|drop` talk to the running bot through its data directory.
     tasks.push(super::outbox_cmd::control::spawn(engine.clone(), shutdown.clone()));
-    announce(&web);
+    print!("{announcement}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 
     // Runs until a stop signal, or until the engine or the web server fails on its own.
-    let mut web_task = web.task;
+    let mut web_finished = false;
     let early = tokio::select! {
         _ = stop_signal() => None,
         done = &mut runner => Some(match done {
@@ -88,18 +88,17 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
             Ok(Err(err)) => CliError::runtime(err),
             Err(err) => CliError::runtime(format!("the engine failed: {err}")),
         }),
-        done = &mut web_task => Some(match done {
-            Ok(Ok(())) => CliError::runtime("the web server stopped unexpectedly"),
-            Ok(Err(err)) => CliError::runtime(err),
-            Err(err) => CliError::runtime(format!("the web server failed: {err}")),
-        }),
+        err = &mut web_done => {
+            web_finished = true;
+            Some(err)
+        }
     };
     if early.is_none() {
         eprintln!("Shutting down: finishing messages in flight and flushing the store…");
     }
     shutdown.cancel();
-    if !web_task.is_finished() {
-        let _ = tokio::time::timeout(Duration::from_secs(10), &mut web_task).await;
+    if !web_finished {
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut web_done).await;
     }
     for task in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -127,7 +126,65 @@ fn stop_with(shutdown: &Shutdown, message: String) -> CliError {
     CliError::runtime(message)
 }
 
+/// Resolves when the web server stops (with why, as an error); never without the web channel.
+type WebDone = Pin<Box<dyn Future<Output = CliError> + Send>>;
+
+/// Routes of other channels for the web listener.
+#[cfg(feature = "web")]
+type Routes = crate::channels::web::Router;
+/// Without the web channel there is no listener to serve other channels' routes on.
+#[cfg(not(feature = "web"))]
+type Routes = ();
+
+#[cfg(feature = "web")]
+#[allow(dead_code)]
+fn merge(routes: Routes, more: Routes) -> Routes {
+    routes.merge(more)
+}
+
+#[cfg(not(feature = "web"))]
+#[allow(dead_code)]
+fn merge<R>(routes: Routes, _more: R) -> Routes {
+    routes
+}
+
+/// Starts the web channel (chat, inbox, API, metrics and the other channels' routes); returns its watch and
+/// what to print once everything runs.
+#[cfg(feature = "web")]
+async fn start_web(
+    config: &Config,
+    engine: &Engine,
+    routes: Routes,
+    shutdown: &Shutdown,
+) -> Result<(WebDone, String), CliError> {
+    let web = match crate::channels::web::start(config, engine, routes, shutdown.clone()).await {
+        Ok(web) => web,
+        Err(err) => {
+            shutdown.cancel();
+            return Err(listen_error(err));
+        }
+    };
+    let announcement = announcement(&web);
+    let task = web.task;
+    let done: WebDone = Box::pin(async move {
+        match task.await {
+            Ok(Ok(())) => CliError::runtime("the web server stopped unexpectedly"),
+            Ok(Err(err)) => CliError::runtime(err),
+            Err(err) => CliError::runtime(format!("the web server failed: {err}")),
+        }
+    });
+    Ok((done, announcement))
+}
+
+/// Without the web channel: nothing to start or watch.
+#[cfg(not(feature = "web"))]
+async fn start_web(_: &Config, _: &Engine, _: Routes, _: &Shutdown) -> Result<(WebDone, String), CliError> {
+    let done: WebDone = Box::pin(std::future::pending());
+    Ok((done, "supportbot is running (this build has no web channel).\nPress Ctrl-C to stop.\n".to_string()))
+}
+
 /// A start failure of the web channel as one sentence (exit code 1).
+#[cfg(feature = "web")]
 fn listen_error(err: supportbot_web::WebError) -> CliError {
     match err {
         supportbot_web::WebError::Listen { .. } => {
@@ -138,20 +195,25 @@ fn listen_error(err: supportbot_web::WebError) -> CliError {
 }
 
 /// Tells the person who started the bot where to go.
-fn announce(web: &crate::channels::web::WebStarted) {
+#[cfg(feature = "web")]
+fn announcement(web: &crate::channels::web::WebStarted) -> String {
     use crate::channels::web::TokenSource;
-    println!("supportbot is running.");
-    println!("  chat:   {}/", web.url);
-    println!("  inbox:  {}/inbox", web.url);
+    let mut text = format!("supportbot is running.\n  chat:   {url}/\n  inbox:  {url}/inbox\n", url = web.url);
     match &web.token_source {
-        TokenSource::Config => println!("  operator token: the one set in [web] token / SUPPORTBOT_WEB_TOKEN"),
+        TokenSource::Config => text.push_str("  operator token: the one set in [web] token / SUPPORTBOT_WEB_TOKEN\n"),
         TokenSource::File { path, created: true } => {
-            println!("  operator token (shown this once; kept in {}):", path.display());
-            println!("    {}", web.token);
+            text.push_str(&format!(
+                "  operator token (shown this once; kept in {}):\n    {}\n",
+                path.display(),
+                web.token
+            ));
         }
-        TokenSource::File { path, created: false } => println!("  operator token: in {}", path.display()),
+        TokenSource::File { path, created: false } => {
+            text.push_str(&format!("  operator token: in {}\n", path.display()));
+        }
     }
-    println!("Press Ctrl-C to stop.");
+    text.push_str("Press Ctrl-C to stop.\n");
+    text
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

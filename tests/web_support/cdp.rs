@@ -81,6 +81,11 @@ impl Browser {
 
     /// Opens a new page at `url` and connects to it.
     pub async fn open(&self, url: &str, width: u32, height: u32) -> Page {
+        self.open_in(url, width, height, None).await
+    }
+
+    /// Opens a new page whose `navigator.language` is `lang` (headless Chromium ignores `--lang`).
+    pub async fn open_in(&self, url: &str, width: u32, height: u32, lang: Option<&str>) -> Page {
         let version: Value =
             reqwest::get(format!("http://127.0.0.1:{}/json/version", self.port)).await.unwrap().json().await.unwrap();
         let mut browser = Page { ws: connect(version["webSocketDebuggerUrl"].as_str().unwrap()).await, next: 1 };
@@ -92,6 +97,10 @@ impl Browser {
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         )
         .await;
+        if let Some(lang) = lang {
+            let user_agent = browser.call("Browser.getVersion", json!({})).await["userAgent"].clone();
+            page.call("Emulation.setUserAgentOverride", json!({"userAgent": user_agent, "acceptLanguage": lang})).await;
+        }
         page.call("Page.enable", json!({})).await;
         page.call("Page.navigate", json!({"url": url})).await;
         page.wait_for("document.readyState === 'complete'", "the page to load").await;
