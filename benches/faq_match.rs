@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{black_box, criterion_group, Criterion};
+use std::hint::black_box;
+
+use criterion::{criterion_group, Criterion};
 use supportbot::faq::{Faq, FaqSource};
 
 /// The development queries, shipped with the tests.

@@ -4,6 +4,7 @@
 //!
 //! Without a browser the test says so and passes, unless `SUPPORTBOT_REQUIRE_BROWSER=1` (CI), where it fails.
 //! `SUPPORTBOT_SCREENSHOTS=<dir>` keeps the screenshots there (the README's come from `docs/screenshots`).
+#![cfg(feature = "web")]
 
 mod web_support;
 

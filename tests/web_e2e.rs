@@ -1,5 +1,6 @@
 //! The web channel end to end with the real engine (sled in a temporary directory): ask → answer, handoff →
 //! case, an operator answering from the inbox socket, reconnects and restarts keeping the conversation.
+#![cfg(feature = "web")]
 
 mod web_support;
 

@@ -1,5 +1,6 @@
 //! `supportbot serve` as a process: what it prints, the operator token file, FAQ reload on file change and on
 //! SIGHUP (a broken FAQ keeps the old one), clean stop on SIGTERM, and its exit codes.
+#![cfg(feature = "web")]
 
 mod web_support;
 

@@ -361,7 +361,9 @@ impl PhraseSet {
             let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
             let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
             let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
-            !(starts_ascii && m.start() > 0 && word(m.start() - 1)) && !(ends_ascii && word(m.end()))
+            let glued_before = starts_ascii && m.start() > 0 && word(m.start() - 1);
+            let glued_after = ends_ascii && word(m.end());
+            !glued_before && !glued_after
         })
     }
 }

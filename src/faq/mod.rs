@@ -25,7 +25,7 @@ pub struct Faq {
 impl Faq {
     /// Loads and validates every `*.toml` file in `dir`.
     pub fn load_dir(dir: &std::path::Path) -> Result<Faq, FaqError> {
-        Ok(Faq::from_source(FaqSource::read_dir(dir)?)?)
+        Faq::from_source(FaqSource::read_dir(dir)?)
     }
 
     /// The knowledge base built into the binary (the repository's `faq/` directory).
