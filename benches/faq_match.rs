@@ -25,7 +25,10 @@ fn generated_faq(n: usize) -> FaqSource {
     let mut words: Vec<String> = Vec::new();
     for e in builtin.entries() {
         for q in e.questions.zh.iter().chain(&e.questions.en) {
-            words.extend(q.split(|c: char| c.is_whitespace() || "，,。？?！!".contains(c)).map(str::to_string));
+            words.extend(
+                q.split(|c: char| c.is_whitespace() || "，,。？?！!".contains(c))
+                    .map(str::to_string),
+            );
         }
     }
     words.retain(|w| !w.is_empty() && !w.contains(['"', '\\']));
@@ -39,7 +42,12 @@ fn generated_faq(n: usize) -> FaqSource {
     let categories = ["account", "mail", "features", "service", "enterprise"];
     let mut toml = String::new();
     for i in 0..n {
-        let mut question = || (0..4).map(|_| words[next(words.len())].as_str()).collect::<Vec<_>>().join(" ");
+        let mut question = || {
+            (0..4)
+                .map(|_| words[next(words.len())].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let (q1, q2, q3, q4) = (question(), question(), question(), question());
         toml.push_str(&format!(
             "[[faq]]\nid = \"gen-{i}\"\ncategory = \"{}\"\nquestions.zh = [\"{q1} {i}号\", \"{q2}\"]\nquestions.en = [\"{q3} topic{i}\", \"{q4}\"]\nanswer.zh = \"答案 {i}\"\nanswer.en = \"Answer {i}\"\n\n",
@@ -67,7 +75,11 @@ fn latency_report(name: &str, faq: &Faq, queries: &[String], rounds: usize) {
     }
     let n = samples.len();
     let (p50, p99) = percentiles(samples);
-    println!("{name}: {n} decisions, p50 {:.1} µs, p99 {:.1} µs", p50.as_secs_f64() * 1e6, p99.as_secs_f64() * 1e6);
+    println!(
+        "{name}: {n} decisions, p50 {:.1} µs, p99 {:.1} µs",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    );
 }
 
 fn benches(c: &mut Criterion) {
@@ -75,18 +87,29 @@ fn benches(c: &mut Criterion) {
     let queries = dev_queries();
     faq.decide("warm up"); // loads the shared dictionary once, as the first query of a process would
     latency_report("default FAQ", &faq, &queries, 200);
-    c.bench_function("decide/default_faq/554_zh", |b| b.iter(|| faq.decide(black_box("发邮件老是被退回来，说什么554 DT:SPM，咋回事"))));
-    c.bench_function("decide/default_faq/handoff_en", |b| b.iter(|| faq.decide(black_box("can you recommend a good laptop"))));
+    c.bench_function("decide/default_faq/554_zh", |b| {
+        b.iter(|| faq.decide(black_box("发邮件老是被退回来，说什么554 DT:SPM，咋回事")))
+    });
+    c.bench_function("decide/default_faq/handoff_en", |b| {
+        b.iter(|| faq.decide(black_box("can you recommend a good laptop")))
+    });
 
     let source = generated_faq(10_000);
     let start = Instant::now();
     let big = Faq::from_source(source.clone()).expect("generated FAQ is valid");
-    println!("10,000-entry FAQ: parsed and indexed in {:.0} ms", start.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "10,000-entry FAQ: parsed and indexed in {:.0} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     latency_report("10,000-entry FAQ", &big, &queries, 20);
-    c.bench_function("decide/10k_faq/554_zh", |b| b.iter(|| big.decide(black_box("发邮件老是被退回来，说什么554 DT:SPM，咋回事"))));
+    c.bench_function("decide/10k_faq/554_zh", |b| {
+        b.iter(|| big.decide(black_box("发邮件老是被退回来，说什么554 DT:SPM，咋回事")))
+    });
     let mut group = c.benchmark_group("index");
     group.sample_size(10);
-    group.bench_function("build/10k_faq", |b| b.iter(|| Faq::from_source(source.clone()).expect("valid")));
+    group.bench_function("build/10k_faq", |b| {
+        b.iter(|| Faq::from_source(source.clone()).expect("valid"))
+    });
     group.finish();
 }
 

@@ -50,15 +50,23 @@ mod load {
     /// No phase may run longer than this.
     const PHASE_LIMIT: Duration = Duration::from_secs(180);
 
-    type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    type Ws = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
 
     fn arg(args: &[String], name: &str, default: usize) -> usize {
-        args.windows(2).find(|w| w[0] == name).and_then(|w| w[1].parse().ok()).unwrap_or(default)
+        args.windows(2)
+            .find(|w| w[0] == name)
+            .and_then(|w| w[1].parse().ok())
+            .unwrap_or(default)
     }
 
     pub fn main() {
         let args: Vec<String> = std::env::args().collect();
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         if args.iter().any(|a| a == "--server") {
             runtime.block_on(server());
         } else if args.iter().any(|a| a == "--echo-server") {
@@ -82,11 +90,13 @@ mod load {
                     token = \"load-test-operator-token-0123456789\"\nmessages_per_minute = 1000000\nburst = 1000\n";
         let mut config = supportbot::config::Config::parse(toml, "load.toml").expect("config");
         config.bot.data_dir = dir.path().join("data");
-        let engine = supportbot::engine::Engine::open(&config, supportbot::faq::Faq::builtin()).expect("engine");
+        let engine = supportbot::engine::Engine::open(&config, supportbot::faq::Faq::builtin())
+            .expect("engine");
         let shutdown = Shutdown::new();
         let router = supportbot::channels::web::Router::new();
-        let web =
-            supportbot::channels::web::start(&config, &engine, router, shutdown.clone()).await.expect("web channel");
+        let web = supportbot::channels::web::start(&config, &engine, router, shutdown.clone())
+            .await
+            .expect("web channel");
         let runner = {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { engine.run(shutdown).await })
@@ -95,7 +105,11 @@ mod load {
         let _ = std::io::stdout().flush();
         let _ = tokio::task::spawn_blocking(|| {
             let mut sink = String::new();
-            while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+            while std::io::stdin()
+                .read_line(&mut sink)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {}
         })
         .await;
         shutdown.cancel();
@@ -112,9 +126,14 @@ mod load {
     }
 
     async fn open_session(url: &str) -> Option<Ws> {
-        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await.ok()?;
+        let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+            .await
+            .ok()?;
         loop {
-            match tokio::time::timeout(Duration::from_secs(30), ws.next()).await.ok()?? {
+            match tokio::time::timeout(Duration::from_secs(30), ws.next())
+                .await
+                .ok()??
+            {
                 Ok(Message::Text(t)) if t.as_str().contains("\"session\"") => return Some(ws),
                 Ok(_) => continue,
                 Err(_) => return None,
@@ -151,7 +170,9 @@ mod load {
             let text = QUESTIONS[(index + q) % QUESTIONS.len()];
             let started = Instant::now();
             let frame = json!({"type": "message", "text": text, "id": id}).to_string();
-            ws.send(Message::Text(frame.into())).await.map_err(|e| e.to_string())?;
+            ws.send(Message::Text(frame.into()))
+                .await
+                .map_err(|e| e.to_string())?;
             loop {
                 let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
                     .await
@@ -230,7 +251,11 @@ mod load {
         let idle = load.idle;
         let exe = std::env::current_exe().expect("own path");
         let mut child = Command::new(exe)
-            .arg(if load.echo { "--echo-server" } else { "--server" })
+            .arg(if load.echo {
+                "--echo-server"
+            } else {
+                "--server"
+            })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -238,17 +263,26 @@ mod load {
         let pid = child.id();
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let addr = loop {
-            let line = lines.next().expect("server started").expect("server output");
+            let line = lines
+                .next()
+                .expect("server started")
+                .expect("server output");
             if let Some(addr) = line.strip_prefix("LISTEN ") {
                 break addr.to_string();
             }
         };
         let url = format!("ws://{addr}/ws?lang=en");
-        println!("server pid {pid} on {addr}; RSS at start {} KiB", rss_kib(pid).unwrap_or(0));
+        println!(
+            "server pid {pid} on {addr}; RSS at start {} KiB",
+            rss_kib(pid).unwrap_or(0)
+        );
 
         for (name, interval) in [("paced", load.interval), ("saturated", Duration::ZERO)] {
             run_active(&url, &load, name, interval).await;
-            println!("server RSS after the {name} phase: {} KiB", rss_kib(pid).unwrap_or(0));
+            println!(
+                "server RSS after the {name} phase: {} KiB",
+                rss_kib(pid).unwrap_or(0)
+            );
         }
 
         // Phase 2: idle sessions held open.
@@ -303,8 +337,8 @@ mod load {
 
         use async_trait::async_trait;
         use supportbot_chat::{
-            Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseSummary, Delivery, Envelope, Inbound,
-            InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+            Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseSummary, Delivery,
+            Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
         };
         use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 
@@ -359,15 +393,27 @@ mod load {
 
         pub async fn server() {
             let dir = tempfile::tempdir().expect("temp dir");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("listener");
             let addr = listener.local_addr().expect("address");
-            let mut settings =
-                WebSettings::new(dir.path(), format!("http://{addr}"), "load-test-operator-token-0123456789");
+            let mut settings = WebSettings::new(
+                dir.path(),
+                format!("http://{addr}"),
+                "load-test-operator-token-0123456789",
+            );
             settings.messages_per_minute = 1_000_000;
             settings.burst = 1000;
-            let echo = Arc::new(Echo { adapter: OnceLock::new(), events: tokio::sync::broadcast::channel(16).0 });
+            let echo = Arc::new(Echo {
+                adapter: OnceLock::new(),
+                events: tokio::sync::broadcast::channel(16).0,
+            });
             let shutdown = Shutdown::new();
-            let core = Core { sink: echo.clone(), cases: echo.clone(), metrics: echo.clone() };
+            let core = Core {
+                sink: echo.clone(),
+                cases: echo.clone(),
+                metrics: echo.clone(),
+            };
             let channel = WebChannel::open(settings, core, shutdown.clone()).expect("channel");
             let _ = echo.adapter.set(channel.adapter());
             let task = tokio::spawn(channel.serve(listener, supportbot_web::Router::new()));
@@ -375,7 +421,11 @@ mod load {
             let _ = std::io::Write::flush(&mut std::io::stdout());
             let _ = tokio::task::spawn_blocking(|| {
                 let mut sink = String::new();
-                while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+                while std::io::stdin()
+                    .read_line(&mut sink)
+                    .map(|n| n > 0)
+                    .unwrap_or(false)
+                {}
             })
             .await;
             shutdown.cancel();

@@ -16,7 +16,10 @@ fn main() {
 #[cfg(feature = "webhook")]
 fn main() -> anyhow::Result<()> {
     let args = load::Args::parse()?;
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(load::run(args))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(load::run(args))
 }
 
 #[cfg(feature = "webhook")]
@@ -60,10 +63,18 @@ mod load {
     impl Args {
         /// Reads `--requests`, `--concurrency`, `--backlog`.
         pub fn parse() -> anyhow::Result<Args> {
-            let mut args = Args { requests: 2000, concurrency: 32, backlog: 2000 };
+            let mut args = Args {
+                requests: 2000,
+                concurrency: 32,
+                backlog: 2000,
+            };
             let mut it = std::env::args().skip(1);
             while let Some(flag) = it.next() {
-                let value: usize = it.next().context("a flag needs a value")?.parse().context("not a number")?;
+                let value: usize = it
+                    .next()
+                    .context("a flag needs a value")?
+                    .parse()
+                    .context("not a number")?;
                 match flag.as_str() {
                     "--requests" => args.requests = value.clamp(1, LIMIT),
                     "--concurrency" => args.concurrency = value.clamp(1, 256),
@@ -84,7 +95,11 @@ mod load {
     }
 
     fn unix_now() -> String {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0).to_string()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            .to_string()
     }
 
     /// The platform bridge: verifies each callback's signature, counts it, remembers what it answers.
@@ -96,7 +111,11 @@ mod load {
         answered: Mutex<HashSet<String>>,
     }
 
-    async fn receive(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    async fn receive(
+        State(rx): State<Arc<Receiver>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> StatusCode {
         if rx.refuse.load(Ordering::Relaxed) {
             return StatusCode::SERVICE_UNAVAILABLE;
         }
@@ -107,7 +126,10 @@ mod load {
         }
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
             if let Some(id) = v["reply_to"].as_str() {
-                rx.answered.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string());
+                rx.answered
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id.to_string());
             }
         }
         rx.accepted.fetch_add(1, Ordering::Relaxed);
@@ -118,7 +140,9 @@ mod load {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
         });
         Ok(base)
     }
@@ -146,7 +170,11 @@ mod load {
         let engine = Engine::open(config, faq)?;
         let hooks = supportbot::channels::webhook::start(config, &engine)?;
         let shutdown = Shutdown::new();
-        let base = if with_router { Some(serve(hooks.router, shutdown.clone()).await?) } else { None };
+        let base = if with_router {
+            Some(serve(hooks.router, shutdown.clone()).await?)
+        } else {
+            None
+        };
         let runner = {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move {
@@ -155,7 +183,12 @@ mod load {
                 }
             })
         };
-        Ok(Running { engine, shutdown, runner, base })
+        Ok(Running {
+            engine,
+            shutdown,
+            runner,
+            base,
+        })
     }
 
     impl Running {
@@ -190,7 +223,9 @@ mod load {
     /// Runs both measurements and prints the figures.
     pub async fn run(args: Args) -> anyhow::Result<()> {
         let rx = Arc::new(Receiver::default());
-        let app = axum::Router::new().route("/cb", post(receive)).with_state(rx.clone());
+        let app = axum::Router::new()
+            .route("/cb", post(receive))
+            .with_state(rx.clone());
         let rx_base = serve(app, Shutdown::new()).await?;
         let callback = format!("{rx_base}/cb");
 
@@ -200,7 +235,13 @@ mod load {
         let url = format!("{}/webhook/forum", bot.base.clone().context("router")?);
         let bodies: Arc<Vec<String>> = Arc::new(
             (0..args.requests)
-                .map(|i| event(&format!("c{}", i % 256), &format!("m{i}"), QUESTIONS[i % QUESTIONS.len()]))
+                .map(|i| {
+                    event(
+                        &format!("c{}", i % 256),
+                        &format!("m{i}"),
+                        QUESTIONS[i % QUESTIONS.len()],
+                    )
+                })
                 .collect(),
         );
         let next = Arc::new(AtomicUsize::new(0));
@@ -208,7 +249,8 @@ mod load {
         let started = Instant::now();
         let mut workers = Vec::new();
         for _ in 0..args.concurrency {
-            let (bodies, next, client, url) = (bodies.clone(), next.clone(), client.clone(), url.clone());
+            let (bodies, next, client, url) =
+                (bodies.clone(), next.clone(), client.clone(), url.clone());
             workers.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 loop {
@@ -237,10 +279,16 @@ mod load {
         }
         let acked = started.elapsed();
         let n = args.requests;
-        wait_for("every request answered", || rx.answered.lock().map(|a| a.len() >= n).unwrap_or(false)).await?;
+        wait_for("every request answered", || {
+            rx.answered.lock().map(|a| a.len() >= n).unwrap_or(false)
+        })
+        .await?;
         let answered = started.elapsed();
         latencies.sort();
-        println!("inbound: {n} signed requests, {} concurrent clients, 256 chats", args.concurrency);
+        println!(
+            "inbound: {n} signed requests, {} concurrent clients, 256 chats",
+            args.concurrency
+        );
         println!(
             "  acknowledged (verified + durable): {:.0} req/s   ack latency p50 {:.2} ms, p99 {:.2} ms",
             n as f64 / acked.as_secs_f64(),
@@ -284,7 +332,10 @@ mod load {
             let before = rx.accepted.load(Ordering::Relaxed);
             let t = Instant::now();
             let bot = start(&refusing, false).await?;
-            wait_for("the backlog to drain", || bot.engine.outbox_list().is_empty()).await?;
+            wait_for("the backlog to drain", || {
+                bot.engine.outbox_list().is_empty()
+            })
+            .await?;
             let took = t.elapsed();
             let delivered = rx.accepted.load(Ordering::Relaxed) - before;
             println!(

@@ -3,8 +3,8 @@
 //! The binary (`src/main.rs`) wires this core to the channel adapters; the core itself never names a chat
 //! platform's SDK.
 
-pub mod channels;
 pub mod cases;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod engine;

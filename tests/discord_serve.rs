@@ -48,7 +48,11 @@ async fn a_refused_token_stops_serve_with_a_clear_sentence() {
         .expect("serve exits")
         .expect("ran");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a refused token is a config error: {stderr}"
+    );
     assert!(stderr.contains("Discord refused the bot token"), "{stderr}");
     assert!(stderr.contains("DISCORD_BOT_TOKEN"), "{stderr}");
     assert!(

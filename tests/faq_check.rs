@@ -16,7 +16,10 @@ answer.en = "Check for sensitive words."
 "#;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_supportbot")).args(args).output().expect("run supportbot")
+    Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(args)
+        .output()
+        .expect("run supportbot")
 }
 
 fn check_dir(files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
@@ -34,27 +37,47 @@ fn assert_reported(files: &[(&str, &str)], file: &str, line: usize, needle: &str
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     let prefix = format!("{}:{line}: ", Path::new(dir.path()).join(file).display());
-    assert!(stderr.starts_with(&prefix), "expected prefix {prefix:?} in {stderr:?}");
+    assert!(
+        stderr.starts_with(&prefix),
+        "expected prefix {prefix:?} in {stderr:?}"
+    );
     assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one clear sentence: {stderr:?}");
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "one clear sentence: {stderr:?}"
+    );
 }
 
 #[test]
 fn the_shipped_faq_is_valid() {
     let out = run(&["faq", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/faq")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
 
 #[test]
 fn a_good_file_passes() {
     let (out, _dir) = check_dir(&[("mail.toml", GOOD)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn toml_syntax_error() {
-    assert_reported(&[("mail.toml", "[[faq]]\nid = \"x\nanswer.zh = 1\n")], "mail.toml", 2, "");
+    assert_reported(
+        &[("mail.toml", "[[faq]]\nid = \"x\nanswer.zh = 1\n")],
+        "mail.toml",
+        2,
+        "",
+    );
 }
 
 #[test]
@@ -87,26 +110,44 @@ fn missing_question_in_either_language() {
 fn missing_answer_in_either_language() {
     let zh = GOOD.replace("answer.zh = \"检查敏感词。\"\n", "");
     assert_reported(&[("mail.toml", &zh)], "mail.toml", 2, "Chinese answer");
-    let en = GOOD.replace("answer.en = \"Check for sensitive words.\"", "answer.en = \"  \"");
+    let en = GOOD.replace(
+        "answer.en = \"Check for sensitive words.\"",
+        "answer.en = \"  \"",
+    );
     assert_reported(&[("mail.toml", &en)], "mail.toml", 2, "English answer");
 }
 
 #[test]
 fn duplicate_id_across_files() {
     let other = format!("# another file\n\n{GOOD}");
-    assert_reported(&[("a.toml", GOOD), ("b.toml", &other)], "b.toml", 4, "duplicate id \"bounce\"");
+    assert_reported(
+        &[("a.toml", GOOD), ("b.toml", &other)],
+        "b.toml",
+        4,
+        "duplicate id \"bounce\"",
+    );
 }
 
 #[test]
 fn invalid_regex_names_the_entry() {
     let text = GOOD.replace(r"554\s*dt:spm", r"554(dt");
-    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "entry \"bounce\" has an invalid pattern");
+    assert_reported(
+        &[("mail.toml", &text)],
+        "mail.toml",
+        2,
+        "entry \"bounce\" has an invalid pattern",
+    );
 }
 
 #[test]
 fn unknown_field_is_a_typo() {
     let text = GOOD.replace("patterns =", "patern =");
-    assert_reported(&[("mail.toml", &text)], "mail.toml", 7, "unknown field `patern`");
+    assert_reported(
+        &[("mail.toml", &text)],
+        "mail.toml",
+        7,
+        "unknown field `patern`",
+    );
 }
 
 #[test]
@@ -137,7 +178,11 @@ fn ask_works_from_any_directory_with_the_builtin_faq() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["action"], "answer");
     assert_eq!(json["lang"], "zh");

@@ -16,7 +16,12 @@ fn answers_in_the_users_language() {
     let en = faq.decide("my mail bounced with 554 DT:SPM");
     assert_eq!((en.action, en.lang), (Action::Answer, Lang::En));
     assert_eq!(zh.faq, en.faq);
-    assert!(!en.answer.as_deref().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+    assert!(!en
+        .answer
+        .as_deref()
+        .unwrap()
+        .chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
     let forced = faq.decide_in("my mail bounced with 554 DT:SPM", Lang::Zh);
     assert_eq!(forced.answer, zh.answer);
 }
@@ -27,14 +32,24 @@ fn full_width_and_traditional_input_match_like_plain_input() {
     let plain = faq.decide("邮箱被盗了怎么办");
     for variant in ["郵箱被盜了怎麼辦", "ＱＱ邮箱被盗了怎么办"] {
         let d = faq.decide(variant);
-        assert_eq!((d.action, &d.faq), (Action::Answer, &plain.faq), "{variant}");
+        assert_eq!(
+            (d.action, &d.faq),
+            (Action::Answer, &plain.faq),
+            "{variant}"
+        );
     }
 }
 
 #[test]
 fn explicit_requests_for_a_human_are_always_handoff() {
     let faq = faq();
-    for q in ["转人工", "人工客服", "I want to talk to a person", "agent please", "554 DT:SPM 转人工"] {
+    for q in [
+        "转人工",
+        "人工客服",
+        "I want to talk to a person",
+        "agent please",
+        "554 DT:SPM 转人工",
+    ] {
         let d = faq.decide(q);
         assert_eq!(d.action, Action::Handoff, "{q}");
         assert!(d.human_requested, "{q}");
@@ -63,7 +78,14 @@ fn topics_only_people_handle_go_to_a_human() {
 #[test]
 fn look_alike_questions_without_an_entry_are_handed_off() {
     let faq = faq();
-    for q in ["邮箱容量满了怎么扩容", "怎么修改邮箱昵称", "QQ音乐会员怎么取消", "今天天气怎么样", "asdfghjkl", ""] {
+    for q in [
+        "邮箱容量满了怎么扩容",
+        "怎么修改邮箱昵称",
+        "QQ音乐会员怎么取消",
+        "今天天气怎么样",
+        "asdfghjkl",
+        "",
+    ] {
         let d = faq.decide(q);
         assert_eq!(d.action, Action::Handoff, "{q}: {d:?}");
         assert!(!d.human_requested, "{q}");
@@ -79,8 +101,14 @@ fn candidates_explain_the_decision() {
     let first = &d.candidates[0];
     assert_eq!(Some(&first.faq), d.faq.as_ref());
     assert_eq!(first.score, d.score);
-    assert!(d.candidates.windows(2).all(|w| w[0].score >= w[1].score || w[0].faq == first.faq));
-    assert_eq!(first.question, faq.entry(&first.faq).unwrap().title(Lang::Zh));
+    assert!(d
+        .candidates
+        .windows(2)
+        .all(|w| w[0].score >= w[1].score || w[0].faq == first.faq));
+    assert_eq!(
+        first.question,
+        faq.entry(&first.faq).unwrap().title(Lang::Zh)
+    );
 }
 
 #[test]
@@ -94,7 +122,11 @@ fn a_vague_question_offers_choices() {
 #[test]
 fn explain_lists_terms_with_weights() {
     let terms = faq().explain("邮箱容量满了怎么扩容");
-    let unknown: Vec<&str> = terms.iter().filter(|t| !t.2).map(|t| t.0.as_str()).collect();
+    let unknown: Vec<&str> = terms
+        .iter()
+        .filter(|t| !t.2)
+        .map(|t| t.0.as_str())
+        .collect();
     assert!(unknown.contains(&"扩容"), "{terms:?}");
     assert!(terms.iter().any(|t| t.0 == "邮箱" && t.2));
 }

@@ -17,10 +17,15 @@ fn ask_batch(queries: &[String]) -> Vec<Value> {
         .expect("start supportbot ask");
     let mut stdin = child.stdin.take().expect("stdin");
     let input = queries.join("\n") + "\n";
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).expect("write queries"));
+    let writer =
+        std::thread::spawn(move || stdin.write_all(input.as_bytes()).expect("write queries"));
     let output = child.wait_with_output().expect("ask output");
     writer.join().expect("writer");
-    assert!(output.status.success(), "ask failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "ask failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8(output.stdout)
         .expect("utf-8")
         .lines()
@@ -37,8 +42,10 @@ fn has_chinese(text: &str) -> bool {
 #[test]
 fn dev_set_quality_meets_the_bar() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let topics: HashMap<String, Value> =
-        serde_json::from_str(&std::fs::read_to_string(format!("{root}/tests/eval/topics.json")).unwrap()).unwrap();
+    let topics: HashMap<String, Value> = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/tests/eval/topics.json")).unwrap(),
+    )
+    .unwrap();
     let rows: Vec<Value> = std::fs::read_to_string(format!("{root}/tests/eval/queries_dev.jsonl"))
         .unwrap()
         .lines()
@@ -48,16 +55,25 @@ fn dev_set_quality_meets_the_bar() {
 
     // 1. Each topic's entry is what `ask` answers for its canonical question.
     let names: Vec<String> = topics.keys().cloned().collect();
-    let canon: Vec<String> = names.iter().map(|t| topics[t]["canonical"].as_str().unwrap().to_string()).collect();
+    let canon: Vec<String> = names
+        .iter()
+        .map(|t| topics[t]["canonical"].as_str().unwrap().to_string())
+        .collect();
     let canon_results = ask_batch(&canon);
     let mut entry_of: HashMap<String, String> = HashMap::new();
     for (topic, r) in names.iter().zip(&canon_results) {
-        assert_eq!(r["action"], "answer", "canonical question of {topic} is not answered: {r}");
+        assert_eq!(
+            r["action"], "answer",
+            "canonical question of {topic} is not answered: {r}"
+        );
         entry_of.insert(topic.clone(), r["faq"].as_str().unwrap().to_string());
     }
 
     // 2./3. Score every query.
-    let queries: Vec<String> = rows.iter().map(|r| r["q"].as_str().unwrap().to_string()).collect();
+    let queries: Vec<String> = rows
+        .iter()
+        .map(|r| r["q"].as_str().unwrap().to_string())
+        .collect();
     let results = ask_batch(&queries);
     let (mut ans_ok, mut ans_n, mut ho_ok, mut ho_n) = (0, 0, 0, 0);
     let mut misses = Vec::new();
@@ -81,7 +97,10 @@ fn dev_set_quality_meets_the_bar() {
             ok
         };
         if !right {
-            misses.push(format!("  {q} -> {} {} {}", r["action"], r["faq"], r["score"]));
+            misses.push(format!(
+                "  {q} -> {} {} {}",
+                r["action"], r["faq"], r["score"]
+            ));
         }
     }
     let overall = (ans_ok + ho_ok) as f64 / (ans_n + ho_n) as f64;
@@ -89,5 +108,8 @@ fn dev_set_quality_meets_the_bar() {
     let handoff = ho_ok as f64 / ho_n as f64;
     println!("overall {overall:.3}  answerable {answerable:.3} ({ans_ok}/{ans_n})  handoff {handoff:.3} ({ho_ok}/{ho_n})");
     println!("misses:\n{}", misses.join("\n"));
-    assert!(overall >= 0.92 && answerable >= 0.92 && handoff >= 0.90, "below the quality bar");
+    assert!(
+        overall >= 0.92 && answerable >= 0.92 && handoff >= 0.90,
+        "below the quality bar"
+    );
 }

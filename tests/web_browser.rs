@@ -12,11 +12,16 @@ use serde_json::json;
 use web_support::cdp::{find_browser, Browser};
 use web_support::*;
 
-const XSS: &str = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> **bold**";
+const XSS: &str =
+    "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> **bold**";
 
 fn save_png(name: &str, png: &[u8], scratch: &std::path::Path) {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
-    assert!(png.len() > 10_000, "{name} looks empty ({} bytes)", png.len());
+    assert!(
+        png.len() > 10_000,
+        "{name} looks empty ({} bytes)",
+        png.len()
+    );
     let dir = std::env::var_os("SUPPORTBOT_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| scratch.to_path_buf());
@@ -43,9 +48,18 @@ async fn chat_and_inbox_in_a_real_browser() {
 
     // The visitor: ask a question, see the answer with its buttons.
     let mut chat = browser.open(&stack.http("/"), 420, 760).await;
-    chat.wait_for("document.getElementById('conn').textContent === 'online'", "the chat socket").await;
-    assert_eq!(chat.eval("document.getElementById('human').textContent").await, "Talk to a human");
-    chat.type_into("#input", "My mail bounced with 554 DT:SPM, what now?").await;
+    chat.wait_for(
+        "document.getElementById('conn').textContent === 'online'",
+        "the chat socket",
+    )
+    .await;
+    assert_eq!(
+        chat.eval("document.getElementById('human').textContent")
+            .await,
+        "Talk to a human"
+    );
+    chat.type_into("#input", "My mail bounced with 554 DT:SPM, what now?")
+        .await;
     chat.click("#send").await;
     let log = chat
         .wait_for(
@@ -54,31 +68,52 @@ async fn chat_and_inbox_in_a_real_browser() {
         )
         .await;
     assert_eq!(log, json!(1));
-    let buttons =
-        chat.eval("Array.from(document.querySelectorAll('#log .buttons button')).map(b => b.textContent)").await;
+    let buttons = chat
+        .eval(
+            "Array.from(document.querySelectorAll('#log .buttons button')).map(b => b.textContent)",
+        )
+        .await;
     assert_eq!(buttons, json!(["Yes, thanks", "No"]));
 
     // Markup typed by the user stays text.
     chat.type_into("#input", XSS).await;
     chat.click("#send").await;
-    chat.wait_for(&format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ')).length >= 2"), "the answer to the markup")
+    chat.wait_for(
+        &format!("{CHAT_LOG}.filter(t => t.startsWith('bot: ')).length >= 2"),
+        "the answer to the markup",
+    )
+    .await;
+    let mine = chat
+        .eval(&format!("{CHAT_LOG}.filter(t => t.startsWith('user: '))"))
         .await;
-    let mine = chat.eval(&format!("{CHAT_LOG}.filter(t => t.startsWith('user: '))")).await;
     assert_eq!(mine[1], json!(format!("user: {XSS}")));
-    assert_eq!(chat.eval("document.querySelectorAll('#log img, #log script, #log strong').length").await, json!(0));
+    assert_eq!(
+        chat.eval("document.querySelectorAll('#log img, #log script, #log strong').length")
+            .await,
+        json!(0)
+    );
     assert_eq!(chat.eval("typeof window.__pwned").await, "undefined");
 
     // Ask for a human and go through the intake: symptom, steps (skipped), error message.
-    let before = chat.eval("document.querySelectorAll('#log .msg.bot').length").await.as_u64().unwrap();
+    let before = chat
+        .eval("document.querySelectorAll('#log .msg.bot').length")
+        .await
+        .as_u64()
+        .unwrap();
     chat.click("#human").await;
-    let answers = [Some("Mails with a 15 MB attachment bounce"), None, Some("554 DT:SPM, see the screenshot")];
+    let answers = [
+        Some("Mails with a 15 MB attachment bounce"),
+        None,
+        Some("554 DT:SPM, see the screenshot"),
+    ];
     for (step, answer) in answers.into_iter().enumerate() {
         let expr = format!(
             "Array.from(document.querySelectorAll('#log .msg.bot')).length >= {} && \
              document.querySelector('#log .msg.bot:last-child .buttons button:not(:disabled)')",
             before + 1 + step as u64
         );
-        chat.wait_for(&format!("!!({expr})"), "an intake question").await;
+        chat.wait_for(&format!("!!({expr})"), "an intake question")
+            .await;
         match answer {
             Some(text) => {
                 chat.type_into("#input", text).await;
@@ -102,31 +137,78 @@ async fn chat_and_inbox_in_a_real_browser() {
     let mut inbox = browser.open(&stack.http("/inbox"), 1280, 820).await;
     inbox.type_into("#token", "wrong-token-wrong-token").await;
     inbox.click("#signin-btn").await;
-    inbox.wait_for("!document.getElementById('signin-error').hidden", "the refusal of a wrong token").await;
-    inbox.eval("document.getElementById('token').value = ''").await;
+    inbox
+        .wait_for(
+            "!document.getElementById('signin-error').hidden",
+            "the refusal of a wrong token",
+        )
+        .await;
+    inbox
+        .eval("document.getElementById('token').value = ''")
+        .await;
     inbox.type_into("#token", TOKEN).await;
     inbox.click("#signin-btn").await;
-    inbox.wait_for("document.getElementById('live').textContent === 'live'", "the inbox socket").await;
     inbox
-        .wait_for(&format!("!!document.querySelector('#cases li[data-case=\"{case}\"]')"), "the case in the queue")
+        .wait_for(
+            "document.getElementById('live').textContent === 'live'",
+            "the inbox socket",
+        )
         .await;
-    inbox.click(&format!("#cases li[data-case=\"{case}\"]")).await;
-    inbox.wait_for(&format!("document.getElementById('case-id').textContent === '{case}'"), "the case view").await;
-    let transcript = inbox.wait_for("document.getElementById('transcript').textContent", "the transcript").await;
-    assert!(transcript.as_str().unwrap().contains("15 MB attachment"), "{transcript}");
-    let subject = inbox.eval("document.getElementById('case-subject').textContent").await;
+    inbox
+        .wait_for(
+            &format!("!!document.querySelector('#cases li[data-case=\"{case}\"]')"),
+            "the case in the queue",
+        )
+        .await;
+    inbox
+        .click(&format!("#cases li[data-case=\"{case}\"]"))
+        .await;
+    inbox
+        .wait_for(
+            &format!("document.getElementById('case-id').textContent === '{case}'"),
+            "the case view",
+        )
+        .await;
+    let transcript = inbox
+        .wait_for(
+            "document.getElementById('transcript').textContent",
+            "the transcript",
+        )
+        .await;
+    assert!(
+        transcript.as_str().unwrap().contains("15 MB attachment"),
+        "{transcript}"
+    );
+    let subject = inbox
+        .eval("document.getElementById('case-subject').textContent")
+        .await;
     assert_eq!(subject, "Mails with a 15 MB attachment bounce");
-    let codes = inbox.eval("document.getElementById('codes').textContent").await;
+    let codes = inbox
+        .eval("document.getElementById('codes').textContent")
+        .await;
     assert!(codes.as_str().unwrap().contains("554 DT:SPM"), "{codes}");
     assert_eq!(
-        inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await,
+        inbox
+            .eval(
+                "document.querySelectorAll('#app img, #app script:not([src]), #app strong').length"
+            )
+            .await,
         json!(0)
     );
     assert_eq!(inbox.eval("typeof window.__pwned").await, "undefined");
 
     inbox.click("#take").await;
-    chat.wait_for("document.getElementById('case').classList.contains('assigned')", "the assigned banner").await;
-    inbox.type_into("#reply", "Hello, I'm Wang from support. Please try ssl.smtp.qq.com on port 465.").await;
+    chat.wait_for(
+        "document.getElementById('case').classList.contains('assigned')",
+        "the assigned banner",
+    )
+    .await;
+    inbox
+        .type_into(
+            "#reply",
+            "Hello, I'm Wang from support. Please try ssl.smtp.qq.com on port 465.",
+        )
+        .await;
     inbox.click("#send-reply").await;
     chat.wait_for(
         &format!("{CHAT_LOG}.some(t => t.startsWith('bot: Hello, I') && t.includes('port 465'))"),
@@ -134,7 +216,10 @@ async fn chat_and_inbox_in_a_real_browser() {
     )
     .await;
     inbox
-        .wait_for("document.getElementById('transcript').textContent.includes('port 465')", "the reply in the case")
+        .wait_for(
+            "document.getElementById('transcript').textContent.includes('port 465')",
+            "the reply in the case",
+        )
         .await;
     save_png("chat.png", &chat.screenshot().await, stack.dir.path());
 
@@ -142,7 +227,10 @@ async fn chat_and_inbox_in_a_real_browser() {
     chat.type_into("#input", XSS).await;
     chat.click("#send").await;
     inbox
-        .wait_for("document.getElementById('feed').textContent.includes('window.__pwned')", "the relayed message")
+        .wait_for(
+            "document.getElementById('feed').textContent.includes('window.__pwned')",
+            "the relayed message",
+        )
         .await;
     inbox
         .wait_for(
@@ -151,7 +239,11 @@ async fn chat_and_inbox_in_a_real_browser() {
         )
         .await;
     assert_eq!(
-        inbox.eval("document.querySelectorAll('#app img, #app script:not([src]), #app strong').length").await,
+        inbox
+            .eval(
+                "document.querySelectorAll('#app img, #app script:not([src]), #app strong').length"
+            )
+            .await,
         json!(0)
     );
     assert_eq!(inbox.eval("typeof window.__pwned").await, "undefined");
@@ -165,16 +257,37 @@ async fn chat_and_inbox_in_a_real_browser() {
         "the reload",
     )
     .await;
-    chat.wait_for(&format!("{CHAT_LOG}.some(t => t.includes('port 465'))"), "the history after a reload").await;
+    chat.wait_for(
+        &format!("{CHAT_LOG}.some(t => t.includes('port 465'))"),
+        "the history after a reload",
+    )
+    .await;
     drop(browser);
 
     // A browser set to Chinese gets the Chinese interface.
     let browser = Browser::launch(&binary, "zh-CN").await;
-    let mut chat = browser.open_in(&stack.http("/"), 420, 760, Some("zh-CN")).await;
-    chat.wait_for("document.getElementById('conn').textContent === '在线'", "the Chinese chat page").await;
-    assert_eq!(chat.eval("document.getElementById('human').textContent").await, "转人工客服");
-    let mut inbox = browser.open_in(&stack.http("/inbox"), 1280, 820, Some("zh-CN")).await;
-    assert_eq!(inbox.eval("document.getElementById('signin-btn').textContent").await, "登录");
+    let mut chat = browser
+        .open_in(&stack.http("/"), 420, 760, Some("zh-CN"))
+        .await;
+    chat.wait_for(
+        "document.getElementById('conn').textContent === '在线'",
+        "the Chinese chat page",
+    )
+    .await;
+    assert_eq!(
+        chat.eval("document.getElementById('human').textContent")
+            .await,
+        "转人工客服"
+    );
+    let mut inbox = browser
+        .open_in(&stack.http("/inbox"), 1280, 820, Some("zh-CN"))
+        .await;
+    assert_eq!(
+        inbox
+            .eval("document.getElementById('signin-btn').textContent")
+            .await,
+        "登录"
+    );
     drop(browser);
     stack.stop().await;
 }

@@ -11,21 +11,42 @@ use web_support::*;
 async fn a_question_gets_the_faq_answer() {
     let stack = Stack::start().await;
     let (mut ws, _) = stack.chat().await;
-    send(&mut ws, json!({"type": "message", "text": "my mail bounced with 554 DT:SPM", "id": "q1"})).await;
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "my mail bounced with 554 DT:SPM", "id": "q1"}),
+    )
+    .await;
     assert_eq!(next_of(&mut ws, "ack").await["id"], "q1");
     let answer = next_of(&mut ws, "message").await;
-    assert!(answer["text"].as_str().unwrap().contains("smtp"), "{answer}");
+    assert!(
+        answer["text"].as_str().unwrap().contains("smtp"),
+        "{answer}"
+    );
     assert_eq!(answer["buttons"], json!(["Yes, thanks", "No"]));
-    assert_eq!(answer["reply_to"], "q1", "the page learns which message was answered");
+    assert_eq!(
+        answer["reply_to"], "q1",
+        "the page learns which message was answered"
+    );
     assert!(answer.get("case").is_none());
 
     send(&mut ws, json!({"type": "button", "value": "Yes, thanks"})).await;
     let thanks = next_of(&mut ws, "message").await;
     assert!(!thanks["text"].as_str().unwrap().is_empty());
 
-    let metrics = reqwest::get(stack.http("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("supportbot_messages_in_total{platform=\"web\"} 2"), "{metrics}");
-    assert!(metrics.contains("supportbot_web_messages_in_total 2"), "{metrics}");
+    let metrics = reqwest::get(stack.http("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("supportbot_messages_in_total{platform=\"web\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("supportbot_web_messages_in_total 2"),
+        "{metrics}"
+    );
     stack.stop().await;
 }
 
@@ -37,24 +58,46 @@ async fn handoff_then_the_inbox_operator_answers_the_user() {
     assert_eq!(next_of(&mut inbox, "queue").await["cases"], json!([]));
 
     let (mut user, _) = stack.chat().await;
-    send(&mut user, json!({"type": "message", "text": "I cannot log in, it says <script>alert(1)</script>"})).await;
+    send(
+        &mut user,
+        json!({"type": "message", "text": "I cannot log in, it says <script>alert(1)</script>"}),
+    )
+    .await;
     next_of(&mut user, "message").await;
     let case = open_case(&mut user).await;
     assert!(case.starts_with("C-"), "{case}");
     let status = next_of(&mut user, "status").await;
-    assert_eq!(status, json!({"type": "status", "case": case, "status": "open", "position": 1}));
+    assert_eq!(
+        status,
+        json!({"type": "status", "case": case, "status": "open", "position": 1})
+    );
 
     // The inbox sees the case arrive, and the API serves it.
-    let queue = next_where(&mut inbox, "queue", |q| !q["cases"].as_array().unwrap().is_empty()).await;
+    let queue = next_where(&mut inbox, "queue", |q| {
+        !q["cases"].as_array().unwrap().is_empty()
+    })
+    .await;
     assert_eq!(queue["cases"][0]["id"], case.as_str());
     assert_eq!(queue["cases"][0]["channel"], "web");
-    let detail: serde_json::Value = stack.api(&format!("/api/cases/{case}")).await.json().await.unwrap();
+    let detail: serde_json::Value = stack
+        .api(&format!("/api/cases/{case}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["status"], "open");
     let transcript = detail["transcript"].to_string();
-    assert!(transcript.contains("<script>alert(1)</script>"), "raw text kept as data: {transcript}");
+    assert!(
+        transcript.contains("<script>alert(1)</script>"),
+        "raw text kept as data: {transcript}"
+    );
 
     // Take, then reply from the inbox: the user gets both, the assigned status follows.
-    send(&mut inbox, json!({"type": "action", "action": "take", "case": case})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "take", "case": case}),
+    )
+    .await;
     let (joined, assigned) = both(
         &mut user,
         |m| m["type"] == "message" && m["case"] == case.as_str(),
@@ -64,17 +107,35 @@ async fn handoff_then_the_inbox_operator_answers_the_user() {
     assert!(joined["text"].as_str().unwrap().contains(&case));
     assert!(assigned.get("position").is_none());
 
-    send(&mut inbox, json!({"type": "action", "action": "reply", "case": case, "text": "Hi, <b>Wang</b> here"})).await;
-    let reply = next_where(&mut user, "message", |m| m["text"].as_str().unwrap().contains("<b>Wang</b>")).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "reply", "case": case, "text": "Hi, <b>Wang</b> here"}),
+    )
+    .await;
+    let reply = next_where(&mut user, "message", |m| {
+        m["text"].as_str().unwrap().contains("<b>Wang</b>")
+    })
+    .await;
     assert_eq!(reply["case"], case.as_str());
 
     // The user's answer is relayed to the inbox operator.
-    send(&mut user, json!({"type": "message", "text": "thanks, still broken"})).await;
-    let relayed = next_where(&mut inbox, "message", |m| m["text"].as_str().unwrap().contains("still broken")).await;
+    send(
+        &mut user,
+        json!({"type": "message", "text": "thanks, still broken"}),
+    )
+    .await;
+    let relayed = next_where(&mut inbox, "message", |m| {
+        m["text"].as_str().unwrap().contains("still broken")
+    })
+    .await;
     assert_eq!(relayed["case"], case.as_str());
 
     // Close from the inbox: the user is asked for a rating, the case leaves the queue.
-    send(&mut inbox, json!({"type": "action", "action": "close", "case": case, "text": "fixed"})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "close", "case": case, "text": "fixed"}),
+    )
+    .await;
     let (rating, _closed) = both(
         &mut user,
         |m| m["type"] == "message" && m["buttons"].as_array().is_some_and(|b| b.len() == 5),
@@ -95,7 +156,10 @@ async fn reconnecting_and_restarting_keep_the_conversation() {
     drop(ws);
 
     let mut ws = connect(&stack.ws(&format!("/ws?session={token}"))).await;
-    assert_eq!(next_json(&mut ws).await, json!({"type": "session", "session": token}));
+    assert_eq!(
+        next_json(&mut ws).await,
+        json!({"type": "session", "session": token})
+    );
     // The history comes back, the user's own messages marked as theirs.
     let mut replayed = Vec::new();
     loop {
@@ -152,7 +216,10 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let r = reqwest::Client::new()
         .post(stack.http("/upload"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .header("x-supportbot-session", &token)
         .body(body)
         .send()
@@ -163,8 +230,16 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
         let q = next_of(&mut ws, "message").await;
         send(&mut ws, json!({"type": "button", "value": q["buttons"][0]})).await;
     }
-    let case = next_where(&mut ws, "message", |m| m.get("case").is_some()).await["case"].as_str().unwrap().to_string();
-    let detail: serde_json::Value = stack.api(&format!("/api/cases/{case}")).await.json().await.unwrap();
+    let case = next_where(&mut ws, "message", |m| m.get("case").is_some()).await["case"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let detail: serde_json::Value = stack
+        .api(&format!("/api/cases/{case}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let text = detail.to_string();
     assert!(text.contains("smtp.log"), "{text}");
     let url = detail["history"]
@@ -181,7 +256,10 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
         )
         .find_map(|a| a["url"].as_str().map(str::to_string))
         .expect("an attachment url in the case");
-    assert_eq!(reqwest::get(&url).await.unwrap().text().await.unwrap(), "550 relay denied\n");
+    assert_eq!(
+        reqwest::get(&url).await.unwrap().text().await.unwrap(),
+        "550 relay denied\n"
+    );
     let bare = url.split('?').next().unwrap();
     assert_eq!(reqwest::get(bare).await.unwrap().status(), 401);
     stack.stop().await;
@@ -190,20 +268,35 @@ async fn uploads_reach_the_case_and_only_operators_fetch_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_get_nothing() {
     let stack = Stack::start().await;
-    assert_eq!(reqwest::get(stack.http("/api/cases")).await.unwrap().status(), 401);
+    assert_eq!(
+        reqwest::get(stack.http("/api/cases"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     let err = connect_with(&stack.ws("/inbox/ws"), &[]).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
-    let err = connect_with(&stack.ws("/ws"), &[("origin", "https://evil.example")]).await.unwrap_err();
+    let err = connect_with(&stack.ws("/ws"), &[("origin", "https://evil.example")])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
 
     // A visitor typing operator commands is refused and learns nothing.
     let (mut user, _) = stack.chat().await;
     let (mut other, _) = stack.chat().await;
     let case = open_case(&mut other).await;
-    send(&mut user, json!({"type": "message", "text": format!("/case {case}")})).await;
+    send(
+        &mut user,
+        json!({"type": "message", "text": format!("/case {case}")}),
+    )
+    .await;
     let refused = next_of(&mut user, "message").await;
     let text = refused["text"].as_str().unwrap();
-    assert!(!text.contains(&case) && !text.contains("visitor"), "{refused}");
+    assert!(
+        !text.contains(&case) && !text.contains("visitor"),
+        "{refused}"
+    );
     assert!(refused.get("case").is_none(), "{refused}");
     stack.stop().await;
 }

@@ -72,11 +72,18 @@ fn serve(dir: &Path) -> Serve {
             break;
         }
     }
-    Serve { child, chat_url, stdout }
+    Serve {
+        child,
+        chat_url,
+        stdout,
+    }
 }
 
 fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -93,11 +100,18 @@ fn wait_exit(child: &mut Child) -> i32 {
 
 /// Asks one question in a new chat session and returns the first answer's text.
 async fn ask(chat_url: &str, text: &str) -> String {
-    let ws_url = chat_url.replacen("http://", "ws://", 1).trim_end_matches('/').to_string() + "/ws";
+    let ws_url = chat_url
+        .replacen("http://", "ws://", 1)
+        .trim_end_matches('/')
+        .to_string()
+        + "/ws";
     let mut ws = connect(&ws_url).await;
     next_of(&mut ws, "session").await;
     send(&mut ws, json!({"type": "message", "text": text})).await;
-    next_of(&mut ws, "message").await["text"].as_str().unwrap().to_string()
+    next_of(&mut ws, "message").await["text"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Asks until the answer satisfies `pred` (the reload poll runs every 2 s).
@@ -108,7 +122,10 @@ async fn ask_until(chat_url: &str, text: &str, pred: impl Fn(&str) -> bool) -> S
         if pred(&answer) {
             return answer;
         }
-        assert!(Instant::now() < deadline, "no matching answer within 20 s; last: {answer}");
+        assert!(
+            Instant::now() < deadline,
+            "no matching answer within 20 s; last: {answer}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -120,7 +137,10 @@ fn wait_log(dir: &Path, needle: &str) -> String {
         if log.contains(needle) {
             return log;
         }
-        assert!(Instant::now() < deadline, "stderr never showed {needle:?}:\n{log}");
+        assert!(
+            Instant::now() < deadline,
+            "stderr never showed {needle:?}:\n{log}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -138,25 +158,47 @@ fn copy_faq(to: &Path) {
 async fn serve_prints_addresses_reloads_the_faq_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     copy_faq(&dir.path().join("faq"));
-    std::fs::write(dir.path().join("config.toml"), "[web]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[web]\nlisten = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
 
     let mut bot = serve(dir.path());
     let out = bot.stdout.join("\n");
     assert!(bot.chat_url.starts_with("http://127.0.0.1:"), "{out}");
-    assert!(out.contains(&format!("inbox:  {}inbox", bot.chat_url)), "{out}");
+    assert!(
+        out.contains(&format!("inbox:  {}inbox", bot.chat_url)),
+        "{out}"
+    );
     let token_file = dir.path().join("data").join("operator_token");
-    let token = std::fs::read_to_string(&token_file).unwrap().trim().to_string();
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(token.len() >= 32);
-    assert!(out.contains(&token), "first start shows the token once: {out}");
+    assert!(
+        out.contains(&token),
+        "first start shows the token once: {out}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o077, 0);
+        assert_eq!(
+            std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o077,
+            0
+        );
     }
-    let health = reqwest::get(format!("{}healthz", bot.chat_url)).await.unwrap();
+    let health = reqwest::get(format!("{}healthz", bot.chat_url))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let cases =
-        reqwest::Client::new().get(format!("{}api/cases", bot.chat_url)).bearer_auth(&token).send().await.unwrap();
+    let cases = reqwest::Client::new()
+        .get(format!("{}api/cases", bot.chat_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cases.status(), 200);
 
     // FAQ reload on a file change.
@@ -169,9 +211,16 @@ async fn serve_prints_addresses_reloads_the_faq_and_stops_cleanly() {
     ask_until(&bot.chat_url, question, |a| a.contains("reload probe")).await;
 
     // A broken FAQ is reported and the loaded one kept.
-    std::fs::write(dir.path().join("faq").join("broken.toml"), "[[faq]]\nid = \"x\"\nanswer.en = ").unwrap();
+    std::fs::write(
+        dir.path().join("faq").join("broken.toml"),
+        "[[faq]]\nid = \"x\"\nanswer.en = ",
+    )
+    .unwrap();
     let log = wait_log(dir.path(), "keeping the one already loaded");
-    assert!(log.contains("broken.toml"), "the log names the broken file:\n{log}");
+    assert!(
+        log.contains("broken.toml"),
+        "the log names the broken file:\n{log}"
+    );
     assert!(ask(&bot.chat_url, question).await.contains("reload probe"));
 
     // SIGHUP reloads too (the broken file gone again).
@@ -181,7 +230,10 @@ async fn serve_prints_addresses_reloads_the_faq_and_stops_cleanly() {
 
     // The token never reaches the log.
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
-    assert!(!log.contains(&token), "the operator token leaked into the log");
+    assert!(
+        !log.contains(&token),
+        "the operator token leaked into the log"
+    );
 
     signal(&bot.child, "-TERM");
     assert_eq!(wait_exit(&mut bot.child), 0);
@@ -201,14 +253,30 @@ async fn serve_prints_addresses_reloads_the_faq_and_stops_cleanly() {
 fn bad_config_and_busy_port_exit_with_their_codes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "[web]\nlisten = 8080\n").unwrap();
-    let out = Command::new(bin()).args(["serve", "--config", "config.toml"]).current_dir(dir.path()).output().unwrap();
+    let out = Command::new(bin())
+        .args(["serve", "--config", "config.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("config.toml:2"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("config.toml:2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    std::fs::write(dir.path().join("config.toml"), format!("[web]\nlisten = \"{addr}\"\n")).unwrap();
-    let out = Command::new(bin()).args(["serve", "--config", "config.toml"]).current_dir(dir.path()).output().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!("[web]\nlisten = \"{addr}\"\n"),
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["serve", "--config", "config.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already in use"), "{err}");

@@ -26,24 +26,42 @@ fn config(data: &std::path::Path, callback: &str) -> Config {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outages_are_ridden_out_in_order_each_id_once() {
-    let script = vec![Answer::Status(500), Answer::RetryAfter("1".into()), Answer::Hang(Duration::from_secs(3))];
+    let script = vec![
+        Answer::Status(500),
+        Answer::RetryAfter("1".into()),
+        Answer::Hang(Duration::from_secs(3)),
+    ];
     let rx = Receiver::start(&[("/cb", SECRET)], script).await;
     let dir = tempfile::tempdir().unwrap();
     let bot = Bot::start(&config(dir.path(), &format!("{}/cb", rx.base)), vec![]).await;
 
-    let questions = ["554 DT:SPM 怎么办", "how do I change my password", "附件太大发不出去", "hello", "IMAP 怎么设置"];
+    let questions = [
+        "554 DT:SPM 怎么办",
+        "how do I change my password",
+        "附件太大发不出去",
+        "hello",
+        "IMAP 怎么设置",
+    ];
     let mut sent = Vec::new();
     for (i, q) in questions.iter().enumerate() {
         for chat in ["u1", "u2"] {
             let id = format!("{chat}-m{i}");
-            let (status, json) = post_signed(&bot.hook(), SECRET, &event(chat, &id, q), now()).await;
-            assert_eq!((status, json["status"].as_str()), (200, Some("accepted")), "{json}");
+            let (status, json) =
+                post_signed(&bot.hook(), SECRET, &event(chat, &id, q), now()).await;
+            assert_eq!(
+                (status, json["status"].as_str()),
+                (200, Some("accepted")),
+                "{json}"
+            );
             sent.push((chat, id));
         }
     }
     wait_until("every reply delivered", Duration::from_secs(60), || {
-        let answered: HashSet<String> =
-            rx.accepted("/cb").iter().filter_map(|a| a.body["reply_to"].as_str().map(String::from)).collect();
+        let answered: HashSet<String> = rx
+            .accepted("/cb")
+            .iter()
+            .filter_map(|a| a.body["reply_to"].as_str().map(String::from))
+            .collect();
         sent.iter().all(|(_, id)| answered.contains(id)) && bot.engine.outbox_list().is_empty()
     })
     .await;
@@ -56,7 +74,11 @@ async fn outages_are_ridden_out_in_order_each_id_once() {
     assert!(attempts.iter().all(|a| a.signature_ok == Some(true)));
     // Each envelope id accepted exactly once.
     let keys: Vec<&str> = accepted.iter().map(|a| a.key.as_str()).collect();
-    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), keys.len(), "duplicates in {keys:?}");
+    assert_eq!(
+        keys.iter().collect::<HashSet<_>>().len(),
+        keys.len(),
+        "duplicates in {keys:?}"
+    );
     // In order per chat: the replies follow the order of the questions.
     for chat in ["u1", "u2"] {
         let order: Vec<String> = accepted
@@ -66,13 +88,24 @@ async fn outages_are_ridden_out_in_order_each_id_once() {
             .collect();
         let mut deduped = order.clone();
         deduped.dedup();
-        let expected: Vec<String> = sent.iter().filter(|(c, _)| *c == chat).map(|(_, id)| id.clone()).collect();
+        let expected: Vec<String> = sent
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, id)| id.clone())
+            .collect();
         assert_eq!(deduped, expected, "replies to {chat} out of order");
     }
     // Retry-After was honoured: the 429'd envelope came back no sooner than a second later.
     let limited = &attempts[1];
-    let next = attempts.iter().skip(2).find(|a| a.key == limited.key).expect("the 429'd envelope was retried");
-    assert!(next.at.duration_since(limited.at) >= Duration::from_millis(1000), "retried too early");
+    let next = attempts
+        .iter()
+        .skip(2)
+        .find(|a| a.key == limited.key)
+        .expect("the 429'd envelope was retried");
+    assert!(
+        next.at.duration_since(limited.at) >= Duration::from_millis(1000),
+        "retried too early"
+    );
     bot.stop().await;
 }
 
@@ -83,17 +116,37 @@ async fn backlog_per_destination_shows_in_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let bot = Bot::start(&config(dir.path(), &format!("{}/cb", rx.base)), vec![]).await;
     for (i, chat) in ["a", "b", "c"].iter().enumerate() {
-        let (status, _) = post_signed(&bot.hook(), SECRET, &event(chat, &format!("x{i}"), "hello"), now()).await;
+        let (status, _) = post_signed(
+            &bot.hook(),
+            SECRET,
+            &event(chat, &format!("x{i}"), "hello"),
+            now(),
+        )
+        .await;
         assert_eq!(status, 200);
     }
     wait_until("three refused deliveries", Duration::from_secs(20), || {
-        rx.attempts().iter().map(|a| a.key.clone()).collect::<HashSet<_>>().len() >= 3
+        rx.attempts()
+            .iter()
+            .map(|a| a.key.clone())
+            .collect::<HashSet<_>>()
+            .len()
+            >= 3
     })
     .await;
     let text = bot.engine.prometheus();
-    assert!(text.contains("supportbot_outbox_backlog{destination=\"forum\"} 3"), "{text}");
+    assert!(
+        text.contains("supportbot_outbox_backlog{destination=\"forum\"} 3"),
+        "{text}"
+    );
     rx.set_refusing(false);
-    wait_until("the backlog drains", Duration::from_secs(20), || bot.engine.outbox_list().is_empty()).await;
-    assert!(!bot.engine.prometheus().contains("supportbot_outbox_backlog{destination=\"forum\"} 3"));
+    wait_until("the backlog drains", Duration::from_secs(20), || {
+        bot.engine.outbox_list().is_empty()
+    })
+    .await;
+    assert!(!bot
+        .engine
+        .prometheus()
+        .contains("supportbot_outbox_backlog{destination=\"forum\"} 3"));
     bot.stop().await;
 }

@@ -18,32 +18,93 @@ async fn rejected_requests_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         dir.path(),
-        &format!("[[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{}/cb\"\n", rx.base),
+        &format!(
+            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{}/cb\"\n",
+            rx.base
+        ),
     );
     let bot = Bot::start(&Config::parse(&text, "t.toml").unwrap(), vec![]).await;
     let url = bot.hook();
 
-    let bad_sig = post_signed(&url, "not-the-secret", &event("u1", "m1", "554 DT:SPM"), now()).await;
+    let bad_sig = post_signed(
+        &url,
+        "not-the-secret",
+        &event("u1", "m1", "554 DT:SPM"),
+        now(),
+    )
+    .await;
     assert_eq!(bad_sig.0, 401, "{}", bad_sig.1);
-    let stale = post_signed(&url, SECRET, &event("u1", "m2", "554 DT:SPM"), now() - 6 * 60).await;
+    let stale = post_signed(
+        &url,
+        SECRET,
+        &event("u1", "m2", "554 DT:SPM"),
+        now() - 6 * 60,
+    )
+    .await;
     assert_eq!(stale.0, 401, "{}", stale.1);
-    let future = post_signed(&url, SECRET, &event("u1", "m3", "554 DT:SPM"), now() + 6 * 60).await;
+    let future = post_signed(
+        &url,
+        SECRET,
+        &event("u1", "m3", "554 DT:SPM"),
+        now() + 6 * 60,
+    )
+    .await;
     assert_eq!(future.0, 401, "{}", future.1);
-    let malformed =
-        post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m4","text":"hi""#, now()).await;
+    let malformed = post_signed(
+        &url,
+        SECRET,
+        r#"{"platform":"forum","chat":"u1","user":"u1","id":"m4","text":"hi""#,
+        now(),
+    )
+    .await;
     assert_eq!(malformed.0, 400);
-    assert!(malformed.1["error"].as_str().unwrap().contains("EOF while parsing"), "{}", malformed.1);
-    let wrong_type =
-        post_signed(&url, SECRET, r#"{"platform":"forum","chat":"u1","user":"u1","id":"m5","group":"yes"}"#, now())
-            .await;
+    assert!(
+        malformed.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("EOF while parsing"),
+        "{}",
+        malformed.1
+    );
+    let wrong_type = post_signed(
+        &url,
+        SECRET,
+        r#"{"platform":"forum","chat":"u1","user":"u1","id":"m5","group":"yes"}"#,
+        now(),
+    )
+    .await;
     assert_eq!(wrong_type.0, 400);
-    assert!(wrong_type.1["error"].as_str().unwrap().contains("invalid type"), "{}", wrong_type.1);
-    let spoofed = post_signed(&url, SECRET, &event("u1", "m6", "hi").replace("\"forum\"", "\"telegram\""), now()).await;
+    assert!(
+        wrong_type.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{}",
+        wrong_type.1
+    );
+    let spoofed = post_signed(
+        &url,
+        SECRET,
+        &event("u1", "m6", "hi").replace("\"forum\"", "\"telegram\""),
+        now(),
+    )
+    .await;
     assert_eq!(spoofed.0, 400);
-    let oversized = post_signed(&url, SECRET, &event("u1", "m7", &"长".repeat(30_000)), now()).await;
+    let oversized = post_signed(
+        &url,
+        SECRET,
+        &event("u1", "m7", &"长".repeat(30_000)),
+        now(),
+    )
+    .await;
     assert_eq!(oversized.0, 413);
     // Unsigned, and signed over another body.
-    let plain = reqwest::Client::new().post(&url).body(event("u1", "m8", "hi")).send().await.unwrap();
+    let plain = reqwest::Client::new()
+        .post(&url)
+        .body(event("u1", "m8", "hi"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(plain.status().as_u16(), 401);
     let ts = now().to_string();
     let sig = signature(SECRET, &ts, event("u1", "m9", "hi").as_bytes());
@@ -61,12 +122,22 @@ async fn rejected_requests_store_nothing() {
     let ids = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"];
     for id in ids {
         let (status, json) = post_signed(&url, SECRET, &event("u1", id, "554 DT:SPM"), now()).await;
-        assert_eq!((status, json["status"].as_str()), (200, Some("accepted")), "{id}: {json}");
+        assert_eq!(
+            (status, json["status"].as_str()),
+            (200, Some("accepted")),
+            "{id}: {json}"
+        );
     }
-    wait_until("the answers", Duration::from_secs(30), || rx.accepted("/cb").len() >= ids.len()).await;
+    wait_until("the answers", Duration::from_secs(30), || {
+        rx.accepted("/cb").len() >= ids.len()
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let answered: Vec<String> =
-        rx.accepted("/cb").iter().filter_map(|a| a.body["reply_to"].as_str().map(String::from)).collect();
+    let answered: Vec<String> = rx
+        .accepted("/cb")
+        .iter()
+        .filter_map(|a| a.body["reply_to"].as_str().map(String::from))
+        .collect();
     assert_eq!(answered, ids);
     // A redelivery is acknowledged as a duplicate and not answered again.
     let (status, json) = post_signed(&url, SECRET, &event("u1", "m1", "554 DT:SPM"), now()).await;

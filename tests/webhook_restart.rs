@@ -41,7 +41,9 @@ fn spawn_serve(config: &Path) -> Serve {
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).expect("serve printed its address");
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve printed its address");
     Serve { child, base }
 }
 
@@ -49,7 +51,9 @@ fn spawn_serve(config: &Path) -> Serve {
 async fn outbox(data: &Path, args: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(BIN);
     cmd.arg("outbox").args(args).arg("--data").arg(data);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -58,11 +62,19 @@ async fn outbox(data: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 fn rows(stdout: &str) -> Vec<serde_json::Value> {
-    stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap()
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,18 +103,23 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     for i in 0..3 {
         for chat in ["u1", "u2"] {
             let id = format!("{chat}-q{i}");
-            let (status, json) = post_signed(&hook, SECRET, &event(chat, &id, "554 DT:SPM 怎么办"), now()).await;
+            let (status, json) =
+                post_signed(&hook, SECRET, &event(chat, &id, "554 DT:SPM 怎么办"), now()).await;
             assert_eq!(status, 200, "{json}");
             sent.push((chat, id));
         }
     }
     wait_until("two accepted, two refused", Duration::from_secs(30), || {
         let a = rx.attempts();
-        a.iter().filter(|x| x.answer == "200").count() == 2 && a.iter().filter(|x| x.answer == "503").count() >= 2
+        a.iter().filter(|x| x.answer == "200").count() == 2
+            && a.iter().filter(|x| x.answer == "503").count() >= 2
     })
     .await;
     let text = metrics(&serve.base).await;
-    assert!(text.contains("supportbot_outbox_backlog{destination=\"forum\"} 4"), "{text}");
+    assert!(
+        text.contains("supportbot_outbox_backlog{destination=\"forum\"} 4"),
+        "{text}"
+    );
     // Let the store's background flush record the two deliveries, then kill -9 in the middle of the backlog.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     serve.child.kill().unwrap();
@@ -120,23 +137,35 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     assert!(stdout.starts_with("4 undelivered"), "{stdout}");
     let (code, _, stderr) = outbox(&data, &["drop", "no-such-id"]).await;
     assert_eq!(code, 1);
-    assert!(stderr.contains("no undelivered message no-such-id"), "{stderr}");
+    assert!(
+        stderr.contains("no undelivered message no-such-id"),
+        "{stderr}"
+    );
 
     // Second run, receiver still refusing: the recovered items are tried at once and refused again.
     rx.set_refusing(true);
     let before = rx.attempts().len();
     let mut serve = spawn_serve(&config);
-    wait_until("the recovered items are tried", Duration::from_secs(30), || rx.attempts().len() >= before + 2).await;
+    wait_until(
+        "the recovered items are tried",
+        Duration::from_secs(30),
+        || rx.attempts().len() >= before + 2,
+    )
+    .await;
     // Online: the CLI reaches the running bot through its control directory.
     let (code, stdout, stderr) = outbox(&data, &["list"]).await;
     assert_eq!(code, 0, "{stderr}");
     let waiting = rows(&stdout);
     assert_eq!(waiting.len(), 4, "{stdout}");
-    assert!(waiting
-        .iter()
-        .any(|r| r["attempts"].as_u64() >= Some(1) && r["last_error"].as_str().is_some_and(|e| e.contains("503"))));
+    assert!(waiting.iter().any(|r| r["attempts"].as_u64() >= Some(1)
+        && r["last_error"].as_str().is_some_and(|e| e.contains("503"))));
     // Drop the last reply to u1 (seq number form), then let the receiver accept and retry now.
-    let last_u1 = waiting.iter().rev().find(|r| r["order_key"] == "forum:u1").unwrap().clone();
+    let last_u1 = waiting
+        .iter()
+        .rev()
+        .find(|r| r["order_key"] == "forum:u1")
+        .unwrap()
+        .clone();
     let (code, stdout, stderr) = outbox(&data, &["drop", &last_u1["seq"].to_string()]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(last_u1["id"].as_str().unwrap()), "{stdout}");
@@ -145,9 +174,15 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("retried now"), "{stdout}");
     // Without the retry the next attempt would be 30 s or more away.
-    wait_until("the backlog delivered", Duration::from_secs(20), || rx.accepted("/cb").len() == 5).await;
+    wait_until("the backlog delivered", Duration::from_secs(20), || {
+        rx.accepted("/cb").len() == 5
+    })
+    .await;
     let text = metrics(&serve.base).await;
-    assert!(!text.contains("supportbot_outbox_backlog{destination=\"forum\"} "), "{text}");
+    assert!(
+        !text.contains("supportbot_outbox_backlog{destination=\"forum\"} "),
+        "{text}"
+    );
 
     // Each id once; per chat in question order; the dropped reply never sent.
     let accepted = rx.accepted("/cb");
@@ -156,16 +191,29 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     assert!(!keys.contains(last_u1["id"].as_str().unwrap()));
     assert!(accepted.iter().all(|a| a.signature_ok == Some(true)));
     for chat in ["u1", "u2"] {
-        let got: Vec<&str> =
-            accepted.iter().filter(|a| a.body["chat"] == chat).filter_map(|a| a.body["reply_to"].as_str()).collect();
-        let mut expected: Vec<&str> = sent.iter().filter(|(c, _)| *c == chat).map(|(_, id)| id.as_str()).collect();
+        let got: Vec<&str> = accepted
+            .iter()
+            .filter(|a| a.body["chat"] == chat)
+            .filter_map(|a| a.body["reply_to"].as_str())
+            .collect();
+        let mut expected: Vec<&str> = sent
+            .iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, id)| id.as_str())
+            .collect();
         if chat == "u1" {
             expected.pop();
         }
         assert_eq!(got, expected, "{chat}");
     }
     // A clean stop (SIGTERM) exits 0.
-    Command::new("kill").arg("-TERM").arg(serve.child.id().to_string()).status().unwrap();
-    let status = tokio::task::spawn_blocking(move || serve.child.wait().unwrap()).await.unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(serve.child.id().to_string())
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || serve.child.wait().unwrap())
+        .await
+        .unwrap();
     assert!(status.success(), "{status:?}");
 }

@@ -55,7 +55,13 @@ pub struct WebStarted {
 /// The operator token: `[web] token` / `SUPPORTBOT_WEB_TOKEN`, else the data directory's token file (made now
 /// when missing).
 pub fn operator_token(config: &Config) -> Result<(String, TokenSource), WebError> {
-    if let Some(token) = config.web.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(token) = config
+        .web
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         return Ok((token.to_string(), TokenSource::Config));
     }
     let path = config.bot.data_dir.join(TOKEN_FILE);
@@ -73,17 +79,20 @@ pub async fn start(
 ) -> Result<WebStarted, WebError> {
     let (token, token_source) = operator_token(config)?;
     let listener = bind(&config.web.listen).await?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| WebError::Listen { addr: config.web.listen.clone(), reason: e.to_string() })?;
+    let addr = listener.local_addr().map_err(|e| WebError::Listen {
+        addr: config.web.listen.clone(),
+        reason: e.to_string(),
+    })?;
     let url = format!("http://{addr}");
     let public_url = config.web.public_url.clone().unwrap_or_else(|| url.clone());
     let mut settings = WebSettings::new(&config.bot.data_dir, public_url, token.clone());
     settings.inbox_operator = INBOX_OPERATOR.to_string();
     // The name users see when the inbox operator joins: the `[[operators]]` entry holding `web:admin`, if any.
     let account = format!("web:{INBOX_OPERATOR}");
-    settings.inbox_operator_name =
-        config.operator(&account).map(|o| o.name.clone()).unwrap_or_else(|| DEFAULT_OPERATOR_NAME.to_string());
+    settings.inbox_operator_name = config
+        .operator(&account)
+        .map(|o| o.name.clone())
+        .unwrap_or_else(|| DEFAULT_OPERATOR_NAME.to_string());
     settings.bot_name = config.bot.name.clone();
     settings.allowed_origins = config.web.allowed_origins.clone();
     if let Some(n) = config.web.messages_per_minute {
@@ -94,11 +103,21 @@ pub async fn start(
     }
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
     engine.add_operator(&settings.inbox_operator_name, &account);
-    let core =
-        Core { sink: Arc::new(engine.clone()), cases: Arc::new(engine.clone()), metrics: Arc::new(engine.clone()) };
+    let core = Core {
+        sink: Arc::new(engine.clone()),
+        cases: Arc::new(engine.clone()),
+        metrics: Arc::new(engine.clone()),
+    };
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());
     let task = tokio::spawn(channel.clone().serve(listener, extra));
     tracing::info!(%addr, operator = %account, "web channel started");
-    Ok(WebStarted { channel, addr, url, token_source, token, task })
+    Ok(WebStarted {
+        channel,
+        addr,
+        url,
+        token_source,
+        token,
+        task,
+    })
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use supportbot_chat::Adapter;
 use supportbot_webhook::{
-    check_channel_name, check_forward_name, check_url, CallbackAdapter, ForwardFormat, ForwardTarget, Forwarder,
-    InboundChannel, Router, Secret, SetupError,
+    check_channel_name, check_forward_name, check_url, CallbackAdapter, ForwardFormat,
+    ForwardTarget, Forwarder, InboundChannel, Router, Secret, SetupError,
 };
 
 use crate::config::{self, Config};
@@ -46,7 +46,10 @@ pub fn start(config: &Config, engine: &Engine) -> Result<WebhookChannels, SetupE
         tracing::info!(channels = inbound.len(), adapters = ?names, "webhook channels ready");
     }
     let sink: Arc<dyn supportbot_chat::InboundSink> = Arc::new(engine.clone());
-    Ok(WebhookChannels { router: supportbot_webhook::router(inbound, sink), adapters })
+    Ok(WebhookChannels {
+        router: supportbot_webhook::router(inbound, sink),
+        adapters,
+    })
 }
 
 /// The receiving and sending halves of every `[[webhooks]]` channel, checked.
@@ -62,15 +65,25 @@ fn channels(config: &Config) -> Result<(Vec<InboundChannel>, Vec<CallbackAdapter
         if hook.secret.is_empty() {
             return Err(SetupError::NoSecret {
                 channel: hook.channel.clone(),
-                env: format!("SUPPORTBOT_WEBHOOK_SECRET_{}", hook.channel.to_uppercase().replace('-', "_")),
+                env: format!(
+                    "SUPPORTBOT_WEBHOOK_SECRET_{}",
+                    hook.channel.to_uppercase().replace('-', "_")
+                ),
             });
         }
-        check_url(&format!("callback_url of webhook channel {}", hook.channel), &hook.callback_url)?;
+        check_url(
+            &format!("callback_url of webhook channel {}", hook.channel),
+            &hook.callback_url,
+        )?;
         let secret = Secret::new(hook.secret.as_bytes());
         let timeout = Duration::from_secs(hook.timeout_secs.max(1));
-        let adapter = CallbackAdapter::new(&hook.channel, &hook.callback_url, secret.clone(), timeout)
-            .map_err(|e| SetupError::Client(e.to_string()))?;
-        inbound.push(InboundChannel { name: hook.channel.clone(), secret });
+        let adapter =
+            CallbackAdapter::new(&hook.channel, &hook.callback_url, secret.clone(), timeout)
+                .map_err(|e| SetupError::Client(e.to_string()))?;
+        inbound.push(InboundChannel {
+            name: hook.channel.clone(),
+            secret,
+        });
         callbacks.push(adapter);
     }
     Ok((inbound, callbacks))
@@ -121,19 +134,31 @@ mod tests {
         assert_eq!((inbound.len(), callbacks[0].name()), (1, "forum"));
         assert_eq!(forwarders(&ok).unwrap()[0].name(), "forward:desk");
 
-        let no_secret = parse("[[webhooks]]\nchannel = \"my-app\"\ncallback_url = \"http://x/cb\"\n");
+        let no_secret =
+            parse("[[webhooks]]\nchannel = \"my-app\"\ncallback_url = \"http://x/cb\"\n");
         let err = channels(&no_secret).err().unwrap().to_string();
         assert!(err.contains("SUPPORTBOT_WEBHOOK_SECRET_MY_APP"), "{err}");
-        let bad_url = parse("[[webhooks]]\nchannel = \"forum\"\nsecret = \"s\"\ncallback_url = \"forum.example\"\n");
+        let bad_url = parse(
+            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"s\"\ncallback_url = \"forum.example\"\n",
+        );
         assert!(matches!(channels(&bad_url), Err(SetupError::BadUrl { .. })));
         let twice = parse(
             "[[webhooks]]\nchannel = \"f\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n\
              [[webhooks]]\nchannel = \"f\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n",
         );
         assert!(matches!(channels(&twice), Err(SetupError::Duplicate(_))));
-        let reserved = parse("[[webhooks]]\nchannel = \"telegram\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n");
-        assert!(matches!(channels(&reserved), Err(SetupError::BadName { .. })));
-        assert!(Config::parse("[[forward]]\nname = \"d\"\nurl = \"http://x/\"\nformat = \"xml\"\n", "t.toml").is_err());
+        let reserved = parse(
+            "[[webhooks]]\nchannel = \"telegram\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n",
+        );
+        assert!(matches!(
+            channels(&reserved),
+            Err(SetupError::BadName { .. })
+        ));
+        assert!(Config::parse(
+            "[[forward]]\nname = \"d\"\nurl = \"http://x/\"\nformat = \"xml\"\n",
+            "t.toml"
+        )
+        .is_err());
     }
 
     #[test]
@@ -150,6 +175,9 @@ mod tests {
         assert!(channels(&c).is_ok());
         assert_eq!(c.forward[0].secret, "fwd-secret");
         let debug = format!("{c:?}");
-        assert!(!debug.contains("hook-secret") && !debug.contains("fwd-secret"), "{debug}");
+        assert!(
+            !debug.contains("hook-secret") && !debug.contains("fwd-secret"),
+            "{debug}"
+        );
     }
 }

@@ -26,12 +26,17 @@ pub fn run(config: Option<PathBuf>, json: bool, explain: bool, text: Option<Stri
         }
         None => {
             for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(|e| CliError::runtime(format!("cannot read stdin: {e}")))?;
+                let line =
+                    line.map_err(|e| CliError::runtime(format!("cannot read stdin: {e}")))?;
                 if explain {
                     print_explanation(&faq, &line);
                 }
                 let decision = faq.decide(&line);
-                let printed = if json { to_json(&decision)? } else { one_line(&decision) };
+                let printed = if json {
+                    to_json(&decision)?
+                } else {
+                    one_line(&decision)
+                };
                 writeln!(out, "{printed}").map_err(write_err)?;
             }
         }
@@ -43,7 +48,10 @@ pub fn run(config: Option<PathBuf>, json: bool, explain: bool, text: Option<Stri
 fn print_explanation(faq: &crate::faq::Faq, query: &str) {
     eprintln!("terms of {query:?} (weight, known to the FAQ):");
     for (term, weight, known) in faq.explain(query) {
-        eprintln!("  {term:<16} {weight:>6.2}  {}", if known { "known" } else { "unknown" });
+        eprintln!(
+            "  {term:<16} {weight:>6.2}  {}",
+            if known { "known" } else { "unknown" }
+        );
     }
 }
 
@@ -68,7 +76,10 @@ fn human(d: &Decision) -> String {
             }
             s.trim_end().to_string()
         }
-        Action::Handoff => format!("[handoff] score {:.2}: this goes to a human operator", d.score),
+        Action::Handoff => format!(
+            "[handoff] score {:.2}: this goes to a human operator",
+            d.score
+        ),
     }
 }
 
@@ -79,5 +90,10 @@ fn one_line(d: &Decision) -> String {
         Action::Choose => "choose",
         Action::Handoff => "handoff",
     };
-    format!("{action}\t{}\t{:.3}\t{}", d.faq.as_deref().unwrap_or("-"), d.score, d.query.replace(['\t', '\n'], " "))
+    format!(
+        "{action}\t{}\t{:.3}\t{}",
+        d.faq.as_deref().unwrap_or("-"),
+        d.score,
+        d.query.replace(['\t', '\n'], " ")
+    )
 }

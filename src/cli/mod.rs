@@ -32,12 +32,18 @@ pub struct CliError {
 impl CliError {
     /// A bad-usage, config or FAQ error (exit code 2).
     pub fn usage(message: impl std::fmt::Display) -> CliError {
-        CliError { code: EXIT_USAGE, message: message.to_string() }
+        CliError {
+            code: EXIT_USAGE,
+            message: message.to_string(),
+        }
     }
 
     /// A runtime failure (exit code 1).
     pub fn runtime(message: impl std::fmt::Display) -> CliError {
-        CliError { code: EXIT_RUNTIME, message: message.to_string() }
+        CliError {
+            code: EXIT_RUNTIME,
+            message: message.to_string(),
+        }
     }
 }
 
@@ -45,7 +51,11 @@ impl CliError {
 pub type CliResult = Result<(), CliError>;
 
 #[derive(Parser, Debug)]
-#[command(name = "supportbot", version, about = "Customer-support chatbot: answers from an FAQ, hands the rest to human operators")]
+#[command(
+    name = "supportbot",
+    version,
+    about = "Customer-support chatbot: answers from an FAQ, hands the rest to human operators"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -196,15 +206,28 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            });
         }
     };
     let result = match cli.command {
         Command::Serve { config } => serve::run(config),
-        Command::Ask { config, json, explain, text } => ask::run(config, json, explain, text),
+        Command::Ask {
+            config,
+            json,
+            explain,
+            text,
+        } => ask::run(config, json, explain, text),
         Command::Replay { config, data } => replay::run(config, data),
-        Command::Faq { action: FaqAction::Check { dir } } => faq_cmd::check(dir),
-        Command::Faq { action: FaqAction::Export { dir } } => faq_cmd::export(dir),
+        Command::Faq {
+            action: FaqAction::Check { dir },
+        } => faq_cmd::check(dir),
+        Command::Faq {
+            action: FaqAction::Export { dir },
+        } => faq_cmd::export(dir),
         Command::Cases { action } => match action {
             CasesAction::List { data, config } => cases_cmd::list(config, data),
             CasesAction::Show { id, data, config } => cases_cmd::show(config, data, &id),
@@ -231,8 +254,12 @@ pub fn main() -> ExitCode {
 pub(crate) fn load_faq(config: Option<&std::path::Path>) -> Result<crate::faq::Faq, CliError> {
     let dir = match config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::usage(format!("{}: cannot read the config file: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!(
+                    "{}: cannot read the config file: {e}",
+                    path.display()
+                ))
+            })?;
             let value: toml::Table = toml::from_str(&text)
                 .map_err(|e| CliError::usage(format!("{}: {}", path.display(), e.message())))?;
             value

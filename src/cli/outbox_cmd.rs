@@ -28,7 +28,10 @@ fn open(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Target, CliErr
     let config = Config::load(config.as_deref()).map_err(CliError::usage)?;
     let dir = data.unwrap_or(config.bot.data_dir);
     if !dir.is_dir() {
-        return Err(CliError::runtime(format!("the data directory {} does not exist", dir.display())));
+        return Err(CliError::runtime(format!(
+            "the data directory {} does not exist",
+            dir.display()
+        )));
     }
     match Store::open(&dir, config.store.cache_mb) {
         Ok(store) => Ok(Target::Offline(store)),
@@ -78,7 +81,10 @@ pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     let mut backlog: BTreeMap<String, usize> = BTreeMap::new();
     for row in &rows {
         println!("{row}");
-        let destination = row.get("destination").and_then(|d| d.as_str()).unwrap_or("?");
+        let destination = row
+            .get("destination")
+            .and_then(|d| d.as_str())
+            .unwrap_or("?");
         *backlog.entry(destination.to_string()).or_default() += 1;
     }
     if backlog.is_empty() {
@@ -106,13 +112,20 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
                     continue;
                 }
                 let key = keys::outbox(item.seq);
-                let Some(mut rec) = store.get::<OutboxRecord>(&key).map_err(CliError::runtime)? else { continue };
+                let Some(mut rec) = store.get::<OutboxRecord>(&key).map_err(CliError::runtime)?
+                else {
+                    continue;
+                };
                 rec.created_ms = now;
-                store.insert_lazy(&key, crate::store::encode(&rec)).map_err(CliError::runtime)?;
+                store
+                    .insert_lazy(&key, crate::store::encode(&rec))
+                    .map_err(CliError::runtime)?;
                 count += 1;
             }
             if let (Some(id), 0) = (&id, count) {
-                return Err(CliError::runtime(format!("there is no undelivered message {id}")));
+                return Err(CliError::runtime(format!(
+                    "there is no undelivered message {id}"
+                )));
             }
             store.flush().map_err(CliError::runtime)?;
             println!(
@@ -127,15 +140,22 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
 pub fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
     match open(config, data)? {
         Target::Running(dir) => {
-            println!("{}", ask_running(&dir, Request::Drop { id: id.to_string() })?.message);
+            println!(
+                "{}",
+                ask_running(&dir, Request::Drop { id: id.to_string() })?.message
+            );
             Ok(())
         }
         Target::Offline(store) => {
             let item = stored_items(&store)?
                 .into_iter()
                 .find(|i| names(i, id))
-                .ok_or_else(|| CliError::runtime(format!("there is no undelivered message {id}")))?;
-            store.remove_lazy(&keys::outbox(item.seq)).map_err(CliError::runtime)?;
+                .ok_or_else(|| {
+                    CliError::runtime(format!("there is no undelivered message {id}"))
+                })?;
+            store
+                .remove_lazy(&keys::outbox(item.seq))
+                .map_err(CliError::runtime)?;
             store.flush().map_err(CliError::runtime)?;
             println!("dropped {} (to {})", item.id, item.destination);
             Ok(())

@@ -25,7 +25,11 @@ pub fn run(config_path: Option<PathBuf>) -> CliResult {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,7 +48,8 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     let mut routes = Routes::default();
     #[cfg(feature = "webhook")]
     {
-        let webhooks = crate::channels::webhook::start(&config, &engine).map_err(CliError::usage)?;
+        let webhooks =
+            crate::channels::webhook::start(&config, &engine).map_err(CliError::usage)?;
         routes = merge(routes, webhooks.router);
         #[cfg(not(feature = "web"))]
         if !config.webhooks.is_empty() {
@@ -54,8 +59,14 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     #[cfg(feature = "telegram")]
     {
         let started = crate::channels::telegram::start(&config, &engine, shutdown.clone()).await;
-        let started =
-            started.map_err(|e| stop_with(&shutdown, format!("the Telegram channel did not start: {e:#}")))?;
+        let started = started.map_err(|e| {
+            let config_error = crate::channels::telegram::is_config_error(&e);
+            stop_with(
+                &shutdown,
+                config_error,
+                format!("the Telegram channel did not start: {e:#}"),
+            )
+        })?;
         if let Some(bot) = &started.bot {
             println!("Telegram: @{bot}");
         }
@@ -65,7 +76,14 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
     #[cfg(feature = "discord")]
     {
         let started = crate::channels::discord::start(&config, &engine, shutdown.clone()).await;
-        tasks.extend(started.map_err(|e| stop_with(&shutdown, format!("the Discord channel did not start: {e:#}")))?);
+        tasks.extend(started.map_err(|e| {
+            let config_error = crate::channels::discord::is_config_error(&e);
+            stop_with(
+                &shutdown,
+                config_error,
+                format!("the Discord channel did not start: {e:#}"),
+            )
+        })?);
     }
     let (mut web_done, announcement) = start_web(&config, &engine, routes, &shutdown).await?;
 
@@ -73,9 +91,16 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
         let (engine, shutdown) = (engine.clone(), shutdown.clone());
         tokio::spawn(async move { engine.run(shutdown).await })
     };
-    tasks.push(tokio::spawn(faq_reloader(engine.clone(), config.bot.faq_dir.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(faq_reloader(
+        engine.clone(),
+        config.bot.faq_dir.clone(),
+        shutdown.clone(),
+    )));
     // `supportbot outbox list|retry|drop` talk to the running bot through its data directory.
-    tasks.push(super::outbox_cmd::control::spawn(engine.clone(), shutdown.clone()));
+    tasks.push(super::outbox_cmd::control::spawn(
+        engine.clone(),
+        shutdown.clone(),
+    ));
     print!("{announcement}");
     let _ = std::io::Write::flush(&mut std::io::stdout());
 
@@ -121,9 +146,15 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
 
 /// Stops what already started and turns a start failure into a runtime error (exit code 1).
 #[allow(dead_code)]
-fn stop_with(shutdown: &Shutdown, message: String) -> CliError {
+/// Stops what already started; a wrong token or setting is a config error (exit 2), anything else (the
+/// platform unreachable) a runtime failure (exit 1).
+fn stop_with(shutdown: &Shutdown, config_error: bool, message: String) -> CliError {
     shutdown.cancel();
-    CliError::runtime(message)
+    if config_error {
+        CliError::usage(message)
+    } else {
+        CliError::runtime(message)
+    }
 }
 
 /// Resolves when the web server stops (with why, as an error); never without the web channel.
@@ -178,18 +209,27 @@ async fn start_web(
 
 /// Without the web channel: nothing to start or watch.
 #[cfg(not(feature = "web"))]
-async fn start_web(_: &Config, _: &Engine, _: Routes, _: &Shutdown) -> Result<(WebDone, String), CliError> {
+async fn start_web(
+    _: &Config,
+    _: &Engine,
+    _: Routes,
+    _: &Shutdown,
+) -> Result<(WebDone, String), CliError> {
     let done: WebDone = Box::pin(std::future::pending());
-    Ok((done, "supportbot is running (this build has no web channel).\nPress Ctrl-C to stop.\n".to_string()))
+    Ok((
+        done,
+        "supportbot is running (this build has no web channel).\nPress Ctrl-C to stop.\n"
+            .to_string(),
+    ))
 }
 
 /// A start failure of the web channel as one sentence (exit code 1).
 #[cfg(feature = "web")]
 fn listen_error(err: supportbot_web::WebError) -> CliError {
     match err {
-        supportbot_web::WebError::Listen { .. } => {
-            CliError::runtime(format!("{err}. Set another address with `[web] listen` in the config file."))
-        }
+        supportbot_web::WebError::Listen { .. } => CliError::runtime(format!(
+            "{err}. Set another address with `[web] listen` in the config file."
+        )),
         other => CliError::runtime(other),
     }
 }
@@ -198,17 +238,28 @@ fn listen_error(err: supportbot_web::WebError) -> CliError {
 #[cfg(feature = "web")]
 fn announcement(web: &crate::channels::web::WebStarted) -> String {
     use crate::channels::web::TokenSource;
-    let mut text = format!("supportbot is running.\n  chat:   {url}/\n  inbox:  {url}/inbox\n", url = web.url);
+    let mut text = format!(
+        "supportbot is running.\n  chat:   {url}/\n  inbox:  {url}/inbox\n",
+        url = web.url
+    );
     match &web.token_source {
-        TokenSource::Config => text.push_str("  operator token: the one set in [web] token / SUPPORTBOT_WEB_TOKEN\n"),
-        TokenSource::File { path, created: true } => {
+        TokenSource::Config => {
+            text.push_str("  operator token: the one set in [web] token / SUPPORTBOT_WEB_TOKEN\n")
+        }
+        TokenSource::File {
+            path,
+            created: true,
+        } => {
             text.push_str(&format!(
                 "  operator token (shown this once; kept in {}):\n    {}\n",
                 path.display(),
                 web.token
             ));
         }
-        TokenSource::File { path, created: false } => {
+        TokenSource::File {
+            path,
+            created: false,
+        } => {
             text.push_str(&format!("  operator token: in {}\n", path.display()));
         }
     }
@@ -241,13 +292,19 @@ async fn stop_signal() {
 
 /// Name, modification time and size of every `*.toml` file of the FAQ directory, sorted.
 fn faq_fingerprint(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
         .map(|e| {
             let meta = e.metadata().ok();
-            (e.path(), meta.as_ref().and_then(|m| m.modified().ok()), meta.map_or(0, |m| m.len()))
+            (
+                e.path(),
+                meta.as_ref().and_then(|m| m.modified().ok()),
+                meta.map_or(0, |m| m.len()),
+            )
         })
         .collect();
     files.sort();

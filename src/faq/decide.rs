@@ -198,7 +198,9 @@ impl Matcher {
             lang,
             action: Action::Handoff,
             faq: None,
-            category: best.filter(|b| b.score >= LISTED).map(|b| self.entries[b.entry].category.clone()),
+            category: best
+                .filter(|b| b.score >= LISTED)
+                .map(|b| self.entries[b.entry].category.clone()),
             score: best.map(|b| round3(b.score)).unwrap_or(0.0),
             answer: None,
             candidates,
@@ -208,7 +210,10 @@ impl Matcher {
         if human_requested || !best.confident() {
             return decision;
         }
-        let close = ranked[1..].iter().take_while(|r| r.confident() && best.order - r.order <= CLOSE).count();
+        let close = ranked[1..]
+            .iter()
+            .take_while(|r| r.confident() && best.order - r.order <= CLOSE)
+            .count();
         if close > 0 {
             decision.action = Action::Choose;
             decision.candidates.truncate(close + 1);
@@ -225,7 +230,9 @@ impl Matcher {
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
         let text = self.synonyms.rewrite(&fold(query));
         let terms = self.tokenizer.terms(&text);
-        let weighed = self.index.query(&terms, |t| self.tokenizer.unknown_weight(t));
+        let weighed = self
+            .index
+            .query(&terms, |t| self.tokenizer.unknown_weight(t));
         let mut seen = Vec::new();
         terms
             .iter()
@@ -235,7 +242,13 @@ impl Matcher {
                 new
             })
             .zip(&weighed.terms)
-            .map(|(t, (id, w, _))| (super::tokenize::display(&t.text).to_string(), round3(*w), id.is_some()))
+            .map(|(t, (id, w, _))| {
+                (
+                    super::tokenize::display(&t.text).to_string(),
+                    round3(*w),
+                    id.is_some(),
+                )
+            })
             .collect()
     }
 
@@ -273,7 +286,11 @@ impl Matcher {
             }
             for (doc, s) in question_scores {
                 let owner = self.question_owner[doc as usize] as usize;
-                let cov = if qquery.total > 0.0 { s.matched / qquery.total } else { 0.0 };
+                let cov = if qquery.total > 0.0 {
+                    s.matched / qquery.total
+                } else {
+                    0.0
+                };
                 if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
                     e.2 = e.2.max(cov);
                 }
@@ -287,7 +304,11 @@ impl Matcher {
             .into_iter()
             .map(|(entry, matched, question_cov, bm25)| {
                 let hit = pattern_hit.contains(&entry);
-                let entry_cov = if query.total > 0.0 { matched / query.total } else { 0.0 };
+                let entry_cov = if query.total > 0.0 {
+                    matched / query.total
+                } else {
+                    0.0
+                };
                 let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
                 let bonus = if hit { PATTERN_BONUS } else { 0.0 };
                 Ranked {
@@ -298,7 +319,8 @@ impl Matcher {
                 }
             })
             .collect();
-        let by_order = |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
+        let by_order =
+            |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
         if ranked.len() > RANKED_KEPT {
             ranked.select_nth_unstable_by(RANKED_KEPT, by_order);
             ranked.truncate(RANKED_KEPT);
@@ -337,7 +359,10 @@ struct PhraseSet {
 impl PhraseSet {
     fn new(phrases: &[String], exceptions: &[String]) -> PhraseSet {
         let fold_all = |list: &[String]| -> Vec<String> {
-            list.iter().map(|p| fold(p)).filter(|p| !p.is_empty()).collect()
+            list.iter()
+                .map(|p| fold(p))
+                .filter(|p| !p.is_empty())
+                .collect()
         };
         let mut patterns = fold_all(phrases);
         let count = patterns.len();
@@ -345,14 +370,22 @@ impl PhraseSet {
         let automaton = if count == 0 {
             None
         } else {
-            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok()
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .ok()
         };
-        PhraseSet { automaton, phrases: count }
+        PhraseSet {
+            automaton,
+            phrases: count,
+        }
     }
 
     /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
     fn found_in(&self, text: &str) -> bool {
-        let Some(automaton) = &self.automaton else { return false };
+        let Some(automaton) = &self.automaton else {
+            return false;
+        };
         let bytes = text.as_bytes();
         automaton.find_iter(text).any(|m| {
             if m.pattern().as_usize() >= self.phrases {

@@ -50,7 +50,11 @@ pub struct FaqEntry {
 impl FaqEntry {
     /// The question shown for this entry (choice buttons, candidate lists).
     pub fn title(&self, lang: Lang) -> &str {
-        self.questions.get(lang).first().map(String::as_str).unwrap_or(&self.id)
+        self.questions
+            .get(lang)
+            .first()
+            .map(String::as_str)
+            .unwrap_or(&self.id)
     }
 }
 

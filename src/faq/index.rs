@@ -73,7 +73,14 @@ impl Index {
         let n = doc_len.len().max(1) as f32;
         let idf = postings.iter().map(|p| idf_of(n, p.len() as f32)).collect();
         let avg_len = (doc_len.iter().sum::<f32>() / n).max(1.0);
-        Index { term_ids, postings, idf, doc_len, avg_len, unknown_idf: idf_of(n, 0.0) }
+        Index {
+            term_ids,
+            postings,
+            idf,
+            doc_len,
+            avg_len,
+            unknown_idf: idf_of(n, 0.0),
+        }
     }
 
     /// Looks the query's distinct terms up. A term no entry contains counts with the highest IDF, scaled by
@@ -122,7 +129,10 @@ impl Index {
                 }
             }
             // Leave the scratch all zero for the next query: only touched slots were written.
-            touched.into_iter().map(|doc| (doc, std::mem::take(&mut acc[doc as usize]))).collect()
+            touched
+                .into_iter()
+                .map(|doc| (doc, std::mem::take(&mut acc[doc as usize])))
+                .collect()
         })
     }
 }

@@ -86,7 +86,10 @@ struct RawLocalized<T> {
 impl FaqSource {
     /// Reads every `*.toml` file of a directory, in name order.
     pub fn read_dir(dir: &Path) -> Result<FaqSource, FaqError> {
-        let io = |source| FaqError::Io { path: dir.to_path_buf(), source };
+        let io = |source| FaqError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(io)?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -98,7 +101,10 @@ impl FaqSource {
         }
         let mut files = Vec::new();
         for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|source| FaqError::Io { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| FaqError::Io {
+                path: path.clone(),
+                source,
+            })?;
             files.push((path.display().to_string(), text));
         }
         Ok(FaqSource { files })
@@ -109,7 +115,12 @@ impl FaqSource {
         let mut files: Vec<(String, String)> = BUILTIN
             .files()
             .filter(|f| f.path().extension().is_some_and(|x| x == "toml"))
-            .filter_map(|f| Some((format!("faq/{}", f.path().display()), f.contents_utf8()?.to_string())))
+            .filter_map(|f| {
+                Some((
+                    format!("faq/{}", f.path().display()),
+                    f.contents_utf8()?.to_string(),
+                ))
+            })
             .collect();
         files.sort();
         FaqSource { files }
@@ -129,7 +140,10 @@ impl FaqSource {
         for (file, text) in &self.files {
             let raw: RawFile = toml::from_str(text).map_err(|e| FaqError::At {
                 file: file.clone(),
-                line: e.span().map(|s| LineIndex::new(text).line_of(s.start)).unwrap_or(1),
+                line: e
+                    .span()
+                    .map(|s| LineIndex::new(text).line_of(s.start))
+                    .unwrap_or(1),
                 message: e.message().trim().to_string(),
             })?;
             let lines = LineIndex::new(text);
@@ -137,10 +151,14 @@ impl FaqSource {
                 let line = lines.line_of(spanned.span().start);
                 let entry = check_entry(spanned.into_inner(), file, line)?;
                 if let Some((first_file, first_line)) = seen.get(&entry.id) {
-                    return Err(at(file, line, format!(
-                        "duplicate id \"{}\" (first defined at {first_file}:{first_line})",
-                        entry.id
-                    )));
+                    return Err(at(
+                        file,
+                        line,
+                        format!(
+                            "duplicate id \"{}\" (first defined at {first_file}:{first_line})",
+                            entry.id
+                        ),
+                    ));
                 }
                 seen.insert(entry.id.clone(), (file.clone(), line));
                 entries.push(entry);
@@ -152,15 +170,27 @@ impl FaqSource {
             lexicon.always_human.extend(raw.always_human);
         }
         if entries.is_empty() {
-            let file = self.files.first().map(|f| f.0.clone()).unwrap_or_else(|| "faq".into());
-            return Err(at(&file, 1, "the knowledge base has no [[faq]] entries".into()));
+            let file = self
+                .files
+                .first()
+                .map(|f| f.0.clone())
+                .unwrap_or_else(|| "faq".into());
+            return Err(at(
+                &file,
+                1,
+                "the knowledge base has no [[faq]] entries".into(),
+            ));
         }
         Ok((entries, lexicon))
     }
 }
 
 fn at(file: &str, line: usize, message: String) -> FaqError {
-    FaqError::At { file: file.to_string(), line, message }
+    FaqError::At {
+        file: file.to_string(),
+        line,
+        message,
+    }
 }
 
 /// Byte offsets of line starts, so that finding the line of an offset is a binary search.
@@ -168,7 +198,13 @@ struct LineIndex(Vec<usize>);
 
 impl LineIndex {
     fn new(text: &str) -> LineIndex {
-        LineIndex(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect())
+        LineIndex(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
     }
 
     /// 1-based line of a byte offset.
@@ -178,17 +214,28 @@ impl LineIndex {
 }
 
 fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqError> {
-    let id = raw.id.filter(|s| !s.trim().is_empty()).ok_or_else(|| at(file, line, "entry has no `id`".into()))?;
+    let id = raw
+        .id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| at(file, line, "entry has no `id`".into()))?;
     let missing = |what: &str| at(file, line, format!("entry \"{id}\" has no {what}"));
-    let category = raw.category.filter(|s| !s.trim().is_empty()).ok_or_else(|| missing("`category`"))?;
+    let category = raw
+        .category
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| missing("`category`"))?;
     if !CATEGORIES.contains(&category.as_str()) {
-        return Err(at(file, line, format!(
-            "entry \"{id}\" has unknown category \"{category}\" (use one of: {})",
-            CATEGORIES.join(", ")
-        )));
+        return Err(at(
+            file,
+            line,
+            format!(
+                "entry \"{id}\" has unknown category \"{category}\" (use one of: {})",
+                CATEGORIES.join(", ")
+            ),
+        ));
     }
     let questions = raw.questions.ok_or_else(|| missing("`questions`"))?;
-    let non_empty = |list: Option<Vec<String>>| list.filter(|l| l.iter().any(|q| !q.trim().is_empty()));
+    let non_empty =
+        |list: Option<Vec<String>>| list.filter(|l| l.iter().any(|q| !q.trim().is_empty()));
     let questions = Localized {
         zh: non_empty(questions.zh).ok_or_else(|| missing("Chinese question (`questions.zh`)"))?,
         en: non_empty(questions.en).ok_or_else(|| missing("English question (`questions.en`)"))?,
@@ -201,8 +248,18 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
     };
     for pattern in &raw.patterns {
         if let Err(e) = regex::Regex::new(pattern) {
-            let reason = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
-            return Err(at(file, line, format!("entry \"{id}\" has an invalid pattern `{pattern}`: {reason}")));
+            let reason = e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid")
+                .trim()
+                .to_string();
+            return Err(at(
+                file,
+                line,
+                format!("entry \"{id}\" has an invalid pattern `{pattern}`: {reason}"),
+            ));
         }
     }
     Ok(FaqEntry {

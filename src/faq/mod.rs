@@ -9,7 +9,7 @@ mod normalize;
 mod tokenize;
 
 pub use decide::{Action, Candidate, Decision};
-pub use entry::{FaqEntry, Localized, Lexicon};
+pub use entry::{FaqEntry, Lexicon, Localized};
 pub use lang::Lang;
 pub use load::{FaqError, FaqSource};
 pub use normalize::extract_error_codes;
@@ -30,7 +30,8 @@ impl Faq {
 
     /// The knowledge base built into the binary (the repository's `faq/` directory).
     pub fn builtin() -> Faq {
-        Faq::from_source(FaqSource::builtin()).expect("the built-in FAQ is checked by the test suite")
+        Faq::from_source(FaqSource::builtin())
+            .expect("the built-in FAQ is checked by the test suite")
     }
 
     /// Loads the FAQ from `dir` when it exists, else the built-in one.
@@ -45,7 +46,9 @@ impl Faq {
     /// Validates and indexes already-read FAQ files.
     pub fn from_source(source: FaqSource) -> Result<Faq, FaqError> {
         let (entries, lexicon) = source.parse()?;
-        Ok(Faq { inner: Arc::new(decide::Matcher::new(entries, lexicon)) })
+        Ok(Faq {
+            inner: Arc::new(decide::Matcher::new(entries, lexicon)),
+        })
     }
 
     /// One FAQ decision for a user's message, with no conversation state.

@@ -42,8 +42,14 @@ impl SynonymRewriter {
                 if variant.is_empty() || variant == term {
                     continue;
                 }
-                let starts = variant.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-                let ends = variant.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+                let starts = variant
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
+                let ends = variant
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_alphanumeric());
                 patterns.push(variant);
                 terms.push(term.clone());
                 bounded.push((starts, ends));
@@ -52,9 +58,16 @@ impl SynonymRewriter {
         let automaton = if patterns.is_empty() {
             None
         } else {
-            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok()
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .ok()
         };
-        SynonymRewriter { automaton, terms, bounded }
+        SynonymRewriter {
+            automaton,
+            terms,
+            bounded,
+        }
     }
 
     /// The text with variants replaced by their terms.
@@ -67,15 +80,20 @@ impl SynonymRewriter {
         let mut last = 0;
         for m in automaton.find_iter(text) {
             let (need_start, need_end) = self.bounded[m.pattern().as_usize()];
-            let before_ok = !need_start || m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
-            let after_ok = !need_end || m.end() == bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
+            let before_ok =
+                !need_start || m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
+            let after_ok =
+                !need_end || m.end() == bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
             if !(before_ok && after_ok) {
                 continue;
             }
             out.push_str(&text[last..m.start()]);
             let term = &self.terms[m.pattern().as_usize()];
             // Keep English terms apart from neighbouring letters.
-            let pad = term.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+            let pad = term
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
             if pad {
                 out.push(' ');
             }
@@ -136,8 +154,14 @@ mod tests {
     #[test]
     fn rewrites_synonyms_at_word_boundaries() {
         let rw = SynonymRewriter::new(&[
-            Synonym { term: "登录".into(), variants: vec!["登陆".into(), "log in".into()] },
-            Synonym { term: "stolen".into(), variants: vec!["hacked".into()] },
+            Synonym {
+                term: "登录".into(),
+                variants: vec!["登陆".into(), "log in".into()],
+            },
+            Synonym {
+                term: "stolen".into(),
+                variants: vec!["hacked".into()],
+            },
         ]);
         assert_eq!(rw.rewrite("邮箱登陆不上"), "邮箱登录不上");
         assert_eq!(rw.rewrite("i can't log in"), "i can't 登录");
@@ -147,8 +171,14 @@ mod tests {
 
     #[test]
     fn extracts_error_codes() {
-        assert_eq!(extract_error_codes("被退回，提示554 DT:SPM"), vec!["554 DT:SPM"]);
-        assert_eq!(extract_error_codes("５５４　ＤＴ：ＳＰＭ and 502"), vec!["554 DT:SPM", "502"]);
+        assert_eq!(
+            extract_error_codes("被退回，提示554 DT:SPM"),
+            vec!["554 DT:SPM"]
+        );
+        assert_eq!(
+            extract_error_codes("５５４　ＤＴ：ＳＰＭ and 502"),
+            vec!["554 DT:SPM", "502"]
+        );
         assert_eq!(extract_error_codes("退信 DT:SPM"), vec!["DT:SPM"]);
         assert!(extract_error_codes("2026年 30M 附件").is_empty());
     }

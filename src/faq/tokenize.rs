@@ -22,7 +22,6 @@ pub struct Tokenizer {
     stemmer: Stemmer,
 }
 
-
 fn ascii_word_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"[a-z0-9@]+(?:['.:_+\-][a-z0-9]+)*").expect("static regex"))
@@ -46,7 +45,10 @@ impl Tokenizer {
             let chars = word.chars().count();
             if chars >= 2 && word.chars().all(is_cjk) && !jieba.has_word(word) {
                 // Twice the frequency that would just tie with the split, so the word wins.
-                let freq = jieba.suggest_freq(word).saturating_mul(2).saturating_add(10);
+                let freq = jieba
+                    .suggest_freq(word)
+                    .saturating_mul(2)
+                    .saturating_add(10);
                 jieba.add_word(word, Some(freq), None);
             }
         }
@@ -57,7 +59,12 @@ impl Tokenizer {
             .chain(stopwords.iter().cloned())
             .collect();
         let domain = extra_words.iter().cloned().collect();
-        Tokenizer { jieba, stopwords, domain, stemmer }
+        Tokenizer {
+            jieba,
+            stopwords,
+            domain,
+            stemmer,
+        }
     }
 
     /// Whether a Chinese word is filler: a stop word, or made only of stop words (怎么弄 = 怎么 + 弄).
@@ -69,11 +76,17 @@ impl Tokenizer {
             return false;
         }
         // can[i]: the first i characters split into stop words.
-        let bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
+        let bounds: Vec<usize> = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([word.len()])
+            .collect();
         let mut can = vec![false; bounds.len()];
         can[0] = true;
         for end in 1..bounds.len() {
-            can[end] = (0..end).any(|start| can[start] && self.stopwords.contains(&word[bounds[start]..bounds[end]]));
+            can[end] = (0..end).any(|start| {
+                can[start] && self.stopwords.contains(&word[bounds[start]..bounds[end]])
+            });
         }
         can[bounds.len() - 1]
     }
@@ -117,7 +130,10 @@ impl Tokenizer {
             if self.stopwords.contains(&stem) {
                 continue;
             }
-            out.push(Term { text: stem, bigram: false });
+            out.push(Term {
+                text: stem,
+                bigram: false,
+            });
         }
     }
 
@@ -131,7 +147,10 @@ impl Tokenizer {
                 singles.clear();
                 continue;
             }
-            out.push(Term { text: word.to_string(), bigram: false });
+            out.push(Term {
+                text: word.to_string(),
+                bigram: false,
+            });
             let chars: Vec<char> = word.chars().collect();
             if chars.len() == 1 {
                 singles.push(chars[0]);
@@ -201,15 +220,32 @@ mod tests {
     use super::*;
 
     fn texts(tok: &Tokenizer, s: &str) -> Vec<String> {
-        tok.terms(s).into_iter().map(|t| display(&t.text).to_string()).collect()
+        tok.terms(s)
+            .into_iter()
+            .map(|t| display(&t.text).to_string())
+            .collect()
     }
 
     #[test]
     fn splits_chinese_english_and_technical_tokens() {
         let tok = Tokenizer::new(&["怎么办".into(), "my".into(), "the".into()], &[]);
-        let terms = texts(&tok, "my emails bouncing smtp.qq.com 554 dt:spm 邮箱被盗怎么办");
-        for want in ["email", "bounc", "smtp.qq.com", "554", "dt:spm", "邮箱", "被盗"] {
-            assert!(terms.contains(&want.to_string()), "{want} missing from {terms:?}");
+        let terms = texts(
+            &tok,
+            "my emails bouncing smtp.qq.com 554 dt:spm 邮箱被盗怎么办",
+        );
+        for want in [
+            "email",
+            "bounc",
+            "smtp.qq.com",
+            "554",
+            "dt:spm",
+            "邮箱",
+            "被盗",
+        ] {
+            assert!(
+                terms.contains(&want.to_string()),
+                "{want} missing from {terms:?}"
+            );
         }
         assert!(!terms.contains(&"怎么办".to_string()));
         assert!(!terms.contains(&"my".to_string()));

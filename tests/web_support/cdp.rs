@@ -13,7 +13,13 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{connect, Ws};
 
 /// Browser names tried in `PATH`, after `SUPPORTBOT_CHROMIUM`.
-const CANDIDATES: [&str; 5] = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"];
+const CANDIDATES: [&str; 5] = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+];
 
 /// The browser binary: `SUPPORTBOT_CHROMIUM`, or the first candidate found in `PATH`.
 pub fn find_browser() -> Option<PathBuf> {
@@ -21,7 +27,9 @@ pub fn find_browser() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).flat_map(|dir| CANDIDATES.iter().map(move |name| dir.join(name))).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .flat_map(|dir| CANDIDATES.iter().map(move |name| dir.join(name)))
+        .find(|p| p.is_file())
 }
 
 /// A running headless Chromium; killed on drop.
@@ -69,14 +77,25 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(30);
         let port = loop {
             if let Ok(text) = std::fs::read_to_string(&port_file) {
-                if let Some(port) = text.lines().next().and_then(|l| l.trim().parse::<u16>().ok()) {
+                if let Some(port) = text
+                    .lines()
+                    .next()
+                    .and_then(|l| l.trim().parse::<u16>().ok())
+                {
                     break port;
                 }
             }
-            assert!(Instant::now() < deadline, "the browser did not open its DevTools port within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "the browser did not open its DevTools port within 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        Browser { child, port, _profile: profile }
+        Browser {
+            child,
+            port,
+            _profile: profile,
+        }
     }
 
     /// Opens a new page at `url` and connects to it.
@@ -86,24 +105,42 @@ impl Browser {
 
     /// Opens a new page whose `navigator.language` is `lang` (headless Chromium ignores `--lang`).
     pub async fn open_in(&self, url: &str, width: u32, height: u32, lang: Option<&str>) -> Page {
-        let version: Value =
-            reqwest::get(format!("http://127.0.0.1:{}/json/version", self.port)).await.unwrap().json().await.unwrap();
-        let mut browser = Page { ws: connect(version["webSocketDebuggerUrl"].as_str().unwrap()).await, next: 1 };
-        let target = browser.call("Target.createTarget", json!({"url": "about:blank"})).await;
+        let version: Value = reqwest::get(format!("http://127.0.0.1:{}/json/version", self.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut browser = Page {
+            ws: connect(version["webSocketDebuggerUrl"].as_str().unwrap()).await,
+            next: 1,
+        };
+        let target = browser
+            .call("Target.createTarget", json!({"url": "about:blank"}))
+            .await;
         let id = target["targetId"].as_str().unwrap().to_string();
-        let mut page = Page { ws: connect(&format!("ws://127.0.0.1:{}/devtools/page/{id}", self.port)).await, next: 1 };
+        let mut page = Page {
+            ws: connect(&format!("ws://127.0.0.1:{}/devtools/page/{id}", self.port)).await,
+            next: 1,
+        };
         page.call(
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         )
         .await;
         if let Some(lang) = lang {
-            let user_agent = browser.call("Browser.getVersion", json!({})).await["userAgent"].clone();
-            page.call("Emulation.setUserAgentOverride", json!({"userAgent": user_agent, "acceptLanguage": lang})).await;
+            let user_agent =
+                browser.call("Browser.getVersion", json!({})).await["userAgent"].clone();
+            page.call(
+                "Emulation.setUserAgentOverride",
+                json!({"userAgent": user_agent, "acceptLanguage": lang}),
+            )
+            .await;
         }
         page.call("Page.enable", json!({})).await;
         page.call("Page.navigate", json!({"url": url})).await;
-        page.wait_for("document.readyState === 'complete'", "the page to load").await;
+        page.wait_for("document.readyState === 'complete'", "the page to load")
+            .await;
         page
     }
 }
@@ -120,7 +157,10 @@ impl Page {
         let id = self.next;
         self.next += 1;
         let request = json!({"id": id, "method": method, "params": params});
-        self.ws.send(Message::Text(request.to_string().into())).await.unwrap();
+        self.ws
+            .send(Message::Text(request.to_string().into()))
+            .await
+            .unwrap();
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
                 .await
@@ -139,9 +179,16 @@ impl Page {
     /// Evaluates a JavaScript expression in the page and returns its value.
     pub async fn eval(&mut self, expression: &str) -> Value {
         let r = self
-            .call("Runtime.evaluate", json!({"expression": expression, "returnByValue": true, "awaitPromise": true}))
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            )
             .await;
-        assert!(r.get("exceptionDetails").is_none(), "{expression} threw: {}", r["exceptionDetails"]);
+        assert!(
+            r.get("exceptionDetails").is_none(),
+            "{expression} threw: {}",
+            r["exceptionDetails"]
+        );
         r["result"]["value"].clone()
     }
 
@@ -161,14 +208,21 @@ impl Page {
             if truthy {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what} ({expression})");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} ({expression})"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Focuses an element and types text into it, as a keyboard would.
     pub async fn type_into(&mut self, selector: &str, text: &str) {
-        self.eval(&format!("document.querySelector({}).focus()", json!(selector))).await;
+        self.eval(&format!(
+            "document.querySelector({}).focus()",
+            json!(selector)
+        ))
+        .await;
         self.call("Input.insertText", json!({"text": text})).await;
     }
 
@@ -185,7 +239,9 @@ impl Page {
 
     /// A PNG screenshot of the page.
     pub async fn screenshot(&mut self) -> Vec<u8> {
-        let shot = self.call("Page.captureScreenshot", json!({"format": "png"})).await;
+        let shot = self
+            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .await;
         decode_base64(shot["data"].as_str().unwrap())
     }
 }

@@ -58,12 +58,20 @@ impl Stack {
         config.bot.data_dir = dir.path().join("data");
         let engine = Engine::open(&config, Faq::builtin()).unwrap();
         let shutdown = Shutdown::new();
-        let web = start(&config, &engine, Router::new(), shutdown.clone()).await.unwrap();
+        let web = start(&config, &engine, Router::new(), shutdown.clone())
+            .await
+            .unwrap();
         let runner = {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { engine.run(shutdown).await.unwrap() })
         };
-        Stack { engine, web, shutdown, runner, dir }
+        Stack {
+            engine,
+            web,
+            shutdown,
+            runner,
+            dir,
+        }
     }
 
     /// Stops everything and waits until the store is flushed and released.
@@ -92,16 +100,29 @@ impl Stack {
     }
 
     pub async fn inbox(&self) -> Ws {
-        connect_with(&self.ws("/inbox/ws"), &[("authorization", &format!("Bearer {TOKEN}"))]).await.unwrap()
+        connect_with(
+            &self.ws("/inbox/ws"),
+            &[("authorization", &format!("Bearer {TOKEN}"))],
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn api(&self, path: &str) -> reqwest::Response {
-        reqwest::Client::new().get(self.http(path)).bearer_auth(TOKEN).send().await.unwrap()
+        reqwest::Client::new()
+            .get(self.http(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
 pub async fn connect(url: &str) -> Ws {
-    tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket connects")
+        .0
 }
 
 pub async fn connect_with(
@@ -112,7 +133,9 @@ pub async fn connect_with(
     for (k, v) in headers {
         request.headers_mut().insert(*k, v.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 /// The next JSON text frame (panics after 10 s).
@@ -151,7 +174,11 @@ pub async fn next_where(ws: &mut Ws, kind: &str, pred: impl Fn(&Value) -> bool) 
 }
 
 /// Waits for two frames that arrive on independent paths (the outbox and the case feed) in either order.
-pub async fn both(ws: &mut Ws, a: impl Fn(&Value) -> bool, b: impl Fn(&Value) -> bool) -> (Value, Value) {
+pub async fn both(
+    ws: &mut Ws,
+    a: impl Fn(&Value) -> bool,
+    b: impl Fn(&Value) -> bool,
+) -> (Value, Value) {
     let (mut first, mut second) = (None, None);
     while first.is_none() || second.is_none() {
         let frame = next_json(ws).await;
@@ -165,7 +192,9 @@ pub async fn both(ws: &mut Ws, a: impl Fn(&Value) -> bool, b: impl Fn(&Value) ->
 }
 
 pub async fn send(ws: &mut Ws, value: Value) {
-    ws.send(Message::Text(value.to_string().into())).await.unwrap();
+    ws.send(Message::Text(value.to_string().into()))
+        .await
+        .unwrap();
 }
 
 /// Asks for a human and skips the three intake questions; returns the case number.
@@ -173,7 +202,10 @@ pub async fn open_case(ws: &mut Ws) -> String {
     send(ws, serde_json::json!({"type": "message", "text": "/human"})).await;
     for _ in 0..3 {
         let question = next_of(ws, "message").await;
-        let skip = question["buttons"][0].as_str().expect("a skip button").to_string();
+        let skip = question["buttons"][0]
+            .as_str()
+            .expect("a skip button")
+            .to_string();
         send(ws, serde_json::json!({"type": "button", "value": skip})).await;
     }
     let opened = next_where(ws, "message", |m| m.get("case").is_some()).await;

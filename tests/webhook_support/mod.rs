@@ -33,7 +33,10 @@ pub fn signature(secret: &str, ts: &str, body: &[u8]) -> String {
 
 /// Unix seconds now.
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// One scripted answer.
@@ -86,14 +89,22 @@ impl Receiver {
     pub async fn start(secrets: &[(&str, &str)], script: Vec<Answer>) -> Receiver {
         let state = Arc::new(RxState {
             script: Mutex::new(script.into()),
-            secrets: secrets.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect(),
+            secrets: secrets
+                .iter()
+                .map(|(p, s)| (p.to_string(), s.to_string()))
+                .collect(),
             ..Default::default()
         });
-        let app = Router::new().route("/{*path}", post(handle)).with_state(state.clone());
+        let app = Router::new()
+            .route("/{*path}", post(handle))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Receiver { base: format!("http://{addr}"), state }
+        Receiver {
+            base: format!("http://{addr}"),
+            state,
+        }
     }
 
     /// Answers 503 to everything (after the script) while set.
@@ -119,7 +130,10 @@ impl Receiver {
 
     /// Requests answered 2xx on `path`, in arrival order.
     pub fn accepted(&self, path: &str) -> Vec<Attempt> {
-        self.attempts().into_iter().filter(|a| a.path == path && a.answer == "200").collect()
+        self.attempts()
+            .into_iter()
+            .filter(|a| a.path == path && a.answer == "200")
+            .collect()
     }
 }
 
@@ -130,10 +144,19 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = format!("/{path}");
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     let signature_ok = rx.secrets.get(&path).map(|secret| {
         let ts = header("x-supportbot-timestamp");
-        let fresh = ts.parse::<i64>().map(|t| (now() - t).abs() <= 300).unwrap_or(false);
+        let fresh = ts
+            .parse::<i64>()
+            .map(|t| (now() - t).abs() <= 300)
+            .unwrap_or(false);
         fresh && header("x-supportbot-signature") == signature(secret, &ts, &body)
     });
     let scripted = rx.script.lock().unwrap().pop_front();
@@ -165,7 +188,9 @@ async fn handle(
     });
     match scripted {
         Some(Answer::Status(code)) => StatusCode::from_u16(code).unwrap().into_response(),
-        Some(Answer::RetryAfter(v)) => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", v)]).into_response(),
+        Some(Answer::RetryAfter(v)) => {
+            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", v)]).into_response()
+        }
         Some(Answer::Hang(d)) => {
             tokio::time::sleep(d).await;
             StatusCode::OK.into_response()
@@ -218,7 +243,10 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder for destination `name`.
     pub fn new(name: &str) -> Arc<Recorder> {
-        Arc::new(Recorder { name: name.into(), seen: Mutex::new(Vec::new()) })
+        Arc::new(Recorder {
+            name: name.into(),
+            seen: Mutex::new(Vec::new()),
+        })
     }
 
     /// Texts of the chat messages delivered so far.
@@ -272,13 +300,21 @@ impl Bot {
         let stop = shutdown.clone();
         let router = hooks.router;
         tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await }).await.unwrap()
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+                .unwrap()
         });
         let runner = {
             let (engine, shutdown) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { engine.run(shutdown).await.unwrap() })
         };
-        Bot { engine, base, shutdown, runner }
+        Bot {
+            engine,
+            base,
+            shutdown,
+            runner,
+        }
     }
 
     /// `POST /webhook/forum` URL.

@@ -8,7 +8,7 @@ mod cases;
 mod message;
 mod metrics;
 
-pub use adapter::{Adapter, Accepted, Delivery, Envelope, InboundSink, SendError, SinkError};
+pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError, SinkError};
 pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;

@@ -49,17 +49,27 @@ pub async fn list_cases(
 }
 
 /// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions.
-pub async fn get_case(State(channel): State<Arc<WebChannel>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub async fn get_case(
+    State(channel): State<Arc<WebChannel>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if !is_operator(&headers, &channel.out.settings.operator_token) {
         return unauthorized(&channel);
     }
     let Some(id) = normalize_case(&id) else {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "bad_case", "message": "not a case number"})))
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad_case", "message": "not a case number"})),
+        )
             .into_response();
     };
     match channel.core.cases.get(&id).await {
         Some(detail) => Json(detail).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "unknown_case", "message": format!("no case {id}")})))
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "unknown_case", "message": format!("no case {id}")})),
+        )
             .into_response(),
     }
 }
@@ -71,7 +81,11 @@ pub async fn healthz() -> Response {
 
 /// `GET /metrics`: the core's and the channel's figures in the Prometheus text format.
 pub async fn metrics(State(channel): State<Arc<WebChannel>>) -> Response {
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], channel.prometheus()).into_response()
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        channel.prometheus(),
+    )
+        .into_response()
 }
 
 /// `GET /config.json`: what the pages need to know (no secrets).

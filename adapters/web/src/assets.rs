@@ -3,7 +3,8 @@
 
 use axum::extract::Path;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,11 +12,31 @@ use axum::response::{IntoResponse, Response};
 const CHAT_HTML: &str = include_str!("assets/chat.html");
 const INBOX_HTML: &str = include_str!("assets/inbox.html");
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("chat.css", "text/css; charset=utf-8", include_str!("assets/chat.css")),
-    ("chat.js", "text/javascript; charset=utf-8", include_str!("assets/chat.js")),
-    ("inbox.css", "text/css; charset=utf-8", include_str!("assets/inbox.css")),
-    ("inbox.js", "text/javascript; charset=utf-8", include_str!("assets/inbox.js")),
-    ("common.js", "text/javascript; charset=utf-8", include_str!("assets/common.js")),
+    (
+        "chat.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/chat.css"),
+    ),
+    (
+        "chat.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/chat.js"),
+    ),
+    (
+        "inbox.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/inbox.css"),
+    ),
+    (
+        "inbox.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/inbox.js"),
+    ),
+    (
+        "common.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/common.js"),
+    ),
 ];
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
@@ -49,10 +70,15 @@ pub async fn inbox_page() -> Response {
 /// `GET /assets/{file}`: the pages' scripts and styles.
 pub async fn asset(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, body)) => {
-            ([(CONTENT_TYPE, *content_type), (X_CONTENT_TYPE_OPTIONS, "nosniff"), (CACHE_CONTROL, "no-cache")], *body)
-                .into_response()
-        }
+        Some((_, content_type, body)) => (
+            [
+                (CONTENT_TYPE, *content_type),
+                (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            *body,
+        )
+            .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

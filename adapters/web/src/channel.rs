@@ -6,7 +6,9 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use supportbot_chat::{Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError};
+use supportbot_chat::{
+    Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError,
+};
 
 use crate::frames::{MessageFrame, Refusal, ServerFrame};
 use crate::history::History;
@@ -62,16 +64,23 @@ pub struct WebAdapter {
 impl WebChannel {
     /// Opens the channel's state in `settings.data_dir` (server key, session histories, uploads). Sockets
     /// close when `shutdown` fires.
-    pub fn open(settings: WebSettings, core: Core, shutdown: Shutdown) -> Result<Arc<WebChannel>, WebError> {
+    pub fn open(
+        settings: WebSettings,
+        core: Core,
+        shutdown: Shutdown,
+    ) -> Result<Arc<WebChannel>, WebError> {
         if settings.operator_token.trim().len() < 16 {
-            return Err(WebError::Secret("the operator token must be at least 16 characters long".into()));
+            return Err(WebError::Secret(
+                "the operator token must be at least 16 characters long".into(),
+            ));
         }
         let state = settings.state_dir();
         let (key, _) = load_or_create_secret(&state.join("server.key"))?;
         let history = History::open(&state.join("sessions"), settings.history_len)?;
         let uploads = settings.uploads_dir();
         std::fs::create_dir_all(&uploads).map_err(|e| WebError::io(&uploads, e))?;
-        let per_minute = NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_minute =
+            NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst));
         let out = Arc::new(Outlet {
@@ -83,12 +92,20 @@ impl WebChannel {
             tracker: CaseTracker::default(),
             stats: WebStats::default(),
         });
-        Ok(Arc::new(WebChannel { out, signer: Signer::new(&key), core, limiter, shutdown }))
+        Ok(Arc::new(WebChannel {
+            out,
+            signer: Signer::new(&key),
+            core,
+            limiter,
+            shutdown,
+        }))
     }
 
     /// The `web` adapter to register with the engine's outbox.
     pub fn adapter(&self) -> Arc<WebAdapter> {
-        Arc::new(WebAdapter { out: self.out.clone() })
+        Arc::new(WebAdapter {
+            out: self.out.clone(),
+        })
     }
 
     /// The settings the channel runs with.
@@ -112,7 +129,12 @@ impl WebChannel {
     }
 
     /// Refuses empty and too long messages (before they count against the rate limit).
-    pub(crate) fn validate(&self, text: &str, has_attachments: bool, lang: Lang) -> Result<(), Refusal> {
+    pub(crate) fn validate(
+        &self,
+        text: &str,
+        has_attachments: bool,
+        lang: Lang,
+    ) -> Result<(), Refusal> {
         if text.trim().is_empty() && !has_attachments {
             return Err(notice(Notice::Empty, lang));
         }
@@ -209,7 +231,12 @@ impl WebChannel {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        text.push_str(&self.out.stats.prometheus(self.out.chats.sockets(), self.out.inbox.sockets()));
+        text.push_str(
+            &self
+                .out
+                .stats
+                .prometheus(self.out.chats.sockets(), self.out.inbox.sockets()),
+        );
         text
     }
 }
@@ -220,7 +247,10 @@ impl Outlet {
         let json = ServerFrame::Message(frame.clone()).to_json();
         {
             let mut recent = self.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
-            recent.push_back(MessageFrame { history: true, ..frame });
+            recent.push_back(MessageFrame {
+                history: true,
+                ..frame
+            });
             while recent.len() > INBOX_RECENT {
                 recent.pop_front();
             }
@@ -231,14 +261,20 @@ impl Outlet {
 
 /// An error frame for a notice.
 pub(crate) fn notice(n: Notice, lang: Lang) -> Refusal {
-    Refusal { code: n.code(), text: n.text(lang).to_string() }
+    Refusal {
+        code: n.code(),
+        text: n.text(lang).to_string(),
+    }
 }
 
 fn sink_error(err: SinkError, lang: Lang) -> Refusal {
     match err {
         SinkError::Rejected(reason) => {
             tracing::info!(%reason, "message rejected by the core");
-            Refusal { code: Notice::Rejected.code(), text: format!("{} {reason}", Notice::Rejected.text(lang)) }
+            Refusal {
+                code: Notice::Rejected.code(),
+                text: format!("{} {reason}", Notice::Rejected.text(lang)),
+            }
         }
         SinkError::Storage(reason) => {
             tracing::error!(%reason, "the core could not store a web message");
@@ -250,7 +286,11 @@ fn sink_error(err: SinkError, lang: Lang) -> Refusal {
 
 /// Page-chosen message ids: short, plain characters.
 fn valid_client_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

@@ -50,11 +50,18 @@ pub async fn chat_ws(
 ) -> Response {
     if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
         WebStats::inc(&channel.out.stats.bad_origin);
-        return (StatusCode::FORBIDDEN, "this origin may not open the chat socket").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "this origin may not open the chat socket",
+        )
+            .into_response();
     }
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = Lang::pick(query.lang.as_deref(), accept);
-    let resumed = query.session.as_deref().and_then(|t| channel.signer.session_id(t).map(|id| (t.to_string(), id)));
+    let resumed = query
+        .session
+        .as_deref()
+        .and_then(|t| channel.signer.session_id(t).map(|id| (t.to_string(), id)));
     let (token, session) = resumed.unwrap_or_else(|| channel.signer.new_session());
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
@@ -64,7 +71,13 @@ pub async fn chat_ws(
         .on_upgrade(move |socket| run(channel, socket, token, session, lang))
 }
 
-async fn run(channel: Arc<WebChannel>, socket: WebSocket, token: String, session: String, lang: Lang) {
+async fn run(
+    channel: Arc<WebChannel>,
+    socket: WebSocket,
+    token: String,
+    session: String,
+    lang: Lang,
+) {
     let (mut sink, mut stream) = socket.split();
     // Read the history and join the hub under the session lock: every message is then either in the
     // replayed history or pushed live, never both, never neither.
@@ -82,10 +95,17 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket, token: String, session
     };
     let mut first = vec![ServerFrame::Session { session: token }.to_json()];
     let open_case = recent.iter().rev().find_map(|m| m.case.clone());
-    first.extend(recent.into_iter().map(|m| ServerFrame::Message(m).to_json()));
+    first.extend(
+        recent
+            .into_iter()
+            .map(|m| ServerFrame::Message(m).to_json()),
+    );
     let mut failed = false;
     for json in first {
-        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into())).await.is_err() {
+        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into()))
+            .await
+            .is_err()
+        {
             failed = true;
             break;
         }
@@ -125,12 +145,16 @@ async fn read_frames(
             None | Some(Ok(Message::Close(_))) => break,
             Some(Err(err)) => {
                 tracing::debug!(session, error = %err, "chat socket read failed");
-                let _ = own_tx.send(Out::Close(CLOSE_TOO_BIG, "frame too large or malformed")).await;
+                let _ = own_tx
+                    .send(Out::Close(CLOSE_TOO_BIG, "frame too large or malformed"))
+                    .await;
                 break;
             }
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                let _ = own_tx.send(Out::Text(notice(Notice::BadFrame, lang).frame().to_json())).await;
+                let _ = own_tx
+                    .send(Out::Text(notice(Notice::BadFrame, lang).frame().to_json()))
+                    .await;
                 continue;
             }
             Some(Ok(_)) => continue,
@@ -144,7 +168,12 @@ async fn read_frames(
 }
 
 /// Handles one text frame; returns the frame to answer with, if any.
-async fn handle(channel: &WebChannel, session: &str, text: &str, lang: Lang) -> Option<ServerFrame> {
+async fn handle(
+    channel: &WebChannel,
+    session: &str,
+    text: &str,
+    lang: Lang,
+) -> Option<ServerFrame> {
     if text.len() > channel.out.settings.max_frame_bytes {
         return Some(notice(Notice::TooLong, lang).frame());
     }
@@ -157,10 +186,16 @@ async fn handle(channel: &WebChannel, session: &str, text: &str, lang: Lang) -> 
         ClientFrame::Message { text, id } => (text, id),
         ClientFrame::Button { value, id } => (value, id),
     };
-    if let Err(refusal) = channel.validate(&text, false, lang).and_then(|()| channel.check_rate(session, lang)) {
+    if let Err(refusal) = channel
+        .validate(&text, false, lang)
+        .and_then(|()| channel.check_rate(session, lang))
+    {
         return Some(refusal.frame());
     }
-    match channel.submit(session, text, id.clone(), Vec::new(), lang).await {
+    match channel
+        .submit(session, text, id.clone(), Vec::new(), lang)
+        .await
+    {
         Ok(()) => id.map(|id| ServerFrame::Ack { id }),
         Err(refusal) => Some(refusal.frame()),
     }

@@ -47,11 +47,9 @@ impl Adapter for WebAdapter {
             return Err(SendError::Permanent(format!("no web chat {:?}", out.chat)));
         }
         let guard = self.out.history.lock(&out.chat).await;
-        self.out
-            .history
-            .append(&guard, &frame)
-            .await
-            .map_err(|e| SendError::Transient(format!("cannot store the message for the web session: {e}")))?;
+        self.out.history.append(&guard, &frame).await.map_err(|e| {
+            SendError::Transient(format!("cannot store the message for the web session: {e}"))
+        })?;
         WebStats::inc(&self.out.stats.messages_out);
         let json = ServerFrame::Message(frame).to_json();
         if self.out.chats.push(&out.chat, &json) > 0 {

@@ -32,6 +32,9 @@ pub enum WebError {
 impl WebError {
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> WebError {
-        WebError::Io { path: path.display().to_string(), source }
+        WebError::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }

@@ -112,12 +112,16 @@ impl ServerFrame {
     /// The frame as JSON text.
     pub fn to_json(&self) -> String {
         // Serialising these plain structs cannot fail.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from(r#"{"type":"error","code":"internal","text":""}"#))
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| String::from(r#"{"type":"error","code":"internal","text":""}"#))
     }
 
     /// An error frame.
     pub fn error(code: &str, text: impl Into<String>) -> ServerFrame {
-        ServerFrame::Error { code: code.to_string(), text: text.into() }
+        ServerFrame::Error {
+            code: code.to_string(),
+            text: text.into(),
+        }
     }
 }
 
@@ -175,17 +179,35 @@ mod tests {
             attachments: vec![],
             history: false,
         });
-        assert_eq!(frame.to_json(), r#"{"type":"message","text":"hi","buttons":["a"],"case":"C-1001"}"#);
-        let session = ServerFrame::Session { session: "t".into() };
+        assert_eq!(
+            frame.to_json(),
+            r#"{"type":"message","text":"hi","buttons":["a"],"case":"C-1001"}"#
+        );
+        let session = ServerFrame::Session {
+            session: "t".into(),
+        };
         assert_eq!(session.to_json(), r#"{"type":"session","session":"t"}"#);
     }
 
     #[test]
     fn client_frames_parse() {
         let m: ClientFrame = serde_json::from_str(r#"{"type":"message","text":"hello"}"#).unwrap();
-        assert_eq!(m, ClientFrame::Message { text: "hello".into(), id: None });
-        let b: ClientFrame = serde_json::from_str(r#"{"type":"button","value":"Yes","id":"x1"}"#).unwrap();
-        assert_eq!(b, ClientFrame::Button { value: "Yes".into(), id: Some("x1".into()) });
+        assert_eq!(
+            m,
+            ClientFrame::Message {
+                text: "hello".into(),
+                id: None
+            }
+        );
+        let b: ClientFrame =
+            serde_json::from_str(r#"{"type":"button","value":"Yes","id":"x1"}"#).unwrap();
+        assert_eq!(
+            b,
+            ClientFrame::Button {
+                value: "Yes".into(),
+                id: Some("x1".into())
+            }
+        );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"message"}"#).is_err());
     }

@@ -31,7 +31,9 @@ pub fn protocol_token(headers: &HeaderMap) -> Option<&str> {
 
 /// Whether the request carries the operator token, in the header or as a subprotocol.
 pub fn is_operator(headers: &HeaderMap, expected: &str) -> bool {
-    bearer(headers).or_else(|| protocol_token(headers)).is_some_and(|t| token_matches(t, expected))
+    bearer(headers)
+        .or_else(|| protocol_token(headers))
+        .is_some_and(|t| token_matches(t, expected))
 }
 
 /// Whether a WebSocket upgrade may proceed: no `Origin` (not a browser), the page's own origin (same host as
@@ -40,13 +42,18 @@ pub fn origin_ok(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    if allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     let Some(host) = headers.get(HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
     origin_host.is_some_and(|h| h.eq_ignore_ascii_case(host))
 }
 
@@ -66,21 +73,54 @@ mod tests {
     #[test]
     fn origin_rules() {
         assert!(origin_ok(&headers(&[("host", "127.0.0.1:8080")]), &[]));
-        assert!(origin_ok(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]), &[]));
-        assert!(!origin_ok(&headers(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.example")]), &[]));
-        assert!(!origin_ok(&headers(&[("host", "127.0.0.1:8080"), ("origin", "null")]), &[]));
+        assert!(origin_ok(
+            &headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080")
+            ]),
+            &[]
+        ));
+        assert!(!origin_ok(
+            &headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://evil.example")
+            ]),
+            &[]
+        ));
+        assert!(!origin_ok(
+            &headers(&[("host", "127.0.0.1:8080"), ("origin", "null")]),
+            &[]
+        ));
         let allowed = vec!["https://www.example.com/".to_string()];
-        assert!(origin_ok(&headers(&[("host", "bot:8080"), ("origin", "https://www.example.com")]), &allowed));
+        assert!(origin_ok(
+            &headers(&[("host", "bot:8080"), ("origin", "https://www.example.com")]),
+            &allowed
+        ));
     }
 
     #[test]
     fn tokens_from_header_or_protocol() {
         let tok = "0123456789abcdef0123";
-        assert!(is_operator(&headers(&[("authorization", &format!("Bearer {tok}"))]), tok));
-        assert!(is_operator(&headers(&[("authorization", &format!("bearer {tok}"))]), tok));
-        assert!(!is_operator(&headers(&[("authorization", "Bearer nope")]), tok));
+        assert!(is_operator(
+            &headers(&[("authorization", &format!("Bearer {tok}"))]),
+            tok
+        ));
+        assert!(is_operator(
+            &headers(&[("authorization", &format!("bearer {tok}"))]),
+            tok
+        ));
+        assert!(!is_operator(
+            &headers(&[("authorization", "Bearer nope")]),
+            tok
+        ));
         assert!(!is_operator(&headers(&[("authorization", tok)]), tok));
-        assert!(is_operator(&headers(&[("sec-websocket-protocol", &format!("supportbot.inbox, bearer.{tok}"))]), tok));
+        assert!(is_operator(
+            &headers(&[(
+                "sec-websocket-protocol",
+                &format!("supportbot.inbox, bearer.{tok}")
+            )]),
+            tok
+        ));
         assert!(!is_operator(&headers(&[]), tok));
     }
 }

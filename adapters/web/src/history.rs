@@ -39,7 +39,11 @@ impl History {
     /// Opens (creating) the history directory; `keep` messages are returned by [`History::recent`].
     pub fn open(dir: &Path, keep: usize) -> Result<History, WebError> {
         std::fs::create_dir_all(dir).map_err(|e| WebError::io(dir, e))?;
-        Ok(History { dir: dir.to_path_buf(), keep: keep.max(1), locks: Default::default() })
+        Ok(History {
+            dir: dir.to_path_buf(),
+            keep: keep.max(1),
+            locks: Default::default(),
+        })
     }
 
     /// Locks one session (other sessions are not held up).
@@ -48,7 +52,10 @@ impl History {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
             locks.entry(session.to_string()).or_default().clone()
         };
-        SessionGuard { session: session.to_string(), _guard: lock.lock_owned().await }
+        SessionGuard {
+            session: session.to_string(),
+            _guard: lock.lock_owned().await,
+        }
     }
 
     /// Deletes the histories of sessions silent for longer than `age` (their tokens then start afresh);
@@ -59,7 +66,11 @@ impl History {
             let mut removed = 0;
             for entry in std::fs::read_dir(&dir)? {
                 let entry = entry?;
-                let stale = entry.metadata()?.modified()?.elapsed().is_ok_and(|e| e > age);
+                let stale = entry
+                    .metadata()?
+                    .modified()?
+                    .elapsed()
+                    .is_ok_and(|e| e > age);
                 if stale && entry.path().extension().is_some_and(|x| x == "jsonl") {
                     std::fs::remove_file(entry.path())?;
                     removed += 1;
@@ -98,8 +109,10 @@ impl History {
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(err),
         };
-        let mut items: Vec<MessageFrame> =
-            text.lines().filter_map(|line| serde_json::from_str::<MessageFrame>(line).ok()).collect();
+        let mut items: Vec<MessageFrame> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<MessageFrame>(line).ok())
+            .collect();
         let start = items.len().saturating_sub(self.keep);
         items.drain(..start);
         for item in &mut items {
@@ -109,12 +122,19 @@ impl History {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(std::io::Error::other)?
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 fn append_line(path: &Path, line: &str, keep: usize) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(line.as_bytes())?;
     let len = file.metadata()?.len();
     drop(file);
@@ -153,7 +173,10 @@ mod tests {
         let history = History::open(dir.path(), 3).unwrap();
         for i in 0..5 {
             let guard = history.lock("s1").await;
-            history.append(&guard, &msg(&format!("m{i}"))).await.unwrap();
+            history
+                .append(&guard, &msg(&format!("m{i}")))
+                .await
+                .unwrap();
         }
         history.prune_locks();
         assert!(history.locks.lock().unwrap().is_empty());
@@ -163,10 +186,30 @@ mod tests {
         let texts: Vec<_> = recent.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["m2", "m3", "m4"]);
         assert!(recent.iter().all(|m| m.history));
-        assert!(history.recent(&history.lock("other").await).await.unwrap().is_empty());
-        assert_eq!(history.prune_older_than(std::time::Duration::from_secs(3600)).await.unwrap(), 0);
-        assert_eq!(history.prune_older_than(std::time::Duration::ZERO).await.unwrap(), 1);
-        assert!(history.recent(&history.lock("s1").await).await.unwrap().is_empty());
+        assert!(history
+            .recent(&history.lock("other").await)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            history
+                .prune_older_than(std::time::Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            history
+                .prune_older_than(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(history
+            .recent(&history.lock("s1").await)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]
@@ -176,9 +219,14 @@ mod tests {
         let big = "x".repeat(10_000);
         let guard = history.lock("s2").await;
         for i in 0..40 {
-            history.append(&guard, &msg(&format!("{i}{big}"))).await.unwrap();
+            history
+                .append(&guard, &msg(&format!("{i}{big}")))
+                .await
+                .unwrap();
         }
-        let len = std::fs::metadata(dir.path().join("s2.jsonl")).unwrap().len();
+        let len = std::fs::metadata(dir.path().join("s2.jsonl"))
+            .unwrap()
+            .len();
         assert!(len <= COMPACT_BYTES, "file was not compacted: {len} bytes");
         let recent = history.recent(&guard).await.unwrap();
         assert_eq!(recent.len(), 2);

@@ -25,21 +25,28 @@ pub struct Hub {
 impl Hub {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Conn>>> {
         // A panic while holding this lock leaves the map consistent (single inserts/removes), so go on.
-        self.chats.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.chats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Registers a socket of `chat`; returns its id and the receiver its writer task drains.
     pub fn attach(&self, chat: &str) -> (u64, mpsc::Receiver<String>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
-        self.lock().entry(chat.to_string()).or_default().push(Conn { id, tx });
+        self.lock()
+            .entry(chat.to_string())
+            .or_default()
+            .push(Conn { id, tx });
         (id, rx)
     }
 
     /// Removes a socket; returns whether the chat has no socket left.
     pub fn detach(&self, chat: &str, id: u64) -> bool {
         let mut chats = self.lock();
-        let Some(conns) = chats.get_mut(chat) else { return true };
+        let Some(conns) = chats.get_mut(chat) else {
+            return true;
+        };
         conns.retain(|c| c.id != id);
         if conns.is_empty() {
             chats.remove(chat);
@@ -52,7 +59,9 @@ impl Hub {
     /// Sends a JSON frame to every socket of `chat`; returns how many took it.
     pub fn push(&self, chat: &str, json: &str) -> usize {
         let mut chats = self.lock();
-        let Some(conns) = chats.get_mut(chat) else { return 0 };
+        let Some(conns) = chats.get_mut(chat) else {
+            return 0;
+        };
         let mut sent = 0;
         conns.retain(|conn| match conn.tx.try_send(json.to_string()) {
             Ok(()) => {

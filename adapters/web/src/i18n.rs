@@ -74,7 +74,9 @@ impl Notice {
                 "You're sending messages a little fast — please wait a moment and try again."
             }
             (Notice::TooLong, Lang::Zh) => "消息太长了,请缩短后再发送。",
-            (Notice::TooLong, Lang::En) => "That message is too long; please shorten it and send it again.",
+            (Notice::TooLong, Lang::En) => {
+                "That message is too long; please shorten it and send it again."
+            }
             (Notice::BadFrame, Lang::Zh) => "无法读取这条消息。",
             (Notice::BadFrame, Lang::En) => "That message could not be read.",
             (Notice::Empty, Lang::Zh) => "消息是空的。",
@@ -82,15 +84,21 @@ impl Notice {
             (Notice::Rejected, Lang::Zh) => "这条消息未被接受。",
             (Notice::Rejected, Lang::En) => "That message was not accepted.",
             (Notice::Unavailable, Lang::Zh) => "暂时无法保存您的消息,请稍后重试。",
-            (Notice::Unavailable, Lang::En) => "Your message could not be saved just now; please try again shortly.",
+            (Notice::Unavailable, Lang::En) => {
+                "Your message could not be saved just now; please try again shortly."
+            }
             (Notice::ShuttingDown, Lang::Zh) => "客服系统正在重启,请稍后重试。",
-            (Notice::ShuttingDown, Lang::En) => "The support service is restarting; please try again in a moment.",
+            (Notice::ShuttingDown, Lang::En) => {
+                "The support service is restarting; please try again in a moment."
+            }
             (Notice::UploadTooLarge, Lang::Zh) => "文件太大了(上限 20 MB)。",
             (Notice::UploadTooLarge, Lang::En) => "That file is too large (the limit is 20 MB).",
             (Notice::UploadMissing, Lang::Zh) => "没有收到文件。",
             (Notice::UploadMissing, Lang::En) => "No file was received.",
             (Notice::BadSession, Lang::Zh) => "会话已失效,请刷新页面。",
-            (Notice::BadSession, Lang::En) => "Your chat session is not valid any more; please reload the page.",
+            (Notice::BadSession, Lang::En) => {
+                "Your chat session is not valid any more; please reload the page."
+            }
         }
     }
 }

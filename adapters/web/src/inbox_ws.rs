@@ -23,14 +23,27 @@ use crate::WebChannel;
 const QUEUE_DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Upgrades to the inbox socket after the origin and token checks (401 without a valid token).
-pub async fn inbox_ws(State(channel): State<Arc<WebChannel>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn inbox_ws(
+    State(channel): State<Arc<WebChannel>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
         WebStats::inc(&channel.out.stats.bad_origin);
-        return (StatusCode::FORBIDDEN, "this origin may not open the inbox socket").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "this origin may not open the inbox socket",
+        )
+            .into_response();
     }
     if !is_operator(&headers, &channel.out.settings.operator_token) {
         WebStats::inc(&channel.out.stats.unauthorized);
-        return (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "operator token required").into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer")],
+            "operator token required",
+        )
+            .into_response();
     }
     ws.protocols([INBOX_PROTOCOL])
         .read_buffer_size(crate::chat_ws::READ_BUFFER)
@@ -47,15 +60,32 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
     let mut events = channel.core.cases.subscribe();
     let (conn, hub_rx) = channel.out.inbox.attach(&op);
     let mut first = vec![
-        ServerFrame::Ready { operator: channel.out.settings.inbox_account() }.to_json(),
-        ServerFrame::Queue { cases: channel.core.cases.list(false).await }.to_json(),
+        ServerFrame::Ready {
+            operator: channel.out.settings.inbox_account(),
+        }
+        .to_json(),
+        ServerFrame::Queue {
+            cases: channel.core.cases.list(false).await,
+        }
+        .to_json(),
     ];
     {
-        let recent = channel.out.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
-        first.extend(recent.iter().map(|m| ServerFrame::Message(m.clone()).to_json()));
+        let recent = channel
+            .out
+            .inbox_recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        first.extend(
+            recent
+                .iter()
+                .map(|m| ServerFrame::Message(m.clone()).to_json()),
+        );
     }
     for json in first {
-        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into())).await.is_err() {
+        if futures_util::SinkExt::send(&mut sink, Message::Text(json.into()))
+            .await
+            .is_err()
+        {
             channel.out.inbox.detach(&op, conn);
             return;
         }
@@ -76,7 +106,11 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
                 };
                 match got {
                     Ok(event) => {
-                        if tx.send(Out::Text(ServerFrame::Event { event }.to_json())).await.is_err() {
+                        if tx
+                            .send(Out::Text(ServerFrame::Event { event }.to_json()))
+                            .await
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -85,9 +119,13 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
                 }
                 tokio::time::sleep(QUEUE_DEBOUNCE).await;
                 while let Ok(event) = events.try_recv() {
-                    let _ = tx.send(Out::Text(ServerFrame::Event { event }.to_json())).await;
+                    let _ = tx
+                        .send(Out::Text(ServerFrame::Event { event }.to_json()))
+                        .await;
                 }
-                let queue = ServerFrame::Queue { cases: channel.core.cases.list(false).await };
+                let queue = ServerFrame::Queue {
+                    cases: channel.core.cases.list(false).await,
+                };
                 if tx.send(Out::Text(queue.to_json())).await.is_err() {
                     break;
                 }
@@ -106,13 +144,26 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
             Some(Ok(_)) => continue,
         };
         let reply = match serde_json::from_str::<InboxFrame>(text.as_str()) {
-            Err(_) => Some(ServerFrame::error("bad_frame", "That frame could not be read.")),
+            Err(_) => Some(ServerFrame::error(
+                "bad_frame",
+                "That frame could not be read.",
+            )),
             Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
-            Ok(InboxFrame::Command { text }) => channel.operator_command(text).await.err().map(Refusal::frame),
-            Ok(InboxFrame::Action { action, case, text }) => match action_command(&action, &case, &text) {
-                Ok(command) => channel.operator_command(command).await.err().map(Refusal::frame),
-                Err(problem) => Some(ServerFrame::error("bad_action", problem)),
-            },
+            Ok(InboxFrame::Command { text }) => channel
+                .operator_command(text)
+                .await
+                .err()
+                .map(Refusal::frame),
+            Ok(InboxFrame::Action { action, case, text }) => {
+                match action_command(&action, &case, &text) {
+                    Ok(command) => channel
+                        .operator_command(command)
+                        .await
+                        .err()
+                        .map(Refusal::frame),
+                    Err(problem) => Some(ServerFrame::error("bad_action", problem)),
+                }
+            }
         };
         if let Some(reply) = reply {
             if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
@@ -130,7 +181,10 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
 /// `C-1001`, `c-1001` or `1001` as `C-1001`.
 pub fn normalize_case(case: &str) -> Option<String> {
     let case = case.trim();
-    let digits = case.strip_prefix("C-").or_else(|| case.strip_prefix("c-")).unwrap_or(case);
+    let digits = case
+        .strip_prefix("C-")
+        .or_else(|| case.strip_prefix("c-"))
+        .unwrap_or(case);
     (!digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()))
         .then(|| format!("C-{digits}"))
 }
@@ -147,7 +201,9 @@ pub fn action_command(action: &str, case: &str, text: &str) -> Result<String, St
         "transfer" => {
             let ok = !text.is_empty()
                 && text.len() <= 40
-                && text.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                && text
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
             if ok {
                 Ok(format!("/transfer {case} {text}"))
             } else {
@@ -165,10 +221,19 @@ mod tests {
     #[test]
     fn builds_commands() {
         assert_eq!(action_command("take", "1001", "").unwrap(), "/take C-1001");
-        assert_eq!(action_command("reply", "C-7", " hi there ").unwrap(), "/reply C-7 hi there");
+        assert_eq!(
+            action_command("reply", "C-7", " hi there ").unwrap(),
+            "/reply C-7 hi there"
+        );
         assert_eq!(action_command("close", "c-7", "").unwrap(), "/close C-7");
-        assert_eq!(action_command("close", "C-7", "fixed").unwrap(), "/close C-7 fixed");
-        assert_eq!(action_command("transfer", "C-7", "security").unwrap(), "/transfer C-7 security");
+        assert_eq!(
+            action_command("close", "C-7", "fixed").unwrap(),
+            "/close C-7 fixed"
+        );
+        assert_eq!(
+            action_command("transfer", "C-7", "security").unwrap(),
+            "/transfer C-7 security"
+        );
         assert!(action_command("transfer", "C-7", "a b").is_err());
         assert!(action_command("reply", "C-7", "  ").is_err());
         assert!(action_command("take", "C-7 /close C-8", "").is_err());

@@ -51,7 +51,8 @@ pub fn load_or_create_secret(path: &Path) -> Result<(String, bool), WebError> {
                 options.mode(0o600);
             }
             let mut file = options.open(path).map_err(|e| WebError::io(path, e))?;
-            file.write_all(format!("{secret}\n").as_bytes()).map_err(|e| WebError::io(path, e))?;
+            file.write_all(format!("{secret}\n").as_bytes())
+                .map_err(|e| WebError::io(path, e))?;
             file.sync_all().map_err(|e| WebError::io(path, e))?;
             Ok((secret, true))
         }
@@ -76,7 +77,9 @@ pub struct Signer {
 impl Signer {
     /// A signer over this key (the contents of the server key file).
     pub fn new(key: &str) -> Signer {
-        Signer { key: key.as_bytes().to_vec() }
+        Signer {
+            key: key.as_bytes().to_vec(),
+        }
     }
 
     fn mac_hex(&self, purpose: &str, value: &str) -> String {
@@ -105,7 +108,11 @@ impl Signer {
     /// The session id of a token this server issued, or `None` for anything else.
     pub fn session_id(&self, token: &str) -> Option<String> {
         let (id, sig) = token.split_once('.')?;
-        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if id.len() != SESSION_ID_LEN
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             return None;
         }
         self.mac_ok("session", id, sig).then(|| id.to_string())

@@ -19,8 +19,9 @@ impl WebChannel {
     /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
     /// `/healthz`, `/metrics`, `/config.json`, `/assets/{file}`.
     pub fn router(self: &Arc<Self>) -> Router {
-        let upload_limit =
-            usize::try_from(self.out.settings.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(256 * 1024);
+        let upload_limit = usize::try_from(self.out.settings.max_upload_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(256 * 1024);
         Router::new()
             .route("/", get(assets::chat_page))
             .route("/inbox", get(assets::inbox_page))
@@ -29,7 +30,10 @@ impl WebChannel {
             .route("/inbox/ws", get(inbox_ws::inbox_ws))
             .route("/api/cases", get(api::list_cases))
             .route("/api/cases/{id}", get(api::get_case))
-            .route("/upload", post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)))
+            .route(
+                "/upload",
+                post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
+            )
             .route("/files/{id}", get(uploads::download))
             .route("/healthz", get(api::healthz))
             .route("/metrics", get(api::metrics))
@@ -39,7 +43,11 @@ impl WebChannel {
 
     /// Serves the channel (merged with `extra` routes) on `listener` until the channel's shutdown token fires;
     /// open sockets are closed with "going away" and requests in flight finish.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, extra: Router) -> Result<(), WebError> {
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        extra: Router,
+    ) -> Result<(), WebError> {
         let app = self.router().merge(extra);
         let tracker = tokio::spawn(status::run(self.clone()));
         let housekeeping = {
@@ -63,7 +71,10 @@ impl WebChannel {
                 }
             })
         };
-        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         tracing::info!(%addr, "web channel listening");
         let shutdown = self.shutdown.clone();
         // Small frames go out at once (no Nagle delay waiting for the peer's delayed ACK).
@@ -72,7 +83,9 @@ impl WebChannel {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await;
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
         let _ = tracker.await;
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))
@@ -81,13 +94,21 @@ impl WebChannel {
 
 /// Binds the listening address with a clear error (address in use, permission, bad address).
 pub async fn bind(addr: &str) -> Result<TcpListener, WebError> {
-    TcpListener::bind(addr).await.map_err(|err| WebError::Listen {
-        addr: addr.to_string(),
-        reason: match err.kind() {
-            std::io::ErrorKind::AddrInUse => "the port is already in use by another program".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".to_string(),
-            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_string(),
-            _ => err.to_string(),
-        },
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|err| WebError::Listen {
+            addr: addr.to_string(),
+            reason: match err.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "the port is already in use by another program".to_string()
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (ports below 1024 need privileges)".to_string()
+                }
+                std::io::ErrorKind::AddrNotAvailable => {
+                    "this machine has no such address".to_string()
+                }
+                _ => err.to_string(),
+            },
+        })
 }

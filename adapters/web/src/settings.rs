@@ -37,7 +37,11 @@ pub struct WebSettings {
 
 impl WebSettings {
     /// Defaults for a data directory and listening URL; the token must be filled in.
-    pub fn new(data_dir: impl Into<PathBuf>, public_url: impl Into<String>, operator_token: impl Into<String>) -> Self {
+    pub fn new(
+        data_dir: impl Into<PathBuf>,
+        public_url: impl Into<String>,
+        operator_token: impl Into<String>,
+    ) -> Self {
         WebSettings {
             data_dir: data_dir.into(),
             public_url: public_url.into(),

@@ -51,7 +51,12 @@ pub fn spawn_writer(
             }
         };
         if let Some((code, reason)) = close {
-            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })))
+                .await;
         }
         let _ = sink.close().await;
     })

@@ -23,11 +23,17 @@ pub struct WebStats {
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+    );
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }
 
 impl WebStats {
@@ -35,8 +41,18 @@ impl WebStats {
     pub fn prometheus(&self, chat_sockets: usize, inbox_sockets: usize) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
-        gauge(&mut out, "supportbot_web_chat_sockets", "Open chat WebSockets.", chat_sockets as u64);
-        gauge(&mut out, "supportbot_web_inbox_sockets", "Open inbox WebSockets.", inbox_sockets as u64);
+        gauge(
+            &mut out,
+            "supportbot_web_chat_sockets",
+            "Open chat WebSockets.",
+            chat_sockets as u64,
+        );
+        gauge(
+            &mut out,
+            "supportbot_web_inbox_sockets",
+            "Open inbox WebSockets.",
+            inbox_sockets as u64,
+        );
         counter(
             &mut out,
             "supportbot_web_messages_in_total",
@@ -55,8 +71,18 @@ impl WebStats {
             "Messages refused by the per-session rate limit.",
             get(&self.rate_limited),
         );
-        counter(&mut out, "supportbot_web_uploads_total", "Files uploaded.", get(&self.uploads));
-        counter(&mut out, "supportbot_web_upload_bytes_total", "Bytes uploaded.", get(&self.upload_bytes));
+        counter(
+            &mut out,
+            "supportbot_web_uploads_total",
+            "Files uploaded.",
+            get(&self.uploads),
+        );
+        counter(
+            &mut out,
+            "supportbot_web_upload_bytes_total",
+            "Bytes uploaded.",
+            get(&self.upload_bytes),
+        );
         counter(
             &mut out,
             "supportbot_web_unauthorized_total",

@@ -34,7 +34,13 @@ impl CaseTracker {
         let mut inner = self.lock();
         let same = inner.get(chat).is_some_and(|t| t.case == case);
         if !same {
-            inner.insert(chat.to_string(), Tracked { case: case.to_string(), sent: None });
+            inner.insert(
+                chat.to_string(),
+                Tracked {
+                    case: case.to_string(),
+                    sent: None,
+                },
+            );
             drop(inner);
             self.wake.notify_one();
         }
@@ -42,7 +48,13 @@ impl CaseTracker {
 
     /// Follows `case` and makes sure its status is sent once more (a page that just reconnected).
     pub fn rewatch(&self, chat: &str, case: &str) {
-        self.lock().insert(chat.to_string(), Tracked { case: case.to_string(), sent: None });
+        self.lock().insert(
+            chat.to_string(),
+            Tracked {
+                case: case.to_string(),
+                sent: None,
+            },
+        );
         self.wake.notify_one();
     }
 
@@ -52,7 +64,10 @@ impl CaseTracker {
     }
 
     fn snapshot(&self) -> Vec<(String, String)> {
-        self.lock().iter().map(|(chat, t)| (chat.clone(), t.case.clone())).collect()
+        self.lock()
+            .iter()
+            .map(|(chat, t)| (chat.clone(), t.case.clone()))
+            .collect()
     }
 
     /// Records a state to send; false when it is what the session already has.
@@ -84,9 +99,16 @@ pub async fn refresh(channel: &WebChannel) {
         states.insert(case.id, (case.status, position));
     }
     for (chat, case) in tracked {
-        let state = states.get(&case).cloned().unwrap_or_else(|| ("closed".to_string(), None));
+        let state = states
+            .get(&case)
+            .cloned()
+            .unwrap_or_else(|| ("closed".to_string(), None));
         if channel.out.tracker.record(&chat, &case, &state) {
-            let frame = ServerFrame::Status { case: case.clone(), status: state.0.clone(), position: state.1 };
+            let frame = ServerFrame::Status {
+                case: case.clone(),
+                status: state.0.clone(),
+                position: state.1,
+            };
             channel.out.chats.push(&chat, &frame.to_json());
         }
     }

@@ -46,7 +46,11 @@ struct Meta {
 }
 
 fn refuse(status: StatusCode, refusal: Refusal) -> Response {
-    (status, Json(json!({"ok": false, "code": refusal.code, "text": refusal.text}))).into_response()
+    (
+        status,
+        Json(json!({"ok": false, "code": refusal.code, "text": refusal.text})),
+    )
+        .into_response()
 }
 
 /// `POST /upload` (multipart: `file`, optional `text` and `id`).
@@ -58,7 +62,10 @@ pub async fn upload(
 ) -> Response {
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = Lang::pick(query.lang.as_deref(), accept);
-    let token = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()).or(query.session.as_deref());
+    let token = headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .or(query.session.as_deref());
     let Some(session) = token.and_then(|t| channel.signer.session_id(t)) else {
         return refuse(StatusCode::UNAUTHORIZED, notice(Notice::BadSession, lang));
     };
@@ -78,7 +85,9 @@ pub async fn upload(
             }
         };
         let outcome = match field.name() {
-            Some("text") => read_small(field, channel.out.settings.max_text_chars * 4).await.map(|t| caption = t),
+            Some("text") => read_small(field, channel.out.settings.max_text_chars * 4)
+                .await
+                .map(|t| caption = t),
             Some("id") => read_small(field, 64).await.map(|t| client_id = Some(t)),
             Some("file") if stored.is_none() => match store(&channel, field).await {
                 Ok(file) => {
@@ -108,9 +117,16 @@ pub async fn upload(
         size: meta.size,
     };
     WebStats::inc(&channel.out.stats.uploads);
-    channel.out.stats.upload_bytes.fetch_add(meta.size, std::sync::atomic::Ordering::Relaxed);
+    channel
+        .out
+        .stats
+        .upload_bytes
+        .fetch_add(meta.size, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(session, file = %file_id, size = meta.size, "file uploaded");
-    match channel.submit(&session, caption, client_id, vec![attachment.clone()], lang).await {
+    match channel
+        .submit(&session, caption, client_id, vec![attachment.clone()], lang)
+        .await
+    {
         Ok(()) => Json(json!({"ok": true, "attachment": attachment})).into_response(),
         Err(frame) => refuse(StatusCode::SERVICE_UNAVAILABLE, frame),
     }
@@ -152,7 +168,9 @@ async fn store(channel: &WebChannel, mut field: Field<'_>) -> Result<(String, Me
     let id = random_hex(16);
     let part = file_path(channel, &format!("{id}.part"));
     let result = async {
-        let mut file = tokio::fs::File::create(&part).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        let mut file = tokio::fs::File::create(&part)
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
         let mut size: u64 = 0;
         let mut head = Vec::with_capacity(16);
         while let Some(chunk) = field.chunk().await.map_err(|e| e.status())? {
@@ -163,16 +181,26 @@ async fn store(channel: &WebChannel, mut field: Field<'_>) -> Result<(String, Me
             if head.len() < 16 {
                 head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len())]);
             }
-            file.write_all(&chunk).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
         }
-        file.sync_all().await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        file.sync_all()
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
         let (kind, content_type) = sniff(&head);
-        Ok(Meta { name, kind, size, content_type: content_type.to_string() })
+        Ok(Meta {
+            name,
+            kind,
+            size,
+            content_type: content_type.to_string(),
+        })
     }
     .await;
     match result {
         Ok(meta) => {
-            let meta_json = serde_json::to_vec(&meta).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            let meta_json =
+                serde_json::to_vec(&meta).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
             let written = async {
                 tokio::fs::write(file_path(channel, &format!("{id}.json")), meta_json).await?;
                 tokio::fs::rename(&part, file_path(channel, &id)).await
@@ -221,8 +249,16 @@ fn clean_name(raw: &str) -> String {
 
 /// `Content-Disposition` for a name: an ASCII fallback and the UTF-8 name percent-encoded.
 fn disposition(kind: AttachmentKind, name: &str) -> String {
-    let ascii: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let mut encoded = String::new();
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -231,7 +267,11 @@ fn disposition(kind: AttachmentKind, name: &str) -> String {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    let how = if kind == AttachmentKind::Image { "inline" } else { "attachment" };
+    let how = if kind == AttachmentKind::Image {
+        "inline"
+    } else {
+        "attachment"
+    };
     format!("{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
@@ -243,7 +283,10 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Response {
     let id_ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    let signed = query.sig.as_deref().is_some_and(|sig| channel.signer.file_signature_ok(&id, sig));
+    let signed = query
+        .sig
+        .as_deref()
+        .is_some_and(|sig| channel.signer.file_signature_ok(&id, sig));
     if !id_ok || !(signed || is_operator(&headers, &channel.out.settings.operator_token)) {
         return crate::api::unauthorized(&channel);
     }
@@ -263,9 +306,18 @@ pub async fn download(
         [
             (CONTENT_TYPE, meta.content_type),
             (CONTENT_DISPOSITION, disposition),
-            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (axum::http::header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
-            (axum::http::header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                "nosniff".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; sandbox".to_string(),
+            ),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=3600".to_string(),
+            ),
         ],
         Body::from(bytes),
     )
@@ -282,7 +334,10 @@ mod tests {
         assert_eq!(clean_name("C:\\Users\\a\\截图.png"), "截图.png");
         assert_eq!(clean_name("..."), "file");
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n0000").0, AttachmentKind::Image);
-        assert_eq!(sniff(b"<svg onload=alert(1)>").1, "application/octet-stream");
+        assert_eq!(
+            sniff(b"<svg onload=alert(1)>").1,
+            "application/octet-stream"
+        );
         let d = disposition(AttachmentKind::File, "日志 \"x\".zip");
         assert!(d.starts_with("attachment; filename=\"__ _x_.zip\""), "{d}");
         assert!(d.contains("filename*=UTF-8''%E6%97%A5"), "{d}");

@@ -15,7 +15,11 @@ async fn ask_and_get_the_answer_with_buttons() {
     let token = first["session"].as_str().unwrap().to_string();
     let (session_id, _) = token.split_once('.').unwrap();
 
-    send(&mut ws, json!({"type": "message", "text": "how do I <script>alert(1)</script>", "id": "m1"})).await;
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "how do I <script>alert(1)</script>", "id": "m1"}),
+    )
+    .await;
     assert_eq!(next_of(&mut ws, "ack").await["id"], "m1");
     let answer = next_of(&mut ws, "message").await;
     assert_eq!(answer["text"], "echo: how do I <script>alert(1)</script>");
@@ -38,8 +42,15 @@ async fn ask_and_get_the_answer_with_buttons() {
 async fn reconnect_continues_the_session_with_its_history() {
     let server = start(|_| {}).await;
     let mut ws = connect(&server.ws_url("/ws")).await;
-    let token = next_json(&mut ws).await["session"].as_str().unwrap().to_string();
-    send(&mut ws, json!({"type": "message", "text": "/human", "id": "h1"})).await;
+    let token = next_json(&mut ws).await["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "/human", "id": "h1"}),
+    )
+    .await;
     let opened = next_of(&mut ws, "message").await;
     assert_eq!(opened["case"], "C-1001");
     drop(ws);
@@ -53,16 +64,27 @@ async fn reconnect_continues_the_session_with_its_history() {
     assert_eq!(first, json!({"type": "session", "session": token}));
     let h1 = next_json(&mut ws).await;
     assert_eq!(
-        (h1["from"].as_str(), h1["text"].as_str(), h1["history"].as_bool()),
+        (
+            h1["from"].as_str(),
+            h1["text"].as_str(),
+            h1["history"].as_bool()
+        ),
         (Some("user"), Some("/human"), Some(true))
     );
     let h2 = next_json(&mut ws).await;
-    assert_eq!((h2["text"].as_str(), h2["case"].as_str()), (Some("Case C-1001 opened"), Some("C-1001")));
+    assert_eq!(
+        (h2["text"].as_str(), h2["case"].as_str()),
+        (Some("Case C-1001 opened"), Some("C-1001"))
+    );
     let h3 = next_json(&mut ws).await;
     assert_eq!(h3["text"], "Wang joined");
 
     // The same client id again is the same message: the core sees it once.
-    send(&mut ws, json!({"type": "message", "text": "/human", "id": "h1"})).await;
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "/human", "id": "h1"}),
+    )
+    .await;
     assert_eq!(next_of(&mut ws, "ack").await["id"], "h1");
     assert_eq!(server.core.inbound().len(), 1);
 
@@ -79,11 +101,17 @@ async fn reconnect_continues_the_session_with_its_history() {
 async fn forged_or_unknown_session_tokens_start_a_new_session() {
     let server = start(|_| {}).await;
     let mut ws = connect(&server.ws_url("/ws")).await;
-    let token = next_json(&mut ws).await["session"].as_str().unwrap().to_string();
+    let token = next_json(&mut ws).await["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, sig) = token.split_once('.').unwrap();
     let forged = format!("{}.{sig}", "a".repeat(32));
     let mut ws2 = connect(&server.ws_url(&format!("/ws?session={forged}"))).await;
-    let fresh = next_json(&mut ws2).await["session"].as_str().unwrap().to_string();
+    let fresh = next_json(&mut ws2).await["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(fresh, forged);
     assert_ne!(fresh, token);
 }
@@ -91,26 +119,35 @@ async fn forged_or_unknown_session_tokens_start_a_new_session() {
 #[tokio::test]
 async fn status_frame_tells_the_place_in_the_queue() {
     let server = start(|_| {}).await;
+    server.core.cases.lock().unwrap().extend([
+        FakeCore::summary("C-1000", "open"),
+        FakeCore::summary("C-1001", "open"),
+    ]);
+    let mut ws = connect(&server.ws_url("/ws")).await;
+    next_json(&mut ws).await;
+    send(&mut ws, json!({"type": "message", "text": "/human"})).await;
+    let status = next_of(&mut ws, "status").await;
+    assert_eq!(
+        status,
+        json!({"type": "status", "case": "C-1001", "status": "open", "position": 2})
+    );
+
     server
         .core
         .cases
         .lock()
         .unwrap()
-        .extend([FakeCore::summary("C-1000", "open"), FakeCore::summary("C-1001", "open")]);
-    let mut ws = connect(&server.ws_url("/ws")).await;
-    next_json(&mut ws).await;
-    send(&mut ws, json!({"type": "message", "text": "/human"})).await;
-    let status = next_of(&mut ws, "status").await;
-    assert_eq!(status, json!({"type": "status", "case": "C-1001", "status": "open", "position": 2}));
-
-    server.core.cases.lock().unwrap().retain(|c| c.id != "C-1000");
+        .retain(|c| c.id != "C-1000");
     server.core.event("C-1000", CaseEventKind::Closed);
     assert_eq!(next_of(&mut ws, "status").await["position"], 1);
 
     server.core.cases.lock().unwrap()[0].status = "assigned".into();
     server.core.event("C-1001", CaseEventKind::Assigned);
     let status = next_of(&mut ws, "status").await;
-    assert_eq!(status, json!({"type": "status", "case": "C-1001", "status": "assigned"}));
+    assert_eq!(
+        status,
+        json!({"type": "status", "case": "C-1001", "status": "assigned"})
+    );
 }
 
 #[tokio::test]
@@ -136,7 +173,10 @@ async fn bad_input_gets_a_clear_answer() {
 
     for i in 0..3 {
         send(&mut ws, json!({"type": "message", "text": format!("q{i}")})).await;
-        assert_eq!(next_of(&mut ws, "message").await["text"], format!("echo: q{i}"));
+        assert_eq!(
+            next_of(&mut ws, "message").await["text"],
+            format!("echo: q{i}")
+        );
     }
     send(&mut ws, json!({"type": "message", "text": "q4"})).await;
     let e = next_of(&mut ws, "error").await;
@@ -149,8 +189,16 @@ async fn bad_input_gets_a_clear_answer() {
     next_json(&mut ws2).await;
     send(&mut ws2, json!({"type": "message", "text": "hello"})).await;
     assert_eq!(next_of(&mut ws2, "error").await["code"], "unavailable");
-    let metrics = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("supportbot_web_rate_limited_total 1"), "{metrics}");
+    let metrics = reqwest::get(server.http("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("supportbot_web_rate_limited_total 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -159,12 +207,25 @@ async fn frames_over_the_hard_cap_close_the_socket() {
     let mut ws = connect(&server.ws_url("/ws")).await;
     next_json(&mut ws).await;
     // Over the polite limit: a clear error, socket stays open.
-    send(&mut ws, json!({"type": "message", "text": "y".repeat(70 * 1024)})).await;
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "y".repeat(70 * 1024)}),
+    )
+    .await;
     assert_eq!(next_of(&mut ws, "error").await["code"], "too_long");
     // Over the hard cap: the server closes with 1009.
-    send(&mut ws, json!({"type": "message", "text": "z".repeat(2 * 1024 * 1024)})).await;
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "z".repeat(2 * 1024 * 1024)}),
+    )
+    .await;
     let closed = loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), futures_util::StreamExt::next(&mut ws)).await {
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            futures_util::StreamExt::next(&mut ws),
+        )
+        .await
+        {
             Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => {
                 break frame.map(|f| u16::from(f.code))
             }
@@ -182,11 +243,21 @@ async fn frames_over_the_hard_cap_close_the_socket() {
 #[tokio::test]
 async fn foreign_origins_are_refused() {
     let server = start(|s| s.allowed_origins = vec!["https://shop.example".into()]).await;
-    let err = connect_with(&server.ws_url("/ws"), &[("origin", "https://evil.example")]).await.unwrap_err();
+    let err = connect_with(&server.ws_url("/ws"), &[("origin", "https://evil.example")])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
     let own = format!("http://{}", server.addr);
-    assert!(connect_with(&server.ws_url("/ws"), &[("origin", own.as_str())]).await.is_ok());
-    assert!(connect_with(&server.ws_url("/ws"), &[("origin", "https://shop.example")]).await.is_ok());
+    assert!(
+        connect_with(&server.ws_url("/ws"), &[("origin", own.as_str())])
+            .await
+            .is_ok()
+    );
+    assert!(
+        connect_with(&server.ws_url("/ws"), &[("origin", "https://shop.example")])
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -206,7 +277,10 @@ async fn deliver_classifies_destinations() {
         }),
     };
     assert_eq!(server.adapter.name(), "web");
-    assert!(matches!(server.adapter.deliver(&out("../../etc")).await, Err(SendError::Permanent(_))));
+    assert!(matches!(
+        server.adapter.deliver(&out("../../etc")).await,
+        Err(SendError::Permanent(_))
+    ));
     assert!(server.adapter.deliver(&out(&"b".repeat(32))).await.is_ok());
 }
 
@@ -218,13 +292,19 @@ async fn shutdown_closes_sockets_with_going_away() {
     server.shutdown.cancel();
     let code = loop {
         match futures_util::StreamExt::next(&mut ws).await {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
+                break frame.map(|f| u16::from(f.code))
+            }
             Some(Ok(_)) => continue,
             _ => break None,
         }
     };
     assert_eq!(code, Some(1001));
-    tokio::time::timeout(std::time::Duration::from_secs(5), server.task).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), server.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }
 
 trait SendText {
@@ -233,8 +313,11 @@ trait SendText {
 
 impl SendText for Ws {
     async fn send_text(&mut self, text: &str) {
-        futures_util::SinkExt::send(self, tokio_tungstenite::tungstenite::Message::Text(text.to_string().into()))
-            .await
-            .unwrap();
+        futures_util::SinkExt::send(
+            self,
+            tokio_tungstenite::tungstenite::Message::Text(text.to_string().into()),
+        )
+        .await
+        .unwrap();
     }
 }

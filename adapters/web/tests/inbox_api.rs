@@ -9,60 +9,137 @@ use supportbot_chat::CaseEventKind;
 #[tokio::test]
 async fn api_needs_the_operator_token() {
     let server = start(|_| {}).await;
-    server.core.cases.lock().unwrap().push(FakeCore::summary("C-1001", "open"));
+    server
+        .core
+        .cases
+        .lock()
+        .unwrap()
+        .push(FakeCore::summary("C-1001", "open"));
     let client = reqwest::Client::new();
 
     let r = client.get(server.http("/api/cases")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
-    let r = client.get(server.http("/api/cases")).bearer_auth("wrong-token-wrong-token").send().await.unwrap();
+    let r = client
+        .get(server.http("/api/cases"))
+        .bearer_auth("wrong-token-wrong-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = client.get(server.http("/api/cases/C-1001")).send().await.unwrap();
+    let r = client
+        .get(server.http("/api/cases/C-1001"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
-    let list: serde_json::Value =
-        client.get(server.http("/api/cases")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = client
+        .get(server.http("/api/cases"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list[0]["id"], "C-1001");
     assert_eq!(list[0]["subject"], "<b>cannot send</b>");
 
-    let detail: serde_json::Value =
-        client.get(server.http("/api/cases/1001")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
+    let detail: serde_json::Value = client
+        .get(server.http("/api/cases/1001"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["id"], "C-1001");
     assert_eq!(detail["error_codes"], json!(["554 DT:SPM"]));
     assert_eq!(detail["suggestions"], json!(["mail-bounce-554"]));
 
-    let r = client.get(server.http("/api/cases/C-9999")).bearer_auth(TOKEN).send().await.unwrap();
+    let r = client
+        .get(server.http("/api/cases/C-9999"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = client.get(server.http("/api/cases/DROP%20TABLE")).bearer_auth(TOKEN).send().await.unwrap();
+    let r = client
+        .get(server.http("/api/cases/DROP%20TABLE"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
-    server.core.cases.lock().unwrap().push(FakeCore::summary("C-1002", "closed"));
-    let all: Vec<serde_json::Value> =
-        client.get(server.http("/api/cases?closed=1")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
+    server
+        .core
+        .cases
+        .lock()
+        .unwrap()
+        .push(FakeCore::summary("C-1002", "closed"));
+    let all: Vec<serde_json::Value> = client
+        .get(server.http("/api/cases?closed=1"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
 }
 
 #[tokio::test]
 async fn health_metrics_and_pages_need_no_token() {
     let server = start(|_| {}).await;
-    let health: serde_json::Value = reqwest::get(server.http("/healthz")).await.unwrap().json().await.unwrap();
+    let health: serde_json::Value = reqwest::get(server.http("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
     let r = reqwest::get(server.http("/metrics")).await.unwrap();
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     let text = r.text().await.unwrap();
-    assert!(text.contains("supportbot_fake_total 7"), "core figures: {text}");
-    assert!(text.contains("# TYPE supportbot_web_chat_sockets gauge"), "{text}");
-    for (path, needle) in [("/", "chat.js"), ("/inbox", "inbox.js"), ("/assets/chat.js", "textContent")] {
+    assert!(
+        text.contains("supportbot_fake_total 7"),
+        "core figures: {text}"
+    );
+    assert!(
+        text.contains("# TYPE supportbot_web_chat_sockets gauge"),
+        "{text}"
+    );
+    for (path, needle) in [
+        ("/", "chat.js"),
+        ("/inbox", "inbox.js"),
+        ("/assets/chat.js", "textContent"),
+    ] {
         let r = reqwest::get(server.http(path)).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
-        let csp = r.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_string());
+        let csp = r
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_string());
         let body = r.text().await.unwrap();
         assert!(body.contains(needle), "{path}");
         if path != "/assets/chat.js" {
             assert!(csp.unwrap().contains("script-src 'self'"));
         }
     }
-    assert_eq!(reqwest::get(server.http("/assets/../Cargo.toml")).await.unwrap().status(), 404);
+    assert_eq!(
+        reqwest::get(server.http("/assets/../Cargo.toml"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -73,7 +150,13 @@ async fn the_pages_never_put_text_into_markup() {
         ("inbox.js", include_str!("../src/assets/inbox.js")),
         ("common.js", include_str!("../src/assets/common.js")),
     ] {
-        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
             assert!(!js.contains(sink), "{name} uses {sink}");
         }
     }
@@ -82,11 +165,16 @@ async fn the_pages_never_put_text_into_markup() {
 #[tokio::test]
 async fn inbox_socket_refuses_without_token() {
     let server = start(|_| {}).await;
-    let err = connect_with(&server.ws_url("/inbox/ws"), &[]).await.unwrap_err();
+    let err = connect_with(&server.ws_url("/inbox/ws"), &[])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
     let err = connect_with(
         &server.ws_url("/inbox/ws"),
-        &[("sec-websocket-protocol", "supportbot.inbox, bearer.nope-nope-nope")],
+        &[(
+            "sec-websocket-protocol",
+            "supportbot.inbox, bearer.nope-nope-nope",
+        )],
     )
     .await
     .unwrap_err();
@@ -96,17 +184,33 @@ async fn inbox_socket_refuses_without_token() {
 #[tokio::test]
 async fn inbox_follows_the_queue_and_sends_commands() {
     let server = start(|_| {}).await;
-    server.core.cases.lock().unwrap().push(FakeCore::summary("C-1001", "open"));
+    server
+        .core
+        .cases
+        .lock()
+        .unwrap()
+        .push(FakeCore::summary("C-1001", "open"));
     // A browser presents the token as a subprotocol.
     let proto = format!("supportbot.inbox, bearer.{TOKEN}");
-    let mut inbox =
-        connect_with(&server.ws_url("/inbox/ws"), &[("sec-websocket-protocol", proto.as_str())]).await.unwrap();
-    assert_eq!(next_json(&mut inbox).await, json!({"type": "ready", "operator": "web:admin"}));
+    let mut inbox = connect_with(
+        &server.ws_url("/inbox/ws"),
+        &[("sec-websocket-protocol", proto.as_str())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        next_json(&mut inbox).await,
+        json!({"type": "ready", "operator": "web:admin"})
+    );
     let queue = next_json(&mut inbox).await;
     assert_eq!(queue["type"], "queue");
     assert_eq!(queue["cases"][0]["id"], "C-1001");
 
-    send(&mut inbox, json!({"type": "action", "action": "take", "case": "1001"})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "take", "case": "1001"}),
+    )
+    .await;
     let done = next_of(&mut inbox, "message").await;
     assert_eq!(done["text"], "done: /take C-1001");
     let inbound = server.core.inbound();
@@ -118,10 +222,17 @@ async fn inbox_follows_the_queue_and_sends_commands() {
         json!({"type": "action", "action": "reply", "case": "C-1001", "text": "<img src=x onerror=alert(1)>"}),
     )
     .await;
-    assert_eq!(next_of(&mut inbox, "message").await["text"], "done: /reply C-1001 <img src=x onerror=alert(1)>");
+    assert_eq!(
+        next_of(&mut inbox, "message").await["text"],
+        "done: /reply C-1001 <img src=x onerror=alert(1)>"
+    );
     send(&mut inbox, json!({"type": "command", "text": "/queue"})).await;
     assert_eq!(next_of(&mut inbox, "message").await["text"], "done: /queue");
-    send(&mut inbox, json!({"type": "action", "action": "transfer", "case": "C-1001", "text": "x; /close C-1"})).await;
+    send(
+        &mut inbox,
+        json!({"type": "action", "action": "transfer", "case": "C-1001", "text": "x; /close C-1"}),
+    )
+    .await;
     assert_eq!(next_of(&mut inbox, "error").await["code"], "bad_action");
 
     // Live: an event comes through, then the refreshed queue.
@@ -134,8 +245,12 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     assert_eq!(queue["cases"][0]["status"], "assigned");
 
     // A page opened later sees the recent notifications.
-    let mut later =
-        connect_with(&server.ws_url("/inbox/ws"), &[("authorization", &format!("Bearer {TOKEN}"))]).await.unwrap();
+    let mut later = connect_with(
+        &server.ws_url("/inbox/ws"),
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+    )
+    .await
+    .unwrap();
     next_of(&mut later, "queue").await;
     let old = next_of(&mut later, "message").await;
     assert_eq!(old["history"], true);
@@ -146,5 +261,10 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     next_json(&mut visitor).await;
     server.core.event("C-1001", CaseEventKind::Note);
     next_of(&mut inbox, "event").await;
-    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), next_json(&mut visitor)).await.is_err());
+    assert!(tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        next_json(&mut visitor)
+    )
+    .await
+    .is_err());
 }

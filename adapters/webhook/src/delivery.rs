@@ -50,7 +50,9 @@ pub async fn post_json(
         // Signed per attempt, so a retry hours later is not refused as stale.
         let timestamp = signature::now_unix().to_string();
         let sig = signature::sign(secret, &timestamp, &body);
-        request = request.header(TIMESTAMP_HEADER, timestamp).header(SIGNATURE_HEADER, sig);
+        request = request
+            .header(TIMESTAMP_HEADER, timestamp)
+            .header(SIGNATURE_HEADER, sig);
     }
     match request.body(body).send().await {
         Ok(response) => {
@@ -79,7 +81,12 @@ pub fn header_safe_key(id: &str) -> String {
 }
 
 /// Maps an HTTP answer to the outbox's outcome.
-pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str, now: SystemTime) -> Result<(), SendError> {
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    now: SystemTime,
+) -> Result<(), SendError> {
     if status.is_success() {
         return Ok(());
     }
@@ -101,8 +108,10 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, body: &str, now: System
     }
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
         // A 503 may also say when to come back.
-        if let Some(wait) =
-            headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now))
+        if let Some(wait) = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, now))
         {
             return Err(SendError::RetryAfter(wait.min(MAX_RETRY_AFTER)));
         }
@@ -163,9 +172,15 @@ mod tests {
     #[test]
     fn idempotency_keys_are_valid_header_values() {
         assert_eq!(header_safe_key("forum:m17#0"), "forum:m17#0");
-        assert_eq!(header_safe_key("forum:消息 1%#0"), "forum:%E6%B6%88%E6%81%AF%201%25#0");
+        assert_eq!(
+            header_safe_key("forum:消息 1%#0"),
+            "forum:%E6%B6%88%E6%81%AF%201%25#0"
+        );
         for id in ["a b", "ü", "x\n", "%41"] {
-            assert!(reqwest::header::HeaderValue::from_str(&header_safe_key(id)).is_ok(), "{id}");
+            assert!(
+                reqwest::header::HeaderValue::from_str(&header_safe_key(id)).is_ok(),
+                "{id}"
+            );
         }
         assert_ne!(header_safe_key("%41"), header_safe_key("A"));
     }
@@ -178,7 +193,9 @@ mod tests {
         for code in [400, 401, 403, 404, 410, 422] {
             let status = StatusCode::from_u16(code).unwrap();
             match classify(status, &headers(None), "nope", now) {
-                Err(SendError::Permanent(text)) => assert!(text.contains(&code.to_string()) && text.contains("nope")),
+                Err(SendError::Permanent(text)) => {
+                    assert!(text.contains(&code.to_string()) && text.contains("nope"))
+                }
                 other => panic!("{code}: {other:?}"),
             }
         }
@@ -192,7 +209,10 @@ mod tests {
     fn server_errors_are_transient() {
         for code in [500, 502, 503, 504] {
             let status = StatusCode::from_u16(code).unwrap();
-            assert!(matches!(classify(status, &headers(None), "", SystemTime::now()), Err(SendError::Transient(_))));
+            assert!(matches!(
+                classify(status, &headers(None), "", SystemTime::now()),
+                Err(SendError::Transient(_))
+            ));
         }
         assert!(matches!(
             classify(StatusCode::SERVICE_UNAVAILABLE, &headers(Some("7")), "", SystemTime::now()),
@@ -203,12 +223,16 @@ mod tests {
     #[test]
     fn too_many_requests_honours_retry_after() {
         let now = at(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
-        let wait = |v: Option<&str>| match classify(StatusCode::TOO_MANY_REQUESTS, &headers(v), "", now) {
-            Err(SendError::RetryAfter(d)) => d,
-            other => panic!("{other:?}"),
-        };
+        let wait =
+            |v: Option<&str>| match classify(StatusCode::TOO_MANY_REQUESTS, &headers(v), "", now) {
+                Err(SendError::RetryAfter(d)) => d,
+                other => panic!("{other:?}"),
+            };
         assert_eq!(wait(Some("3")), Duration::from_secs(3));
-        assert_eq!(wait(Some("Wed, 21 Oct 2015 07:28:30 GMT")), Duration::from_secs(30));
+        assert_eq!(
+            wait(Some("Wed, 21 Oct 2015 07:28:30 GMT")),
+            Duration::from_secs(30)
+        );
         assert_eq!(wait(Some("Wed, 21 Oct 2015 07:27:00 GMT")), Duration::ZERO);
         assert_eq!(wait(Some("soon")), DEFAULT_RETRY_AFTER);
         assert_eq!(wait(None), DEFAULT_RETRY_AFTER);
@@ -218,8 +242,14 @@ mod tests {
     #[test]
     fn retry_after_parses_the_obsolete_date_forms() {
         let now = at(1_445_412_480);
-        assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:28:10 GMT", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after("Wed Oct 21 07:28:20 2015", now), Some(Duration::from_secs(20)));
+        assert_eq!(
+            parse_retry_after("Wednesday, 21-Oct-15 07:28:10 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wed Oct 21 07:28:20 2015", now),
+            Some(Duration::from_secs(20))
+        );
         assert_eq!(parse_retry_after("-1", now), None);
     }
 }

@@ -32,7 +32,9 @@ impl FromStr for ForwardFormat {
         match s {
             "json" => Ok(ForwardFormat::Json),
             "slack" => Ok(ForwardFormat::Slack),
-            other => Err(format!("unknown forward format `{other}` (expected \"json\" or \"slack\")")),
+            other => Err(format!(
+                "unknown forward format `{other}` (expected \"json\" or \"slack\")"
+            )),
         }
     }
 }
@@ -84,16 +86,24 @@ impl Forwarder {
     /// The body POSTed for one envelope; `None` when this forwarder skips the event.
     pub fn body(&self, envelope: &Envelope) -> Result<Option<Vec<u8>>, SendError> {
         let Delivery::Event(event) = &envelope.delivery else {
-            return Err(SendError::Permanent(format!("{} only forwards case events", self.destination)));
+            return Err(SendError::Permanent(format!(
+                "{} only forwards case events",
+                self.destination
+            )));
         };
         if !self.wants(event.kind) {
             return Ok(None);
         }
         let encoded = match self.target.format {
-            ForwardFormat::Json => serde_json::to_vec(&ForwardBody { id: &envelope.id, event }),
+            ForwardFormat::Json => serde_json::to_vec(&ForwardBody {
+                id: &envelope.id,
+                event,
+            }),
             ForwardFormat::Slack => serde_json::to_vec(&slack::message_for(event)),
         };
-        encoded.map(Some).map_err(|e| SendError::Permanent(format!("cannot encode the event: {e}")))
+        encoded
+            .map(Some)
+            .map_err(|e| SendError::Permanent(format!("cannot encode the event: {e}")))
     }
 }
 
@@ -111,9 +121,12 @@ impl Adapter for Forwarder {
             ForwardFormat::Json => self.target.secret.as_ref(),
             ForwardFormat::Slack => None,
         };
-        let result = delivery::post_json(&self.client, &self.target.url, secret, &envelope.id, body).await;
+        let result =
+            delivery::post_json(&self.client, &self.target.url, secret, &envelope.id, body).await;
         match &result {
-            Ok(()) => tracing::debug!(forward = %self.target.name, id = %envelope.id, "case event forwarded"),
+            Ok(()) => {
+                tracing::debug!(forward = %self.target.name, id = %envelope.id, "case event forwarded")
+            }
             Err(err) => {
                 tracing::warn!(forward = %self.target.name, id = %envelope.id, error = %err, "case event not forwarded")
             }
@@ -144,8 +157,13 @@ mod tests {
     }
 
     fn forwarder(format: ForwardFormat, events: Vec<CaseEventKind>) -> Forwarder {
-        let target =
-            ForwardTarget { name: "desk".into(), url: "http://127.0.0.1:9/".into(), secret: None, format, events };
+        let target = ForwardTarget {
+            name: "desk".into(),
+            url: "http://127.0.0.1:9/".into(),
+            secret: None,
+            format,
+            events,
+        };
         Forwarder::new(target, Duration::from_secs(1)).unwrap()
     }
 
@@ -154,7 +172,8 @@ mod tests {
         let f = forwarder(ForwardFormat::Json, vec![]);
         assert_eq!(f.name(), "forward:desk");
         let body: serde_json::Value =
-            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Note)).unwrap().unwrap()).unwrap();
+            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Note)).unwrap().unwrap())
+                .unwrap();
         assert_eq!(body["id"], "e-1");
         assert_eq!(body["case"], "C-1001");
         assert_eq!(body["kind"], "note");
@@ -167,7 +186,8 @@ mod tests {
     fn slack_body_is_escaped_text_only() {
         let f = forwarder(ForwardFormat::Slack, vec![]);
         let body: serde_json::Value =
-            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Closed)).unwrap().unwrap()).unwrap();
+            serde_json::from_slice(&f.body(&envelope(CaseEventKind::Closed)).unwrap().unwrap())
+                .unwrap();
         let obj = body.as_object().unwrap();
         assert_eq!(obj.len(), 1);
         assert_eq!(obj["text"], "*C-1001* closed by Wang\n&gt; a &lt;b&gt;");
@@ -175,7 +195,10 @@ mod tests {
 
     #[test]
     fn event_filter_and_wrong_delivery_kind() {
-        let f = forwarder(ForwardFormat::Json, vec![CaseEventKind::Opened, CaseEventKind::Closed]);
+        let f = forwarder(
+            ForwardFormat::Json,
+            vec![CaseEventKind::Opened, CaseEventKind::Closed],
+        );
         assert!(f.body(&envelope(CaseEventKind::Opened)).unwrap().is_some());
         assert!(f.body(&envelope(CaseEventKind::Note)).unwrap().is_none());
         let mut env = envelope(CaseEventKind::Opened);

@@ -41,10 +41,21 @@ pub fn router(channels: Vec<InboundChannel>, sink: Arc<dyn InboundSink>) -> Rout
 }
 
 /// [`router`] with another body limit, in bytes.
-pub fn router_with_limit(channels: Vec<InboundChannel>, sink: Arc<dyn InboundSink>, max_body: usize) -> Router {
+pub fn router_with_limit(
+    channels: Vec<InboundChannel>,
+    sink: Arc<dyn InboundSink>,
+    max_body: usize,
+) -> Router {
     let secrets = channels.into_iter().map(|c| (c.name, c.secret)).collect();
-    let state = Arc::new(RouterState { secrets, sink, max_body });
-    Router::new().route("/webhook/{channel}", post(receive)).layer(DefaultBodyLimit::max(max_body)).with_state(state)
+    let state = Arc::new(RouterState {
+        secrets,
+        sink,
+        max_body,
+    });
+    Router::new()
+        .route("/webhook/{channel}", post(receive))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -64,13 +75,21 @@ async fn receive(
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             tracing::info!(channel = %channel, limit = state.max_body, "webhook body too large");
-            return error(StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {} bytes", state.max_body));
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body larger than {} bytes", state.max_body),
+            );
         }
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let checked =
-        signature::verify(secret, header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER), &body, signature::now_unix());
+    let checked = signature::verify(
+        secret,
+        header(TIMESTAMP_HEADER),
+        header(SIGNATURE_HEADER),
+        &body,
+        signature::now_unix(),
+    );
     if let Err(err) = checked {
         tracing::info!(channel = %channel, reason = %err, "webhook request refused");
         return error(StatusCode::UNAUTHORIZED, err.to_string());
@@ -85,7 +104,10 @@ async fn receive(
     if message.platform != channel {
         return error(
             StatusCode::BAD_REQUEST,
-            format!("platform must be \"{channel}\", the channel's name (got \"{}\")", message.platform),
+            format!(
+                "platform must be \"{channel}\", the channel's name (got \"{}\")",
+                message.platform
+            ),
         );
     }
     let id = message.id.clone();
@@ -101,8 +123,13 @@ async fn receive(
         Err(SinkError::Rejected(reason)) => error(StatusCode::BAD_REQUEST, reason),
         Err(err @ (SinkError::Storage(_) | SinkError::ShuttingDown)) => {
             tracing::warn!(channel = %channel, id = %id, error = %err, "webhook event not stored");
-            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "not stored, try again later");
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not stored, try again later",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             response
         }
     }

@@ -43,14 +43,25 @@ impl Adapter for CallbackAdapter {
 
     async fn deliver(&self, envelope: &Envelope) -> Result<(), SendError> {
         let Delivery::Message(message) = &envelope.delivery else {
-            return Err(SendError::Permanent(format!("channel {} only delivers chat messages", self.channel)));
+            return Err(SendError::Permanent(format!(
+                "channel {} only delivers chat messages",
+                self.channel
+            )));
         };
-        let body =
-            serde_json::to_vec(message).map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
-        let result =
-            delivery::post_json(&self.client, &self.callback_url, Some(&self.secret), &envelope.id, body).await;
+        let body = serde_json::to_vec(message)
+            .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
+        let result = delivery::post_json(
+            &self.client,
+            &self.callback_url,
+            Some(&self.secret),
+            &envelope.id,
+            body,
+        )
+        .await;
         match &result {
-            Ok(()) => tracing::debug!(channel = %self.channel, id = %envelope.id, "webhook reply delivered"),
+            Ok(()) => {
+                tracing::debug!(channel = %self.channel, id = %envelope.id, "webhook reply delivered")
+            }
             Err(err) => {
                 tracing::warn!(channel = %self.channel, id = %envelope.id, error = %err, "webhook reply not delivered")
             }

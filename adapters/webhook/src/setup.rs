@@ -18,7 +18,9 @@ pub enum SetupError {
     #[error("webhook name `{0}` is configured twice")]
     Duplicate(String),
     /// A channel has no secret in the file nor in the environment.
-    #[error("webhook channel `{channel}` has no secret: set `secret` or the {env} environment variable")]
+    #[error(
+        "webhook channel `{channel}` has no secret: set `secret` or the {env} environment variable"
+    )]
     NoSecret {
         /// The channel.
         channel: String,
@@ -43,18 +45,29 @@ pub enum SetupError {
 pub fn check_channel_name(name: &str) -> Result<(), SetupError> {
     check_forward_name(name)?;
     if RESERVED.contains(&name) {
-        return Err(SetupError::BadName { name: name.to_string(), reason: "is a built-in platform" });
+        return Err(SetupError::BadName {
+            name: name.to_string(),
+            reason: "is a built-in platform",
+        });
     }
     Ok(())
 }
 
 /// A forwarder name: ASCII letters, digits, `-` and `_` (it becomes the destination `forward:<name>`).
 pub fn check_forward_name(name: &str) -> Result<(), SetupError> {
-    let bad = |reason| Err(SetupError::BadName { name: name.to_string(), reason });
+    let bad = |reason| {
+        Err(SetupError::BadName {
+            name: name.to_string(),
+            reason,
+        })
+    };
     if name.is_empty() || name.len() > 64 {
         return bad("must have 1 to 64 characters");
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return bad("may only use ASCII letters, digits, `-` and `_`");
     }
     Ok(())
@@ -64,7 +77,10 @@ pub fn check_forward_name(name: &str) -> Result<(), SetupError> {
 pub fn check_url(what: &str, url: &str) -> Result<(), SetupError> {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(SetupError::BadUrl { what: what.to_string(), url: url.to_string() }),
+        _ => Err(SetupError::BadUrl {
+            what: what.to_string(),
+            url: url.to_string(),
+        }),
     }
 }
 

@@ -37,8 +37,8 @@ impl Secret {
 
     fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
         // HMAC takes keys of any length, so this cannot fail.
-        let mut mac =
-            HmacSha256::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        let mut mac = HmacSha256::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
@@ -74,7 +74,10 @@ pub enum AuthError {
 
 /// The current time in unix seconds.
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The `X-Supportbot-Signature` value for a body signed at `timestamp` (unix seconds, as sent).
@@ -94,15 +97,24 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), AuthError> {
-    let timestamp = timestamp.ok_or(AuthError::MissingHeader("X-Supportbot-Timestamp"))?.trim();
-    let signature = signature.ok_or(AuthError::MissingHeader("X-Supportbot-Signature"))?.trim();
+    let timestamp = timestamp
+        .ok_or(AuthError::MissingHeader("X-Supportbot-Timestamp"))?
+        .trim();
+    let signature = signature
+        .ok_or(AuthError::MissingHeader("X-Supportbot-Signature"))?
+        .trim();
     let secs: i64 = timestamp.parse().map_err(|_| AuthError::BadTimestamp)?;
     if now.abs_diff(secs) > MAX_SKEW_SECS as u64 {
         return Err(AuthError::StaleTimestamp);
     }
-    let hex_tag = signature.strip_prefix(PREFIX).ok_or(AuthError::MalformedSignature)?;
+    let hex_tag = signature
+        .strip_prefix(PREFIX)
+        .ok_or(AuthError::MalformedSignature)?;
     let tag = hex::decode(hex_tag).map_err(|_| AuthError::MalformedSignature)?;
-    secret.mac(timestamp, body).verify_slice(&tag).map_err(|_| AuthError::BadSignature)
+    secret
+        .mac(timestamp, body)
+        .verify_slice(&tag)
+        .map_err(|_| AuthError::BadSignature)
 }
 
 #[cfg(test)]
@@ -128,19 +140,49 @@ mod tests {
     #[test]
     fn accepts_a_fresh_correct_signature() {
         let sig = sign(&secret(), "1764064800", b"body");
-        assert_eq!(verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW + 299), Ok(()));
-        assert_eq!(verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW - 299), Ok(()));
+        assert_eq!(
+            verify(
+                &secret(),
+                Some("1764064800"),
+                Some(&sig),
+                b"body",
+                NOW + 299
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(
+                &secret(),
+                Some("1764064800"),
+                Some(&sig),
+                b"body",
+                NOW - 299
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn refuses_old_and_future_timestamps() {
         let sig = sign(&secret(), "1764064800", b"body");
         assert_eq!(
-            verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW + 301),
+            verify(
+                &secret(),
+                Some("1764064800"),
+                Some(&sig),
+                b"body",
+                NOW + 301
+            ),
             Err(AuthError::StaleTimestamp)
         );
         assert_eq!(
-            verify(&secret(), Some("1764064800"), Some(&sig), b"body", NOW - 301),
+            verify(
+                &secret(),
+                Some("1764064800"),
+                Some(&sig),
+                b"body",
+                NOW - 301
+            ),
             Err(AuthError::StaleTimestamp)
         );
     }
@@ -149,9 +191,18 @@ mod tests {
     fn refuses_tampering_and_other_secrets() {
         let sig = sign(&secret(), "1764064800", b"body");
         let check = |s: &Secret, ts: &str, body: &[u8]| verify(s, Some(ts), Some(&sig), body, NOW);
-        assert_eq!(check(&secret(), "1764064800", b"bodY"), Err(AuthError::BadSignature));
-        assert_eq!(check(&secret(), "1764064801", b"body"), Err(AuthError::BadSignature));
-        assert_eq!(check(&Secret::new("other"), "1764064800", b"body"), Err(AuthError::BadSignature));
+        assert_eq!(
+            check(&secret(), "1764064800", b"bodY"),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            check(&secret(), "1764064801", b"body"),
+            Err(AuthError::BadSignature)
+        );
+        assert_eq!(
+            check(&Secret::new("other"), "1764064800", b"body"),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]
@@ -166,13 +217,28 @@ mod tests {
             verify(&secret(), Some("1764064800"), None, b"b", NOW),
             Err(AuthError::MissingHeader("X-Supportbot-Signature"))
         );
-        assert_eq!(verify(&secret(), Some("soon"), Some(&sig), b"b", NOW), Err(AuthError::BadTimestamp));
-        assert_eq!(verify(&secret(), Some("1764064800"), Some(&bare), b"b", NOW), Err(AuthError::MalformedSignature));
+        assert_eq!(
+            verify(&secret(), Some("soon"), Some(&sig), b"b", NOW),
+            Err(AuthError::BadTimestamp)
+        );
+        assert_eq!(
+            verify(&secret(), Some("1764064800"), Some(&bare), b"b", NOW),
+            Err(AuthError::MalformedSignature)
+        );
         assert_eq!(
             verify(&secret(), Some("1764064800"), Some("sha256=zz"), b"b", NOW),
             Err(AuthError::MalformedSignature)
         );
-        assert_eq!(verify(&secret(), Some("1764064800"), Some("sha256=abcd"), b"b", NOW), Err(AuthError::BadSignature));
+        assert_eq!(
+            verify(
+                &secret(),
+                Some("1764064800"),
+                Some("sha256=abcd"),
+                b"b",
+                NOW
+            ),
+            Err(AuthError::BadSignature)
+        );
     }
 
     #[test]

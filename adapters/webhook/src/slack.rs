@@ -30,7 +30,11 @@ pub fn escape(text: &str) -> String {
 
 /// One readable line (plus the event's text and attachments) describing a case event.
 pub fn message_for(event: &CaseEvent) -> SlackMessage {
-    let who = escape(if event.actor_name.trim().is_empty() { &event.actor } else { &event.actor_name });
+    let who = escape(if event.actor_name.trim().is_empty() {
+        &event.actor
+    } else {
+        &event.actor_name
+    });
     let case = escape(&event.case);
     let head = match event.kind {
         CaseEventKind::Opened => format!("*{case}* opened by {who}"),
@@ -61,8 +65,17 @@ pub fn message_for(event: &CaseEvent) -> SlackMessage {
         }
     }
     for file in &event.attachments {
-        let name = if file.name.is_empty() { "attachment" } else { &file.name };
-        text.push_str(&format!("\n[{}] {} {}", kind_label(file.kind), escape(name), escape(&file.url)));
+        let name = if file.name.is_empty() {
+            "attachment"
+        } else {
+            &file.name
+        };
+        text.push_str(&format!(
+            "\n[{}] {} {}",
+            kind_label(file.kind),
+            escape(name),
+            escape(&file.url)
+        ));
     }
     SlackMessage { text }
 }
@@ -93,23 +106,55 @@ mod tests {
 
     #[test]
     fn escapes_reserved_characters() {
-        assert_eq!(escape("a & b <!channel> <http://x|y>"), "a &amp; b &lt;!channel&gt; &lt;http://x|y&gt;");
+        assert_eq!(
+            escape("a & b <!channel> <http://x|y>"),
+            "a &amp; b &lt;!channel&gt; &lt;http://x|y&gt;"
+        );
         assert_eq!(escape("纯文本"), "纯文本");
     }
 
     #[test]
     fn user_text_and_names_cannot_inject_markup() {
-        let msg = message_for(&event(CaseEventKind::Opened, "<!here> 554 & <b>x</b>\nline two"));
-        assert!(!msg.text.contains('<') && !msg.text.contains('>'), "{}", msg.text);
-        assert!(msg.text.starts_with("*C-1001* opened by Li &lt;Lei&gt;\n"), "{}", msg.text);
-        assert!(msg.text.contains("&gt; &lt;!here&gt; 554 &amp; &lt;b&gt;x&lt;/b&gt;\n&gt; line two"), "{}", msg.text);
+        let msg = message_for(&event(
+            CaseEventKind::Opened,
+            "<!here> 554 & <b>x</b>\nline two",
+        ));
+        assert!(
+            !msg.text.contains('<') && !msg.text.contains('>'),
+            "{}",
+            msg.text
+        );
+        assert!(
+            msg.text.starts_with("*C-1001* opened by Li &lt;Lei&gt;\n"),
+            "{}",
+            msg.text
+        );
+        assert!(
+            msg.text
+                .contains("&gt; &lt;!here&gt; 554 &amp; &lt;b&gt;x&lt;/b&gt;\n&gt; line two"),
+            "{}",
+            msg.text
+        );
     }
 
     #[test]
     fn every_kind_reads_differently_and_attachments_are_listed() {
         use CaseEventKind::*;
-        let kinds = [Opened, Message, Assigned, Released, Transferred, Note, Closed, Rated, DeliveryFailed];
-        let texts: std::collections::HashSet<String> = kinds.iter().map(|k| message_for(&event(*k, "")).text).collect();
+        let kinds = [
+            Opened,
+            Message,
+            Assigned,
+            Released,
+            Transferred,
+            Note,
+            Closed,
+            Rated,
+            DeliveryFailed,
+        ];
+        let texts: std::collections::HashSet<String> = kinds
+            .iter()
+            .map(|k| message_for(&event(*k, "")).text)
+            .collect();
         assert_eq!(texts.len(), kinds.len());
         let mut e = event(Message, "see log");
         e.actor_name.clear();
@@ -120,8 +165,14 @@ mod tests {
             size: 10,
         });
         let text = message_for(&e).text;
-        assert!(text.starts_with("*C-1001* message from webhook:u1"), "{text}");
-        assert!(text.ends_with("[file] smtp&gt;.log https://f.example/a?x=1&amp;y=2"), "{text}");
+        assert!(
+            text.starts_with("*C-1001* message from webhook:u1"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("[file] smtp&gt;.log https://f.example/a?x=1&amp;y=2"),
+            "{text}"
+        );
     }
 
     #[test]

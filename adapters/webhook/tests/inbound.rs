@@ -20,7 +20,10 @@ impl InboundSink for MemorySink {
             return Err(err);
         }
         let mut stored = self.stored.lock().unwrap();
-        if stored.iter().any(|m| m.platform == message.platform && m.id == message.id) {
+        if stored
+            .iter()
+            .any(|m| m.platform == message.platform && m.id == message.id)
+        {
             return Ok(Accepted::Duplicate);
         }
         stored.push(message);
@@ -39,14 +42,24 @@ const SECRET: &str = "forum-secret";
 async fn start() -> Server {
     let sink = Arc::new(MemorySink::default());
     let channels = vec![
-        InboundChannel { name: "forum".into(), secret: Secret::new(SECRET) },
-        InboundChannel { name: "app".into(), secret: Secret::new("app-secret") },
+        InboundChannel {
+            name: "forum".into(),
+            secret: Secret::new(SECRET),
+        },
+        InboundChannel {
+            name: "app".into(),
+            secret: Secret::new("app-secret"),
+        },
     ];
     let app = router_with_limit(channels, sink.clone(), 4096);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { base, sink, client: reqwest::Client::new() }
+    Server {
+        base,
+        sink,
+        client: reqwest::Client::new(),
+    }
 }
 
 fn now() -> i64 {
@@ -59,7 +72,13 @@ fn event(id: &str, text: &str) -> String {
 }
 
 impl Server {
-    async fn post(&self, channel: &str, body: &str, secret: &str, ts: i64) -> (u16, serde_json::Value) {
+    async fn post(
+        &self,
+        channel: &str,
+        body: &str,
+        secret: &str,
+        ts: i64,
+    ) -> (u16, serde_json::Value) {
         let ts = ts.to_string();
         let sig = sign(&Secret::new(secret), &ts, body.as_bytes());
         self.post_raw(channel, body, Some(&ts), Some(&sig)).await
@@ -72,7 +91,10 @@ impl Server {
         ts: Option<&str>,
         sig: Option<&str>,
     ) -> (u16, serde_json::Value) {
-        let mut req = self.client.post(format!("{}/webhook/{channel}", self.base)).body(body.to_string());
+        let mut req = self
+            .client
+            .post(format!("{}/webhook/{channel}", self.base))
+            .body(body.to_string());
         if let Some(ts) = ts {
             req = req.header("X-Supportbot-Timestamp", ts);
         }
@@ -86,7 +108,13 @@ impl Server {
     }
 
     fn stored_ids(&self) -> Vec<String> {
-        self.sink.stored.lock().unwrap().iter().map(|m| m.id.clone()).collect()
+        self.sink
+            .stored
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.id.clone())
+            .collect()
     }
 }
 
@@ -94,8 +122,14 @@ impl Server {
 async fn a_signed_event_is_stored_once() {
     let s = start().await;
     let body = event("m1", "邮件发不出去 554");
-    assert_eq!(s.post("forum", &body, SECRET, now()).await, (200, serde_json::json!({"status": "accepted"})));
-    assert_eq!(s.post("forum", &body, SECRET, now()).await, (200, serde_json::json!({"status": "duplicate"})));
+    assert_eq!(
+        s.post("forum", &body, SECRET, now()).await,
+        (200, serde_json::json!({"status": "accepted"}))
+    );
+    assert_eq!(
+        s.post("forum", &body, SECRET, now()).await,
+        (200, serde_json::json!({"status": "duplicate"}))
+    );
     let stored = s.sink.stored.lock().unwrap().clone();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].text, "邮件发不出去 554");
@@ -107,7 +141,12 @@ async fn bad_signatures_and_stale_timestamps_store_nothing() {
     let s = start().await;
     let body = event("m1", "hi");
     // Wrong secret, another channel's secret, a stale and a future timestamp.
-    for (secret, ts) in [("wrong", now()), ("app-secret", now()), (SECRET, now() - 301), (SECRET, now() + 301)] {
+    for (secret, ts) in [
+        ("wrong", now()),
+        ("app-secret", now()),
+        (SECRET, now() - 301),
+        (SECRET, now() + 301),
+    ] {
         let (status, json) = s.post("forum", &body, secret, ts).await;
         assert_eq!(status, 401, "{secret} {ts}: {json}");
         assert!(json["error"].is_string());
@@ -116,7 +155,12 @@ async fn bad_signatures_and_stale_timestamps_store_nothing() {
     let ts = now().to_string();
     let sig = sign(&Secret::new(SECRET), &ts, body.as_bytes());
     let tampered = body.replace("hi", "ho");
-    assert_eq!(s.post_raw("forum", &tampered, Some(&ts), Some(&sig)).await.0, 401);
+    assert_eq!(
+        s.post_raw("forum", &tampered, Some(&ts), Some(&sig))
+            .await
+            .0,
+        401
+    );
     assert_eq!(s.post_raw("forum", &body, None, Some(&sig)).await.0, 401);
     assert_eq!(s.post_raw("forum", &body, Some(&ts), None).await.0, 401);
     assert!(s.stored_ids().is_empty());
@@ -128,21 +172,51 @@ async fn bad_signatures_and_stale_timestamps_store_nothing() {
 #[tokio::test]
 async fn malformed_events_get_400_with_the_reason() {
     let s = start().await;
-    let (status, json) = s.post("forum", "{\"platform\": \"forum\", ", SECRET, now()).await;
+    let (status, json) = s
+        .post("forum", "{\"platform\": \"forum\", ", SECRET, now())
+        .await;
     assert_eq!(status, 400);
     assert!(json["error"].as_str().unwrap().contains("EOF"), "{json}");
-    let (status, json) = s.post("forum", r#"{"platform":"forum","chat":"1","user":"1"}"#, SECRET, now()).await;
+    let (status, json) = s
+        .post(
+            "forum",
+            r#"{"platform":"forum","chat":"1","user":"1"}"#,
+            SECRET,
+            now(),
+        )
+        .await;
     assert_eq!(status, 400);
-    assert!(json["error"].as_str().unwrap().contains("missing field `id`"), "{json}");
-    let (status, json) =
-        s.post("forum", r#"{"platform":"forum","chat":"1","user":"1","id":"x","txt":"a"}"#, SECRET, now()).await;
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `id`"),
+        "{json}"
+    );
+    let (status, json) = s
+        .post(
+            "forum",
+            r#"{"platform":"forum","chat":"1","user":"1","id":"x","txt":"a"}"#,
+            SECRET,
+            now(),
+        )
+        .await;
     assert_eq!(status, 400);
-    assert!(json["error"].as_str().unwrap().contains("unknown field `txt`"), "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `txt`"),
+        "{json}"
+    );
     // Signed correctly for its own channel, but claiming to be another platform.
     let spoof = event("m2", "hi").replace("\"forum\"", "\"telegram\"");
     let (status, json) = s.post("forum", &spoof, SECRET, now()).await;
     assert_eq!(status, 400);
-    assert!(json["error"].as_str().unwrap().contains("platform must be"), "{json}");
+    assert!(
+        json["error"].as_str().unwrap().contains("platform must be"),
+        "{json}"
+    );
     assert!(s.stored_ids().is_empty());
 }
 
@@ -166,7 +240,10 @@ async fn sink_failures_are_not_acknowledged() {
     assert_eq!(status, 503, "{json}");
     *s.sink.fail.lock().unwrap() = Some(SinkError::Rejected("text too long".into()));
     let (status, json) = s.post("forum", &body, SECRET, now()).await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("text too long")));
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("text too long"))
+    );
     // The sender retries after the failure and it goes through.
     assert_eq!(s.post("forum", &body, SECRET, now()).await.0, 200);
     assert_eq!(s.stored_ids(), ["m1"]);

@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use supportbot_chat::{Adapter, CaseEvent, CaseEventKind, Delivery, Envelope, Outbound, SendError};
-use supportbot_webhook::{signature, verify, CallbackAdapter, ForwardFormat, ForwardTarget, Forwarder, Secret};
+use supportbot_webhook::{
+    signature, verify, CallbackAdapter, ForwardFormat, ForwardTarget, Forwarder, Secret,
+};
 
 /// One scripted answer of the receiver.
 #[derive(Clone)]
@@ -30,10 +32,17 @@ struct Receiver {
 
 async fn handle(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
     rx.seen.lock().unwrap().push((headers, body));
-    let answer = rx.script.lock().unwrap().pop_front().unwrap_or(Answer::Status(200));
+    let answer = rx
+        .script
+        .lock()
+        .unwrap()
+        .pop_front()
+        .unwrap_or(Answer::Status(200));
     match answer {
         Answer::Status(code) => StatusCode::from_u16(code).unwrap().into_response(),
-        Answer::RetryAfter(value) => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", value)]).into_response(),
+        Answer::RetryAfter(value) => {
+            (StatusCode::TOO_MANY_REQUESTS, [("retry-after", value)]).into_response()
+        }
         Answer::Hang(d) => {
             tokio::time::sleep(d).await;
             StatusCode::OK.into_response()
@@ -42,8 +51,13 @@ async fn handle(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
 }
 
 async fn receiver(script: Vec<Answer>) -> (String, Arc<Receiver>) {
-    let rx = Arc::new(Receiver { script: Mutex::new(script.into()), seen: Mutex::default() });
-    let app = Router::new().route("/hook", post(handle)).with_state(rx.clone());
+    let rx = Arc::new(Receiver {
+        script: Mutex::new(script.into()),
+        seen: Mutex::default(),
+    });
+    let app = Router::new()
+        .route("/hook", post(handle))
+        .with_state(rx.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -91,9 +105,13 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 async fn replies_are_signed_json_with_an_idempotency_key() {
     let (url, rx) = receiver(vec![]).await;
     let secret = Secret::new("cb-secret");
-    let adapter = CallbackAdapter::new("forum", url, secret.clone(), Duration::from_secs(5)).unwrap();
+    let adapter =
+        CallbackAdapter::new("forum", url, secret.clone(), Duration::from_secs(5)).unwrap();
     assert_eq!(adapter.name(), "forum");
-    adapter.deliver(&message_envelope("out-1", "您好 <b>")).await.unwrap();
+    adapter
+        .deliver(&message_envelope("out-1", "您好 <b>"))
+        .await
+        .unwrap();
     let seen = rx.seen.lock().unwrap();
     let (headers, body) = &seen[0];
     assert_eq!(header(headers, "idempotency-key"), Some("out-1"));
@@ -124,28 +142,49 @@ async fn each_failure_is_classified_for_the_outbox() {
         Answer::Status(204),
     ];
     let (url, rx) = receiver(script).await;
-    let adapter = CallbackAdapter::new("forum", url, Secret::new("s"), Duration::from_millis(500)).unwrap();
+    let adapter =
+        CallbackAdapter::new("forum", url, Secret::new("s"), Duration::from_millis(500)).unwrap();
     let env = message_envelope("out-1", "hi");
-    assert!(matches!(adapter.deliver(&env).await, Err(SendError::Transient(t)) if t.contains("500")));
-    assert!(matches!(adapter.deliver(&env).await, Err(SendError::RetryAfter(d)) if d == Duration::from_secs(2)));
-    assert!(matches!(adapter.deliver(&env).await, Err(SendError::Transient(t)) if t.contains("timed out")));
-    assert!(matches!(adapter.deliver(&env).await, Err(SendError::Permanent(t)) if t.contains("404")));
+    assert!(
+        matches!(adapter.deliver(&env).await, Err(SendError::Transient(t)) if t.contains("500"))
+    );
+    assert!(
+        matches!(adapter.deliver(&env).await, Err(SendError::RetryAfter(d)) if d == Duration::from_secs(2))
+    );
+    assert!(
+        matches!(adapter.deliver(&env).await, Err(SendError::Transient(t)) if t.contains("timed out"))
+    );
+    assert!(
+        matches!(adapter.deliver(&env).await, Err(SendError::Permanent(t)) if t.contains("404"))
+    );
     adapter.deliver(&env).await.unwrap();
     // Every attempt carried the same idempotency key.
     let seen = rx.seen.lock().unwrap();
     assert_eq!(seen.len(), 5);
-    assert!(seen.iter().all(|(h, _)| header(h, "idempotency-key") == Some("out-1")));
+    assert!(seen
+        .iter()
+        .all(|(h, _)| header(h, "idempotency-key") == Some("out-1")));
 }
 
 #[tokio::test]
 async fn an_unreachable_receiver_is_transient() {
     // Bind then drop: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/hook");
-    let adapter = CallbackAdapter::new("forum", url, Secret::new("s"), Duration::from_secs(2)).unwrap();
-    assert!(matches!(adapter.deliver(&message_envelope("x", "hi")).await, Err(SendError::Transient(_))));
+    let adapter =
+        CallbackAdapter::new("forum", url, Secret::new("s"), Duration::from_secs(2)).unwrap();
+    assert!(matches!(
+        adapter.deliver(&message_envelope("x", "hi")).await,
+        Err(SendError::Transient(_))
+    ));
     // A case event is not something a chat channel can deliver.
-    let err = adapter.deliver(&event_envelope("e", CaseEventKind::Opened, "")).await;
+    let err = adapter
+        .deliver(&event_envelope("e", CaseEventKind::Opened, ""))
+        .await;
     assert!(matches!(err, Err(SendError::Permanent(_))));
 }
 
@@ -169,11 +208,22 @@ async fn forwarders_post_signed_json_or_slack_text() {
     };
     let desk = Forwarder::new(json_target, Duration::from_secs(5)).unwrap();
     let slack = Forwarder::new(slack_target, Duration::from_secs(5)).unwrap();
-    assert_eq!((desk.name(), slack.name()), ("forward:desk", "forward:slack"));
-    desk.deliver(&event_envelope("ev-1", CaseEventKind::Opened, "554 & <x>")).await.unwrap();
-    slack.deliver(&event_envelope("ev-1", CaseEventKind::Opened, "554 & <x>")).await.unwrap();
+    assert_eq!(
+        (desk.name(), slack.name()),
+        ("forward:desk", "forward:slack")
+    );
+    desk.deliver(&event_envelope("ev-1", CaseEventKind::Opened, "554 & <x>"))
+        .await
+        .unwrap();
+    slack
+        .deliver(&event_envelope("ev-1", CaseEventKind::Opened, "554 & <x>"))
+        .await
+        .unwrap();
     // Filtered out: succeeds without a request.
-    slack.deliver(&event_envelope("ev-2", CaseEventKind::Note, "internal")).await.unwrap();
+    slack
+        .deliver(&event_envelope("ev-2", CaseEventKind::Note, "internal"))
+        .await
+        .unwrap();
 
     let seen = rx.seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
@@ -188,12 +238,19 @@ async fn forwarders_post_signed_json_or_slack_text() {
     .unwrap();
     let json: serde_json::Value = serde_json::from_slice(body).unwrap();
     assert_eq!(
-        (json["id"].as_str(), json["kind"].as_str(), json["text"].as_str()),
+        (
+            json["id"].as_str(),
+            json["kind"].as_str(),
+            json["text"].as_str()
+        ),
         (Some("ev-1"), Some("opened"), Some("554 & <x>"))
     );
     let (h, body) = &seen[1];
     assert!(h.get("x-supportbot-signature").is_none());
     assert_eq!(header(h, "idempotency-key"), Some("ev-1"));
     let json: serde_json::Value = serde_json::from_slice(body).unwrap();
-    assert_eq!(json, serde_json::json!({"text": "*C-1001* opened by Han\n&gt; 554 &amp; &lt;x&gt;"}));
+    assert_eq!(
+        json,
+        serde_json::json!({"text": "*C-1001* opened by Han\n&gt; 554 &amp; &lt;x&gt;"})
+    );
 }

@@ -81,13 +81,23 @@ pub fn names(info: &ItemInfo, id: &str) -> bool {
 }
 
 /// Sends `request` to the bot running on `data_dir` and waits up to `wait` for its answer.
-pub fn request(data_dir: &Path, request: &Request, wait: Duration) -> Result<Response, ControlError> {
+pub fn request(
+    data_dir: &Path,
+    request: &Request,
+    wait: Duration,
+) -> Result<Response, ControlError> {
     let dir = control_dir(data_dir);
-    let io = |source| ControlError::Io { dir: dir.clone(), source };
+    let io = |source| ControlError::Io {
+        dir: dir.clone(),
+        source,
+    };
     let nonce = format!(
         "{}-{}",
         std::process::id(),
-        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
     );
     let req_path = dir.join(format!("{nonce}.req"));
     let res_path = dir.join(format!("{nonce}.res"));
@@ -101,7 +111,8 @@ pub fn request(data_dir: &Path, request: &Request, wait: Duration) -> Result<Res
         match std::fs::read(&res_path) {
             Ok(bytes) => {
                 let _ = std::fs::remove_file(&res_path);
-                return serde_json::from_slice(&bytes).map_err(|e| ControlError::BadAnswer(e.to_string()));
+                return serde_json::from_slice(&bytes)
+                    .map_err(|e| ControlError::BadAnswer(e.to_string()));
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => return Err(io(err)),
@@ -150,16 +161,20 @@ fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
         let path = entry?.path();
         match path.extension().and_then(|e| e.to_str()) {
             Some("req") => {
-                let Ok(bytes) = std::fs::read(&path) else { continue };
+                let Ok(bytes) = std::fs::read(&path) else {
+                    continue;
+                };
                 // Gone already: the requester gave up.
                 if std::fs::remove_file(&path).is_err() {
                     continue;
                 }
                 let response = match serde_json::from_slice::<Request>(&bytes) {
                     Ok(req) => execute(engine, req),
-                    Err(err) => {
-                        Response { ok: false, message: format!("unreadable request: {err}"), ..Default::default() }
-                    }
+                    Err(err) => Response {
+                        ok: false,
+                        message: format!("unreadable request: {err}"),
+                        ..Default::default()
+                    },
                 };
                 let tmp = path.with_extension("restmp");
                 std::fs::write(&tmp, serde_json::to_vec(&response).unwrap_or_default())?;
@@ -178,7 +193,12 @@ fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
 }
 
 fn entry_age(path: &Path) -> Option<Duration> {
-    std::fs::metadata(path).ok()?.modified().ok()?.elapsed().ok()
+    std::fs::metadata(path)
+        .ok()?
+        .modified()
+        .ok()?
+        .elapsed()
+        .ok()
 }
 
 /// Carries out one request on the running engine.
@@ -186,8 +206,15 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
     let items = engine.outbox_list();
     match request {
         Request::List => {
-            let rows = items.iter().filter_map(|i| serde_json::to_value(i).ok()).collect();
-            Response { ok: true, items: rows, message: String::new() }
+            let rows = items
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok())
+                .collect();
+            Response {
+                ok: true,
+                items: rows,
+                message: String::new(),
+            }
         }
         Request::Retry { id } => {
             if let Some(id) = &id {
@@ -224,5 +251,9 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
 }
 
 fn failure(message: String) -> Response {
-    Response { ok: false, message, ..Default::default() }
+    Response {
+        ok: false,
+        message,
+        ..Default::default()
+    }
 }

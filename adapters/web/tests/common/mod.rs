@@ -11,8 +11,8 @@ use chrono::{FixedOffset, TimeZone};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use supportbot_chat::{
-    Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind, CaseSummary, Delivery, Envelope, Inbound,
-    InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+    Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind, CaseSummary, Delivery,
+    Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
 };
 use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 use tokio::net::TcpStream;
@@ -65,7 +65,10 @@ impl FakeCore {
             channel: "web".into(),
             user_name: "visitor".into(),
             assignee: None,
-            opened_at: FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+            opened_at: FixedOffset::east_opt(8 * 3600)
+                .unwrap()
+                .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+                .unwrap(),
             subject: "<b>cannot send</b>".into(),
         }
     }
@@ -74,7 +77,10 @@ impl FakeCore {
         let _ = self.events.send(CaseEvent {
             case: case.into(),
             kind,
-            at: FixedOffset::east_opt(0).unwrap().with_ymd_and_hms(2026, 11, 25, 2, 0, 0).unwrap(),
+            at: FixedOffset::east_opt(0)
+                .unwrap()
+                .with_ymd_and_hms(2026, 11, 25, 2, 0, 0)
+                .unwrap(),
             actor: "bot".into(),
             actor_name: String::new(),
             text: String::new(),
@@ -83,7 +89,13 @@ impl FakeCore {
     }
 }
 
-pub async fn deliver(channel: &WebAdapter, chat: &str, text: &str, buttons: &[&str], case: Option<&str>) {
+pub async fn deliver(
+    channel: &WebAdapter,
+    chat: &str,
+    text: &str,
+    buttons: &[&str],
+    case: Option<&str>,
+) {
     let env = Envelope {
         id: format!("e-{}", text.len()),
         destination: "web".into(),
@@ -114,11 +126,32 @@ impl InboundSink for FakeCore {
         // Answer after returning, as the engine does.
         tokio::spawn(async move {
             if message.user == "admin" {
-                deliver(&channel, "admin", &format!("done: {}", message.text), &[], None).await;
+                deliver(
+                    &channel,
+                    "admin",
+                    &format!("done: {}", message.text),
+                    &[],
+                    None,
+                )
+                .await;
             } else if message.text == "/human" {
-                deliver(&channel, &message.chat, "Case C-1001 opened", &[], Some("C-1001")).await;
+                deliver(
+                    &channel,
+                    &message.chat,
+                    "Case C-1001 opened",
+                    &[],
+                    Some("C-1001"),
+                )
+                .await;
             } else {
-                deliver(&channel, &message.chat, &format!("echo: {}", message.text), &["Yes", "No"], None).await;
+                deliver(
+                    &channel,
+                    &message.chat,
+                    &format!("echo: {}", message.text),
+                    &["Yes", "No"],
+                    None,
+                )
+                .await;
             }
         });
         Ok(Accepted::New)
@@ -128,11 +161,23 @@ impl InboundSink for FakeCore {
 #[async_trait]
 impl CaseDirectory for FakeCore {
     async fn list(&self, include_closed: bool) -> Vec<CaseSummary> {
-        self.cases.lock().unwrap().iter().filter(|c| include_closed || c.status != "closed").cloned().collect()
+        self.cases
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| include_closed || c.status != "closed")
+            .cloned()
+            .collect()
     }
 
     async fn get(&self, id: &str) -> Option<CaseDetail> {
-        let summary = self.cases.lock().unwrap().iter().find(|c| c.id == id).cloned()?;
+        let summary = self
+            .cases
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()?;
         Some(CaseDetail {
             summary,
             error_codes: vec!["554 DT:SPM".into()],
@@ -188,18 +233,33 @@ pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSe
     let shutdown = Shutdown::new();
     let channel = WebChannel::open(
         settings,
-        Core { sink: core.clone(), cases: core.clone(), metrics: core.clone() },
+        Core {
+            sink: core.clone(),
+            cases: core.clone(),
+            metrics: core.clone(),
+        },
         shutdown.clone(),
     )
     .unwrap();
     let adapter = channel.adapter();
     *core.channel.lock().unwrap() = Some(adapter.clone());
     let task = tokio::spawn(channel.clone().serve(listener, axum::Router::new()));
-    Server { core, channel, adapter, addr, shutdown, task, dir }
+    Server {
+        core,
+        channel,
+        adapter,
+        addr,
+        shutdown,
+        task,
+        dir,
+    }
 }
 
 pub async fn connect(url: &str) -> Ws {
-    tokio_tungstenite::connect_async(url).await.expect("websocket connects").0
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket connects")
+        .0
 }
 
 pub async fn connect_with(
@@ -210,7 +270,9 @@ pub async fn connect_with(
     for (k, v) in headers {
         request.headers_mut().insert(*k, v.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 /// The next JSON text frame (panics after 5 s).
@@ -238,5 +300,7 @@ pub async fn next_of(ws: &mut Ws, kind: &str) -> Value {
 }
 
 pub async fn send(ws: &mut Ws, value: Value) {
-    ws.send(Message::Text(value.to_string().into())).await.unwrap();
+    ws.send(Message::Text(value.to_string().into()))
+        .await
+        .unwrap();
 }
