@@ -64,6 +64,21 @@ pub async fn start(
     Ok(channel.spawn(shutdown))
 }
 
+/// Whether a start failure is the configuration's fault (missing or refused token, bad address) rather than
+/// Discord being unreachable: `serve` exits 2 for those.
+pub fn is_config_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<supportbot_discord::StartError>(),
+            Some(
+                supportbot_discord::StartError::NoToken
+                    | supportbot_discord::StartError::BadApiUrl(_)
+                    | supportbot_discord::StartError::BadToken
+            )
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,19 +100,4 @@ mod tests {
             .to_string();
         assert!(err.contains("discord:ops"), "{err}");
     }
-}
-
-/// Whether a start failure is the configuration's fault (missing or refused token, bad address) rather than
-/// Discord being unreachable: `serve` exits 2 for those.
-pub fn is_config_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<supportbot_discord::StartError>(),
-            Some(
-                supportbot_discord::StartError::NoToken
-                    | supportbot_discord::StartError::BadApiUrl(_)
-                    | supportbot_discord::StartError::BadToken
-            )
-        )
-    })
 }
