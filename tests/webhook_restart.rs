@@ -115,11 +115,15 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
             && a.iter().filter(|x| x.answer == "503").count() >= 2
     })
     .await;
-    let text = metrics(&serve.base).await;
-    assert!(
-        text.contains("supportbot_outbox_backlog{destination=\"forum\"} 4"),
-        "{text}"
-    );
+    // The six answers are queued as their questions are handled; wait until all four undelivered ones are.
+    let backlog = "supportbot_outbox_backlog{destination=\"forum\"} 4";
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut text = metrics(&serve.base).await;
+    while !text.contains(backlog) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = metrics(&serve.base).await;
+    }
+    assert!(text.contains(backlog), "{text}");
     // Let the store's background flush record the two deliveries, then kill -9 in the middle of the backlog.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     serve.child.kill().unwrap();
