@@ -151,6 +151,20 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
     );
     let joined_before = fake.sent_to(42).len();
     wait_count(&fake, 42, joined_before + 1).await;
+    // An operator replies to a card they have read; by then the bot has recorded which Telegram message
+    // the card became (the outbox does so right after Telegram accepts it).
+    let card_id = card["message_id"].as_i64().unwrap();
+    let card_key = supportbot::store::keys::case_message(&format!(
+        "pm:telegram:{OPS_ROOM}:{OPS_ROOM}:{card_id}"
+    ));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !stack.engine.store().contains(&card_key).unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the card's Telegram message id was never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let answer = "请把 SMTP 服务器改为 ssl.smtp.qq.com，端口 465 <b>not bold</b>";
     fake.reply_to_sent(
         OPS_ROOM,
