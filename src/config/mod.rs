@@ -1,11 +1,17 @@
 //! The TOML configuration (DESIGN.md "Config"): every key optional, unknown keys rejected with `file:line`,
 //! secrets also read from the environment and never printed by `Debug`.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{FixedOffset, NaiveTime, Timelike};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+
+mod channels;
+mod hours;
+
+pub use channels::{
+    DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
+};
+pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 
 /// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
 #[derive(Debug, thiserror::Error)]
@@ -83,136 +89,6 @@ impl Default for BotConfig {
     }
 }
 
-/// `[hours]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HoursConfig {
-    /// The bot's time zone as a UTC offset (`+08:00`).
-    pub timezone: Tz,
-    /// When operators work; may wrap past midnight (`22:00-06:00`).
-    pub open: TimeRange,
-    /// Peak hours, when the bot suggests the off-peak times.
-    pub peak: Vec<TimeRange>,
-    /// The quieter times suggested at peak hours.
-    pub off_peak: Vec<TimeRange>,
-    /// Expected minutes of waiting per case ahead in the queue.
-    pub minutes_per_case: u32,
-}
-
-impl Default for HoursConfig {
-    fn default() -> Self {
-        let range = |s: &str| TimeRange::parse(s).expect("built-in ranges are valid");
-        HoursConfig {
-            timezone: Tz(FixedOffset::east_opt(8 * 3600).expect("valid offset")),
-            open: range("09:00-22:00"),
-            peak: vec![range("10:00-12:00"), range("15:00-17:00")],
-            off_peak: vec![range("09:00-10:00"), range("14:00-15:00")],
-            minutes_per_case: 5,
-        }
-    }
-}
-
-/// A UTC offset such as `+08:00`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Tz(pub FixedOffset);
-
-impl fmt::Debug for Tz {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl Tz {
-    /// Parses `+08:00`, `-05:30`, `+8`, `UTC` or `Z`.
-    pub fn parse(text: &str) -> Option<Tz> {
-        let t = text.trim();
-        if t.eq_ignore_ascii_case("utc") || t == "Z" {
-            return FixedOffset::east_opt(0).map(Tz);
-        }
-        let (sign, rest) = match t.as_bytes().first()? {
-            b'+' => (1, &t[1..]),
-            b'-' => (-1, &t[1..]),
-            _ => return None,
-        };
-        let (h, m) = match rest.split_once(':') {
-            Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-            None => (rest.parse::<i32>().ok()?, 0),
-        };
-        if !(0..=14).contains(&h) || !(0..60).contains(&m) {
-            return None;
-        }
-        FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Tz)
-    }
-}
-
-impl<'de> Deserialize<'de> for Tz {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Tz::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("`{s}` is not a UTC offset such as \"+08:00\""))
-        })
-    }
-}
-
-/// A daily time range `HH:MM-HH:MM`, in minutes since midnight.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct TimeRange {
-    /// Start, minutes since midnight.
-    pub start: u16,
-    /// End (exclusive), minutes since midnight; `end < start` wraps past midnight.
-    pub end: u16,
-}
-
-impl fmt::Debug for TimeRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
-impl fmt::Display for TimeRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", hhmm(self.start), hhmm(self.end))
-    }
-}
-
-/// Formats minutes since midnight as `HH:MM`.
-pub fn hhmm(minutes: u16) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-impl TimeRange {
-    /// Parses `09:00-22:00` (`24:00` allowed as an end).
-    pub fn parse(text: &str) -> Option<TimeRange> {
-        let (a, b) = text.trim().split_once('-')?;
-        let minutes = |s: &str| -> Option<u16> {
-            let (h, m) = s.trim().split_once(':')?;
-            let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
-            (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
-        };
-        let (start, end) = (minutes(a)?, minutes(b)?);
-        (start != end && start < 1440).then_some(TimeRange { start, end })
-    }
-
-    /// Whether a wall-clock time falls in the range.
-    pub fn contains(&self, time: NaiveTime) -> bool {
-        let m = (time.hour() * 60 + time.minute()) as u16;
-        if self.start < self.end {
-            m >= self.start && m < self.end
-        } else {
-            m >= self.start || m < self.end
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for TimeRange {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        TimeRange::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("`{s}` is not a time range such as \"09:00-22:00\""))
-        })
-    }
-}
-
 /// One `[[operators]]` entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,182 +123,6 @@ pub struct TeamConfig {
 pub struct CustomersConfig {
     /// `platform:id` accounts of enterprise customers (priority 0).
     pub enterprise: Vec<String>,
-}
-
-/// `[web]`.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WebConfig {
-    /// Listen address of the web channel (chat, inbox, API, webhooks, metrics).
-    pub listen: String,
-    /// Bearer token for `/api/cases` (also `SUPPORTBOT_WEB_TOKEN`).
-    pub token: Option<String>,
-    /// Public base URL of the web channel (`https://support.example.com`), used in attachment links sent to
-    /// operators; default `http://<listen>`.
-    pub public_url: Option<String>,
-    /// Other origins allowed to open the chat WebSocket (a site embedding the widget).
-    pub allowed_origins: Vec<String>,
-    /// Messages a chat session may send per minute on average (default 30).
-    pub messages_per_minute: Option<u32>,
-    /// Messages a chat session may send in a quick burst (default 10).
-    pub burst: Option<u32>,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            listen: "127.0.0.1:8080".into(),
-            token: None,
-            public_url: None,
-            allowed_origins: Vec::new(),
-            messages_per_minute: None,
-            burst: None,
-        }
-    }
-}
-
-impl fmt::Debug for WebConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebConfig")
-            .field("listen", &self.listen)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("public_url", &self.public_url)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("messages_per_minute", &self.messages_per_minute)
-            .field("burst", &self.burst)
-            .finish()
-    }
-}
-
-/// `[telegram]`.
-#[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TelegramConfig {
-    /// Bot token (also `TELEGRAM_BOT_TOKEN`).
-    pub token: String,
-    /// Another Bot API server (tests, self-hosted).
-    pub api_url: Option<String>,
-    /// Seconds one long-polling `getUpdates` call waits when there is nothing (default 10).
-    pub poll_timeout_secs: Option<u64>,
-    /// Webhook mode instead of long polling: the public HTTPS URL Telegram posts to, reaching
-    /// `/telegram/webhook` on the web listener (or on `listen`).
-    pub webhook_url: Option<String>,
-    /// A listener of the Telegram channel's own for its routes (webhook, attachment links); by default they
-    /// are served on the web channel's listener.
-    pub listen: Option<String>,
-    /// Public base URL of the listener serving the routes, for attachment links (default: the web channel's
-    /// `public_url`, or `http://<listen>`).
-    pub public_url: Option<String>,
-}
-
-impl fmt::Debug for TelegramConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TelegramConfig")
-            .field("token", &"<redacted>")
-            .field("api_url", &self.api_url)
-            .field("poll_timeout_secs", &self.poll_timeout_secs)
-            .field("webhook_url", &self.webhook_url)
-            .field("listen", &self.listen)
-            .field("public_url", &self.public_url)
-            .finish()
-    }
-}
-
-/// `[discord]`.
-#[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DiscordConfig {
-    /// Bot token (also `DISCORD_BOT_TOKEN`).
-    pub token: String,
-    /// Another REST + gateway base (tests).
-    pub api_url: Option<String>,
-}
-
-impl fmt::Debug for DiscordConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiscordConfig")
-            .field("token", &"<redacted>")
-            .field("api_url", &self.api_url)
-            .finish()
-    }
-}
-
-/// One `[[webhooks]]` channel.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Channel name: the platform name of its users and the path `/webhook/{channel}`.
-    pub channel: String,
-    /// HMAC secret; when empty, read from `SUPPORTBOT_WEBHOOK_SECRET_<CHANNEL>` (upper case, `-` as `_`).
-    #[serde(default)]
-    pub secret: String,
-    /// Where replies to the channel's users are POSTed.
-    #[serde(default)]
-    pub callback_url: String,
-    /// Time allowed for one delivery attempt to `callback_url`, in seconds.
-    #[serde(default = "default_http_timeout")]
-    pub timeout_secs: u64,
-}
-
-impl fmt::Debug for WebhookConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookConfig")
-            .field("channel", &self.channel)
-            .field("secret", &"<redacted>")
-            .field("callback_url", &self.callback_url)
-            .field("timeout_secs", &self.timeout_secs)
-            .finish()
-    }
-}
-
-/// One `[[forward]]` inbox forwarding destination.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardConfig {
-    /// Destination name; its outbox destination is `forward:<name>`.
-    pub name: String,
-    /// Where case events are POSTed.
-    pub url: String,
-    /// HMAC secret signing JSON bodies; when empty, read from `SUPPORTBOT_FORWARD_SECRET_<NAME>` (upper case,
-    /// `-` as `_`); unsigned when neither is set.
-    #[serde(default)]
-    pub secret: String,
-    /// `json` (signed case events) or `slack` (incoming-webhook `{"text": ...}`).
-    #[serde(default)]
-    pub format: ForwardFormat,
-    /// Only these event kinds (`opened`, `message`, `assigned`, `note`, `closed`, `rated`...); all when empty.
-    #[serde(default)]
-    pub events: Vec<supportbot_chat::CaseEventKind>,
-    /// Time allowed for one delivery attempt, in seconds.
-    #[serde(default = "default_http_timeout")]
-    pub timeout_secs: u64,
-}
-
-fn default_http_timeout() -> u64 {
-    10
-}
-
-impl fmt::Debug for ForwardConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ForwardConfig")
-            .field("name", &self.name)
-            .field("url", &self.url)
-            .field("secret", &"<redacted>")
-            .field("format", &self.format)
-            .field("events", &self.events)
-            .finish()
-    }
-}
-
-/// Body format of a `[[forward]]` destination.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ForwardFormat {
-    /// Case events as signed JSON.
-    #[default]
-    Json,
-    /// Slack-compatible incoming-webhook payloads.
-    Slack,
 }
 
 /// `[outbox]`.
@@ -639,6 +339,7 @@ fn line_at(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     #[test]
     fn defaults_without_a_file() {
