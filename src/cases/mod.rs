@@ -73,6 +73,19 @@ pub(crate) fn entry_at(
     log(tx, case, CaseLog::Entry(line));
 }
 
+/// Records a user's message in a case: a transcript line and the matching history event.
+pub(crate) fn user_message(
+    tx: &mut Tx,
+    case: &mut CaseRecord,
+    account: &str,
+    name: &str,
+    text: &str,
+    files: &[Attachment],
+) {
+    entry(tx, case, "user", name, text, files);
+    event(tx, case, CaseEventKind::Message, account, name, text, files);
+}
+
 /// Adds a history event (broadcast to subscribers and forwarded to inbox hooks on commit).
 pub(crate) fn event(
     tx: &mut Tx,

@@ -3,12 +3,12 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
-use super::{load_faq, CliError, CliResult};
+use super::{load_config, load_faq, CliError, CliResult};
 use crate::faq::{Action, Decision};
 
 /// Runs `ask`: with TEXT one decision, else one per stdin line; `json` prints the full decision object.
 pub fn run(config: Option<PathBuf>, json: bool, explain: bool, text: Option<String>) -> CliResult {
-    let faq = load_faq(config.as_deref())?;
+    let faq = load_faq(&load_config(config.as_deref())?)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let write_err = |e: std::io::Error| CliError::runtime(format!("cannot write the answer: {e}"));

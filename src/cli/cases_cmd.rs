@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::{CliError, CliResult};
+use super::{existing_data_dir, load_config, CliError, CliResult};
 use crate::cases::view;
-use crate::config::Config;
 use crate::store::Store;
 
 /// Opens the store of an existing data directory (`--data`, else `[bot] data_dir`).
@@ -12,14 +11,8 @@ pub(crate) fn open_store(
     config: Option<PathBuf>,
     data: Option<PathBuf>,
 ) -> Result<Store, CliError> {
-    let config = Config::load(config.as_deref()).map_err(CliError::usage)?;
-    let dir = data.unwrap_or(config.bot.data_dir);
-    if !dir.is_dir() {
-        return Err(CliError::runtime(format!(
-            "the data directory {} does not exist",
-            dir.display()
-        )));
-    }
+    let config = load_config(config.as_deref())?;
+    let dir = existing_data_dir(&config, data)?;
     Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)
 }
 

@@ -249,27 +249,30 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The knowledge base for commands that answer: `[bot] faq_dir` from the config (default `faq`), or the
-/// FAQ built into the binary when that directory does not exist.
-pub(crate) fn load_faq(config: Option<&std::path::Path>) -> Result<crate::faq::Faq, CliError> {
-    let dir = match config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                CliError::usage(format!(
-                    "{}: cannot read the config file: {e}",
-                    path.display()
-                ))
-            })?;
-            let value: toml::Table = toml::from_str(&text)
-                .map_err(|e| CliError::usage(format!("{}: {}", path.display(), e.message())))?;
-            value
-                .get("bot")
-                .and_then(|b| b.get("faq_dir"))
-                .and_then(|d| d.as_str())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("faq"))
-        }
-        None => PathBuf::from("faq"),
-    };
-    crate::faq::Faq::load_or_builtin(&dir).map_err(CliError::usage)
+/// The config file (defaults when none is given); a bad file is a usage error (exit 2).
+pub(crate) fn load_config(
+    config: Option<&std::path::Path>,
+) -> Result<crate::config::Config, CliError> {
+    crate::config::Config::load(config).map_err(CliError::usage)
+}
+
+/// The knowledge base for commands that answer: `[bot] faq_dir` (default `faq`), or the FAQ built into the
+/// binary when that directory does not exist.
+pub(crate) fn load_faq(config: &crate::config::Config) -> Result<crate::faq::Faq, CliError> {
+    crate::faq::Faq::load_or_builtin(&config.bot.faq_dir).map_err(CliError::usage)
+}
+
+/// An existing data directory: `--data`, else `[bot] data_dir`.
+pub(crate) fn existing_data_dir(
+    config: &crate::config::Config,
+    data: Option<PathBuf>,
+) -> Result<PathBuf, CliError> {
+    let dir = data.unwrap_or_else(|| config.bot.data_dir.clone());
+    if !dir.is_dir() {
+        return Err(CliError::runtime(format!(
+            "the data directory {} does not exist",
+            dir.display()
+        )));
+    }
+    Ok(dir)
 }

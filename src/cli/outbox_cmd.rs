@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use self::control::{names, Request, Response};
-use super::{CliError, CliResult};
-use crate::config::Config;
+use super::{existing_data_dir, load_config, CliError, CliResult};
 use crate::outbox::ItemInfo;
 use crate::store::records::OutboxRecord;
 use crate::store::{keys, Store, StoreError};
@@ -25,14 +24,8 @@ enum Target {
 }
 
 fn open(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Target, CliError> {
-    let config = Config::load(config.as_deref()).map_err(CliError::usage)?;
-    let dir = data.unwrap_or(config.bot.data_dir);
-    if !dir.is_dir() {
-        return Err(CliError::runtime(format!(
-            "the data directory {} does not exist",
-            dir.display()
-        )));
-    }
+    let config = load_config(config.as_deref())?;
+    let dir = existing_data_dir(&config, data)?;
     match Store::open(&dir, config.store.cache_mb) {
         Ok(store) => Ok(Target::Offline(store)),
         Err(StoreError::Locked(_)) => Ok(Target::Running(dir)),

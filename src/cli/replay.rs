@@ -23,11 +23,11 @@ const PRINTED_LOG: &str = "replay-printed.log";
 
 /// Runs the command.
 pub fn run(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
-    let mut config = Config::load(config.as_deref()).map_err(CliError::usage)?;
+    let mut config = super::load_config(config.as_deref())?;
     if let Some(dir) = data {
         config.bot.data_dir = dir;
     }
-    let faq = Faq::load_or_builtin(&config.bot.faq_dir).map_err(CliError::usage)?;
+    let faq = super::load_faq(&config)?;
     // Engine failures are logged; show warnings and errors on stderr (RUST_LOG overrides).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

@@ -21,7 +21,7 @@ const FAQ_POLL: Duration = Duration::from_secs(2);
 /// Runs the command.
 pub fn run(config_path: Option<PathBuf>) -> CliResult {
     let config = crate::config::Config::load(config_path.as_deref()).map_err(CliError::usage)?;
-    let faq = Faq::load_or_builtin(&config.bot.faq_dir).map_err(CliError::usage)?;
+    let faq = super::load_faq(&config)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());

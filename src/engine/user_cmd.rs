@@ -136,18 +136,9 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
             "{name} ({}:{}, unverified)",
             endpoint.platform, endpoint.chat
         );
-        cases::entry(
+        cases::user_message(
             &mut t.tx,
             &mut case,
-            "user",
-            &label,
-            &t.text,
-            &t.msg.attachments,
-        );
-        cases::event(
-            &mut t.tx,
-            &mut case,
-            CaseEventKind::Message,
             &account,
             &label,
             &t.text,
@@ -161,18 +152,9 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
         }
         return Ok(true);
     }
-    cases::entry(
+    cases::user_message(
         &mut t.tx,
         &mut case,
-        "user",
-        &name,
-        &t.text,
-        &t.msg.attachments,
-    );
-    cases::event(
-        &mut t.tx,
-        &mut case,
-        CaseEventKind::Message,
         &account,
         &name,
         &t.text,
