@@ -2,24 +2,23 @@
 //! the real web channel on 127.0.0.1:0, and small WebSocket / HTTP clients.
 #![allow(dead_code)]
 
+#[path = "../../adapters/web/tests/common/ws.rs"]
+mod ws;
+// Each test binary uses its own subset of the client.
+#[allow(unused_imports)]
+pub use ws::{connect, connect_with, next_json_within, send, Ws};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use supportbot::channels::web::{start, Router, WebStarted};
 use supportbot::config::Config;
 use supportbot::engine::Engine;
 use supportbot::faq::Faq;
 use supportbot_chat::Shutdown;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod cdp;
-
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Always open, never peak: the bot's texts do not depend on the time the test runs.
 pub const CONFIG: &str = r#"
@@ -118,39 +117,9 @@ impl Stack {
     }
 }
 
-pub async fn connect(url: &str) -> Ws {
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket connects")
-        .0
-}
-
-pub async fn connect_with(
-    url: &str,
-    headers: &[(&'static str, &str)],
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut request = url.into_client_request().unwrap();
-    for (k, v) in headers {
-        request.headers_mut().insert(*k, v.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(ws, _)| ws)
-}
-
 /// The next JSON text frame (panics after 10 s).
 pub async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame within 10 s")
-            .expect("socket open")
-            .expect("frame ok");
-        if let Message::Text(text) = msg {
-            eprintln!("frame: {text}");
-            return serde_json::from_str(text.as_str()).expect("json frame");
-        }
-    }
+    next_json_within(ws, Duration::from_secs(10)).await
 }
 
 /// The next frame of a type, skipping others.
@@ -189,12 +158,6 @@ pub async fn both(
         }
     }
     (first.unwrap(), second.unwrap())
-}
-
-pub async fn send(ws: &mut Ws, value: Value) {
-    ws.send(Message::Text(value.to_string().into()))
-        .await
-        .unwrap();
 }
 
 /// Asks for a human and skips the three intake questions; returns the case number.

@@ -3,27 +3,25 @@
 //! channel's real `Adapter::deliver`, and opens a case for "/human".
 #![allow(dead_code)]
 
+mod ws;
+// Each test binary uses its own subset of the client.
+#[allow(unused_imports)]
+pub use ws::{connect, connect_with, next_json_within, send, Ws};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{FixedOffset, TimeZone};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use supportbot_chat::{
     Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind, CaseSummary, Delivery,
     Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
 };
 use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
-use tokio::net::TcpStream;
 use tokio::sync::broadcast;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const TOKEN: &str = "test-operator-token-0123456789";
-
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The fake core.
 pub struct FakeCore {
@@ -255,38 +253,9 @@ pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSe
     }
 }
 
-pub async fn connect(url: &str) -> Ws {
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket connects")
-        .0
-}
-
-pub async fn connect_with(
-    url: &str,
-    headers: &[(&'static str, &str)],
-) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut request = url.into_client_request().unwrap();
-    for (k, v) in headers {
-        request.headers_mut().insert(*k, v.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(ws, _)| ws)
-}
-
 /// The next JSON text frame (panics after 5 s).
 pub async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s")
-            .expect("socket open")
-            .expect("frame ok");
-        if let Message::Text(text) = msg {
-            return serde_json::from_str(text.as_str()).expect("json frame");
-        }
-    }
+    next_json_within(ws, Duration::from_secs(5)).await
 }
 
 /// The next frame of a given type, skipping others.
@@ -297,10 +266,4 @@ pub async fn next_of(ws: &mut Ws, kind: &str) -> Value {
             return v;
         }
     }
-}
-
-pub async fn send(ws: &mut Ws, value: Value) {
-    ws.send(Message::Text(value.to_string().into()))
-        .await
-        .unwrap();
 }
