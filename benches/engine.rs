@@ -152,7 +152,7 @@ impl Rig {
                     tokio::spawn(async move {
                         for i in 0..per {
                             let n = base + c * per + i;
-                            let mut accept = sled::Batch::default();
+                            let mut accept = supportbot::store::Batch::default();
                             accept.insert(
                                 keys::dedupe("raw", &n.to_string()),
                                 n.to_be_bytes().to_vec(),
@@ -160,7 +160,7 @@ impl Rig {
                             accept.insert(keys::inbox(1 << 40 | n as u64), records[0].1.clone());
                             let t = store.apply(accept).unwrap();
                             store.durable(t).await.unwrap();
-                            let mut handle = sled::Batch::default();
+                            let mut handle = supportbot::store::Batch::default();
                             for (prefix, bytes) in &records[1..] {
                                 handle.insert(
                                     format!("raw{prefix}{c}/{i}").into_bytes(),
@@ -192,11 +192,9 @@ impl Rig {
                 let (_, v) = self
                     .engine
                     .store()
-                    .tree()
-                    .scan_prefix(p.as_bytes())
-                    .next()
+                    .entries(p.as_bytes())
                     .unwrap()
-                    .unwrap();
+                    .swap_remove(0);
                 (p.to_string(), v.to_vec())
             })
             .collect()

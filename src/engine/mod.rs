@@ -266,7 +266,7 @@ impl InboundSink for Engine {
                 inbound: message,
                 oversized,
             };
-            let mut batch = sled::Batch::default();
+            let mut batch = crate::store::Batch::default();
             batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
             batch.insert(keys::inbox(seq), crate::store::encode(&stored));
             let ticket = sh.store.apply(batch).map_err(storage)?;

@@ -113,7 +113,7 @@ impl Tx {
         outbox: &Outbox,
         forwarders: &[String],
     ) -> Result<Committed, StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = crate::store::Batch::default();
         let created_ms = chrono::Utc::now().timestamp_millis();
         for (i, event) in self.events.iter().enumerate() {
             for name in forwarders {

@@ -1,11 +1,26 @@
-//! Group commit: batches are applied at once and a single flusher thread makes them durable, so many
-//! concurrent writers share one fsync. A writer waits on the ticket its batch got.
+//! Group commit through the write-ahead log. A writer frames its batch into the pending group, records its
+//! values in the overlay (where readers see them at once) and gets a ticket. The flusher thread takes the whole
+//! pending group, appends it to the log and `fdatasync`s it (every writer waiting at that moment shares the
+//! one sync), publishes the durable ticket, and only then applies the group to sled. Now and then it starts a
+//! new log segment; the checkpoint thread then flushes sled and deletes the segments the flush covers.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::watch;
+
+use super::batch::Batch;
+use super::overlay::{Lookup, Overlay};
+use super::wal::{self, Segment};
+use super::StoreError;
+
+/// A segment this large is checkpointed.
+const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
+/// A segment this old is checkpointed after its next write.
+const CHECKPOINT_AFTER: Duration = Duration::from_secs(10);
 
 /// Identifies an applied batch; durable once the flusher has passed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -16,44 +31,162 @@ pub struct Ticket(pub u64);
 pub struct Flushed {
     /// Highest durable ticket.
     pub durable: u64,
-    /// A flush failure (no later ticket becomes durable).
+    /// A failure writing the log (no later ticket becomes durable).
     pub error: Option<String>,
 }
 
+/// Batches accepted but not yet written to the log.
+#[derive(Default)]
+struct Pending {
+    framed: Vec<u8>,
+    batches: Vec<(u64, Batch)>,
+    applied: u64,
+    flusher_idle: bool,
+    stop: bool,
+}
+
+/// One group cut from [`Pending`].
+#[derive(Default)]
+struct Group {
+    framed: Vec<u8>,
+    batches: Vec<(u64, Batch)>,
+    last: u64,
+}
+
 pub(crate) struct Committer {
-    applied: AtomicU64,
-    stop: Mutex<bool>,
+    tree: sled::Tree,
+    db: sled::Db,
+    dir: PathBuf,
+    pending: Mutex<Pending>,
     wake: Condvar,
+    /// Every value not yet in sled. Locked last: after `pending` or `segment` when held with them.
+    overlay: Mutex<Overlay>,
+    /// The segment being appended to. Held from cutting a group until it is in sled, and taken while `pending`
+    /// is held, so groups reach the log and sled in the order they were cut.
+    segment: Mutex<Segment>,
     flushed: watch::Sender<Flushed>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    checkpoints: Mutex<Option<mpsc::Sender<u64>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Flush(format!("{}: {e}", path.display()))
 }
 
 impl Committer {
-    /// Starts the flusher thread for `db`.
-    pub(crate) fn start(db: sled::Db) -> Arc<Committer> {
+    /// Replays the log a previous run left into `tree`, checkpoints, and starts the flusher and checkpoint
+    /// threads.
+    pub(crate) fn start(
+        db: sled::Db,
+        tree: sled::Tree,
+        data_dir: &Path,
+    ) -> Result<Arc<Committer>, StoreError> {
+        let dir = data_dir.join(wal::WAL_DIR);
+        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let replayed = wal::replay(&dir, &tree)?;
+        if replayed.records > 0 || replayed.torn_bytes > 0 {
+            tracing::info!(
+                records = replayed.records,
+                torn_bytes = replayed.torn_bytes,
+                "replayed the write-ahead log"
+            );
+        }
+        db.flush()?;
+        let mut number = 0;
+        for path in wal::segments(&dir).map_err(io_error(&dir))? {
+            number = number.max(wal::segment_number(&path));
+            std::fs::remove_file(&path).map_err(io_error(&path))?;
+        }
+        let segment = Segment::create(&dir, number + 1).map_err(io_error(&dir))?;
         let (flushed, _) = watch::channel(Flushed::default());
+        let (checkpoints, requests) = mpsc::channel();
         let committer = Arc::new(Committer {
-            applied: AtomicU64::new(0),
-            stop: Mutex::new(false),
+            tree,
+            db,
+            dir,
+            pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
+            overlay: Mutex::new(Overlay::default()),
+            segment: Mutex::new(segment),
             flushed,
-            thread: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+            checkpoints: Mutex::new(Some(checkpoints)),
         });
-        let worker = committer.clone();
-        let handle = std::thread::Builder::new()
-            .name("supportbot-flush".into())
-            .spawn(move || worker.flush_loop(db))
-            .expect("spawning the flush thread");
-        *committer.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
-        committer
+        let flusher = committer.clone();
+        let checkpointer = committer.clone();
+        let handles = [
+            spawn("supportbot-flush", move || flusher.flush_loop())?,
+            spawn("supportbot-checkpoint", move || {
+                while let Ok(retired) = requests.recv() {
+                    if let Err(err) = checkpointer.flush_sled_and_retire(retired) {
+                        tracing::error!(error = %err, "checkpointing the store failed");
+                    }
+                }
+            })?,
+        ];
+        lock(&committer.threads).extend(handles);
+        Ok(committer)
     }
 
-    /// Records that one more batch is applied and wakes the flusher.
-    pub(crate) fn applied(&self) -> Ticket {
-        let ticket = self.applied.fetch_add(1, Ordering::SeqCst) + 1;
-        let _guard = self.stop.lock().unwrap_or_else(|e| e.into_inner());
-        self.wake.notify_one();
+    /// Queues `batch`; readers see it at once, and the ticket is durable after the next group sync.
+    pub(crate) fn apply(&self, batch: Batch) -> Ticket {
+        let mut pending = lock(&self.pending);
+        self.push(&mut pending, batch)
+    }
+
+    /// Runs `change` with a reader of the current values and queues the batch it returns, under the same lock as
+    /// [`Committer::apply`], so read-modify-write changes such as counters never interleave.
+    pub(crate) fn apply_with<T>(
+        &self,
+        change: impl FnOnce(
+            &dyn Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+        ) -> Result<(T, Batch), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut pending = lock(&self.pending);
+        let (value, batch) = {
+            let read = |key: &[u8]| match lock(&self.overlay).lookup(key) {
+                Lookup::Pending(value) => Ok(value),
+                Lookup::Absent => Ok(self.tree.get(key)?.map(|v| v.to_vec())),
+            };
+            change(&read)?
+        };
+        self.push(&mut pending, batch);
+        Ok(value)
+    }
+
+    fn push(&self, pending: &mut Pending, batch: Batch) -> Ticket {
+        pending.applied += 1;
+        let ticket = pending.applied;
+        wal::frame(&batch, &mut pending.framed);
+        lock(&self.overlay).record(ticket, &batch);
+        pending.batches.push((ticket, batch));
+        if pending.flusher_idle {
+            self.wake.notify_one();
+        }
         Ticket(ticket)
+    }
+
+    /// The current value of `key`: pending, or else sled's.
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        // Checked before sled: an entry leaves the overlay only after sled has its value.
+        match lock(&self.overlay).lookup(key) {
+            Lookup::Pending(value) => return Ok(value.map(sled::IVec::from)),
+            Lookup::Absent => {}
+        }
+        Ok(self.tree.get(key)?)
+    }
+
+    /// Every current entry under `prefix`, in key order.
+    pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
+        let pending = lock(&self.overlay).under(prefix);
+        Ok(super::overlay::merge(
+            self.tree.scan_prefix(prefix),
+            pending,
+        )?)
     }
 
     /// Waits until `ticket` is durable.
@@ -70,40 +203,140 @@ impl Committer {
         }
     }
 
-    fn flush_loop(&self, db: sled::Db) {
-        let mut durable = 0u64;
+    fn flush_loop(&self) {
+        let mut spare = Group::default();
         loop {
-            {
-                let mut stop = self.stop.lock().unwrap_or_else(|e| e.into_inner());
-                while self.applied.load(Ordering::SeqCst) <= durable && !*stop {
-                    stop = self.wake.wait(stop).unwrap_or_else(|e| e.into_inner());
+            let mut segment = {
+                let mut pending = lock(&self.pending);
+                while pending.framed.is_empty() && !pending.stop {
+                    pending.flusher_idle = true;
+                    pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                    pending.flusher_idle = false;
                 }
-                if *stop && self.applied.load(Ordering::SeqCst) <= durable {
+                if pending.framed.is_empty() {
                     return;
                 }
+                cut(&mut pending, &mut spare);
+                lock(&self.segment)
+            };
+            if let Err(err) = self.commit_group(&mut segment, &mut spare) {
+                tracing::error!(error = %err, "committing to the store failed; nothing more is acknowledged");
+                self.flushed.send_modify(|s| {
+                    s.error.get_or_insert_with(|| err.to_string());
+                });
+                return;
             }
-            let target = self.applied.load(Ordering::SeqCst);
-            match db.flush() {
-                Ok(_) => {
-                    durable = target;
-                    self.flushed.send_modify(|s| s.durable = target);
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "flushing the store failed");
-                    self.flushed
-                        .send_modify(|s| s.error = Some(err.to_string()));
-                    return;
+            if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
+                match self.rotate(&mut segment) {
+                    Ok(retired) => {
+                        if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
+                            let _ = checkpoints.send(retired);
+                        }
+                    }
+                    Err(err) => tracing::error!(error = %err, "starting a new log segment failed"),
                 }
             }
         }
     }
 
-    /// Stops the flusher after a last flush and waits for it.
+    /// Writes and syncs a group, publishes its durable ticket, applies it to sled and clears it from the
+    /// overlay. Leaves `group` empty for reuse.
+    fn commit_group(&self, segment: &mut Segment, group: &mut Group) -> Result<(), StoreError> {
+        if let Err(err) = segment.append_durably(&group.framed) {
+            let message = format!("{}: {err}", segment.path.display());
+            self.flushed
+                .send_modify(|s| s.error = Some(message.clone()));
+            return Err(StoreError::Flush(message));
+        }
+        let last = group.last;
+        self.flushed
+            .send_modify(|s| s.durable = s.durable.max(last));
+        for (_, batch) in &group.batches {
+            batch.apply_to(&self.tree)?;
+        }
+        {
+            let mut overlay = lock(&self.overlay);
+            for (ticket, batch) in &group.batches {
+                overlay.applied(*ticket, batch);
+            }
+        }
+        group.framed.clear();
+        group.batches.clear();
+        Ok(())
+    }
+
+    /// Starts the next segment; returns the number of the one it replaces.
+    fn rotate(&self, segment: &mut Segment) -> Result<u64, StoreError> {
+        let next = Segment::create(&self.dir, segment.number + 1).map_err(io_error(&self.dir))?;
+        Ok(std::mem::replace(segment, next).number)
+    }
+
+    /// Flushes sled, which then holds every batch of segment `retired` and older, and deletes those segments.
+    fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
+        self.db.flush()?;
+        for path in wal::segments(&self.dir).map_err(io_error(&self.dir))? {
+            if wal::segment_number(&path) <= retired {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    // A concurrent checkpoint got there first.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(&path)(e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes and applies everything pending, then checkpoints: sled flushed and the log emptied.
+    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+        let mut group = Group::default();
+        let mut segment = {
+            let mut pending = lock(&self.pending);
+            cut(&mut pending, &mut group);
+            lock(&self.segment)
+        };
+        if !group.framed.is_empty() {
+            self.commit_group(&mut segment, &mut group)?;
+        }
+        let retired = self.rotate(&mut segment)?;
+        drop(segment);
+        self.flush_sled_and_retire(retired)
+    }
+
+    /// Values written but not yet in sled (a gauge of how far sled lags the log).
+    pub(crate) fn overlay_len(&self) -> usize {
+        lock(&self.overlay).len()
+    }
+
+    /// Bytes sled uses on disk.
+    pub(crate) fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Stops the threads after writing what is pending, then checkpoints a last time.
     pub(crate) fn stop(&self) {
-        *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        lock(&self.pending).stop = true;
         self.wake.notify_all();
-        if let Some(handle) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        lock(&self.checkpoints).take();
+        for handle in std::mem::take(&mut *lock(&self.threads)) {
             let _ = handle.join();
         }
+        if let Err(err) = self.checkpoint() {
+            tracing::error!(error = %err, "final checkpoint of the store failed");
+        }
     }
+}
+
+/// Moves everything pending into `group` (which must be empty).
+fn cut(pending: &mut Pending, group: &mut Group) {
+    std::mem::swap(&mut group.framed, &mut pending.framed);
+    std::mem::swap(&mut group.batches, &mut pending.batches);
+    group.last = pending.applied;
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, StoreError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| StoreError::Flush(format!("starting the {name} thread: {e}")))
 }

@@ -1,0 +1,174 @@
+//! Writes that are logged but not yet in sled. A batch reaches sled only after its log record is durable (so
+//! sled's files never hold a change the log could lose); until then readers find its values here. Each entry
+//! remembers the ticket that wrote it, so applying an older batch never hides a newer value.
+
+use std::collections::BTreeMap;
+
+use super::batch::Batch;
+
+/// A key's pending value: the ticket that wrote it and the value (`None`: removed).
+type Entry = (u64, Option<Vec<u8>>);
+
+/// Pending values by key.
+#[derive(Default)]
+pub(crate) struct Overlay {
+    map: BTreeMap<Vec<u8>, Entry>,
+}
+
+/// What the overlay says about a key.
+pub(crate) enum Lookup {
+    /// Not pending: sled has the current value.
+    Absent,
+    /// Pending with this value (`None`: removed).
+    Pending(Option<Vec<u8>>),
+}
+
+impl Overlay {
+    /// Records the writes of `batch`, applied under `ticket`.
+    pub(crate) fn record(&mut self, ticket: u64, batch: &Batch) {
+        for (key, value) in batch.ops() {
+            self.map.insert(key.clone(), (ticket, value.clone()));
+        }
+    }
+
+    /// Forgets the writes of `batch` (now in sled) unless a later ticket wrote the same key.
+    pub(crate) fn applied(&mut self, ticket: u64, batch: &Batch) {
+        for (key, _) in batch.ops() {
+            if self.map.get(key).is_some_and(|(t, _)| *t == ticket) {
+                self.map.remove(key);
+            }
+        }
+    }
+
+    /// The pending value of `key`.
+    pub(crate) fn lookup(&self, key: &[u8]) -> Lookup {
+        match self.map.get(key) {
+            Some((_, value)) => Lookup::Pending(value.clone()),
+            None => Lookup::Absent,
+        }
+    }
+
+    /// Pending entries under `prefix`, in key order.
+    pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.map
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Number of pending keys.
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// Merges sled's entries under a prefix (in key order) with the overlay's (in key order; they win, and `None`
+/// hides the key).
+pub(crate) fn merge(
+    sled: impl Iterator<Item = Result<(sled::IVec, sled::IVec), sled::Error>>,
+    pending: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<Vec<(sled::IVec, sled::IVec)>, sled::Error> {
+    let mut out = Vec::new();
+    let mut pending = pending.into_iter().peekable();
+    for item in sled {
+        let (key, value) = item?;
+        while let Some((k, _)) = pending.peek() {
+            if k.as_slice() >= key.as_ref() {
+                break;
+            }
+            let (k, v) = pending.next().expect("peeked");
+            push_pending(&mut out, k, v);
+        }
+        match pending.peek() {
+            Some((k, _)) if k.as_slice() == key.as_ref() => {
+                let (k, v) = pending.next().expect("peeked");
+                push_pending(&mut out, k, v);
+            }
+            _ => out.push((key, value)),
+        }
+    }
+    for (k, v) in pending {
+        push_pending(&mut out, k, v);
+    }
+    Ok(out)
+}
+
+/// Adds a pending entry to a merged scan unless it is a removal.
+fn push_pending(out: &mut Vec<(sled::IVec, sled::IVec)>, key: Vec<u8>, value: Option<Vec<u8>>) {
+    if let Some(value) = value {
+        out.push((key.into(), value.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(ops: &[(&str, Option<&str>)]) -> Batch {
+        let mut b = Batch::default();
+        for (k, v) in ops {
+            match v {
+                Some(v) => b.insert(k.as_bytes().to_vec(), v.as_bytes().to_vec()),
+                None => b.remove(k.as_bytes().to_vec()),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn an_older_batch_applied_late_keeps_the_newer_value_visible() {
+        let mut overlay = Overlay::default();
+        let first = batch(&[("k", Some("1"))]);
+        let second = batch(&[("k", Some("2"))]);
+        overlay.record(1, &first);
+        overlay.record(2, &second);
+        overlay.applied(1, &first);
+        assert!(matches!(overlay.lookup(b"k"), Lookup::Pending(Some(v)) if v == b"2"));
+        overlay.applied(2, &second);
+        assert!(matches!(overlay.lookup(b"k"), Lookup::Absent));
+        assert_eq!(overlay.len(), 0);
+    }
+
+    #[test]
+    fn scans_merge_pending_inserts_and_removals_in_order() {
+        let sled_side: Vec<Result<(sled::IVec, sled::IVec), sled::Error>> = ["p/a", "p/c", "p/e"]
+            .iter()
+            .map(|k| {
+                Ok((
+                    sled::IVec::from(k.as_bytes()),
+                    sled::IVec::from(b"old".as_slice()),
+                ))
+            })
+            .collect();
+        let pending = vec![
+            (b"p/b".to_vec(), Some(b"new".to_vec())),
+            (b"p/c".to_vec(), None),
+            (b"p/e".to_vec(), Some(b"newer".to_vec())),
+            (b"p/f".to_vec(), Some(b"new".to_vec())),
+        ];
+        let merged: Vec<(String, String)> = merge(sled_side.into_iter(), pending)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8(k.to_vec()).unwrap(),
+                    String::from_utf8(v.to_vec()).unwrap(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("p/a", "old"),
+            ("p/b", "new"),
+            ("p/e", "newer"),
+            ("p/f", "new"),
+        ];
+        assert_eq!(
+            merged,
+            expected
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Vec<_>>()
+        );
+    }
+}
