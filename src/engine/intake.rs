@@ -135,8 +135,8 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     } else {
         1
     };
-    let user_texts: Vec<&str> = conv
-        .recent
+    let recent_lines = super::recent::take(&mut t.tx, conv)?;
+    let user_texts: Vec<&str> = recent_lines
         .iter()
         .filter(|l| l.role == "user")
         .map(|l| l.text.as_str())
@@ -202,7 +202,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     };
     let id = case.id();
     let bot_name = sh.config.bot.name.clone();
-    for line in std::mem::take(&mut conv.recent) {
+    for line in recent_lines {
         let name = if line.role == "user" {
             conv.name.clone()
         } else {

@@ -7,6 +7,7 @@ pub mod clock;
 mod directory;
 mod intake;
 mod metrics;
+mod recent;
 mod shared;
 pub(crate) mod turn;
 pub(crate) mod tx;

@@ -4,7 +4,7 @@
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
 use super::tx::Tx;
-use super::{bot, clock, intake, user_cmd, Shared};
+use super::{bot, clock, intake, recent, user_cmd, Shared};
 use crate::cases::{self, command, operator};
 use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
@@ -12,8 +12,6 @@ use crate::outbox::GiveUp;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
 use crate::store::{keys, StoreError};
 
-/// Lines of recent history kept per conversation (copied into a case when it opens).
-const RECENT_LINES: usize = 12;
 /// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
 /// Longest bot text kept in the recent history (FAQ answers are long and the operator knows them).
@@ -48,7 +46,7 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Option<Deci
     }
     let conv = sh
         .store
-        .get::<Conversation>(&keys::conversation(&msg.conversation_key()))
+        .get::<ConversationLang>(&keys::conversation(&msg.conversation_key()))
         .ok()
         .flatten();
     let lang = match conv {
@@ -57,6 +55,14 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Option<Deci
         None => language_of(text).unwrap_or(Lang::Zh),
     };
     Some(sh.faq().decide_in(text, lang))
+}
+
+/// The part of a stored [`Conversation`] the early decision needs (decoding skips the rest).
+#[derive(serde::Deserialize)]
+struct ConversationLang {
+    lang: String,
+    #[serde(default)]
+    lang_fixed: bool,
 }
 
 /// Handles one stored message; the returned changes are committed by the caller under the state lock.
@@ -177,7 +183,7 @@ impl Turn<'_> {
             text: truncate(&self.text, RECENT_CHARS),
             attachments: msg.attachments.clone(),
         };
-        push_recent(&mut conv, line);
+        recent::push(&mut self.tx, &mut conv, line);
         let result = self.user(&mut conv, cmd);
         self.tx.put(keys::conversation(&conv.key), &conv);
         result
@@ -269,12 +275,16 @@ impl Turn<'_> {
             asked: 0,
             outcome: Default::default(),
             recent: Vec::new(),
+            recent_seq: 0,
             updated_at: self.tx.now,
         }
     }
 
     /// The user's private conversation with the bot (for handoffs and account questions raised in a group).
-    pub fn private_conversation(&self, from: &Conversation) -> Result<Conversation, StoreError> {
+    pub fn private_conversation(
+        &mut self,
+        from: &Conversation,
+    ) -> Result<Conversation, StoreError> {
         let key = format!("{}:{}", self.msg.platform, self.msg.user);
         let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
             Some(c) => c,
@@ -285,9 +295,9 @@ impl Turn<'_> {
             conv.lang_fixed = from.lang_fixed;
         }
         conv.last_category = from.last_category.clone().or(conv.last_category);
-        conv.recent.extend(from.recent.iter().cloned());
-        let excess = conv.recent.len().saturating_sub(RECENT_LINES);
-        conv.recent.drain(..excess);
+        for line in recent::lines(&self.tx, from)? {
+            recent::push(&mut self.tx, &mut conv, line);
+        }
         conv.updated_at = self.tx.now;
         Ok(conv)
     }
@@ -310,7 +320,7 @@ impl Turn<'_> {
             text: truncate(&text, RECENT_BOT_CHARS),
             attachments: vec![],
         };
-        push_recent(conv, line);
+        recent::push(&mut self.tx, conv, line);
         let out = Outbound {
             platform: conv.platform.clone(),
             chat: conv.chat.clone(),
@@ -360,15 +370,6 @@ pub(crate) fn language_of(text: &str) -> Option<Lang> {
         .split(|c: char| !c.is_ascii_alphabetic())
         .any(|w| w.len() >= 2 && w.chars().any(|c| c.is_ascii_lowercase()));
     worded.then_some(Lang::En)
-}
-
-/// Appends a line to a conversation's recent history, keeping the last [`RECENT_LINES`].
-pub(crate) fn push_recent(conv: &mut Conversation, line: Line) {
-    conv.recent.push(line);
-    if conv.recent.len() > RECENT_LINES {
-        let excess = conv.recent.len() - RECENT_LINES;
-        conv.recent.drain(..excess);
-    }
 }
 
 /// The first `max` characters.

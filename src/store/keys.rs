@@ -6,6 +6,8 @@ pub const INBOX: &str = "in/";
 pub const DEDUPE: &str = "dd/";
 /// Conversations by conversation key.
 pub const CONVERSATION: &str = "cv/";
+/// A conversation's recent lines.
+pub const RECENT: &str = "rl/";
 /// Cases by number.
 pub const CASE: &str = "cs/";
 /// Case transcript and history lines.
@@ -38,6 +40,19 @@ pub fn dedupe(platform: &str, id: &str) -> Vec<u8> {
 /// `cv/<conversation key>`.
 pub fn conversation(key: &str) -> Vec<u8> {
     format!("{CONVERSATION}{key}").into_bytes()
+}
+
+/// `rl/<length of the key>:<conversation key>/` (prefix of one conversation's recent lines; the length keeps
+/// one key from being a prefix of another).
+pub fn recent_prefix(conversation: &str) -> Vec<u8> {
+    format!("{RECENT}{}:{conversation}/", conversation.len()).into_bytes()
+}
+
+/// `rl/<length>:<conversation key>/<seq>`.
+pub fn recent_line(conversation: &str, seq: u64) -> Vec<u8> {
+    let mut key = recent_prefix(conversation);
+    key.extend_from_slice(format!("{seq:016x}").as_bytes());
+    key
 }
 
 /// `cs/<number>`.

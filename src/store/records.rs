@@ -156,9 +156,12 @@ pub struct Conversation {
     /// How it ended.
     #[serde(default)]
     pub outcome: Outcome,
-    /// The last lines, copied into a case when one opens.
-    #[serde(default)]
+    /// Recent lines kept inline by earlier versions (lines now have their own records, see `recent_seq`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<Line>,
+    /// Number of the next recent line (`rl/` records).
+    #[serde(default)]
+    pub recent_seq: u64,
     /// Last activity.
     pub updated_at: DateTime<FixedOffset>,
 }
