@@ -18,10 +18,6 @@ use supportbot::faq::{Faq, Lang};
 use supportbot::store::keys;
 use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
 
-/// The allocator the `supportbot` binary runs with.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Conversations writing at once in a batch.
 const CONVERSATIONS: usize = 200;
 /// Messages per conversation in a batch.

@@ -2,10 +2,13 @@
 //! record and then applied to sled. Every operation is a blind write (a whole value or a
 //! removal), so replaying a logged batch over a state that already contains it changes nothing.
 
-/// Inserts and removals applied together.
+use sled::IVec;
+
+/// Inserts and removals applied together. Keys and values are sled's shared buffers, so the log, the overlay
+/// and sled all hold the same bytes without copying them.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Batch {
-    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ops: Vec<(IVec, Option<IVec>)>,
 }
 
 /// Tags of the log encoding.
@@ -14,12 +17,12 @@ const INSERT: u8 = 1;
 
 impl Batch {
     /// Sets `key` to `value`.
-    pub fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+    pub fn insert(&mut self, key: impl Into<IVec>, value: impl Into<IVec>) {
         self.ops.push((key.into(), Some(value.into())));
     }
 
     /// Removes `key`.
-    pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
+    pub fn remove(&mut self, key: impl Into<IVec>) {
         self.ops.push((key.into(), None));
     }
 
@@ -62,7 +65,7 @@ impl Batch {
     }
 
     /// The operations, in order.
-    pub(crate) fn ops(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+    pub(crate) fn ops(&self) -> &[(IVec, Option<IVec>)] {
         &self.ops
     }
 
@@ -72,10 +75,10 @@ impl Batch {
         for (key, value) in &self.ops {
             match value {
                 Some(value) => {
-                    tree.insert(key.as_slice(), value.as_slice())?;
+                    tree.insert(key.clone(), value.clone())?;
                 }
                 None => {
-                    tree.remove(key.as_slice())?;
+                    tree.remove(key)?;
                 }
             }
         }

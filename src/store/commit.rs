@@ -143,14 +143,14 @@ impl Committer {
     pub(crate) fn apply_with<T>(
         &self,
         change: impl FnOnce(
-            &dyn Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+            &dyn Fn(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
         ) -> Result<(T, Batch), StoreError>,
     ) -> Result<T, StoreError> {
         let mut pending = lock(&self.pending);
         let (value, batch) = {
             let read = |key: &[u8]| match lock(&self.overlay).lookup(key) {
                 Lookup::Pending(value) => Ok(value),
-                Lookup::Absent => Ok(self.tree.get(key)?.map(|v| v.to_vec())),
+                Lookup::Absent => Ok(self.tree.get(key)?),
             };
             change(&read)?
         };
@@ -174,7 +174,7 @@ impl Committer {
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         // Checked before sled: an entry leaves the overlay only after sled has its value.
         match lock(&self.overlay).lookup(key) {
-            Lookup::Pending(value) => return Ok(value.map(sled::IVec::from)),
+            Lookup::Pending(value) => return Ok(value),
             Lookup::Absent => {}
         }
         Ok(self.tree.get(key)?)

@@ -247,7 +247,7 @@ impl Store {
             };
             let next = current + 1;
             let mut batch = Batch::default();
-            batch.insert(keys::CASE_COUNTER, next.to_be_bytes());
+            batch.insert(keys::CASE_COUNTER, &next.to_be_bytes()[..]);
             Ok((next, batch))
         })
     }

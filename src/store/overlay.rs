@@ -4,15 +4,17 @@
 
 use std::collections::BTreeMap;
 
+use sled::IVec;
+
 use super::batch::Batch;
 
 /// A key's pending value: the ticket that wrote it and the value (`None`: removed).
-type Entry = (u64, Option<Vec<u8>>);
+type Entry = (u64, Option<IVec>);
 
 /// Pending values by key.
 #[derive(Default)]
 pub(crate) struct Overlay {
-    map: BTreeMap<Vec<u8>, Entry>,
+    map: BTreeMap<IVec, Entry>,
 }
 
 /// What the overlay says about a key.
@@ -20,7 +22,7 @@ pub(crate) enum Lookup {
     /// Not pending: sled has the current value.
     Absent,
     /// Pending with this value (`None`: removed).
-    Pending(Option<Vec<u8>>),
+    Pending(Option<IVec>),
 }
 
 impl Overlay {
@@ -49,9 +51,9 @@ impl Overlay {
     }
 
     /// Pending entries under `prefix`, in key order.
-    pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(IVec, Option<IVec>)> {
         self.map
-            .range(prefix.to_vec()..)
+            .range(IVec::from(prefix)..)
             .take_while(|(k, _)| k.starts_with(prefix))
             .map(|(k, (_, v))| (k.clone(), v.clone()))
             .collect()
@@ -67,21 +69,21 @@ impl Overlay {
 /// hides the key).
 pub(crate) fn merge(
     sled: impl Iterator<Item = Result<(sled::IVec, sled::IVec), sled::Error>>,
-    pending: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pending: Vec<(IVec, Option<IVec>)>,
 ) -> Result<Vec<(sled::IVec, sled::IVec)>, sled::Error> {
     let mut out = Vec::new();
     let mut pending = pending.into_iter().peekable();
     for item in sled {
         let (key, value) = item?;
         while let Some((k, _)) = pending.peek() {
-            if k.as_slice() >= key.as_ref() {
+            if k.as_ref() >= key.as_ref() {
                 break;
             }
             let (k, v) = pending.next().expect("peeked");
             push_pending(&mut out, k, v);
         }
         match pending.peek() {
-            Some((k, _)) if k.as_slice() == key.as_ref() => {
+            Some((k, _)) if k.as_ref() == key.as_ref() => {
                 let (k, v) = pending.next().expect("peeked");
                 push_pending(&mut out, k, v);
             }
@@ -95,9 +97,9 @@ pub(crate) fn merge(
 }
 
 /// Adds a pending entry to a merged scan unless it is a removal.
-fn push_pending(out: &mut Vec<(sled::IVec, sled::IVec)>, key: Vec<u8>, value: Option<Vec<u8>>) {
+fn push_pending(out: &mut Vec<(IVec, IVec)>, key: IVec, value: Option<IVec>) {
     if let Some(value) = value {
-        out.push((key.into(), value.into()));
+        out.push((key, value));
     }
 }
 
@@ -141,11 +143,11 @@ mod tests {
                 ))
             })
             .collect();
-        let pending = vec![
-            (b"p/b".to_vec(), Some(b"new".to_vec())),
-            (b"p/c".to_vec(), None),
-            (b"p/e".to_vec(), Some(b"newer".to_vec())),
-            (b"p/f".to_vec(), Some(b"new".to_vec())),
+        let pending: Vec<(IVec, Option<IVec>)> = vec![
+            ("p/b".into(), Some("new".into())),
+            ("p/c".into(), None),
+            ("p/e".into(), Some("newer".into())),
+            ("p/f".into(), Some("new".into())),
         ];
         let merged: Vec<(String, String)> = merge(sled_side.into_iter(), pending)
             .unwrap()
