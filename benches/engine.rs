@@ -2,10 +2,11 @@
 //! same run as raw sled writes of the same records (the floor durable state costs), and the memory used with
 //! 100,000 stored conversations.
 //!
-//! Durability: as shipped. Every accepted message waits for an fsync'd sled flush before `accept` returns,
-//! and every handling step is flushed before its answer is delivered; concurrent writers share flushes (group
-//! commit). The raw figure applies the same records in the same batches with the same waits for durability.
-//! The engine runs on a current-thread tokio runtime (one core for the engine's tasks).
+//! Durability: as shipped. Every accepted message waits until its batch is synced to the write-ahead log before
+//! `accept` returns, and every handling step is synced before its answer is delivered; concurrent writers share
+//! syncs (group commit). The raw figure applies the same records in the same batches to the store with the same
+//! waits for durability. The engine runs on a current-thread tokio runtime (one core for the engine's tasks);
+//! the store's flusher thread runs beside it. Pin the process with `taskset -c 0` to measure on one core.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,10 @@ use supportbot::engine::{Engine, EngineOptions};
 use supportbot::faq::{Faq, Lang};
 use supportbot::store::keys;
 use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
+
+/// The allocator the `supportbot` binary runs with.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Conversations writing at once in a batch.
 const CONVERSATIONS: usize = 200;

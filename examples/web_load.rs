@@ -10,9 +10,14 @@
 //! 3. `--idle` (10,000) more sessions opened and held: the server's resident memory (RSS) with them open.
 //!
 //! `cargo run --release --example web_load [-- --sessions N --questions K --interval-ms T --idle M]`
+//! (`--sessions 0` measures only the idle sessions, on a freshly started server.)
 //! With `--echo` the server's core is a stub that answers "echo: <text>" at once, which measures the web
 //! channel alone (sockets, sessions, history files, the adapter) without the engine.
 //! The per-session rate limit is raised for the run (a real visitor sends a few messages a minute).
+
+/// The allocator the `supportbot` binary runs with (this example is also the server it measures).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[cfg(not(feature = "web"))]
 fn main() {
@@ -277,7 +282,9 @@ mod load {
             rss_kib(pid).unwrap_or(0)
         );
 
-        for (name, interval) in [("paced", load.interval), ("saturated", Duration::ZERO)] {
+        let phases = [("paced", load.interval), ("saturated", Duration::ZERO)];
+        // `--sessions 0` skips the active phases: idle sessions on a freshly started server.
+        for (name, interval) in phases.into_iter().filter(|_| load.sessions > 0) {
             run_active(&url, &load, name, interval).await;
             println!(
                 "server RSS after the {name} phase: {} KiB",

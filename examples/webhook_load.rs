@@ -8,6 +8,10 @@
 //! `cargo run --release --example webhook_load -- [--requests N] [--concurrency C] [--backlog M]`
 //! (at most 20000 requests and 20000 backlog items; every wait is bounded).
 
+/// The allocator the `supportbot` binary runs with (this example is also the server it measures).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[cfg(not(feature = "webhook"))]
 fn main() {
     eprintln!("webhook_load needs the `webhook` feature");
