@@ -28,25 +28,31 @@ fn append(tx: &mut Tx, conv: &mut Conversation, line: &Line) {
 
 /// The recent lines, oldest first.
 pub(crate) fn lines(tx: &Tx, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
+    read(tx, conv).map(|(lines, _)| lines)
+}
+
+/// The recent lines, oldest first, removed from the conversation (a case takes them over).
+pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
+    let (lines, keys) = read(tx, conv)?;
+    conv.recent.clear();
+    for key in keys {
+        tx.del(key);
+    }
+    Ok(lines)
+}
+
+/// The last [`RECENT_LINES`] lines, and the keys of every stored line.
+fn read(tx: &Tx, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
     let mut lines = conv.recent.clone();
-    for key in tx.keys(&keys::recent_prefix(&conv.key))? {
-        if let Some(line) = tx.get::<Line>(&key)? {
+    let keys = tx.keys(&keys::recent_prefix(&conv.key))?;
+    for key in &keys {
+        if let Some(line) = tx.get::<Line>(key)? {
             lines.push(line);
         }
     }
     let excess = lines.len().saturating_sub(RECENT_LINES);
     lines.drain(..excess);
-    Ok(lines)
-}
-
-/// The recent lines, oldest first, removed from the conversation (a case takes them over).
-pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
-    let lines = lines(tx, conv)?;
-    conv.recent.clear();
-    for key in tx.keys(&keys::recent_prefix(&conv.key))? {
-        tx.del(key);
-    }
-    Ok(lines)
+    Ok((lines, keys))
 }
 
 #[cfg(test)]

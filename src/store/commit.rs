@@ -73,8 +73,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// [`wal::io_error`] for `map_err`.
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |e| StoreError::Flush(format!("{}: {e}", path.display()))
+    move |e| wal::io_error(path, e)
 }
 
 impl Committer {
@@ -147,13 +148,7 @@ impl Committer {
         ) -> Result<(T, Batch), StoreError>,
     ) -> Result<T, StoreError> {
         let mut pending = lock(&self.pending);
-        let (value, batch) = {
-            let read = |key: &[u8]| match lock(&self.overlay).lookup(key) {
-                Lookup::Pending(value) => Ok(value),
-                Lookup::Absent => Ok(self.tree.get(key)?),
-            };
-            change(&read)?
-        };
+        let (value, batch) = change(&|key| self.get(key))?;
         self.push(&mut pending, batch);
         Ok(value)
     }

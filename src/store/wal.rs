@@ -148,7 +148,8 @@ fn next_record(bytes: &[u8]) -> Option<(Batch, &[u8])> {
     Some((Batch::decode(payload)?, after))
 }
 
-fn io_error(path: &Path, err: io::Error) -> StoreError {
+/// A failed file operation on the log, naming the file.
+pub(crate) fn io_error(path: &Path, err: io::Error) -> StoreError {
     StoreError::Flush(format!("{}: {err}", path.display()))
 }
 
