@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::header::ACCEPT_LANGUAGE;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use futures_util::stream::SplitStream;
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -15,10 +15,9 @@ use tokio::sync::mpsc;
 
 use crate::channel::notice;
 use crate::frames::{ClientFrame, ServerFrame};
-use crate::guard::origin_ok;
+use crate::guard::refuse_origin;
 use crate::i18n::{Lang, Notice};
 use crate::socket::{spawn_writer, Out, CLOSE_TOO_BIG};
-use crate::stats::WebStats;
 use crate::WebChannel;
 
 /// A hard cap far above the polite limit: frames between the two get a clear answer, bigger ones a close.
@@ -48,13 +47,8 @@ pub async fn chat_ws(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
-        WebStats::inc(&channel.out.stats.bad_origin);
-        return (
-            StatusCode::FORBIDDEN,
-            "this origin may not open the chat socket",
-        )
-            .into_response();
+    if let Some(refusal) = refuse_origin(&channel, &headers, "chat") {
+        return refusal;
     }
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = Lang::pick(query.lang.as_deref(), accept);

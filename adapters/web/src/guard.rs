@@ -2,9 +2,12 @@
 //! WebSocket upgrades.
 
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use crate::secrets::token_matches;
+use crate::stats::WebStats;
+use crate::WebChannel;
 
 /// Subprotocol prefix a browser uses to present the operator token when opening the inbox socket.
 pub const BEARER_PROTOCOL_PREFIX: &str = "bearer.";
@@ -34,6 +37,21 @@ pub fn is_operator(headers: &HeaderMap, expected: &str) -> bool {
     bearer(headers)
         .or_else(|| protocol_token(headers))
         .is_some_and(|t| token_matches(t, expected))
+}
+
+/// The 403 answer to a WebSocket upgrade from an origin that may not open `socket` (counted in the stats), or
+/// `None` when the origin is fine.
+pub(crate) fn refuse_origin(
+    channel: &WebChannel,
+    headers: &HeaderMap,
+    socket: &str,
+) -> Option<Response> {
+    if origin_ok(headers, &channel.out.settings.allowed_origins) {
+        return None;
+    }
+    WebStats::inc(&channel.out.stats.bad_origin);
+    let message = format!("this origin may not open the {socket} socket");
+    Some((StatusCode::FORBIDDEN, message).into_response())
 }
 
 /// Whether a WebSocket upgrade may proceed: no `Origin` (not a browser), the page's own origin (same host as

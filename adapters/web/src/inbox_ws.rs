@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::frames::{InboxFrame, Refusal, ServerFrame};
-use crate::guard::{is_operator, origin_ok, INBOX_PROTOCOL};
+use crate::guard::{is_operator, refuse_origin, INBOX_PROTOCOL};
 use crate::socket::{spawn_writer, Out};
 use crate::stats::WebStats;
 use crate::WebChannel;
@@ -28,13 +28,8 @@ pub async fn inbox_ws(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_ok(&headers, &channel.out.settings.allowed_origins) {
-        WebStats::inc(&channel.out.stats.bad_origin);
-        return (
-            StatusCode::FORBIDDEN,
-            "this origin may not open the inbox socket",
-        )
-            .into_response();
+    if let Some(refusal) = refuse_origin(&channel, &headers, "inbox") {
+        return refusal;
     }
     if !is_operator(&headers, &channel.out.settings.operator_token) {
         WebStats::inc(&channel.out.stats.unauthorized);
