@@ -135,6 +135,27 @@ impl State {
         self.next_id.fetch_add(1, Ordering::SeqCst)
     }
 
+    /// The DM channel of `user`, created on first use.
+    fn dm_channel(&self, user: u64) -> u64 {
+        let existing = self.lock().dm_of_user.get(&user).copied();
+        existing.unwrap_or_else(|| {
+            let id = self.id();
+            let mut inner = self.lock();
+            inner.channels.insert(
+                id,
+                Channel {
+                    kind: 1,
+                    guild: None,
+                    parent: None,
+                    name: String::new(),
+                    recipient: Some(user),
+                },
+            );
+            inner.dm_of_user.insert(user, id);
+            id
+        })
+    }
+
     /// Sends (or, while disconnected, only logs) one dispatch event.
     fn dispatch(&self, kind: &str, data: Value) {
         let mut inner = self.lock();
@@ -235,23 +256,7 @@ impl FakeDiscord {
 
     /// The DM channel of `user`, created on first use.
     pub fn dm_channel(&self, user: u64) -> u64 {
-        let existing = self.state.lock().dm_of_user.get(&user).copied();
-        existing.unwrap_or_else(|| {
-            let id = self.state.id();
-            let mut inner = self.state.lock();
-            inner.channels.insert(
-                id,
-                Channel {
-                    kind: 1,
-                    guild: None,
-                    parent: None,
-                    name: String::new(),
-                    recipient: Some(user),
-                },
-            );
-            inner.dm_of_user.insert(user, id);
-            id
-        })
+        self.state.dm_channel(user)
     }
 
     /// A user writes; returns the message id.

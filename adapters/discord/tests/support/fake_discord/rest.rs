@@ -87,23 +87,7 @@ async fn open_dm(
     if !state.lock().users.contains_key(&user) {
         return error(404, 10013, "Unknown User");
     }
-    let existing = state.lock().dm_of_user.get(&user).copied();
-    let id = existing.unwrap_or_else(|| {
-        let id = state.id();
-        let mut inner = state.lock();
-        inner.channels.insert(
-            id,
-            Channel {
-                kind: 1,
-                guild: None,
-                parent: None,
-                name: String::new(),
-                recipient: Some(user),
-            },
-        );
-        inner.dm_of_user.insert(user, id);
-        id
-    });
+    let id = state.dm_channel(user);
     let recipient = state
         .lock()
         .users
