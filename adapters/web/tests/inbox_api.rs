@@ -6,6 +6,11 @@ use common::*;
 use serde_json::json;
 use supportbot_chat::CaseEventKind;
 
+/// A GET with the operator token.
+async fn as_operator(client: &reqwest::Client, url: String) -> reqwest::Response {
+    client.get(url).bearer_auth(TOKEN).send().await.unwrap()
+}
+
 #[tokio::test]
 async fn api_needs_the_operator_token() {
     let server = start(|_| {}).await;
@@ -34,24 +39,16 @@ async fn api_needs_the_operator_token() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
-    let list: serde_json::Value = client
-        .get(server.http("/api/cases"))
-        .bearer_auth(TOKEN)
-        .send()
+    let list: serde_json::Value = as_operator(&client, server.http("/api/cases"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(list[0]["id"], "C-1001");
     assert_eq!(list[0]["subject"], "<b>cannot send</b>");
 
-    let detail: serde_json::Value = client
-        .get(server.http("/api/cases/1001"))
-        .bearer_auth(TOKEN)
-        .send()
+    let detail: serde_json::Value = as_operator(&client, server.http("/api/cases/1001"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -59,19 +56,9 @@ async fn api_needs_the_operator_token() {
     assert_eq!(detail["error_codes"], json!(["554 DT:SPM"]));
     assert_eq!(detail["suggestions"], json!(["mail-bounce-554"]));
 
-    let r = client
-        .get(server.http("/api/cases/C-9999"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = as_operator(&client, server.http("/api/cases/C-9999")).await;
     assert_eq!(r.status(), 404);
-    let r = client
-        .get(server.http("/api/cases/DROP%20TABLE"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = as_operator(&client, server.http("/api/cases/DROP%20TABLE")).await;
     assert_eq!(r.status(), 400);
 
     server
@@ -80,12 +67,8 @@ async fn api_needs_the_operator_token() {
         .lock()
         .unwrap()
         .push(FakeCore::summary("C-1002", "closed"));
-    let all: Vec<serde_json::Value> = client
-        .get(server.http("/api/cases?closed=1"))
-        .bearer_auth(TOKEN)
-        .send()
+    let all: Vec<serde_json::Value> = as_operator(&client, server.http("/api/cases?closed=1"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
