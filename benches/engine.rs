@@ -360,13 +360,79 @@ fn memory() {
     );
 }
 
+/// CPU time used so far by this process's threads, in seconds, summed by thread name (numbered pool threads
+/// such as `sled-io-3` count under their pool's name). Read from /proc in clock ticks of 1/100 s.
+fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        // After the name: state, ppid, ... ; utime and stime are the 12th and 13th fields.
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let ticks: f64 =
+            fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+        *by_name.entry(name.to_string()).or_insert(0.0) += ticks / 100.0;
+    }
+    by_name
+}
+
+/// FAQ traffic as in the throughput benchmark, reporting messages per CPU-second of the whole process (every
+/// thread: the engine's, the store's flusher, sled's) — what one core can carry — and where the CPU went.
+fn cpu_per_message() {
+    const ROUNDS: usize = 25;
+    let faq = Faq::builtin();
+    let qs = questions(&faq);
+    let mut rig = Rig::new(&faq);
+    let texts = |c: usize, i: usize| qs[(c * 7 + i) % qs.len()].clone();
+    for _ in 0..3 {
+        rig.traffic(CONVERSATIONS, PER_CONVERSATION, "f", &texts);
+    }
+    let before = thread_cpu();
+    let start = Instant::now();
+    for _ in 0..ROUNDS {
+        rig.traffic(CONVERSATIONS, PER_CONVERSATION, "f", &texts);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let after = thread_cpu();
+    let messages = (ROUNDS * BATCH) as f64;
+    let used: Vec<(String, f64)> = after
+        .iter()
+        .map(|(name, t)| (name.clone(), t - before.get(name).copied().unwrap_or(0.0)))
+        .filter(|(_, t)| *t > 0.0)
+        .collect();
+    let total: f64 = used.iter().map(|(_, t)| t).sum();
+    println!(
+        "cpu: {messages} FAQ messages in {wall:.2} s ({:.0} msg/s); {total:.2} CPU-s, {:.1} µs per message: {:.0} messages per CPU-second",
+        messages / wall,
+        total / messages * 1e6,
+        messages / total
+    );
+    for (name, t) in used {
+        println!("cpu:   {name}: {:.1} µs per message", t / messages * 1e6);
+    }
+}
+
 /// `SUPPORTBOT_BENCH_MEMORY=1` adds the memory probe after the throughput benchmarks; `=only` runs just it.
+/// `SUPPORTBOT_BENCH_CPU=1` adds the CPU-per-message probe; `=only` runs just it.
 fn main() {
     let memory_probe = std::env::var("SUPPORTBOT_BENCH_MEMORY").ok();
-    if memory_probe.as_deref() != Some("only") {
+    let cpu_probe = std::env::var("SUPPORTBOT_BENCH_CPU").ok();
+    let only = |probe: &Option<String>| probe.as_deref() == Some("only");
+    if !only(&memory_probe) && !only(&cpu_probe) {
         let mut criterion = Criterion::default().configure_from_args();
         bench(&mut criterion);
         criterion.final_summary();
+    }
+    if cpu_probe.is_some() {
+        cpu_per_message();
     }
     if memory_probe.is_some() {
         memory();

@@ -1,17 +1,20 @@
 //! Group commit through the write-ahead log. A writer frames its batch into the pending group, records its
 //! values in the overlay (where readers see them at once) and gets a ticket. The flusher thread takes the whole
 //! pending group, appends it to the log and `fdatasync`s it (every writer waiting at that moment shares the
-//! one sync), publishes the durable ticket, and only then applies the group to sled. Now and then it starts a
-//! new log segment; the checkpoint thread then flushes sled and deletes the segments the flush covers.
+//! one sync), publishes the durable ticket, and adds the group to the backlog of durable writes. When the backlog
+//! is large, a little old, or the flusher has nothing else to do, it applies the backlog to sled in one pass.
+//! Now and then it starts a new log segment (after applying the backlog); the checkpoint thread then flushes
+//! sled and deletes the segments the flush covers.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::backlog::Backlog;
 use super::batch::Batch;
 use super::overlay::{Lookup, Overlay};
 use super::wal::{self, Segment};
@@ -21,6 +24,10 @@ use super::StoreError;
 const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
 /// A segment this old is checkpointed after its next write.
 const CHECKPOINT_AFTER: Duration = Duration::from_secs(10);
+/// A backlog with this many keys is applied to sled.
+const BACKLOG_KEYS: usize = 32 * 1024;
+/// A backlog is applied once it is this old, or after the flusher has been idle this long.
+const BACKLOG_AGE: Duration = Duration::from_millis(200);
 
 /// Identifies an applied batch; durable once the flusher has passed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,6 +52,14 @@ struct Pending {
     stop: bool,
 }
 
+/// What the flusher writes to: the log segment, and the durable writes sled has not received.
+struct Writer {
+    segment: Segment,
+    backlog: Backlog,
+    /// When the backlog received its oldest group.
+    backlog_since: Instant,
+}
+
 /// One group cut from [`Pending`].
 #[derive(Default)]
 struct Group {
@@ -59,11 +74,11 @@ pub(crate) struct Committer {
     dir: PathBuf,
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Every value not yet in sled. Locked last: after `pending` or `segment` when held with them.
+    /// Every value not yet in sled. Locked last: after `pending` or `writer` when held with them.
     overlay: Mutex<Overlay>,
-    /// The segment being appended to. Held from cutting a group until it is in sled, and taken while `pending`
-    /// is held, so groups reach the log and sled in the order they were cut.
-    segment: Mutex<Segment>,
+    /// The log segment and the backlog. Held from cutting a group until it is in the backlog, and taken while
+    /// `pending` is held, so groups reach the log and sled in the order they were cut.
+    writer: Mutex<Writer>,
     flushed: watch::Sender<Flushed>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     checkpoints: Mutex<Option<mpsc::Sender<u64>>>,
@@ -112,7 +127,11 @@ impl Committer {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             overlay: Mutex::new(Overlay::default()),
-            segment: Mutex::new(segment),
+            writer: Mutex::new(Writer {
+                segment,
+                backlog: Backlog::default(),
+                backlog_since: Instant::now(),
+            }),
             flushed,
             threads: Mutex::new(Vec::new()),
             checkpoints: Mutex::new(Some(checkpoints)),
@@ -201,28 +220,46 @@ impl Committer {
     fn flush_loop(&self) {
         let mut spare = Group::default();
         loop {
-            let mut segment = {
+            let mut writer = {
                 let mut pending = lock(&self.pending);
                 while pending.framed.is_empty() && !pending.stop {
                     pending.flusher_idle = true;
-                    pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                    let backlog = lock(&self.writer).backlog.len();
+                    if backlog == 0 {
+                        pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                    } else {
+                        let (guard, timeout) = self
+                            .wake
+                            .wait_timeout(pending, BACKLOG_AGE)
+                            .unwrap_or_else(|e| e.into_inner());
+                        pending = guard;
+                        if timeout.timed_out() && pending.framed.is_empty() {
+                            // Idle: a good moment to bring sled up to date.
+                            pending.flusher_idle = false;
+                            drop(pending);
+                            if let Err(err) = self.apply_backlog(&mut lock(&self.writer)) {
+                                return self.fail(err);
+                            }
+                            pending = lock(&self.pending);
+                        }
+                    }
                     pending.flusher_idle = false;
                 }
                 if pending.framed.is_empty() {
                     return;
                 }
                 cut(&mut pending, &mut spare);
-                lock(&self.segment)
+                lock(&self.writer)
             };
-            if let Err(err) = self.commit_group(&mut segment, &mut spare) {
-                tracing::error!(error = %err, "committing to the store failed; nothing more is acknowledged");
-                self.flushed.send_modify(|s| {
-                    s.error.get_or_insert_with(|| err.to_string());
-                });
-                return;
+            if let Err(err) = self.commit_group(&mut writer, &mut spare) {
+                return self.fail(err);
             }
+            let segment = &writer.segment;
             if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
-                match self.rotate(&mut segment) {
+                match self
+                    .apply_backlog(&mut writer)
+                    .and_then(|()| self.rotate(&mut writer))
+                {
                     Ok(retired) => {
                         if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
                             let _ = checkpoints.send(retired);
@@ -230,15 +267,29 @@ impl Committer {
                     }
                     Err(err) => tracing::error!(error = %err, "starting a new log segment failed"),
                 }
+            } else if writer.backlog.len() >= BACKLOG_KEYS
+                || writer.backlog_since.elapsed() >= BACKLOG_AGE
+            {
+                if let Err(err) = self.apply_backlog(&mut writer) {
+                    return self.fail(err);
+                }
             }
         }
     }
 
-    /// Writes and syncs a group, publishes its durable ticket, applies it to sled and clears it from the
-    /// overlay. Leaves `group` empty for reuse.
-    fn commit_group(&self, segment: &mut Segment, group: &mut Group) -> Result<(), StoreError> {
-        if let Err(err) = segment.append_durably(&group.framed) {
-            let message = format!("{}: {err}", segment.path.display());
+    /// Stops acknowledging: every waiter gets `err`.
+    fn fail(&self, err: StoreError) {
+        tracing::error!(error = %err, "committing to the store failed; nothing more is acknowledged");
+        self.flushed.send_modify(|s| {
+            s.error.get_or_insert_with(|| err.to_string());
+        });
+    }
+
+    /// Writes and syncs a group, publishes its durable ticket and adds it to the backlog. Leaves `group` empty
+    /// for reuse.
+    fn commit_group(&self, writer: &mut Writer, group: &mut Group) -> Result<(), StoreError> {
+        if let Err(err) = writer.segment.append_durably(&group.framed) {
+            let message = format!("{}: {err}", writer.segment.path.display());
             self.flushed
                 .send_modify(|s| s.error = Some(message.clone()));
             return Err(StoreError::Flush(message));
@@ -246,27 +297,37 @@ impl Committer {
         let last = group.last;
         self.flushed
             .send_modify(|s| s.durable = s.durable.max(last));
-        for (_, batch) in &group.batches {
-            batch.apply_to(&self.tree)?;
+        if writer.backlog.len() == 0 {
+            writer.backlog_since = Instant::now();
         }
-        {
-            let mut overlay = lock(&self.overlay);
-            for (ticket, batch) in &group.batches {
-                overlay.applied(*ticket, batch);
-            }
+        for (ticket, batch) in &group.batches {
+            writer.backlog.add(*ticket, batch);
         }
         group.framed.clear();
         group.batches.clear();
         Ok(())
     }
 
+    /// Applies the backlog to sled and clears what sled now holds from the overlay.
+    fn apply_backlog(&self, writer: &mut Writer) -> Result<(), StoreError> {
+        if writer.backlog.len() == 0 {
+            return Ok(());
+        }
+        writer.backlog.apply_to(&self.tree)?;
+        let applied = writer.backlog.take();
+        lock(&self.overlay).applied(&applied);
+        Ok(())
+    }
+
     /// Starts the next segment; returns the number of the one it replaces.
-    fn rotate(&self, segment: &mut Segment) -> Result<u64, StoreError> {
+    fn rotate(&self, writer: &mut Writer) -> Result<u64, StoreError> {
+        let segment = &mut writer.segment;
         let next = Segment::create(&self.dir, segment.number + 1).map_err(io_error(&self.dir))?;
         Ok(std::mem::replace(segment, next).number)
     }
 
-    /// Flushes sled, which then holds every batch of segment `retired` and older, and deletes those segments.
+    /// Flushes sled, which then holds every batch of segment `retired` and older (the backlog was applied before
+    /// the segment was retired), and deletes those segments.
     fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
         self.db.flush()?;
         for path in wal::segments(&self.dir).map_err(io_error(&self.dir))? {
@@ -285,16 +346,17 @@ impl Committer {
     /// Writes and applies everything pending, then checkpoints: sled flushed and the log emptied.
     pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
         let mut group = Group::default();
-        let mut segment = {
+        let mut writer = {
             let mut pending = lock(&self.pending);
             cut(&mut pending, &mut group);
-            lock(&self.segment)
+            lock(&self.writer)
         };
         if !group.framed.is_empty() {
-            self.commit_group(&mut segment, &mut group)?;
+            self.commit_group(&mut writer, &mut group)?;
         }
-        let retired = self.rotate(&mut segment)?;
-        drop(segment);
+        self.apply_backlog(&mut writer)?;
+        let retired = self.rotate(&mut writer)?;
+        drop(writer);
         self.flush_sled_and_retire(retired)
     }
 

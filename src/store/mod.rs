@@ -2,6 +2,7 @@
 //! atomic batches, and group commit through a write-ahead log (`wal/` in the data directory) that makes a batch
 //! durable with one shared `fdatasync` instead of a sled flush. A second process on the same data directory gets [`StoreError::Locked`].
 
+mod backlog;
 mod batch;
 mod commit;
 pub mod keys;

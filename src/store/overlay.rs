@@ -1,6 +1,7 @@
-//! Writes that are logged but not yet in sled. A batch reaches sled only after its log record is durable (so
-//! sled's files never hold a change the log could lose); until then readers find its values here. Each entry
-//! remembers the ticket that wrote it, so applying an older batch never hides a newer value.
+//! Writes that are not yet in sled. A value reaches sled only after its log record is durable (so sled's files
+//! never hold a change the log could lose), and then only when the flusher applies its backlog; until then
+//! readers find it here. Each entry remembers the ticket that wrote it, so applying an older value never hides
+//! a newer one.
 
 use std::collections::BTreeMap;
 
@@ -33,10 +34,11 @@ impl Overlay {
         }
     }
 
-    /// Forgets the writes of `batch` (now in sled) unless a later ticket wrote the same key.
-    pub(crate) fn applied(&mut self, ticket: u64, batch: &Batch) {
-        for (key, _) in batch.ops() {
-            if self.map.get(key).is_some_and(|(t, _)| *t == ticket) {
+    /// Forgets the values sled now holds (`applied`: per key the ticket whose value it received), unless a later
+    /// ticket wrote the same key.
+    pub(crate) fn applied(&mut self, applied: &BTreeMap<IVec, (u64, Option<IVec>)>) {
+        for (key, (ticket, _)) in applied {
+            if self.map.get(key).is_some_and(|(t, _)| t == ticket) {
                 self.map.remove(key);
             }
         }
@@ -125,9 +127,12 @@ mod tests {
         let second = batch(&[("k", Some("2"))]);
         overlay.record(1, &first);
         overlay.record(2, &second);
-        overlay.applied(1, &first);
+        let applied = |ticket: u64, value: &str| {
+            BTreeMap::from([(IVec::from("k"), (ticket, Some(IVec::from(value))))])
+        };
+        overlay.applied(&applied(1, "1"));
         assert!(matches!(overlay.lookup(b"k"), Lookup::Pending(Some(v)) if v == b"2"));
-        overlay.applied(2, &second);
+        overlay.applied(&applied(2, "2"));
         assert!(matches!(overlay.lookup(b"k"), Lookup::Absent));
         assert_eq!(overlay.len(), 0);
     }
