@@ -269,7 +269,7 @@ impl InboundSink for Engine {
             };
             let mut batch = crate::store::Batch::default();
             batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
-            batch.insert(keys::inbox(seq), crate::store::encode(&stored));
+            batch.insert_new(keys::inbox(seq), crate::store::encode(&stored));
             let ticket = sh.store.apply(batch).map_err(storage)?;
             sh.inflight.fetch_add(1, Ordering::SeqCst);
             // Sent under the dedupe lock so a conversation's messages reach its worker in arrival order; nothing

@@ -146,7 +146,7 @@ impl Tx {
                 envelope,
             };
             let (k, v) = Outbox::record(&item);
-            batch.insert(k, v);
+            batch.insert_new(k, v);
             items.push(item);
         }
         for (k, v) in self.overlay {

@@ -9,6 +9,8 @@ use sled::IVec;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Batch {
     ops: Vec<(IVec, Option<IVec>)>,
+    /// Per operation: whether it creates a key that holds no value (see [`Batch::insert_new`]).
+    new_keys: Vec<bool>,
 }
 
 /// Tags of the log encoding.
@@ -19,11 +21,21 @@ impl Batch {
     /// Sets `key` to `value`.
     pub fn insert(&mut self, key: impl Into<IVec>, value: impl Into<IVec>) {
         self.ops.push((key.into(), Some(value.into())));
+        self.new_keys.push(false);
+    }
+
+    /// Sets `key`, which holds no value now (the next number of a sequence above every stored one, such as an
+    /// inbox or outbox slot). If it is removed again before the store's backlog reaches sled, sled sees
+    /// neither write.
+    pub fn insert_new(&mut self, key: impl Into<IVec>, value: impl Into<IVec>) {
+        self.ops.push((key.into(), Some(value.into())));
+        self.new_keys.push(true);
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: impl Into<IVec>) {
         self.ops.push((key.into(), None));
+        self.new_keys.push(false);
     }
 
     /// Whether the batch changes nothing.
@@ -67,6 +79,14 @@ impl Batch {
     /// The operations, in order.
     pub(crate) fn ops(&self) -> &[(IVec, Option<IVec>)] {
         &self.ops
+    }
+
+    /// The operations, in order, each with whether it creates a new key ([`Batch::insert_new`]).
+    pub(crate) fn ops_marked(&self) -> impl Iterator<Item = (&IVec, &Option<IVec>, bool)> {
+        self.ops
+            .iter()
+            .zip(&self.new_keys)
+            .map(|((key, value), new_key)| (key, value, *new_key))
     }
 
     /// Applies the operations to `tree` one by one. Not atomic by itself: the log record, durable before this

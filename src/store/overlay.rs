@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use sled::IVec;
 
+use super::backlog::Applied;
 use super::batch::Batch;
 
 /// A key's pending value: the ticket that wrote it and the value (`None`: removed).
@@ -36,8 +37,8 @@ impl Overlay {
 
     /// Forgets the values sled now holds (`applied`: per key the ticket whose value it received), unless a later
     /// ticket wrote the same key.
-    pub(crate) fn applied(&mut self, applied: &BTreeMap<IVec, (u64, Option<IVec>)>) {
-        for (key, (ticket, _)) in applied {
+    pub(crate) fn applied(&mut self, applied: &Applied) {
+        for (key, ticket) in applied {
             if self.map.get(key).is_some_and(|(t, _)| t == ticket) {
                 self.map.remove(key);
             }
@@ -127,12 +128,10 @@ mod tests {
         let second = batch(&[("k", Some("2"))]);
         overlay.record(1, &first);
         overlay.record(2, &second);
-        let applied = |ticket: u64, value: &str| {
-            BTreeMap::from([(IVec::from("k"), (ticket, Some(IVec::from(value))))])
-        };
-        overlay.applied(&applied(1, "1"));
+        let applied = |ticket: u64| Applied::from([(IVec::from("k"), ticket)]);
+        overlay.applied(&applied(1));
         assert!(matches!(overlay.lookup(b"k"), Lookup::Pending(Some(v)) if v == b"2"));
-        overlay.applied(&applied(2, "2"));
+        overlay.applied(&applied(2));
         assert!(matches!(overlay.lookup(b"k"), Lookup::Absent));
         assert_eq!(overlay.len(), 0);
     }
