@@ -19,7 +19,8 @@ pub(crate) fn push(tx: &mut Tx, conv: &mut Conversation, line: Line) {
 }
 
 fn append(tx: &mut Tx, conv: &mut Conversation, line: &Line) {
-    tx.put(keys::recent_line(&conv.key, conv.recent_seq), line);
+    // Line numbers only grow (a case taking the lines keeps the count), so the key is new.
+    tx.put_new(keys::recent_line(&conv.key, conv.recent_seq), line);
     conv.recent_seq += 1;
     if let Some(dropped) = conv.recent_seq.checked_sub(RECENT_LINES as u64 + 1) {
         tx.del(keys::recent_line(&conv.key, dropped));

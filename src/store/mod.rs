@@ -260,7 +260,7 @@ impl Store {
 
     /// Written values that sled does not hold yet (they are in the log and readable).
     pub fn pending_values(&self) -> usize {
-        self.inner.committer.overlay_len()
+        self.inner.committer.unapplied_len()
     }
 
     /// Bytes sled uses on disk.

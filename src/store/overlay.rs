@@ -1,22 +1,19 @@
-//! Writes that are not yet in sled. A value reaches sled only after its log record is durable (so sled's files
-//! never hold a change the log could lose), and then only when the flusher applies its backlog; until then
-//! readers find it here. Each entry remembers the ticket that wrote it, so applying an older value never hides
-//! a newer one.
-
-use std::collections::BTreeMap;
+//! Writes that are not durable yet. A value reaches sled only after its log record is durable (so sled's files
+//! never hold a change the log could lose): it waits here until its group is synced, then in the backlog
+//! until the flusher applies that to sled. Readers look here first. Each entry remembers the ticket that wrote
+//! it, so moving an older batch on never hides a newer value.
 
 use sled::IVec;
 
-use super::backlog::Applied;
 use super::batch::Batch;
 
 /// A key's pending value: the ticket that wrote it and the value (`None`: removed).
 type Entry = (u64, Option<IVec>);
 
-/// Pending values by key.
+/// Pending values by key. A hash map: point reads and writes happen for every message, scans seldom.
 #[derive(Default)]
 pub(crate) struct Overlay {
-    map: BTreeMap<IVec, Entry>,
+    map: foldhash::HashMap<IVec, Entry>,
 }
 
 /// What the overlay says about a key.
@@ -35,11 +32,10 @@ impl Overlay {
         }
     }
 
-    /// Forgets the values sled now holds (`applied`: per key the ticket whose value it received), unless a later
-    /// ticket wrote the same key.
-    pub(crate) fn applied(&mut self, applied: &Applied) {
-        for (key, ticket) in applied {
-            if self.map.get(key).is_some_and(|(t, _)| t == ticket) {
+    /// Forgets the writes of `batch` (now durable and in the backlog) unless a later ticket wrote the same key.
+    pub(crate) fn forget(&mut self, ticket: u64, batch: &Batch) {
+        for (key, _) in batch.ops() {
+            if self.map.get(key).is_some_and(|(t, _)| *t == ticket) {
                 self.map.remove(key);
             }
         }
@@ -55,17 +51,52 @@ impl Overlay {
 
     /// Pending entries under `prefix`, in key order.
     pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(IVec, Option<IVec>)> {
-        self.map
-            .range(IVec::from(prefix)..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, (_, v))| (k.clone(), v.clone()))
-            .collect()
+        sorted_under(self.map.iter().map(|(k, (_, v))| (k, v)), prefix)
     }
 
     /// Number of pending keys.
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
+}
+
+/// The entries of `entries` under `prefix`, sorted by key.
+pub(crate) fn sorted_under<'a>(
+    entries: impl Iterator<Item = (&'a IVec, &'a Option<IVec>)>,
+    prefix: &[u8],
+) -> Vec<(IVec, Option<IVec>)> {
+    let mut found: Vec<(IVec, Option<IVec>)> = entries
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// Merges two layers of pending entries under a prefix (each in key order); `newer` wins on equal keys.
+pub(crate) fn layer(
+    newer: Vec<(IVec, Option<IVec>)>,
+    older: Vec<(IVec, Option<IVec>)>,
+) -> Vec<(IVec, Option<IVec>)> {
+    if newer.is_empty() {
+        return older;
+    }
+    let mut out = Vec::with_capacity(newer.len() + older.len());
+    let mut older = older.into_iter().peekable();
+    for (key, value) in newer {
+        while let Some((k, _)) = older.peek() {
+            if k >= &key {
+                break;
+            }
+            out.push(older.next().expect("peeked"));
+        }
+        if older.peek().is_some_and(|(k, _)| *k == key) {
+            older.next();
+        }
+        out.push((key, value));
+    }
+    out.extend(older);
+    out
 }
 
 /// Merges sled's entries under a prefix (in key order) with the overlay's (in key order; they win, and `None`
@@ -128,12 +159,36 @@ mod tests {
         let second = batch(&[("k", Some("2"))]);
         overlay.record(1, &first);
         overlay.record(2, &second);
-        let applied = |ticket: u64| Applied::from([(IVec::from("k"), ticket)]);
-        overlay.applied(&applied(1));
+        overlay.forget(1, &first);
         assert!(matches!(overlay.lookup(b"k"), Lookup::Pending(Some(v)) if v == b"2"));
-        overlay.applied(&applied(2));
+        overlay.forget(2, &second);
         assert!(matches!(overlay.lookup(b"k"), Lookup::Absent));
         assert_eq!(overlay.len(), 0);
+    }
+
+    #[test]
+    fn a_newer_layer_wins_and_both_stay_in_key_order() {
+        let entry = |k: &str, v: Option<&str>| (IVec::from(k), v.map(IVec::from));
+        let newer = vec![
+            entry("b", Some("new")),
+            entry("c", None),
+            entry("e", Some("new")),
+        ];
+        let older = vec![
+            entry("a", Some("old")),
+            entry("c", Some("old")),
+            entry("d", None),
+        ];
+        assert_eq!(
+            layer(newer, older),
+            vec![
+                entry("a", Some("old")),
+                entry("b", Some("new")),
+                entry("c", None),
+                entry("d", None),
+                entry("e", Some("new")),
+            ]
+        );
     }
 
     #[test]
