@@ -1,16 +1,18 @@
-//! Durable writes that sled has not received yet. The flusher adds each group once its log record is synced and
-//! applies the backlog to sled now and then, in key order and with only the last value per key. Readers look
+//! Durable writes that sled has not received yet. The flusher adds each group once its log record is synced to
+//! the active backlog and now and then freezes it; the checkpoint thread applies frozen backlogs to sled, oldest
+//! first, in key order and with only the last value per key, while the flusher goes on syncing. Readers look
 //! here after the overlay and before sled. Most records
 //! the engine writes are short-lived (an inbound waiting to be handled, an outbound waiting to be sent, a
 //! conversation rewritten on every message), so a write that a later one replaces before the next application
 //! never costs a sled update, and a key created ([`Batch::insert_new`]) and removed in between costs nothing.
 
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use sled::IVec;
 
 use super::batch::Batch;
-use super::overlay::{sorted_under, Lookup};
+use super::overlay::{layer, sorted_under, Lookup};
 
 /// A key's waiting write.
 struct Waiting {
@@ -64,8 +66,8 @@ impl Backlog {
         sorted_under(self.map.iter().map(|(k, w)| (k, &w.value)), prefix)
     }
 
-    /// Writes every waiting value to sled in key order, skipping removals of keys created since the last
-    /// application. The entries stay readable here until [`Backlog::clear`].
+    /// Writes every waiting value to sled in key order, skipping removals of keys created in this backlog. The
+    /// entries stay readable here until [`Backlogs::applied`].
     pub(crate) fn apply_to(&self, tree: &sled::Tree) -> Result<(), sled::Error> {
         let mut sorted: Vec<(&IVec, &Waiting)> = self.map.iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -82,10 +84,63 @@ impl Backlog {
         }
         Ok(())
     }
+}
 
-    /// Forgets everything (sled holds it now).
-    pub(crate) fn clear(&mut self) {
-        self.map.clear();
+/// The backlog being filled and the frozen ones waiting for their pass into sled, oldest first.
+#[derive(Default)]
+pub(crate) struct Backlogs {
+    /// The backlog the flusher adds to.
+    pub(crate) active: Backlog,
+    frozen: Vec<Arc<Backlog>>,
+}
+
+impl Backlogs {
+    /// The waiting value of `key`: the active backlog's, else the newest frozen one's.
+    pub(crate) fn lookup(&self, key: &[u8]) -> Lookup {
+        for backlog in std::iter::once(&self.active).chain(self.frozen.iter().rev().map(|b| &**b)) {
+            if let Lookup::Pending(value) = backlog.lookup(key) {
+                return Lookup::Pending(value);
+            }
+        }
+        Lookup::Absent
+    }
+
+    /// Waiting entries under `prefix`, in key order, newer backlogs winning.
+    pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(IVec, Option<IVec>)> {
+        let mut entries = Vec::new();
+        for backlog in self.frozen.iter().map(|b| &**b).chain([&self.active]) {
+            entries = layer(backlog.under(prefix), entries);
+        }
+        entries
+    }
+
+    /// Freezes the active backlog for its pass into sled (nothing when it is empty).
+    pub(crate) fn freeze(&mut self) {
+        if self.active.len() > 0 {
+            self.frozen.push(Arc::new(std::mem::take(&mut self.active)));
+        }
+    }
+
+    /// Frozen backlogs waiting.
+    pub(crate) fn frozen(&self) -> usize {
+        self.frozen.len()
+    }
+
+    /// The oldest frozen backlog: the next to apply.
+    pub(crate) fn oldest(&self) -> Option<Arc<Backlog>> {
+        self.frozen.first().cloned()
+    }
+
+    /// Forgets `applied` (sled holds it now), which must be the oldest frozen backlog.
+    pub(crate) fn applied(&mut self, applied: &Arc<Backlog>) {
+        if self.frozen.first().is_some_and(|b| Arc::ptr_eq(b, applied)) {
+            self.frozen.remove(0);
+        }
+    }
+
+    /// Keys waiting in all backlogs.
+    pub(crate) fn len(&self) -> usize {
+        self.active.len() + self.frozen.iter().map(|b| b.len()).sum::<usize>()
     }
 }
 
@@ -116,8 +171,6 @@ mod tests {
         assert_eq!(tree.get("kept").unwrap(), None);
         assert!(matches!(backlog.lookup(b"conversation"), Lookup::Pending(Some(v)) if v == b"v2"));
         assert_eq!(backlog.under(b"in").len(), 1);
-        backlog.clear();
-        assert!(matches!(backlog.lookup(b"conversation"), Lookup::Absent));
     }
 
     #[test]
@@ -136,7 +189,7 @@ mod tests {
         backlog.apply_to(&tree).unwrap();
         assert_eq!(tree.get("in/1").unwrap(), None);
         assert_eq!(tree.get("in/2").unwrap().unwrap(), b"message");
-        backlog.clear();
+        let mut backlog = Backlog::default();
         // Created in an earlier application: the removal reaches sled.
         backlog.add(&handle_of(b"in/2"));
         backlog.apply_to(&tree).unwrap();
@@ -147,5 +200,40 @@ mod tests {
         let mut batch = Batch::default();
         batch.remove(key.to_vec());
         batch
+    }
+
+    #[test]
+    fn readers_see_the_newest_backlog_first_and_frozen_ones_until_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::open(dir.path()).unwrap();
+        let tree = db.open_tree("t").unwrap();
+        let mut backlogs = Backlogs::default();
+        let mut first = Batch::default();
+        first.insert(b"k/a".to_vec(), b"1".to_vec());
+        first.insert(b"k/b".to_vec(), b"1".to_vec());
+        backlogs.active.add(&first);
+        backlogs.freeze();
+        let mut second = Batch::default();
+        second.insert(b"k/a".to_vec(), b"2".to_vec());
+        second.remove(b"k/b".to_vec());
+        backlogs.active.add(&second);
+        assert!(matches!(backlogs.lookup(b"k/a"), Lookup::Pending(Some(v)) if v == b"2"));
+        assert!(matches!(backlogs.lookup(b"k/b"), Lookup::Pending(None)));
+        assert_eq!(
+            backlogs.under(b"k/"),
+            vec![
+                (IVec::from("k/a"), Some(IVec::from("2"))),
+                (IVec::from("k/b"), None)
+            ]
+        );
+        backlogs.freeze();
+        assert_eq!((backlogs.frozen(), backlogs.len()), (2, 4));
+        while let Some(oldest) = backlogs.oldest() {
+            oldest.apply_to(&tree).unwrap();
+            backlogs.applied(&oldest);
+        }
+        assert!(matches!(backlogs.lookup(b"k/a"), Lookup::Absent));
+        assert_eq!(tree.get("k/a").unwrap().unwrap(), b"2");
+        assert_eq!(tree.get("k/b").unwrap(), None);
     }
 }

@@ -2,10 +2,10 @@
 //! values in the overlay (where readers see them at once) and gets a ticket. The flusher thread takes the whole
 //! pending group, appends it to the log and `fdatasync`s it (every writer waiting at that moment shares the
 //! one sync; when busy, it first waits half a millisecond for more writers), publishes the durable ticket, and
-//! moves the group from the overlay to the backlog of durable writes. When the backlog is large, a little old, or the flusher
-//! has nothing else to do, it applies the backlog to sled in one pass. Now and then it starts a new log
-//! segment (after applying the backlog); the checkpoint thread then flushes sled and deletes the segments the
-//! flush covers.
+//! moves the group from the overlay to the active backlog. When that backlog is large, a little old, or the
+//! flusher has nothing else to do, the flusher freezes it and the checkpoint thread applies it to sled in one
+//! pass, so syncs never wait for sled. Now and then the flusher starts a new log segment; the checkpoint thread
+//! then applies what was frozen before it, flushes sled and deletes the segments the flush covers.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::backlog::Backlog;
+use super::backlog::Backlogs;
 use super::batch::Batch;
 use super::overlay::{self, Lookup, Overlay};
 use super::wal::{self, Segment};
@@ -31,9 +31,9 @@ const GATHER_FROM: usize = 8;
 /// of a core on the test machines), so under load one sync per dozens of batches is far cheaper than one per
 /// few; at light load groups are small and nothing waits.
 const GATHER: Duration = Duration::from_micros(500);
-/// A backlog with this many keys is applied to sled.
+/// A backlog with this many keys is frozen and applied to sled.
 const BACKLOG_KEYS: usize = 32 * 1024;
-/// A backlog is applied once it is this old, or after the flusher has been idle this long.
+/// A backlog is frozen and applied once it is this old, or after the flusher has been idle this long.
 const BACKLOG_AGE: Duration = Duration::from_millis(200);
 
 /// Identifies an applied batch; durable once the flusher has passed it.
@@ -81,15 +81,19 @@ pub(crate) struct Committer {
     wake: Condvar,
     /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlog` when held with them.
     overlay: Mutex<Overlay>,
-    /// Durable values not yet in sled. Written only by whoever holds `writer`; readers take it after the overlay
-    /// (never both at once), so a value moving overlay → backlog → sled is never missed.
-    backlog: RwLock<Backlog>,
+    /// Durable values not yet in sled. Added to only by whoever holds `writer`; readers take it after the
+    /// overlay (never both at once), so a value moving overlay → backlog → sled is never missed.
+    backlogs: RwLock<Backlogs>,
+    /// Held while a frozen backlog is applied, so they reach sled one at a time, oldest first.
+    applying: Mutex<()>,
     /// The log segment. Held from cutting a group until it is in the backlog, and taken while `pending` is held,
     /// so groups reach the log and sled in the order they were cut.
     writer: Mutex<Writer>,
     flushed: watch::Sender<Flushed>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    checkpoints: Mutex<Option<mpsc::Sender<u64>>>,
+    /// Requests to the checkpoint thread: apply the frozen backlogs, then (with a segment number) flush sled and
+    /// delete the segments up to that one.
+    checkpoints: Mutex<Option<mpsc::Sender<Option<u64>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -143,7 +147,8 @@ impl Committer {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             overlay: Mutex::new(Overlay::default()),
-            backlog: RwLock::new(Backlog::default()),
+            backlogs: RwLock::new(Backlogs::default()),
+            applying: Mutex::new(()),
             writer: Mutex::new(Writer {
                 segment,
                 backlog_since: Instant::now(),
@@ -158,7 +163,11 @@ impl Committer {
             spawn("supportbot-flush", move || flusher.flush_loop())?,
             spawn("supportbot-checkpoint", move || {
                 while let Ok(retired) = requests.recv() {
-                    if let Err(err) = checkpointer.flush_sled_and_retire(retired) {
+                    let done = checkpointer.apply_frozen().and_then(|()| match retired {
+                        Some(retired) => checkpointer.flush_sled_and_retire(retired),
+                        None => Ok(()),
+                    });
+                    if let Err(err) = done {
                         tracing::error!(error = %err, "checkpointing the store failed");
                     }
                 }
@@ -206,7 +215,7 @@ impl Committer {
         if let Lookup::Pending(value) = lock(&self.overlay).lookup(key) {
             return Ok(value);
         }
-        if let Lookup::Pending(value) = read(&self.backlog).lookup(key) {
+        if let Lookup::Pending(value) = read(&self.backlogs).lookup(key) {
             return Ok(value);
         }
         Ok(self.tree.get(key)?)
@@ -215,7 +224,7 @@ impl Committer {
     /// Every current entry under `prefix`, in key order.
     pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
         let pending = lock(&self.overlay).under(prefix);
-        let waiting = read(&self.backlog).under(prefix);
+        let waiting = read(&self.backlogs).under(prefix);
         Ok(overlay::merge(
             self.tree.scan_prefix(prefix),
             overlay::layer(pending, waiting),
@@ -244,7 +253,7 @@ impl Committer {
                 let mut pending = lock(&self.pending);
                 while pending.framed.is_empty() && !pending.stop {
                     pending.flusher_idle = true;
-                    let backlog = read(&self.backlog).len();
+                    let backlog = read(&self.backlogs).active.len();
                     if backlog == 0 {
                         pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
                     } else {
@@ -255,12 +264,7 @@ impl Committer {
                         pending = guard;
                         if timeout.timed_out() && pending.framed.is_empty() {
                             // Idle: a good moment to bring sled up to date.
-                            pending.flusher_idle = false;
-                            drop(pending);
-                            if let Err(err) = self.apply_backlog(&mut lock(&self.writer)) {
-                                return self.fail(err);
-                            }
-                            pending = lock(&self.pending);
+                            self.freeze(None);
                         }
                     }
                     pending.flusher_idle = false;
@@ -283,24 +287,31 @@ impl Committer {
             }
             let segment = &writer.segment;
             if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
-                match self
-                    .apply_backlog(&mut writer)
-                    .and_then(|()| self.rotate(&mut writer))
-                {
-                    Ok(retired) => {
-                        if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
-                            let _ = checkpoints.send(retired);
-                        }
-                    }
+                match self.rotate(&mut writer) {
+                    // Everything in the retired segment is in the backlog: freeze it all for the checkpoint.
+                    Ok(retired) => self.freeze(Some(retired)),
                     Err(err) => tracing::error!(error = %err, "starting a new log segment failed"),
                 }
-            } else if read(&self.backlog).len() >= BACKLOG_KEYS
+            } else if read(&self.backlogs).active.len() >= BACKLOG_KEYS
                 || writer.backlog_since.elapsed() >= BACKLOG_AGE
             {
-                if let Err(err) = self.apply_backlog(&mut writer) {
-                    return self.fail(err);
-                }
+                self.freeze(None);
             }
+        }
+    }
+
+    /// Freezes the active backlog and asks the checkpoint thread to apply it (and then, with `retired`, to
+    /// checkpoint). Without `retired`, it waits while two frozen backlogs are still waiting for sled.
+    fn freeze(&self, retired: Option<u64>) {
+        {
+            let mut backlogs = write(&self.backlogs);
+            if retired.is_none() && backlogs.frozen() >= 2 {
+                return;
+            }
+            backlogs.freeze();
+        }
+        if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
+            let _ = checkpoints.send(retired);
         }
     }
 
@@ -325,12 +336,12 @@ impl Committer {
         self.flushed
             .send_modify(|s| s.durable = s.durable.max(last));
         {
-            let mut backlog = write(&self.backlog);
-            if backlog.len() == 0 {
+            let mut backlogs = write(&self.backlogs);
+            if backlogs.active.len() == 0 {
                 writer.backlog_since = Instant::now();
             }
             for (_, batch) in &group.batches {
-                backlog.add(batch);
+                backlogs.active.add(batch);
             }
         }
         {
@@ -344,15 +355,18 @@ impl Committer {
         Ok(())
     }
 
-    /// Applies the backlog to sled, then empties it. Takes `writer` (held) so that nothing joins the backlog
-    /// meanwhile.
-    fn apply_backlog(&self, _writer: &mut Writer) -> Result<(), StoreError> {
-        if read(&self.backlog).len() == 0 {
-            return Ok(());
+    /// Applies the frozen backlogs to sled, oldest first, each forgotten once sled holds it.
+    fn apply_frozen(&self) -> Result<(), StoreError> {
+        let _applying = lock(&self.applying);
+        loop {
+            // Bound first: the read guard must be gone before the write lock below.
+            let oldest = read(&self.backlogs).oldest();
+            let Some(oldest) = oldest else {
+                return Ok(());
+            };
+            oldest.apply_to(&self.tree)?;
+            write(&self.backlogs).applied(&oldest);
         }
-        read(&self.backlog).apply_to(&self.tree)?;
-        write(&self.backlog).clear();
-        Ok(())
     }
 
     /// Starts the next segment; returns the number of the one it replaces.
@@ -362,8 +376,8 @@ impl Committer {
         Ok(std::mem::replace(segment, next).number)
     }
 
-    /// Flushes sled, which then holds every batch of segment `retired` and older (the backlog was applied before
-    /// the segment was retired), and deletes those segments.
+    /// Flushes sled, which then holds every batch of segment `retired` and older (they were frozen when the
+    /// segment was retired, and applied since), and deletes those segments.
     fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
         self.db.flush()?;
         for path in wal::segments(&self.dir).map_err(io_error(&self.dir))? {
@@ -390,7 +404,8 @@ impl Committer {
         if !group.framed.is_empty() {
             self.commit_group(&mut writer, &mut group)?;
         }
-        self.apply_backlog(&mut writer)?;
+        write(&self.backlogs).freeze();
+        self.apply_frozen()?;
         let retired = self.rotate(&mut writer)?;
         drop(writer);
         self.flush_sled_and_retire(retired)
@@ -398,7 +413,7 @@ impl Committer {
 
     /// Values written but not yet in sled (a gauge of how far sled lags the log).
     pub(crate) fn unapplied_len(&self) -> usize {
-        lock(&self.overlay).len() + read(&self.backlog).len()
+        lock(&self.overlay).len() + read(&self.backlogs).len()
     }
 
     /// Bytes sled uses on disk.
