@@ -150,9 +150,7 @@ mod tests {
 
     #[test]
     fn only_the_last_durable_value_of_a_key_reaches_sled() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        let tree = db.open_tree("t").unwrap();
+        let (_dir, tree) = scratch_tree();
         tree.insert("kept", "old").unwrap();
         let mut backlog = Backlog::default();
         let mut first = Batch::default();
@@ -175,9 +173,7 @@ mod tests {
 
     #[test]
     fn a_key_created_and_removed_between_applications_never_reaches_sled() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        let tree = db.open_tree("t").unwrap();
+        let (_dir, tree) = scratch_tree();
         let mut backlog = Backlog::default();
         let mut accept = Batch::default();
         accept.insert_new(b"in/1".to_vec(), b"message".to_vec());
@@ -196,6 +192,13 @@ mod tests {
         assert_eq!(tree.get("in/2").unwrap(), None);
     }
 
+    /// A sled tree in a temporary directory (kept alive by the returned handle).
+    fn scratch_tree() -> (tempfile::TempDir, sled::Tree) {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = sled::open(dir.path()).unwrap().open_tree("t").unwrap();
+        (dir, tree)
+    }
+
     fn handle_of(key: &[u8]) -> Batch {
         let mut batch = Batch::default();
         batch.remove(key.to_vec());
@@ -204,9 +207,7 @@ mod tests {
 
     #[test]
     fn readers_see_the_newest_backlog_first_and_frozen_ones_until_applied() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path()).unwrap();
-        let tree = db.open_tree("t").unwrap();
+        let (_dir, tree) = scratch_tree();
         let mut backlogs = Backlogs::default();
         let mut first = Batch::default();
         first.insert(b"k/a".to_vec(), b"1".to_vec());
