@@ -1,6 +1,8 @@
 //! The durable store: one sled tree with prefixed keys (see [`keys`]), versioned records (see [`records`]),
 //! atomic batches, and group commit through a write-ahead log (`wal/` in the data directory) that makes a batch
-//! durable with one shared `fdatasync` instead of a sled flush. A second process on the same data directory gets [`StoreError::Locked`].
+//! durable with one shared `fdatasync` instead of a sled flush. Durable writes reach sled later, in passes that
+//! keep only each key's last value (see `backlog`). A second process on the same data directory gets
+//! [`StoreError::Locked`].
 
 mod backlog;
 mod batch;
@@ -258,7 +260,7 @@ impl Store {
         self.inner.committer.checkpoint()
     }
 
-    /// Written values that sled does not hold yet (they are in the log and readable).
+    /// Written values that sled does not hold yet (readable; in the log once their group is synced).
     pub fn pending_values(&self) -> usize {
         self.inner.committer.unapplied_len()
     }
