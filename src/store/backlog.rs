@@ -153,15 +153,12 @@ mod tests {
         let (_dir, tree) = scratch_tree();
         tree.insert("kept", "old").unwrap();
         let mut backlog = Backlog::default();
-        let mut first = Batch::default();
-        first.insert(b"inbox".to_vec(), b"message".to_vec());
-        first.insert(b"conversation".to_vec(), b"v1".to_vec());
-        first.remove(b"kept".to_vec());
-        backlog.add(&first);
-        let mut second = Batch::default();
-        second.remove(b"inbox".to_vec());
-        second.insert(b"conversation".to_vec(), b"v2".to_vec());
-        backlog.add(&second);
+        backlog.add(&Batch::of(&[
+            ("inbox", Some("message")),
+            ("conversation", Some("v1")),
+            ("kept", None),
+        ]));
+        backlog.add(&Batch::of(&[("inbox", None), ("conversation", Some("v2"))]));
         assert_eq!(backlog.len(), 3);
         backlog.apply_to(&tree).unwrap();
         assert_eq!(tree.get("conversation").unwrap().unwrap(), b"v2");
@@ -179,15 +176,13 @@ mod tests {
         accept.insert_new(b"in/1".to_vec(), b"message".to_vec());
         accept.insert_new(b"in/2".to_vec(), b"message".to_vec());
         backlog.add(&accept);
-        let mut handle = Batch::default();
-        handle.remove(b"in/1".to_vec());
-        backlog.add(&handle);
+        backlog.add(&Batch::of(&[("in/1", None)]));
         backlog.apply_to(&tree).unwrap();
         assert_eq!(tree.get("in/1").unwrap(), None);
         assert_eq!(tree.get("in/2").unwrap().unwrap(), b"message");
         let mut backlog = Backlog::default();
         // Created in an earlier application: the removal reaches sled.
-        backlog.add(&handle_of(b"in/2"));
+        backlog.add(&Batch::of(&[("in/2", None)]));
         backlog.apply_to(&tree).unwrap();
         assert_eq!(tree.get("in/2").unwrap(), None);
     }
@@ -199,25 +194,17 @@ mod tests {
         (dir, tree)
     }
 
-    fn handle_of(key: &[u8]) -> Batch {
-        let mut batch = Batch::default();
-        batch.remove(key.to_vec());
-        batch
-    }
-
     #[test]
     fn readers_see_the_newest_backlog_first_and_frozen_ones_until_applied() {
         let (_dir, tree) = scratch_tree();
         let mut backlogs = Backlogs::default();
-        let mut first = Batch::default();
-        first.insert(b"k/a".to_vec(), b"1".to_vec());
-        first.insert(b"k/b".to_vec(), b"1".to_vec());
-        backlogs.active.add(&first);
+        backlogs
+            .active
+            .add(&Batch::of(&[("k/a", Some("1")), ("k/b", Some("1"))]));
         backlogs.freeze();
-        let mut second = Batch::default();
-        second.insert(b"k/a".to_vec(), b"2".to_vec());
-        second.remove(b"k/b".to_vec());
-        backlogs.active.add(&second);
+        backlogs
+            .active
+            .add(&Batch::of(&[("k/a", Some("2")), ("k/b", None)]));
         assert!(matches!(backlogs.lookup(b"k/a"), Lookup::Pending(Some(v)) if v == b"2"));
         assert!(matches!(backlogs.lookup(b"k/b"), Lookup::Pending(None)));
         assert_eq!(

@@ -88,21 +88,20 @@ impl Batch {
             .zip(&self.new_keys)
             .map(|((key, value), new_key)| (key, value, *new_key))
     }
+}
 
-    /// Applies the operations to `tree` one by one. Not atomic by itself: the log record, durable before this
-    /// runs, completes a batch that a crash cut short.
-    pub(crate) fn apply_to(&self, tree: &sled::Tree) -> Result<(), sled::Error> {
-        for (key, value) in &self.ops {
+#[cfg(test)]
+impl Batch {
+    /// A batch of `(key, Some(value))` inserts and `(key, None)` removals, for tests.
+    pub(crate) fn of(ops: &[(&str, Option<&str>)]) -> Batch {
+        let mut batch = Batch::default();
+        for (key, value) in ops {
             match value {
-                Some(value) => {
-                    tree.insert(key.clone(), value.clone())?;
-                }
-                None => {
-                    tree.remove(key)?;
-                }
+                Some(value) => batch.insert(key.as_bytes().to_vec(), value.as_bytes().to_vec()),
+                None => batch.remove(key.as_bytes().to_vec()),
             }
         }
-        Ok(())
+        batch
     }
 }
 

@@ -79,7 +79,7 @@ pub(crate) struct Committer {
     dir: PathBuf,
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlog` when held with them.
+    /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlogs` when held with them.
     overlay: Mutex<Overlay>,
     /// Durable values not yet in sled. Added to only by whoever holds `writer`; readers take it after the
     /// overlay (never both at once), so a value moving overlay → backlog → sled is never missed.

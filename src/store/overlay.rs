@@ -141,22 +141,11 @@ fn push_pending(out: &mut Vec<(IVec, IVec)>, key: IVec, value: Option<IVec>) {
 mod tests {
     use super::*;
 
-    fn batch(ops: &[(&str, Option<&str>)]) -> Batch {
-        let mut b = Batch::default();
-        for (k, v) in ops {
-            match v {
-                Some(v) => b.insert(k.as_bytes().to_vec(), v.as_bytes().to_vec()),
-                None => b.remove(k.as_bytes().to_vec()),
-            }
-        }
-        b
-    }
-
     #[test]
     fn an_older_batch_applied_late_keeps_the_newer_value_visible() {
         let mut overlay = Overlay::default();
-        let first = batch(&[("k", Some("1"))]);
-        let second = batch(&[("k", Some("2"))]);
+        let first = Batch::of(&[("k", Some("1"))]);
+        let second = Batch::of(&[("k", Some("2"))]);
         overlay.record(1, &first);
         overlay.record(2, &second);
         overlay.forget(1, &first);

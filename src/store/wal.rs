@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::backlog::Backlog;
 use super::batch::Batch;
 use super::StoreError;
 
@@ -100,10 +101,13 @@ pub(crate) struct Replayed {
     pub(crate) torn_bytes: usize,
 }
 
-/// Applies every record of the segments in `dir` to `tree`, oldest first. A cut-short record at the end of the
-/// last segment was never acknowledged and is skipped; a bad record anywhere else is corruption.
+/// Applies every record of the segments in `dir` to `tree`, oldest first, in one pass through a [`Backlog`]
+/// (last value per key) once every segment has been read, so a corrupt log changes nothing. A cut-short record
+/// at the end of the last segment was never acknowledged and is skipped; a bad record anywhere else is
+/// corruption.
 pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreError> {
     let mut replayed = Replayed::default();
+    let mut backlog = Backlog::default();
     let paths = segments(dir).map_err(|e| io_error(dir, e))?;
     for (i, path) in paths.iter().enumerate() {
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
@@ -111,7 +115,7 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
         while !rest.is_empty() {
             match next_record(rest) {
                 Some((batch, after)) => {
-                    batch.apply_to(tree)?;
+                    backlog.add(&batch);
                     replayed.records += 1;
                     rest = after;
                 }
@@ -131,6 +135,7 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
             }
         }
     }
+    backlog.apply_to(tree)?;
     Ok(replayed)
 }
 
@@ -158,9 +163,16 @@ mod tests {
     use super::*;
 
     fn batch(key: &str, value: &str) -> Batch {
-        let mut b = Batch::default();
-        b.insert(key.as_bytes().to_vec(), value.as_bytes().to_vec());
-        b
+        Batch::of(&[(key, Some(value))])
+    }
+
+    /// The framed records of `batches`, one after another.
+    fn framed(batches: &[Batch]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for batch in batches {
+            frame(batch, &mut bytes);
+        }
+        bytes
     }
 
     fn tree(dir: &Path) -> sled::Tree {
@@ -177,14 +189,11 @@ mod tests {
     fn records_are_replayed_in_order_and_a_torn_tail_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let mut first = Segment::create(dir.path(), 1).unwrap();
-        let mut bytes = Vec::new();
-        frame(&batch("a", "1"), &mut bytes);
-        frame(&batch("a", "2"), &mut bytes);
-        first.append_durably(&bytes).unwrap();
+        first
+            .append_durably(&framed(&[batch("a", "1"), batch("a", "2")]))
+            .unwrap();
         let mut second = Segment::create(dir.path(), 3).unwrap();
-        let mut bytes = Vec::new();
-        frame(&batch("b", "3"), &mut bytes);
-        frame(&batch("c", "4"), &mut bytes);
+        let mut bytes = framed(&[batch("b", "3"), batch("c", "4")]);
         bytes.truncate(bytes.len() - 2);
         second.append_durably(&bytes).unwrap();
 
@@ -201,8 +210,7 @@ mod tests {
     fn a_damaged_record_before_the_last_segment_is_corruption() {
         let dir = tempfile::tempdir().unwrap();
         let mut first = Segment::create(dir.path(), 1).unwrap();
-        let mut bytes = Vec::new();
-        frame(&batch("a", "1"), &mut bytes);
+        let mut bytes = framed(&[batch("a", "1")]);
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         first.append_durably(&bytes).unwrap();
