@@ -386,9 +386,14 @@ fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
 
 /// FAQ traffic as in the throughput benchmark, reporting messages per CPU-second of the whole process (every
 /// thread: the engine's, the store's flusher, sled's), which is what one core can carry, and where the CPU
-/// went. Five measurements of 20,000 messages each; the machine's noise shows in their spread.
+/// went. Five measurements of 20,000 messages each (`SUPPORTBOT_BENCH_CPU_RUNS` sets how many, e.g. one under
+/// a profiler); the machine's noise shows in their spread.
 fn cpu_per_message() {
-    const MEASUREMENTS: usize = 5;
+    let measurements: usize = std::env::var("SUPPORTBOT_BENCH_CPU_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(5);
     const ROUNDS: usize = 10;
     let faq = Faq::builtin();
     let qs = questions(&faq);
@@ -399,7 +404,7 @@ fn cpu_per_message() {
     }
     let messages = (ROUNDS * BATCH) as f64;
     let mut per_second = Vec::new();
-    for _ in 0..MEASUREMENTS {
+    for _ in 0..measurements {
         let before = thread_cpu();
         let start = Instant::now();
         for _ in 0..ROUNDS {
@@ -431,8 +436,8 @@ fn cpu_per_message() {
     per_second.sort_by(f64::total_cmp);
     println!(
         "cpu: messages per CPU-second: median {:.0}, best {:.0}, worst {:.0}",
-        per_second[MEASUREMENTS / 2],
-        per_second[MEASUREMENTS - 1],
+        per_second[measurements / 2],
+        per_second[measurements - 1],
         per_second[0]
     );
 }

@@ -1,6 +1,7 @@
 //! One handling step for one inbound message: routes it to operator commands, the case it belongs to, the
 //! handoff intake or the FAQ, and collects what to send.
 
+use sled::IVec;
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
 use super::tx::Tx;
@@ -10,7 +11,7 @@ use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
 use crate::outbox::GiveUp;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
-use crate::store::{keys, StoreError};
+use crate::store::{decode, keys, StoreError};
 
 /// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
@@ -29,12 +30,24 @@ pub(crate) struct Turn<'a> {
     pub account: String,
     /// The FAQ decision computed before the state lock was taken (used when its language still fits).
     pub early: Option<Decision>,
+    /// The conversation record read before the state lock was taken.
+    known_conversation: Option<(IVec, Conversation)>,
 }
 
-/// The FAQ decision for a message, computed outside the state lock so that matching (the CPU-heavy part)
-/// runs in parallel across workers. It reads the conversation's language without the lock; [`Turn`] checks
-/// the language again and decides anew in the rare case it changed meanwhile.
-pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Option<Decision> {
+/// What is worked out for a message before the state lock is taken, so that it runs in parallel across workers:
+/// the FAQ decision (matching is the CPU-heavy part) and the conversation record it was made for.
+#[derive(Default)]
+pub(crate) struct Early {
+    /// The decision, in the language the conversation had then ([`Turn`] checks it again and decides anew in
+    /// the rare case it changed meanwhile).
+    pub decision: Option<Decision>,
+    /// The conversation record as read then: its stored bytes and what they decode to ([`Tx::get_known`]).
+    pub conversation: Option<(IVec, Conversation)>,
+}
+
+/// The early work for a message that will ask the FAQ (nothing for commands, unaddressed group messages and
+/// oversized texts).
+pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     let msg = &stored.inbound;
     let text = command::strip_mentions(&msg.text);
     if stored.oversized.is_some()
@@ -42,35 +55,26 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Option<Deci
         || text.starts_with('/')
         || (msg.group && !msg.mention)
     {
-        return None;
+        return Early::default();
     }
-    let conv = sh
-        .store
-        .get::<ConversationLang>(&keys::conversation(&msg.conversation_key()))
-        .ok()
-        .flatten();
-    let lang = match conv {
+    let key = keys::conversation(&msg.conversation_key());
+    let conversation = sh.store.get_raw(&key).ok().flatten().and_then(|bytes| {
+        let conv = decode::<Conversation>(&key, &bytes).ok()?;
+        Some((bytes, conv))
+    });
+    let lang = match conversation.as_ref().map(|(_, c)| c) {
         Some(c) if c.lang_fixed => i18n::from_code(&c.lang),
         Some(c) => language_of(text).unwrap_or_else(|| i18n::from_code(&c.lang)),
         None => language_of(text).unwrap_or(Lang::Zh),
     };
-    Some(sh.faq().decide_in(text, lang))
-}
-
-/// The part of a stored [`Conversation`] the early decision needs (decoding skips the rest).
-#[derive(serde::Deserialize)]
-struct ConversationLang {
-    lang: String,
-    #[serde(default)]
-    lang_fixed: bool,
+    Early {
+        decision: Some(sh.faq().decide_in(text, lang)),
+        conversation,
+    }
 }
 
 /// Handles one stored message; the returned changes are committed by the caller under the state lock.
-pub(crate) fn handle(
-    sh: &Shared,
-    stored: &StoredInbound,
-    early: Option<Decision>,
-) -> Result<Tx, StoreError> {
+pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Result<Tx, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
     let tx = Tx::new(
@@ -86,7 +90,8 @@ pub(crate) fn handle(
         msg,
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
-        early,
+        early: early.decision,
+        known_conversation: early.conversation,
     };
     turn.run(stored.oversized)?;
     Ok(turn.tx)
@@ -164,7 +169,8 @@ impl Turn<'_> {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
+        let known = self.known_conversation.take();
+        let mut conv = match self.tx.get_known(&keys::conversation(&key), known)? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),
         };

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sled::IVec;
 use supportbot_chat::{CaseEvent, Delivery, Envelope, Outbound};
 
 use crate::outbox::{Item, Outbox};
@@ -59,6 +60,23 @@ impl Tx {
             Some(Some(bytes)) => decode(key, bytes).map(Some),
             Some(None) => Ok(None),
             None => self.store.get(key),
+        }
+    }
+
+    /// Reads a record like [`Tx::get`]; `known` is a copy decoded earlier from the stored bytes it holds, taken
+    /// as is when the record still has exactly those bytes (a comparison instead of decoding it again).
+    pub fn get_known<T: DeserializeOwned>(
+        &self,
+        key: &[u8],
+        known: Option<(IVec, T)>,
+    ) -> Result<Option<T>, StoreError> {
+        if self.overlay.contains_key(key) {
+            return self.get(key);
+        }
+        match (self.store.get_raw(key)?, known) {
+            (Some(bytes), Some((known_bytes, value))) if bytes == known_bytes => Ok(Some(value)),
+            (Some(bytes), _) => decode(key, &bytes).map(Some),
+            (None, _) => Ok(None),
         }
     }
 
@@ -177,5 +195,40 @@ impl Tx {
             items,
             events: self.events,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_copy_is_used_only_while_the_record_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+        let key = b"cv/web:u1".to_vec();
+        let mut batch = crate::store::Batch::default();
+        batch.insert(key.clone(), encode(&"stored"));
+        store.apply(batch).unwrap();
+        let bytes = store.get_raw(&key).unwrap().unwrap();
+
+        let mut tx = Tx::new(store.clone(), now, "test".into(), None);
+        // The same bytes: the known copy is taken as is (it differs from the record only to show that).
+        let known = Some((bytes.clone(), "known".to_string()));
+        assert_eq!(tx.get_known(&key, known).unwrap().as_deref(), Some("known"));
+        // Other bytes: the stored record is decoded.
+        let stale = Some((IVec::from(encode(&"older")), "older".to_string()));
+        assert_eq!(
+            tx.get_known(&key, stale).unwrap().as_deref(),
+            Some("stored")
+        );
+        // The step's own write wins over both.
+        tx.put(key.clone(), &"written");
+        let known = Some((bytes, "known".to_string()));
+        assert_eq!(
+            tx.get_known(&key, known).unwrap().as_deref(),
+            Some("written")
+        );
     }
 }

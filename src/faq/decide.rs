@@ -113,7 +113,18 @@ impl Matcher {
             .chain(lexicon.synonyms.iter().map(|s| &s.term))
             .map(|w| fold(w))
             .collect();
-        let tokenizer = Tokenizer::new(&stopwords, &domain_words);
+        let mut tokenizer = Tokenizer::new(&stopwords, &domain_words);
+        for e in &entries {
+            for text in e
+                .questions
+                .zh
+                .iter()
+                .chain(&e.questions.en)
+                .chain(&e.keywords)
+            {
+                tokenizer.learn_stems(&synonyms.rewrite(&fold(text)));
+            }
+        }
         let analyse = |text: &str| tokenizer.terms(&synonyms.rewrite(&fold(text)));
         // Two views of the knowledge base: one document per entry (all its questions and keywords) and one
         // per question, so a query's words must also fit together in one way of asking.

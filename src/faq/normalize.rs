@@ -11,14 +11,41 @@ use super::entry::Synonym;
 
 /// Half-width, lower-case, simplified text. Applied to FAQ questions and user queries alike.
 pub fn fold(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect::<String>().to_lowercase();
-    // Apostrophe variants left by NFKC (’) become ASCII so "can’t" and "can't" agree.
-    let nfkc = nfkc.replace(['\u{2019}', '\u{2018}'], "'");
-    if nfkc.chars().any(super::lang::is_cjk) {
-        zhconv::zhconv(&nfkc, zhconv::Variant::ZhHans)
+    let folded = match fold_common(text) {
+        Some(folded) => folded,
+        None => {
+            let nfkc: String = text.nfkc().collect::<String>().to_lowercase();
+            // Apostrophe variants left by NFKC (’) become ASCII so "can’t" and "can't" agree.
+            nfkc.replace(['\u{2019}', '\u{2018}'], "'")
+        }
+    };
+    if folded.chars().any(super::lang::is_cjk) {
+        zhconv::zhconv(&folded, zhconv::Variant::ZhHans)
     } else {
-        nfkc
+        folded
     }
+}
+
+/// NFKC, lower case and ASCII apostrophes in one pass, for text made only of characters whose NFKC form is
+/// known without looking at their neighbours: ASCII, common Chinese characters, full-width ASCII forms, the
+/// ideographic space and common CJK punctuation. Nearly every message is; `None` for any other text (combining
+/// marks, compatibility ideographs, ligatures, ...), which takes the full normaliser.
+fn fold_common(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let folded = match c as u32 {
+            0..=0x7F => c.to_ascii_lowercase(),
+            // Full-width ASCII forms are NFKC-equivalent to ASCII.
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0)?.to_ascii_lowercase(),
+            0x3000 => ' ',
+            0x2018 | 0x2019 => '\'',
+            // Quotation marks, ideographic comma and full stop, and CJK brackets are stable under NFKC.
+            0x201C | 0x201D | 0x3001 | 0x3002 | 0x3008..=0x3011 | 0x4E00..=0x9FFF => c,
+            _ => return None,
+        };
+        out.push(folded);
+    }
+    Some(out)
 }
 
 /// Rewrites every synonym variant to its term, in one pass (longest variant first).
@@ -143,6 +170,40 @@ fn compact(tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The full normaliser's answer, as `fold` gives it for text outside the common characters.
+    fn fold_fully(text: &str) -> String {
+        let nfkc: String = text.nfkc().collect::<String>().to_lowercase();
+        nfkc.replace(['\u{2019}', '\u{2018}'], "'")
+    }
+
+    #[test]
+    fn the_common_character_path_agrees_with_full_normalisation() {
+        let ranges = [
+            0x00..=0x7F,
+            0xFF01..=0xFF5E,
+            0x3000..=0x3002,
+            0x3008..=0x3011,
+            0x2018..=0x201D,
+            0x4E00..=0x9FFF,
+        ];
+        let mut checked = 0;
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            let text = format!("a{c}Ｂ{c}");
+            if let Some(fast) = fold_common(&text) {
+                assert_eq!(fast, fold_fully(&text), "U+{:04X}", c as u32);
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 21_000,
+            "the common path covers {checked} characters"
+        );
+        // Anything else goes the full way: a combining accent after a letter composes with it.
+        assert_eq!(fold_common("cafe\u{301}"), None);
+        assert_eq!(fold("cafe\u{301}"), "café");
+        assert_eq!(fold("ﬁle …"), "file ...");
+    }
 
     #[test]
     fn folds_width_case_and_script() {

@@ -33,8 +33,10 @@ const GATHER_FROM: usize = 8;
 const GATHER: Duration = Duration::from_micros(500);
 /// A backlog with this many keys is frozen and applied to sled.
 const BACKLOG_KEYS: usize = 32 * 1024;
-/// A backlog is frozen and applied once it is this old, or after the flusher has been idle this long.
-const BACKLOG_AGE: Duration = Duration::from_millis(200);
+/// A backlog is frozen and applied once it is this old.
+const BACKLOG_AGE: Duration = Duration::from_millis(1000);
+/// A waiting backlog is frozen and applied after the flusher has been idle this long.
+const BACKLOG_IDLE: Duration = Duration::from_millis(200);
 
 /// Identifies an applied batch; durable once the flusher has passed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -259,7 +261,7 @@ impl Committer {
                     } else {
                         let (guard, timeout) = self
                             .wake
-                            .wait_timeout(pending, BACKLOG_AGE)
+                            .wait_timeout(pending, BACKLOG_IDLE)
                             .unwrap_or_else(|e| e.into_inner());
                         pending = guard;
                         if timeout.timed_out() && pending.framed.is_empty() {

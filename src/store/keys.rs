@@ -27,32 +27,53 @@ pub const CASE_COUNTER: &str = "ctr/case";
 /// Schema version of the whole store.
 pub const SCHEMA: &str = "meta/schema";
 
+/// The parts one after another, with room for a 16-digit number after them. The keys written for every
+/// message are built this way rather than with `format!`, which costs several times as much.
+fn joined(parts: &[&str]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 16);
+    for part in parts {
+        key.extend_from_slice(part.as_bytes());
+    }
+    key
+}
+
+/// `key` followed by `n` as 16 lower-case hex digits (`{n:016x}`).
+fn with_hex(mut key: Vec<u8>, n: u64) -> Vec<u8> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    key.extend((0..16).rev().map(|i| DIGITS[(n >> (i * 4)) as usize & 0xF]));
+    key
+}
+
 /// `in/<seq>`.
 pub fn inbox(seq: u64) -> Vec<u8> {
-    format!("{INBOX}{seq:016x}").into_bytes()
+    with_hex(joined(&[INBOX]), seq)
 }
 
 /// `dd/<platform>:<id>`.
 pub fn dedupe(platform: &str, id: &str) -> Vec<u8> {
-    format!("{DEDUPE}{platform}:{id}").into_bytes()
+    joined(&[DEDUPE, platform, ":", id])
 }
 
 /// `cv/<conversation key>`.
 pub fn conversation(key: &str) -> Vec<u8> {
-    format!("{CONVERSATION}{key}").into_bytes()
+    joined(&[CONVERSATION, key])
 }
 
 /// `rl/<length of the key>:<conversation key>/` (prefix of one conversation's recent lines; the length keeps
 /// one key from being a prefix of another).
 pub fn recent_prefix(conversation: &str) -> Vec<u8> {
-    format!("{RECENT}{}:{conversation}/", conversation.len()).into_bytes()
+    joined(&[
+        RECENT,
+        &conversation.len().to_string(),
+        ":",
+        conversation,
+        "/",
+    ])
 }
 
 /// `rl/<length>:<conversation key>/<seq>`.
 pub fn recent_line(conversation: &str, seq: u64) -> Vec<u8> {
-    let mut key = recent_prefix(conversation);
-    key.extend_from_slice(format!("{seq:016x}").as_bytes());
-    key
+    with_hex(recent_prefix(conversation), seq)
 }
 
 /// `cs/<number>`.
@@ -87,7 +108,7 @@ pub fn case_message(reference: &str) -> Vec<u8> {
 
 /// `ob/<seq>`.
 pub fn outbox(seq: u64) -> Vec<u8> {
-    format!("{OUTBOX}{seq:016x}").into_bytes()
+    with_hex(joined(&[OUTBOX]), seq)
 }
 
 /// `uq/<normalised question>`.
@@ -120,5 +141,19 @@ mod tests {
         assert_eq!(seq_of(&outbox(255), OUTBOX), Some(255));
         assert_eq!(number_at_end(&queue(1, 7, 1042)), Some(1042));
         assert_eq!(number_at_end(&case(1001)), Some(1001));
+    }
+
+    #[test]
+    fn built_keys_match_their_formats() {
+        for n in [0, 1, 0xabc, u64::MAX] {
+            assert_eq!(inbox(n), format!("in/{n:016x}").into_bytes());
+            assert_eq!(outbox(n), format!("ob/{n:016x}").into_bytes());
+            assert_eq!(
+                recent_line("web:u1", n),
+                format!("rl/6:web:u1/{n:016x}").into_bytes()
+            );
+        }
+        assert_eq!(dedupe("telegram", "42"), b"dd/telegram:42".to_vec());
+        assert_eq!(conversation("web:u1"), b"cv/web:u1".to_vec());
     }
 }

@@ -10,6 +10,7 @@ mod commit;
 pub mod keys;
 mod overlay;
 pub mod records;
+mod timestamp;
 mod wal;
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,7 @@ pub struct Endpoint {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Line {
     /// When.
+    #[serde(serialize_with = "super::timestamp::serialize")]
     pub at: DateTime<FixedOffset>,
     /// `user` or `bot`.
     pub role: String,
@@ -163,6 +164,7 @@ pub struct Conversation {
     #[serde(default)]
     pub recent_seq: u64,
     /// Last activity.
+    #[serde(serialize_with = "super::timestamp::serialize")]
     pub updated_at: DateTime<FixedOffset>,
 }
 
