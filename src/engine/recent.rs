@@ -1,6 +1,7 @@
-//! A conversation's recent lines, one record per line (`rl/`), so that each message appends a small record
-//! instead of decoding and rewriting the whole history inside the conversation record. They are read only
-//! when a case opens (they become its transcript) or a group conversation moves to a private chat.
+//! A conversation's recent lines, kept in a ring of [`RECENT_LINES`] records (`rl/…/r00` to `r11`): each
+//! message overwrites one small record instead of rewriting the whole history inside the conversation record,
+//! and nothing has to be deleted as lines age out. They are read only when a case opens (they become its
+//! transcript) or a group conversation moves to a private chat.
 
 use super::tx::Tx;
 use crate::store::records::{Conversation, Line};
@@ -9,22 +10,22 @@ use crate::store::{keys, StoreError};
 /// Lines of recent history kept per conversation.
 pub(crate) const RECENT_LINES: usize = 12;
 
-/// Appends a line, dropping the oldest beyond [`RECENT_LINES`].
+/// Appends a line, replacing the one [`RECENT_LINES`] lines older.
 pub(crate) fn push(tx: &mut Tx, conv: &mut Conversation, line: Line) {
     // Records written before lines had their own keys keep them inline; move them out first.
     for old in std::mem::take(&mut conv.recent) {
-        append(tx, conv, &old);
+        append(tx, conv, old);
     }
-    append(tx, conv, &line);
+    append(tx, conv, line);
 }
 
-fn append(tx: &mut Tx, conv: &mut Conversation, line: &Line) {
-    // Line numbers only grow (a case taking the lines keeps the count), so the key is new.
-    tx.put_new(keys::recent_line(&conv.key, conv.recent_seq), line);
+fn append(tx: &mut Tx, conv: &mut Conversation, mut line: Line) {
+    line.seq = Some(conv.recent_seq);
+    tx.put(
+        keys::recent_slot(&conv.key, conv.recent_seq % RECENT_LINES as u64),
+        &line,
+    );
     conv.recent_seq += 1;
-    if let Some(dropped) = conv.recent_seq.checked_sub(RECENT_LINES as u64 + 1) {
-        tx.del(keys::recent_line(&conv.key, dropped));
-    }
 }
 
 /// The recent lines, oldest first.
@@ -42,15 +43,27 @@ pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, St
     Ok(lines)
 }
 
-/// The last [`RECENT_LINES`] lines, and the keys of every stored line.
+/// The last [`RECENT_LINES`] lines, and the keys of every stored line. Earlier versions stored each line under
+/// its number (16 hex digits) and deleted it as it aged out; such lines are read alongside the ring's until a
+/// case takes them.
 fn read(tx: &Tx, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
-    let mut lines = conv.recent.clone();
-    let keys = tx.keys(&keys::recent_prefix(&conv.key))?;
+    let prefix = keys::recent_prefix(&conv.key);
+    let keys = tx.keys(&prefix)?;
+    let mut numbered: Vec<(u64, Line)> = Vec::with_capacity(keys.len());
     for key in &keys {
-        if let Some(line) = tx.get::<Line>(key)? {
-            lines.push(line);
-        }
+        let Some(line) = tx.get::<Line>(key)? else {
+            continue;
+        };
+        let suffix = std::str::from_utf8(&key[prefix.len()..]).unwrap_or_default();
+        let number = line
+            .seq
+            .or_else(|| u64::from_str_radix(suffix, 16).ok())
+            .unwrap_or_default();
+        numbered.push((number, line));
     }
+    numbered.sort_by_key(|(number, _)| *number);
+    let mut lines = conv.recent.clone();
+    lines.extend(numbered.into_iter().map(|(_, line)| line));
     let excess = lines.len().saturating_sub(RECENT_LINES);
     lines.drain(..excess);
     Ok((lines, keys))
@@ -67,6 +80,7 @@ mod tests {
             role: "user".into(),
             text: text.into(),
             attachments: vec![],
+            seq: None,
         }
     }
 
@@ -84,25 +98,25 @@ mod tests {
     }
 
     #[test]
-    fn inline_lines_move_out_and_only_the_last_twelve_are_kept() {
+    fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 4).unwrap();
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
         let mut tx = Tx::new(store, now, "test".into(), None);
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
-        for i in 0..12 {
+        for i in 0..30 {
             push(&mut tx, &mut conv, line(&format!("new {i}")));
         }
         assert!(
             conv.recent.is_empty(),
             "inline lines moved to their own records"
         );
-        let expected: Vec<String> = (0..12).map(|i| format!("new {i}")).collect();
+        let expected: Vec<String> = (18..30).map(|i| format!("new {i}")).collect();
         assert_eq!(texts(&lines(&tx, &conv).unwrap()), expected);
         assert_eq!(
             tx.keys(&keys::recent_prefix("web:u1")).unwrap().len(),
             RECENT_LINES,
-            "older line records are deleted"
+            "the ring holds twelve records however many lines went through it"
         );
 
         assert_eq!(texts(&take(&mut tx, &mut conv).unwrap()), expected);
@@ -115,7 +129,44 @@ mod tests {
     }
 
     #[test]
+    fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+        let mut tx = Tx::new(store, now, "test".into(), None);
+        let mut conv = conversation(vec![]);
+        // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
+        for n in 20..26u64 {
+            let mut key = keys::recent_prefix("web:u1");
+            key.extend_from_slice(format!("{n:016x}").as_bytes());
+            tx.put(key, &line(&format!("stored {n}")));
+        }
+        conv.recent_seq = 26;
+        for i in 0..3 {
+            push(&mut tx, &mut conv, line(&format!("new {i}")));
+        }
+        let mut expected: Vec<String> = (20..26).map(|n| format!("stored {n}")).collect();
+        expected.extend((0..3).map(|i| format!("new {i}")));
+        assert_eq!(texts(&lines(&tx, &conv).unwrap()), expected);
+
+        for i in 3..12 {
+            push(&mut tx, &mut conv, line(&format!("new {i}")));
+        }
+        let expected: Vec<String> = (0..12).map(|i| format!("new {i}")).collect();
+        assert_eq!(
+            texts(&lines(&tx, &conv).unwrap()),
+            expected,
+            "older lines age out"
+        );
+        assert_eq!(texts(&take(&mut tx, &mut conv).unwrap()), expected);
+        assert!(
+            tx.keys(&keys::recent_prefix("web:u1")).unwrap().is_empty(),
+            "taking removes the records of both layouts"
+        );
+    }
+
+    #[test]
     fn one_conversation_key_never_sees_anothers_lines() {
-        assert!(!keys::recent_line("web:a/b", 0).starts_with(&keys::recent_prefix("web:a")));
+        assert!(!keys::recent_slot("web:a/b", 0).starts_with(&keys::recent_prefix("web:a")));
     }
 }

@@ -188,6 +188,7 @@ impl Turn<'_> {
             role: "user".into(),
             text: truncate(&self.text, RECENT_CHARS),
             attachments: msg.attachments.clone(),
+            seq: None,
         };
         recent::push(&mut self.tx, &mut conv, line);
         let result = self.user(&mut conv, cmd);
@@ -325,6 +326,7 @@ impl Turn<'_> {
             role: "bot".into(),
             text: truncate(&text, RECENT_BOT_CHARS),
             attachments: vec![],
+            seq: None,
         };
         recent::push(&mut self.tx, conv, line);
         let out = Outbound {

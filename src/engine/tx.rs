@@ -16,8 +16,6 @@ use crate::store::{decode, encode, keys, Store, StoreError};
 pub struct Tx {
     store: Store,
     overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    /// Keys written with [`Tx::put_new`].
-    new_keys: BTreeSet<Vec<u8>>,
     /// The engine's clock for this step.
     pub now: DateTime<FixedOffset>,
     source: String,
@@ -45,7 +43,6 @@ impl Tx {
         Tx {
             store,
             overlay: BTreeMap::new(),
-            new_keys: BTreeSet::new(),
             now,
             source,
             inbox_seq,
@@ -83,13 +80,6 @@ impl Tx {
     /// Writes a record.
     pub fn put<T: Serialize + ?Sized>(&mut self, key: Vec<u8>, value: &T) {
         self.overlay.insert(key, Some(encode(&value)));
-    }
-
-    /// Writes a record under a key that holds no value (the next number of a sequence; see
-    /// [`crate::store::Batch::insert_new`]).
-    pub fn put_new<T: Serialize + ?Sized>(&mut self, key: Vec<u8>, value: &T) {
-        self.new_keys.insert(key.clone());
-        self.put(key, value);
     }
 
     /// Deletes a key.
@@ -179,7 +169,6 @@ impl Tx {
         }
         for (k, v) in self.overlay {
             match v {
-                Some(v) if self.new_keys.contains(&k) => batch.insert_new(k, v),
                 Some(v) => batch.insert(k, v),
                 None => batch.remove(k),
             }

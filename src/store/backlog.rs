@@ -6,7 +6,6 @@
 //! conversation rewritten on every message), so a write that a later one replaces before the next application
 //! never costs a sled update, and a key created ([`Batch::insert_new`]) and removed in between costs nothing.
 
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use sled::IVec;
@@ -33,22 +32,24 @@ impl Backlog {
     /// Adds a durable batch (batches arrive in the order they were written).
     pub(crate) fn add(&mut self, batch: &Batch) {
         for (key, value, new_key) in batch.ops_marked() {
-            match self.map.entry(key.clone()) {
-                // A key created since the last pass and removed again: no layer below holds it, so it leaves
-                // no trace (the backlog's size counts only what sled will receive).
-                Entry::Occupied(waiting) if value.is_none() && waiting.get().created => {
-                    waiting.remove();
-                }
-                Entry::Occupied(mut waiting) => {
-                    let waiting = waiting.get_mut();
+            // Most keys are written again before their pass (conversations, recent-line slots): look them up
+            // without cloning the key.
+            if let Some(waiting) = self.map.get_mut(key) {
+                if value.is_none() && waiting.created {
+                    // Created since the last pass and removed again: no layer below holds it, so it leaves no
+                    // trace (the backlog's size counts only what sled will receive).
+                    self.map.remove(key);
+                } else {
                     waiting.value = value.clone();
                 }
-                Entry::Vacant(slot) => {
-                    slot.insert(Waiting {
+            } else {
+                self.map.insert(
+                    key.clone(),
+                    Waiting {
                         value: value.clone(),
                         created: new_key,
-                    });
-                }
+                    },
+                );
             }
         }
     }

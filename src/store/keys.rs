@@ -71,9 +71,13 @@ pub fn recent_prefix(conversation: &str) -> Vec<u8> {
     ])
 }
 
-/// `rl/<length>:<conversation key>/<seq>`.
-pub fn recent_line(conversation: &str, seq: u64) -> Vec<u8> {
-    with_hex(recent_prefix(conversation), seq)
+/// `rl/<length>:<conversation key>/r<slot>`: slot `line number % lines kept` of a conversation's ring of
+/// recent lines (two digits). Earlier versions kept each line under `…/<line number as 16 hex digits>`.
+pub fn recent_slot(conversation: &str, slot: u64) -> Vec<u8> {
+    let mut key = recent_prefix(conversation);
+    key.push(b'r');
+    key.extend_from_slice(format!("{:02}", slot % 100).as_bytes());
+    key
 }
 
 /// `cs/<number>`.
@@ -148,11 +152,9 @@ mod tests {
         for n in [0, 1, 0xabc, u64::MAX] {
             assert_eq!(inbox(n), format!("in/{n:016x}").into_bytes());
             assert_eq!(outbox(n), format!("ob/{n:016x}").into_bytes());
-            assert_eq!(
-                recent_line("web:u1", n),
-                format!("rl/6:web:u1/{n:016x}").into_bytes()
-            );
         }
+        assert_eq!(recent_slot("web:u1", 7), b"rl/6:web:u1/r07".to_vec());
+        assert_eq!(recent_slot("web:u1", 11), b"rl/6:web:u1/r11".to_vec());
         assert_eq!(dedupe("telegram", "42"), b"dd/telegram:42".to_vec());
         assert_eq!(conversation("web:u1"), b"cv/web:u1".to_vec());
     }

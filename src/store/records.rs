@@ -41,6 +41,10 @@ pub struct Line {
     /// Files the user attached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// The line's number in its conversation (set when stored in the ring of recent lines; lines stored by
+    /// earlier versions have it in their key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 /// What the bot is waiting for in a conversation.
