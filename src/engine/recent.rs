@@ -72,7 +72,6 @@ fn read(tx: &Tx, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), Store
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     fn line(text: &str) -> Line {
         Line {
@@ -97,17 +96,9 @@ mod tests {
         lines.iter().map(|l| l.text.clone()).collect()
     }
 
-    /// A step on a store in a temporary directory (kept alive by the returned handle).
-    fn scratch_tx() -> (tempfile::TempDir, Tx) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 4).unwrap();
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
-        (dir, Tx::new(store, now, "test".into(), None))
-    }
-
     #[test]
     fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let (_dir, mut tx) = scratch_tx();
+        let (_dir, mut tx) = Tx::scratch();
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
             push(&mut tx, &mut conv, line(&format!("new {i}")));
@@ -135,7 +126,7 @@ mod tests {
 
     #[test]
     fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let (_dir, mut tx) = scratch_tx();
+        let (_dir, mut tx) = Tx::scratch();
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {

@@ -30,8 +30,6 @@ pub(crate) struct Turn<'a> {
     pub account: String,
     /// The FAQ decision computed before the state lock was taken (used when its language still fits).
     pub early: Option<Decision>,
-    /// The conversation record read before the state lock was taken.
-    known_conversation: Option<(IVec, Conversation)>,
 }
 
 /// What is worked out for a message before the state lock is taken, so that it runs in parallel across workers:
@@ -91,9 +89,8 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Resul
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
         early: early.decision,
-        known_conversation: early.conversation,
     };
-    turn.run(stored.oversized)?;
+    turn.run(stored.oversized, early.conversation)?;
     Ok(turn.tx)
 }
 
@@ -139,7 +136,12 @@ pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, Store
 }
 
 impl Turn<'_> {
-    fn run(&mut self, oversized: Option<usize>) -> Result<(), StoreError> {
+    /// `known`: the conversation record as the early work read it ([`Early::conversation`]).
+    fn run(
+        &mut self,
+        oversized: Option<usize>,
+        known: Option<(IVec, Conversation)>,
+    ) -> Result<(), StoreError> {
         let msg = self.msg;
         if msg.group && !msg.mention {
             return Ok(());
@@ -169,7 +171,6 @@ impl Turn<'_> {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let known = self.known_conversation.take();
         let mut conv = match self.tx.get_known(&keys::conversation(&key), known)? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),

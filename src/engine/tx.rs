@@ -188,21 +188,29 @@ impl Tx {
 }
 
 #[cfg(test)]
+impl Tx {
+    /// A step on a store in a temporary directory (kept alive by the returned handle), for tests.
+    pub(crate) fn scratch() -> (tempfile::TempDir, Tx) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 4).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+        (dir, Tx::new(store, now, "test".into(), None))
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_known_copy_is_used_only_while_the_record_is_unchanged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), 4).unwrap();
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+        let (_dir, mut tx) = Tx::scratch();
         let key = b"cv/web:u1".to_vec();
         let mut batch = crate::store::Batch::default();
         batch.insert(key.clone(), encode(&"stored"));
-        store.apply(batch).unwrap();
-        let bytes = store.get_raw(&key).unwrap().unwrap();
+        tx.store.apply(batch).unwrap();
+        let bytes = tx.store.get_raw(&key).unwrap().unwrap();
 
-        let mut tx = Tx::new(store.clone(), now, "test".into(), None);
         // The same bytes: the known copy is taken as is (it differs from the record only to show that).
         let known = Some((bytes.clone(), "known".to_string()));
         assert_eq!(tx.get_known(&key, known).unwrap().as_deref(), Some("known"));

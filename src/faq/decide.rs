@@ -113,34 +113,38 @@ impl Matcher {
             .chain(lexicon.synonyms.iter().map(|s| &s.term))
             .map(|w| fold(w))
             .collect();
+        // Each entry's questions and keywords, folded and rewritten once: the tokenizer first learns their
+        // English stems, then analyses them.
+        let prepare = |text: &String| synonyms.rewrite(&fold(text));
+        let texts: Vec<(Vec<String>, Vec<String>)> = entries
+            .iter()
+            .map(|e| {
+                let questions = e.questions.zh.iter().chain(&e.questions.en);
+                (
+                    questions.map(prepare).collect(),
+                    e.keywords.iter().map(prepare).collect(),
+                )
+            })
+            .collect();
         let mut tokenizer = Tokenizer::new(&stopwords, &domain_words);
-        for e in &entries {
-            for text in e
-                .questions
-                .zh
-                .iter()
-                .chain(&e.questions.en)
-                .chain(&e.keywords)
-            {
-                tokenizer.learn_stems(&synonyms.rewrite(&fold(text)));
-            }
+        for text in texts.iter().flat_map(|(q, k)| q.iter().chain(k)) {
+            tokenizer.learn_stems(text);
         }
-        let analyse = |text: &str| tokenizer.terms(&synonyms.rewrite(&fold(text)));
         // Two views of the knowledge base: one document per entry (all its questions and keywords) and one
         // per question, so a query's words must also fit together in one way of asking.
         let mut entry_docs = Vec::with_capacity(entries.len());
         let mut question_docs = Vec::new();
         let mut question_owner = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
+        for (i, (questions, keywords)) in texts.iter().enumerate() {
             let mut all = Vec::new();
-            for q in e.questions.zh.iter().chain(&e.questions.en) {
-                let terms = analyse(q);
+            for q in questions {
+                let terms = tokenizer.terms(q);
                 all.extend(terms.iter().cloned());
                 question_docs.push(terms);
                 question_owner.push(i as u32);
             }
-            for k in &e.keywords {
-                all.extend(analyse(k));
+            for k in keywords {
+                all.extend(tokenizer.terms(k));
             }
             entry_docs.push(all);
         }

@@ -55,7 +55,9 @@ impl Batch {
         }
     }
 
-    /// Reads the encoding written by [`Batch::encode_into`]; `None` when it is malformed.
+    /// Reads the encoding written by [`Batch::encode_into`]; `None` when it is malformed. The log does not keep
+    /// [`Batch::insert_new`] marks, so a replayed removal always reaches sled, which may hold the key from a pass
+    /// made before the crash.
     pub(crate) fn decode(mut bytes: &[u8]) -> Option<Batch> {
         let mut batch = Batch::default();
         while let Some((&tag, rest)) = bytes.split_first() {

@@ -74,9 +74,9 @@ pub fn recent_prefix(conversation: &str) -> Vec<u8> {
 /// `rl/<length>:<conversation key>/r<slot>`: slot `line number % lines kept` of a conversation's ring of
 /// recent lines (two digits). Earlier versions kept each line under `…/<line number as 16 hex digits>`.
 pub fn recent_slot(conversation: &str, slot: u64) -> Vec<u8> {
+    let slot = (slot % 100) as u8;
     let mut key = recent_prefix(conversation);
-    key.push(b'r');
-    key.extend_from_slice(format!("{:02}", slot % 100).as_bytes());
+    key.extend_from_slice(&[b'r', b'0' + slot / 10, b'0' + slot % 10]);
     key
 }
 
