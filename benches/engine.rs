@@ -54,6 +54,7 @@ fn msg(chat: &str, id: String, text: &str) -> Inbound {
         reply_to: None,
         ts: None,
         attachments: vec![],
+        operator_room: false,
     }
 }
 
@@ -225,6 +226,7 @@ fn faq_records(rig: &Rig) -> Vec<(String, Vec<u8>)> {
         seq: 0,
         inbound: msg("x", "m".into(), "发送邮件被退回 554 DT:SPM"),
         oversized: None,
+        throttled: false,
     };
     let mut out = vec![("in/".to_string(), supportbot::store::encode(&inbound))];
     out.extend(rig.sample(&[keys::CONVERSATION]));

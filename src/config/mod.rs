@@ -7,11 +7,13 @@ use serde::Deserialize;
 
 mod channels;
 mod hours;
+mod limits;
 
 pub use channels::{
     DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
 };
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
+pub use limits::LimitsConfig;
 
 /// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `[store]`: sled tuning.
     pub store: StoreConfig,
+    /// `[limits]`: per-account message rate, engine queues, case-link verification.
+    pub limits: LimitsConfig,
 }
 
 /// `[bot]`.
@@ -261,6 +265,12 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.limits.queue_per_worker == 0 || self.limits.wrong_codes_per_link == 0 {
+            return Err(invalid(
+                "[limits]",
+                "limits.queue_per_worker and limits.wrong_codes_per_link must be at least 1".into(),
+            ));
         }
         if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
             return Err(invalid(

@@ -199,6 +199,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         summary: None,
         previous: conv.previous_case.take(),
         log_len: 0,
+        link_codes: Vec::new(),
     };
     let id = case.id();
     let bot_name = sh.config.bot.name.clone();

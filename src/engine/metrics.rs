@@ -18,6 +18,8 @@ pub struct Metrics {
     inbound: Mutex<BTreeMap<String, u64>>,
     outbound: Mutex<BTreeMap<String, u64>>,
     duplicates: AtomicU64,
+    busy: AtomicU64,
+    throttled: AtomicU64,
     decisions: [AtomicU64; 3],
     handoffs: Mutex<BTreeMap<String, u64>>,
     latency: [AtomicU64; LATENCY_BUCKETS.len()],
@@ -55,6 +57,16 @@ fn label(value: &str) -> String {
 }
 
 impl Metrics {
+    /// A message refused because its worker's queue stayed full (the platform delivers it again).
+    pub fn busy(&self) {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A message kept but not answered because its account was over the message rate.
+    pub fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A message received from a platform.
     pub fn inbound(&self, platform: &str) {
         bump(&self.inbound, platform);
@@ -137,6 +149,21 @@ impl Metrics {
             vec![(
                 String::new(),
                 self.duplicates.load(Ordering::Relaxed).to_string(),
+            )],
+        );
+        family(
+            "supportbot_busy_refusals_total",
+            "counter",
+            "Messages refused while the engine's queues were full (the platform redelivers them).",
+            vec![(String::new(), self.busy.load(Ordering::Relaxed).to_string())],
+        );
+        family(
+            "supportbot_throttled_total",
+            "counter",
+            "Messages kept but not answered because their account was over the message rate.",
+            vec![(
+                String::new(),
+                self.throttled.load(Ordering::Relaxed).to_string(),
             )],
         );
         family(

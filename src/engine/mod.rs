@@ -6,6 +6,7 @@ mod bot;
 pub mod clock;
 mod directory;
 mod intake;
+mod link;
 mod metrics;
 mod recent;
 mod shared;
@@ -132,10 +133,17 @@ impl Engine {
             .ok_or(EngineError::AlreadyRunning)?;
         self.sh.outbox.start(shutdown.clone());
         let mut tasks = Vec::new();
-        for (i, mut rx) in receivers.into_iter().enumerate() {
+        for (i, (recovered, mut rx)) in receivers.into_iter().enumerate() {
             let engine = self.clone();
             let stop = shutdown.clone();
             tasks.push(tokio::spawn(async move {
+                for stored in recovered {
+                    if stop.is_cancelled() {
+                        break;
+                    }
+                    engine.handle(stored);
+                    tokio::task::yield_now().await;
+                }
                 loop {
                     let next = tokio::select! {
                         biased;
@@ -153,6 +161,10 @@ impl Engine {
             giveups,
             shutdown.clone(),
         )));
+        tasks.push(tokio::spawn(forget_quiet_accounts(
+            self.clone(),
+            shutdown.clone(),
+        )));
         shutdown.cancelled().await;
         self.sh.closing.store(true, Ordering::SeqCst);
         for t in tasks {
@@ -166,7 +178,11 @@ impl Engine {
 
     fn handle(&self, stored: StoredInbound) {
         let sh = &self.sh;
-        let early = turn::early_decision(sh, &stored);
+        let early = if stored.throttled {
+            turn::Early::default()
+        } else {
+            turn::early_decision(sh, &stored)
+        };
         let result = {
             let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
             turn::handle(sh, &stored, early).and_then(|tx| sh.commit(tx))
@@ -255,17 +271,36 @@ impl InboundSink for Engine {
         let dedupe_key = keys::dedupe(&message.platform, &message.id);
         let worker = worker_for(&message.conversation_key(), sh.workers.len());
         let platform = message.platform.clone();
-        let ticket = {
+        let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
+        let ticket = loop {
             let _guard = sh.dedupe.lock().unwrap_or_else(|e| e.into_inner());
             if sh.store.contains(&dedupe_key).map_err(storage)? {
                 sh.metrics.duplicate();
                 return Ok(Accepted::Duplicate);
             }
+            // A place in the worker's queue first: a message is stored only when it can be handed on.
+            let permit = match sh.workers[worker].try_reserve() {
+                Ok(permit) => permit,
+                Err(mpsc::error::TrySendError::Closed(())) => return Err(SinkError::ShuttingDown),
+                Err(mpsc::error::TrySendError::Full(())) => {
+                    drop(_guard);
+                    if tokio::time::Instant::now() >= deadline {
+                        sh.metrics.busy();
+                        return Err(SinkError::Busy);
+                    }
+                    tokio::time::sleep(QUEUE_POLL).await;
+                    continue;
+                }
+            };
+            let throttled = counts_toward_rate(&message)
+                && sh.operator(&message.account()).is_none()
+                && sh.rate.check_key(&message.account()).is_err();
             let seq = sh.in_seq.fetch_add(1, Ordering::SeqCst);
             let stored = StoredInbound {
                 seq,
                 inbound: message,
                 oversized,
+                throttled,
             };
             let mut batch = crate::store::Batch::default();
             batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
@@ -274,15 +309,34 @@ impl InboundSink for Engine {
             sh.inflight.fetch_add(1, Ordering::SeqCst);
             // Sent under the dedupe lock so a conversation's messages reach its worker in arrival order; nothing
             // the worker sends leaves before the same durable flush.
-            if sh.workers[worker].send(stored).is_err() {
-                sh.inflight.fetch_sub(1, Ordering::SeqCst);
-                return Err(SinkError::ShuttingDown);
-            }
-            ticket
+            permit.send(stored);
+            break ticket;
         };
         sh.store.durable(ticket).await.map_err(storage)?;
         sh.metrics.inbound(&platform);
         Ok(Accepted::New)
+    }
+}
+
+/// How long `accept` waits for room in a full worker queue before answering [`SinkError::Busy`].
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// How often it looks for room meanwhile.
+const QUEUE_POLL: Duration = Duration::from_millis(5);
+
+/// Whether a message counts toward its account's rate: group chatter not addressed to the bot does not.
+fn counts_toward_rate(message: &Inbound) -> bool {
+    !message.group || message.mention
+}
+
+/// Drops the rate state of accounts that have been quiet for a while, so the limiter's memory stays bounded.
+async fn forget_quiet_accounts(engine: Engine, shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        engine.sh.rate.retain_recent();
+        engine.sh.rate.shrink_to_fit();
     }
 }
 

@@ -15,10 +15,13 @@ use crate::outbox::{GiveUp, Outbox};
 use crate::store::records::StoredInbound;
 use crate::store::{keys, Store, StoreError};
 
-type Receivers = (
-    Vec<mpsc::UnboundedReceiver<StoredInbound>>,
-    mpsc::UnboundedReceiver<GiveUp>,
-);
+/// What a worker task takes: the messages an earlier run stored but did not handle, then its queue.
+pub(super) type WorkerInput = (Vec<StoredInbound>, mpsc::Receiver<StoredInbound>);
+
+type Receivers = (Vec<WorkerInput>, mpsc::UnboundedReceiver<GiveUp>);
+
+/// Messages per user account over time (`[limits]`).
+pub(super) type AccountLimiter = governor::DefaultKeyedRateLimiter<String>;
 
 /// Everything the engine's tasks share.
 pub(crate) struct Shared {
@@ -39,7 +42,9 @@ pub(crate) struct Shared {
     pub op_lang: Lang,
     pub(super) dedupe: Mutex<()>,
     pub(super) in_seq: AtomicU64,
-    pub(super) workers: Vec<mpsc::UnboundedSender<StoredInbound>>,
+    /// Bounded queues, one per worker: a full one makes `accept` wait, then refuse with `SinkError::Busy`.
+    pub(super) workers: Vec<mpsc::Sender<StoredInbound>>,
+    pub(super) rate: AccountLimiter,
     pub(super) receivers: Mutex<Option<Receivers>>,
     pub(super) inflight: AtomicUsize,
     pub(super) changed: Notify,
@@ -72,10 +77,12 @@ impl Shared {
         let n = options.workers.unwrap_or((cpus * 2).min(8)).max(1);
         let (mut workers, mut receivers) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for _ in 0..n {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(config.limits.queue_per_worker.max(1));
             workers.push(tx);
-            receivers.push(rx);
+            receivers.push((Vec::new(), rx));
         }
+        let quota = governor::Quota::per_minute(config.limits.messages_per_minute)
+            .allow_burst(config.limits.message_burst);
         let in_seq = match store.last_key(keys::INBOX.as_bytes())? {
             Some(k) => keys::seq_of(&k, keys::INBOX).map_or(0, |s| s + 1),
             None => 0,
@@ -95,6 +102,7 @@ impl Shared {
             dedupe: Mutex::new(()),
             in_seq: AtomicU64::new(in_seq),
             workers,
+            rate: governor::RateLimiter::keyed(quota),
             receivers: Mutex::new(Some((receivers, giveups))),
             inflight: AtomicUsize::new(0),
             changed: Notify::new(),
@@ -107,12 +115,16 @@ impl Shared {
     /// Queues messages stored by an earlier run but not handled, in arrival order.
     fn recover(&self) -> Result<(), StoreError> {
         let mut count = 0usize;
+        let mut receivers = self.receivers.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((inputs, _)) = receivers.as_mut() else {
+            return Ok(());
+        };
         for row in self.store.scan::<StoredInbound>(keys::INBOX.as_bytes()) {
             let (_, stored) = row?;
             let w = worker_for(&stored.inbound.conversation_key(), self.workers.len());
             self.inflight.fetch_add(1, Ordering::SeqCst);
-            // The receivers live in `self.receivers` until `run`, so this cannot fail.
-            let _ = self.workers[w].send(stored);
+            // Held beside the bounded queue (not in it), so a long backlog never blocks the start.
+            inputs[w].0.push(stored);
             count += 1;
         }
         if count > 0 {

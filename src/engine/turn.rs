@@ -5,7 +5,7 @@ use sled::IVec;
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
 use super::tx::Tx;
-use super::{bot, clock, intake, recent, user_cmd, Shared};
+use super::{bot, clock, intake, link, recent, user_cmd, Shared};
 use crate::cases::{self, command, operator};
 use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
@@ -30,6 +30,8 @@ pub(crate) struct Turn<'a> {
     pub account: String,
     /// The FAQ decision computed before the state lock was taken (used when its language still fits).
     pub early: Option<Decision>,
+    /// The sender was over their message rate when the message arrived.
+    pub throttled: bool,
 }
 
 /// What is worked out for a message before the state lock is taken, so that it runs in parallel across workers:
@@ -89,6 +91,7 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Resul
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
         early: early.decision,
+        throttled: stored.throttled,
     };
     turn.run(stored.oversized, early.conversation)?;
     Ok(turn.tx)
@@ -153,7 +156,12 @@ impl Turn<'_> {
             return Ok(());
         }
         let cmd = command::parse(&self.text);
-        let is_operator = self.sh.operator(&self.account).is_some();
+        let in_operator_room =
+            msg.operator_room || self.sh.config.is_operator_room(&msg.platform, &msg.chat);
+        // Operator commands work in operator rooms and private chats only: elsewhere their answers (a
+        // transcript, relayed messages) would reach everyone in the chat.
+        let is_operator =
+            self.sh.operator(&self.account).is_some() && (!msg.group || in_operator_room);
         if let Some(c) = &cmd {
             if c.is_operator() {
                 if is_operator {
@@ -167,7 +175,7 @@ impl Turn<'_> {
         if is_operator && cmd.is_none() && operator::implicit_reply(self)? {
             return Ok(());
         }
-        if self.sh.config.is_operator_room(&msg.platform, &msg.chat) {
+        if in_operator_room {
             return Ok(());
         }
         let key = msg.conversation_key();
@@ -192,7 +200,12 @@ impl Turn<'_> {
             seq: None,
         };
         recent::push(&mut self.tx, &mut conv, line);
-        let result = self.user(&mut conv, cmd);
+        let result = if self.throttled {
+            user_cmd::throttled(self, &mut conv)
+        } else {
+            conv.slowed = false;
+            self.user(&mut conv, cmd)
+        };
         self.tx.put(keys::conversation(&conv.key), &conv);
         result
     }
@@ -239,7 +252,7 @@ impl Turn<'_> {
             return Ok(());
         }
         if let Some(number) = command::quoted_case(&self.text) {
-            return user_cmd::quote(self, conv, number);
+            return link::quote(self, conv, number);
         }
         if self.text.is_empty() {
             if !self.msg.attachments.is_empty() {
@@ -278,6 +291,8 @@ impl Turn<'_> {
             case: None,
             unverified: false,
             verify_code: None,
+            verify_misses: 0,
+            slowed: false,
             previous_case: None,
             acked: false,
             asked: 0,
@@ -336,7 +351,8 @@ impl Turn<'_> {
             text,
             buttons,
             reply_to: here.then(|| self.msg.id.clone()),
-            case: conv.case.clone(),
+            // A chat waiting for its code is not told which case it may belong to.
+            case: conv.case.clone().filter(|_| !conv.unverified),
         };
         self.tx.send(out, false);
     }

@@ -201,6 +201,16 @@ pub fn which_case(lang: Lang, ids: &str) -> String {
     )
 }
 
+/// A chat that quoted the case sent too many wrong codes.
+pub fn link_dropped(lang: Lang, id: &str, endpoint: &str, wrong: u8) -> String {
+    match lang {
+        Lang::Zh => format!("[{id}] 会话 {endpoint} 连续输错 {wrong} 次验证码,关联已取消。"),
+        Lang::En => {
+            format!("[{id}] chat {endpoint} sent {wrong} wrong codes; its link is dropped.")
+        }
+    }
+}
+
 /// A conversation was linked to the case.
 pub fn linked(lang: Lang, id: &str, endpoint: &str, verified: bool) -> String {
     match (lang, verified) {

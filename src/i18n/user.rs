@@ -263,15 +263,6 @@ pub fn status_assigned(lang: Lang, id: &str, name: &str) -> String {
     )
 }
 
-/// `/status` in a conversation linked but not verified.
-pub fn status_linked(lang: Lang, id: &str) -> String {
-    tr!(
-        lang,
-        "这里已关联工单 {id},你发的消息会转给客服。工单详情只在开单的会话中显示。",
-        "This chat is linked to case {id}; what you write is passed on. Case details are shown only where the case was opened."
-    )
-}
-
 /// `/lang` done.
 pub fn lang_set(lang: Lang) -> String {
     tr!(
@@ -317,12 +308,48 @@ pub fn unknown_case(lang: Lang, id: &str) -> String {
     )
 }
 
-/// A case quoted from another chat: linked, details withheld until verified.
-pub fn linked_unverified(lang: Lang, id: &str) -> String {
+/// A case number quoted by someone who did not open it, or that is not an open case: the same answer either way.
+pub fn link_pending(lang: Lang, id: &str) -> String {
     tr!(
         lang,
-        "已将这里关联到工单 {id},你在这里发的消息会转给客服,不会重复处理。为保护隐私,请输入我们发到原开单会话中的 6 位验证码,验证后客服的回复也会发到这里。",
-        "This chat is now linked to case {id}: what you write here goes to the same case, so it is not handled twice. To protect privacy, send the 6-digit code we just sent to the chat where the case was opened; after that, replies come here too."
+        "如果 {id} 是你进行中的工单,我们已把 6 位验证码发到当初开单的会话,请在这里发送该验证码以关联此会话。验证前这里不会显示工单的任何信息。发送 /cancel 可取消。",
+        "If {id} is an open case of yours, we have sent a 6-digit code to the chat where it was opened: send that code here to link this chat. Until then nothing of the case is shown here. Send /cancel to stop."
+    )
+}
+
+/// A wrong verification code.
+pub fn wrong_code(lang: Lang, left: u8) -> String {
+    tr!(
+        lang,
+        "验证码不正确,还可以再试 {left} 次。",
+        "That code is not right; {left} more tries."
+    )
+}
+
+/// Too many wrong codes: the link attempt is over.
+pub fn link_dropped(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "验证码错误次数过多,本次关联已取消。如需关联 {id},请稍后重新发送工单号以获取新的验证码。",
+        "Too many wrong codes: this link attempt is cancelled. To link {id}, send the case number again later for a new code."
+    )
+}
+
+/// A message in a chat waiting for its verification code.
+pub fn waiting_for_code(lang: Lang, id: &str) -> String {
+    tr!(
+        lang,
+        "请发送 6 位验证码以关联 {id},或发送 /cancel 取消。",
+        "Send the 6-digit code to link {id}, or /cancel."
+    )
+}
+
+/// The account sends messages faster than its rate: the rest are kept but not answered for a moment.
+pub fn slow_down(lang: Lang) -> String {
+    tr!(
+        lang,
+        "你发送得太快了,请稍等片刻再发。这段时间的消息已记录,但我暂时不会逐条回复。",
+        "You are sending messages too fast; please wait a moment. What you send meanwhile is kept, but I won't answer each message."
     )
 }
 

@@ -15,6 +15,18 @@ pub struct StoredInbound {
     /// The length (in characters) of a text too long to keep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oversized: Option<usize>,
+    /// The sender was over their message rate when it arrived: it is kept (and added to their case) but not
+    /// answered or relayed one by one.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub throttled: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 /// Where the bot can write to: a platform chat, and the conversation it belongs to.
@@ -149,6 +161,12 @@ pub struct Conversation {
     /// The code sent to the case's own chat that verifies this linked conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_code: Option<String>,
+    /// Wrong codes sent for the current `verify_code`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub verify_misses: u8,
+    /// The user was told to slow down and has not sent a message within their rate since.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub slowed: bool,
     /// The last closed case (linked to the next one).
     #[serde(default)]
     pub previous_case: Option<String>,
@@ -268,6 +286,9 @@ pub struct CaseRecord {
     /// Number of transcript and history lines.
     #[serde(default)]
     pub log_len: u32,
+    /// When verification codes for links from other accounts were sent (the last hour's only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_codes: Vec<DateTime<FixedOffset>>,
 }
 
 impl CaseRecord {

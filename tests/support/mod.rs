@@ -46,6 +46,11 @@ rooms = ["discord:8001"]
 [customers]
 enterprise = ["telegram:900"]
 
+# The scenarios send a whole conversation at once; the rate limit has tests of its own.
+[limits]
+messages_per_minute = 6000
+message_burst = 1000
+
 [outbox]
 retry_base_ms = 20
 retry_max_secs = 1
@@ -270,6 +275,7 @@ pub fn dm(platform: &str, user: &str, id: &str, text: &str) -> Inbound {
         reply_to: None,
         ts: Some(chrono::DateTime::parse_from_rfc3339(TS).unwrap()),
         attachments: vec![],
+        operator_room: false,
     }
 }
 

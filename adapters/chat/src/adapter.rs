@@ -84,6 +84,9 @@ pub enum SinkError {
     /// The core is shutting down.
     #[error("shutting down")]
     ShuttingDown,
+    /// The core has more messages waiting than it holds; the platform should deliver this one again later.
+    #[error("busy: too many messages are waiting; deliver again later")]
+    Busy,
 }
 
 /// The core as adapters see it when receiving.

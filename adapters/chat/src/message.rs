@@ -63,9 +63,23 @@ pub struct Inbound {
     /// Files attached to the message.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Set by an adapter that knows the chat is part of an operator room (a Discord case thread under one), so
+    /// operator commands work there; a webhook caller cannot set it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub operator_room: bool,
 }
 
 impl Inbound {
+    /// Keeps `ts` within `tolerance` of `now` (the time of receipt): a sender's clock that is wrong, or set on
+    /// purpose, must not move a case to the head of the queue or skew the figures.
+    pub fn clamp_ts(&mut self, now: DateTime<FixedOffset>, tolerance: chrono::Duration) {
+        if let Some(ts) = self.ts {
+            if ts < now - tolerance || ts > now + tolerance {
+                self.ts = Some(now);
+            }
+        }
+    }
+
     /// The sender as a `platform:id` account, the form operator lists use.
     pub fn account(&self) -> String {
         format!("{}:{}", self.platform, self.user)

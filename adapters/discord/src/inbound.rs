@@ -174,7 +174,7 @@ impl Receiver {
                     debug!(message = %id, ?accepted, "discord message stored");
                     return true;
                 }
-                Err(SinkError::Storage(e)) if attempt < STORE_ATTEMPTS => {
+                Err(e @ (SinkError::Storage(_) | SinkError::Busy)) if attempt < STORE_ATTEMPTS => {
                     warn!(message = %id, attempt, error = %e, "storing a discord message failed; retrying");
                     tokio::time::sleep(wait).await;
                     wait *= 2;

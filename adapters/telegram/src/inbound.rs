@@ -80,6 +80,7 @@ pub fn from_message(msg: &Message, me: &BotIdentity, links: Option<&FileLinks>) 
         reply_to: msg.reply_to_message().map(|r| message_ref(&r.chat, r.id)),
         ts: Some(utc(msg.date)),
         attachments,
+        operator_room: false,
     })
 }
 
@@ -122,6 +123,7 @@ pub fn from_callback(query: &CallbackQuery) -> Press {
         reply_to: Some(message_ref(chat, message_id)),
         ts: Some(utc(Utc::now())),
         attachments: Vec::new(),
+        operator_room: false,
     };
     Press {
         query_id,

@@ -171,6 +171,7 @@ impl WebChannel {
             reply_to: None,
             ts: None,
             attachments: attachments.clone(),
+            operator_room: false,
         };
         // The session lock is held until the message is in the history, so the bot's answer (delivered under
         // the same lock) is stored after it.
@@ -218,6 +219,7 @@ impl WebChannel {
             reply_to: None,
             ts: None,
             attachments: vec![],
+            operator_room: false,
         };
         match self.core.sink.accept(inbound).await {
             Ok(_) => Ok(()),
@@ -281,6 +283,7 @@ fn sink_error(err: SinkError, lang: Lang) -> Refusal {
             notice(Notice::Unavailable, lang)
         }
         SinkError::ShuttingDown => notice(Notice::ShuttingDown, lang),
+        SinkError::Busy => notice(Notice::Unavailable, lang),
     }
 }
 

@@ -14,6 +14,9 @@ use axum::{Json, Router};
 use serde_json::json;
 use supportbot_chat::{Accepted, Inbound, InboundSink, SinkError};
 
+/// How far an event's `ts` may be from the time it is received before the receive time replaces it.
+const TS_TOLERANCE_MINUTES: i64 = 5;
+
 use crate::signature::{self, Secret, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 /// Largest request body accepted by default (64 KiB); larger ones get 413.
@@ -94,7 +97,7 @@ async fn receive(
         tracing::info!(channel = %channel, reason = %err, "webhook request refused");
         return error(StatusCode::UNAUTHORIZED, err.to_string());
     }
-    let message: Inbound = match serde_json::from_slice(&body) {
+    let mut message: Inbound = match serde_json::from_slice(&body) {
         Ok(message) => message,
         Err(err) => {
             tracing::info!(channel = %channel, error = %err, "webhook event is not valid JSON");
@@ -110,6 +113,12 @@ async fn receive(
             ),
         );
     }
+    // Only the product's own adapters know operator rooms, and the caller's clock orders nothing.
+    message.operator_room = false;
+    message.clamp_ts(
+        chrono::Utc::now().fixed_offset(),
+        chrono::Duration::minutes(TS_TOLERANCE_MINUTES),
+    );
     let id = message.id.clone();
     match state.sink.accept(message).await {
         Ok(Accepted::New) => {
@@ -121,7 +130,7 @@ async fn receive(
             (StatusCode::OK, Json(json!({ "status": "duplicate" }))).into_response()
         }
         Err(SinkError::Rejected(reason)) => error(StatusCode::BAD_REQUEST, reason),
-        Err(err @ (SinkError::Storage(_) | SinkError::ShuttingDown)) => {
+        Err(err @ (SinkError::Storage(_) | SinkError::ShuttingDown | SinkError::Busy)) => {
             tracing::warn!(channel = %channel, id = %id, error = %err, "webhook event not stored");
             let mut response = error(
                 StatusCode::SERVICE_UNAVAILABLE,

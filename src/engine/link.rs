@@ -1,0 +1,281 @@
+//! A case number quoted in a chat that did not open the case. The same account is linked at once. Another
+//! account (or a number that is no open case: the chat cannot tell the two apart) waits for the 6-digit code
+//! sent to the case's own chat; a case sends few codes an hour, one code takes few wrong guesses, and until the
+//! code is repeated the chat learns nothing of the case. A group is never linked: the quote continues in the
+//! user's private chat, like a handoff from a group.
+
+use chrono::Duration;
+use rand::Rng;
+use supportbot_chat::CaseEventKind;
+
+use crate::cases::{self, operator};
+use crate::i18n::{self, operator as op};
+use crate::store::records::{CaseRecord, CaseStatus, Conversation, Endpoint, Link, Mode};
+use crate::store::{keys, StoreError};
+
+use super::turn::Turn;
+
+/// Length of a verification code.
+const CODE_DIGITS: usize = 6;
+
+fn endpoint_of(conv: &Conversation) -> Endpoint {
+    Endpoint {
+        platform: conv.platform.clone(),
+        chat: conv.chat.clone(),
+        conversation: conv.key.clone(),
+    }
+}
+
+fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+}
+
+/// Whether a message is an attempt at a code (six digits), as opposed to a message for the case.
+fn is_code_attempt(text: &str) -> bool {
+    let text = text.trim();
+    text.len() == CODE_DIGITS && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A case number quoted in `conv`, which has no case.
+pub(super) fn quote(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    number: u64,
+) -> Result<(), StoreError> {
+    if !conv.group {
+        return quote_here(t, conv, number);
+    }
+    let lang = i18n::from_code(&conv.lang);
+    conv.mode = Mode::Idle;
+    t.reply(conv, i18n::moved_private(lang), vec![]);
+    let mut private = t.private_conversation(conv)?;
+    if private.case.is_some() {
+        super::user_cmd::status(t, &mut private)?;
+    } else {
+        quote_here(t, &mut private, number)?;
+    }
+    t.tx.put(keys::conversation(&private.key), &private);
+    Ok(())
+}
+
+/// Links a private conversation: at once for the case's own account, pending a code for anyone else.
+fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<(), StoreError> {
+    let lang = i18n::from_code(&conv.lang);
+    let case = open_case(t, number)?;
+    let id = cases::id_of(number);
+    let endpoint = endpoint_of(conv);
+    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
+    let (account, name) = (t.account.clone(), conv.name.clone());
+    conv.case = Some(id.clone());
+    conv.acked = true;
+    conv.mode = Mode::Idle;
+    conv.verify_misses = 0;
+    match case {
+        Some(mut case) if case.account == account => {
+            if case.origin != endpoint && !case.links.iter().any(|l| l.endpoint == endpoint) {
+                case.links.push(Link {
+                    endpoint: endpoint.clone(),
+                    account: account.clone(),
+                    verified: true,
+                });
+            }
+            conv.unverified = false;
+            conv.verify_code = None;
+            let line = format!("linked {where_}");
+            cases::event(
+                &mut t.tx,
+                &mut case,
+                CaseEventKind::Message,
+                &account,
+                &name,
+                &line,
+                &[],
+            );
+            cases::entry(
+                &mut t.tx,
+                &mut case,
+                "user",
+                &name,
+                &t.text,
+                &t.msg.attachments,
+            );
+            cases::notify_assignee(
+                &mut t.tx,
+                &case,
+                op::linked(t.sh.op_lang, &id, &where_, true),
+            );
+            cases::save(&mut t.tx, &case);
+            t.reply(conv, i18n::linked_same_user(lang, &id), vec![]);
+        }
+        case => {
+            let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+            conv.unverified = true;
+            conv.verify_code = Some(code.clone());
+            if let Some(mut case) = case {
+                link_unverified(t, &mut case, &endpoint, &name, &code);
+                cases::save(&mut t.tx, &case);
+            }
+            t.reply(conv, i18n::link_pending(lang, &id), vec![]);
+        }
+    }
+    Ok(())
+}
+
+/// Records an unverified link in the case and sends the code to the case's own chat, unless the case has sent
+/// its codes for this hour (the quoting chat is answered the same either way).
+fn link_unverified(
+    t: &mut Turn<'_>,
+    case: &mut CaseRecord,
+    endpoint: &Endpoint,
+    name: &str,
+    code: &str,
+) {
+    let id = case.id();
+    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
+    let account = t.account.clone();
+    if case.origin != *endpoint && !case.links.iter().any(|l| l.endpoint == *endpoint) {
+        case.links.push(Link {
+            endpoint: endpoint.clone(),
+            account: account.clone(),
+            verified: false,
+        });
+    }
+    let hour_ago = t.tx.now - Duration::hours(1);
+    case.link_codes.retain(|at| *at > hour_ago);
+    let line = if case.link_codes.len() < t.sh.config.limits.link_codes_per_hour {
+        case.link_codes.push(t.tx.now);
+        let to_origin =
+            i18n::verify_code(i18n::from_code(&case.lang), &id, &endpoint.platform, code);
+        cases::send_to(
+            &mut t.tx,
+            &case.origin.clone(),
+            to_origin,
+            vec![],
+            Some(id.clone()),
+            false,
+        );
+        format!("linked {where_} (unverified)")
+    } else {
+        format!(
+            "linked {where_} (unverified; no code sent: {} codes in the last hour)",
+            case.link_codes.len()
+        )
+    };
+    cases::event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Message,
+        &account,
+        name,
+        &line,
+        &[],
+    );
+    let label = format!("{name} ({where_}, unverified)");
+    cases::entry(&mut t.tx, case, "user", &label, &t.text, &t.msg.attachments);
+    cases::notify_assignee(
+        &mut t.tx,
+        case,
+        op::linked(t.sh.op_lang, &id, &where_, false),
+    );
+}
+
+/// A message in a conversation waiting for its code: the code, a wrong guess, or a message for the case's
+/// operators (kept in the case when it exists; the chat is answered the same either way).
+pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+    let lang = i18n::from_code(&conv.lang);
+    let id = conv.case.clone().unwrap_or_default();
+    let case = match cases::command::case_number(&id) {
+        Some(number) => open_case(t, number)?,
+        None => None,
+    };
+    let endpoint = endpoint_of(conv);
+    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
+    let (account, name) = (t.account.clone(), conv.name.clone());
+    if !is_code_attempt(&t.text) {
+        if let Some(mut case) = case {
+            let label = format!("{name} ({where_}, unverified)");
+            cases::user_message(
+                &mut t.tx,
+                &mut case,
+                &account,
+                &label,
+                &t.text,
+                &t.msg.attachments,
+            );
+            operator::relay_to_assignee(t, &case, &name, true);
+            cases::save(&mut t.tx, &case);
+        }
+        t.reply(conv, i18n::waiting_for_code(lang, &id), vec![]);
+        return Ok(());
+    }
+    let right = conv.verify_code.as_deref() == Some(t.text.trim());
+    match case {
+        Some(mut case) if right => {
+            conv.unverified = false;
+            conv.verify_code = None;
+            conv.verify_misses = 0;
+            if let Some(link) = case.links.iter_mut().find(|l| l.endpoint == endpoint) {
+                link.verified = true;
+            }
+            let line = format!("verified {where_}");
+            cases::event(
+                &mut t.tx,
+                &mut case,
+                CaseEventKind::Message,
+                &account,
+                &name,
+                &line,
+                &[],
+            );
+            cases::notify_assignee(
+                &mut t.tx,
+                &case,
+                op::linked(t.sh.op_lang, &id, &where_, true),
+            );
+            cases::save(&mut t.tx, &case);
+            t.reply(conv, i18n::verified(lang, &id), vec![]);
+        }
+        case => {
+            let allowed = t.sh.config.limits.wrong_codes_per_link;
+            conv.verify_misses = conv.verify_misses.saturating_add(1);
+            if conv.verify_misses < allowed {
+                t.reply(
+                    conv,
+                    i18n::wrong_code(lang, allowed - conv.verify_misses),
+                    vec![],
+                );
+                return Ok(());
+            }
+            // One line in the case for the whole failed attempt, not one per guess.
+            if let Some(mut case) = case {
+                case.links
+                    .retain(|l| !(l.endpoint == endpoint && !l.verified));
+                let line = format!("{allowed} wrong codes from {where_}; link dropped");
+                cases::event(
+                    &mut t.tx,
+                    &mut case,
+                    CaseEventKind::Message,
+                    &account,
+                    &name,
+                    &line,
+                    &[],
+                );
+                let note = op::link_dropped(t.sh.op_lang, &id, &where_, allowed);
+                cases::notify_assignee(&mut t.tx, &case, note);
+                cases::save(&mut t.tx, &case);
+            }
+            forget(conv);
+            t.reply(conv, i18n::link_dropped(lang, &id), vec![]);
+        }
+    }
+    Ok(())
+}
+
+/// Ends a pending link (the conversation has no case again).
+pub(super) fn forget(conv: &mut Conversation) {
+    conv.case = None;
+    conv.unverified = false;
+    conv.verify_code = None;
+    conv.verify_misses = 0;
+    conv.mode = Mode::Idle;
+}
