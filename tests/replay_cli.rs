@@ -185,6 +185,50 @@ fn non_operators_trying_take_and_case_are_refused() {
 }
 
 #[test]
+fn guessing_a_case_link_code_from_many_web_sessions_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let mut events = cross_platform()[..6].to_vec();
+    // Five fresh web sessions each quote the case and try five codes (every code there is, in turn).
+    let mut guess = 0u32;
+    for s in 0..5 {
+        let session = format!("attacker{s}");
+        events.push(dm("web", &session, &format!("{session}-q"), "C-1001"));
+        for g in 0..5 {
+            events.push(dm(
+                "web",
+                &session,
+                &format!("{session}-{g}"),
+                &format!("{guess:06}"),
+            ));
+            guess += 1;
+        }
+    }
+    let (out, _, _) = replay(&dir.path().join("data"), Some(&config), &lines(&events));
+    let codes: Vec<_> = out
+        .iter()
+        .filter(|v| field(v, "chat") == "42" && field(v, "text").contains("验证码"))
+        .collect();
+    assert_eq!(codes.len(), 3, "three codes an hour reach the case's chat");
+    let to_attackers: Vec<_> = out
+        .iter()
+        .filter(|v| field(v, "chat").starts_with("attacker"))
+        .collect();
+    assert!(
+        to_attackers.iter().all(|v| v.get("case").is_none()),
+        "{to_attackers:#?}"
+    );
+    assert!(!to_attackers
+        .iter()
+        .any(|v| field(v, "text").contains("验证成功")));
+    let dropped = to_attackers
+        .iter()
+        .filter(|v| field(v, "text").contains("已取消"))
+        .count();
+    assert_eq!(dropped, 5, "every attempt ends after five wrong codes");
+}
+
+#[test]
 fn cases_and_stats_commands_read_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
