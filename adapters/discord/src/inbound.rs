@@ -23,6 +23,8 @@ const SETTLE: Duration = Duration::from_millis(15);
 const LANES: usize = 8;
 /// How often a storage failure is retried before the message is given up (and logged).
 const STORE_ATTEMPTS: u32 = 5;
+/// Pause before offering a message again to an engine whose queues are full.
+const BUSY_WAIT: Duration = Duration::from_millis(100);
 
 /// One gateway event for the engine.
 pub enum Incoming {
@@ -164,18 +166,26 @@ impl Receiver {
         message_to_inbound(&self.platform, self.bot, msg, &place)
     }
 
-    /// Hands one message to the engine, retrying storage failures; true once it is stored.
+    /// Hands one message to the engine, retrying storage failures; true once it is stored. While the engine is
+    /// busy (its queues full) this waits without giving up: the gateway cannot redeliver, so the wait is the
+    /// back-pressure.
     async fn store(&self, inbound: Inbound) -> bool {
         let id = inbound.id.clone();
         let mut wait = Duration::from_millis(200);
-        for attempt in 1..=STORE_ATTEMPTS {
+        let mut failures = 0;
+        loop {
             match self.sink.accept(inbound.clone()).await {
                 Ok(accepted) => {
                     debug!(message = %id, ?accepted, "discord message stored");
                     return true;
                 }
-                Err(e @ (SinkError::Storage(_) | SinkError::Busy)) if attempt < STORE_ATTEMPTS => {
-                    warn!(message = %id, attempt, error = %e, "storing a discord message failed; retrying");
+                Err(SinkError::Busy) => {
+                    debug!(message = %id, "the engine is busy; waiting to store a discord message");
+                    tokio::time::sleep(BUSY_WAIT).await;
+                }
+                Err(SinkError::Storage(e)) if failures + 1 < STORE_ATTEMPTS => {
+                    failures += 1;
+                    warn!(message = %id, attempt = failures, error = %e, "storing a discord message failed; retrying");
                     tokio::time::sleep(wait).await;
                     wait *= 2;
                 }
@@ -189,6 +199,5 @@ impl Receiver {
                 }
             }
         }
-        false
     }
 }
