@@ -54,6 +54,7 @@ fn msg(chat: &str, id: String, text: &str) -> Inbound {
         reply_to: None,
         ts: None,
         attachments: vec![],
+        locale: None,
         operator_room: false,
     }
 }

@@ -205,20 +205,7 @@ pub(crate) fn notify_assignee(tx: &mut Tx, case: &CaseRecord, text: String) {
 /// Posts the case card in the team's operator rooms.
 pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments: usize) {
     let id = case.id();
-    let card = i18n::operator::Card {
-        id: &id,
-        team: &case.team,
-        priority: case.priority,
-        channel: &case.origin.platform,
-        user: &case.user_name,
-        lang: &case.lang,
-        subject: &case.subject,
-        codes: &case.error_codes,
-        suggestions: &case.suggestions,
-        attachments,
-        previous: case.previous.as_deref(),
-    };
-    let text = i18n::operator::card(sh.op_lang, &card);
+    let text = card_text(sh, case, attachments);
     for (platform, chat) in sh.config.rooms_of(&case.team) {
         let to = Endpoint {
             conversation: format!("{platform}:{chat}"),
@@ -234,6 +221,25 @@ pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments
             true,
         );
     }
+}
+
+/// The text of a case's card.
+pub(crate) fn card_text(sh: &Shared, case: &CaseRecord, attachments: usize) -> String {
+    let id = case.id();
+    let card = i18n::operator::Card {
+        id: &id,
+        team: &case.team,
+        priority: case.priority,
+        channel: &case.origin.platform,
+        user: &case.user_name,
+        lang: &case.lang,
+        subject: &case.subject,
+        codes: &case.error_codes,
+        suggestions: &case.suggestions,
+        attachments,
+        previous: case.previous.as_deref(),
+    };
+    i18n::operator::card(sh.op_lang, &card)
 }
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).

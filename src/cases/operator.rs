@@ -148,9 +148,21 @@ fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
         t.reply_here(op::queue_empty(lang), vec![], None);
         return Ok(());
     }
-    let mut lines = vec![op::queue_header(lang, numbers.len())];
-    for number in numbers.iter().take(20) {
-        if let Some(c) = load(&t.tx, *number)? {
+    let (_, me) = who(t);
+    let mut shown = Vec::new();
+    for number in &numbers {
+        match load(&t.tx, *number)? {
+            Some(c) if c.reserved_from(&me, t.tx.now).is_none() => shown.push(c),
+            _ => {}
+        }
+    }
+    if shown.is_empty() {
+        t.reply_here(op::queue_empty(lang), vec![], None);
+        return Ok(());
+    }
+    let mut lines = vec![op::queue_header(lang, shown.len())];
+    for c in shown.iter().take(20) {
+        {
             let waited = (t.tx.now - c.opened_at).num_minutes().max(0);
             lines.push(format!(
                 "{} · {} · P{} · {} · {} · {waited} min · {}",
@@ -200,6 +212,14 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if refuse_closed(t, case) {
         return Ok(());
+    }
+    if case.status == CaseStatus::Open {
+        let (_, me) = who(t);
+        if let Some(manager) = case.reserved_from(&me, t.tx.now) {
+            let text = op::reserved(lang, &case.id(), manager);
+            t.reply_here(text, vec![], None);
+            return Ok(());
+        }
     }
     if case.status == CaseStatus::Assigned {
         let holder = case.assignee.clone().unwrap_or_default();

@@ -80,6 +80,8 @@ pub struct BotConfig {
     pub faq_dir: PathBuf,
     /// Language of the bot's messages to operators (`zh` or `en`).
     pub operator_lang: String,
+    /// The users' language when neither their words nor their platform tell (`zh` or `en`).
+    pub lang: String,
 }
 
 impl Default for BotConfig {
@@ -89,6 +91,7 @@ impl Default for BotConfig {
             data_dir: "data".into(),
             faq_dir: "faq".into(),
             operator_lang: "zh".into(),
+            lang: "zh".into(),
         }
     }
 }
@@ -122,11 +125,40 @@ pub struct TeamConfig {
 }
 
 /// `[customers]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CustomersConfig {
     /// `platform:id` accounts of enterprise customers (priority 0).
     pub enterprise: Vec<String>,
+    /// A phone line named to enterprise users together with their case number.
+    pub enterprise_phone: Option<String>,
+    /// How long a managed customer's new case is kept for their account manager before the team's rooms and
+    /// queue get it.
+    pub manager_grace_secs: u64,
+    /// `[[customers.managers]]`: dedicated account managers and their customers' accounts.
+    pub managers: Vec<ManagerConfig>,
+}
+
+impl Default for CustomersConfig {
+    fn default() -> Self {
+        CustomersConfig {
+            enterprise: Vec::new(),
+            enterprise_phone: None,
+            manager_grace_secs: 300,
+            managers: Vec::new(),
+        }
+    }
+}
+
+/// One `[[customers.managers]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagerConfig {
+    /// The manager: an `[[operators]]` name.
+    pub operator: String,
+    /// The customer's `platform:id` accounts (enterprise accounts too).
+    #[serde(default)]
+    pub accounts: Vec<String>,
 }
 
 /// `[outbox]`.
@@ -244,7 +276,16 @@ impl Config {
         };
         let accounts = self.operators.iter().flat_map(|o| o.accounts.iter());
         let rooms = self.teams.iter().flat_map(|t| t.rooms.iter());
-        for id in accounts.chain(rooms).chain(&self.customers.enterprise) {
+        let managed = self
+            .customers
+            .managers
+            .iter()
+            .flat_map(|m| m.accounts.iter());
+        for id in accounts
+            .chain(rooms)
+            .chain(&self.customers.enterprise)
+            .chain(managed)
+        {
             if split_account(id).is_none() {
                 return Err(invalid(
                     id,
@@ -266,10 +307,27 @@ impl Config {
                 }
             }
         }
+        for manager in &self.customers.managers {
+            if !self.operators.iter().any(|o| o.name == manager.operator) {
+                return Err(invalid(
+                    &format!("\"{}\"", manager.operator),
+                    format!(
+                        "customers.managers: `{}` is not the name of an [[operators]] entry",
+                        manager.operator
+                    ),
+                ));
+            }
+        }
         if self.limits.queue_per_worker == 0 || self.limits.wrong_codes_per_link == 0 {
             return Err(invalid(
                 "[limits]",
                 "limits.queue_per_worker and limits.wrong_codes_per_link must be at least 1".into(),
+            ));
+        }
+        if !matches!(self.bot.lang.as_str(), "zh" | "en") {
+            return Err(invalid(
+                "lang",
+                "[bot] lang must be \"zh\" or \"en\"".into(),
             ));
         }
         if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
@@ -286,6 +344,21 @@ impl Config {
         self.operators
             .iter()
             .find(|o| o.accounts.iter().any(|a| a == account))
+    }
+
+    /// Whether the account's cases go first: an enterprise account, or a customer with an account manager.
+    pub fn is_enterprise(&self, account: &str) -> bool {
+        self.customers.enterprise.iter().any(|a| a == account) || self.manager_of(account).is_some()
+    }
+
+    /// The account manager (an operator) of a customer's account.
+    pub fn manager_of(&self, account: &str) -> Option<&OperatorConfig> {
+        let manager = self
+            .customers
+            .managers
+            .iter()
+            .find(|m| m.accounts.iter().any(|a| a == account))?;
+        self.operators.iter().find(|o| o.name == manager.operator)
     }
 
     /// Whether `platform:chat` is one of the teams' operator rooms.

@@ -11,7 +11,6 @@ use crate::store::records::{
 };
 use crate::store::{keys, StoreError};
 
-use super::clock;
 use super::turn::{truncate, Turn};
 
 /// Longest subject line.
@@ -124,13 +123,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     let lang = i18n::from_code(&conv.lang);
     let number = sh.store.next_case_number()?;
     let team = sh.config.team_for(conv.last_category.as_deref());
-    let priority = if sh
-        .config
-        .customers
-        .enterprise
-        .iter()
-        .any(|a| a == &t.account)
-    {
+    let priority = if sh.config.is_enterprise(&t.account) {
         0
     } else {
         1
@@ -200,6 +193,8 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         previous: conv.previous_case.take(),
         log_len: 0,
         link_codes: Vec::new(),
+        reserved_for: None,
+        reserved_until: None,
     };
     let id = case.id();
     let bot_name = sh.config.bot.name.clone();
@@ -247,24 +242,19 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     conv.misses = 0;
 
     let position = cases::queue_position(&t.tx, &case)?;
-    let wait = position as u32 * sh.config.hours.minutes_per_case;
-    let mut text = i18n::case_opened(lang, &id, position, wait);
-    let hours = &sh.config.hours;
-    if !clock::is_open(hours, now) {
-        let (back, tomorrow) = clock::back_at(hours, now);
-        text = format!(
-            "{text}\n{}",
-            i18n::after_hours(lang, &hours.open.to_string(), &back, tomorrow)
-        );
-    } else if clock::is_peak(hours, now) {
-        let peak = i18n::peak(
-            lang,
-            &clock::ranges(&hours.peak),
-            &clock::ranges(&hours.off_peak),
-        );
-        text = format!("{text}\n{peak}");
+    let wait = super::wait::promise(&sh.config.hours, lang, now, position);
+    let mut text = format!("{}\n{wait}", i18n::case_opened(lang, &id, position));
+    let manager = sh.config.manager_of(&account).map(|m| m.name.clone());
+    if let Some(manager) = &manager {
+        text = format!("{text}\n{}", i18n::manager_notified(lang, manager));
+    }
+    if let (0, Some(phone)) = (case.priority, &sh.config.customers.enterprise_phone) {
+        text = format!("{text}\n{}", i18n::enterprise_phone(lang, phone, &id));
     }
     t.reply(conv, text, vec![]);
-    cases::post_card(&mut t.tx, sh, &case, files);
+    match manager {
+        Some(manager) => super::managers::reserve(t, &mut case, &manager, files),
+        None => cases::post_card(&mut t.tx, sh, &case, files),
+    }
     Ok(())
 }

@@ -7,12 +7,14 @@ pub mod clock;
 mod directory;
 mod intake;
 mod link;
+mod managers;
 mod metrics;
 mod recent;
 mod shared;
 pub(crate) mod turn;
 pub(crate) mod tx;
 mod user_cmd;
+mod wait;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -159,6 +161,10 @@ impl Engine {
         tasks.push(tokio::spawn(give_up_loop(
             self.clone(),
             giveups,
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(managers::release_loop(
+            self.clone(),
             shutdown.clone(),
         )));
         tasks.push(tokio::spawn(forget_quiet_accounts(

@@ -65,7 +65,7 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     let lang = match conversation.as_ref().map(|(_, c)| c) {
         Some(c) if c.lang_fixed => i18n::from_code(&c.lang),
         Some(c) => language_of(text).unwrap_or_else(|| i18n::from_code(&c.lang)),
-        None => language_of(text).unwrap_or(Lang::Zh),
+        None => first_lang(sh, msg, text),
     };
     Early {
         decision: Some(sh.faq().decide_in(text, lang)),
@@ -276,13 +276,7 @@ impl Turn<'_> {
             user: msg.user.clone(),
             name: msg.name.clone(),
             group,
-            lang: if self.text.starts_with('/') {
-                Lang::Zh
-            } else {
-                language_of(&self.text).unwrap_or(Lang::Zh)
-            }
-            .code()
-            .to_string(),
+            lang: first_lang(self.sh, msg, &self.text).code().to_string(),
             lang_fixed: false,
             mode: Default::default(),
             misses: 0,
@@ -330,7 +324,7 @@ impl Turn<'_> {
         let key = keys::conversation(&self.msg.conversation_key());
         Ok(match self.tx.get::<Conversation>(&key)? {
             Some(c) => i18n::from_code(&c.lang),
-            None => language_of(&self.text).unwrap_or(Lang::Zh),
+            None => first_lang(self.sh, self.msg, &self.text),
         })
     }
 
@@ -383,6 +377,19 @@ impl Turn<'_> {
             conversation: self.msg.conversation_key(),
         }
     }
+}
+
+/// The language of a user's first message: its words, else the platform's locale hint, else `[bot] lang` (a
+/// command such as `/human` has no words to go by).
+fn first_lang(sh: &Shared, msg: &Inbound, text: &str) -> Lang {
+    let words = if text.starts_with('/') {
+        None
+    } else {
+        language_of(text)
+    };
+    words
+        .or_else(|| msg.locale.as_deref().and_then(i18n::from_locale))
+        .unwrap_or_else(|| i18n::from_code(&sh.config.bot.lang))
 }
 
 /// The language a message is clearly written in: Chinese when it has Chinese characters, English when it has

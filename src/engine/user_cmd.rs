@@ -35,7 +35,11 @@ pub(super) fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
         None => i18n::no_case(lang),
         Some(case) => match (&case.status, &case.assignee_name) {
             (CaseStatus::Assigned, Some(name)) => i18n::status_assigned(lang, &case.id(), name),
-            _ => i18n::status_waiting(lang, &case.id(), cases::queue_position(&t.tx, &case)?),
+            _ => {
+                let position = cases::queue_position(&t.tx, &case)?;
+                let wait = super::wait::promise(&t.sh.config.hours, lang, t.tx.now, position);
+                i18n::status_waiting(lang, &case.id(), position, &wait)
+            }
         },
     };
     t.reply(conv, text, vec![]);

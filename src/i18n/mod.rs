@@ -25,6 +25,13 @@ pub fn from_code(code: &str) -> Lang {
     Lang::parse(code).unwrap_or(Lang::Zh)
 }
 
+/// The language a platform's locale hint names (`en-US` → English, `zh-Hant` → Chinese); `None` for a language
+/// the bot does not speak.
+pub fn from_locale(locale: &str) -> Option<Lang> {
+    let primary = locale.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+    Lang::parse(&primary)
+}
+
 /// Whether `text` equals one of the labels, ignoring case and surrounding blanks.
 pub fn is_label(text: &str, labels: &[&str]) -> bool {
     let t = text.trim();

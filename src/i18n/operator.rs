@@ -112,6 +112,24 @@ pub fn held_by(lang: Lang, id: &str, by: &str) -> String {
     )
 }
 
+/// A case kept for its account manager.
+pub fn reserved(lang: Lang, id: &str, manager: &str) -> String {
+    tr!(
+        lang,
+        "{id} 是 {manager} 的客户的工单,暂时留给其客户经理处理。",
+        "{id} belongs to a customer of {manager}'s and is kept for their account manager for now."
+    )
+}
+
+/// To an account manager: their customer opened a case.
+pub fn manager_case(lang: Lang, id: &str, user: &str, grace_min: u64) -> String {
+    tr!(
+        lang,
+        "你的客户 {user} 刚创建了工单 {id}。{grace_min} 分钟内只有你能接单,之后会进入团队队列。",
+        "Your customer {user} just opened case {id}. For {grace_min} minutes only you can take it; then it goes to the team's queue."
+    )
+}
+
 /// The operator already holds it.
 pub fn already_yours(lang: Lang, id: &str) -> String {
     tr!(lang, "{id} 已经在你名下。", "{id} is already yours.")

@@ -146,11 +146,38 @@ pub fn moved_private(lang: Lang) -> String {
 }
 
 /// The case is open: number, place in the queue, expected wait.
-pub fn case_opened(lang: Lang, id: &str, position: usize, wait_min: u32) -> String {
+pub fn case_opened(lang: Lang, id: &str, position: usize) -> String {
     tr!(
         lang,
-        "已为你创建工单 {id}。你目前排在第 {position} 位,预计等待约 {wait_min} 分钟。在其他渠道咨询时请提供此工单号,避免重复处理。",
-        "Your case number is {id}. You are number {position} in the queue; expected wait about {wait_min} minutes. Quote this number on any other channel so the case is not handled twice."
+        "已为你创建工单 {id},你目前排在第 {position} 位。在其他渠道咨询时请提供此工单号,避免重复处理。",
+        "Your case number is {id}; you are number {position} in the queue. Quote this number on any other channel so the case is not handled twice."
+    )
+}
+
+/// A managed customer's case: their account manager was told.
+pub fn manager_notified(lang: Lang, manager: &str) -> String {
+    tr!(
+        lang,
+        "你的专属客户经理 {manager} 已收到通知。",
+        "Your account manager, {manager}, has been notified."
+    )
+}
+
+/// The enterprise phone line, with the case number to quote.
+pub fn enterprise_phone(lang: Lang, phone: &str, id: &str) -> String {
+    tr!(
+        lang,
+        "企业客户 7×24 小时电话:{phone},来电时请报工单号 {id}。",
+        "Enterprise line, 24/7: {phone}; quote case {id} when you call."
+    )
+}
+
+/// The queue's estimate while operators are in.
+pub fn expected_wait(lang: Lang, minutes: u32) -> String {
+    tr!(
+        lang,
+        "预计等待约 {minutes} 分钟。",
+        "Expected wait: about {minutes} minutes."
     )
 }
 
@@ -246,11 +273,11 @@ pub fn no_case(lang: Lang) -> String {
 }
 
 /// `/status` of a waiting case.
-pub fn status_waiting(lang: Lang, id: &str, position: usize) -> String {
+pub fn status_waiting(lang: Lang, id: &str, position: usize, wait: &str) -> String {
     tr!(
         lang,
-        "工单 {id}:排队中,第 {position} 位。",
-        "Case {id}: waiting, number {position} in the queue."
+        "工单 {id}:排队中,第 {position} 位。{wait}",
+        "Case {id}: waiting, number {position} in the queue. {wait}"
     )
 }
 

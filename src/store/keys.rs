@@ -22,6 +22,8 @@ pub const CASE_MESSAGE: &str = "cm/";
 pub const OUTBOX: &str = "ob/";
 /// Questions the FAQ could not answer, with a count.
 pub const UNANSWERED: &str = "uq/";
+/// Cases kept for a customer's account manager, with the time the team gets them.
+pub const RESERVED: &str = "rv/";
 /// The case number counter.
 pub const CASE_COUNTER: &str = "ctr/case";
 /// Schema version of the whole store.
@@ -93,6 +95,11 @@ pub fn case_log_prefix(number: u64) -> Vec<u8> {
 /// `cl/<number>/<seq>`.
 pub fn case_log(number: u64, seq: u32) -> Vec<u8> {
     format!("{CASE_LOG}{number:012}/{seq:08}").into_bytes()
+}
+
+/// `rv/<number>`.
+pub fn reserved(number: u64) -> Vec<u8> {
+    format!("{RESERVED}{number:012}").into_bytes()
 }
 
 /// `q/<priority>/<queued ms>/<number>`.

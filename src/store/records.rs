@@ -289,6 +289,21 @@ pub struct CaseRecord {
     /// When verification codes for links from other accounts were sent (the last hour's only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub link_codes: Vec<DateTime<FixedOffset>>,
+    /// The customer's account manager (an operator name) the case is kept for until `reserved_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_for: Option<String>,
+    /// Until when only the account manager sees and takes the case; then the team's rooms and queue get it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_until: Option<DateTime<FixedOffset>>,
+}
+
+impl CaseRecord {
+    /// Whether, at `now`, the case is still kept for an account manager other than `operator` (a name).
+    pub fn reserved_from(&self, operator: &str, now: DateTime<FixedOffset>) -> Option<&str> {
+        let manager = self.reserved_for.as_deref()?;
+        (manager != operator && self.reserved_until.is_some_and(|until| now < until))
+            .then_some(manager)
+    }
 }
 
 impl CaseRecord {

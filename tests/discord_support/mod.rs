@@ -158,6 +158,7 @@ impl World {
             reply_to: None,
             ts: None,
             attachments: vec![],
+            locale: None,
             operator_room: false,
         };
         self.engine.accept(m).await.expect("accepted");

@@ -275,6 +275,7 @@ pub fn dm(platform: &str, user: &str, id: &str, text: &str) -> Inbound {
         reply_to: None,
         ts: Some(chrono::DateTime::parse_from_rfc3339(TS).unwrap()),
         attachments: vec![],
+        locale: None,
         operator_room: false,
     }
 }

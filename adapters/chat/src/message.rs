@@ -63,6 +63,10 @@ pub struct Inbound {
     /// Files attached to the message.
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The platform's hint of the user's language (`en`, `zh-CN`: Telegram's `language_code`, the browser's
+    /// language), used until the user's own words say otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Set by an adapter that knows the chat is part of an operator room (a Discord case thread under one), so
     /// operator commands work there; a webhook caller cannot set it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

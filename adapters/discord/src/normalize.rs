@@ -104,6 +104,7 @@ pub fn message_to_inbound(
             .to_rfc3339()
             .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
         attachments: msg.attachments.iter().map(attachment).collect(),
+        locale: None,
         operator_room: matches!(place, Place::Room { .. } | Place::CaseThread(_)),
     })
 }
@@ -134,6 +135,7 @@ pub fn button_to_inbound(platform: &str, press: &ComponentInteraction) -> Inboun
             .to_rfc3339()
             .and_then(|t| DateTime::<FixedOffset>::parse_from_rfc3339(&t).ok()),
         attachments: Vec::new(),
+        locale: Some(press.locale.clone()).filter(|l| !l.is_empty()),
         operator_room: false,
     }
 }

@@ -80,6 +80,7 @@ pub fn from_message(msg: &Message, me: &BotIdentity, links: Option<&FileLinks>) 
         reply_to: msg.reply_to_message().map(|r| message_ref(&r.chat, r.id)),
         ts: Some(utc(msg.date)),
         attachments,
+        locale: from.language_code.clone(),
         operator_room: false,
     })
 }
@@ -123,6 +124,7 @@ pub fn from_callback(query: &CallbackQuery) -> Press {
         reply_to: Some(message_ref(chat, message_id)),
         ts: Some(utc(Utc::now())),
         attachments: Vec::new(),
+        locale: from.language_code.clone(),
         operator_room: false,
     };
     Press {

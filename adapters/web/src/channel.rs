@@ -171,6 +171,14 @@ impl WebChannel {
             reply_to: None,
             ts: None,
             attachments: attachments.clone(),
+            // The page's language: the browser's, or the one the visitor picked.
+            locale: Some(
+                match lang {
+                    Lang::Zh => "zh",
+                    Lang::En => "en",
+                }
+                .to_string(),
+            ),
             operator_room: false,
         };
         // The session lock is held until the message is in the history, so the bot's answer (delivered under
@@ -219,6 +227,7 @@ impl WebChannel {
             reply_to: None,
             ts: None,
             attachments: vec![],
+            locale: None,
             operator_room: false,
         };
         match self.core.sink.accept(inbound).await {

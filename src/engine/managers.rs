@@ -1,0 +1,135 @@
+//! Dedicated account managers (`[[customers.managers]]`): a managed customer's new case goes to the manager's own
+//! chats at once and is kept from the team's rooms and queue for `[customers] manager_grace_secs`, so the manager
+//! can take it first; then it is posted like any other case.
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use supportbot_chat::Shutdown;
+
+use crate::cases;
+use crate::config::split_account;
+use crate::i18n::operator as op;
+use crate::store::records::{CaseRecord, CaseStatus, Endpoint};
+use crate::store::{keys, StoreError};
+
+use super::clock;
+use super::turn::Turn;
+use super::tx::Tx;
+use super::{Engine, Shared};
+
+/// How often kept cases are looked at.
+const RELEASE_EVERY: Duration = Duration::from_secs(1);
+
+/// A case kept for its account manager (`rv/<number>`).
+#[derive(Serialize, Deserialize)]
+struct Reserved {
+    /// When the team gets it.
+    until: DateTime<FixedOffset>,
+    /// Attachments of the intake, for the card.
+    files: usize,
+}
+
+/// Sends a managed customer's new case to the manager's chats and keeps it for them for the grace time.
+pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, files: usize) {
+    let sh = t.sh;
+    let id = case.id();
+    let grace = sh.config.customers.manager_grace_secs;
+    let text = format!(
+        "{}\n{}",
+        op::manager_case(sh.op_lang, &id, &case.user_name, grace.div_ceil(60)),
+        cases::card_text(sh, case, files)
+    );
+    let accounts = sh
+        .config
+        .operators
+        .iter()
+        .find(|o| o.name == manager)
+        .map(|o| o.accounts.clone())
+        .unwrap_or_default();
+    for account in &accounts {
+        let Some((platform, chat)) = split_account(account) else {
+            continue;
+        };
+        // The web inbox lists every case already; there is no private web chat to write to.
+        if platform == "web" {
+            continue;
+        }
+        let to = Endpoint {
+            platform: platform.to_string(),
+            chat: chat.to_string(),
+            conversation: format!("{platform}:{chat}"),
+        };
+        cases::send_to(
+            &mut t.tx,
+            &to,
+            text.clone(),
+            vec![format!("/take {id}")],
+            Some(id.clone()),
+            true,
+        );
+    }
+    if grace == 0 {
+        cases::post_card(&mut t.tx, sh, case, files);
+        return;
+    }
+    let until =
+        t.tx.now + chrono::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1000));
+    case.reserved_for = Some(manager.to_string());
+    case.reserved_until = Some(until);
+    cases::save(&mut t.tx, case);
+    t.tx.put(keys::reserved(case.number), &Reserved { until, files });
+}
+
+/// Posts the cards of kept cases whose grace time is over, until `shutdown`.
+pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(RELEASE_EVERY) => {}
+        }
+        let sh = &engine.sh;
+        let result = {
+            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
+            release_due(sh).and_then(|tx| tx.map_or(Ok(()), |tx| sh.commit(tx)))
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, "posting cases kept for account managers failed; trying again");
+        }
+    }
+}
+
+/// The step that hands due cases to their teams, or `None` when there is nothing to do.
+fn release_due(sh: &Shared) -> Result<Option<Tx>, StoreError> {
+    let now = clock::now_for(None, sh.config.hours.timezone.0);
+    let mut tx = Tx::new(
+        sh.store.clone(),
+        now,
+        format!("release:{}", now.timestamp_millis()),
+        None,
+    );
+    let mut changed = false;
+    for key in tx.keys(keys::RESERVED.as_bytes())? {
+        let Some(number) = keys::number_at_end(&key) else {
+            continue;
+        };
+        let Some(reserved) = tx.get::<Reserved>(&key)? else {
+            continue;
+        };
+        if now < reserved.until {
+            continue;
+        }
+        tx.del(key);
+        changed = true;
+        let Some(mut case) = cases::load(&tx, number)? else {
+            continue;
+        };
+        case.reserved_until = None;
+        if case.status == CaseStatus::Open {
+            cases::post_card(&mut tx, sh, &case, reserved.files);
+        }
+        cases::save(&mut tx, &case);
+    }
+    Ok(changed.then_some(tx))
+}
