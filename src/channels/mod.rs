@@ -2,6 +2,8 @@
 
 #[cfg(feature = "discord")]
 pub mod discord;
+#[cfg(feature = "onebot")]
+pub mod onebot;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 #[cfg(feature = "web")]

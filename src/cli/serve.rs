@@ -73,6 +73,23 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
         tasks.extend(started.tasks);
         routes = merge(routes, started.router);
     }
+    #[cfg(feature = "onebot")]
+    {
+        let started =
+            crate::channels::onebot::start(&config, &engine, shutdown.clone()).map_err(|e| {
+                stop_with(
+                    &shutdown,
+                    true,
+                    format!("the QQ channel did not start: {e}"),
+                )
+            })?;
+        if let Some(started) = started {
+            #[cfg(not(feature = "web"))]
+            tracing::warn!("[onebot] reverse mode needs the web channel's listener, which this build leaves out");
+            routes = merge(routes, started.router);
+            tasks.extend(started.task);
+        }
+    }
     #[cfg(feature = "discord")]
     {
         let started = crate::channels::discord::start(&config, &engine, shutdown.clone()).await;

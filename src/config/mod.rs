@@ -8,12 +8,14 @@ use serde::Deserialize;
 mod channels;
 mod hours;
 mod limits;
+mod onebot;
 
 pub use channels::{
     DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
 };
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
+pub use onebot::OneBotConfig;
 
 /// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,8 @@ pub struct Config {
     pub telegram: Option<TelegramConfig>,
     /// `[discord]`, present when a token is configured (file or `DISCORD_BOT_TOKEN`).
     pub discord: Option<DiscordConfig>,
+    /// `[onebot]`: QQ through a OneBot v11 implementation.
+    pub onebot: Option<OneBotConfig>,
     /// `[[webhooks]]`: generic HTTP channels.
     pub webhooks: Vec<WebhookConfig>,
     /// `[[forward]]`: inbox forwarding of case events to helpdesks and Slack-compatible hooks.
@@ -239,6 +243,9 @@ impl Config {
                 .get_or_insert_with(DiscordConfig::default)
                 .token = token;
         }
+        if let (Some(token), Some(onebot)) = (get("ONEBOT_ACCESS_TOKEN"), self.onebot.as_mut()) {
+            onebot.access_token = Some(token);
+        }
         if let Some(token) = get("SUPPORTBOT_WEB_TOKEN") {
             self.web.token = Some(token);
         }
@@ -306,6 +313,15 @@ impl Config {
                     ));
                 }
             }
+        }
+        if let Some((key, message)) = self.onebot.as_ref().and_then(OneBotConfig::problem) {
+            let at = text.find("[onebot]").map_or(0, |start| {
+                text[start..].find(key).map_or(start, |k| start + k)
+            });
+            return Err(ConfigError::Invalid {
+                location: format!("{file}:{}", line_at(text, at)),
+                message,
+            });
         }
         for manager in &self.customers.managers {
             if !self.operators.iter().any(|o| o.name == manager.operator) {
