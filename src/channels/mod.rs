@@ -10,3 +10,5 @@ pub mod telegram;
 pub mod web;
 #[cfg(feature = "webhook")]
 pub mod webhook;
+#[cfg(feature = "wechat")]
+pub mod wechat;

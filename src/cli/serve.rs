@@ -90,6 +90,18 @@ async fn serve(config: Config, faq: Faq) -> CliResult {
             tasks.extend(started.task);
         }
     }
+    #[cfg(feature = "wechat")]
+    if let Some(router) = crate::channels::wechat::start(&config, &engine).map_err(|e| {
+        stop_with(
+            &shutdown,
+            true,
+            format!("the WeChat channel did not start: {e}"),
+        )
+    })? {
+        #[cfg(not(feature = "web"))]
+        tracing::warn!("[wechat] needs the web channel's listener, which this build leaves out");
+        routes = merge(routes, router);
+    }
     #[cfg(feature = "discord")]
     {
         let started = crate::channels::discord::start(&config, &engine, shutdown.clone()).await;

@@ -9,6 +9,7 @@ mod channels;
 mod hours;
 mod limits;
 mod onebot;
+mod wechat;
 
 pub use channels::{
     DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
@@ -16,6 +17,7 @@ pub use channels::{
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
+pub use wechat::WeChatConfig;
 
 /// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,8 @@ pub struct Config {
     pub discord: Option<DiscordConfig>,
     /// `[onebot]`: QQ through a OneBot v11 implementation.
     pub onebot: Option<OneBotConfig>,
+    /// `[wechat]`: a WeChat Official Account.
+    pub wechat: Option<WeChatConfig>,
     /// `[[webhooks]]`: generic HTTP channels.
     pub webhooks: Vec<WebhookConfig>,
     /// `[[forward]]`: inbox forwarding of case events to helpdesks and Slack-compatible hooks.
@@ -243,6 +247,9 @@ impl Config {
                 .get_or_insert_with(DiscordConfig::default)
                 .token = token;
         }
+        if let (Some(secret), Some(wechat)) = (get("WECHAT_APP_SECRET"), self.wechat.as_mut()) {
+            wechat.app_secret = secret;
+        }
         if let (Some(token), Some(onebot)) = (get("ONEBOT_ACCESS_TOKEN"), self.onebot.as_mut()) {
             onebot.access_token = Some(token);
         }
@@ -314,14 +321,26 @@ impl Config {
                 }
             }
         }
-        if let Some((key, message)) = self.onebot.as_ref().and_then(OneBotConfig::problem) {
-            let at = text.find("[onebot]").map_or(0, |start| {
-                text[start..].find(key).map_or(start, |k| start + k)
-            });
-            return Err(ConfigError::Invalid {
-                location: format!("{file}:{}", line_at(text, at)),
-                message,
-            });
+        let sections = [
+            (
+                "[onebot]",
+                self.onebot.as_ref().and_then(OneBotConfig::problem),
+            ),
+            (
+                "[wechat]",
+                self.wechat.as_ref().and_then(WeChatConfig::problem),
+            ),
+        ];
+        for (section, problem) in sections {
+            if let Some((key, message)) = problem {
+                let at = text.find(section).map_or(0, |start| {
+                    text[start..].find(key).map_or(start, |k| start + k)
+                });
+                return Err(ConfigError::Invalid {
+                    location: format!("{file}:{}", line_at(text, at)),
+                    message,
+                });
+            }
         }
         for manager in &self.customers.managers {
             if !self.operators.iter().any(|o| o.name == manager.operator) {
