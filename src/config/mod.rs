@@ -1,4 +1,4 @@
-//! The TOML configuration (DESIGN.md "Config"): every key optional, unknown keys rejected with `file:line`,
+//! The TOML configuration (docs/engine.md and each channel's page list the keys): every key optional, unknown keys rejected with `file:line`,
 //! secrets also read from the environment and never printed by `Debug`.
 
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ use supportbot::config::Config;
 use supportbot::engine::Engine;
 use supportbot_chat::{Adapter, Envelope, SendError, Shutdown};
 
-/// Signs like DESIGN.md says: `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
+/// Signs as docs/webhook.md describes: `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
 pub fn signature(secret: &str, ts: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(ts.as_bytes());

@@ -1,4 +1,4 @@
-//! The normalised inbound and outbound messages (the replay event format of DESIGN.md).
+//! The normalised inbound and outbound messages (the replay event format, docs/engine.md "Replaying conversations").
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@ use teloxide::Bot;
 
 use crate::error::{describe, TelegramError};
 
-/// `(command, Chinese description, English description)` of the commands DESIGN.md gives users.
+/// `(command, Chinese description, English description)` of the user commands (docs/engine.md).
 const COMMANDS: &[(&str, &str, &str)] = &[
     ("start", "开始咨询", "Start"),
     ("help", "帮助与常见问题", "Help and common questions"),
