@@ -248,8 +248,7 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
             }
             // One line in the case for the whole failed attempt, not one per guess.
             if let Some(mut case) = case {
-                case.links
-                    .retain(|l| !(l.endpoint == endpoint && !l.verified));
+                case.links.retain(|l| l.endpoint != endpoint || l.verified);
                 let line = format!("{allowed} wrong codes from {where_}; link dropped");
                 cases::event(
                     &mut t.tx,

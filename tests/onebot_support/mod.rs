@@ -68,6 +68,8 @@ impl FakeOneBot {
     }
 
     /// Listens for the bot's forward connection on loopback; returns the `ws://` URL.
+    // tungstenite's handshake callback returns its large error response type by value.
+    #[allow(clippy::result_large_err)]
     pub async fn listen(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}", listener.local_addr().unwrap());
