@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-4";
+const SECRET: &str = "forum-secret-4-0123456789";
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 
 struct Serve {

@@ -9,7 +9,8 @@ mod channels;
 mod hours;
 
 pub use channels::{
-    DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
+    forward_secret_var, webhook_secret_var, DiscordConfig, ForwardConfig, ForwardFormat,
+    TelegramConfig, WebConfig, WebhookConfig, MIN_SECRET_BYTES,
 };
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 
@@ -175,7 +176,14 @@ impl Config {
             }
         };
         config.apply_env(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+        config.check_env_secrets()?;
         Ok(config)
+    }
+
+    /// Checks the secrets the environment filled in (the file's were checked when it was parsed): a short
+    /// one is an error naming its variable.
+    pub fn check_env_secrets(&self) -> Result<(), ConfigError> {
+        channels::check_env_secrets(self)
     }
 
     /// Parses TOML text; `file` names it in errors.
@@ -206,24 +214,19 @@ impl Config {
         if let Some(token) = get("SUPPORTBOT_WEB_TOKEN") {
             self.web.token = Some(token);
         }
+        if let Some(token) = get("SUPPORTBOT_METRICS_TOKEN") {
+            self.web.metrics_token = Some(token);
+        }
         for hook in &mut self.webhooks {
             if hook.secret.is_empty() {
-                let var = format!(
-                    "SUPPORTBOT_WEBHOOK_SECRET_{}",
-                    hook.channel.to_uppercase().replace('-', "_")
-                );
-                if let Some(secret) = get(&var) {
+                if let Some(secret) = get(&webhook_secret_var(&hook.channel)) {
                     hook.secret = secret;
                 }
             }
         }
         for target in &mut self.forward {
             if target.secret.is_empty() {
-                let var = format!(
-                    "SUPPORTBOT_FORWARD_SECRET_{}",
-                    target.name.to_uppercase().replace('-', "_")
-                );
-                if let Some(secret) = get(&var) {
+                if let Some(secret) = get(&forward_secret_var(&target.name)) {
                     target.secret = secret;
                 }
             }
@@ -262,6 +265,7 @@ impl Config {
                 }
             }
         }
+        channels::check(self, text, file)?;
         if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
             return Err(invalid(
                 "operator_lang",
