@@ -68,8 +68,12 @@ fn rows(stdout: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `/metrics`, with the operator token the config sets (no metrics token of its own).
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
+    reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("test-operator-token")
+        .send()
         .await
         .unwrap()
         .text()
