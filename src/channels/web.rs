@@ -94,6 +94,11 @@ pub fn limits(config: &Config) -> WebLimits {
         max_connections: web.max_connections.map_or(d.max_connections, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         }),
+        max_connections_per_ip: web
+            .max_connections_per_ip
+            .map_or(d.max_connections_per_ip, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
         header_read_timeout: web
             .header_read_timeout_secs
             .map_or(d.header_read_timeout, secs),

@@ -51,6 +51,8 @@ pub struct WebConfig {
     pub metrics_listen: Option<String>,
     /// Connections served at once (default 16384).
     pub max_connections: Option<u64>,
+    /// Connections served at once from one client address (default 256).
+    pub max_connections_per_ip: Option<u64>,
     /// Seconds a client has to send a request's headers (default 10).
     pub header_read_timeout_secs: Option<u64>,
     /// Seconds between pings on an open chat socket (default 30).
@@ -91,6 +93,7 @@ impl Default for WebConfig {
             metrics_token: None,
             metrics_listen: None,
             max_connections: None,
+            max_connections_per_ip: None,
             header_read_timeout_secs: None,
             ws_ping_secs: None,
             ws_idle_secs: None,
@@ -118,6 +121,7 @@ impl WebConfig {
             ),
             ("burst", self.burst.map(u64::from)),
             ("max_connections", self.max_connections),
+            ("max_connections_per_ip", self.max_connections_per_ip),
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("ws_ping_secs", self.ws_ping_secs),
             ("ws_idle_secs", self.ws_idle_secs),
@@ -192,6 +196,7 @@ impl fmt::Debug for WebConfig {
             )
             .field("metrics_listen", &self.metrics_listen)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_ip", &self.max_connections_per_ip)
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)
             .field("ws_ping_secs", &self.ws_ping_secs)
             .field("ws_idle_secs", &self.ws_idle_secs)

@@ -1,11 +1,14 @@
 //! The accept loop every listener of the channel runs: at most `max_connections` connections at once (an
-//! upgraded WebSocket keeps its slot until it closes; more clients wait in the kernel's accept queue), a
-//! deadline for each request's headers, the client's address for the handlers, and a graceful end.
+//! upgraded WebSocket keeps its slot until it closes; more clients wait in the kernel's accept queue), at most
+//! `max_per_ip` of them from one client address (more are closed at once), a deadline for each request's
+//! headers, the client's address for the handlers, and a graceful end.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -20,6 +23,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
+use crate::gates::client_key;
+
 /// Requests still running at shutdown get this long to finish.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -28,8 +33,52 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub struct ConnLimits {
     /// Connections served at once.
     pub max_connections: usize,
+    /// Connections served at once from one client address.
+    pub max_per_ip: usize,
     /// Time a client has to send a request's headers.
     pub header_read_timeout: Duration,
+}
+
+/// Open connections per client address.
+#[derive(Default)]
+struct PerIp(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerIp {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a connection from `ip` unless it already has `max`.
+    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<IpSlot> {
+        let mut open = self.lock();
+        let n = open.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(IpSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One connection counted against its address; dropped when the connection ends.
+struct IpSlot {
+    table: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.lock();
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// A TCP stream holding one of the listener's connection slots for as long as it lives (through a WebSocket
@@ -37,6 +86,7 @@ pub struct ConnLimits {
 struct Counted {
     tcp: TcpStream,
     _slot: OwnedSemaphorePermit,
+    _ip_slot: IpSlot,
 }
 
 impl AsyncRead for Counted {
@@ -89,6 +139,7 @@ pub async fn serve(
 ) -> io::Result<()> {
     let max = limits.max_connections.clamp(1, u32::MAX as usize);
     let slots = Arc::new(Semaphore::new(max));
+    let per_ip = Arc::new(PerIp::default());
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -113,11 +164,20 @@ pub async fn serve(
                 }
             },
         };
+        let Some(ip_slot) = per_ip.enter(client_key(peer.ip()), limits.max_per_ip.max(1)) else {
+            tracing::debug!(%peer, "too many connections from one address, closing this one");
+            drop(tcp);
+            continue;
+        };
         // Small frames go out at once (no Nagle delay waiting for the peer's delayed ACK).
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
-        let io = TokioIo::new(Counted { tcp, _slot: slot });
+        let io = TokioIo::new(Counted {
+            tcp,
+            _slot: slot,
+            _ip_slot: ip_slot,
+        });
         let service = app.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));

@@ -51,6 +51,7 @@ impl WebChannel {
         let limits = &self.out.settings.limits;
         ConnLimits {
             max_connections: limits.max_connections,
+            max_per_ip: limits.max_connections_per_ip,
             header_read_timeout: limits.header_read_timeout,
         }
     }

@@ -80,6 +80,8 @@ pub struct WebLimits {
     pub upload_retention: Duration,
     /// Connections served at once; more wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// Connections served at once from one client address; more are closed at once.
+    pub max_connections_per_ip: usize,
     /// Time a client has to send a request's headers before the connection is closed.
     pub header_read_timeout: Duration,
     /// How often an open chat socket is pinged.
@@ -102,6 +104,7 @@ impl Default for WebLimits {
             upload_total_bytes: 10 * 1024 * 1024 * 1024,
             upload_retention: Duration::from_secs(30 * 24 * 3600),
             max_connections: 16_384,
+            max_connections_per_ip: 256,
             header_read_timeout: Duration::from_secs(10),
             ws_ping_interval: Duration::from_secs(30),
             ws_idle_timeout: Duration::from_secs(90),

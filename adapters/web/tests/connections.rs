@@ -49,6 +49,39 @@ async fn connections_beyond_the_cap_wait_until_one_closes() {
 }
 
 #[tokio::test]
+async fn connections_from_one_address_beyond_its_cap_are_closed() {
+    let server = start(|s| {
+        s.limits = WebLimits {
+            max_connections_per_ip: 2,
+            ..WebLimits::default()
+        }
+    })
+    .await;
+    // One session token, many sockets: resuming a session is free, so only the cap holds them back.
+    let mut a = connect(&server.ws_url("/ws")).await;
+    let token = next_json(&mut a).await["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let resume = server.ws_url(&format!("/ws?session={token}"));
+    let mut b = connect(&resume).await;
+    next_json(&mut b).await;
+    assert!(
+        connect_with(&resume, &[]).await.is_err(),
+        "a third socket from the same address is refused"
+    );
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(2), tcp.read_to_end(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0))), "closed at once: {closed:?}");
+    b.close(None).await.unwrap();
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut c = connect(&resume).await;
+    assert_eq!(next_json(&mut c).await["session"], token.as_str());
+}
+
+#[tokio::test]
 async fn a_client_too_slow_with_its_headers_is_cut_off() {
     let server = start(|s| {
         s.limits = WebLimits {
