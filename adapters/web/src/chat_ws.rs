@@ -169,9 +169,9 @@ async fn read_frames(
         limits.ws_ping_interval,
     );
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_heard = tokio::time::Instant::now();
+    let idle = tokio::time::sleep(idle_timeout);
+    tokio::pin!(idle);
     loop {
-        let idle_deadline = last_heard + idle_timeout;
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
@@ -181,14 +181,15 @@ async fn read_frames(
                 }
                 continue;
             }
-            _ = tokio::time::sleep_until(idle_deadline) => {
+            _ = &mut idle => {
                 WebStats::inc(&channel.out.stats.idle_closed);
                 tracing::debug!(session, "chat socket idle, closing it");
                 let _ = own_tx.send(Out::Close(CLOSE_NORMAL, "idle timeout")).await;
                 break;
             }
         };
-        last_heard = tokio::time::Instant::now();
+        idle.as_mut()
+            .reset(tokio::time::Instant::now() + idle_timeout);
         let text = match next {
             None | Some(Ok(Message::Close(_))) => break,
             Some(Err(err)) => {
