@@ -161,7 +161,12 @@ impl Gates {
         let key = client_key(ip);
         let now = Instant::now();
         let mut book = self.book();
-        book.session_ip.insert(session.to_string(), (key, now));
+        match book.session_ip.get_mut(session) {
+            Some(seen) => *seen = (key, now),
+            None => {
+                book.session_ip.insert(session.to_string(), (key, now));
+            }
+        }
         if book.open_by_session.contains_key(session) {
             return Ok(());
         }
