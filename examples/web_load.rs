@@ -92,7 +92,8 @@ mod load {
     async fn server() {
         let dir = tempfile::tempdir().expect("temp dir");
         let toml = "[hours]\nopen = \"00:00-23:59\"\npeak = []\n[web]\nlisten = \"127.0.0.1:0\"\n\
-                    token = \"load-test-operator-token-0123456789\"\nmessages_per_minute = 1000000\nburst = 1000\n";
+                    token = \"load-test-operator-token-0123456789\"\nmessages_per_minute = 1000000\nburst = 1000\n\
+                    new_sessions_per_ip_per_hour = 1000000\nnew_sessions_per_minute = 1000000\nmax_connections = 100000\nmax_connections_per_ip = 100000\n";
         let mut config = supportbot::config::Config::parse(toml, "load.toml").expect("config");
         config.bot.data_dir = dir.path().join("data");
         let engine = supportbot::engine::Engine::open(&config, supportbot::faq::Faq::builtin())
@@ -411,6 +412,10 @@ mod load {
             );
             settings.messages_per_minute = 1_000_000;
             settings.burst = 1000;
+            settings.limits.new_sessions_per_ip_per_hour = 1_000_000;
+            settings.limits.new_sessions_per_minute = 1_000_000;
+            settings.limits.max_connections = 100_000;
+            settings.limits.max_connections_per_ip = 100_000;
             let echo = Arc::new(Echo {
                 adapter: OnceLock::new(),
                 events: tokio::sync::broadcast::channel(16).0,

@@ -45,7 +45,7 @@ mod load {
     use supportbot::engine::Engine;
     use supportbot_chat::{Inbound, InboundSink, Shutdown};
 
-    const SECRET: &str = "load-secret";
+    const SECRET: &str = "load-secret-0123456789";
     const LIMIT: usize = 20_000;
     const WAIT: Duration = Duration::from_secs(300);
     const QUESTIONS: [&str; 6] = [

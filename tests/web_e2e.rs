@@ -33,7 +33,10 @@ async fn a_question_gets_the_faq_answer() {
     let thanks = next_of(&mut ws, "message").await;
     assert!(!thanks["text"].as_str().unwrap().is_empty());
 
-    let metrics = reqwest::get(stack.http("/metrics"))
+    let metrics = reqwest::Client::new()
+        .get(stack.http("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
         .await
         .unwrap()
         .text()

@@ -282,3 +282,62 @@ fn bad_config_and_busy_port_exit_with_their_codes() {
     assert!(err.contains("already in use"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_limits_new_sessions_and_guards_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_faq(&dir.path().join("faq"));
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[web]\nlisten = \"127.0.0.1:0\"\nnew_sessions_per_ip_per_hour = 2\n\
+         metrics_token = \"metrics-token-0123456789\"\nmetrics_listen = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
+    let bot = serve(dir.path());
+    assert!(ask(&bot.chat_url, "554 DT:SPM").await.contains("554"));
+    assert!(!ask(&bot.chat_url, "554 DT:SPM").await.is_empty());
+    // The third new session from this address is refused with a clear frame.
+    let ws_url = bot.chat_url.replacen("http://", "ws://", 1) + "ws";
+    let mut ws = connect(&ws_url).await;
+    let refusal = next_json(&mut ws).await;
+    assert_eq!(refusal["type"], "error", "{refusal}");
+    assert_eq!(refusal["code"], "rate_limited");
+
+    // /metrics lives on its own listener, for the metrics token only.
+    let main = reqwest::get(format!("{}metrics", bot.chat_url))
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 404);
+    let log = wait_log(dir.path(), "metrics listening");
+    let addr = log
+        .lines()
+        .find(|l| l.contains("metrics listening"))
+        .and_then(|l| l.split("addr=").nth(1))
+        .map(|a| {
+            a.split_whitespace()
+                .next()
+                .unwrap()
+                .trim_matches('"')
+                .to_string()
+        })
+        .expect("the log names the metrics address");
+    let url = format!("http://{addr}/metrics");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 401);
+    let r = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth("metrics-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("supportbot_web_limited_sessions_total 1"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(
+        !log.contains("metrics-token-0123456789"),
+        "the token leaked into the log"
+    );
+}

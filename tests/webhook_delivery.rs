@@ -11,7 +11,7 @@ use supportbot::config::Config;
 use supportbot_chat::MetricsSource;
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-1";
+const SECRET: &str = "forum-secret-1-0123456789";
 
 fn config(data: &std::path::Path, callback: &str) -> Config {
     let text = config_text(

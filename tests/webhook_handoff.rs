@@ -10,8 +10,8 @@ use supportbot::config::Config;
 use supportbot_chat::{Adapter, Inbound, InboundSink};
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-3";
-const DESK_SECRET: &str = "desk-secret";
+const SECRET: &str = "forum-secret-3-0123456789";
+const DESK_SECRET: &str = "desk-secret-0123456789";
 
 fn telegram(id: &str, text: &str) -> Inbound {
     serde_json::from_value(serde_json::json!({

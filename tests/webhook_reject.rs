@@ -10,7 +10,7 @@ use std::time::Duration;
 use supportbot::config::Config;
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-2";
+const SECRET: &str = "forum-secret-2-0123456789";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_requests_store_nothing() {
@@ -144,4 +144,54 @@ async fn rejected_requests_store_nothing() {
     assert_eq!((status, json["status"].as_str()), (200, Some("duplicate")));
     assert!(bot.engine.outbox_list().is_empty());
     bot.stop().await;
+}
+
+#[test]
+fn a_short_secret_stops_serve_with_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bot.toml");
+    let text = config_text(
+        &dir.path().join("data"),
+        "[[webhooks]]\nchannel = \"forum\"\nsecret = \"tooshort\"\ncallback_url = \"http://127.0.0.1:9/cb\"\n",
+    );
+    std::fs::write(&config, &text).unwrap();
+    let line = text.lines().position(|l| l.starts_with("secret")).unwrap() + 1;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("SUPPORTBOT_WEBHOOK_SECRET_FORUM")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "bot.toml:{line}: the secret of webhook channel `forum` must be at least 16 bytes"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tooshort"),
+        "the secret is never printed: {stderr}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was started");
+
+    // From the environment: the variable is named instead.
+    let text = config_text(
+        &dir.path().join("data"),
+        "[[webhooks]]\nchannel = \"forum\"\ncallback_url = \"http://127.0.0.1:9/cb\"\n",
+    );
+    std::fs::write(&config, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("SUPPORTBOT_WEBHOOK_SECRET_FORUM", "short-env")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("SUPPORTBOT_WEBHOOK_SECRET_FORUM: the secret of webhook channel `forum`"),
+        "{stderr}"
+    );
 }

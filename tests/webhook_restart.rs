@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-4";
+const SECRET: &str = "forum-secret-4-0123456789";
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
 
 struct Serve {
@@ -68,8 +68,12 @@ fn rows(stdout: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `/metrics`, with the operator token the config sets (no metrics token of its own).
 async fn metrics(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
+    reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("test-operator-token")
+        .send()
         .await
         .unwrap()
         .text()

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use supportbot_chat::Shutdown;
-use supportbot_web::{bind, load_or_create_secret, Core, WebChannel, WebError, WebSettings};
+use supportbot_web::{
+    bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebSettings,
+};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -50,6 +52,59 @@ pub struct WebStarted {
     pub token: String,
     /// The server task; ends after shutdown.
     pub task: JoinHandle<Result<(), WebError>>,
+    /// The address of `/metrics`' own listener, when `[web] metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The metrics listener's task, when there is one.
+    pub metrics_task: Option<JoinHandle<Result<(), WebError>>>,
+}
+
+/// The web channel's limits: `[web]`'s keys over the defaults.
+pub fn limits(config: &Config) -> WebLimits {
+    const MIB: u64 = 1024 * 1024;
+    let web = &config.web;
+    let d = WebLimits::default();
+    let secs = std::time::Duration::from_secs;
+    WebLimits {
+        new_sessions_per_ip_per_hour: web
+            .new_sessions_per_ip_per_hour
+            .unwrap_or(d.new_sessions_per_ip_per_hour),
+        new_sessions_per_minute: web
+            .new_sessions_per_minute
+            .unwrap_or(d.new_sessions_per_minute),
+        uploads_per_ip_per_hour: web
+            .uploads_per_ip_per_hour
+            .unwrap_or(d.uploads_per_ip_per_hour),
+        uploads_per_minute: web.uploads_per_minute.unwrap_or(d.uploads_per_minute),
+        case_opens_per_ip_per_hour: web
+            .case_opens_per_ip_per_hour
+            .unwrap_or(d.case_opens_per_ip_per_hour),
+        case_opens_per_hour: web.case_opens_per_hour.unwrap_or(d.case_opens_per_hour),
+        upload_quota_bytes: web
+            .upload_quota_mb
+            .map_or(d.upload_quota_bytes, |mb| mb.saturating_mul(MIB)),
+        upload_quota_files: web.upload_quota_files.unwrap_or(d.upload_quota_files),
+        upload_total_bytes: web
+            .uploads_total_mb
+            .map_or(d.upload_total_bytes, |mb| mb.saturating_mul(MIB)),
+        upload_retention: web
+            .upload_retention_days
+            .map_or(d.upload_retention, |days| {
+                secs(days.saturating_mul(24 * 3600))
+            }),
+        max_connections: web.max_connections.map_or(d.max_connections, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        }),
+        max_connections_per_ip: web
+            .max_connections_per_ip
+            .map_or(d.max_connections_per_ip, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+        header_read_timeout: web
+            .header_read_timeout_secs
+            .map_or(d.header_read_timeout, secs),
+        ws_ping_interval: web.ws_ping_secs.map_or(d.ws_ping_interval, secs),
+        ws_idle_timeout: web.ws_idle_secs.map_or(d.ws_idle_timeout, secs),
+    }
 }
 
 /// The operator token: `[web] token` / `SUPPORTBOT_WEB_TOKEN`, else the data directory's token file (made now
@@ -79,6 +134,17 @@ pub async fn start(
 ) -> Result<WebStarted, WebError> {
     let (token, token_source) = operator_token(config)?;
     let listener = bind(&config.web.listen).await?;
+    let metrics_listener = match &config.web.metrics_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr().map_err(|e| WebError::Listen {
+            addr: config.web.metrics_listen.clone().unwrap_or_default(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
     let addr = listener.local_addr().map_err(|e| WebError::Listen {
         addr: config.web.listen.clone(),
         reason: e.to_string(),
@@ -102,6 +168,18 @@ pub async fn start(
         settings.burst = n;
     }
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
+    settings.limits = limits(config);
+    let metrics_token = config
+        .web
+        .metrics_token
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_string);
+    settings.metrics = if metrics_listener.is_some() {
+        MetricsAccess::Separate(metrics_token)
+    } else {
+        MetricsAccess::Bearer(metrics_token)
+    };
     engine.add_operator(&settings.inbox_operator_name, &account);
     let core = Core {
         sink: Arc::new(engine.clone()),
@@ -111,6 +189,7 @@ pub async fn start(
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());
     let task = tokio::spawn(channel.clone().serve(listener, extra));
+    let metrics_task = metrics_listener.map(|l| tokio::spawn(channel.clone().serve_metrics(l)));
     tracing::info!(%addr, operator = %account, "web channel started");
     Ok(WebStarted {
         channel,
@@ -119,5 +198,7 @@ pub async fn start(
         token_source,
         token,
         task,
+        metrics_addr,
+        metrics_task,
     })
 }

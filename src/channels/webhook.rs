@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn checks_channels_and_forwarders() {
         let ok = parse(
-            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"s\"\ncallback_url = \"http://127.0.0.1:1/cb\"\n\
+            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"http://127.0.0.1:1/cb\"\n\
              [[forward]]\nname = \"desk\"\nurl = \"https://desk.example/hook\"\nformat = \"slack\"\nevents = [\"opened\"]\n",
         );
         let (inbound, callbacks) = channels(&ok).unwrap();
@@ -139,16 +139,16 @@ mod tests {
         let err = channels(&no_secret).err().unwrap().to_string();
         assert!(err.contains("SUPPORTBOT_WEBHOOK_SECRET_MY_APP"), "{err}");
         let bad_url = parse(
-            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"s\"\ncallback_url = \"forum.example\"\n",
+            "[[webhooks]]\nchannel = \"forum\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"forum.example\"\n",
         );
         assert!(matches!(channels(&bad_url), Err(SetupError::BadUrl { .. })));
         let twice = parse(
-            "[[webhooks]]\nchannel = \"f\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n\
-             [[webhooks]]\nchannel = \"f\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n",
+            "[[webhooks]]\nchannel = \"f\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"http://x/\"\n\
+             [[webhooks]]\nchannel = \"f\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"http://x/\"\n",
         );
         assert!(matches!(channels(&twice), Err(SetupError::Duplicate(_))));
         let reserved = parse(
-            "[[webhooks]]\nchannel = \"telegram\"\nsecret = \"s\"\ncallback_url = \"http://x/\"\n",
+            "[[webhooks]]\nchannel = \"telegram\"\nsecret = \"0123456789abcdef\"\ncallback_url = \"http://x/\"\n",
         );
         assert!(matches!(
             channels(&reserved),
@@ -168,12 +168,12 @@ mod tests {
              [[forward]]\nname = \"team-slack\"\nurl = \"http://x/s\"\n",
         );
         c.apply_env(|k| match k {
-            "SUPPORTBOT_WEBHOOK_SECRET_MY_APP" => Some("hook-secret".into()),
-            "SUPPORTBOT_FORWARD_SECRET_TEAM_SLACK" => Some("fwd-secret".into()),
+            "SUPPORTBOT_WEBHOOK_SECRET_MY_APP" => Some("hook-secret-0123456789".into()),
+            "SUPPORTBOT_FORWARD_SECRET_TEAM_SLACK" => Some("fwd-secret-0123456789".into()),
             _ => None,
         });
         assert!(channels(&c).is_ok());
-        assert_eq!(c.forward[0].secret, "fwd-secret");
+        assert_eq!(c.forward[0].secret, "fwd-secret-0123456789");
         let debug = format!("{c:?}");
         assert!(
             !debug.contains("hook-secret") && !debug.contains("fwd-secret"),

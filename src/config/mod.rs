@@ -6,14 +6,18 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod channels;
+mod customers;
 mod hours;
 mod limits;
 mod onebot;
+mod sections;
 mod wechat;
 
 pub use channels::{
-    DiscordConfig, ForwardConfig, ForwardFormat, TelegramConfig, WebConfig, WebhookConfig,
+    forward_secret_var, webhook_secret_var, DiscordConfig, ForwardConfig, ForwardFormat,
+    TelegramConfig, WebConfig, WebhookConfig, MIN_SECRET_BYTES,
 };
+pub use customers::{CustomersConfig, ManagerConfig};
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
@@ -132,43 +136,6 @@ pub struct TeamConfig {
     pub rooms: Vec<String>,
 }
 
-/// `[customers]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CustomersConfig {
-    /// `platform:id` accounts of enterprise customers (priority 0).
-    pub enterprise: Vec<String>,
-    /// A phone line named to enterprise users together with their case number.
-    pub enterprise_phone: Option<String>,
-    /// How long a managed customer's new case is kept for their account manager before the team's rooms and
-    /// queue get it.
-    pub manager_grace_secs: u64,
-    /// `[[customers.managers]]`: dedicated account managers and their customers' accounts.
-    pub managers: Vec<ManagerConfig>,
-}
-
-impl Default for CustomersConfig {
-    fn default() -> Self {
-        CustomersConfig {
-            enterprise: Vec::new(),
-            enterprise_phone: None,
-            manager_grace_secs: 300,
-            managers: Vec::new(),
-        }
-    }
-}
-
-/// One `[[customers.managers]]` entry.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ManagerConfig {
-    /// The manager: an `[[operators]]` name.
-    pub operator: String,
-    /// The customer's `platform:id` accounts (enterprise accounts too).
-    #[serde(default)]
-    pub accounts: Vec<String>,
-}
-
 /// `[outbox]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -219,7 +186,14 @@ impl Config {
             }
         };
         config.apply_env(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+        config.check_env_secrets()?;
         Ok(config)
+    }
+
+    /// Checks the secrets the environment filled in (the file's were checked when it was parsed): a short
+    /// one is an error naming its variable.
+    pub fn check_env_secrets(&self) -> Result<(), ConfigError> {
+        channels::check_env_secrets(self)
     }
 
     /// Parses TOML text; `file` names it in errors.
@@ -256,24 +230,19 @@ impl Config {
         if let Some(token) = get("SUPPORTBOT_WEB_TOKEN") {
             self.web.token = Some(token);
         }
+        if let Some(token) = get("SUPPORTBOT_METRICS_TOKEN") {
+            self.web.metrics_token = Some(token);
+        }
         for hook in &mut self.webhooks {
             if hook.secret.is_empty() {
-                let var = format!(
-                    "SUPPORTBOT_WEBHOOK_SECRET_{}",
-                    hook.channel.to_uppercase().replace('-', "_")
-                );
-                if let Some(secret) = get(&var) {
+                if let Some(secret) = get(&webhook_secret_var(&hook.channel)) {
                     hook.secret = secret;
                 }
             }
         }
         for target in &mut self.forward {
             if target.secret.is_empty() {
-                let var = format!(
-                    "SUPPORTBOT_FORWARD_SECRET_{}",
-                    target.name.to_uppercase().replace('-', "_")
-                );
-                if let Some(secret) = get(&var) {
+                if let Some(secret) = get(&forward_secret_var(&target.name)) {
                     target.secret = secret;
                 }
             }
@@ -321,50 +290,14 @@ impl Config {
                 }
             }
         }
-        let sections = [
-            (
-                "[onebot]",
-                self.onebot.as_ref().and_then(OneBotConfig::problem),
-            ),
-            (
-                "[wechat]",
-                self.wechat.as_ref().and_then(WeChatConfig::problem),
-            ),
-        ];
-        for (section, problem) in sections {
-            if let Some((key, message)) = problem {
-                let at = text.find(section).map_or(0, |start| {
-                    text[start..].find(key).map_or(start, |k| start + k)
-                });
-                return Err(ConfigError::Invalid {
-                    location: format!("{file}:{}", line_at(text, at)),
-                    message,
-                });
-            }
-        }
-        for manager in &self.customers.managers {
-            if !self.operators.iter().any(|o| o.name == manager.operator) {
-                return Err(invalid(
-                    &format!("\"{}\"", manager.operator),
-                    format!(
-                        "customers.managers: `{}` is not the name of an [[operators]] entry",
-                        manager.operator
-                    ),
-                ));
-            }
-        }
-        if self.limits.queue_per_worker == 0 || self.limits.wrong_codes_per_link == 0 {
-            return Err(invalid(
-                "[limits]",
-                "limits.queue_per_worker and limits.wrong_codes_per_link must be at least 1".into(),
-            ));
-        }
+        sections::check(self, text, file)?;
         if !matches!(self.bot.lang.as_str(), "zh" | "en") {
             return Err(invalid(
                 "lang",
                 "[bot] lang must be \"zh\" or \"en\"".into(),
             ));
         }
+        channels::check(self, text, file)?;
         if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
             return Err(invalid(
                 "operator_lang",

@@ -1,5 +1,5 @@
 //! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token required), `/healthz`, `/metrics`
-//! and the page settings (`/config.json`).
+//! (metrics token) and the page settings (`/config.json`).
 
 use std::sync::Arc;
 
@@ -11,18 +11,27 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::guard::is_operator;
+use crate::guard::{bearer, is_operator};
 use crate::inbox_ws::normalize_case;
+use crate::secrets::token_matches;
 use crate::stats::WebStats;
+use crate::MetricsAccess;
 use crate::WebChannel;
 
 /// The 401 answer, with the header that names the scheme.
 pub fn unauthorized(channel: &WebChannel) -> Response {
+    refused(
+        channel,
+        "an operator token is required (Authorization: Bearer ...)",
+    )
+}
+
+fn refused(channel: &WebChannel, message: &str) -> Response {
     WebStats::inc(&channel.out.stats.unauthorized);
     (
         StatusCode::UNAUTHORIZED,
         [("www-authenticate", "Bearer")],
-        Json(json!({"error": "unauthorized", "message": "an operator token is required (Authorization: Bearer ...)"})),
+        Json(json!({"error": "unauthorized", "message": message})),
     )
         .into_response()
 }
@@ -79,8 +88,23 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// `GET /metrics`: the core's and the channel's figures in the Prometheus text format.
-pub async fn metrics(State(channel): State<Arc<WebChannel>>) -> Response {
+/// `GET /metrics`: the core's and the channel's figures in the Prometheus text format, for the bearer of the
+/// metrics token (the operator token when none is set); on a listener of its own, for everyone unless a
+/// metrics token is set.
+pub async fn metrics(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
+    let settings = &channel.out.settings;
+    let expected = match &settings.metrics {
+        MetricsAccess::Bearer(token) => Some(token.as_deref().unwrap_or(&settings.operator_token)),
+        MetricsAccess::Separate(token) => token.as_deref(),
+    };
+    if let Some(expected) = expected {
+        if !bearer(&headers).is_some_and(|t| token_matches(t, expected)) {
+            return refused(
+                &channel,
+                "the metrics token is required (Authorization: Bearer ...)",
+            );
+        }
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         channel.prometheus(),

@@ -11,12 +11,14 @@ use supportbot_chat::{
 };
 
 use crate::frames::{MessageFrame, Refusal, ServerFrame};
+use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::stats::WebStats;
 use crate::status::CaseTracker;
+use crate::upload_book::UploadBook;
 use crate::{WebError, WebSettings};
 
 /// Operator notifications kept for an inbox page that opens later.
@@ -44,6 +46,7 @@ pub(crate) struct Outlet {
     pub(crate) inbox_recent: Mutex<VecDeque<MessageFrame>>,
     pub(crate) tracker: CaseTracker,
     pub(crate) stats: WebStats,
+    pub(crate) uploads: UploadBook,
 }
 
 /// The web channel: chat page, operator inbox, JSON API, uploads; [`WebChannel::adapter`] is the `web` adapter
@@ -53,6 +56,7 @@ pub struct WebChannel {
     pub(crate) signer: Signer,
     pub(crate) core: Core,
     pub(crate) limiter: DefaultKeyedRateLimiter<String>,
+    pub(crate) gates: Gates,
     pub(crate) shutdown: Shutdown,
 }
 
@@ -77,8 +81,8 @@ impl WebChannel {
         let state = settings.state_dir();
         let (key, _) = load_or_create_secret(&state.join("server.key"))?;
         let history = History::open(&state.join("sessions"), settings.history_len)?;
-        let uploads = settings.uploads_dir();
-        std::fs::create_dir_all(&uploads).map_err(|e| WebError::io(&uploads, e))?;
+        let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
+        let gates = Gates::new(&settings.limits);
         let per_minute =
             NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -91,12 +95,14 @@ impl WebChannel {
             inbox_recent: Mutex::new(VecDeque::new()),
             tracker: CaseTracker::default(),
             stats: WebStats::default(),
+            uploads,
         });
         Ok(Arc::new(WebChannel {
             out,
             signer: Signer::new(&key),
             core,
             limiter,
+            gates,
             shutdown,
         }))
     }
@@ -126,6 +132,21 @@ impl WebChannel {
             return Err(notice(Notice::RateLimited, lang));
         }
         Ok(())
+    }
+
+    /// Refuses a message from a session without an open case while its address (or everybody) has opened
+    /// too many cases; records the address the session writes from.
+    pub(crate) fn check_case_budget(
+        &self,
+        session: &str,
+        ip: std::net::IpAddr,
+        lang: Lang,
+    ) -> Result<(), Refusal> {
+        self.gates.may_open_case(session, ip).map_err(|limited| {
+            WebStats::inc(&self.out.stats.limited_cases);
+            tracing::info!(session, %ip, "message refused: too many cases opened from this address");
+            limited_notice(limited, lang)
+        })
     }
 
     /// Refuses empty and too long messages (before they count against the rate limit).
@@ -267,6 +288,20 @@ impl Outlet {
             }
         }
         self.inbox.push(&self.settings.inbox_operator, &json);
+    }
+}
+
+/// The refusal for a limit, with when to try again.
+pub(crate) fn limited_notice(limited: Limited, lang: Lang) -> Refusal {
+    let n = match limited.what {
+        Gate::Sessions => Notice::TooManySessions,
+        Gate::Uploads => Notice::TooManyUploads,
+        Gate::Cases => Notice::TooManyCases,
+    };
+    let minutes = limited.retry_after.as_secs().div_ceil(60).max(1);
+    Refusal {
+        code: n.code(),
+        text: format!("{} {}", n.text(lang), Notice::retry_in(minutes, lang)),
     }
 }
 

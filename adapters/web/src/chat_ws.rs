@@ -1,6 +1,7 @@
 //! `GET /ws`: the visitor's chat socket. First frame is the session token; `?session=` continues a session and
 //! replays its recent history; messages and button presses go to the core through [`WebChannel::submit`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -13,11 +14,14 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::channel::notice;
+use crate::channel::{limited_notice, notice};
 use crate::frames::{ClientFrame, ServerFrame};
+use crate::gates::Limited;
 use crate::guard::refuse_origin;
 use crate::i18n::{Lang, Notice};
-use crate::socket::{spawn_writer, Out, CLOSE_TOO_BIG};
+use crate::listen::{peer_ip, Peer};
+use crate::socket::{spawn_writer, Out, CLOSE_NORMAL, CLOSE_TOO_BIG, CLOSE_TRY_LATER};
+use crate::stats::WebStats;
 use crate::WebChannel;
 
 /// A hard cap far above the polite limit: frames between the two get a clear answer, bigger ones a close.
@@ -40,10 +44,12 @@ pub struct ChatQuery {
     lang: Option<String>,
 }
 
-/// Upgrades to the chat socket after the origin check.
+/// Upgrades to the chat socket after the origin check. A new session counts against its address's and
+/// everybody's budget of new sessions; over it, the socket gets an error frame and is closed with 1013.
 pub async fn chat_ws(
     State(channel): State<Arc<WebChannel>>,
     Query(query): Query<ChatQuery>,
+    peer: Peer,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -56,13 +62,36 @@ pub async fn chat_ws(
         .session
         .as_deref()
         .and_then(|t| channel.signer.session_id(t).map(|id| (t.to_string(), id)));
+    let ip = peer_ip(&peer);
+    if resumed.is_none() {
+        if let Err(limited) = channel.gates.new_session(ip) {
+            WebStats::inc(&channel.out.stats.limited_sessions);
+            tracing::info!(%ip, "new chat session refused: too many from this address or in all");
+            return ws
+                .read_buffer_size(READ_BUFFER)
+                .max_message_size(READ_BUFFER)
+                .on_upgrade(move |socket| refuse(socket, limited, lang));
+        }
+    }
     let (token, session) = resumed.unwrap_or_else(|| channel.signer.new_session());
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(HARD_FRAME_CAP)
         .max_frame_size(HARD_FRAME_CAP)
-        .on_upgrade(move |socket| run(channel, socket, token, session, lang))
+        .on_upgrade(move |socket| run(channel, socket, token, session, lang, ip))
+}
+
+/// Tells a socket refused by a limit why, and closes it.
+async fn refuse(mut socket: WebSocket, limited: Limited, lang: Lang) {
+    let frame = limited_notice(limited, lang).frame().to_json();
+    let close = axum::extract::ws::CloseFrame {
+        code: CLOSE_TRY_LATER,
+        reason: "too many new sessions".into(),
+    };
+    if socket.send(Message::Text(frame.into())).await.is_ok() {
+        let _ = socket.send(Message::Close(Some(close))).await;
+    }
 }
 
 async fn run(
@@ -71,6 +100,7 @@ async fn run(
     token: String,
     session: String,
     lang: Lang,
+    ip: IpAddr,
 ) {
     let (mut sink, mut stream) = socket.split();
     // Read the history and join the hub under the session lock: every message is then either in the
@@ -112,7 +142,7 @@ async fn run(
     tracing::debug!(session, "chat socket open");
 
     if !failed {
-        read_frames(&channel, &session, &mut stream, &own_tx, lang).await;
+        read_frames(&channel, &session, &mut stream, &own_tx, lang, ip).await;
     }
     drop(own_tx);
     if channel.out.chats.detach(&session, conn) {
@@ -122,19 +152,44 @@ async fn run(
     tracing::debug!(session, "chat socket closed");
 }
 
-/// Reads the page's frames until it closes, the connection fails, or shutdown.
+/// Reads the page's frames until it closes, the connection fails, shutdown, or the page sends nothing (not
+/// even a pong to the pings sent every `ws_ping_interval`) for `ws_idle_timeout`.
 async fn read_frames(
     channel: &WebChannel,
     session: &str,
     stream: &mut SplitStream<WebSocket>,
     own_tx: &mpsc::Sender<Out>,
     lang: Lang,
+    ip: IpAddr,
 ) {
+    let limits = &channel.out.settings.limits;
+    let idle_timeout = limits.ws_idle_timeout;
+    let mut ping = tokio::time::interval_at(
+        tokio::time::Instant::now() + limits.ws_ping_interval,
+        limits.ws_ping_interval,
+    );
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let idle = tokio::time::sleep(idle_timeout);
+    tokio::pin!(idle);
     loop {
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
+            _ = ping.tick() => {
+                if own_tx.send(Out::Ping).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = &mut idle => {
+                WebStats::inc(&channel.out.stats.idle_closed);
+                tracing::debug!(session, "chat socket idle, closing it");
+                let _ = own_tx.send(Out::Close(CLOSE_NORMAL, "idle timeout")).await;
+                break;
+            }
         };
+        idle.as_mut()
+            .reset(tokio::time::Instant::now() + idle_timeout);
         let text = match next {
             None | Some(Ok(Message::Close(_))) => break,
             Some(Err(err)) => {
@@ -153,7 +208,7 @@ async fn read_frames(
             }
             Some(Ok(_)) => continue,
         };
-        if let Some(reply) = handle(channel, session, text.as_str(), lang).await {
+        if let Some(reply) = handle(channel, session, text.as_str(), lang, ip).await {
             if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
                 break;
             }
@@ -167,6 +222,7 @@ async fn handle(
     session: &str,
     text: &str,
     lang: Lang,
+    ip: IpAddr,
 ) -> Option<ServerFrame> {
     if text.len() > channel.out.settings.max_frame_bytes {
         return Some(notice(Notice::TooLong, lang).frame());
@@ -183,6 +239,7 @@ async fn handle(
     if let Err(refusal) = channel
         .validate(&text, false, lang)
         .and_then(|()| channel.check_rate(session, lang))
+        .and_then(|()| channel.check_case_budget(session, ip, lang))
     {
         return Some(refusal.frame());
     }

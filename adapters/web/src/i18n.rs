@@ -47,6 +47,16 @@ pub enum Notice {
     UploadMissing,
     /// An upload with an unknown or missing session.
     BadSession,
+    /// Too many new chat sessions from one address (or from everybody).
+    TooManySessions,
+    /// Too many uploads from one address (or from everybody).
+    TooManyUploads,
+    /// Too many cases opened from one address (or from everybody).
+    TooManyCases,
+    /// The session's upload quota is used up.
+    UploadQuota,
+    /// The uploads of everybody together reached their limit.
+    UploadsFull,
 }
 
 impl Notice {
@@ -63,6 +73,11 @@ impl Notice {
             Notice::UploadTooLarge => "too_large",
             Notice::UploadMissing => "no_file",
             Notice::BadSession => "bad_session",
+            Notice::TooManySessions | Notice::TooManyUploads | Notice::TooManyCases => {
+                "rate_limited"
+            }
+            Notice::UploadQuota => "upload_quota",
+            Notice::UploadsFull => "uploads_full",
         }
     }
 
@@ -99,6 +114,33 @@ impl Notice {
             (Notice::BadSession, Lang::En) => {
                 "Your chat session is not valid any more; please reload the page."
             }
+            (Notice::TooManySessions, Lang::Zh) => "来自您网络的新会话过多。",
+            (Notice::TooManySessions, Lang::En) => {
+                "Too many new chats were started from your network."
+            }
+            (Notice::TooManyUploads, Lang::Zh) => "来自您网络的上传过多。",
+            (Notice::TooManyUploads, Lang::En) => "Too many files were sent from your network.",
+            (Notice::TooManyCases, Lang::Zh) => "来自您网络的人工工单过多。",
+            (Notice::TooManyCases, Lang::En) => {
+                "Too many cases for a person were opened from your network."
+            }
+            (Notice::UploadQuota, Lang::Zh) => "本次会话可上传的文件已达上限。",
+            (Notice::UploadQuota, Lang::En) => {
+                "This chat has reached its limit of files; no more can be sent."
+            }
+            (Notice::UploadsFull, Lang::Zh) => "暂时无法接收更多文件,请稍后再试。",
+            (Notice::UploadsFull, Lang::En) => {
+                "No more files can be received just now; please try again later."
+            }
+        }
+    }
+
+    /// "Please try again in N minutes."
+    pub fn retry_in(minutes: u64, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => format!("请 {minutes} 分钟后再试。"),
+            Lang::En if minutes == 1 => "Please try again in a minute.".to_string(),
+            Lang::En => format!("Please try again in {minutes} minutes."),
         }
     }
 }

@@ -13,17 +13,20 @@ mod chat_ws;
 mod deliver;
 mod error;
 mod frames;
+mod gates;
 mod guard;
 mod history;
 mod hub;
 mod i18n;
 mod inbox_ws;
+mod listen;
 mod secrets;
 mod server;
 mod settings;
 mod socket;
 mod stats;
 mod status;
+mod upload_book;
 mod uploads;
 
 pub use channel::{Core, WebAdapter, WebChannel};
@@ -34,7 +37,7 @@ pub use guard::{BEARER_PROTOCOL_PREFIX, INBOX_PROTOCOL};
 pub use inbox_ws::{action_command, normalize_case};
 pub use secrets::{load_or_create_secret, token_matches};
 pub use server::bind;
-pub use settings::WebSettings;
+pub use settings::{MetricsAccess, WebLimits, WebSettings};
 pub use uploads::SESSION_HEADER;
 
 /// The router type of [`WebChannel::router`] (axum's), so the core can merge routes without naming axum.

@@ -2,27 +2,23 @@
 //! channel's) until shutdown, together with the channel's background tasks.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::{api, assets, chat_ws, inbox_ws, status, uploads, WebChannel, WebError};
-
-/// How often idle rate-limit entries, session locks and long silent sessions' histories are forgotten.
-const HOUSEKEEPING: Duration = Duration::from_secs(600);
+use crate::listen::{self, ConnLimits};
+use crate::{api, assets, chat_ws, inbox_ws, status, uploads, MetricsAccess, WebChannel, WebError};
 
 impl WebChannel {
     /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
-    /// `/healthz`, `/metrics`, `/config.json`, `/assets/{file}`.
+    /// `/healthz`, `/metrics` (unless it has a listener of its own), `/config.json`, `/assets/{file}`.
     pub fn router(self: &Arc<Self>) -> Router {
         let upload_limit = usize::try_from(self.out.settings.max_upload_bytes)
             .unwrap_or(usize::MAX)
             .saturating_add(256 * 1024);
-        Router::new()
+        let router = Router::new()
             .route("/", get(assets::chat_page))
             .route("/inbox", get(assets::inbox_page))
             .route("/assets/{file}", get(assets::asset))
@@ -36,9 +32,49 @@ impl WebChannel {
             )
             .route("/files/{id}", get(uploads::download))
             .route("/healthz", get(api::healthz))
+            .route("/config.json", get(api::page_config));
+        let router = match self.out.settings.metrics {
+            MetricsAccess::Bearer(_) => router.route("/metrics", get(api::metrics)),
+            MetricsAccess::Separate(_) => router,
+        };
+        router.with_state(self.clone())
+    }
+
+    /// The routes of the metrics listener: `/metrics` alone.
+    pub fn metrics_router(self: &Arc<Self>) -> Router {
+        Router::new()
             .route("/metrics", get(api::metrics))
-            .route("/config.json", get(api::page_config))
             .with_state(self.clone())
+    }
+
+    fn conn_limits(&self) -> ConnLimits {
+        let limits = &self.out.settings.limits;
+        ConnLimits {
+            max_connections: limits.max_connections,
+            max_per_ip: limits.max_connections_per_ip,
+            header_read_timeout: limits.header_read_timeout,
+        }
+    }
+
+    /// Serves `/metrics` alone on `listener` (the `Separate` metrics access) until the channel's shutdown.
+    pub async fn serve_metrics(self: Arc<Self>, listener: TcpListener) -> Result<(), WebError> {
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tracing::info!(%addr, "metrics listening");
+        let limits = ConnLimits {
+            max_connections: 64,
+            ..self.conn_limits()
+        };
+        listen::serve(
+            listener,
+            self.metrics_router(),
+            limits,
+            self.shutdown.clone(),
+        )
+        .await
+        .map_err(|e| WebError::Serve(e.to_string()))
     }
 
     /// Serves the channel (merged with `extra` routes) on `listener` until the channel's shutdown token fires;
@@ -53,12 +89,14 @@ impl WebChannel {
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(HOUSEKEEPING);
+                let mut tick = tokio::time::interval(channel.out.settings.housekeeping);
                 loop {
                     tokio::select! {
                         _ = channel.shutdown.cancelled() => break,
                         _ = tick.tick() => {
                             channel.limiter.retain_recent();
+                            channel.gates.retain_recent();
+                            channel.out.uploads.sweep(&*channel.core.cases).await;
                             channel.out.history.prune_locks();
                             let retention = channel.out.settings.history_retention;
                             match channel.out.history.prune_older_than(retention).await {
@@ -76,16 +114,7 @@ impl WebChannel {
             .map(|a| a.to_string())
             .unwrap_or_default();
         tracing::info!(%addr, "web channel listening");
-        let shutdown = self.shutdown.clone();
-        // Small frames go out at once (no Nagle delay waiting for the peer's delayed ACK).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-            }
-        });
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
+        let result = listen::serve(listener, app, self.conn_limits(), self.shutdown.clone()).await;
         let _ = tracker.await;
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))

@@ -1,6 +1,7 @@
 //! Settings of the web channel: where it keeps its files, who the inbox operator is, and its limits.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything the web channel needs to know besides the core it talks to.
 #[derive(Debug, Clone)]
@@ -32,7 +33,83 @@ pub struct WebSettings {
     /// Messages of recent history kept per session and sent again on reconnect.
     pub history_len: usize,
     /// A session silent this long loses its history (its token then starts a new conversation).
-    pub history_retention: std::time::Duration,
+    pub history_retention: Duration,
+    /// Limits on what visitors may open, upload and hold, and on connections.
+    pub limits: WebLimits,
+    /// Where `/metrics` is served and who may read it.
+    pub metrics: MetricsAccess,
+    /// How often idle limiter entries, session locks, old histories and expired uploads are swept.
+    pub housekeeping: Duration,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// On the main listener, for `Authorization: Bearer <token>` (the metrics token, or the operator token
+    /// when none is configured).
+    Bearer(Option<String>),
+    /// Only on a listener of its own ([`crate::WebChannel::serve_metrics`]), for everyone who can reach it or,
+    /// with a token, for that bearer token; the main listener answers 404.
+    Separate(Option<String>),
+}
+
+/// Limits that keep one visitor (or one address) from filling the disk, the queue or the server's sockets.
+/// Rates are token buckets: the figure is also the burst, refilled evenly over the period.
+#[derive(Debug, Clone)]
+pub struct WebLimits {
+    /// New chat sessions one client address may open per hour.
+    pub new_sessions_per_ip_per_hour: u32,
+    /// New chat sessions all clients together may open per minute.
+    pub new_sessions_per_minute: u32,
+    /// Uploads one client address may send per hour.
+    pub uploads_per_ip_per_hour: u32,
+    /// Uploads all clients together may send per minute.
+    pub uploads_per_minute: u32,
+    /// Cases web sessions of one client address may open per hour.
+    pub case_opens_per_ip_per_hour: u32,
+    /// Cases all web sessions together may open per hour.
+    pub case_opens_per_hour: u32,
+    /// Bytes one session may have stored in uploads.
+    pub upload_quota_bytes: u64,
+    /// Files one session may have stored in uploads.
+    pub upload_quota_files: u32,
+    /// Bytes all uploads together may take on disk.
+    pub upload_total_bytes: u64,
+    /// An upload no open case refers to is deleted this long after it was last seen in one (or after it
+    /// was uploaded, when no case ever referred to it).
+    pub upload_retention: Duration,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Connections served at once from one client address; more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// Time a client has to send a request's headers before the connection is closed.
+    pub header_read_timeout: Duration,
+    /// How often an open chat socket is pinged.
+    pub ws_ping_interval: Duration,
+    /// A chat socket that sent nothing (not even a pong) for this long is closed.
+    pub ws_idle_timeout: Duration,
+}
+
+impl Default for WebLimits {
+    fn default() -> Self {
+        WebLimits {
+            new_sessions_per_ip_per_hour: 60,
+            new_sessions_per_minute: 300,
+            uploads_per_ip_per_hour: 60,
+            uploads_per_minute: 60,
+            case_opens_per_ip_per_hour: 10,
+            case_opens_per_hour: 300,
+            upload_quota_bytes: 100 * 1024 * 1024,
+            upload_quota_files: 50,
+            upload_total_bytes: 10 * 1024 * 1024 * 1024,
+            upload_retention: Duration::from_secs(30 * 24 * 3600),
+            max_connections: 16_384,
+            max_connections_per_ip: 256,
+            header_read_timeout: Duration::from_secs(10),
+            ws_ping_interval: Duration::from_secs(30),
+            ws_idle_timeout: Duration::from_secs(90),
+        }
+    }
 }
 
 impl WebSettings {
@@ -56,7 +133,10 @@ impl WebSettings {
             messages_per_minute: 30,
             burst: 10,
             history_len: 50,
-            history_retention: std::time::Duration::from_secs(90 * 24 * 3600),
+            history_retention: Duration::from_secs(90 * 24 * 3600),
+            limits: WebLimits::default(),
+            metrics: MetricsAccess::Bearer(None),
+            housekeeping: Duration::from_secs(600),
         }
     }
 

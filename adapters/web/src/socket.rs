@@ -14,11 +14,17 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code for a message too big to handle.
 pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for "try again later" (a limit refused the socket).
+pub const CLOSE_TRY_LATER: u16 = 1013;
+/// Close code for a socket closed after the idle timeout.
+pub const CLOSE_NORMAL: u16 = 1000;
 
 /// Frames the reader half asks the writer to send, and how to end.
 pub enum Out {
     /// A JSON text frame.
     Text(String),
+    /// A WebSocket ping (the peer's pong shows it is still there).
+    Ping,
     /// Close the socket with this code and reason.
     Close(u16, &'static str),
 }
@@ -37,6 +43,12 @@ pub fn spawn_writer(
                 _ = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
                 own = own_rx.recv() => match own {
                     Some(Out::Text(json)) => json,
+                    Some(Out::Ping) => {
+                        if sink.send(Message::Ping(Default::default())).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     Some(Out::Close(code, reason)) => break Some((code, reason)),
                     None => break None,
                 },

@@ -20,6 +20,16 @@ pub struct WebStats {
     pub unauthorized: AtomicU64,
     /// WebSocket upgrades refused for a foreign `Origin`.
     pub bad_origin: AtomicU64,
+    /// New chat sessions refused by the per-address or global limit.
+    pub limited_sessions: AtomicU64,
+    /// Uploads refused by the per-address or global limit.
+    pub limited_uploads: AtomicU64,
+    /// Messages refused because their address opened too many cases.
+    pub limited_cases: AtomicU64,
+    /// Uploads refused by a session's quota or the limit of all uploads.
+    pub upload_quota: AtomicU64,
+    /// Chat sockets closed for sending nothing (not even a pong) for the idle timeout.
+    pub idle_closed: AtomicU64,
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -95,6 +105,35 @@ impl WebStats {
             "WebSocket upgrades refused for a foreign Origin.",
             get(&self.bad_origin),
         );
+        for (name, help, value) in [
+            (
+                "supportbot_web_limited_sessions_total",
+                "New chat sessions refused by the per-address or global limit.",
+                &self.limited_sessions,
+            ),
+            (
+                "supportbot_web_limited_uploads_total",
+                "Uploads refused by the per-address or global limit.",
+                &self.limited_uploads,
+            ),
+            (
+                "supportbot_web_limited_cases_total",
+                "Messages refused because their address opened too many cases.",
+                &self.limited_cases,
+            ),
+            (
+                "supportbot_web_upload_quota_total",
+                "Uploads refused by a session's quota or the limit of all uploads.",
+                &self.upload_quota,
+            ),
+            (
+                "supportbot_web_idle_closed_total",
+                "Chat sockets closed after the idle timeout.",
+                &self.idle_closed,
+            ),
+        ] {
+            counter(&mut out, name, help, get(value));
+        }
         out
     }
 

@@ -1,5 +1,6 @@
 //! Keeps each connected visitor's page told about their open case: its number, whether it waits or an operator
-//! has it, and its place in the queue, recomputed whenever a case event happens.
+//! has it, and its place in the queue, recomputed whenever a case event happens. The same feed tells the
+//! channel's limits which cases web sessions open and which close.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -123,14 +124,16 @@ pub async fn run(channel: Arc<WebChannel>) {
             _ = channel.shutdown.cancelled() => break,
             _ = channel.out.tracker.wake.notified() => {}
             got = events.recv(), if events_open => match got {
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Ok(event) => channel.gates.observe(&event),
+                Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => events_open = false,
             },
         }
         // One recomputation for a burst of events.
         loop {
             match events.try_recv() {
-                Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
+                Ok(event) => channel.gates.observe(&event),
+                Err(TryRecvError::Lagged(_)) => continue,
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Closed) => {
                     events_open = false;

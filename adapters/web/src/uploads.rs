@@ -12,7 +12,7 @@ use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use supportbot_chat::{Attachment, AttachmentKind};
 use tokio::io::AsyncWriteExt;
@@ -21,8 +21,10 @@ use crate::channel::notice;
 use crate::frames::Refusal;
 use crate::guard::is_operator;
 use crate::i18n::{Lang, Notice};
+use crate::listen::{peer_ip, Peer};
 use crate::secrets::random_hex;
 use crate::stats::WebStats;
+use crate::upload_book::{read_meta, Full, Meta, Reservation};
 use crate::WebChannel;
 
 /// Header a page sends its session token in.
@@ -34,15 +36,6 @@ pub struct UploadQuery {
     session: Option<String>,
     lang: Option<String>,
     sig: Option<String>,
-}
-
-/// What is kept next to each file.
-#[derive(Debug, Serialize, Deserialize)]
-struct Meta {
-    name: String,
-    kind: AttachmentKind,
-    size: u64,
-    content_type: String,
 }
 
 fn refuse(status: StatusCode, refusal: Refusal) -> Response {
@@ -57,8 +50,9 @@ fn refuse(status: StatusCode, refusal: Refusal) -> Response {
 pub async fn upload(
     State(channel): State<Arc<WebChannel>>,
     Query(query): Query<UploadQuery>,
+    peer: Peer,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     let lang = Lang::pick(query.lang.as_deref(), accept);
@@ -69,9 +63,59 @@ pub async fn upload(
     let Some(session) = token.and_then(|t| channel.signer.session_id(t)) else {
         return refuse(StatusCode::UNAUTHORIZED, notice(Notice::BadSession, lang));
     };
+    let ip = peer_ip(&peer);
     if let Err(frame) = channel.check_rate(&session, lang) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, frame);
     }
+    if let Err(refusal) = channel.check_case_budget(&session, ip, lang) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, refusal);
+    }
+    if let Err(limited) = channel.gates.upload(ip) {
+        WebStats::inc(&channel.out.stats.limited_uploads);
+        tracing::info!(%ip, session, "upload refused: too many uploads");
+        return limited_response(limited, lang);
+    }
+    let max_file = channel.out.settings.max_upload_bytes;
+    let reservation = match channel.out.uploads.reserve(&session, max_file) {
+        Ok(reservation) => reservation,
+        Err(full) => return quota_refusal(&channel, full, lang),
+    };
+    receive(&channel, session, reservation, multipart, lang).await
+}
+
+/// The 429 answer to a limited request, with `Retry-After`.
+pub(crate) fn limited_response(limited: crate::gates::Limited, lang: Lang) -> Response {
+    let refusal = crate::channel::limited_notice(limited, lang);
+    let secs = limited.retry_after.as_secs().max(1).to_string();
+    let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, refusal);
+    if let Ok(value) = secs.parse() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn quota_refusal(channel: &WebChannel, full: Full, lang: Lang) -> Response {
+    WebStats::inc(&channel.out.stats.upload_quota);
+    let n = match full {
+        Full::Session => Notice::UploadQuota,
+        Full::Everyone => Notice::UploadsFull,
+    };
+    tracing::info!(?full, "upload refused: no room");
+    refuse(StatusCode::PAYLOAD_TOO_LARGE, notice(n, lang))
+}
+
+/// Reads the multipart body into the uploads directory within `reservation`, then sends the file to the core.
+async fn receive(
+    channel: &WebChannel,
+    session: String,
+    reservation: Reservation<'_>,
+    mut multipart: Multipart,
+    lang: Lang,
+) -> Response {
+    let cap = reservation.bytes();
+    let bound_by = reservation.bound_by;
     let mut caption = String::new();
     let mut client_id = None;
     let mut stored: Option<(String, Meta)> = None;
@@ -80,8 +124,8 @@ pub async fn upload(
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(err) => {
-                discard(&channel, stored.as_ref()).await;
-                return multipart_error(err.status(), lang);
+                discard(channel, stored.as_ref()).await;
+                return multipart_error(channel, err.status(), bound_by, lang);
             }
         };
         let outcome = match field.name() {
@@ -89,7 +133,7 @@ pub async fn upload(
                 .await
                 .map(|t| caption = t),
             Some("id") => read_small(field, 64).await.map(|t| client_id = Some(t)),
-            Some("file") if stored.is_none() => match store(&channel, field).await {
+            Some("file") if stored.is_none() => match store(channel, field, &session, cap).await {
                 Ok(file) => {
                     stored = Some(file);
                     Ok(())
@@ -99,13 +143,14 @@ pub async fn upload(
             _ => Ok(()),
         };
         if let Err(status) = outcome {
-            discard(&channel, stored.as_ref()).await;
-            return multipart_error(status, lang);
+            discard(channel, stored.as_ref()).await;
+            return multipart_error(channel, status, bound_by, lang);
         }
     }
     let Some((file_id, meta)) = stored else {
         return refuse(StatusCode::BAD_REQUEST, notice(Notice::UploadMissing, lang));
     };
+    reservation.settle(meta.size);
     let attachment = Attachment {
         kind: meta.kind,
         name: meta.name.clone(),
@@ -132,9 +177,17 @@ pub async fn upload(
     }
 }
 
-fn multipart_error(status: StatusCode, lang: Lang) -> Response {
+fn multipart_error(
+    channel: &WebChannel,
+    status: StatusCode,
+    bound_by: Option<Full>,
+    lang: Lang,
+) -> Response {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        refuse(status, notice(Notice::UploadTooLarge, lang))
+        match bound_by {
+            Some(full) => quota_refusal(channel, full, lang),
+            None => refuse(status, notice(Notice::UploadTooLarge, lang)),
+        }
     } else {
         refuse(StatusCode::BAD_REQUEST, notice(Notice::BadFrame, lang))
     }
@@ -163,7 +216,12 @@ async fn discard(channel: &WebChannel, stored: Option<&(String, Meta)>) {
 }
 
 /// Streams the file part to disk, counting bytes against the limit.
-async fn store(channel: &WebChannel, mut field: Field<'_>) -> Result<(String, Meta), StatusCode> {
+async fn store(
+    channel: &WebChannel,
+    mut field: Field<'_>,
+    session: &str,
+    cap: u64,
+) -> Result<(String, Meta), StatusCode> {
     let name = clean_name(field.file_name().unwrap_or("file"));
     let id = random_hex(16);
     let part = file_path(channel, &format!("{id}.part"));
@@ -175,7 +233,7 @@ async fn store(channel: &WebChannel, mut field: Field<'_>) -> Result<(String, Me
         let mut head = Vec::with_capacity(16);
         while let Some(chunk) = field.chunk().await.map_err(|e| e.status())? {
             size += chunk.len() as u64;
-            if size > channel.out.settings.max_upload_bytes {
+            if size > cap {
                 return Err(StatusCode::PAYLOAD_TOO_LARGE);
             }
             if head.len() < 16 {
@@ -194,6 +252,8 @@ async fn store(channel: &WebChannel, mut field: Field<'_>) -> Result<(String, Me
             kind,
             size,
             content_type: content_type.to_string(),
+            session: Some(session.to_string()),
+            unreferenced_since: None,
         })
     }
     .await;
@@ -290,12 +350,10 @@ pub async fn download(
     if !id_ok || !(signed || is_operator(&headers, &channel.out.settings.operator_token)) {
         return crate::api::unauthorized(&channel);
     }
-    let meta: Meta = match tokio::fs::read(file_path(&channel, &format!("{id}.json"))).await {
-        Ok(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(meta) => meta,
-            Err(_) => return StatusCode::NOT_FOUND.into_response(),
-        },
-        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+    let meta_path = file_path(&channel, &format!("{id}.json"));
+    let meta: Meta = match tokio::task::spawn_blocking(move || read_meta(&meta_path)).await {
+        Ok(Ok(meta)) => meta,
+        _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let bytes = match tokio::fs::read(file_path(&channel, &id)).await {
         Ok(bytes) => bytes,

@@ -189,7 +189,10 @@ async fn bad_input_gets_a_clear_answer() {
     next_json(&mut ws2).await;
     send(&mut ws2, json!({"type": "message", "text": "hello"})).await;
     assert_eq!(next_of(&mut ws2, "error").await["code"], "unavailable");
-    let metrics = reqwest::get(server.http("/metrics"))
+    let metrics = reqwest::Client::new()
+        .get(server.http("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
         .await
         .unwrap()
         .text()

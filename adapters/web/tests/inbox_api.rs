@@ -76,7 +76,7 @@ async fn api_needs_the_operator_token() {
 }
 
 #[tokio::test]
-async fn health_metrics_and_pages_need_no_token() {
+async fn health_and_pages_need_no_token_metrics_does() {
     let server = start(|_| {}).await;
     let health: serde_json::Value = reqwest::get(server.http("/healthz"))
         .await
@@ -86,6 +86,14 @@ async fn health_metrics_and_pages_need_no_token() {
         .unwrap();
     assert_eq!(health["status"], "ok");
     let r = reqwest::get(server.http("/metrics")).await.unwrap();
+    assert_eq!(r.status(), 401, "metrics without a token");
+    let r = reqwest::Client::new()
+        .get(server.http("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()
         .unwrap()

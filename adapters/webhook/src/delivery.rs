@@ -13,6 +13,9 @@ use crate::signature::{self, Secret, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMES
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest `Retry-After` honoured; a receiver asking for more is retried after this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// Most of a receiver's answer read (for the error text); the rest is never read, and the connection is
+/// dropped instead of reused.
+pub const MAX_RESPONSE_BODY: usize = 4 * 1024;
 /// Used when a 429 carries no usable `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -55,15 +58,34 @@ pub async fn post_json(
             .header(SIGNATURE_HEADER, sig);
     }
     match request.body(body).send().await {
-        Ok(response) => {
+        Ok(mut response) => {
             let status = response.status();
             let headers = response.headers().clone();
-            // Read the body so the connection can be reused, but only a little of it for the error text.
-            let text = response.text().await.unwrap_or_default();
-            classify(status, &headers, &text, SystemTime::now())
+            let body = read_head(&mut response, MAX_RESPONSE_BODY).await;
+            classify(
+                status,
+                &headers,
+                &String::from_utf8_lossy(&body),
+                SystemTime::now(),
+            )
         }
         Err(err) => Err(classify_error(&err)),
     }
+}
+
+/// At most `cap` bytes of a response's body (less when it ends or fails sooner); the rest is left unread.
+pub async fn read_head(response: &mut reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body
 }
 
 /// The idempotency key as a header value: visible ASCII is kept, every other byte (and `%`) is

@@ -16,8 +16,8 @@ pub mod signature;
 pub mod slack;
 
 pub use delivery::{
-    classify, header_safe_key, http_client, parse_retry_after, ClientError, DEFAULT_TIMEOUT,
-    MAX_RETRY_AFTER,
+    classify, header_safe_key, http_client, parse_retry_after, read_head, ClientError,
+    DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, MAX_RETRY_AFTER,
 };
 pub use forward::{ForwardFormat, ForwardTarget, Forwarder, DESTINATION_PREFIX};
 pub use inbound::{router, router_with_limit, InboundChannel, DEFAULT_MAX_BODY};

@@ -181,9 +181,10 @@
     ws.onmessage = function (ev) {
       try { onFrame(JSON.parse(ev.data)); } catch (e) { /* ignore a frame we cannot read */ }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
       setOnline(false);
-      setTimeout(connect, backoff);
+      // 1013: a limit refused the socket (its error frame says why); try again much later.
+      setTimeout(connect, ev.code === 1013 ? 60000 : backoff);
       backoff = Math.min(backoff * 2, 8000);
     };
   }

@@ -31,6 +31,8 @@ pub struct FakeCore {
     pub events: broadcast::Sender<CaseEvent>,
     pub channel: Mutex<Option<Arc<WebAdapter>>>,
     pub reject_next: Mutex<Option<SinkError>>,
+    /// Files each case's transcript shows.
+    pub files: Mutex<std::collections::HashMap<String, Vec<supportbot_chat::Attachment>>>,
 }
 
 impl FakeCore {
@@ -42,6 +44,7 @@ impl FakeCore {
             events: broadcast::channel(64).0,
             channel: Mutex::new(None),
             reject_next: Mutex::new(None),
+            files: Mutex::new(Default::default()),
         })
     }
 
@@ -72,6 +75,11 @@ impl FakeCore {
     }
 
     pub fn event(&self, case: &str, kind: CaseEventKind) {
+        self.event_by(case, kind, "bot");
+    }
+
+    /// A case event done by `actor` (`web:<session>` for a case a visitor opened).
+    pub fn event_by(&self, case: &str, kind: CaseEventKind, actor: &str) {
         let _ = self.events.send(CaseEvent {
             case: case.into(),
             kind,
@@ -79,7 +87,7 @@ impl FakeCore {
                 .unwrap()
                 .with_ymd_and_hms(2026, 11, 25, 2, 0, 0)
                 .unwrap(),
-            actor: "bot".into(),
+            actor: actor.into(),
             actor_name: String::new(),
             text: String::new(),
             attachments: vec![],
@@ -181,7 +189,24 @@ impl CaseDirectory for FakeCore {
             error_codes: vec!["554 DT:SPM".into()],
             suggestions: vec!["mail-bounce-554".into()],
             conversations: vec!["web:x".into()],
-            transcript: vec![],
+            transcript: self
+                .files
+                .lock()
+                .unwrap()
+                .get(id)
+                .map(|files| {
+                    vec![supportbot_chat::CaseEntry {
+                        at: FixedOffset::east_opt(0)
+                            .unwrap()
+                            .with_ymd_and_hms(2026, 11, 25, 2, 0, 0)
+                            .unwrap(),
+                        role: "user".into(),
+                        name: "visitor".into(),
+                        text: String::new(),
+                        attachments: files.clone(),
+                    }]
+                })
+                .unwrap_or_default(),
             history: vec![],
         })
     }
