@@ -21,7 +21,7 @@ use super::batch::Batch;
 use super::fault::{self, Fault};
 use super::overlay::{self, Lookup, Overlay};
 use super::wal::{self, Segment};
-use super::{perms, StoreError};
+use super::{perms, recover, StoreError};
 
 /// A segment this large is checkpointed.
 const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
@@ -131,31 +131,18 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 impl Committer {
-    /// Replays the log a previous run left into `tree`, checkpoints, and starts the flusher and checkpoint
-    /// threads.
+    /// Opens the log a previous run left (see `recover`; `fresh`: sled held no schema mark) and starts the
+    /// flusher and checkpoint threads.
     pub(crate) fn start(
         db: sled::Db,
         tree: sled::Tree,
         sled_config: sled::Config,
         data_dir: &Path,
+        fresh: bool,
     ) -> Result<Arc<Committer>, StoreError> {
         let dir = data_dir.join(wal::WAL_DIR);
         perms::private_dir(&dir).map_err(io_error(&dir))?;
-        let replayed = wal::replay(&dir, &tree)?;
-        if replayed.records > 0 || replayed.torn_bytes > 0 {
-            tracing::info!(
-                records = replayed.records,
-                torn_bytes = replayed.torn_bytes,
-                "replayed the write-ahead log"
-            );
-        }
-        fault::flush_sled(&db, &sled_config)?;
-        let mut number = 0;
-        for path in wal::segments(&dir).map_err(io_error(&dir))? {
-            number = number.max(wal::segment_number(&path));
-            std::fs::remove_file(&path).map_err(io_error(&path))?;
-        }
-        let segment = Segment::create(&dir, number + 1).map_err(io_error(&dir))?;
+        let segment = recover::open_log(&db, &tree, &sled_config, data_dir, fresh)?;
         let (flushed, _) = watch::channel(Flushed::default());
         let (checkpoints, requests) = mpsc::channel();
         let committer = Arc::new(Committer {
@@ -436,6 +423,7 @@ impl Committer {
     /// Flushes sled, which then holds every batch of segment `retired` and older (they were frozen when the
     /// segment was retired, and applied since), and deletes those segments.
     fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
+        recover::mark_checkpointed(&self.tree, retired)?;
         fault::flush_sled(&self.db, &self.sled_config)?;
         // Files sled created since the last checkpoint (blobs) get the data directory's modes.
         for dir in [self.data_dir.clone(), self.data_dir.join("blobs")] {
@@ -529,62 +517,5 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn insert(key: &str, value: u64) -> Batch {
-        let mut batch = Batch::default();
-        batch.insert(key.as_bytes().to_vec(), value.to_be_bytes().to_vec());
-        batch
-    }
-
-    fn value(bytes: &[u8]) -> u64 {
-        u64::from_be_bytes(bytes.try_into().unwrap())
-    }
-
-    /// A value moves from the overlay to the backlog to sled while readers look; they must never miss it or see
-    /// an older one, by key or by scan.
-    #[test]
-    fn a_written_value_stays_readable_while_it_moves_to_sled() {
-        const KEYS: u64 = 40;
-        let dir = tempfile::tempdir().unwrap();
-        let config = sled::Config::new()
-            .path(dir.path().join("db"))
-            .flush_every_ms(None);
-        let db = config.open().unwrap();
-        let tree = db.open_tree("t").unwrap();
-        let committer = Committer::start(db, tree, config, dir.path()).unwrap();
-        let writer = {
-            let committer = committer.clone();
-            std::thread::spawn(move || {
-                for i in 0..20_000u64 {
-                    committer
-                        .apply(insert(&format!("k/{:02}", i % KEYS), i))
-                        .unwrap();
-                    if i % 2500 == 2499 {
-                        committer.checkpoint().unwrap();
-                    } else if i % 10 == 9 {
-                        // Many small groups: many moves for the reader to race with.
-                        std::thread::sleep(Duration::from_micros(50));
-                    }
-                }
-            })
-        };
-        let mut seen = vec![None::<u64>; KEYS as usize];
-        while !writer.is_finished() {
-            let scanned = committer.scan(b"k/").unwrap();
-            let present = seen.iter().filter(|v| v.is_some()).count();
-            assert!(scanned.len() >= present, "a scan missed a key");
-            for (k, last) in seen.iter_mut().enumerate() {
-                let now = committer.get(format!("k/{k:02}").as_bytes()).unwrap();
-                let now = now.map(|v| value(&v));
-                assert!(now >= *last, "key {k}: {now:?} after {last:?}");
-                *last = now;
-            }
-        }
-        writer.join().unwrap();
-        let last = committer.get(b"k/00").unwrap().map(|v| value(&v));
-        assert_eq!(last, Some(19_960));
-        committer.stop();
-    }
-}
+#[path = "commit_tests.rs"]
+mod tests;

@@ -90,3 +90,47 @@ async fn a_fresh_data_directory_and_its_files_are_private() {
     drop(Store::open(&dir, 4).unwrap());
     assert!(assert_private(&dir) >= 3);
 }
+
+/// Copies the files directly in `from` (sled's, not the log's) to `to`.
+fn copy_sled_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let old = root.path().join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    for round in 0..3u32 {
+        let store = Store::open(&dir, 4).unwrap();
+        let ticket = put(&store, &format!("k{round}"), round).unwrap();
+        store.durable(ticket).await.unwrap();
+        drop(store);
+        if round == 0 {
+            copy_sled_files(&dir, &old);
+        }
+    }
+    // sled's files from the first round with the log of the third: the second round's changes are missing.
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    copy_sled_files(&old, &dir);
+    let wal_before: Vec<_> = std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).collect();
+    for _ in 0..2 {
+        let err = Store::open(&dir, 4).err().expect("refused");
+        let text = err.to_string();
+        assert!(text.contains("sled's files are damaged or older than the log"), "{text}");
+        assert!(text.contains(&dir.display().to_string()), "{text}");
+    }
+    let wal_after: Vec<_> = std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(wal_before, wal_after, "the log is left as it was");
+}

@@ -15,6 +15,7 @@ pub mod keys;
 mod overlay;
 pub mod perms;
 pub mod records;
+mod recover;
 mod timestamp;
 mod wal;
 
@@ -141,19 +142,18 @@ impl Store {
                 other => open_err(other.to_string()),
             })?;
         let tree = db.open_tree("supportbot")?;
-        match tree.get(keys::SCHEMA)? {
-            Some(v) if v.first().copied().unwrap_or(0) > SCHEMA_VERSION => {
+        // A store without its schema mark is new (the mark is written once the log is checked, see `recover`).
+        let schema = tree.get(keys::SCHEMA)?;
+        let fresh = schema.is_none();
+        if let Some(found) = schema.and_then(|v| v.first().copied()) {
+            if found > SCHEMA_VERSION {
                 return Err(StoreError::Schema {
                     dir: dir.to_path_buf(),
-                    found: v[0],
+                    found,
                 });
             }
-            Some(_) => {}
-            None => {
-                tree.insert(keys::SCHEMA, &[SCHEMA_VERSION])?;
-            }
         }
-        let committer = Committer::start(db, tree, sled_config, dir)?;
+        let committer = Committer::start(db, tree, sled_config, dir, fresh)?;
         // What sled and earlier versions created with the process's umask.
         perms::tighten(dir, true).map_err(|e| open_err(e.to_string()))?;
         Ok(Store {
