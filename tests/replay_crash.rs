@@ -25,8 +25,18 @@ fn stream() -> String {
     for n in 0..ASKERS {
         let platform = if n % 2 == 0 { "telegram" } else { "web" };
         let user = format!("a{n}");
-        events.push(dm(platform, &user, &format!("{user}-q"), "发送邮件被退回 554 DT:SPM"));
-        events.push(dm(platform, &user, &format!("{user}-t"), "我的QQ号被盗了怎么办"));
+        events.push(dm(
+            platform,
+            &user,
+            &format!("{user}-q"),
+            "发送邮件被退回 554 DT:SPM",
+        ));
+        events.push(dm(
+            platform,
+            &user,
+            &format!("{user}-t"),
+            "我的QQ号被盗了怎么办",
+        ));
     }
     let users: Vec<(&str, String)> = (0..8)
         .map(|i| (if i % 2 == 0 { "telegram" } else { "web" }, format!("u{i}")))
@@ -136,7 +146,10 @@ fn complete_lines(bytes: &[u8]) -> Vec<String> {
     if lines.last().is_some_and(|l| !l.ends_with('\n')) {
         lines.pop();
     }
-    lines.into_iter().map(|l| l.trim_end().to_string()).collect()
+    lines
+        .into_iter()
+        .map(|l| l.trim_end().to_string())
+        .collect()
 }
 
 /// Runs replay on `data` and kills it with SIGKILL as `kill` says; returns every line it printed before dying.
@@ -222,9 +235,16 @@ fn sigkill_again_and_again_loses_nothing_and_repeats_at_most_the_line_it_caught(
     assert!(ok, "{stderr}");
     assert!(reference.len() > 2 * ASKERS + 80, "{}", reference.len());
     let bytes: usize = reference.iter().map(|l| l.len() + 1).sum();
-    assert!(bytes > 4 * 65536, "the output fills a pipe several times: {bytes} bytes");
+    assert!(
+        bytes > 4 * 65536,
+        "the output fills a pipe several times: {bytes} bytes"
+    );
     let distinct: std::collections::HashSet<&String> = reference.iter().collect();
-    assert_eq!(distinct.len(), reference.len(), "every reference line is distinct");
+    assert_eq!(
+        distinct.len(),
+        reference.len(),
+        "every reference line is distinct"
+    );
     let reference_cases = export(&reference_data);
 
     let dir = tempfile::tempdir().unwrap();

@@ -46,7 +46,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -95,13 +98,18 @@ impl Serve {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let started = Instant::now();
         while self.child.try_wait().unwrap().is_none() {
-            assert!(started.elapsed() < Duration::from_secs(30), "serve hung on SIGTERM");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "serve hung on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     async fn health(&self) -> (u16, serde_json::Value) {
-        let resp = reqwest::get(format!("{}/healthz", self.base)).await.unwrap();
+        let resp = reqwest::get(format!("{}/healthz", self.base))
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or_default())
     }
@@ -178,18 +186,34 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
         let (status, body) = serve.post("late", &format!("late{n}")).await;
         assert_eq!(status, 503, "{body} (first refusal: {refused})");
     }
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(serve.health().await.0, 503);
     serve.stop();
+    eprintln!(
+        "{} events acknowledged before the disk filled; /healthz: {health}",
+        acknowledged.len()
+    );
 
     // Restarted with space: healthy, and every acknowledged event is stored (its redelivery is a duplicate).
     let serve = Serve::start(dir.path());
     assert_eq!(serve.health().await.0, 200);
     for (user, id) in &acknowledged {
         let (status, body) = serve.post(user, id).await;
-        assert_eq!((status, body["status"].as_str()), (200, Some("duplicate")), "{id}: {body}");
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("duplicate")),
+            "{id}: {body}"
+        );
     }
     let (status, body) = serve.post("late", "late0").await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("accepted")), "{body}");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("accepted")),
+        "{body}"
+    );
     serve.stop();
 }

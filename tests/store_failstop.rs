@@ -73,7 +73,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -152,26 +155,57 @@ fn stream(count: usize) -> String {
     for n in 0..count {
         let platform = if n % 2 == 0 { "telegram" } else { "web" };
         let user = format!("a{n}");
-        events.push(dm(platform, &user, &format!("{user}-q"), "发送邮件被退回 554 DT:SPM"));
-        events.push(dm(platform, &user, &format!("{user}-t"), "我的QQ号被盗了怎么办"));
+        events.push(dm(
+            platform,
+            &user,
+            &format!("{user}-q"),
+            "发送邮件被退回 554 DT:SPM",
+        ));
+        events.push(dm(
+            platform,
+            &user,
+            &format!("{user}-t"),
+            "我的QQ号被盗了怎么办",
+        ));
     }
     for n in 0..8 {
         let user = format!("c{n}");
-        for (i, text) in ["转人工", "附件太大发不出去", "跳过", "554 DT:SPM"].iter().enumerate() {
+        for (i, text) in ["转人工", "附件太大发不出去", "跳过", "554 DT:SPM"]
+            .iter()
+            .enumerate()
+        {
             events.push(dm("telegram", &user, &format!("{user}-{i}"), text));
         }
         let case = 1001 + n;
         let take = format!("/take C-{case}");
-        events.push(group("discord", "8001", "7001", &format!("take{n}"), &take, true));
+        events.push(group(
+            "discord",
+            "8001",
+            "7001",
+            &format!("take{n}"),
+            &take,
+            true,
+        ));
         let reply = format!("/reply C-{case} 收到,正在查");
-        events.push(group("discord", "8001", "7001", &format!("rep{n}"), &reply, true));
+        events.push(group(
+            "discord",
+            "8001",
+            "7001",
+            &format!("rep{n}"),
+            &reply,
+            true,
+        ));
     }
     events.iter().map(|e| line(e) + "\n").collect()
 }
 
 fn export(data: &Path) -> serde_json::Value {
     let out = run(&["cases", "export", "--data", data.to_str().unwrap()], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -216,14 +250,21 @@ fn replay_on_a_full_disk_exits_1_naming_the_path_and_continues_once_space_is_fre
         assert_eq!(sentence.contains("/wal/"), !sled, "room {room}: {sentence}");
         assert!(!full.stderr.contains("panicked"), "{}", full.stderr);
         if !sled {
-            assert!(full.lines.len() < reference.lines.len(), "stopped mid-stream");
+            assert!(
+                full.lines.len() < reference.lines.len(),
+                "stopped mid-stream"
+            );
         }
 
         disk.free();
         let after = replay_run(&data, &config, &input);
         assert_eq!(after.code, Some(0), "room {room}: {}", after.stderr);
         // Nothing acknowledged is lost: the two runs printed what a clean run prints, and the cases match.
-        assert_eq!(joined(&full.lines, &after.lines), reference.lines, "room {room}");
+        assert_eq!(
+            joined(&full.lines, &after.lines),
+            reference.lines,
+            "room {room}"
+        );
         assert_eq!(export(&data), reference_cases, "room {room}");
     }
 }
@@ -262,7 +303,9 @@ fn log_files(data: &Path) -> Vec<(std::path::PathBuf, u64, u32)> {
         .map(|e| {
             let path = e.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();
-            let digest = bytes.iter().fold(0u32, |h, b| h.rotate_left(5) ^ u32::from(*b));
+            let digest = bytes
+                .iter()
+                .fold(0u32, |h, b| h.rotate_left(5) ^ u32::from(*b));
             (path, bytes.len() as u64, digest)
         })
         .collect();
@@ -284,7 +327,11 @@ fn a_damaged_log_segment_stops_the_start_naming_it_and_changes_nothing() {
         .max_by_key(|p| std::fs::metadata(p).unwrap().len())
         .unwrap();
     let mut bytes = std::fs::read(&segment).unwrap();
-    assert!(bytes.len() > 4096, "the log holds records: {} bytes", bytes.len());
+    assert!(
+        bytes.len() > 4096,
+        "the log holds records: {} bytes",
+        bytes.len()
+    );
     bytes[8 + 3] ^= 0xff; // inside the first record, which many good records follow
     std::fs::write(&segment, &bytes).unwrap();
     let before = log_files(&data);
@@ -301,7 +348,10 @@ fn a_damaged_log_segment_stops_the_start_naming_it_and_changes_nothing() {
             run.stderr
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        assert!(log_files(&data) == before, "a refused start leaves the log as it was");
+        assert!(
+            log_files(&data) == before,
+            "a refused start leaves the log as it was"
+        );
     }
 }
 
@@ -317,7 +367,11 @@ enum Damage {
 #[test]
 fn damaged_sled_files_stop_the_start_naming_the_data_directory() {
     let input = stream(20);
-    for damage in [Damage::Garbled("db"), Damage::Halved("db"), Damage::Garbled("conf")] {
+    for damage in [
+        Damage::Garbled("db"),
+        Damage::Halved("db"),
+        Damage::Garbled("conf"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path());
         let data = dir.path().join("data");
@@ -344,7 +398,11 @@ fn damaged_sled_files_stop_the_start_naming_the_data_directory() {
                 "{damage:?}: {}",
                 run.stderr
             );
-            assert!(!run.stderr.contains("panicked"), "{damage:?}: {}", run.stderr);
+            assert!(
+                !run.stderr.contains("panicked"),
+                "{damage:?}: {}",
+                run.stderr
+            );
         }
     }
 }
@@ -360,7 +418,12 @@ fn assert_private(dir: &Path) -> Vec<String> {
         if meta.is_dir() {
             files.extend(assert_private(&path));
         } else {
-            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{}", path.display());
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{}",
+                path.display()
+            );
             files.push(path.file_name().unwrap().to_string_lossy().into_owned());
         }
     }
@@ -376,7 +439,10 @@ fn a_fresh_data_directory_is_readable_by_its_owner_only() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let files = assert_private(&data);
     for expected in ["db", "conf", "replay-printed.log"] {
-        assert!(files.iter().any(|f| f == expected), "{expected} in {files:?}");
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} in {files:?}"
+        );
     }
     assert!(files.iter().any(|f| f.ends_with(".wal")), "{files:?}");
     // A second run (sled rewrites its snapshot at open) keeps it so.

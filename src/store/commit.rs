@@ -428,7 +428,9 @@ impl Committer {
         // Files sled created since the last checkpoint (blobs) get the data directory's modes.
         for dir in [self.data_dir.clone(), self.data_dir.join("blobs")] {
             match perms::tighten(&dir, false) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_error(&dir)(e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_error(&dir)(e))
+                }
                 _ => {}
             }
         }

@@ -32,7 +32,10 @@ async fn a_failed_log_sync_stops_the_store_at_once_and_keeps_what_was_acknowledg
         let err = store.durable(ticket).await.unwrap_err();
         assert!(matches!(err, StoreError::Failed(_)), "{err}");
         let text = err.to_string();
-        assert!(text.contains("wal/") && text.contains(".wal"), "names the segment: {text}");
+        assert!(
+            text.contains("wal/") && text.contains(".wal"),
+            "names the segment: {text}"
+        );
         assert!(text.contains("Input/output error"), "{text}");
         assert_eq!(StoreError::Failed(store.fault().unwrap()).to_string(), text);
 
@@ -42,7 +45,11 @@ async fn a_failed_log_sync_stops_the_store_at_once_and_keeps_what_was_acknowledg
         let err = store.next_case_number().unwrap_err();
         assert_eq!(err.to_string(), text);
         assert_eq!(store.flush().unwrap_err().to_string(), text);
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         // What was acknowledged is still readable.
         assert_eq!(store.get::<u32>(b"acked").unwrap(), Some(1));
     }
@@ -124,13 +131,22 @@ async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
         }
     }
     copy_sled_files(&old, &dir);
-    let wal_before: Vec<_> = std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).collect();
+    let wal_before: Vec<_> = std::fs::read_dir(dir.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     for _ in 0..2 {
         let err = Store::open(&dir, 4).err().expect("refused");
         let text = err.to_string();
-        assert!(text.contains("sled's files are damaged or older than the log"), "{text}");
+        assert!(
+            text.contains("sled's files are damaged or older than the log"),
+            "{text}"
+        );
         assert!(text.contains(&dir.display().to_string()), "{text}");
     }
-    let wal_after: Vec<_> = std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).collect();
+    let wal_after: Vec<_> = std::fs::read_dir(dir.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(wal_before, wal_after, "the log is left as it was");
 }

@@ -133,14 +133,12 @@ impl Store {
             .mode(sled::Mode::HighThroughput)
             // The write-ahead log makes writes durable; sled is flushed at checkpoints only.
             .flush_every_ms(None);
-        let db = sled_config
-            .open()
-            .map_err(|err| match err {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                other => open_err(other.to_string()),
-            })?;
+        let db = sled_config.open().map_err(|err| match err {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            other => open_err(other.to_string()),
+        })?;
         let tree = db.open_tree("supportbot")?;
         // A store without its schema mark is new (the mark is written once the log is checked, see `recover`).
         let schema = tree.get(keys::SCHEMA)?;
@@ -234,10 +232,7 @@ impl Store {
 
     /// Waits until a ticket is on disk.
     pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
-        self.inner
-            .committer
-            .wait(ticket)
-            .await
+        self.inner.committer.wait(ticket).await
     }
 
     /// Removes a key without waiting for durability (it is on disk after the next group sync).

@@ -146,7 +146,8 @@ fn good_record_follows(bytes: &[u8]) -> bool {
         return false;
     };
     let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-    rest.get(len..).is_some_and(|after| next_record(after).is_some())
+    rest.get(len..)
+        .is_some_and(|after| next_record(after).is_some())
 }
 
 fn next_record(bytes: &[u8]) -> Option<(Batch, &[u8])> {
@@ -240,9 +241,19 @@ mod tests {
 
         let tree = tree(dir.path());
         let err = replay(dir.path(), &tree).unwrap_err();
-        assert!(err.to_string().contains("unreadable log record at byte 0"), "{err}");
-        assert!(err.to_string().contains("00000000000000000001.wal"), "{err}");
-        assert_eq!(tree.get("b").unwrap(), None, "a corrupt log changes nothing");
+        assert!(
+            err.to_string().contains("unreadable log record at byte 0"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("00000000000000000001.wal"),
+            "{err}"
+        );
+        assert_eq!(
+            tree.get("b").unwrap(),
+            None,
+            "a corrupt log changes nothing"
+        );
     }
 
     #[test]
@@ -250,7 +261,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let segment = Segment::create(dir.path(), 1).unwrap();
-        let mode = std::fs::metadata(&segment.path).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&segment.path)
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
