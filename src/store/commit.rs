@@ -342,7 +342,7 @@ impl Committer {
     }
 
     /// Puts the store into its failed state (the first fault is kept): every waiter and every later write gets
-    /// the fault, and the flusher stops. Returns the error callers report.
+    /// the fault, and the flusher stops before its next group. Returns the error callers report.
     fn fail(&self, err: StoreError) -> StoreError {
         let detail = match err {
             StoreError::Flush(detail) | StoreError::Failed(detail) => detail,
@@ -357,8 +357,6 @@ impl Committer {
         self.flushed.send_modify(|s| {
             s.error.get_or_insert_with(|| first.to_string());
         });
-        // A flusher waiting for work wakes up and stops (no lock here: the caller may hold the writer).
-        self.wake.notify_all();
         StoreError::Failed(first.to_string())
     }
 
