@@ -2,7 +2,7 @@
 //! printed as a JSON line as it is delivered. Lines are handled one at a time, so the output is deterministic.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ use super::{CliError, CliResult};
 use crate::config::Config;
 use crate::engine::{Engine, EngineOptions};
 use crate::faq::Faq;
+use crate::store::{perms, StoreError};
 
 /// File in the data directory listing envelopes already printed (see [`StdoutAdapter`]).
 const PRINTED_LOG: &str = "replay-printed.log";
@@ -60,7 +61,12 @@ async fn replay(config: Config, faq: Faq) -> CliResult {
     let result = feed(&engine).await;
     engine.settle().await;
     shutdown.cancel();
-    match runner.await {
+    let stopped = runner.await;
+    // After a storage fault, later lines fail because of it: the fault is the one thing to report.
+    if let Some(fault) = engine.store().fault() {
+        return Err(CliError::runtime(StoreError::Failed(fault)));
+    }
+    match stopped {
         Ok(Ok(())) => {}
         Ok(Err(err)) => return Err(CliError::runtime(err)),
         Err(err) => {
@@ -114,9 +120,11 @@ async fn feed(engine: &Engine) -> CliResult {
     }
 }
 
-/// Prints every message as a JSON line on stdout. Before printing, the envelope id is appended to a log in the
-/// data directory (a plain write, which survives the process being killed): after a crash, the outbox
-/// redelivers what it did not see confirmed, and ids already in the log are not printed a second time.
+/// Prints every message as a JSON line on stdout. Once the line is printed and flushed, the envelope id is
+/// appended to a log in the data directory (a plain write, which survives the process being killed): after a
+/// crash, the outbox redelivers what it did not see confirmed, and ids already in the log are not printed a
+/// second time. Printing first makes delivery at-least-once: a kill between the two prints that line again
+/// after the restart, and never loses it.
 pub struct StdoutAdapter {
     state: Mutex<Printed>,
 }
@@ -139,7 +147,7 @@ impl StdoutAdapter {
             Err(_) => HashSet::new(),
         };
         let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-        let mut log = OpenOptions::new()
+        let mut log = perms::private_file()
             .create(true)
             .write(true)
             .truncate(true)
@@ -168,12 +176,18 @@ impl Adapter for StdoutAdapter {
         if state.earlier.contains(&envelope.id) {
             return Ok(());
         }
-        writeln!(state.log, "{}", envelope.id).map_err(|e| SendError::Transient(e.to_string()))?;
         let line =
             serde_json::to_string(message).map_err(|e| SendError::Permanent(e.to_string()))?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}")
-            .and_then(|_| out.flush())
-            .map_err(|e| SendError::Permanent(format!("stdout is closed: {e}")))
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{line}")
+                .and_then(|_| out.flush())
+                .map_err(|e| SendError::Permanent(format!("stdout is closed: {e}")))?;
+        }
+        // The line is out: a failure to note it costs at most a second copy after a crash.
+        if let Err(err) = writeln!(state.log, "{}", envelope.id) {
+            tracing::warn!(error = %err, id = %envelope.id, "noting a printed message failed");
+        }
+        Ok(())
     }
 }

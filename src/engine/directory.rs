@@ -1,4 +1,4 @@
-//! The engine as the inbox sees it: the case list and details (`CaseDirectory`) and `/metrics`.
+//! The engine as the inbox sees it: the case list and details (`CaseDirectory`), `/metrics` and `/healthz`.
 
 use async_trait::async_trait;
 use supportbot_chat::{CaseDetail, CaseDirectory, CaseEvent, CaseSummary, MetricsSource};
@@ -39,5 +39,12 @@ impl MetricsSource for Engine {
             backlog: self.sh.outbox.backlog(),
         };
         self.sh.metrics.render(&gauges)
+    }
+
+    fn health(&self) -> Result<(), String> {
+        match self.sh.store.fault() {
+            Some(fault) => Err(crate::store::StoreError::Failed(fault).to_string()),
+            None => Ok(()),
+        }
     }
 }

@@ -202,9 +202,12 @@ impl Engine {
     }
 
     /// Waits until every accepted message is handled and the outbox is empty (replay and tests use it; with a
-    /// failing destination this waits until its messages are delivered or given up).
+    /// failing destination this waits until its messages are delivered or given up), or the store has failed.
     pub async fn settle(&self) {
         loop {
+            if self.sh.store.fault().is_some() {
+                return;
+            }
             let handled = self.sh.changed.notified();
             let sent = self.sh.outbox.changed();
             tokio::pin!(handled, sent);

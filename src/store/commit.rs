@@ -5,7 +5,8 @@
 //! moves the group from the overlay to the active backlog. When that backlog is large, a little old, or the
 //! flusher has nothing else to do, the flusher freezes it and the checkpoint thread applies it to sled in one
 //! pass, so syncs never wait for sled. Now and then the flusher starts a new log segment; the checkpoint thread
-//! then applies what was frozen before it, flushes sled and deletes the segments the flush covers.
+//! then applies what was frozen before it, flushes sled and deletes the segments the flush covers. The first
+//! write, sync or sled fault stops all of it (see `fault`).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -17,9 +18,10 @@ use tokio::sync::watch;
 
 use super::backlog::Backlogs;
 use super::batch::Batch;
+use super::fault::{self, Fault};
 use super::overlay::{self, Lookup, Overlay};
 use super::wal::{self, Segment};
-use super::StoreError;
+use super::{perms, recover, StoreError};
 
 /// A segment this large is checkpointed.
 const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
@@ -37,6 +39,9 @@ const BACKLOG_KEYS: usize = 32 * 1024;
 /// passes would spare sled a few more rewrites, but each pass's burst of sled work then delays the answers of a
 /// busy web chat (1 s gave a paced round-trip p99 of 9–11 ms where 0.2 s gave 5–6 ms).
 const BACKLOG_AGE: Duration = Duration::from_millis(200);
+
+/// How long closing a failed store waits for its threads.
+const STOP_AFTER_FAULT: Duration = Duration::from_secs(2);
 
 /// Identifies an applied batch; durable once the flusher has passed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,7 +83,17 @@ struct Group {
 pub(crate) struct Committer {
     tree: sled::Tree,
     db: sled::Db,
+    /// sled's configuration, which holds the I/O error sled recorded, if any.
+    sled_config: sled::Config,
+    /// The data directory (sled's files).
+    data_dir: PathBuf,
+    /// The log's directory.
     dir: PathBuf,
+    /// Set at the first write, sync or sled fault; nothing is written after it.
+    fault: Fault,
+    /// Test hook: the next log sync fails as `fdatasync` does when the device reports an error.
+    #[cfg(test)]
+    pub(crate) fail_next_sync: std::sync::atomic::AtomicBool,
     pending: Mutex<Pending>,
     wake: Condvar,
     /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlogs` when held with them.
@@ -116,36 +131,29 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 impl Committer {
-    /// Replays the log a previous run left into `tree`, checkpoints, and starts the flusher and checkpoint
-    /// threads.
+    /// Opens the log a previous run left (see `recover`; `fresh`: sled held no schema mark) and starts the
+    /// flusher and checkpoint threads.
     pub(crate) fn start(
         db: sled::Db,
         tree: sled::Tree,
+        sled_config: sled::Config,
         data_dir: &Path,
+        fresh: bool,
     ) -> Result<Arc<Committer>, StoreError> {
         let dir = data_dir.join(wal::WAL_DIR);
-        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        let replayed = wal::replay(&dir, &tree)?;
-        if replayed.records > 0 || replayed.torn_bytes > 0 {
-            tracing::info!(
-                records = replayed.records,
-                torn_bytes = replayed.torn_bytes,
-                "replayed the write-ahead log"
-            );
-        }
-        db.flush()?;
-        let mut number = 0;
-        for path in wal::segments(&dir).map_err(io_error(&dir))? {
-            number = number.max(wal::segment_number(&path));
-            std::fs::remove_file(&path).map_err(io_error(&path))?;
-        }
-        let segment = Segment::create(&dir, number + 1).map_err(io_error(&dir))?;
+        perms::private_dir(&dir).map_err(io_error(&dir))?;
+        let segment = recover::open_log(&db, &tree, &sled_config, data_dir, fresh)?;
         let (flushed, _) = watch::channel(Flushed::default());
         let (checkpoints, requests) = mpsc::channel();
         let committer = Arc::new(Committer {
             tree,
             db,
+            sled_config,
+            data_dir: data_dir.to_path_buf(),
             dir,
+            fault: Fault::default(),
+            #[cfg(test)]
+            fail_next_sync: Default::default(),
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             overlay: Mutex::new(Overlay::default()),
@@ -165,12 +173,15 @@ impl Committer {
             spawn("supportbot-flush", move || flusher.flush_loop())?,
             spawn("supportbot-checkpoint", move || {
                 while let Ok(retired) = requests.recv() {
+                    if checkpointer.fault.get().is_some() {
+                        continue;
+                    }
                     let done = checkpointer.apply_frozen().and_then(|()| match retired {
                         Some(retired) => checkpointer.flush_sled_and_retire(retired),
                         None => Ok(()),
                     });
                     if let Err(err) = done {
-                        tracing::error!(error = %err, "checkpointing the store failed");
+                        checkpointer.fail(err);
                     }
                 }
             })?,
@@ -179,10 +190,17 @@ impl Committer {
         Ok(committer)
     }
 
-    /// Queues `batch`; readers see it at once, and the ticket is durable after the next group sync.
-    pub(crate) fn apply(&self, batch: Batch) -> Ticket {
+    /// Queues `batch`; readers see it at once, and the ticket is durable after the next group sync. Fails at
+    /// once when the store has failed.
+    pub(crate) fn apply(&self, batch: Batch) -> Result<Ticket, StoreError> {
         let mut pending = lock(&self.pending);
-        self.push(&mut pending, batch)
+        self.fault.check()?;
+        Ok(self.push(&mut pending, batch))
+    }
+
+    /// What failed, once the store has failed.
+    pub(crate) fn fault(&self) -> Option<&str> {
+        self.fault.get()
     }
 
     /// Runs `change` with a reader of the current values and queues the batch it returns, under the same lock as
@@ -194,6 +212,7 @@ impl Committer {
         ) -> Result<(T, Batch), StoreError>,
     ) -> Result<T, StoreError> {
         let mut pending = lock(&self.pending);
+        self.fault.check()?;
         let (value, batch) = change(&|key| self.get(key))?;
         self.push(&mut pending, batch);
         Ok(value)
@@ -233,17 +252,18 @@ impl Committer {
         )?)
     }
 
-    /// Waits until `ticket` is durable.
-    pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), String> {
+    /// Waits until `ticket` is durable; fails as soon as the store has failed without making it durable.
+    pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
+        let closed = || StoreError::Flush("the store is closed".into());
         let mut rx = self.flushed.subscribe();
         let state = rx
             .wait_for(|s| s.durable >= ticket.0 || s.error.is_some())
             .await
-            .map_err(|_| "the store is closed".to_string())?;
+            .map_err(|_| closed())?;
         match (&state.error, state.durable >= ticket.0) {
             (_, true) => Ok(()),
-            (Some(err), false) => Err(err.clone()),
-            (None, false) => Err("the store is closed".into()),
+            (Some(err), false) => Err(StoreError::Failed(err.clone())),
+            (None, false) => Err(closed()),
         }
     }
 
@@ -271,7 +291,7 @@ impl Committer {
                     }
                     pending.flusher_idle = false;
                 }
-                if pending.framed.is_empty() {
+                if pending.framed.is_empty() || self.fault.get().is_some() {
                     return;
                 }
                 if last_group >= GATHER_FROM && !pending.stop {
@@ -285,14 +305,18 @@ impl Committer {
                 lock(&self.writer)
             };
             if let Err(err) = self.commit_group(&mut writer, &mut spare) {
-                return self.fail(err);
+                self.fail(err);
+                return;
             }
             let segment = &writer.segment;
             if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
                 match self.rotate(&mut writer) {
                     // Everything in the retired segment is in the backlog: freeze it all for the checkpoint.
                     Ok(retired) => self.freeze(Some(retired)),
-                    Err(err) => tracing::error!(error = %err, "starting a new log segment failed"),
+                    Err(err) => {
+                        self.fail(err);
+                        return;
+                    }
                 }
             } else if read(&self.backlogs).active.len() >= BACKLOG_KEYS
                 || writer.backlog_since.elapsed() >= BACKLOG_AGE
@@ -317,22 +341,38 @@ impl Committer {
         }
     }
 
-    /// Stops acknowledging: every waiter gets `err`.
-    fn fail(&self, err: StoreError) {
-        tracing::error!(error = %err, "committing to the store failed; nothing more is acknowledged");
+    /// Puts the store into its failed state (the first fault is kept): every waiter and every later write gets
+    /// the fault, and the flusher stops before its next group. Returns the error callers report.
+    fn fail(&self, err: StoreError) -> StoreError {
+        let detail = match err {
+            StoreError::Flush(detail) | StoreError::Failed(detail) => detail,
+            StoreError::Sled(err) => format!("{}: {err}", self.data_dir.display()),
+            other => other.to_string(),
+        };
+        let (first, new) = self.fault.set(detail);
+        if new {
+            tracing::error!(fault = %first,
+                "the store failed; it accepts nothing more (everything acknowledged is in its log)");
+        }
         self.flushed.send_modify(|s| {
-            s.error.get_or_insert_with(|| err.to_string());
+            s.error.get_or_insert_with(|| first.to_string());
         });
+        StoreError::Failed(first.to_string())
     }
 
     /// Writes and syncs a group, publishes its durable ticket and moves it from the overlay to the backlog.
     /// Leaves `group` empty for reuse.
     fn commit_group(&self, writer: &mut Writer, group: &mut Group) -> Result<(), StoreError> {
+        #[cfg(test)]
+        if self
+            .fail_next_sync
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            let err = std::io::Error::from_raw_os_error(5); // EIO, as a failed fdatasync reports it
+            return Err(wal::io_error(&writer.segment.path, err));
+        }
         if let Err(err) = writer.segment.append_durably(&group.framed) {
-            let message = format!("{}: {err}", writer.segment.path.display());
-            self.flushed
-                .send_modify(|s| s.error = Some(message.clone()));
-            return Err(StoreError::Flush(message));
+            return Err(wal::io_error(&writer.segment.path, err));
         }
         let last = group.last;
         self.flushed
@@ -381,7 +421,17 @@ impl Committer {
     /// Flushes sled, which then holds every batch of segment `retired` and older (they were frozen when the
     /// segment was retired, and applied since), and deletes those segments.
     fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
-        self.db.flush()?;
+        recover::mark_checkpointed(&self.tree, retired)?;
+        fault::flush_sled(&self.db, &self.sled_config)?;
+        // Files sled created since the last checkpoint (blobs) get the data directory's modes.
+        for dir in [self.data_dir.clone(), self.data_dir.join("blobs")] {
+            match perms::tighten(&dir, false) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_error(&dir)(e))
+                }
+                _ => {}
+            }
+        }
         for path in wal::segments(&self.dir).map_err(io_error(&self.dir))? {
             if wal::segment_number(&path) <= retired {
                 match std::fs::remove_file(&path) {
@@ -397,6 +447,11 @@ impl Committer {
 
     /// Writes and applies everything pending, then checkpoints: sled flushed and the log emptied.
     pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+        self.fault.check()?;
+        self.checkpoint_now().map_err(|err| self.fail(err))
+    }
+
+    fn checkpoint_now(&self) -> Result<(), StoreError> {
         let mut group = Group::default();
         let mut writer = {
             let mut pending = lock(&self.pending);
@@ -429,10 +484,20 @@ impl Committer {
         self.wake.notify_all();
         lock(&self.checkpoints).take();
         for handle in std::mem::take(&mut *lock(&self.threads)) {
-            let _ = handle.join();
+            // After a fault a thread may still be inside a failed sled call: it gets a moment, then is left to
+            // end with the process.
+            let deadline = Instant::now() + STOP_AFTER_FAULT;
+            while self.fault.get().is_some() && !handle.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if self.fault.get().is_none() || handle.is_finished() {
+                let _ = handle.join();
+            }
         }
-        if let Err(err) = self.checkpoint() {
-            tracing::error!(error = %err, "final checkpoint of the store failed");
+        // After a fault nothing more is written: the log keeps what was acknowledged for the next start.
+        if self.fault.get().is_none() {
+            // A failure is logged by `fail`.
+            let _ = self.checkpoint();
         }
     }
 }
@@ -452,61 +517,5 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn insert(key: &str, value: u64) -> Batch {
-        let mut batch = Batch::default();
-        batch.insert(key.as_bytes().to_vec(), value.to_be_bytes().to_vec());
-        batch
-    }
-
-    fn value(bytes: &[u8]) -> u64 {
-        u64::from_be_bytes(bytes.try_into().unwrap())
-    }
-
-    /// A value moves from the overlay to the backlog to sled while readers look; they must never miss it or see
-    /// an older one, by key or by scan.
-    #[test]
-    fn a_written_value_stays_readable_while_it_moves_to_sled() {
-        const KEYS: u64 = 40;
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::Config::new()
-            .path(dir.path().join("db"))
-            .flush_every_ms(None)
-            .open()
-            .unwrap();
-        let tree = db.open_tree("t").unwrap();
-        let committer = Committer::start(db, tree, dir.path()).unwrap();
-        let writer = {
-            let committer = committer.clone();
-            std::thread::spawn(move || {
-                for i in 0..20_000u64 {
-                    committer.apply(insert(&format!("k/{:02}", i % KEYS), i));
-                    if i % 2500 == 2499 {
-                        committer.checkpoint().unwrap();
-                    } else if i % 10 == 9 {
-                        // Many small groups: many moves for the reader to race with.
-                        std::thread::sleep(Duration::from_micros(50));
-                    }
-                }
-            })
-        };
-        let mut seen = vec![None::<u64>; KEYS as usize];
-        while !writer.is_finished() {
-            let scanned = committer.scan(b"k/").unwrap();
-            let present = seen.iter().filter(|v| v.is_some()).count();
-            assert!(scanned.len() >= present, "a scan missed a key");
-            for (k, last) in seen.iter_mut().enumerate() {
-                let now = committer.get(format!("k/{k:02}").as_bytes()).unwrap();
-                let now = now.map(|v| value(&v));
-                assert!(now >= *last, "key {k}: {now:?} after {last:?}");
-                *last = now;
-            }
-        }
-        writer.join().unwrap();
-        let last = committer.get(b"k/00").unwrap().map(|v| value(&v));
-        assert_eq!(last, Some(19_960));
-        committer.stop();
-    }
-}
+#[path = "commit_tests.rs"]
+mod tests;

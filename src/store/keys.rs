@@ -28,6 +28,8 @@ pub const RESERVED: &str = "rv/";
 pub const CASE_COUNTER: &str = "ctr/case";
 /// Schema version of the whole store.
 pub const SCHEMA: &str = "meta/schema";
+/// The newest write-ahead log segment whose changes sled holds (see the store's `recover`).
+pub const CHECKPOINTED: &str = "meta/checkpointed";
 
 /// The parts one after another, with room for a 16-digit number after them. The keys written for every
 /// message are built this way rather than with `format!`, which costs several times as much.

@@ -2,14 +2,20 @@
 //! atomic batches, and group commit through a write-ahead log (`wal/` in the data directory) that makes a batch
 //! durable with one shared `fdatasync` instead of a sled flush. Durable writes reach sled later, in passes that
 //! keep only each key's last value (see `backlog`). A second process on the same data directory gets
-//! [`StoreError::Locked`].
+//! [`StoreError::Locked`]. The first write or sync fault stops the store for good ([`StoreError::Failed`], see
+//! `fault`); the data directory is readable by its owner only (see [`perms`]).
 
 mod backlog;
 mod batch;
 mod commit;
+mod fault;
+#[cfg(test)]
+mod fault_tests;
 pub mod keys;
 mod overlay;
+pub mod perms;
 pub mod records;
+mod recover;
 mod timestamp;
 mod wal;
 
@@ -66,6 +72,10 @@ pub enum StoreError {
     /// Flushing to disk failed.
     #[error("storage failure: {0}")]
     Flush(String),
+    /// A write or sync failed earlier (the file and the system's error); the store accepts nothing more until
+    /// it is opened again.
+    #[error("the store stopped at a write failure and accepts nothing more: {0}")]
+    Failed(String),
 }
 
 /// Encodes a record: version byte, then JSON.
@@ -116,34 +126,34 @@ impl Store {
             dir: dir.to_path_buf(),
             message,
         };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        let db = sled::Config::new()
+        perms::private_dir(dir).map_err(|e| open_err(e.to_string()))?;
+        let sled_config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_mb.max(1) * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             // The write-ahead log makes writes durable; sled is flushed at checkpoints only.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|err| match err {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                other => open_err(other.to_string()),
-            })?;
+            .flush_every_ms(None);
+        let db = sled_config.open().map_err(|err| match err {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            other => open_err(other.to_string()),
+        })?;
         let tree = db.open_tree("supportbot")?;
-        match tree.get(keys::SCHEMA)? {
-            Some(v) if v.first().copied().unwrap_or(0) > SCHEMA_VERSION => {
+        // A store without its schema mark is new (the mark is written once the log is checked, see `recover`).
+        let schema = tree.get(keys::SCHEMA)?;
+        let fresh = schema.is_none();
+        if let Some(found) = schema.and_then(|v| v.first().copied()) {
+            if found > SCHEMA_VERSION {
                 return Err(StoreError::Schema {
                     dir: dir.to_path_buf(),
-                    found: v[0],
+                    found,
                 });
             }
-            Some(_) => {}
-            None => {
-                tree.insert(keys::SCHEMA, &[SCHEMA_VERSION])?;
-            }
         }
-        let committer = Committer::start(db, tree, dir)?;
+        let committer = Committer::start(db, tree, sled_config, dir, fresh)?;
+        // What sled and earlier versions created with the process's umask.
+        perms::tighten(dir, true).map_err(|e| open_err(e.to_string()))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 committer,
@@ -155,6 +165,12 @@ impl Store {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    /// What failed (the file or directory and the system's error) once a write or sync has failed; from then on
+    /// every write and every wait for durability fails at once with [`StoreError::Failed`].
+    pub fn fault(&self) -> Option<String> {
+        self.inner.committer.fault().map(str::to_string)
     }
 
     /// Reads and decodes one record.
@@ -211,16 +227,12 @@ impl Store {
 
     /// Applies a batch atomically; the ticket becomes durable at the next group sync of the log.
     pub fn apply(&self, batch: Batch) -> Result<Ticket, StoreError> {
-        Ok(self.inner.committer.apply(batch))
+        self.inner.committer.apply(batch)
     }
 
     /// Waits until a ticket is on disk.
     pub async fn durable(&self, ticket: Ticket) -> Result<(), StoreError> {
-        self.inner
-            .committer
-            .wait(ticket)
-            .await
-            .map_err(StoreError::Flush)
+        self.inner.committer.wait(ticket).await
     }
 
     /// Removes a key without waiting for durability (it is on disk after the next group sync).

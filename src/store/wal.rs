@@ -3,14 +3,14 @@
 //! a sled flush. A checkpoint flushes sled and deletes the segments it covers; at open, the segments left by a
 //! previous run are replayed into sled, so nothing acknowledged is lost however the process ended.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::backlog::Backlog;
 use super::batch::Batch;
-use super::StoreError;
+use super::{perms, StoreError};
 
 /// Directory of the segments, inside the data directory.
 pub(crate) const WAL_DIR: &str = "wal";
@@ -36,7 +36,7 @@ impl Segment {
     /// are found after a crash.
     pub(crate) fn create(dir: &Path, number: u64) -> io::Result<Segment> {
         let path = dir.join(format!("{number:020}{SUFFIX}"));
-        let file = OpenOptions::new()
+        let file = perms::private_file()
             .create_new(true)
             .append(true)
             .open(&path)?;
@@ -102,9 +102,9 @@ pub(crate) struct Replayed {
 }
 
 /// Applies every record of the segments in `dir` to `tree`, oldest first, in one pass through a [`Backlog`]
-/// (last value per key) once every segment has been read, so a corrupt log changes nothing. A cut-short record
-/// at the end of the last segment was never acknowledged and is skipped; a bad record anywhere else is
-/// corruption.
+/// (last value per key) once every segment has been read, so a corrupt log changes nothing. A cut-short or
+/// unreadable record at the end of the last segment was never acknowledged and is skipped; a bad record
+/// anywhere else (in an older segment, or followed by a good record) is corruption.
 pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreError> {
     let mut replayed = Replayed::default();
     let mut backlog = Backlog::default();
@@ -119,7 +119,7 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
                     replayed.records += 1;
                     rest = after;
                 }
-                None if i + 1 == paths.len() => {
+                None if i + 1 == paths.len() && !good_record_follows(rest) => {
                     replayed.torn_bytes = rest.len();
                     break;
                 }
@@ -137,6 +137,17 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
     }
     backlog.apply_to(tree)?;
     Ok(replayed)
+}
+
+/// Whether the bad record at the start of `bytes` has a whole, good record after it: then it was not the write a
+/// crash cut short.
+fn good_record_follows(bytes: &[u8]) -> bool {
+    let Some((header, rest)) = bytes.split_first_chunk::<HEADER>() else {
+        return false;
+    };
+    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    rest.get(len..)
+        .is_some_and(|after| next_record(after).is_some())
 }
 
 fn next_record(bytes: &[u8]) -> Option<(Batch, &[u8])> {
@@ -218,5 +229,42 @@ mod tests {
 
         let err = replay(dir.path(), &tree(dir.path())).unwrap_err();
         assert!(err.to_string().contains("unreadable log record"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_record_followed_by_a_good_one_in_the_last_segment_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut only = Segment::create(dir.path(), 1).unwrap();
+        let mut bytes = framed(&[batch("a", "1"), batch("b", "2"), batch("c", "3")]);
+        bytes[HEADER + 2] ^= 0xff; // inside the first record's payload
+        only.append_durably(&bytes).unwrap();
+
+        let tree = tree(dir.path());
+        let err = replay(dir.path(), &tree).unwrap_err();
+        assert!(
+            err.to_string().contains("unreadable log record at byte 0"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("00000000000000000001.wal"),
+            "{err}"
+        );
+        assert_eq!(
+            tree.get("b").unwrap(),
+            None,
+            "a corrupt log changes nothing"
+        );
+    }
+
+    #[test]
+    fn segments_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let segment = Segment::create(dir.path(), 1).unwrap();
+        let mode = std::fs::metadata(&segment.path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

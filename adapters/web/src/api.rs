@@ -83,9 +83,16 @@ pub async fn get_case(
     }
 }
 
-/// `GET /healthz`.
-pub async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
+/// `GET /healthz`: 200 while the core accepts messages, 503 with the reason once it does not.
+pub async fn healthz(State(channel): State<Arc<WebChannel>>) -> Response {
+    match channel.core.metrics.health() {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "failing", "reason": reason})),
+        )
+            .into_response(),
+    }
 }
 
 /// `GET /metrics`: the core's and the channel's figures in the Prometheus text format, for the bearer of the

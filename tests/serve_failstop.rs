@@ -1,0 +1,219 @@
+//! `supportbot serve` on a data directory whose file system fills up (a small tmpfs): once the store fails,
+//! webhook events are refused at once (503, so the platform redelivers), `/healthz` answers 503 naming the
+//! path, the process stops on SIGTERM without hanging, and after space is freed a restart accepts again with
+//! every event it acknowledged before still stored (its redelivery is a duplicate).
+#![cfg(all(feature = "web", feature = "webhook"))]
+
+mod webhook_support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use webhook_support::*;
+
+const SECRET: &str = "forum-secret-for-failstop";
+
+/// A tmpfs mounted on a temporary directory, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            Ok(out) => {
+                eprintln!(
+                    "SKIPPED: mounting a {size} tmpfs is not permitted here ({}); run as root to test a full disk",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                None
+            }
+            Err(err) => {
+                eprintln!("SKIPPED: cannot run mount ({err}); run as root to test a full disk");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// A running `serve`, killed when dropped.
+struct Serve {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    /// Starts `serve` in `dir` with `config.toml`; waits for the chat address it prints.
+    fn start(dir: &Path) -> Serve {
+        let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_supportbot"))
+            .args(["serve", "--config", "config.toml"])
+            .current_dir(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let log = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+                panic!("serve stopped before printing its address:\n{log}");
+            };
+            if let Some(url) = line.trim().strip_prefix("chat:") {
+                break url.trim().trim_end_matches('/').to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Serve { child, base }
+    }
+
+    /// Stops it with SIGTERM; it must exit within 30 seconds.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "serve hung on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    async fn health(&self) -> (u16, serde_json::Value) {
+        let resp = reqwest::get(format!("{}/healthz", self.base))
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or_default())
+    }
+
+    async fn post(&self, user: &str, id: &str) -> (u16, serde_json::Value) {
+        let url = format!("{}/webhook/forum", self.base);
+        let body = event(user, id, "发送邮件被退回 554 DT:SPM 怎么办");
+        post_signed(&url, SECRET, &body, now()).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("6m") else {
+        return;
+    };
+    let rx = Receiver::start(&[("/cb", SECRET)], vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = disk.dir.path().join("data");
+    let config = config_text(
+        &data,
+        &format!(
+            "[web]\nlisten = \"127.0.0.1:0\"\n[[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{}/cb\"\n",
+            rx.base
+        ),
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+
+    let serve = Serve::start(dir.path());
+    assert_eq!(serve.health().await.0, 200);
+    // Fill the disk, leaving a little room.
+    let filler = disk.dir.path().join("filler");
+    {
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        let mut written = 0u64;
+        while let Ok(n) = file.write(&chunk) {
+            if n == 0 {
+                break;
+            }
+            written += n as u64;
+        }
+        file.set_len(written.saturating_sub(64 * 1024)).unwrap();
+    }
+
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    for n in 0..5000 {
+        let id = format!("m{n}");
+        let (status, body) = serve.post(&format!("u{n}"), &id).await;
+        match status {
+            200 => acknowledged.push((format!("u{n}"), id)),
+            503 => {
+                refused = Some(body);
+                break;
+            }
+            other => panic!("event {n}: {other} {body}"),
+        }
+    }
+    let refused = refused.expect("the disk filled up");
+    assert!(!acknowledged.is_empty());
+
+    let (status, health) = serve.health().await;
+    assert_eq!(status, 503, "{health}");
+    let reason = health["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(data.to_str().unwrap()) && reason.contains("No space left on device"),
+        "{health}"
+    );
+    // Refused at once from now on, even with room again: the failed store accepts nothing until restarted.
+    std::fs::remove_file(&filler).unwrap();
+    let started = Instant::now();
+    for n in 0..3 {
+        let (status, body) = serve.post("late", &format!("late{n}")).await;
+        assert_eq!(status, 503, "{body} (first refusal: {refused})");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(serve.health().await.0, 503);
+    serve.stop();
+    eprintln!(
+        "{} events acknowledged before the disk filled; /healthz: {health}",
+        acknowledged.len()
+    );
+
+    // Restarted with space: healthy, and every acknowledged event is stored (its redelivery is a duplicate).
+    let serve = Serve::start(dir.path());
+    assert_eq!(serve.health().await.0, 200);
+    for (user, id) in &acknowledged {
+        let (status, body) = serve.post(user, id).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("duplicate")),
+            "{id}: {body}"
+        );
+    }
+    let (status, body) = serve.post("late", "late0").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("accepted")),
+        "{body}"
+    );
+    serve.stop();
+}
