@@ -130,3 +130,44 @@ fn explain_lists_terms_with_weights() {
     assert!(unknown.contains(&"扩容"), "{terms:?}");
     assert!(terms.iter().any(|t| t.0 == "邮箱" && t.2));
 }
+
+#[test]
+fn small_talk_gets_a_reply_in_the_users_language_and_no_entry() {
+    let faq = faq();
+    for (q, lang) in [
+        ("你好", Lang::Zh),
+        ("谢谢！", Lang::Zh),
+        ("你是机器人吗", Lang::Zh),
+        ("hello", Lang::En),
+        ("are you a bot?", Lang::En),
+        ("tell me a joke", Lang::En),
+        ("bye", Lang::En),
+    ] {
+        let d = faq.decide(q);
+        assert_eq!(d.action, Action::Smalltalk, "{q}");
+        assert_eq!((d.faq.as_deref(), d.lang), (None, lang), "{q}");
+        let reply = d.answer.expect("a reply");
+        assert_eq!(
+            reply
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            lang == Lang::Zh,
+            "{q}: {reply}"
+        );
+    }
+    // A greeting before a question is a question; a person asked for is a handoff.
+    assert_eq!(
+        faq.decide("你好，发邮件被退回 554 DT:SPM").action,
+        Action::Answer
+    );
+    assert_eq!(faq.decide("你好 转人工").action, Action::Handoff);
+}
+
+#[test]
+fn the_matcher_calibrates_its_bars_on_its_own_variants() {
+    let (bars, calibration) = faq().calibration();
+    assert!(calibration.held_out > 100, "{calibration:?}");
+    assert!((0.25..=0.6).contains(&bars.answer), "{bars:?}");
+    // The built-in FAQ's held-out variants find their own entry far more often than chance.
+    assert!(calibration.top1 > 0.8, "{calibration:?}");
+}

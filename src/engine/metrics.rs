@@ -18,7 +18,7 @@ pub struct Metrics {
     inbound: Mutex<BTreeMap<String, u64>>,
     outbound: Mutex<BTreeMap<String, u64>>,
     duplicates: AtomicU64,
-    decisions: [AtomicU64; 3],
+    decisions: [AtomicU64; 4],
     handoffs: Mutex<BTreeMap<String, u64>>,
     latency: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
@@ -76,6 +76,7 @@ impl Metrics {
             Action::Answer => 0,
             Action::Choose => 1,
             Action::Handoff => 2,
+            Action::Smalltalk => 3,
         };
         self.decisions[i].fetch_add(1, Ordering::Relaxed);
     }
@@ -143,7 +144,7 @@ impl Metrics {
             "supportbot_faq_decisions_total",
             "counter",
             "FAQ decisions, by action.",
-            ["answer", "choose", "handoff"]
+            ["answer", "choose", "handoff", "smalltalk"]
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
