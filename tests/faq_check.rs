@@ -234,13 +234,18 @@ answer.en = "Call the hotline to block it."
 [[faq]]
 id = "card-stolen"
 category = "account"
-questions.zh = ["银行卡被偷了怎么挂失"]
+questions.zh = ["银行卡丢了或者被偷了怎么挂失"]
 questions.en = ["card stolen", "my card was stolen"]
 answer.zh = "拨打热线挂失并报警。"
 answer.en = "Call the hotline and the police."
 "#;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("faq.toml"), faq).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/faq/lexicon.toml"),
+        dir.path().join("lexicon.toml"),
+    )
+    .unwrap();
     let out = run(&["faq", "lint", dir.path().to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");

@@ -53,8 +53,11 @@ pub struct Calibration {
 const FOLDS: usize = 3;
 /// Entries need this many questions (both languages) for one of them to be held out.
 const MIN_QUESTIONS: usize = 4;
-/// Knowledge bases above this many questions keep the default bars (calibration would cost seconds).
+/// Knowledge bases above this many questions keep the default bars (rebuilding their indexes for each fold
+/// would cost seconds).
 const MAX_QUESTIONS: usize = 20_000;
+/// At most about this many held-out variants are scored.
+const MAX_PROBES: usize = 800;
 /// Weight of the handoff side against the answer side when the bar is chosen: the stand-ins for uncovered
 /// questions are other entries of the same FAQ, far closer to a held-out variant than most real off-topic
 /// messages.
@@ -89,14 +92,16 @@ pub fn calibrate(
         position.push(count[*owner as usize]);
         count[*owner as usize] += 1;
     }
-    let fold_of = |i: usize| {
+    // The first question (the title) stays in: it is what the entry is about.
+    let eligible = |i: usize| {
         let owner = questions[i].0 as usize;
-        // The first question (the title) stays in: it is what the entry is about.
-        if count[owner] < MIN_QUESTIONS || position[i] == 0 || questions[i].1.is_empty() {
-            None
-        } else {
-            Some((position[i] + owner) % FOLDS)
-        }
+        count[owner] >= MIN_QUESTIONS && position[i] > 0 && !questions[i].1.is_empty()
+    };
+    // A large knowledge base is measured on an even sample of its variants.
+    let stride = (0..questions.len()).filter(|&i| eligible(i)).count() / MAX_PROBES + 1;
+    let fold_of = |i: usize| {
+        (eligible(i) && i % stride == 0)
+            .then(|| (position[i] + questions[i].0 as usize) % FOLDS)
     };
     // Probes per blend of BM25 into the ranking order.
     let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
