@@ -80,6 +80,7 @@ struct Probe {
 pub fn calibrate(
     questions: &[(u32, Vec<Term>)],
     keywords: &[Vec<Term>],
+    answers: &[Vec<Term>],
     unknown: impl Fn(&Term) -> f32 + Copy,
 ) -> (Bars, Calibration) {
     if questions.len() > MAX_QUESTIONS {
@@ -100,13 +101,12 @@ pub fn calibrate(
     // A large knowledge base is measured on an even sample of its variants.
     let stride = (0..questions.len()).filter(|&i| eligible(i)).count() / MAX_PROBES + 1;
     let fold_of = |i: usize| {
-        (eligible(i) && i % stride == 0)
-            .then(|| (position[i] + questions[i].0 as usize) % FOLDS)
+        (eligible(i) && i % stride == 0).then(|| (position[i] + questions[i].0 as usize) % FOLDS)
     };
     // Probes per blend of BM25 into the ranking order.
     let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
     for fold in 0..FOLDS {
-        let views = Views::build(questions, keywords, |i| fold_of(i) == Some(fold));
+        let views = Views::build(questions, keywords, answers, |i| fold_of(i) == Some(fold));
         for (i, (owner, terms)) in questions.iter().enumerate() {
             if fold_of(i) != Some(fold) {
                 continue;

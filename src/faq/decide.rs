@@ -125,8 +125,18 @@ impl Matcher {
             questions.extend(qs.iter().map(|q| (i as u32, tokenizer.terms(q))));
             keywords.push(ks.iter().flat_map(|k| tokenizer.terms(k)).collect());
         }
-        let views = Views::build(&questions, &keywords, |_| false);
-        let (bars, calibration) = calibrate(&questions, &keywords, |t| tokenizer.unknown_weight(t));
+        let answers: Vec<Vec<Term>> = entries
+            .iter()
+            .map(|e| {
+                let mut terms = tokenizer.terms(&prepare(&e.answer.zh));
+                terms.extend(tokenizer.terms(&prepare(&e.answer.en)));
+                terms
+            })
+            .collect();
+        let views = Views::build(&questions, &keywords, &answers, |_| false);
+        let (bars, calibration) = calibrate(&questions, &keywords, &answers, |t| {
+            tokenizer.unknown_weight(t)
+        });
         let (sources, owners): (Vec<&str>, Vec<usize>) = entries
             .iter()
             .enumerate()

@@ -11,6 +11,9 @@ const QUESTION_SHARE: f32 = 0.3;
 pub const PATTERN_BONUS: f32 = 0.6;
 /// Evidence (IDF mass) a pattern match counts as.
 pub const STRONG_EVIDENCE: f32 = 7.0;
+/// Share of a match that a term found only in an entry's answer (not its questions or keywords) counts for:
+/// the answer holds the entry's own vocabulary ("reset link", "recovery code") that users repeat.
+const ANSWER_SHARE: f32 = 0.5;
 /// How many of the best entries are ranked fully (enough for candidates and the choice check).
 const RANKED_KEPT: usize = 8;
 
@@ -48,6 +51,7 @@ impl Views {
     pub fn build(
         questions: &[(u32, Vec<Term>)],
         keywords: &[Vec<Term>],
+        answers: &[Vec<Term>],
         held_out: impl Fn(usize) -> bool,
     ) -> Views {
         let mut entry_docs: Vec<Vec<Term>> = keywords.to_vec();
@@ -62,7 +66,7 @@ impl Views {
             question_owner.push(*owner);
         }
         Views {
-            index: Index::build(entry_docs),
+            index: Index::build_with_context(entry_docs, answers.to_vec(), ANSWER_SHARE),
             question_index: Index::build(question_docs),
             question_owner,
             entries: keywords.len(),
