@@ -101,7 +101,8 @@ pub fn calibrate(
     // A large knowledge base is measured on an even sample of its variants.
     let stride = (0..questions.len()).filter(|&i| eligible(i)).count() / MAX_PROBES + 1;
     let fold_of = |i: usize| {
-        (eligible(i) && i % stride == 0).then(|| (position[i] + questions[i].0 as usize) % FOLDS)
+        (eligible(i) && i.is_multiple_of(stride))
+            .then(|| (position[i] + questions[i].0 as usize) % FOLDS)
     };
     // Probes per blend of BM25 into the ranking order.
     let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
@@ -180,7 +181,7 @@ pub fn calibrate(
             }
         }
     }
-    confusions.sort_by(|a, b| b.2.cmp(&a.2));
+    confusions.sort_by_key(|c| std::cmp::Reverse(c.2));
     let calibration = Calibration {
         held_out: probes.len(),
         top1: top1(probes) as f32 / n,

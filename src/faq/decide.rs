@@ -104,17 +104,24 @@ impl Matcher {
             .collect();
         // Each entry's questions and keywords, folded and rewritten once: the tokenizer first learns their
         // English stems, then analyses them.
+        // An always-human phrase in a question cancels its entry: noted here for `faq check`.
         let prepare = |text: &String| synonyms.rewrite(&fold(text));
-        let texts: Vec<(Vec<String>, Vec<String>)> = entries
-            .iter()
-            .map(|e| {
-                let questions = e.questions.zh.iter().chain(&e.questions.en);
-                (
-                    questions.map(prepare).collect(),
-                    e.keywords.iter().map(prepare).collect(),
-                )
-            })
-            .collect();
+        let always_human = PhraseSet::new(&lexicon.always_human, &[]);
+        let mut conflicts: Vec<(usize, String)> = Vec::new();
+        let mut texts: Vec<(Vec<String>, Vec<String>)> = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let mut questions = Vec::new();
+            for q in e.questions.zh.iter().chain(&e.questions.en) {
+                let folded = fold(q);
+                if conflicts.last().is_none_or(|c| c.0 != i) {
+                    if let Some(phrase) = always_human.first_in(&folded) {
+                        conflicts.push((i, phrase));
+                    }
+                }
+                questions.push(synonyms.rewrite(&folded));
+            }
+            texts.push((questions, e.keywords.iter().map(prepare).collect()));
+        }
         let mut tokenizer = Tokenizer::new(&stopwords, &domain_words);
         for text in texts.iter().flat_map(|(q, k)| q.iter().chain(k)) {
             tokenizer.learn_stems(text);
@@ -148,19 +155,6 @@ impl Matcher {
             .build()
             .unwrap_or_else(|_| RegexSet::empty());
         let patterns = Patterns { set, entry: owners };
-        let always_human = PhraseSet::new(&lexicon.always_human, &[]);
-        let conflicts = entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                e.questions
-                    .zh
-                    .iter()
-                    .chain(&e.questions.en)
-                    .find_map(|q| always_human.first_in(&fold(q)))
-                    .map(|phrase| (i, phrase))
-            })
-            .collect();
         Matcher {
             human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
             always_human,
@@ -281,7 +275,7 @@ impl Matcher {
         }
         let close = ranked[1..]
             .iter()
-            .take_while(|r| confident(r, bars) && best.order - r.order <= bars.close)
+            .take_while(|r| confident(r, bars) && best.score - r.score <= bars.close)
             .count();
         if close > 0 {
             decision.action = Action::Choose;
