@@ -172,3 +172,39 @@ fn the_matcher_calibrates_its_bars_on_its_own_variants() {
     // The built-in FAQ's held-out variants find their own entry far more often than chance.
     assert!(calibration.top1 > 0.8, "{calibration:?}");
 }
+
+#[test]
+fn words_of_an_entrys_answer_point_to_that_entry() {
+    let toml = r#"
+[[faq]]
+id = "password-reset"
+category = "account"
+questions.zh = ["忘记密码怎么办", "重置密码", "密码错误登录不了", "改密码"]
+questions.en = ["I forgot my password", "reset my password", "wrong password", "change password"]
+answer.zh = "在登录页点「忘记密码」获取重置链接，链接 30 分钟内有效。"
+answer.en = "Click Forgot password on the login page to get a reset link, valid for 30 minutes."
+
+[[faq]]
+id = "invite"
+category = "features"
+questions.zh = ["怎么邀请同事", "添加成员", "邀请同事加入团队", "同事收不到邀请"]
+questions.en = ["How do I invite teammates", "add members", "invite colleagues", "invitation not received"]
+answer.zh = "在「团队设置 > 成员 > 邀请」输入邮箱。"
+answer.en = "Go to Team settings > Members > Invite and enter their emails."
+"#;
+    let faq = Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
+        ("faq.toml".into(), toml.into()),
+        (
+            "lexicon.toml".into(),
+            include_str!("../faq/lexicon.toml").into(),
+        ),
+    ]))
+    .unwrap();
+    // "link" and "valid" are in no question, only in the password entry's answer.
+    let d = faq.decide("is the link still valid?");
+    assert_eq!(
+        d.candidates.first().map(|c| c.faq.as_str()),
+        Some("password-reset"),
+        "{d:?}"
+    );
+}
