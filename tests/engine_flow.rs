@@ -385,3 +385,34 @@ async fn status_cancel_and_help() {
     bot.send(dm("web", "u", "6", "/help")).await;
     assert!(one(&bot.take(), "web", "u").text.contains("/human"));
 }
+
+#[tokio::test]
+async fn small_talk_gets_a_friendly_reply_and_never_a_case() {
+    let mut bot = Bot::start().await;
+    for (i, text) in ["你好", "谢谢", "你是机器人吗"].iter().enumerate() {
+        bot.send(dm("telegram", "42", &format!("m{i}"), text)).await;
+        let reply = bot.take();
+        let reply = one(&reply, "telegram", "42");
+        assert!(reply.buttons.is_empty(), "{text}: {:?}", reply.buttons);
+        assert_eq!(reply.case, None, "{text}");
+        assert!(
+            reply
+                .text
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{text}: {}",
+            reply.text
+        );
+    }
+    bot.send(dm("web", "s1", "w1", "hello!")).await;
+    let reply = bot.take();
+    assert!(one(&reply, "web", "s1").text.starts_with("Hello"));
+    let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
+    // Small talk is neither an unanswered question nor a handoff.
+    assert!(
+        stats.top_unanswered.is_empty(),
+        "{:?}",
+        stats.top_unanswered
+    );
+    assert_eq!(stats.cases, 0);
+}

@@ -189,3 +189,92 @@ fn ask_works_from_any_directory_with_the_builtin_faq() {
     assert!(json["answer"].as_str().unwrap().contains("ssl.smtp.qq.com"));
     assert!(!json["candidates"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn an_always_human_phrase_in_an_entrys_questions_is_reported() {
+    let entry = r#"
+[[faq]]
+id = "refund-progress"
+category = "service"
+questions.zh = ["退款多久到账", "退款进度怎么查"]
+questions.en = ["where is my refund", "refund status"]
+answer.zh = "5 个工作日内到账。"
+answer.en = "Within 5 working days."
+"#;
+    let lexicon = "always_human = [\"退款\", \"投诉\"]\n";
+    assert_reported(
+        &[("billing.toml", entry), ("lexicon.toml", lexicon)],
+        "billing.toml",
+        2,
+        "entry refund-progress can never be answered: its questions contain the always-human phrase 退款",
+    );
+    // Without the phrase in the lexicon the same entry is fine.
+    let (out, _dir) = check_dir(&[
+        ("billing.toml", entry),
+        ("lexicon.toml", "always_human = [\"投诉\"]\n"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn lint_warns_about_thin_and_confusable_entries_and_exits_zero() {
+    let faq = r#"
+[[faq]]
+id = "card-lost"
+category = "account"
+questions.zh = ["银行卡丢了怎么挂失"]
+questions.en = ["lost my card", "I lost my card"]
+answer.zh = "拨打热线挂失。"
+answer.en = "Call the hotline to block it."
+
+[[faq]]
+id = "card-stolen"
+category = "account"
+questions.zh = ["银行卡丢了或者被偷了怎么挂失"]
+questions.en = ["card stolen", "my card was stolen"]
+answer.zh = "拨打热线挂失并报警。"
+answer.en = "Call the hotline and the police."
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("faq.toml"), faq).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/faq/lexicon.toml"),
+        dir.path().join("lexicon.toml"),
+    )
+    .unwrap();
+    let out = run(&["faq", "lint", dir.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("entry card-lost has only 1 zh question(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("questions \"lost my card\" and \"I lost my card\" use the same words"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("entry card-lost is confusable with card-stolen"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 entries"), "{stdout}");
+}
+
+#[test]
+fn the_general_lexicon_cancels_no_entry_of_other_products() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let lexicon = std::fs::read_to_string(format!("{root}/faq/lexicon.toml")).unwrap();
+    for set in ["bankcard", "saas", "game"] {
+        let faq = std::fs::read_to_string(format!("{root}/tests/eval/{set}/faq.toml")).unwrap();
+        let (out, _dir) = check_dir(&[("faq.toml", &faq), ("lexicon.toml", &lexicon)]);
+        assert!(
+            out.status.success(),
+            "{set}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -130,3 +130,81 @@ fn explain_lists_terms_with_weights() {
     assert!(unknown.contains(&"扩容"), "{terms:?}");
     assert!(terms.iter().any(|t| t.0 == "邮箱" && t.2));
 }
+
+#[test]
+fn small_talk_gets_a_reply_in_the_users_language_and_no_entry() {
+    let faq = faq();
+    for (q, lang) in [
+        ("你好", Lang::Zh),
+        ("谢谢！", Lang::Zh),
+        ("你是机器人吗", Lang::Zh),
+        ("hello", Lang::En),
+        ("are you a bot?", Lang::En),
+        ("tell me a joke", Lang::En),
+        ("bye", Lang::En),
+    ] {
+        let d = faq.decide(q);
+        assert_eq!(d.action, Action::Smalltalk, "{q}");
+        assert_eq!((d.faq.as_deref(), d.lang), (None, lang), "{q}");
+        let reply = d.answer.expect("a reply");
+        assert_eq!(
+            reply
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            lang == Lang::Zh,
+            "{q}: {reply}"
+        );
+    }
+    // A greeting before a question is a question; a person asked for is a handoff.
+    assert_eq!(
+        faq.decide("你好，发邮件被退回 554 DT:SPM").action,
+        Action::Answer
+    );
+    assert_eq!(faq.decide("你好 转人工").action, Action::Handoff);
+}
+
+#[test]
+fn the_matcher_calibrates_its_bars_on_its_own_variants() {
+    let faq = faq();
+    let (bars, calibration) = faq.calibration();
+    assert!(calibration.held_out > 100, "{calibration:?}");
+    assert!((0.25..=0.6).contains(&bars.answer), "{bars:?}");
+    // The built-in FAQ's held-out variants find their own entry far more often than chance.
+    assert!(calibration.top1 > 0.8, "{calibration:?}");
+}
+
+#[test]
+fn words_of_an_entrys_answer_point_to_that_entry() {
+    let toml = r#"
+[[faq]]
+id = "password-reset"
+category = "account"
+questions.zh = ["忘记密码怎么办", "重置密码", "密码错误登录不了", "改密码"]
+questions.en = ["I forgot my password", "reset my password", "wrong password", "change password"]
+answer.zh = "在登录页点「忘记密码」获取重置链接，链接 30 分钟内有效。"
+answer.en = "Click Forgot password on the login page to get a reset link, valid for 30 minutes."
+
+[[faq]]
+id = "invite"
+category = "features"
+questions.zh = ["怎么邀请同事", "添加成员", "邀请同事加入团队", "同事收不到邀请"]
+questions.en = ["How do I invite teammates", "add members", "invite colleagues", "invitation not received"]
+answer.zh = "在「团队设置 > 成员 > 邀请」输入邮箱。"
+answer.en = "Go to Team settings > Members > Invite and enter their emails."
+"#;
+    let faq = Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
+        ("faq.toml".into(), toml.into()),
+        (
+            "lexicon.toml".into(),
+            include_str!("../faq/lexicon.toml").into(),
+        ),
+    ]))
+    .unwrap();
+    // "link" and "valid" are in no question, only in the password entry's answer.
+    let d = faq.decide("is the link still valid?");
+    assert_eq!(
+        d.candidates.first().map(|c| c.faq.as_str()),
+        Some("password-reset"),
+        "{d:?}"
+    );
+}

@@ -1,18 +1,28 @@
-//! Answer quality on the development set (tests/eval), scored as tests/eval/README.md says, with the real
-//! binary's `ask --json` in stdin mode over the FAQ shipped in `faq/`.
+//! Answer quality, scored as tests/eval/README.md says, with the real binary's `ask --json` in stdin mode:
+//! the development set over the FAQ shipped in `faq/`, and each knowledge base of another product in
+//! `tests/eval/<name>/` (its `faq.toml` beside the project's general `faq/lexicon.toml`, copied unchanged, as a
+//! team adopting the bot would do).
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn ask_batch(queries: &[String]) -> Vec<Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_supportbot"))
-        .args(["ask", "--json"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn ask_batch(config: Option<&Path>, queries: &[String]) -> Vec<Value> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_supportbot"));
+    cmd.arg("ask").arg("--json");
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    let mut child = cmd
+        .current_dir(ROOT)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start supportbot ask");
     let mut stdin = child.stdin.take().expect("stdin");
@@ -39,34 +49,39 @@ fn has_chinese(text: &str) -> bool {
     text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }
 
-#[test]
-fn dev_set_quality_meets_the_bar() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let topics: HashMap<String, Value> = serde_json::from_str(
-        &std::fs::read_to_string(format!("{root}/tests/eval/topics.json")).unwrap(),
-    )
-    .unwrap();
-    let rows: Vec<Value> = std::fs::read_to_string(format!("{root}/tests/eval/queries_dev.jsonl"))
+/// (overall, answerable, handoff) of a query set against the FAQ that `config` names (the default one when
+/// `None`).
+fn score(config: Option<&Path>, queries: &str, topics: &str) -> (f64, f64, f64) {
+    let topics: HashMap<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(topics).unwrap()).unwrap();
+    let rows: Vec<Value> = std::fs::read_to_string(queries)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
 
-    // 1. Each topic's entry is what `ask` answers for its canonical question.
+    // 1. Each topic's entry is named by the topic (`faq_id`) or is what `ask` answers for its canonical
+    //    question, which must then be answered.
     let names: Vec<String> = topics.keys().cloned().collect();
     let canon: Vec<String> = names
         .iter()
         .map(|t| topics[t]["canonical"].as_str().unwrap().to_string())
         .collect();
-    let canon_results = ask_batch(&canon);
+    let canon_results = ask_batch(config, &canon);
     let mut entry_of: HashMap<String, String> = HashMap::new();
     for (topic, r) in names.iter().zip(&canon_results) {
-        assert_eq!(
-            r["action"], "answer",
-            "canonical question of {topic} is not answered: {r}"
-        );
-        entry_of.insert(topic.clone(), r["faq"].as_str().unwrap().to_string());
+        let entry = match topics[topic]["faq_id"].as_str() {
+            Some(id) => id.to_string(),
+            None => {
+                assert_eq!(
+                    r["action"], "answer",
+                    "canonical question of {topic} is not answered: {r}"
+                );
+                r["faq"].as_str().unwrap().to_string()
+            }
+        };
+        entry_of.insert(topic.clone(), entry);
     }
 
     // 2./3. Score every query.
@@ -74,14 +89,15 @@ fn dev_set_quality_meets_the_bar() {
         .iter()
         .map(|r| r["q"].as_str().unwrap().to_string())
         .collect();
-    let results = ask_batch(&queries);
+    let results = ask_batch(config, &queries);
     let (mut ans_ok, mut ans_n, mut ho_ok, mut ho_n) = (0, 0, 0, 0);
     let mut misses = Vec::new();
     for (row, r) in rows.iter().zip(&results) {
         let q = row["q"].as_str().unwrap();
         let right = if row.get("expect").and_then(Value::as_str) == Some("handoff") {
             ho_n += 1;
-            let ok = r["action"] == "handoff";
+            // No FAQ entry offered: a handoff, or a small-talk reply.
+            let ok = r["action"] == "handoff" || r["action"] == "smalltalk";
             ho_ok += ok as usize;
             ok
         } else {
@@ -108,8 +124,71 @@ fn dev_set_quality_meets_the_bar() {
     let handoff = ho_ok as f64 / ho_n as f64;
     println!("overall {overall:.3}  answerable {answerable:.3} ({ans_ok}/{ans_n})  handoff {handoff:.3} ({ho_ok}/{ho_n})");
     println!("misses:\n{}", misses.join("\n"));
+    (overall, answerable, handoff)
+}
+
+/// Scores `tests/eval/<name>/` over its own FAQ plus the project's general lexicon.
+fn score_foreign(name: &str) -> (f64, f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let faq = dir.path().join("faq");
+    std::fs::create_dir(&faq).unwrap();
+    let set = format!("{ROOT}/tests/eval/{name}");
+    std::fs::copy(format!("{set}/faq.toml"), faq.join("faq.toml")).unwrap();
+    std::fs::copy(format!("{ROOT}/faq/lexicon.toml"), faq.join("lexicon.toml")).unwrap();
+    let config = dir.path().join("supportbot.toml");
+    std::fs::write(
+        &config,
+        format!("[bot]\nfaq_dir = {:?}\n", faq.display().to_string()),
+    )
+    .unwrap();
+    score(
+        Some(&config),
+        &format!("{set}/queries.jsonl"),
+        &format!("{set}/topics.json"),
+    )
+}
+
+#[test]
+fn dev_set_quality_meets_the_bar() {
+    let (overall, answerable, handoff) = score(
+        None,
+        &format!("{ROOT}/tests/eval/queries_dev.jsonl"),
+        &format!("{ROOT}/tests/eval/topics.json"),
+    );
     assert!(
         overall >= 0.92 && answerable >= 0.92 && handoff >= 0.90,
         "below the quality bar"
     );
 }
+
+#[test]
+fn bank_card_knowledge_base_meets_the_bar() {
+    let (overall, _, handoff) = score_foreign("bankcard");
+    assert!(
+        overall >= BANKCARD.0 && handoff >= BANKCARD.1,
+        "below the quality bar"
+    );
+}
+
+#[test]
+fn saas_knowledge_base_meets_the_bar() {
+    let (overall, _, handoff) = score_foreign("saas");
+    assert!(
+        overall >= SAAS.0 && handoff >= SAAS.1,
+        "below the quality bar"
+    );
+}
+
+#[test]
+fn game_knowledge_base_meets_the_bar() {
+    let (overall, _, handoff) = score_foreign("game");
+    assert!(
+        overall >= GAME.0 && handoff >= GAME.1,
+        "below the quality bar"
+    );
+}
+
+/// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
+const BANKCARD: (f64, f64) = (0.73, 0.76);
+const SAAS: (f64, f64) = (0.76, 0.66);
+const GAME: (f64, f64) = (0.74, 0.60);

@@ -80,6 +80,7 @@ fn human(d: &Decision) -> String {
             "[handoff] score {:.2}: this goes to a human operator",
             d.score
         ),
+        Action::Smalltalk => format!("{}\n\n[smalltalk]", d.answer.as_deref().unwrap_or_default()),
     }
 }
 
@@ -89,6 +90,7 @@ fn one_line(d: &Decision) -> String {
         Action::Answer => "answer",
         Action::Choose => "choose",
         Action::Handoff => "handoff",
+        Action::Smalltalk => "smalltalk",
     };
     format!(
         "{action}\t{}\t{:.3}\t{}",

@@ -1,4 +1,5 @@
-//! `supportbot faq check|export`: validating FAQ files and printing the knowledge base as JSON.
+//! `supportbot faq check|lint|export`: validating FAQ files, warning about confusable entries, and printing
+//! the knowledge base as JSON.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,19 @@ const DEFAULT_DIR: &str = "faq";
 pub fn check(dir: Option<PathBuf>) -> CliResult {
     let dir = dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     let faq = Faq::load_dir(&dir).map_err(CliError::usage)?;
+    let conflicts = faq.conflicts();
+    if !conflicts.is_empty() {
+        let lines: Vec<String> = conflicts
+            .iter()
+            .map(|(e, phrase)| {
+                format!(
+                    "{}:{}: entry {} can never be answered: its questions contain the always-human phrase {phrase}",
+                    e.file, e.line, e.id
+                )
+            })
+            .collect();
+        return Err(CliError::usage(lines.join("\n")));
+    }
     let entries = faq.entries();
     let mut categories: Vec<&str> = entries.iter().map(|e| e.category.as_str()).collect();
     categories.sort_unstable();
@@ -22,6 +36,18 @@ pub fn check(dir: Option<PathBuf>) -> CliResult {
         categories.len(),
         categories.join(", ")
     );
+    Ok(())
+}
+
+/// `faq lint [DIR]`: warnings about entries users will confuse, one a line; exit 0 whatever it finds.
+pub fn lint(dir: Option<PathBuf>) -> CliResult {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    let faq = Faq::load_dir(&dir).map_err(CliError::usage)?;
+    let report = faq.lint();
+    for warning in &report.warnings {
+        println!("{warning}");
+    }
+    println!("{}", report.summary);
     Ok(())
 }
 

@@ -125,6 +125,12 @@ enum FaqAction {
         /// FAQ directory (default `faq`).
         dir: Option<PathBuf>,
     },
+    /// Warnings for support staff: confusable entries (with scores), entries with too few or too similar
+    /// question variants, and the bars the matcher calibrated for this FAQ. Always exits 0 on a valid FAQ.
+    Lint {
+        /// FAQ directory (default `faq`).
+        dir: Option<PathBuf>,
+    },
     /// Print the whole knowledge base as one JSON array.
     Export {
         /// FAQ directory (default `faq`, or the built-in FAQ when it is missing).
@@ -225,6 +231,9 @@ pub fn main() -> ExitCode {
         Command::Faq {
             action: FaqAction::Check { dir },
         } => faq_cmd::check(dir),
+        Command::Faq {
+            action: FaqAction::Lint { dir },
+        } => faq_cmd::lint(dir),
         Command::Faq {
             action: FaqAction::Export { dir },
         } => faq_cmd::export(dir),

@@ -104,6 +104,11 @@ pub(super) fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Store
         }
         Action::Handoff if decision.human_requested => intake::request_human(t, conv),
         Action::Handoff => miss(t, conv, &decision.query),
+        Action::Smalltalk => {
+            // A greeting or a thank-you: the reply the FAQ chose, no entry and no case.
+            t.reply(conv, decision.answer.clone().unwrap_or_default(), vec![]);
+            Ok(())
+        }
     }
 }
 

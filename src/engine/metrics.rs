@@ -20,7 +20,7 @@ pub struct Metrics {
     duplicates: AtomicU64,
     busy: AtomicU64,
     throttled: AtomicU64,
-    decisions: [AtomicU64; 3],
+    decisions: [AtomicU64; 4],
     handoffs: Mutex<BTreeMap<String, u64>>,
     latency: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
@@ -88,6 +88,7 @@ impl Metrics {
             Action::Answer => 0,
             Action::Choose => 1,
             Action::Handoff => 2,
+            Action::Smalltalk => 3,
         };
         self.decisions[i].fetch_add(1, Ordering::Relaxed);
     }
@@ -170,7 +171,7 @@ impl Metrics {
             "supportbot_faq_decisions_total",
             "counter",
             "FAQ decisions, by action.",
-            ["answer", "choose", "handoff"]
+            ["answer", "choose", "handoff", "smalltalk"]
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {

@@ -6,9 +6,11 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
+use super::calibrate::{calibrate, Bars, Calibration};
 use super::entry::{FaqEntry, Lexicon};
-use super::index::{Index, QueryTerms};
 use super::normalize::{fold, SynonymRewriter};
+use super::rank::{Ranked, Views, STRONG_EVIDENCE};
+use super::smalltalk::{self, SmallTalk};
 use super::tokenize::{Term, Tokenizer};
 use super::Lang;
 
@@ -22,6 +24,8 @@ pub enum Action {
     Choose,
     /// Nothing fits, or the user wants a person.
     Handoff,
+    /// Greetings, thanks, "are you a robot", jokes, goodbyes: a short reply in `answer`, no entry, no case.
+    Smalltalk,
 }
 
 /// A possible entry and its score.
@@ -59,27 +63,9 @@ pub struct Decision {
     pub human_requested: bool,
 }
 
-/// Coverage at or above which the best entry is a confident answer.
-const CONFIDENT: f32 = 0.5;
-/// Lower coverage still answers when this much specific evidence (IDF mass) matched.
-const PARTIAL: f32 = 0.4;
-const STRONG_EVIDENCE: f32 = 7.0;
-/// A runner-up within this distance of the best, itself confident, makes the decision a choice.
-const CLOSE: f32 = 0.06;
 /// Entries below this score are not listed as candidates.
 const LISTED: f32 = 0.2;
-/// Extra coverage an entry gets when one of its patterns matches.
-const PATTERN_BONUS: f32 = 0.6;
 const MAX_CANDIDATES: usize = 3;
-/// How many of the best entries are ranked fully (enough for candidates and the choice check).
-const RANKED_KEPT: usize = 8;
-/// Share of the score that comes from the best single question rather than the entry as a whole.
-const QUESTION_SHARE: f32 = 0.3;
-
-thread_local! {
-    /// Entry → position in the current query's score list; all `u32::MAX` between queries.
-    static SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
 /// Every entry's patterns in one automaton, and the entry each pattern belongs to.
 struct Patterns {
@@ -87,18 +73,21 @@ struct Patterns {
     entry: Vec<usize>,
 }
 
-/// The matcher: normaliser, tokenizer, index and phrase lists of one knowledge base.
+/// The matcher: normaliser, tokenizer, index and phrase lists of one knowledge base, with the decision bars
+/// it calibrated for itself.
 pub struct Matcher {
     entries: Vec<FaqEntry>,
     synonyms: SynonymRewriter,
     tokenizer: Tokenizer,
-    index: Index,
-    question_index: Index,
-    /// Entry of each question document.
-    question_owner: Vec<u32>,
+    views: Views,
     patterns: Patterns,
     human: PhraseSet,
     always_human: PhraseSet,
+    smalltalk: SmallTalk,
+    bars: Bars,
+    calibration: Calibration,
+    /// Entries whose questions contain an always-human phrase: (entry, phrase).
+    conflicts: Vec<(usize, String)>,
 }
 
 impl Matcher {
@@ -115,41 +104,46 @@ impl Matcher {
             .collect();
         // Each entry's questions and keywords, folded and rewritten once: the tokenizer first learns their
         // English stems, then analyses them.
+        // An always-human phrase in a question cancels its entry: noted here for `faq check`.
         let prepare = |text: &String| synonyms.rewrite(&fold(text));
-        let texts: Vec<(Vec<String>, Vec<String>)> = entries
-            .iter()
-            .map(|e| {
-                let questions = e.questions.zh.iter().chain(&e.questions.en);
-                (
-                    questions.map(prepare).collect(),
-                    e.keywords.iter().map(prepare).collect(),
-                )
-            })
-            .collect();
+        let always_human = PhraseSet::new(&lexicon.always_human, &[]);
+        let mut conflicts: Vec<(usize, String)> = Vec::new();
+        let mut texts: Vec<(Vec<String>, Vec<String>)> = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let mut questions = Vec::new();
+            for q in e.questions.zh.iter().chain(&e.questions.en) {
+                let folded = fold(q);
+                if conflicts.last().is_none_or(|c| c.0 != i) {
+                    if let Some(phrase) = always_human.first_in(&folded) {
+                        conflicts.push((i, phrase));
+                    }
+                }
+                questions.push(synonyms.rewrite(&folded));
+            }
+            texts.push((questions, e.keywords.iter().map(prepare).collect()));
+        }
         let mut tokenizer = Tokenizer::new(&stopwords, &domain_words);
         for text in texts.iter().flat_map(|(q, k)| q.iter().chain(k)) {
             tokenizer.learn_stems(text);
         }
-        // Two views of the knowledge base: one document per entry (all its questions and keywords) and one
-        // per question, so a query's words must also fit together in one way of asking.
-        let mut entry_docs = Vec::with_capacity(entries.len());
-        let mut question_docs = Vec::new();
-        let mut question_owner = Vec::new();
-        for (i, (questions, keywords)) in texts.iter().enumerate() {
-            let mut all = Vec::new();
-            for q in questions {
-                let terms = tokenizer.terms(q);
-                all.extend(terms.iter().cloned());
-                question_docs.push(terms);
-                question_owner.push(i as u32);
-            }
-            for k in keywords {
-                all.extend(tokenizer.terms(k));
-            }
-            entry_docs.push(all);
+        let mut questions: Vec<(u32, Vec<Term>)> = Vec::new();
+        let mut keywords: Vec<Vec<Term>> = Vec::with_capacity(entries.len());
+        for (i, (qs, ks)) in texts.iter().enumerate() {
+            questions.extend(qs.iter().map(|q| (i as u32, tokenizer.terms(q))));
+            keywords.push(ks.iter().flat_map(|k| tokenizer.terms(k)).collect());
         }
-        let index = Index::build(entry_docs);
-        let question_index = Index::build(question_docs);
+        let answers: Vec<Vec<Term>> = entries
+            .iter()
+            .map(|e| {
+                let mut terms = tokenizer.terms(&prepare(&e.answer.zh));
+                terms.extend(tokenizer.terms(&prepare(&e.answer.en)));
+                terms
+            })
+            .collect();
+        let views = Views::build(&questions, &keywords, &answers, |_| false);
+        let (bars, calibration) = calibrate(&questions, &keywords, &answers, |t| {
+            tokenizer.unknown_weight(t)
+        });
         let (sources, owners): (Vec<&str>, Vec<usize>) = entries
             .iter()
             .enumerate()
@@ -163,15 +157,53 @@ impl Matcher {
         let patterns = Patterns { set, entry: owners };
         Matcher {
             human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
-            always_human: PhraseSet::new(&lexicon.always_human, &[]),
+            always_human,
+            smalltalk: SmallTalk::new(),
             entries,
             synonyms,
             tokenizer,
-            index,
-            question_index,
-            question_owner,
+            views,
             patterns,
+            bars,
+            calibration,
+            conflicts,
         }
+    }
+
+    /// The bars this knowledge base calibrated for itself, and what calibration measured.
+    pub fn calibration(&self) -> (Bars, &Calibration) {
+        (self.bars, &self.calibration)
+    }
+
+    /// Entries that can never be answered because their questions contain an always-human phrase.
+    pub fn conflicts(&self) -> impl Iterator<Item = (&FaqEntry, &str)> {
+        self.conflicts
+            .iter()
+            .map(|(i, p)| (&self.entries[*i], p.as_str()))
+    }
+
+    /// The distinct search terms of a text (for `faq lint`).
+    pub fn term_set(&self, text: &str) -> Vec<String> {
+        let text = self.synonyms.rewrite(&fold(text));
+        let mut terms: Vec<String> = self
+            .tokenizer
+            .terms(&text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms
+    }
+
+    /// The best entries for a text, with their scores (for `faq lint`).
+    pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
+        let text = self.synonyms.rewrite(&fold(text));
+        let terms = self.tokenizer.terms(&text);
+        self.rank(&text, &terms)
+            .into_iter()
+            .map(|r| (r.entry, r.score))
+            .collect()
     }
 
     /// The entries, in file order.
@@ -194,6 +226,21 @@ impl Matcher {
         let lang = lang.unwrap_or_else(|| Lang::detect(query));
         let folded = fold(query);
         let human_requested = self.human.found_in(&folded) || self.always_human.found_in(&folded);
+        if !human_requested {
+            if let Some(kind) = self.smalltalk.classify(&folded) {
+                return Decision {
+                    query: query.to_string(),
+                    lang,
+                    action: Action::Smalltalk,
+                    faq: None,
+                    category: None,
+                    score: 0.0,
+                    answer: Some(smalltalk::reply(kind, lang).to_string()),
+                    candidates: Vec::new(),
+                    human_requested: false,
+                };
+            }
+        }
         let text = self.synonyms.rewrite(&folded);
         let terms = self.tokenizer.terms(&text);
         let ranked = self.rank(&text, &terms);
@@ -222,12 +269,13 @@ impl Matcher {
             human_requested,
         };
         let Some(best) = best else { return decision };
-        if human_requested || !best.confident() {
+        let bars = &self.bars;
+        if human_requested || !confident(best, bars) {
             return decision;
         }
         let close = ranked[1..]
             .iter()
-            .take_while(|r| r.confident() && best.order - r.order <= CLOSE)
+            .take_while(|r| confident(r, bars) && best.score - r.score <= bars.close)
             .count();
         if close > 0 {
             decision.action = Action::Choose;
@@ -246,8 +294,8 @@ impl Matcher {
         let text = self.synonyms.rewrite(&fold(query));
         let terms = self.tokenizer.terms(&text);
         let weighed = self
-            .index
-            .query(&terms, |t| self.tokenizer.unknown_weight(t));
+            .views
+            .weigh(&terms, |t| self.tokenizer.unknown_weight(t));
         let mut seen = Vec::new();
         terms
             .iter()
@@ -268,95 +316,25 @@ impl Matcher {
     }
 
     fn rank(&self, text: &str, terms: &[Term]) -> Vec<Ranked> {
-        let weigh = |t: &Term| self.tokenizer.unknown_weight(t);
-        let query: QueryTerms = self.index.query(terms, weigh);
-        // Per entry: coverage by the entry as a whole, and by its best single question. Every question's
-        // terms are also its entry's, so the entries the entry index touched are all that can score.
-        let mut per_entry: Vec<(usize, f32, f32, f32)> = self
-            .index
-            .score(&query)
-            .into_iter()
-            .map(|(doc, s)| (doc as usize, s.matched, 0.0, s.bm25))
-            .collect();
-        let mut pattern_hit: Vec<usize> = Vec::new();
+        let mut pattern_hits: Vec<usize> = Vec::new();
         for matched in self.patterns.set.matches(text).iter() {
             let entry = self.patterns.entry[matched];
-            if !pattern_hit.contains(&entry) {
-                pattern_hit.push(entry);
-                if !per_entry.iter().any(|e| e.0 == entry) {
-                    per_entry.push((entry, 0.0, 0.0, 0.0));
-                }
+            if !pattern_hits.contains(&entry) {
+                pattern_hits.push(entry);
             }
         }
-        let qquery = self.question_index.query(terms, weigh);
-        let question_scores = self.question_index.score(&qquery);
-        SLOTS.with(|slots| {
-            // Dense entry → position map, reset to empty after use (no hashing, no per-query buffer).
-            let mut slots = slots.borrow_mut();
-            if slots.len() < self.entries.len() {
-                slots.resize(self.entries.len(), u32::MAX);
-            }
-            for (i, e) in per_entry.iter().enumerate() {
-                slots[e.0] = i as u32;
-            }
-            for (doc, s) in question_scores {
-                let owner = self.question_owner[doc as usize] as usize;
-                let cov = if qquery.total > 0.0 {
-                    s.matched / qquery.total
-                } else {
-                    0.0
-                };
-                if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
-                    e.2 = e.2.max(cov);
-                }
-            }
-            for e in &per_entry {
-                slots[e.0] = u32::MAX;
-            }
-        });
-        let max_bm25 = per_entry.iter().map(|e| e.3).fold(f32::EPSILON, f32::max);
-        let mut ranked: Vec<Ranked> = per_entry
-            .into_iter()
-            .map(|(entry, matched, question_cov, bm25)| {
-                let hit = pattern_hit.contains(&entry);
-                let entry_cov = if query.total > 0.0 {
-                    matched / query.total
-                } else {
-                    0.0
-                };
-                let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
-                let bonus = if hit { PATTERN_BONUS } else { 0.0 };
-                Ranked {
-                    entry,
-                    score: (coverage + bonus).min(1.0),
-                    evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
-                    order: coverage + bonus + 0.15 * bm25 / max_bm25,
-                }
-            })
-            .collect();
-        let by_order =
-            |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
-        if ranked.len() > RANKED_KEPT {
-            ranked.select_nth_unstable_by(RANKED_KEPT, by_order);
-            ranked.truncate(RANKED_KEPT);
-        }
-        ranked.sort_by(by_order);
-        ranked
+        self.views.rank(
+            terms,
+            &pattern_hits,
+            |t| self.tokenizer.unknown_weight(t),
+            self.bars.blend,
+        )
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Ranked {
-    entry: usize,
-    score: f32,
-    evidence: f32,
-    order: f32,
-}
-
-impl Ranked {
-    fn confident(&self) -> bool {
-        self.score >= CONFIDENT || (self.score >= PARTIAL && self.evidence >= STRONG_EVIDENCE)
-    }
+/// Whether an entry explains enough of the query to be answered, by this knowledge base's bars.
+fn confident(r: &Ranked, bars: &Bars) -> bool {
+    r.score >= bars.answer || (r.score >= bars.partial && r.evidence >= STRONG_EVIDENCE)
 }
 
 fn round3(x: f32) -> f32 {
@@ -398,20 +376,26 @@ impl PhraseSet {
 
     /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
     fn found_in(&self, text: &str) -> bool {
-        let Some(automaton) = &self.automaton else {
-            return false;
-        };
+        self.first_in(text).is_some()
+    }
+
+    /// The first phrase the folded text contains (ASCII phrases only as whole words).
+    fn first_in(&self, text: &str) -> Option<String> {
+        let automaton = self.automaton.as_ref()?;
         let bytes = text.as_bytes();
-        automaton.find_iter(text).any(|m| {
-            if m.pattern().as_usize() >= self.phrases {
-                return false;
-            }
-            let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
-            let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
-            let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
-            let glued_before = starts_ascii && m.start() > 0 && word(m.start() - 1);
-            let glued_after = ends_ascii && word(m.end());
-            !glued_before && !glued_after
-        })
+        automaton
+            .find_iter(text)
+            .find(|m| {
+                if m.pattern().as_usize() >= self.phrases {
+                    return false;
+                }
+                let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+                let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
+                let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
+                let glued_before = starts_ascii && m.start() > 0 && word(m.start() - 1);
+                let glued_after = ends_ascii && word(m.end());
+                !glued_before && !glued_after
+            })
+            .map(|m| text[m.start()..m.end()].to_string())
     }
 }

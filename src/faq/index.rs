@@ -20,8 +20,8 @@ pub const BIGRAM_WEIGHT: f32 = 0.5;
 /// Postings for every term of the knowledge base.
 pub struct Index {
     term_ids: HashMap<String, u32>,
-    /// Per term: (entry, term frequency in the entry).
-    postings: Vec<Vec<(u32, f32)>>,
+    /// Per term: (entry, term frequency in the entry, share of the term's weight that counts as coverage).
+    postings: Vec<Vec<(u32, f32, f32)>>,
     idf: Vec<f32>,
     doc_len: Vec<f32>,
     avg_len: f32,
@@ -49,9 +49,20 @@ pub struct QueryTerms {
 impl Index {
     /// Indexes one document (term list) per entry.
     pub fn build(docs: Vec<Vec<Term>>) -> Index {
+        Index::build_with_context(docs, Vec::new(), 0.0)
+    }
+
+    /// Indexes one document per entry, plus context terms per entry (its answer) that are not in the
+    /// document: they count as `context_weight` of a match towards coverage and nothing towards BM25.
+    pub fn build_with_context(
+        docs: Vec<Vec<Term>>,
+        context: Vec<Vec<Term>>,
+        context_weight: f32,
+    ) -> Index {
         let mut term_ids: HashMap<String, u32> = HashMap::new();
-        let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut postings: Vec<Vec<(u32, f32, f32)>> = Vec::new();
         let mut doc_len = Vec::with_capacity(docs.len());
+        let mut context = context.into_iter();
         for (doc, terms) in docs.into_iter().enumerate() {
             let mut tf: HashMap<u32, f32> = HashMap::new();
             let mut len = 0.0;
@@ -65,8 +76,24 @@ impl Index {
                 *tf.entry(id).or_default() += w;
                 len += w;
             }
+            let mut extra: Vec<u32> = Vec::new();
+            if context_weight > 0.0 {
+                for term in context.next().unwrap_or_default() {
+                    let next = term_ids.len() as u32;
+                    let id = *term_ids.entry(term.text).or_insert(next);
+                    if id as usize == postings.len() {
+                        postings.push(Vec::new());
+                    }
+                    if !tf.contains_key(&id) && !extra.contains(&id) {
+                        extra.push(id);
+                    }
+                }
+            }
             for (id, f) in tf {
-                postings[id as usize].push((doc as u32, f));
+                postings[id as usize].push((doc as u32, f, 1.0));
+            }
+            for id in extra {
+                postings[id as usize].push((doc as u32, 0.0, context_weight));
             }
             doc_len.push(len);
         }
@@ -118,14 +145,14 @@ impl Index {
             let mut touched: Vec<u32> = Vec::new();
             for &(id, weight, _) in &query.terms {
                 let Some(id) = id else { continue };
-                for &(doc, tf) in &self.postings[id as usize] {
+                for &(doc, tf, share) in &self.postings[id as usize] {
                     let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
                     let s = &mut acc[doc as usize];
                     if s.matched == 0.0 {
                         touched.push(doc);
                     }
                     s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
-                    s.matched += weight;
+                    s.matched += weight * share;
                 }
             }
             // Leave the scratch all zero for the next query: only touched slots were written.

@@ -1,16 +1,22 @@
 //! The FAQ knowledge base: loading and validating `faq/*.toml`, and matching a user's question to an entry.
 
+mod calibrate;
 mod decide;
 mod entry;
 mod index;
 mod lang;
+mod lint;
 mod load;
 mod normalize;
+mod rank;
+mod smalltalk;
 mod tokenize;
 
+pub use calibrate::{Bars, Calibration};
 pub use decide::{Action, Candidate, Decision};
 pub use entry::{FaqEntry, Lexicon, Localized};
 pub use lang::Lang;
+pub use lint::{Lint, Warning};
 pub use load::{FaqError, FaqSource};
 pub use normalize::extract_error_codes;
 
@@ -74,6 +80,22 @@ impl Faq {
     /// The entry with this id.
     pub fn entry(&self, id: &str) -> Option<&FaqEntry> {
         self.inner.entries().iter().find(|e| e.id == id)
+    }
+
+    /// The decision bars this knowledge base calibrated for itself at load, and what calibration measured.
+    pub fn calibration(&self) -> (Bars, &Calibration) {
+        self.inner.calibration()
+    }
+
+    /// Entries that can never be answered because one of their questions contains an always-human phrase:
+    /// (entry, phrase). `faq check` reports them.
+    pub fn conflicts(&self) -> Vec<(&FaqEntry, &str)> {
+        self.inner.conflicts().collect()
+    }
+
+    /// Warnings for support staff about the knowledge base (`faq lint`).
+    pub fn lint(&self) -> Lint {
+        lint::lint(&self.inner)
     }
 
     /// Whether the text is an explicit request for a human (转人工, "agent", ...).

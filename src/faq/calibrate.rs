@@ -1,0 +1,193 @@
+//! Self-calibration at load time: the question variants of one entry are paraphrases of each other, so each
+//! variant, held out of the index, is a user question whose right answer is known. Scoring the held-out
+//! variants (leave-one-variant-out, in a few folds) gives this knowledge base's own score distributions: how
+//! high the right entry scores when it is on top (questions to answer), and how high the best *other* entry
+//! scores (what a question that no entry covers looks like). The answer bar is set between the two, and the
+//! blend of BM25 into the ranking is the one that ranks the most held-out variants right.
+
+use serde::Serialize;
+
+use super::rank::Views;
+use super::tokenize::Term;
+
+/// The decision bars of one knowledge base.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Bars {
+    /// Coverage at or above which the best entry is a confident answer.
+    pub answer: f32,
+    /// Lower coverage that still answers when strong specific evidence (an error-code pattern, rare terms)
+    /// matched.
+    pub partial: f32,
+    /// A runner-up within this distance of the best, itself confident, makes the decision a choice.
+    pub close: f32,
+    /// Weight of relative BM25 in the ranking order, next to coverage.
+    pub blend: f32,
+}
+
+impl Bars {
+    /// The bars used when the knowledge base is too small or too large to calibrate on.
+    pub const DEFAULT: Bars = Bars {
+        answer: 0.5,
+        partial: 0.4,
+        close: 0.06,
+        blend: 0.15,
+    };
+}
+
+/// What calibration measured (for `faq lint`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Calibration {
+    /// Held-out variants scored.
+    pub held_out: usize,
+    /// Share of them whose own entry ranked first.
+    pub top1: f32,
+    /// Share answered correctly with the chosen bars.
+    pub answered: f32,
+    /// Share of the "no entry covers it" stand-ins that the bars hand off.
+    pub rejected: f32,
+    /// Pairs of entries whose variants were taken for each other: (held-out entry, entry ranked first, count).
+    pub confusions: Vec<(usize, usize, usize)>,
+}
+
+/// Folds of leave-one-variant-out.
+const FOLDS: usize = 3;
+/// Entries need this many questions (both languages) for one of them to be held out.
+const MIN_QUESTIONS: usize = 4;
+/// Knowledge bases above this many questions keep the default bars (rebuilding their indexes for each fold
+/// would cost seconds).
+const MAX_QUESTIONS: usize = 20_000;
+/// At most about this many held-out variants are scored.
+const MAX_PROBES: usize = 800;
+/// Weight of the handoff side against the answer side when the bar is chosen: the stand-ins for uncovered
+/// questions are other entries of the same FAQ, far closer to a held-out variant than most real off-topic
+/// messages.
+const REJECT_WEIGHT: f32 = 0.5;
+/// Blends of BM25 into the ranking order that calibration tries (the first is the default).
+const BLENDS: [f32; 5] = [0.15, 0.0, 0.3, 0.6, 1.0];
+/// Lowest and highest answer bar calibration may choose.
+const BAR_RANGE: (f32, f32) = (0.25, 0.6);
+
+/// One held-out variant's outcome.
+struct Probe {
+    owner: usize,
+    /// Entry ranked first and its score, if any.
+    top: Option<(usize, f32)>,
+    /// Best score of an entry other than the owner.
+    best_other: f32,
+}
+
+/// Calibrates the bars on the knowledge base's own question variants.
+pub fn calibrate(
+    questions: &[(u32, Vec<Term>)],
+    keywords: &[Vec<Term>],
+    answers: &[Vec<Term>],
+    unknown: impl Fn(&Term) -> f32 + Copy,
+) -> (Bars, Calibration) {
+    if questions.len() > MAX_QUESTIONS {
+        return (Bars::DEFAULT, Calibration::default());
+    }
+    // Position of each question within its entry, and the entry's question count.
+    let mut count = vec![0usize; keywords.len()];
+    let mut position = Vec::with_capacity(questions.len());
+    for (owner, _) in questions {
+        position.push(count[*owner as usize]);
+        count[*owner as usize] += 1;
+    }
+    // The first question (the title) stays in: it is what the entry is about.
+    let eligible = |i: usize| {
+        let owner = questions[i].0 as usize;
+        count[owner] >= MIN_QUESTIONS && position[i] > 0 && !questions[i].1.is_empty()
+    };
+    // A large knowledge base is measured on an even sample of its variants.
+    let stride = (0..questions.len()).filter(|&i| eligible(i)).count() / MAX_PROBES + 1;
+    let fold_of = |i: usize| {
+        (eligible(i) && i.is_multiple_of(stride))
+            .then(|| (position[i] + questions[i].0 as usize) % FOLDS)
+    };
+    // Probes per blend of BM25 into the ranking order.
+    let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
+    for fold in 0..FOLDS {
+        let views = Views::build(questions, keywords, answers, |i| fold_of(i) == Some(fold));
+        for (i, (owner, terms)) in questions.iter().enumerate() {
+            if fold_of(i) != Some(fold) {
+                continue;
+            }
+            let owner = *owner as usize;
+            for (b, blend) in BLENDS.iter().enumerate() {
+                let ranked = views.rank(terms, &[], unknown, *blend);
+                by_blend[b].push(Probe {
+                    owner,
+                    top: ranked.first().map(|r| (r.entry, r.score)),
+                    best_other: ranked
+                        .iter()
+                        .find(|r| r.entry != owner)
+                        .map_or(0.0, |r| r.score),
+                });
+            }
+        }
+    }
+    if by_blend[0].len() < 20 {
+        return (Bars::DEFAULT, Calibration::default());
+    }
+    // The blend that ranks the most held-out variants' own entries first (the default on a tie).
+    let top1 = |probes: &[Probe]| {
+        probes
+            .iter()
+            .filter(|p| p.top.is_some_and(|(e, _)| e == p.owner))
+            .count()
+    };
+    let mut chosen = 0;
+    for b in 1..BLENDS.len() {
+        if top1(&by_blend[b]) > top1(&by_blend[chosen]) {
+            chosen = b;
+        }
+    }
+    let blend = BLENDS[chosen];
+    let probes = &by_blend[chosen];
+    let n = probes.len() as f32;
+    let answered_at = |bar: f32| {
+        probes
+            .iter()
+            .filter(|p| matches!(p.top, Some((e, s)) if e == p.owner && s >= bar))
+            .count() as f32
+            / n
+    };
+    let rejected_at = |bar: f32| probes.iter().filter(|p| p.best_other < bar).count() as f32 / n;
+    let mut best = (f32::MIN, Bars::DEFAULT.answer);
+    let mut bar = BAR_RANGE.0;
+    while bar <= BAR_RANGE.1 + 1e-6 {
+        let value = answered_at(bar) + REJECT_WEIGHT * rejected_at(bar);
+        if value > best.0 + 1e-6 {
+            best = (value, bar);
+        }
+        bar += 0.01;
+    }
+    let answer = best.1;
+    let bars = Bars {
+        answer,
+        partial: answer - 0.1,
+        close: Bars::DEFAULT.close,
+        blend,
+    };
+    let mut confusions: Vec<(usize, usize, usize)> = Vec::new();
+    for p in probes {
+        if let Some((top, _)) = p.top.filter(|(e, _)| *e != p.owner) {
+            match confusions
+                .iter_mut()
+                .find(|c| (c.0, c.1) == (p.owner, top) || (c.0, c.1) == (top, p.owner))
+            {
+                Some(c) => c.2 += 1,
+                None => confusions.push((p.owner, top, 1)),
+            }
+        }
+    }
+    confusions.sort_by_key(|c| std::cmp::Reverse(c.2));
+    let calibration = Calibration {
+        held_out: probes.len(),
+        top1: top1(probes) as f32 / n,
+        answered: answered_at(answer),
+        rejected: rejected_at(answer),
+        confusions,
+    };
+    (bars, calibration)
+}

@@ -1,0 +1,158 @@
+//! Ranking entries for a query over two views of the knowledge base: one document per entry (all its
+//! questions and keywords) and one per question, so the query's words must also fit together in one way of
+//! asking. Built once for serving, and again with some questions held out when the matcher calibrates itself.
+
+use super::index::{Index, QueryTerms};
+use super::tokenize::Term;
+
+/// Share of the score that comes from the best single question rather than the entry as a whole.
+const QUESTION_SHARE: f32 = 0.3;
+/// Extra coverage an entry gets when one of its patterns matches.
+pub const PATTERN_BONUS: f32 = 0.6;
+/// Evidence (IDF mass) a pattern match counts as.
+pub const STRONG_EVIDENCE: f32 = 7.0;
+/// Share of a match that a term found only in an entry's answer (not its questions or keywords) counts for:
+/// the answer holds the entry's own vocabulary ("reset link", "recovery code") that users repeat.
+const ANSWER_SHARE: f32 = 0.5;
+/// How many of the best entries are ranked fully (enough for candidates and the choice check).
+const RANKED_KEPT: usize = 8;
+
+thread_local! {
+    /// Entry → position in the current query's score list; all `u32::MAX` between queries.
+    static SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One entry's standing for a query.
+#[derive(Debug, Clone, Copy)]
+pub struct Ranked {
+    /// Entry number.
+    pub entry: usize,
+    /// Share of the query the entry explains (plus pattern evidence), 0..=1.
+    pub score: f32,
+    /// IDF mass of the query's terms the entry contains.
+    pub evidence: f32,
+    /// Sort key: the score plus BM25 relative to the best entry's, weighted by the knowledge base's
+    /// calibrated blend.
+    pub order: f32,
+}
+
+/// The entry and question indexes of a knowledge base (or of part of it).
+pub struct Views {
+    index: Index,
+    question_index: Index,
+    /// Entry of each question document.
+    question_owner: Vec<u32>,
+    entries: usize,
+}
+
+impl Views {
+    /// Indexes the questions (owner entry, terms) and each entry's keyword terms, leaving out the questions
+    /// for which `held_out` is true.
+    pub fn build(
+        questions: &[(u32, Vec<Term>)],
+        keywords: &[Vec<Term>],
+        answers: &[Vec<Term>],
+        held_out: impl Fn(usize) -> bool,
+    ) -> Views {
+        let mut entry_docs: Vec<Vec<Term>> = keywords.to_vec();
+        let mut question_docs = Vec::with_capacity(questions.len());
+        let mut question_owner = Vec::with_capacity(questions.len());
+        for (i, (owner, terms)) in questions.iter().enumerate() {
+            if held_out(i) {
+                continue;
+            }
+            entry_docs[*owner as usize].extend(terms.iter().cloned());
+            question_docs.push(terms.clone());
+            question_owner.push(*owner);
+        }
+        Views {
+            index: Index::build_with_context(entry_docs, answers.to_vec(), ANSWER_SHARE),
+            question_index: Index::build(question_docs),
+            question_owner,
+            entries: keywords.len(),
+        }
+    }
+
+    /// The query's terms weighed by the entry index (for `explain`).
+    pub fn weigh(&self, terms: &[Term], unknown: impl Fn(&Term) -> f32) -> QueryTerms {
+        self.index.query(terms, unknown)
+    }
+
+    /// The best entries for a query, best first; `pattern_hits` are entries whose patterns matched.
+    pub fn rank(
+        &self,
+        terms: &[Term],
+        pattern_hits: &[usize],
+        unknown: impl Fn(&Term) -> f32 + Copy,
+        blend: f32,
+    ) -> Vec<Ranked> {
+        let query: QueryTerms = self.index.query(terms, unknown);
+        // Per entry: coverage by the entry as a whole, and by its best single question. Every question's
+        // terms are also its entry's, so the entries the entry index touched are all that can score.
+        let mut per_entry: Vec<(usize, f32, f32, f32)> = self
+            .index
+            .score(&query)
+            .into_iter()
+            .map(|(doc, s)| (doc as usize, s.matched, 0.0, s.bm25))
+            .collect();
+        for &entry in pattern_hits {
+            if !per_entry.iter().any(|e| e.0 == entry) {
+                per_entry.push((entry, 0.0, 0.0, 0.0));
+            }
+        }
+        let qquery = self.question_index.query(terms, unknown);
+        let question_scores = self.question_index.score(&qquery);
+        SLOTS.with(|slots| {
+            // Dense entry → position map, reset to empty after use (no hashing, no per-query buffer).
+            let mut slots = slots.borrow_mut();
+            if slots.len() < self.entries {
+                slots.resize(self.entries, u32::MAX);
+            }
+            for (i, e) in per_entry.iter().enumerate() {
+                slots[e.0] = i as u32;
+            }
+            for (doc, s) in question_scores {
+                let owner = self.question_owner[doc as usize] as usize;
+                let cov = if qquery.total > 0.0 {
+                    s.matched / qquery.total
+                } else {
+                    0.0
+                };
+                if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
+                    e.2 = e.2.max(cov);
+                }
+            }
+            for e in &per_entry {
+                slots[e.0] = u32::MAX;
+            }
+        });
+        let max_bm25 = per_entry.iter().map(|e| e.3).fold(f32::EPSILON, f32::max);
+        let mut ranked: Vec<Ranked> = per_entry
+            .into_iter()
+            .map(|(entry, matched, question_cov, bm25)| {
+                let hit = pattern_hits.contains(&entry);
+                let entry_cov = if query.total > 0.0 {
+                    matched / query.total
+                } else {
+                    0.0
+                };
+                let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
+                let bonus = if hit { PATTERN_BONUS } else { 0.0 };
+                Ranked {
+                    entry,
+                    score: (coverage + bonus).min(1.0),
+                    evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
+                    order: coverage + bonus + blend * bm25 / max_bm25,
+                }
+            })
+            .collect();
+        let by_order =
+            |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
+        if ranked.len() > RANKED_KEPT {
+            ranked.select_nth_unstable_by(RANKED_KEPT, by_order);
+            ranked.truncate(RANKED_KEPT);
+        }
+        ranked.sort_by(by_order);
+        ranked
+    }
+}
