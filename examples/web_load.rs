@@ -91,7 +91,9 @@ mod load {
     /// Server mode: engine + web channel until stdin closes.
     async fn server() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let toml = "[hours]\nopen = \"00:00-23:59\"\npeak = []\n[web]\nlisten = \"127.0.0.1:0\"\n\
+        // Every session writes faster than a person would: the engine's per-account rate is lifted like the web
+        // channel's own limits.
+        let toml = "[hours]\nopen = \"00:00-23:59\"\npeak = []\n[limits]\nmessages_per_minute = 1000000\nmessage_burst = 1000\n[web]\nlisten = \"127.0.0.1:0\"\n\
                     token = \"load-test-operator-token-0123456789\"\nmessages_per_minute = 1000000\nburst = 1000\n\
                     new_sessions_per_ip_per_hour = 1000000\nnew_sessions_per_minute = 1000000\nmax_connections = 100000\nmax_connections_per_ip = 100000\n";
         let mut config = supportbot::config::Config::parse(toml, "load.toml").expect("config");

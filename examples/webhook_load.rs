@@ -154,6 +154,7 @@ mod load {
     fn config(data: &Path, callback: &str, retry_base_ms: u64) -> anyhow::Result<Config> {
         let text = format!(
             "[bot]\ndata_dir = {:?}\nfaq_dir = {:?}\n[hours]\nopen = \"00:00-24:00\"\npeak = []\n\
+             [limits]\nmessages_per_minute = 1000000\nmessage_burst = 1000\n\
              [outbox]\nretry_base_ms = {retry_base_ms}\nretry_max_secs = 600\n\
              [[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{callback}\"\n",
             data.display().to_string(),

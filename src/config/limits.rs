@@ -26,7 +26,7 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
-            messages_per_minute: NonZeroU32::new(20).expect("non-zero"),
+            messages_per_minute: NonZeroU32::new(30).expect("non-zero"),
             message_burst: NonZeroU32::new(10).expect("non-zero"),
             queue_per_worker: 1024,
             link_codes_per_hour: 3,
