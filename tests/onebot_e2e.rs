@@ -46,7 +46,7 @@ rooms = ["telegram:{OPS_ROOM}"]
 
 [[teams]]
 name = "mail"
-rooms = ["telegram:{OPS_ROOM}"]
+rooms = ["telegram:{OPS_ROOM}", "qq:group:999"]
 
 [web]
 listen = "{listen}"
@@ -213,6 +213,45 @@ async fn a_qq_users_case_is_taken_and_answered_by_a_telegram_operator() {
     support_telegram::wait_text(&tg, OPS_ROOM, "好的,我试试").await;
     let detail = stack.engine.get("C-1001").await.unwrap();
     assert_eq!(detail.summary.channel, "qq");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_qq_operator_works_a_case_from_a_qq_group_room() {
+    let section = format!(
+        "{}\n[[operators]]\nname = \"Qin\"\naccounts = [\"qq:6001\"]\nteams = [\"mail\"]\n",
+        reverse()
+    );
+    let stack = Stack::start(&section, None).await;
+    let fake = FakeOneBot::new();
+    fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
+    for (i, text) in ["转人工", "附件邮件发不出去", "跳过", "跳过"]
+        .iter()
+        .enumerate()
+    {
+        fake.push(private(42, 300 + i as i64, json!(text)));
+        fake.wait("each step's answer", |f| {
+            (f.sent_to("private", 42).len() > i).then_some(())
+        })
+        .await;
+    }
+    let card = fake.wait_text("group", 999, "C-1001").await;
+    fake.push(group(999, 6001, 400, json!("/take C-1001")));
+    fake.wait_text("private", 42, "Qin").await;
+    // A reply to the case card is a reply to the user.
+    let card_id = card["_message_id"].to_string();
+    fake.push(group(
+        999,
+        6001,
+        401,
+        json!([
+            {"type": "reply", "data": {"id": card_id}},
+            {"type": "text", "data": {"text": "请用 465 端口"}}
+        ]),
+    ));
+    fake.wait_text("private", 42, "请用 465 端口").await;
+    fake.push(private(42, 402, json!("好的")));
+    fake.wait_text("group", 999, "好的").await;
     stack.stop().await;
 }
 

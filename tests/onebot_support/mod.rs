@@ -124,21 +124,30 @@ impl FakeOneBot {
         let state = self.state.clone();
         tokio::spawn(async move {
             while let Some(Ok(Message::Text(text))) = read.next().await {
-                let action: Value = serde_json::from_str(&text).expect("actions are JSON");
+                let mut action: Value = serde_json::from_str(&text).expect("actions are JSON");
+                let silent = state.silent.load(Ordering::SeqCst);
+                let failure = if silent {
+                    None
+                } else {
+                    state.fail_next.lock().unwrap().pop_front()
+                };
+                let id = state.next_id.fetch_add(1, Ordering::SeqCst);
+                // Recorded with the message id the action is answered with (`_message_id`).
+                if !silent && failure.is_none() {
+                    action["_message_id"] = json!(id);
+                }
                 state.actions.lock().unwrap().push(action.clone());
                 state.changed.notify_waiters();
-                if state.silent.load(Ordering::SeqCst) {
+                if silent {
                     continue;
                 }
                 let echo = action["echo"].clone();
-                let failure = state.fail_next.lock().unwrap().pop_front();
                 let response = match failure {
                     Some(mut f) => {
                         f["echo"] = echo;
                         f
                     }
                     None => {
-                        let id = state.next_id.fetch_add(1, Ordering::SeqCst);
                         json!({"status": "ok", "retcode": 0, "data": {"message_id": id}, "echo": echo})
                     }
                 };
