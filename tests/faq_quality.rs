@@ -51,7 +51,7 @@ fn has_chinese(text: &str) -> bool {
 
 /// (overall, answerable, handoff) of a query set against the FAQ that `config` names (the default one when
 /// `None`).
-fn score(config: Option<&Path>, queries: &str, topics: &str) -> (f64, f64, f64) {
+fn score(config: Option<&Path>, queries: &str, topics: &str, held_out: bool) -> (f64, f64, f64) {
     let topics: HashMap<String, Value> =
         serde_json::from_str(&std::fs::read_to_string(topics).unwrap()).unwrap();
     let rows: Vec<Value> = std::fs::read_to_string(queries)
@@ -123,12 +123,15 @@ fn score(config: Option<&Path>, queries: &str, topics: &str) -> (f64, f64, f64) 
     let answerable = ans_ok as f64 / ans_n as f64;
     let handoff = ho_ok as f64 / ho_n as f64;
     println!("overall {overall:.3}  answerable {answerable:.3} ({ans_ok}/{ans_n})  handoff {handoff:.3} ({ho_ok}/{ho_n})");
-    println!("misses:\n{}", misses.join("\n"));
+    // The held-out set shows its totals only, so that nobody tunes the matcher on its lines.
+    if !held_out {
+        println!("misses:\n{}", misses.join("\n"));
+    }
     (overall, answerable, handoff)
 }
 
 /// Scores `tests/eval/<name>/` over its own FAQ plus the project's general lexicon.
-fn score_foreign(name: &str) -> (f64, f64, f64) {
+fn score_foreign(name: &str, held_out: bool) -> (f64, f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let faq = dir.path().join("faq");
     std::fs::create_dir(&faq).unwrap();
@@ -145,6 +148,7 @@ fn score_foreign(name: &str) -> (f64, f64, f64) {
         Some(&config),
         &format!("{set}/queries.jsonl"),
         &format!("{set}/topics.json"),
+        held_out,
     )
 }
 
@@ -154,6 +158,7 @@ fn dev_set_quality_meets_the_bar() {
         None,
         &format!("{ROOT}/tests/eval/queries_dev.jsonl"),
         &format!("{ROOT}/tests/eval/topics.json"),
+        false,
     );
     assert!(
         overall >= 0.92 && answerable >= 0.92 && handoff >= 0.90,
@@ -163,7 +168,7 @@ fn dev_set_quality_meets_the_bar() {
 
 #[test]
 fn bank_card_knowledge_base_meets_the_bar() {
-    let (overall, _, handoff) = score_foreign("bankcard");
+    let (overall, _, handoff) = score_foreign("bankcard", false);
     assert!(
         overall >= BANKCARD.0 && handoff >= BANKCARD.1,
         "below the quality bar"
@@ -172,7 +177,7 @@ fn bank_card_knowledge_base_meets_the_bar() {
 
 #[test]
 fn saas_knowledge_base_meets_the_bar() {
-    let (overall, _, handoff) = score_foreign("saas");
+    let (overall, _, handoff) = score_foreign("saas", false);
     assert!(
         overall >= SAAS.0 && handoff >= SAAS.1,
         "below the quality bar"
@@ -181,7 +186,7 @@ fn saas_knowledge_base_meets_the_bar() {
 
 #[test]
 fn game_knowledge_base_meets_the_bar() {
-    let (overall, _, handoff) = score_foreign("game");
+    let (overall, _, handoff) = score_foreign("game", true);
     assert!(
         overall >= GAME.0 && handoff >= GAME.1,
         "below the quality bar"
