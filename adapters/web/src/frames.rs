@@ -1,4 +1,4 @@
-//! The JSON frames of the chat and inbox WebSockets (DESIGN.md "Web chat protocol", plus the inbox's own).
+//! The JSON frames of the chat and inbox WebSockets (docs/web.md describes the chat protocol and the inbox's own).
 
 use serde::{Deserialize, Serialize};
 use supportbot_chat::{Attachment, CaseEvent, CaseSummary};

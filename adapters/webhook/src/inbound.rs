@@ -1,4 +1,4 @@
-//! `POST /webhook/{channel}`: verifies a signed event in DESIGN.md's replay format and hands it to the core's
+//! `POST /webhook/{channel}`: verifies a signed event in the replay format (docs/engine.md) and hands it to the core's
 //! [`InboundSink`]; the sender gets 200 only once the event is durable.
 
 use std::collections::HashMap;

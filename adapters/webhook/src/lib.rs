@@ -1,6 +1,6 @@
 //! supportbot's generic HTTP channel and inbox forwarding.
 //!
-//! * Inbound: [`router`] serves `POST /webhook/{channel}` (DESIGN.md "Webhook channel"): signed events in the
+//! * Inbound: [`router`] serves `POST /webhook/{channel}` (docs/webhook.md): signed events in the
 //!   replay format go to the core's [`supportbot_chat::InboundSink`].
 //! * Outbound: one [`CallbackAdapter`] per channel POSTs replies to its `callback_url`, signed the same way.
 //! * Forwarding: a [`Forwarder`] POSTs case events to a helpdesk as signed JSON or a Slack-compatible payload.

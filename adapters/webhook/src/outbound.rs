@@ -1,5 +1,5 @@
 //! Replies to a webhook channel's users: an [`Adapter`] named by the channel that POSTs each outbound message
-//! (DESIGN.md's replay output line) to the channel's `callback_url`, signed, with the envelope id as
+//! (the replay output line, docs/engine.md) to the channel's `callback_url`, signed, with the envelope id as
 //! `Idempotency-Key`.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Request signing of DESIGN.md "Webhook channel": `X-Supportbot-Timestamp` (unix seconds) and
+//! Request signing of the webhook channel (docs/webhook.md): `X-Supportbot-Timestamp` (unix seconds) and
 //! `X-Supportbot-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`, checked in constant time.
 
 use std::fmt;
