@@ -278,3 +278,46 @@ fn the_general_lexicon_cancels_no_entry_of_other_products() {
         );
     }
 }
+
+#[test]
+fn lint_names_unanswered_questions_that_come_near_an_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let event = |id: &str, text: &str| {
+        serde_json::json!({"platform": "telegram", "chat": "42", "user": "42", "id": id, "text": text}).to_string()
+    };
+    let input = [
+        event("m1", "邮件被退回来了还显示一串英文"),
+        event("m2", "邮件被退回来了还显示一串英文"),
+        event("m3", "王者荣耀账号被封了"),
+    ]
+    .join("\n");
+    let mut replay = Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["replay", "--data", data.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut replay.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    assert!(replay.wait().unwrap().success());
+
+    let faq = concat!(env!("CARGO_MANIFEST_DIR"), "/faq");
+    let out = run(&["faq", "lint", faq, "--data", data.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let close: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("unanswered question"))
+        .collect();
+    assert_eq!(close.len(), 1, "{stdout}");
+    assert!(
+        close[0].contains("asked 2 time(s) is close to entry mail-bounce-554")
+            && close[0].contains("邮件被退回来了还显示一串英文")
+            && close[0].contains("mail.toml:"),
+        "{}",
+        close[0]
+    );
+    // Without a data directory there is nothing to compare.
+    let plain = run(&["faq", "lint", faq]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("unanswered question"));
+}

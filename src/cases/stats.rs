@@ -34,6 +34,22 @@ pub struct Stats {
     pub top_unanswered: Vec<Unanswered>,
 }
 
+/// Every question the FAQ could not answer, most asked first.
+pub fn unanswered(store: &Store) -> Result<Vec<Unanswered>, StoreError> {
+    let mut unanswered: Vec<Unanswered> = Vec::new();
+    for row in store.scan::<u64>(keys::UNANSWERED.as_bytes()) {
+        let (key, count) = row?;
+        let question = String::from_utf8_lossy(&key[keys::UNANSWERED.len()..]).into_owned();
+        unanswered.push(Unanswered { question, count });
+    }
+    unanswered.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.question.cmp(&b.question))
+    });
+    Ok(unanswered)
+}
+
 /// One unanswered question and how often it was asked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unanswered {
@@ -68,17 +84,7 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
         }
         ratings.extend(case.rating);
     }
-    let mut unanswered: Vec<Unanswered> = Vec::new();
-    for row in store.scan::<u64>(keys::UNANSWERED.as_bytes()) {
-        let (key, count) = row?;
-        let question = String::from_utf8_lossy(&key[keys::UNANSWERED.len()..]).into_owned();
-        unanswered.push(Unanswered { question, count });
-    }
-    unanswered.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.question.cmp(&b.question))
-    });
+    let mut unanswered = unanswered(store)?;
     unanswered.truncate(TOP_UNANSWERED);
     Ok(Stats {
         conversations,

@@ -39,16 +39,51 @@ pub fn check(dir: Option<PathBuf>) -> CliResult {
     Ok(())
 }
 
-/// `faq lint [DIR]`: warnings about entries users will confuse, one a line; exit 0 whatever it finds.
-pub fn lint(dir: Option<PathBuf>) -> CliResult {
+/// `faq lint [DIR] [--data DIR | --config FILE]`: warnings about entries users will confuse, one a line, and, with
+/// a data directory, the unanswered questions close to an entry (the variants to add); exit 0 whatever it finds.
+pub fn lint(dir: Option<PathBuf>, data: Option<PathBuf>, config: Option<PathBuf>) -> CliResult {
     let dir = dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     let faq = Faq::load_dir(&dir).map_err(CliError::usage)?;
     let report = faq.lint();
     for warning in &report.warnings {
         println!("{warning}");
     }
+    if data.is_some() || config.is_some() {
+        let store = super::cases_cmd::open_store(config, data)?;
+        let asked = crate::cases::stats::unanswered(&store).map_err(CliError::runtime)?;
+        for line in close_to_an_entry(&faq, &asked) {
+            println!("{line}");
+        }
+    }
     println!("{}", report.summary);
     Ok(())
+}
+
+/// Share of the answer bar an unanswered question's best entry must reach to be reported as close to it.
+const CLOSE_SHARE: f32 = 0.6;
+
+/// Unanswered questions whose best entry comes near the answer bar: each one may be a question variant that entry
+/// is missing (support staff decide; an off-topic question can come near too).
+fn close_to_an_entry(faq: &Faq, asked: &[crate::cases::stats::Unanswered]) -> Vec<String> {
+    let (bars, _) = faq.calibration();
+    let mut lines = Vec::new();
+    for question in asked {
+        let decision = faq.decide(&question.question);
+        let Some(best) = decision.candidates.first() else {
+            continue;
+        };
+        if best.score < bars.answer * CLOSE_SHARE {
+            continue;
+        }
+        if let Some(entry) = faq.entry(&best.faq) {
+            lines.push(format!(
+                "{}:{}: unanswered question asked {} time(s) is close to entry {} (score {:.2}, answer bar {:.2}): \
+                 add it to its questions if it means the same: {:?}",
+                entry.file, entry.line, question.count, entry.id, best.score, bars.answer, question.question
+            ));
+        }
+    }
+    lines
 }
 
 /// `faq export [DIR]`: the whole knowledge base as one JSON array (the built-in FAQ when DIR is missing).

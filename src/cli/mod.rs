@@ -130,6 +130,12 @@ enum FaqAction {
     Lint {
         /// FAQ directory (default `faq`).
         dir: Option<PathBuf>,
+        /// Also check the questions users asked that the bot could not answer, from this data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Config file whose `[bot] data_dir` holds those questions (with `--data` unset).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Print the whole knowledge base as one JSON array.
     Export {
@@ -232,8 +238,8 @@ pub fn main() -> ExitCode {
             action: FaqAction::Check { dir },
         } => faq_cmd::check(dir),
         Command::Faq {
-            action: FaqAction::Lint { dir },
-        } => faq_cmd::lint(dir),
+            action: FaqAction::Lint { dir, data, config },
+        } => faq_cmd::lint(dir, data, config),
         Command::Faq {
             action: FaqAction::Export { dir },
         } => faq_cmd::export(dir),
