@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::frames::{InboxFrame, Refusal, ServerFrame};
 use crate::guard::{is_operator, refuse_origin, INBOX_PROTOCOL};
-use crate::socket::{spawn_writer, Out};
+use crate::socket::{spawn_writer, Out, CLOSE_NORMAL};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -128,11 +128,35 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
         })
     };
 
+    // Like chat sockets: pinged, and closed when nothing (not even a pong) arrives for the idle timeout.
+    let limits = &channel.out.settings.limits;
+    let idle_timeout = limits.ws_idle_timeout;
+    let mut ping = tokio::time::interval_at(
+        tokio::time::Instant::now() + limits.ws_ping_interval,
+        limits.ws_ping_interval,
+    );
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let idle = tokio::time::sleep(idle_timeout);
+    tokio::pin!(idle);
     loop {
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
+            _ = ping.tick() => {
+                if own_tx.send(Out::Ping).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = &mut idle => {
+                WebStats::inc(&channel.out.stats.idle_closed);
+                tracing::debug!("inbox socket idle, closing it");
+                let _ = own_tx.send(Out::Close(CLOSE_NORMAL, "idle timeout")).await;
+                break;
+            }
         };
+        idle.as_mut()
+            .reset(tokio::time::Instant::now() + idle_timeout);
         let text = match next {
             None | Some(Ok(Message::Close(_))) | Some(Err(_)) => break,
             Some(Ok(Message::Text(text))) => text,

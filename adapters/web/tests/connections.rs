@@ -1,5 +1,6 @@
 //! Connection limits of the real server on loopback: a cap on concurrent connections (WebSockets included),
-//! a deadline for request headers, pings and an idle timeout on chat sockets, and who may read `/metrics`.
+//! a deadline for request headers, pings and an idle timeout on chat and inbox sockets, and who may read
+//! `/metrics`.
 
 mod common;
 
@@ -216,5 +217,47 @@ async fn metrics_on_a_listener_of_their_own() {
             404
         );
         server.shutdown.cancel();
+    }
+}
+
+#[tokio::test]
+async fn a_silent_inbox_socket_is_closed_and_a_live_one_kept() {
+    let server = start(|s| {
+        s.limits = WebLimits {
+            ws_ping_interval: Duration::from_millis(200),
+            ws_idle_timeout: Duration::from_millis(900),
+            ..WebLimits::default()
+        }
+    })
+    .await;
+    let proto = format!("supportbot.inbox, bearer.{TOKEN}");
+    let url = server.ws_url("/inbox/ws");
+    let headers = [("sec-websocket-protocol", proto.as_str())];
+    let mut live = connect_with(&url, &headers).await.unwrap();
+    let mut dead = connect_with(&url, &headers).await.unwrap();
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(2500);
+    while let Ok(next) = tokio::time::timeout_at(until, live.next()).await {
+        match next {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            Some(Ok(Message::Close(frame))) => panic!("a live inbox was closed: {frame:?}"),
+            Some(Ok(_)) => {}
+            other => panic!("a live inbox ended: {other:?}"),
+        }
+    }
+    assert!(pings >= 5, "{pings} pings in 2.5 s");
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), dead.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                assert_eq!(
+                    frame.expect("a close frame").reason.as_str(),
+                    "idle timeout"
+                );
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(_) => break,
+            Err(_) => panic!("the silent inbox is still open"),
+        }
     }
 }
