@@ -11,16 +11,18 @@ mod hours;
 mod limits;
 mod onebot;
 mod sections;
+mod web;
 mod wechat;
 
 pub use channels::{
     forward_secret_var, webhook_secret_var, DiscordConfig, ForwardConfig, ForwardFormat,
-    TelegramConfig, WebConfig, WebhookConfig, MIN_SECRET_BYTES,
+    TelegramConfig, WebhookConfig, MIN_SECRET_BYTES,
 };
 pub use customers::{CustomersConfig, ManagerConfig};
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
+pub use web::WebConfig;
 pub use wechat::WeChatConfig;
 
 /// Why the configuration could not be loaded. Displayed as one sentence, `file:line: problem` when located.
