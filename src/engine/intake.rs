@@ -6,9 +6,7 @@ use supportbot_chat::CaseEventKind;
 use crate::cases;
 use crate::faq::extract_error_codes;
 use crate::i18n::{self, is_label, label};
-use crate::store::records::{
-    CaseRecord, CaseStatus, Conversation, Endpoint, Intake, Link, Mode, Outcome,
-};
+use crate::store::records::{CaseRecord, CaseStatus, Conversation, Intake, Link, Mode, Outcome};
 use crate::store::{keys, StoreError};
 
 use super::turn::{truncate, Turn};
@@ -35,7 +33,7 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
     if let Some(mut case) = open_case_of(t, &t.account.clone())? {
         let id = case.id();
         if conv.case.is_none() {
-            let endpoint = endpoint_of(conv);
+            let endpoint = conv.endpoint();
             if case.origin != endpoint && !case.links.iter().any(|l| l.endpoint == endpoint) {
                 case.links.push(Link {
                     endpoint: endpoint.clone(),
@@ -109,14 +107,6 @@ pub(super) fn step(
     open_case(t, conv, state)
 }
 
-fn endpoint_of(conv: &Conversation) -> Endpoint {
-    Endpoint {
-        platform: conv.platform.clone(),
-        chat: conv.chat.clone(),
-        conversation: conv.key.clone(),
-    }
-}
-
 /// Opens a case for the conversation. A case is always opened, whether or not anyone is online.
 fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Result<(), StoreError> {
     let sh = t.sh;
@@ -176,7 +166,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         lang: conv.lang.clone(),
         account: t.account.clone(),
         user_name: conv.name.clone(),
-        origin: endpoint_of(conv),
+        origin: conv.endpoint(),
         links: Vec::new(),
         assignee: None,
         assignee_name: None,

@@ -18,16 +18,53 @@ use super::turn::Turn;
 /// Length of a verification code.
 const CODE_DIGITS: usize = 6;
 
-fn endpoint_of(conv: &Conversation) -> Endpoint {
-    Endpoint {
-        platform: conv.platform.clone(),
-        chat: conv.chat.clone(),
-        conversation: conv.key.clone(),
+fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+}
+
+/// `platform:chat` of an endpoint, as case lines and operator notes name it.
+fn address(endpoint: &Endpoint) -> String {
+    format!("{}:{}", endpoint.platform, endpoint.chat)
+}
+
+/// How a message from a chat not yet verified is labelled in the case.
+fn unverified_label(name: &str, address: &str) -> String {
+    format!("{name} ({address}, unverified)")
+}
+
+/// Adds `endpoint` to the case's links, unless it is the case's own chat or already linked.
+fn add_link(case: &mut CaseRecord, endpoint: &Endpoint, account: &str, verified: bool) {
+    if case.origin != *endpoint && !case.links.iter().any(|l| l.endpoint == *endpoint) {
+        case.links.push(Link {
+            endpoint: endpoint.clone(),
+            account: account.to_string(),
+            verified,
+        });
     }
 }
 
-fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+/// A history line about the chat at `address` by this message's sender, and the note to the operator holding
+/// the case that the chat is linked (`verified`: replies go there too).
+fn note_link(
+    t: &mut Turn<'_>,
+    case: &mut CaseRecord,
+    name: &str,
+    line: &str,
+    address: &str,
+    verified: bool,
+) {
+    let account = t.account.clone();
+    cases::event(
+        &mut t.tx,
+        case,
+        CaseEventKind::Message,
+        &account,
+        name,
+        line,
+        &[],
+    );
+    let note = op::linked(t.sh.op_lang, &case.id(), address, verified);
+    cases::notify_assignee(&mut t.tx, case, note);
 }
 
 /// Whether a message is an attempt at a code (six digits), as opposed to a message for the case.
@@ -63,8 +100,8 @@ fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<
     let lang = i18n::from_code(&conv.lang);
     let case = open_case(t, number)?;
     let id = cases::id_of(number);
-    let endpoint = endpoint_of(conv);
-    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
+    let endpoint = conv.endpoint();
+    let where_ = address(&endpoint);
     let (account, name) = (t.account.clone(), conv.name.clone());
     conv.case = Some(id.clone());
     conv.acked = true;
@@ -72,24 +109,16 @@ fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<
     conv.verify_misses = 0;
     match case {
         Some(mut case) if case.account == account => {
-            if case.origin != endpoint && !case.links.iter().any(|l| l.endpoint == endpoint) {
-                case.links.push(Link {
-                    endpoint: endpoint.clone(),
-                    account: account.clone(),
-                    verified: true,
-                });
-            }
+            add_link(&mut case, &endpoint, &account, true);
             conv.unverified = false;
             conv.verify_code = None;
-            let line = format!("linked {where_}");
-            cases::event(
-                &mut t.tx,
+            note_link(
+                t,
                 &mut case,
-                CaseEventKind::Message,
-                &account,
                 &name,
-                &line,
-                &[],
+                &format!("linked {where_}"),
+                &where_,
+                true,
             );
             cases::entry(
                 &mut t.tx,
@@ -98,11 +127,6 @@ fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<
                 &name,
                 &t.text,
                 &t.msg.attachments,
-            );
-            cases::notify_assignee(
-                &mut t.tx,
-                &case,
-                op::linked(t.sh.op_lang, &id, &where_, true),
             );
             cases::save(&mut t.tx, &case);
             t.reply(conv, i18n::linked_same_user(lang, &id), vec![]);
@@ -131,15 +155,8 @@ fn link_unverified(
     code: &str,
 ) {
     let id = case.id();
-    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
-    let account = t.account.clone();
-    if case.origin != *endpoint && !case.links.iter().any(|l| l.endpoint == *endpoint) {
-        case.links.push(Link {
-            endpoint: endpoint.clone(),
-            account: account.clone(),
-            verified: false,
-        });
-    }
+    let where_ = address(endpoint);
+    add_link(case, endpoint, &t.account.clone(), false);
     let hour_ago = t.tx.now - Duration::hours(1);
     case.link_codes.retain(|at| *at > hour_ago);
     let line = if case.link_codes.len() < t.sh.config.limits.link_codes_per_hour {
@@ -161,22 +178,9 @@ fn link_unverified(
             case.link_codes.len()
         )
     };
-    cases::event(
-        &mut t.tx,
-        case,
-        CaseEventKind::Message,
-        &account,
-        name,
-        &line,
-        &[],
-    );
-    let label = format!("{name} ({where_}, unverified)");
+    note_link(t, case, name, &line, &where_, false);
+    let label = unverified_label(name, &where_);
     cases::entry(&mut t.tx, case, "user", &label, &t.text, &t.msg.attachments);
-    cases::notify_assignee(
-        &mut t.tx,
-        case,
-        op::linked(t.sh.op_lang, &id, &where_, false),
-    );
 }
 
 /// A message in a conversation waiting for its code: the code, a wrong guess, or a message for the case's
@@ -188,12 +192,12 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
         Some(number) => open_case(t, number)?,
         None => None,
     };
-    let endpoint = endpoint_of(conv);
-    let where_ = format!("{}:{}", endpoint.platform, endpoint.chat);
+    let endpoint = conv.endpoint();
+    let where_ = address(&endpoint);
     let (account, name) = (t.account.clone(), conv.name.clone());
     if !is_code_attempt(&t.text) {
         if let Some(mut case) = case {
-            let label = format!("{name} ({where_}, unverified)");
+            let label = unverified_label(&name, &where_);
             cases::user_message(
                 &mut t.tx,
                 &mut case,
@@ -217,20 +221,13 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
             if let Some(link) = case.links.iter_mut().find(|l| l.endpoint == endpoint) {
                 link.verified = true;
             }
-            let line = format!("verified {where_}");
-            cases::event(
-                &mut t.tx,
+            note_link(
+                t,
                 &mut case,
-                CaseEventKind::Message,
-                &account,
                 &name,
-                &line,
-                &[],
-            );
-            cases::notify_assignee(
-                &mut t.tx,
-                &case,
-                op::linked(t.sh.op_lang, &id, &where_, true),
+                &format!("verified {where_}"),
+                &where_,
+                true,
             );
             cases::save(&mut t.tx, &case);
             t.reply(conv, i18n::verified(lang, &id), vec![]);

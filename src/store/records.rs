@@ -190,6 +190,17 @@ pub struct Conversation {
     pub updated_at: DateTime<FixedOffset>,
 }
 
+impl Conversation {
+    /// Where the bot writes to this conversation.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            platform: self.platform.clone(),
+            chat: self.chat.clone(),
+            conversation: self.key.clone(),
+        }
+    }
+}
+
 /// State of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
