@@ -5,11 +5,14 @@
 
 mod adapter;
 mod cases;
+mod deliver_once;
 mod message;
 mod metrics;
+pub mod text;
 
 pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError, SinkError};
 pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
+pub use deliver_once::accept_patiently;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serenity::model::application::ComponentInteraction;
 use serenity::model::channel::Message;
-use supportbot_chat::{Inbound, InboundSink, Shutdown, SinkError};
+use supportbot_chat::{accept_patiently, Inbound, InboundSink, Shutdown, SinkError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, error, warn};
@@ -21,10 +21,6 @@ use crate::rest::Rest;
 const SETTLE: Duration = Duration::from_millis(15);
 /// Number of lanes; one channel always goes to the same lane.
 const LANES: usize = 8;
-/// How often a storage failure is retried before the message is given up (and logged).
-const STORE_ATTEMPTS: u32 = 5;
-/// Pause before offering a message again to an engine whose queues are full.
-const BUSY_WAIT: Duration = Duration::from_millis(100);
 
 /// One gateway event for the engine.
 pub enum Incoming {
@@ -166,37 +162,22 @@ impl Receiver {
         message_to_inbound(&self.platform, self.bot, msg, &place)
     }
 
-    /// Hands one message to the engine, retrying storage failures; true once it is stored. While the engine is
-    /// busy (its queues full) this waits without giving up: the gateway cannot redeliver, so the wait is the
-    /// back-pressure.
+    /// Hands one message to the engine (waiting while it is busy: the gateway cannot deliver it again); true
+    /// once it is stored.
     async fn store(&self, inbound: Inbound) -> bool {
         let id = inbound.id.clone();
-        let mut wait = Duration::from_millis(200);
-        let mut failures = 0;
-        loop {
-            match self.sink.accept(inbound.clone()).await {
-                Ok(accepted) => {
-                    debug!(message = %id, ?accepted, "discord message stored");
-                    return true;
-                }
-                Err(SinkError::Busy) => {
-                    debug!(message = %id, "the engine is busy; waiting to store a discord message");
-                    tokio::time::sleep(BUSY_WAIT).await;
-                }
-                Err(SinkError::Storage(e)) if failures + 1 < STORE_ATTEMPTS => {
-                    failures += 1;
-                    warn!(message = %id, attempt = failures, error = %e, "storing a discord message failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                Err(SinkError::Rejected(reason)) => {
-                    warn!(message = %id, %reason, "the engine rejected a discord message");
-                    return false;
-                }
-                Err(e) => {
-                    error!(message = %id, error = %e, "a discord message could not be stored");
-                    return false;
-                }
+        match accept_patiently(self.sink.as_ref(), inbound).await {
+            Ok(accepted) => {
+                debug!(message = %id, ?accepted, "discord message stored");
+                true
+            }
+            Err(SinkError::Rejected(reason)) => {
+                warn!(message = %id, %reason, "the engine rejected a discord message");
+                false
+            }
+            Err(e) => {
+                error!(message = %id, error = %e, "a discord message could not be stored");
+                false
             }
         }
     }

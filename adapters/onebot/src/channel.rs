@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use supportbot_chat::{Inbound, InboundSink, Shutdown, SinkError};
+use supportbot_chat::text::numbered_choice;
+use supportbot_chat::{accept_patiently, Inbound, InboundSink, Shutdown};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
@@ -15,10 +16,6 @@ use crate::recent::Recent;
 
 /// How many message ids, askers and numbered choices are remembered.
 const REMEMBERED: usize = 20_000;
-/// How often a storage failure is retried before the message is given up (and logged).
-const STORE_ATTEMPTS: u32 = 5;
-/// Pause before offering a message again to an engine whose queues are full.
-const BUSY_WAIT: Duration = Duration::from_millis(100);
 
 /// Who opens the WebSocket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,44 +160,20 @@ impl OneBotChannel {
 
     /// A number answering the choices last offered in the conversation becomes the chosen text.
     fn choose_by_number(&self, inbound: &mut Inbound) {
-        let Ok(n) = inbound.text.trim().parse::<usize>() else {
-            return;
-        };
-        let Some(choices) = self
-            .inner
-            .choices
-            .get(&conversation(&inbound.chat, &inbound.user))
-        else {
-            return;
-        };
-        if let Some(choice) = n.checked_sub(1).and_then(|i| choices.get(i)) {
-            inbound.text = choice.clone();
+        let key = conversation(&inbound.chat, &inbound.user);
+        if let Some(choices) = self.inner.choices.get(&key) {
+            if let Some(choice) = numbered_choice(&inbound.text, &choices) {
+                inbound.text = choice.clone();
+            }
         }
     }
 
-    /// Hands a message to the core: waits while it is busy, retries storage failures a few times.
+    /// Hands a message to the core (OneBot does not deliver an event twice, so this waits while it is busy).
     async fn store(&self, inbound: Inbound) {
         let id = inbound.id.clone();
-        let mut wait = Duration::from_millis(200);
-        let mut failures = 0;
-        loop {
-            match self.inner.sink.accept(inbound.clone()).await {
-                Ok(accepted) => {
-                    debug!(message = %id, ?accepted, "QQ message stored");
-                    return;
-                }
-                Err(SinkError::Busy) => tokio::time::sleep(BUSY_WAIT).await,
-                Err(SinkError::Storage(e)) if failures + 1 < STORE_ATTEMPTS => {
-                    failures += 1;
-                    warn!(message = %id, attempt = failures, error = %e, "storing a QQ message failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                Err(e) => {
-                    warn!(message = %id, error = %e, "a QQ message could not be stored");
-                    return;
-                }
-            }
+        match accept_patiently(self.inner.sink.as_ref(), inbound).await {
+            Ok(accepted) => debug!(message = %id, ?accepted, "QQ message stored"),
+            Err(e) => warn!(message = %id, error = %e, "a QQ message could not be stored"),
         }
     }
 }

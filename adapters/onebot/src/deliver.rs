@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
+use supportbot_chat::text::{split_at_lines, with_numbered_choices};
 use supportbot_chat::{Adapter, Delivery, Envelope, Outbound, SendError};
 
 use crate::channel::{conversation, OneBotChannel};
@@ -17,35 +18,6 @@ use crate::segment;
 pub const MAX_CHARS: usize = 1500;
 /// How long to wait after the implementation reports a rate limit.
 const RATE_LIMIT_WAIT: Duration = Duration::from_secs(5);
-
-/// The text with the choices numbered under it.
-fn with_choices(text: &str, buttons: &[String]) -> String {
-    if buttons.is_empty() {
-        return text.to_string();
-    }
-    let list: Vec<String> = buttons
-        .iter()
-        .enumerate()
-        .map(|(i, b)| format!("{}. {b}", i + 1))
-        .collect();
-    format!("{text}\n\n{}", list.join("\n"))
-}
-
-/// `text` in parts of at most `max` characters, cut at a line break where there is one.
-pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest: &str = text;
-    while rest.chars().count() > max {
-        let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-        let at = rest[..cut].rfind('\n').filter(|&i| i > 0).unwrap_or(cut);
-        parts.push(rest[..at].to_string());
-        rest = rest[at..].trim_start_matches('\n');
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
-}
 
 /// What a response's status and retcode mean for the outbox.
 pub fn classify(response: &Value) -> Result<Option<String>, SendError> {
@@ -106,9 +78,9 @@ impl OneBotChannel {
                 .choices
                 .insert(conversation(&out.chat, &user), out.buttons.clone());
         }
-        let text = with_choices(&out.text, &out.buttons);
+        let text = with_numbered_choices(&out.text, &out.buttons);
         let mut first = None;
-        for (i, part) in split(&text, MAX_CHARS).iter().enumerate() {
+        for (i, part) in split_at_lines(&text, MAX_CHARS).iter().enumerate() {
             let (reply, at) = if i == 0 {
                 (out.reply_to.as_deref(), asker.as_deref())
             } else {
@@ -175,19 +147,5 @@ mod tests {
             classify(&json!({"status": "failed", "retcode": 103, "wording": "发送频率过快"})),
             Err(SendError::RetryAfter(_))
         ));
-    }
-
-    #[test]
-    fn long_texts_are_cut_at_line_breaks() {
-        let text = format!("{}\n{}", "a".repeat(10), "b".repeat(10));
-        assert_eq!(split(&text, 15), vec!["a".repeat(10), "b".repeat(10)]);
-        assert_eq!(split("", 15), vec![String::new()]);
-        assert_eq!(split(&"c".repeat(31), 15).len(), 3);
-    }
-
-    #[test]
-    fn buttons_become_numbered_choices() {
-        let t = with_choices("Which one?", &["A".into(), "B".into()]);
-        assert!(t.ends_with("1. A\n2. B"));
     }
 }

@@ -17,7 +17,7 @@ pub mod reverse;
 pub mod segment;
 
 pub use channel::{Mode, OneBotChannel, Settings};
-pub use deliver::{classify, split, MAX_CHARS};
+pub use deliver::{classify, MAX_CHARS};
 pub use event::GROUP_PREFIX;
 
 /// The router type [`reverse::router`] returns (axum's).

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use supportbot_chat::text::numbered_choice;
 use supportbot_chat::{Accepted, InboundSink, SinkError};
 
 use crate::api::Api;
@@ -225,13 +226,10 @@ async fn receive(
 impl WeChatChannel {
     /// A number answering the choices last offered to the user becomes the chosen text.
     fn choose_by_number(&self, inbound: &mut supportbot_chat::Inbound) {
-        let Ok(n) = inbound.text.trim().parse::<usize>() else {
-            return;
-        };
         let choices = self.inner.choices.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(choice) = choices
             .get(&inbound.user)
-            .and_then(|c| n.checked_sub(1).and_then(|i| c.get(i)))
+            .and_then(|c| numbered_choice(&inbound.text, c))
         {
             inbound.text = choice.clone();
         }

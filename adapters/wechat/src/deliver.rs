@@ -3,28 +3,13 @@
 //! the case's operator is told of.
 
 use async_trait::async_trait;
+use supportbot_chat::text::{split_at_lines, with_numbered_choices};
 use supportbot_chat::{Adapter, Delivery, Envelope, SendError};
 
 use crate::channel::{WeChatChannel, WINDOW};
 
 /// Longest text sent in one customer-service message; longer answers go in parts.
 pub const MAX_CHARS: usize = 600;
-
-/// `text` in parts of at most `max` characters, cut at a line break where there is one.
-pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest: &str = text;
-    while rest.chars().count() > max {
-        let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
-        let at = rest[..cut].rfind('\n').filter(|&i| i > 0).unwrap_or(cut);
-        parts.push(rest[..at].to_string());
-        rest = rest[at..].trim_start_matches('\n');
-    }
-    if !rest.is_empty() || parts.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
-}
 
 #[async_trait]
 impl Adapter for WeChatChannel {
@@ -50,22 +35,15 @@ impl Adapter for WeChatChannel {
                     .into(),
             ));
         }
-        let mut text = out.text.clone();
+        let text = with_numbered_choices(&out.text, &out.buttons);
         if !out.buttons.is_empty() {
-            let list: Vec<String> = out
-                .buttons
-                .iter()
-                .enumerate()
-                .map(|(i, b)| format!("{}. {b}", i + 1))
-                .collect();
-            text = format!("{text}\n\n{}", list.join("\n"));
             inner
                 .choices
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(out.chat.clone(), out.buttons.clone());
         }
-        for part in split(&text, MAX_CHARS) {
+        for part in split_at_lines(&text, MAX_CHARS) {
             inner.api.send_text(&out.chat, &part).await?;
         }
         Ok(())

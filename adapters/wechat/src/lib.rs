@@ -12,7 +12,7 @@ pub mod push;
 pub mod signature;
 
 pub use channel::{router, Settings, WeChatChannel, MAX_BODY};
-pub use deliver::{split, MAX_CHARS};
+pub use deliver::MAX_CHARS;
 
 /// The router type [`router`] returns (axum's).
 pub use axum::Router;
