@@ -150,6 +150,14 @@ impl Shared {
             .cloned()
     }
 
+    /// Whether an account is an operator's.
+    pub fn is_operator(&self, account: &str) -> bool {
+        self.operators
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(account)
+    }
+
     /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under `state`.
     pub fn commit(&self, tx: Tx) -> Result<(), StoreError> {
         let forwarders = self

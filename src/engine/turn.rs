@@ -160,8 +160,7 @@ impl Turn<'_> {
             msg.operator_room || self.sh.config.is_operator_room(&msg.platform, &msg.chat);
         // Operator commands work in operator rooms and private chats only: elsewhere their answers (a
         // transcript, relayed messages) would reach everyone in the chat.
-        let is_operator =
-            self.sh.operator(&self.account).is_some() && (!msg.group || in_operator_room);
+        let is_operator = self.sh.is_operator(&self.account) && (!msg.group || in_operator_room);
         if let Some(c) = &cmd {
             if c.is_operator() {
                 if is_operator {
