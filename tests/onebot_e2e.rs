@@ -4,17 +4,17 @@
 //! connection, forward mode, and refused connections that store nothing.
 #![cfg(all(feature = "onebot", feature = "web", feature = "telegram"))]
 
+mod channel_stack;
 mod onebot_support;
 mod support_telegram;
 
+use channel_stack::Stack;
 use onebot_support::*;
 use serde_json::json;
 use support_telegram::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
-use supportbot::channels::{onebot, telegram, web};
+use supportbot::channels::onebot;
 use supportbot::config::Config;
-use supportbot::engine::Engine;
-use supportbot::faq::Faq;
-use supportbot_chat::{CaseDirectory, Shutdown};
+use supportbot_chat::CaseDirectory;
 
 const QQ_TOKEN: &str = "onebot-token-for-tests";
 
@@ -62,60 +62,31 @@ retry_max_secs = 1
     )
 }
 
-struct Stack {
-    engine: Engine,
-    shutdown: Shutdown,
+/// The stack with the QQ channel of `onebot_section` (and Telegram with `telegram_fake`).
+struct Qq {
+    stack: Stack,
     ws_url: String,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
 }
 
-impl Stack {
-    async fn start(onebot_section: &str, telegram_fake: Option<&FakeTelegram>) -> Stack {
-        let dir = tempfile::tempdir().unwrap();
+impl Qq {
+    async fn start(onebot_section: &str, telegram_fake: Option<&FakeTelegram>) -> Qq {
         let listen = free_addr();
         let text = config_text(&listen, onebot_section, telegram_fake);
-        let mut config = Config::parse(&text, "onebot-e2e.toml").unwrap();
-        config.bot.data_dir = dir.path().join("data");
-        let engine = Engine::open(&config, Faq::builtin()).unwrap();
-        let shutdown = Shutdown::new();
-        let qq = onebot::start(&config, &engine, shutdown.clone())
-            .unwrap()
-            .expect("configured");
-        let mut routes = qq.router;
-        let mut tasks: Vec<_> = qq.task.into_iter().collect();
-        if telegram_fake.is_some() {
-            let tg = telegram::start(&config, &engine, shutdown.clone())
-                .await
-                .expect("telegram starts");
-            routes = routes.merge(tg.router);
-            tasks.extend(tg.tasks);
-        }
-        let web = web::start(&config, &engine, routes, shutdown.clone())
-            .await
-            .expect("web starts");
-        tasks.push(tokio::spawn(async move {
-            let _ = web.task.await;
-        }));
-        let runner = {
-            let (engine, shutdown) = (engine.clone(), shutdown.clone());
-            tokio::spawn(async move { engine.run(shutdown).await.unwrap() })
-        };
-        tasks.push(runner);
-        Stack {
-            engine,
-            shutdown,
+        let stack = Stack::start(&text, |config, engine, shutdown| {
+            let qq = onebot::start(config, engine, shutdown)
+                .unwrap()
+                .expect("configured");
+            (qq.router, qq.task.into_iter().collect())
+        })
+        .await;
+        Qq {
+            stack,
             ws_url: format!("ws://{listen}/onebot/v11/ws"),
-            tasks,
-            _dir: dir,
         }
     }
 
     async fn stop(self) {
-        self.shutdown.cancel();
-        for t in self.tasks {
-            let _ = tokio::time::timeout(WAIT, t).await;
-        }
+        self.stack.stop(WAIT).await;
     }
 }
 
@@ -127,7 +98,7 @@ fn reverse() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_qq_question_is_answered_as_a_reply() {
-    let stack = Stack::start(&reverse(), None).await;
+    let stack = Qq::start(&reverse(), None).await;
     let fake = FakeOneBot::new();
     fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
     fake.push(private(42, 7, json!("发邮件被退回 554 DT:SPM")));
@@ -157,7 +128,7 @@ async fn a_private_qq_question_is_answered_as_a_reply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_chatter_is_ignored_and_an_at_is_answered_with_reply_and_at() {
-    let stack = Stack::start(&reverse(), None).await;
+    let stack = Qq::start(&reverse(), None).await;
     let fake = FakeOneBot::new();
     fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
     fake.push(group(555, 42, 20, json!("今天天气不错 554 DT:SPM")));
@@ -190,7 +161,7 @@ async fn group_chatter_is_ignored_and_an_at_is_answered_with_reply_and_at() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_qq_users_case_is_taken_and_answered_by_a_telegram_operator() {
     let tg = FakeTelegram::start(TG_TOKEN).await;
-    let stack = Stack::start(&reverse(), Some(&tg)).await;
+    let stack = Qq::start(&reverse(), Some(&tg)).await;
     let fake = FakeOneBot::new();
     fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
     for (i, text) in ["转人工", "附件邮件发不出去", "跳过", "跳过"]
@@ -211,7 +182,7 @@ async fn a_qq_users_case_is_taken_and_answered_by_a_telegram_operator() {
     fake.wait_text("private", 42, "请换用 ssl 端口 465").await;
     fake.push(private(42, 200, json!("好的,我试试")));
     support_telegram::wait_text(&tg, OPS_ROOM, "好的,我试试").await;
-    let detail = stack.engine.get("C-1001").await.unwrap();
+    let detail = stack.stack.engine.get("C-1001").await.unwrap();
     assert_eq!(detail.summary.channel, "qq");
     stack.stop().await;
 }
@@ -222,7 +193,7 @@ async fn a_qq_operator_works_a_case_from_a_qq_group_room() {
         "{}\n[[operators]]\nname = \"Qin\"\naccounts = [\"qq:6001\"]\nteams = [\"mail\"]\n",
         reverse()
     );
-    let stack = Stack::start(&section, None).await;
+    let stack = Qq::start(&section, None).await;
     let fake = FakeOneBot::new();
     fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
     for (i, text) in ["转人工", "附件邮件发不出去", "跳过", "跳过"]
@@ -257,7 +228,7 @@ async fn a_qq_operator_works_a_case_from_a_qq_group_room() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_survives_the_connection_dropping_mid_stream() {
-    let stack = Stack::start(&reverse(), None).await;
+    let stack = Qq::start(&reverse(), None).await;
     let fake = FakeOneBot::new();
     fake.connect(&stack.ws_url, Some(QQ_TOKEN)).await.unwrap();
     // The implementation takes the action but the connection drops before it answers.
@@ -283,14 +254,14 @@ async fn an_answer_survives_the_connection_dropping_mid_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_is_refused_and_stores_nothing() {
-    let stack = Stack::start(&reverse(), None).await;
+    let stack = Qq::start(&reverse(), None).await;
     let fake = FakeOneBot::new();
     assert_eq!(
         fake.connect(&stack.ws_url, Some("not-the-token")).await,
         Err(401)
     );
     assert_eq!(fake.connect(&stack.ws_url, None).await, Err(401));
-    assert!(stack.engine.list(true).await.is_empty());
+    assert!(stack.stack.engine.list(true).await.is_empty());
     assert!(fake.actions().is_empty());
     stack.stop().await;
 }
@@ -301,7 +272,7 @@ async fn forward_mode_connects_with_the_token_and_answers() {
     let url = fake.listen().await;
     let section =
         format!("[onebot]\nmode = \"forward\"\nurl = \"{url}\"\naccess_token = \"{QQ_TOKEN}\"\n");
-    let stack = Stack::start(&section, None).await;
+    let stack = Qq::start(&section, None).await;
     fake.wait("the bot's connection", |f| {
         (!f.authorizations().is_empty()).then_some(())
     })

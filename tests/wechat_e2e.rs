@@ -4,15 +4,14 @@
 //! expired token, the safe mode, the 48-hour window, and refused pushes that store nothing.
 #![cfg(all(feature = "wechat", feature = "web", feature = "telegram"))]
 
+mod channel_stack;
 mod support_telegram;
 mod wechat_support;
 
+use channel_stack::Stack;
 use support_telegram::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
-use supportbot::channels::{telegram, web, wechat};
-use supportbot::config::Config;
-use supportbot::engine::Engine;
-use supportbot::faq::Faq;
-use supportbot_chat::{CaseDirectory, Shutdown};
+use supportbot::channels::wechat;
+use supportbot_chat::CaseDirectory;
 use wechat_support::*;
 
 fn config_text(listen: &str, api: &str, safe: bool, telegram: Option<&FakeTelegram>) -> String {
@@ -62,69 +61,36 @@ retry_max_secs = 1
     )
 }
 
-struct Stack {
-    engine: Engine,
-    shutdown: Shutdown,
+/// The stack with the WeChat channel against `api` (and Telegram with `telegram_fake`).
+struct WeChat {
+    stack: Stack,
     base: String,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
 }
 
-impl Stack {
-    async fn start(api: &FakeWeChat, safe: bool, telegram_fake: Option<&FakeTelegram>) -> Stack {
-        let dir = tempfile::tempdir().unwrap();
+impl WeChat {
+    async fn start(api: &FakeWeChat, safe: bool, telegram_fake: Option<&FakeTelegram>) -> WeChat {
         let listen = free_addr();
-        let mut config = Config::parse(
-            &config_text(&listen, &api.url, safe, telegram_fake),
-            "wechat.toml",
-        )
-        .unwrap();
-        config.bot.data_dir = dir.path().join("data");
-        let engine = Engine::open(&config, Faq::builtin()).unwrap();
-        let shutdown = Shutdown::new();
-        let mut routes = wechat::start(&config, &engine)
-            .unwrap()
-            .expect("configured");
-        let mut tasks = Vec::new();
-        if telegram_fake.is_some() {
-            let tg = telegram::start(&config, &engine, shutdown.clone())
-                .await
-                .expect("telegram starts");
-            routes = routes.merge(tg.router);
-            tasks.extend(tg.tasks);
-        }
-        let web = web::start(&config, &engine, routes, shutdown.clone())
-            .await
-            .expect("web starts");
-        tasks.push(tokio::spawn(async move {
-            let _ = web.task.await;
-        }));
-        let runner = {
-            let (engine, shutdown) = (engine.clone(), shutdown.clone());
-            tokio::spawn(async move { engine.run(shutdown).await.unwrap() })
-        };
-        tasks.push(runner);
-        Stack {
-            engine,
-            shutdown,
+        let text = config_text(&listen, &api.url, safe, telegram_fake);
+        let stack = Stack::start(&text, |config, engine, _| {
+            let routes = wechat::start(config, engine).unwrap().expect("configured");
+            (routes, Vec::new())
+        })
+        .await;
+        WeChat {
+            stack,
             base: format!("http://{listen}"),
-            tasks,
-            _dir: dir,
         }
     }
 
     async fn stop(self) {
-        self.shutdown.cancel();
-        for t in self.tasks {
-            let _ = tokio::time::timeout(WAIT, t).await;
-        }
+        self.stack.stop(WAIT).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_url_check_answers_echostr_only_when_signed() {
     let api = FakeWeChat::start().await;
-    let stack = Stack::start(&api, false, None).await;
+    let stack = WeChat::start(&api, false, None).await;
     let sig = sign(&[SERVER_TOKEN, "1764064800", "n1"]);
     let good = reqwest::get(format!(
         "{}/wechat?signature={sig}&timestamp=1764064800&nonce=n1&echostr=hello123",
@@ -147,7 +113,7 @@ async fn the_server_url_check_answers_echostr_only_when_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_retried_three_times_is_answered_once() {
     let api = FakeWeChat::start().await;
-    let stack = Stack::start(&api, false, None).await;
+    let stack = WeChat::start(&api, false, None).await;
     let xml = text_xml("o-user1", 5001, "发邮件被退回 554 DT:SPM");
     for _ in 0..3 {
         assert_eq!(
@@ -170,7 +136,7 @@ async fn a_push_retried_three_times_is_answered_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_fetched_again_mid_conversation() {
     let api = FakeWeChat::start().await;
-    let stack = Stack::start(&api, false, None).await;
+    let stack = WeChat::start(&api, false, None).await;
     push(
         &stack.base,
         &text_xml("o-user2", 1, "发邮件被退回 554 DT:SPM"),
@@ -200,7 +166,7 @@ async fn an_expired_token_is_fetched_again_mid_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encrypted_push_is_answered_in_safe_mode() {
     let api = FakeWeChat::start().await;
-    let stack = Stack::start(&api, true, None).await;
+    let stack = WeChat::start(&api, true, None).await;
     let (status, body) = push(
         &stack.base,
         &text_xml("o-safe", 77, "发邮件被退回 554 DT:SPM"),
@@ -216,7 +182,7 @@ async fn an_encrypted_push_is_answered_in_safe_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_pushes_are_refused_and_store_nothing() {
     let api = FakeWeChat::start().await;
-    let stack = Stack::start(&api, true, None).await;
+    let stack = WeChat::start(&api, true, None).await;
     let xml = text_xml("o-bad", 9, "发邮件被退回 554 DT:SPM");
     assert_eq!(
         push(&stack.base, &xml, "another-token", false).await.0,
@@ -255,7 +221,7 @@ async fn bad_pushes_are_refused_and_store_nothing() {
 async fn a_reply_outside_the_48_hour_window_is_given_up_with_a_note_to_the_operator() {
     let api = FakeWeChat::start().await;
     let tg = FakeTelegram::start(TG_TOKEN).await;
-    let stack = Stack::start(&api, false, Some(&tg)).await;
+    let stack = WeChat::start(&api, false, Some(&tg)).await;
     for (i, text) in ["转人工", "附件邮件发不出去", "跳过", "跳过"]
         .iter()
         .enumerate()
@@ -278,7 +244,7 @@ async fn a_reply_outside_the_48_hour_window_is_given_up_with_a_note_to_the_opera
     api.close_window("o-late");
     tg.group_text(OPS_ROOM, WANG, "Wang", "/reply C-1001 请试试 465 端口");
     support_telegram::wait_text(&tg, OPS_ROOM, "48").await;
-    let detail = stack.engine.get("C-1001").await.unwrap();
+    let detail = stack.stack.engine.get("C-1001").await.unwrap();
     assert!(
         detail.history.iter().any(|e| e.text.contains("48 hours")),
         "{:#?}",
