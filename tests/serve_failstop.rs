@@ -4,54 +4,18 @@
 //! every event it acknowledged before still stored (its redelivery is a duplicate).
 #![cfg(all(feature = "web", feature = "webhook"))]
 
+mod tmpfs;
 mod webhook_support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tmpfs::Tmpfs;
 use webhook_support::*;
 
 const SECRET: &str = "forum-secret-for-failstop";
-
-/// A tmpfs mounted on a temporary directory, unmounted when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        match out {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            Ok(out) => {
-                eprintln!(
-                    "SKIPPED: mounting a {size} tmpfs is not permitted here ({}); run as root to test a full disk",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                None
-            }
-            Err(err) => {
-                eprintln!("SKIPPED: cannot run mount ({err}); run as root to test a full disk");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// A running `serve`, killed when dropped.
 struct Serve {
@@ -128,7 +92,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     };
     let rx = Receiver::start(&[("/cb", SECRET)], vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let data = disk.dir.path().join("data");
+    let data = disk.path().join("data");
     let config = config_text(
         &data,
         &format!(
@@ -141,19 +105,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     let serve = Serve::start(dir.path());
     assert_eq!(serve.health().await.0, 200);
     // Fill the disk, leaving a little room.
-    let filler = disk.dir.path().join("filler");
-    {
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let chunk = vec![0x5a_u8; 64 * 1024];
-        let mut written = 0u64;
-        while let Ok(n) = file.write(&chunk) {
-            if n == 0 {
-                break;
-            }
-            written += n as u64;
-        }
-        file.set_len(written.saturating_sub(64 * 1024)).unwrap();
-    }
+    disk.fill(64 * 1024);
 
     let mut acknowledged = Vec::new();
     let mut refused = None;
@@ -180,7 +132,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
         "{health}"
     );
     // Refused at once from now on, even with room again: the failed store accepts nothing until restarted.
-    std::fs::remove_file(&filler).unwrap();
+    disk.free();
     let started = Instant::now();
     for n in 0..3 {
         let (status, body) = serve.post("late", &format!("late{n}")).await;

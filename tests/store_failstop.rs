@@ -5,6 +5,7 @@
 //! `serve_failstop.rs`.)
 
 mod support;
+mod tmpfs;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -13,72 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::*;
+use tmpfs::Tmpfs;
 
 /// Longest a run may take before it counts as hung.
 const LIMIT: Duration = Duration::from_secs(90);
-
-/// A tmpfs mounted on a temporary directory, unmounted when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (such as `6m`); `None`, with a note on stderr, where mounting is not permitted.
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        match out {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
-            Ok(out) => {
-                eprintln!(
-                    "SKIPPED: mounting a {size} tmpfs is not permitted here ({}); run as root to test a full disk",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                None
-            }
-            Err(err) => {
-                eprintln!("SKIPPED: cannot run mount ({err}); run as root to test a full disk");
-                None
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Fills the file system with one file, then shortens it so that about `room` bytes stay free.
-    fn fill(&self, room: u64) {
-        let path = self.path().join("filler");
-        let mut file = std::fs::File::create(&path).unwrap();
-        let chunk = vec![0x5a_u8; 64 * 1024];
-        let mut written = 0u64;
-        while let Ok(n) = file.write(&chunk) {
-            if n == 0 {
-                break;
-            }
-            written += n as u64;
-        }
-        file.set_len(written.saturating_sub(room)).unwrap();
-    }
-
-    /// Frees the space [`Tmpfs::fill`] took.
-    fn free(&self) {
-        std::fs::remove_file(self.path().join("filler")).unwrap();
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 /// What one run printed and how it ended.
 struct Run {
