@@ -46,10 +46,7 @@ async fn a_flooding_user_is_told_to_slow_down_once_and_not_answered_past_the_bur
 async fn a_flood_inside_a_case_is_kept_but_not_relayed_one_by_one() {
     let mut bot =
         Bot::with_config(&tight().replace("message_burst = 3", "message_burst = 6")).await;
-    bot.send(dm("telegram", "42", "h", "转人工")).await;
-    for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
-        bot.send(dm("telegram", "42", &format!("i{i}"), text)).await;
-    }
+    request_case(&bot, "telegram", "42").await;
     bot.send(group(
         "discord",
         "8001",
@@ -139,10 +136,7 @@ async fn a_full_worker_queue_refuses_with_busy_and_stores_nothing() {
 #[tokio::test]
 async fn operator_commands_in_an_ordinary_group_are_refused_and_show_nothing() {
     let mut bot = Bot::start().await;
-    bot.send(dm("telegram", "42", "h", "转人工")).await;
-    for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
-        bot.send(dm("telegram", "42", &format!("i{i}"), text)).await;
-    }
+    request_case(&bot, "telegram", "42").await;
     bot.take();
     // Wang (telegram:5001) in a public group that is no operator room.
     for (id, cmd) in [

@@ -11,10 +11,7 @@ use supportbot_chat::CaseDirectory;
 async fn taken_case(bot: &mut Bot) {
     bot.send(dm("web", "s1", "q", "发送邮件被退回 554 DT:SPM"))
         .await;
-    bot.send(dm("web", "s1", "h", "转人工")).await;
-    for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
-        bot.send(dm("web", "s1", &format!("i{i}"), text)).await;
-    }
+    request_case(bot, "web", "s1").await;
     bot.send(group(
         "discord",
         "8001",
@@ -188,10 +185,7 @@ async fn quoting_ones_own_case_in_a_group_continues_in_private_and_never_links_t
     // A Telegram user's case, taken by Wang.
     bot.send(dm("telegram", "42", "q", "发送邮件被退回 554 DT:SPM"))
         .await;
-    bot.send(dm("telegram", "42", "h", "转人工")).await;
-    for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
-        bot.send(dm("telegram", "42", &format!("i{i}"), text)).await;
-    }
+    request_case(&bot, "telegram", "42").await;
     bot.send(group(
         "discord",
         "8001",

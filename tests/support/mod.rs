@@ -261,6 +261,14 @@ pub fn one<'a>(out: &'a [Outbound], platform: &str, chat: &str) -> &'a Outbound 
     found[0]
 }
 
+/// Asks for a person and answers the intake (a symptom, then two skips): opens a case for `platform:user`.
+pub async fn request_case(bot: &Bot, platform: &str, user: &str) {
+    bot.send(dm(platform, user, "h", "转人工")).await;
+    for (i, text) in ["附件邮件发不出去", "跳过", "跳过"].iter().enumerate() {
+        bot.send(dm(platform, user, &format!("i{i}"), text)).await;
+    }
+}
+
 /// A private message from `user` on `platform`.
 pub fn dm(platform: &str, user: &str, id: &str, text: &str) -> Inbound {
     Inbound {
