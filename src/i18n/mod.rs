@@ -1,4 +1,4 @@
-//! Every text the bot writes, in Chinese and English. User texts follow the conversation's language; operator
+//! Every text the bot writes, in Chinese, English and Japanese. User texts follow the conversation's language; operator
 //! texts use `[bot] operator_lang`.
 
 pub mod operator;
@@ -8,24 +8,27 @@ pub use user::*;
 
 use crate::faq::Lang;
 
-/// Picks the Chinese or English format string and formats it (arguments captured from the caller's scope).
+/// Picks the Chinese, English or Japanese format string and formats it (arguments captured from the caller's
+/// scope).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! tr {
-    ($lang:expr, $zh:literal, $en:literal) => {
+    ($lang:expr, $zh:literal, $en:literal, $ja:literal) => {
         match $lang {
             $crate::faq::Lang::Zh => format!($zh),
             $crate::faq::Lang::En => format!($en),
+            $crate::faq::Lang::Ja => format!($ja),
         }
     };
 }
 
-/// The language for a stored code (`en`, else Chinese).
+/// The language for a stored code (`en`, `ja`, else Chinese).
 pub fn from_code(code: &str) -> Lang {
     Lang::parse(code).unwrap_or(Lang::Zh)
 }
 
-/// The language a platform's locale hint names (`en-US` → English, `zh-Hant` → Chinese); `None` for a language
+/// The language a platform's locale hint names (`en-US` → English, `zh-Hant` → Chinese, `ja-JP` → Japanese);
+/// `None` for a language
 /// the bot does not speak.
 pub fn from_locale(locale: &str) -> Option<Lang> {
     let primary = locale.split(['-', '_']).next()?.trim().to_ascii_lowercase();
