@@ -220,7 +220,7 @@ fn game_knowledge_base_meets_the_bar() {
 
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
-const JA: (f64, f64, f64) = (0.0, 0.0, 0.0);
+const JA: (f64, f64, f64) = (0.83, 0.8, 0.85);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
 const BANKCARD: (f64, f64) = (0.73, 0.76);
 const SAAS: (f64, f64) = (0.76, 0.66);
