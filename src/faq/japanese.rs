@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn filler_words_are_dropped() {
-        assert_eq!(terms("設定方法を教えて", &["方法", "教"]), vec!["設定"]);
+        assert_eq!(terms("設定の方法を教えて", &["方法", "教"]), vec!["設定"]);
         assert!(terms("です", &[]).is_empty());
     }
 

@@ -257,7 +257,6 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
     let questions = raw.questions.ok_or_else(|| missing("`questions`"))?;
     let non_empty =
         |list: Option<Vec<String>>| list.filter(|l| l.iter().any(|q| !q.trim().is_empty()));
-    let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
     let questions = Localized {
         zh: non_empty(questions.zh).ok_or_else(|| missing("Chinese question (`questions.zh`)"))?,
         en: non_empty(questions.en).ok_or_else(|| missing("English question (`questions.en`)"))?,
@@ -266,6 +265,7 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
         })
         .map_err(|m| at(file, line, m))?,
     };
+    let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
     let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
     let answer = Localized {
         zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
