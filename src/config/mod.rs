@@ -92,9 +92,9 @@ pub struct BotConfig {
     pub data_dir: PathBuf,
     /// The FAQ directory (the built-in FAQ is used when it does not exist).
     pub faq_dir: PathBuf,
-    /// Language of the bot's messages to operators (`zh` or `en`).
+    /// Language of the bot's messages to operators (`zh`, `en` or `ja`).
     pub operator_lang: String,
-    /// The users' language when neither their words nor their platform tell (`zh` or `en`).
+    /// The users' language when neither their words nor their platform tell (`zh`, `en` or `ja`).
     pub lang: String,
 }
 
@@ -293,17 +293,17 @@ impl Config {
             }
         }
         sections::check(self, text, file)?;
-        if !matches!(self.bot.lang.as_str(), "zh" | "en") {
+        if !matches!(self.bot.lang.as_str(), "zh" | "en" | "ja") {
             return Err(invalid(
                 "lang",
-                "[bot] lang must be \"zh\" or \"en\"".into(),
+                "[bot] lang must be \"zh\", \"en\" or \"ja\"".into(),
             ));
         }
         channels::check(self, text, file)?;
-        if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
+        if !matches!(self.bot.operator_lang.as_str(), "zh" | "en" | "ja") {
             return Err(invalid(
                 "operator_lang",
-                "operator_lang must be \"zh\" or \"en\"".into(),
+                "operator_lang must be \"zh\", \"en\" or \"ja\"".into(),
             ));
         }
         Ok(())

@@ -81,6 +81,7 @@ struct RawEntry {
 struct RawLocalized<T> {
     zh: Option<T>,
     en: Option<T>,
+    ja: Option<T>,
 }
 
 impl FaqSource {
@@ -213,6 +214,26 @@ impl LineIndex {
     }
 }
 
+/// The optional Japanese value of an entry: absent is fine, present must not be empty.
+fn optional_japanese<T>(
+    id: &str,
+    field: &str,
+    value: Option<T>,
+    filled: impl Fn(&T) -> bool,
+) -> Result<Option<T>, String> {
+    match value {
+        Some(v) if !filled(&v) => Err(format!(
+            "entry \"{id}\" has an empty Japanese {} (`{field}.ja`): fill it in or remove it",
+            if field == "answer" {
+                "answer"
+            } else {
+                "question list"
+            }
+        )),
+        other => Ok(other),
+    }
+}
+
 fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqError> {
     let id = raw
         .id
@@ -239,13 +260,40 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
     let questions = Localized {
         zh: non_empty(questions.zh).ok_or_else(|| missing("Chinese question (`questions.zh`)"))?,
         en: non_empty(questions.en).ok_or_else(|| missing("English question (`questions.en`)"))?,
+        ja: optional_japanese(&id, "questions", questions.ja, |l| {
+            l.iter().any(|q| !q.trim().is_empty())
+        })
+        .map_err(|m| at(file, line, m))?,
     };
     let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
     let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
     let answer = Localized {
         zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
         en: text(answer.en).ok_or_else(|| missing("English answer (`answer.en`)"))?,
+        ja: optional_japanese(&id, "answer", answer.ja, |a| !a.trim().is_empty())
+            .map_err(|m| at(file, line, m))?,
     };
+    match (&questions.ja, &answer.ja) {
+        (Some(_), None) => {
+            return Err(at(
+                file,
+                line,
+                format!(
+                    "entry \"{id}\" has `questions.ja` but no `answer.ja` (give both, or neither)"
+                ),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(at(
+                file,
+                line,
+                format!(
+                    "entry \"{id}\" has `answer.ja` but no `questions.ja` (give both, or neither)"
+                ),
+            ))
+        }
+        _ => {}
+    }
     for pattern in &raw.patterns {
         if let Err(e) = regex::Regex::new(pattern) {
             let reason = e

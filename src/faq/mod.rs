@@ -4,6 +4,7 @@ mod calibrate;
 mod decide;
 mod entry;
 mod index;
+mod japanese;
 mod lang;
 mod lint;
 mod load;

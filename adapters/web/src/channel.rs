@@ -193,13 +193,7 @@ impl WebChannel {
             ts: None,
             attachments: attachments.clone(),
             // The page's language: the browser's, or the one the visitor picked.
-            locale: Some(
-                match lang {
-                    Lang::Zh => "zh",
-                    Lang::En => "en",
-                }
-                .to_string(),
-            ),
+            locale: Some(lang.code().to_string()),
             operator_room: false,
         };
         // The session lock is held until the message is in the history, so the bot's answer (delivered under
