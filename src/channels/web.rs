@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use supportbot_chat::Shutdown;
 use supportbot_web::{
-    bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebSettings,
+    bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebOperator,
+    WebSettings,
 };
 use tokio::task::JoinHandle;
 
@@ -107,6 +108,23 @@ pub fn limits(config: &Config) -> WebLimits {
     }
 }
 
+/// The operators who sign in to the inbox with a password of their own (`[[operators]] web_password`), as
+/// `web:<name>` with the name lower-cased.
+pub fn web_operators(config: &Config) -> Vec<WebOperator> {
+    config
+        .operators
+        .iter()
+        .filter_map(|o| {
+            Some(WebOperator {
+                login: crate::config::web_login(&o.name),
+                name: o.name.clone(),
+                teams: o.teams.clone(),
+                password_hash: o.web_password.clone()?,
+            })
+        })
+        .collect()
+}
+
 /// The operator token: `[web] token` / `SUPPORTBOT_WEB_TOKEN`, else the data directory's token file (made now
 /// when missing).
 pub fn operator_token(config: &Config) -> Result<(String, TokenSource), WebError> {
@@ -169,6 +187,13 @@ pub async fn start(
     }
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
     settings.limits = limits(config);
+    settings.operators = web_operators(config);
+    if let Some(hours) = config.web.session_hours {
+        settings.session_ttl = std::time::Duration::from_secs(hours.saturating_mul(3600));
+    }
+    if let Some(n) = config.web.signin_attempts {
+        settings.signin_attempts = n;
+    }
     let metrics_token = config
         .web
         .metrics_token

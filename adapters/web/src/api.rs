@@ -1,4 +1,4 @@
-//! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token required), `/healthz`, `/metrics`
+//! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token or sign-in required), `/healthz`, `/metrics`
 //! (metrics token) and the page settings (`/config.json`).
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::guard::{bearer, is_operator};
+use crate::guard::bearer;
 use crate::inbox_ws::normalize_case;
 use crate::secrets::token_matches;
 use crate::stats::WebStats;
@@ -50,7 +50,7 @@ pub async fn list_cases(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_operator(&headers, &channel.out.settings.operator_token) {
+    if channel.operator_of(&headers).is_none() {
         return unauthorized(&channel);
     }
     let closed = matches!(query.closed.as_deref(), Some("1" | "true" | "yes"));
@@ -63,7 +63,7 @@ pub async fn get_case(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_operator(&headers, &channel.out.settings.operator_token) {
+    if channel.operator_of(&headers).is_none() {
         return unauthorized(&channel);
     }
     let Some(id) = normalize_case(&id) else {

@@ -64,8 +64,12 @@ pub enum ServerFrame {
     Pong,
     /// Inbox: signed in as this operator.
     Ready {
-        /// The operator account (`web:admin`).
+        /// The operator account (`web:wang`; `web:admin` for the shared token).
         operator: String,
+        /// The operator's display name.
+        name: String,
+        /// The operator's teams (for the "my teams" view).
+        teams: Vec<String>,
     },
     /// Inbox: the current queue and assigned cases.
     Queue {

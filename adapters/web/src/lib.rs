@@ -23,6 +23,8 @@ mod listen;
 mod secrets;
 mod server;
 mod settings;
+mod signin;
+mod signin_http;
 mod socket;
 mod stats;
 mod status;
@@ -37,7 +39,9 @@ pub use guard::{BEARER_PROTOCOL_PREFIX, INBOX_PROTOCOL};
 pub use inbox_ws::{action_command, normalize_case};
 pub use secrets::{load_or_create_secret, token_matches};
 pub use server::bind;
-pub use settings::{MetricsAccess, WebLimits, WebSettings};
+pub use settings::{MetricsAccess, WebLimits, WebOperator, WebSettings};
+pub use signin::COOKIE as SIGNIN_COOKIE;
+pub use signin_http::{CSRF_HEADER, CSRF_PROTOCOL_PREFIX};
 pub use uploads::SESSION_HEADER;
 
 /// The router type of [`WebChannel::router`] (axum's), so the core can merge routes without naming axum.

@@ -1,14 +1,22 @@
-// The operator inbox: token sign-in (kept in sessionStorage for this tab), the queue and case events live over
-// /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames, which it turns into the
-// same operator commands a Telegram or Discord operator types.
+// The operator inbox: personal sign-in (name and password; an HttpOnly cookie plus the session's CSRF token, which
+// goes with every state change) or the shared operator token (kept in sessionStorage for this tab); the queue and
+// case events live over /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames,
+// which it turns into the same operator commands a Telegram or Discord operator types, from the operator's own
+// account. Views: mine / my teams / all; a title badge and a desktop notification for a new case in my teams;
+// keyboard shortcuts j/k (next/previous case), t (take), r (reply box), Esc (leave the reply box).
 "use strict";
 
 (function () {
   var L = SB.lang();
   var T = {
     zh: {
-      signinTitle: "客服工作台", signinHelp: "请输入首次启动时生成的客服令牌(保存在数据目录的 operator_token 文件中)。",
-      token: "客服令牌", signin: "登录", badToken: "令牌无效。", inbox: "客服工作台", queue: "工单队列",
+      signinTitle: "客服工作台", signinHelp: "使用你的客服名和密码登录。",
+      tokenHelp: "输入首次启动时生成的客服令牌(保存在数据目录的 operator_token 文件中)。",
+      name: "客服名", password: "密码", useToken: "改用客服令牌", usePassword: "改用客服名和密码",
+      badLogin: "客服名或密码错误。", limited: "失败次数过多,请稍后再试。",
+      token: "客服令牌", signin: "登录", badToken: "令牌无效。",
+      views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
+      keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · Esc 离开输入框", inbox: "客服工作台", queue: "工单队列",
       closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
       codes: "错误码", suggestions: "FAQ 建议", convs: "会话", history: "处理记录", take: "接手", release: "放回队列",
       transfer: "转组", team: "组名", reply: "回复用户", note: "内部备注", close: "关闭工单", feed: "通知",
@@ -20,7 +28,13 @@
     },
     en: {
       signinTitle: "Operator inbox",
-      signinHelp: "Enter the operator token created at first start (kept in the operator_token file of the data directory).",
+      signinHelp: "Sign in with your operator name and password.",
+      tokenHelp: "Enter the operator token created at first start (kept in the operator_token file of the data directory).",
+      name: "Name", password: "Password", useToken: "Use the operator token instead",
+      usePassword: "Use a name and password instead", badLogin: "Wrong name or password.",
+      limited: "Too many failed sign-ins; try again later.",
+      views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
+      keys: "Keys: j/k next/previous case · t take · r reply · Esc leave the text box",
       token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
       closed: "show closed", signout: "Sign out", empty: "No cases — the queue is empty.", pick: "Pick a case on the left.",
       codes: "Error codes", suggestions: "FAQ suggestions", convs: "Conversations", history: "History", take: "Take",
@@ -36,7 +50,8 @@
 
   var KEY = "supportbot.operator";
   var $ = function (id) { return document.getElementById(id); };
-  var token = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
+  var token = null, csrf = null, me = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
+  var view = "all", known = null, unseen = 0, tokenMode = false;
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
@@ -48,11 +63,15 @@
   text("t-history", T.history); text("take", T.take); text("release", T.release); text("transfer", T.transfer);
   text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
   text("case-empty", T.pick); text("empty", T.empty);
+  text("t-name", T.name); text("t-password", T.password); text("use-token", T.useToken);
+  text("view-mine", T.views.mine); text("view-teams", T.views.teams); text("view-all", T.views.all);
+  $("reply-form").appendChild(SB.el("p", "keys", T.keys));
   $("team").placeholder = T.team;
   $("reply").placeholder = T.replyPh;
 
   function api(path) {
-    return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
+    var headers = token ? { Authorization: "Bearer " + token } : {};
+    return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) { signOut(T.badToken); throw new Error("unauthorized"); }
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
@@ -69,11 +88,41 @@
 
   function statusName(s) { return T.status[s] || s; }
 
+  function inMyTeams(c) {
+    return !me || !me.teams || !me.teams.length || me.teams.indexOf(c.team) >= 0;
+  }
+
+  function visible() {
+    return cases.filter(function (c) {
+      if (view === "mine") return me && c.assignee === me.operator;
+      if (view === "teams") return inMyTeams(c);
+      return true;
+    });
+  }
+
+  // A case that was not in the queue before, waiting, in my teams: title badge and a desktop notification.
+  function noticeNew(list) {
+    var ids = {};
+    list.forEach(function (c) { ids[c.id] = true; });
+    if (known) {
+      list.forEach(function (c) {
+        if (known[c.id] || c.status !== "open" || !inMyTeams(c)) return;
+        unseen += 1;
+        if (window.Notification && Notification.permission === "granted" && document.hidden) {
+          try { new Notification(SB.fmt(T.newCase, { id: c.id }), { body: c.subject || "", tag: c.id }); } catch (e) { /* none */ }
+        }
+      });
+    }
+    known = ids;
+    document.title = (unseen ? "(" + unseen + ") " : "") + T.inbox;
+  }
+
   function renderQueue() {
     var list = $("cases");
     SB.clear(list);
-    $("empty").hidden = cases.length > 0;
-    cases.forEach(function (c) {
+    var shown = visible();
+    $("empty").hidden = shown.length > 0;
+    shown.forEach(function (c) {
       var li = SB.el("li");
       li.dataset.case = c.id;
       if (current === c.id) li.className = "selected";
@@ -95,6 +144,7 @@
   }
 
   function refreshQueue(fromSocket) {
+    if (fromSocket) noticeNew(fromSocket);
     if (!showClosed && fromSocket) { cases = fromSocket; renderQueue(); return; }
     api("/api/cases" + (showClosed ? "?closed=1" : "")).then(function (list) { cases = list; renderQueue(); })
       .catch(function () {});
@@ -195,7 +245,8 @@
   function onFrame(f) {
     switch (f.type) {
       case "ready":
-        text("who", f.operator);
+        me = { operator: f.operator, name: f.name, teams: f.teams || [] };
+        text("who", f.name && f.operator !== "web:admin" ? f.name + " (" + f.operator + ")" : f.operator);
         showError("");
         break;
       case "queue":
@@ -219,8 +270,8 @@
   }
 
   function connect() {
-    if (!token) return;
-    ws = new WebSocket(SB.wsUrl("/inbox/ws"), ["supportbot.inbox", "bearer." + token]);
+    if (!token && !csrf) return;
+    ws = new WebSocket(SB.wsUrl("/inbox/ws"), ["supportbot.inbox", token ? "bearer." + token : "csrf." + csrf]);
     var socket = ws;
     ws.onopen = function () { backoff = 500; setLive(true); };
     ws.onmessage = function (ev) {
@@ -229,13 +280,25 @@
     ws.onclose = function () {
       if (socket !== ws) return;
       setLive(false);
-      if (!token) return;
-      // A refused upgrade looks like a close: check the token before trying again.
-      api("/api/cases").then(function () {
+      if (!token && !csrf) return;
+      // A refused upgrade looks like a close: check the sign-in before trying again.
+      (token ? api("/api/cases") : fetch("/inbox/me", { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { signOut(""); throw new Error("signed out"); }
+        return r.json().then(function (m) { csrf = m.csrf; });
+      })).then(function () {
         setTimeout(connect, backoff);
         backoff = Math.min(backoff * 2, 8000);
       }).catch(function () { setTimeout(connect, 8000); });
     };
+  }
+
+  function enter() {
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    if (window.Notification && Notification.permission === "default") {
+      try { Notification.requestPermission(); } catch (e) { /* not offered */ }
+    }
+    return api("/api/cases").then(function (list) { cases = list; renderQueue(); connect(); });
   }
 
   function signIn(candidate) {
@@ -243,14 +306,28 @@
       if (!r.ok) throw new Error(T.badToken);
       token = candidate;
       try { sessionStorage.setItem(KEY, token); } catch (e) { /* the token lasts the page */ }
-      $("signin").hidden = true;
-      $("app").hidden = false;
-      return r.json().then(function (list) { cases = list; renderQueue(); connect(); });
+      return enter();
+    });
+  }
+
+  function signInPersonal(name, password) {
+    return fetch("/inbox/login", {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: name, password: password })
+    }).then(function (r) {
+      if (r.status === 429) throw new Error(T.limited);
+      if (!r.ok) throw new Error(T.badLogin);
+      return r.json().then(function (m) { csrf = m.csrf; $("password").value = ""; return enter(); });
     });
   }
 
   function signOut(message) {
-    token = null;
+    if (csrf) {
+      fetch("/inbox/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } })
+        .catch(function () {});
+    }
+    token = null; csrf = null; me = null; known = null; unseen = 0;
+    document.title = T.inbox;
     try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
     if (ws) { var old = ws; ws = null; old.close(); }
     $("app").hidden = true;
@@ -260,11 +337,29 @@
     err.hidden = !message;
   }
 
+  function setMode(useToken) {
+    tokenMode = useToken;
+    $("personal").hidden = useToken;
+    $("with-token").hidden = !useToken;
+    text("t-signin-help", useToken ? T.tokenHelp : T.signinHelp);
+    text("use-token", useToken ? T.usePassword : T.useToken);
+  }
+  $("use-token").addEventListener("click", function () { setMode(!tokenMode); });
+  setMode(false);
+
   $("signin-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var candidate = $("token").value.trim();
-    if (!candidate) return;
-    signIn(candidate).catch(function (e) {
+    var attempt;
+    if (tokenMode) {
+      var candidate = $("token").value.trim();
+      if (!candidate) return;
+      attempt = signIn(candidate);
+    } else {
+      var name = $("name").value.trim(), password = $("password").value;
+      if (!name || !password) return;
+      attempt = signInPersonal(name, password);
+    }
+    attempt.catch(function (e) {
       var err = $("signin-error");
       err.textContent = e.message;
       err.hidden = false;
@@ -297,7 +392,48 @@
   });
   setInterval(function () { if (cases.length) renderQueue(); }, 30000);
 
+  Array.prototype.forEach.call(document.querySelectorAll("#views button"), function (b) {
+    b.addEventListener("click", function () {
+      view = b.dataset.view;
+      Array.prototype.forEach.call(document.querySelectorAll("#views button"), function (o) {
+        o.className = o === b ? "on" : "";
+      });
+      renderQueue();
+    });
+  });
+
+  function step(by) {
+    var shown = visible();
+    if (!shown.length) return;
+    var at = -1;
+    shown.forEach(function (c, i) { if (c.id === current) at = i; });
+    var next = shown[Math.max(0, Math.min(shown.length - 1, at < 0 ? 0 : at + by))];
+    if (next) openCase(next.id);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { unseen = 0; document.title = T.inbox; }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if ($("app").hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName);
+    if (ev.key === "Escape" && typing) { ev.target.blur(); return; }
+    if (typing) return;
+    unseen = 0; document.title = T.inbox;
+    if (ev.key === "j") step(1);
+    else if (ev.key === "k") step(-1);
+    else if (ev.key === "t" && !$("take").disabled) action("take");
+    else if (ev.key === "r") { ev.preventDefault(); $("reply").focus(); }
+    else return;
+    ev.preventDefault();
+  });
+
   if (token) {
     signIn(token).catch(function () { signOut(""); });
+  } else {
+    fetch("/inbox/me", { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) return;
+      return r.json().then(function (m) { csrf = m.csrf; return enter(); });
+    }).catch(function () {});
   }
 })();
