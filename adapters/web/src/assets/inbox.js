@@ -295,6 +295,7 @@
   function enter() {
     $("signin").hidden = true;
     $("app").hidden = false;
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     if (window.Notification && Notification.permission === "default") {
       try { Notification.requestPermission(); } catch (e) { /* not offered */ }
     }

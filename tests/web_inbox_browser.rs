@@ -1,0 +1,209 @@
+//! A team in the inbox, in real browsers (headless Chromium over the DevTools protocol, one profile per
+//! operator) against the real engine: a wrong password is refused, Wang and Lee sign in with their own names,
+//! both see a new case, Wang takes it, Lee sees it taken by Wang, the user is told Wang joined, the cookie is out
+//! of the page's reach, and signing out ends the sign-in for good.
+//!
+//! Without a browser the test says so and passes, unless `SUPPORTBOT_REQUIRE_BROWSER=1`.
+#![cfg(feature = "web")]
+
+mod web_support;
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::Argon2;
+use serde_json::json;
+use web_support::cdp::{find_browser, Browser, Page};
+use web_support::*;
+
+fn hash(password: &str) -> String {
+    let salt = SaltString::encode_b64(b"browser-test-salt").unwrap();
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+/// The test config with two operators who sign in to the inbox.
+pub fn team_config() -> String {
+    format!(
+        "{CONFIG}\n[[teams]]\nname = \"mail\"\n\n[[operators]]\nname = \"Wang\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n\n[[operators]]\nname = \"Lee\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n",
+        hash("wang-password-1"),
+        hash("lee-password-22"),
+    )
+}
+
+async fn sign_in(page: &mut Page, name: &str, password: &str) {
+    page.eval("document.getElementById('name').value = ''; document.getElementById('password').value = ''")
+        .await;
+    page.type_into("#name", name).await;
+    page.type_into("#password", password).await;
+    page.click("#signin-btn").await;
+}
+
+fn queue_row(case: &str) -> String {
+    format!("document.querySelector('#cases li[data-case=\"{case}\"]')")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_share_the_queue() {
+    let Some(binary) = find_browser() else {
+        let required = std::env::var("SUPPORTBOT_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "SUPPORTBOT_REQUIRE_BROWSER=1 but no Chromium was found"
+        );
+        eprintln!("SKIPPED: no Chromium/Chrome found; the browser test did not run");
+        return;
+    };
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let stack = Stack::start_in(dir, &team_config()).await;
+    let wang_browser = Browser::launch(&binary, "en-US").await;
+    let lee_browser = Browser::launch(&binary, "en-US").await;
+
+    let mut wang = wang_browser.open(&stack.http("/inbox"), 1280, 820).await;
+    sign_in(&mut wang, "wang", "not-the-password").await;
+    let refusal = wang
+        .wait_for(
+            "!document.getElementById('signin-error').hidden && document.getElementById('signin-error').textContent",
+            "the refusal of a wrong password",
+        )
+        .await;
+    assert_eq!(refusal, "Wrong name or password.");
+    sign_in(&mut wang, "Wang", "wang-password-1").await;
+    wang.wait_for(
+        "document.getElementById('live').textContent === 'live'",
+        "Wang's inbox socket",
+    )
+    .await;
+    assert_eq!(
+        wang.eval("document.getElementById('who').textContent")
+            .await,
+        "Wang (web:wang)"
+    );
+    // The sign-in cookie is HttpOnly: the page's scripts cannot read it.
+    assert_eq!(wang.eval("document.cookie").await, "");
+
+    let mut lee = lee_browser.open(&stack.http("/inbox"), 1280, 820).await;
+    sign_in(&mut lee, "lee", "lee-password-22").await;
+    lee.wait_for(
+        "document.getElementById('live').textContent === 'live'",
+        "Lee's inbox socket",
+    )
+    .await;
+
+    // A visitor asks for a human: both inboxes show the new case, with the count in the title.
+    let (mut user, _) = stack.chat().await;
+    let case = open_case(&mut user).await;
+    for page in [&mut wang, &mut lee] {
+        page.wait_for(
+            &format!("!!{}", queue_row(&case)),
+            "the new case in the queue",
+        )
+        .await;
+    }
+    let title = wang.eval("document.title").await;
+    assert!(title.as_str().unwrap().starts_with("(1) "), "{title}");
+
+    // Wang takes it with the keyboard: j opens the first case, t takes it.
+    wang.call(
+        "Input.dispatchKeyEvent",
+        json!({"type": "keyDown", "key": "j", "text": "j"}),
+    )
+    .await;
+    wang.wait_for(
+        &format!("document.getElementById('case-id').textContent === '{case}'"),
+        "the case opened by j",
+    )
+    .await;
+    wang.call(
+        "Input.dispatchKeyEvent",
+        json!({"type": "keyDown", "key": "t", "text": "t"}),
+    )
+    .await;
+    let joined = next_where(&mut user, "message", |m| {
+        m["text"].as_str().is_some_and(|t| t.contains("has joined"))
+    })
+    .await;
+    assert!(
+        joined["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wang from support"),
+        "{joined}"
+    );
+    // Lee sees the case taken, by Wang.
+    lee.wait_for(
+        &format!(
+            "{0} && {0}.textContent.includes('web:wang') && {0}.querySelector('.badge.assigned')",
+            queue_row(&case)
+        ),
+        "the case taken by Wang in Lee's queue",
+    )
+    .await;
+    lee.click("#view-mine").await;
+    lee.wait_for(
+        &format!("!{}", queue_row(&case)),
+        "Lee's own view without it",
+    )
+    .await;
+    wang.click("#view-mine").await;
+    wang.wait_for(
+        &format!("!!{}", queue_row(&case)),
+        "Wang's own view with it",
+    )
+    .await;
+
+    // Wang's reply carries his name in the case history.
+    wang.type_into("#reply", "Hello, this is Wang. Which client do you use?")
+        .await;
+    wang.click("#send-reply").await;
+    next_where(&mut user, "message", |m| {
+        m["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Which client"))
+    })
+    .await;
+    let detail: serde_json::Value = stack
+        .api(&format!("/api/cases/{case}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let took = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "assigned")
+        .unwrap();
+    assert_eq!(
+        (took["actor"].as_str(), took["actor_name"].as_str()),
+        (Some("web:wang"), Some("Wang"))
+    );
+    assert_eq!(detail["assignee"], "web:wang");
+
+    // Signing out ends the sign-in: a reload shows the sign-in form again.
+    wang.click("#signout").await;
+    wang.wait_for(
+        "!document.getElementById('signin').hidden",
+        "the sign-in form",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    wang.call("Page.reload", json!({})).await;
+    wang.wait_for("document.readyState === 'complete'", "the reload")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        wang.eval("document.getElementById('app').hidden").await,
+        true
+    );
+    // Lee, still signed in, keeps the inbox after a reload.
+    lee.call("Page.reload", json!({})).await;
+    lee.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('live') && document.getElementById('live').textContent === 'live'",
+        "Lee's inbox after a reload",
+    )
+    .await;
+    drop(wang_browser);
+    drop(lee_browser);
+    stack.stop().await;
+}
