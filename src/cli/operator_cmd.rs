@@ -38,7 +38,7 @@ pub fn passwd(name: Option<String>) -> CliResult {
     println!("{hash}");
     if let Some(name) = name {
         eprintln!(
-            "Put it in the operator's entry: [[operators]] name = \"{name}\" … web_password = \"<the line above>\"; they sign in to the inbox as {}.",
+            "Put it in the operator's entry: [[operators]] name = \"{name}\" … web_password = \"<the line above>\"; they sign in to the inbox as web:{}.",
             crate::config::web_login(&name)
         );
     }
