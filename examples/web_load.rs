@@ -347,8 +347,9 @@ mod load {
 
         use async_trait::async_trait;
         use supportbot_chat::{
-            Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseSummary, Delivery,
-            Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+            Accepted, Adapter, AnswerBook, CaseDetail, CaseDirectory, CaseEvent, CaseSummary,
+            Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+            SuggestedAnswer,
         };
         use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 
@@ -401,6 +402,12 @@ mod load {
             }
         }
 
+        impl AnswerBook for Echo {
+            fn answer(&self, _: &str, _: &str) -> Option<SuggestedAnswer> {
+                None
+            }
+        }
+
         pub async fn server() {
             let dir = tempfile::tempdir().expect("temp dir");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -427,6 +434,7 @@ mod load {
                 sink: echo.clone(),
                 cases: echo.clone(),
                 metrics: echo.clone(),
+                answers: echo.clone(),
             };
             let channel = WebChannel::open(settings, core, shutdown.clone()).expect("channel");
             let _ = echo.adapter.set(channel.adapter());

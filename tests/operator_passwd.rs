@@ -36,7 +36,9 @@ fn prints_a_hash_the_config_takes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("web:wang"));
     let config = format!("[[operators]]\nname = \"Wang\"\nweb_password = \"{hash}\"\n");
     let config = supportbot::config::Config::parse(&config, "c.toml").unwrap();
-    assert!(config.operators[0].accounts.contains(&"web:wang".to_string()));
+    assert!(config.operators[0]
+        .accounts
+        .contains(&"web:wang".to_string()));
 
     let short = passwd("short\n");
     assert_eq!(short.status.code(), Some(2));

@@ -1,7 +1,8 @@
 //! A team in the inbox, in real browsers (headless Chromium over the DevTools protocol, one profile per
 //! operator) against the real engine: a wrong password is refused, Wang and Lee sign in with their own names,
-//! both see a new case, Wang takes it, Lee sees it taken by Wang, the user is told Wang joined, the cookie is out
-//! of the page's reach, and signing out ends the sign-in for good.
+//! both see a new case, Wang takes it, Lee sees it taken by Wang, the user is told Wang joined, an FAQ suggestion
+//! fills the reply box with its answer in the user's language, a canned reply found with `/` reaches the user
+//! with its placeholders filled in, the cookie is out of the page's reach, and signing out ends the sign-in.
 //!
 //! Without a browser the test says so and passes, unless `SUPPORTBOT_REQUIRE_BROWSER=1`.
 #![cfg(feature = "web")]
@@ -22,10 +23,24 @@ fn hash(password: &str) -> String {
         .to_string()
 }
 
-/// The test config with two operators who sign in to the inbox.
-pub fn team_config() -> String {
+const CANNED: &str = r#"
+[[reply]]
+id = "greeting"
+title = "Greeting"
+zh = "{user} 您好,我是 {operator},正在处理 {case}。"
+en = "Hello {user}, this is {operator} from support. I'm looking at your case {case} now."
+
+[[reply]]
+id = "smtp-settings"
+title = "SMTP settings"
+en = "Use smtp.qq.com, port 465."
+"#;
+
+/// The test config with two operators who sign in to the inbox, and the canned replies file.
+pub fn team_config(canned: &std::path::Path) -> String {
     format!(
-        "{CONFIG}\n[[teams]]\nname = \"mail\"\n\n[[operators]]\nname = \"Wang\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n\n[[operators]]\nname = \"Lee\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n",
+        "{CONFIG}canned_replies = {:?}\n\n[[teams]]\nname = \"mail\"\n\n[[operators]]\nname = \"Wang\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n\n[[operators]]\nname = \"Lee\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n",
+        canned.display().to_string(),
         hash("wang-password-1"),
         hash("lee-password-22"),
     )
@@ -37,6 +52,17 @@ async fn sign_in(page: &mut Page, name: &str, password: &str) {
     page.type_into("#name", name).await;
     page.type_into("#password", password).await;
     page.click("#signin-btn").await;
+}
+
+/// Asks for a human and answers the intake's three questions; returns the case number.
+async fn describe_case(ws: &mut Ws, answers: &[&str; 3]) -> String {
+    send(ws, json!({"type": "message", "text": "/human"})).await;
+    for answer in answers {
+        next_of(ws, "message").await;
+        send(ws, json!({"type": "message", "text": answer})).await;
+    }
+    let opened = next_where(ws, "message", |m| m.get("case").is_some()).await;
+    opened["case"].as_str().unwrap().to_string()
 }
 
 fn queue_row(case: &str) -> String {
@@ -55,7 +81,9 @@ async fn two_operators_share_the_queue() {
         return;
     };
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    let stack = Stack::start_in(dir, &team_config()).await;
+    let canned = dir.path().join("canned.toml");
+    std::fs::write(&canned, CANNED).unwrap();
+    let stack = Stack::start_in(dir, &team_config(&canned)).await;
     let wang_browser = Browser::launch(&binary, "en-US").await;
     let lee_browser = Browser::launch(&binary, "en-US").await;
 
@@ -92,7 +120,15 @@ async fn two_operators_share_the_queue() {
 
     // A visitor asks for a human: both inboxes show the new case, with the count in the title.
     let (mut user, _) = stack.chat().await;
-    let case = open_case(&mut user).await;
+    let case = describe_case(
+        &mut user,
+        &[
+            "My mail bounced with 554 DT:SPM",
+            "I sent a newsletter to 200 people",
+            "554 DT:SPM",
+        ],
+    )
+    .await;
     for page in [&mut wang, &mut lee] {
         page.wait_for(
             &format!("!!{}", queue_row(&case)),
@@ -152,16 +188,63 @@ async fn two_operators_share_the_queue() {
     )
     .await;
 
-    // Wang's reply carries his name in the case history.
-    wang.type_into("#reply", "Hello, this is Wang. Which client do you use?")
+    // An FAQ suggestion puts its answer, in the user's language, into the reply box.
+    let faq = wang
+        .wait_for(
+            "(document.querySelector('#suggestions button.answer') || {dataset: {}}).dataset.faq",
+            "a suggested answer",
+        )
         .await;
+    let kb = stack.engine.faq();
+    let entry = kb.entry(faq.as_str().unwrap()).unwrap();
+    wang.click("#suggestions button.answer").await;
+    assert_eq!(
+        wang.eval("document.getElementById('reply').value").await,
+        entry.answer.en.as_str()
+    );
+    wang.eval("document.getElementById('reply').value = ''")
+        .await;
+
+    // "/" lists the canned replies; typing narrows them, Enter inserts one with its placeholders filled.
+    wang.type_into("#reply", "/").await;
+    wang.wait_for(
+        "document.querySelectorAll('#canned li[data-id]').length === 2",
+        "the canned replies",
+    )
+    .await;
+    wang.type_into("#reply", "greet").await;
+    wang.wait_for(
+        "document.querySelectorAll('#canned li[data-id]').length === 1",
+        "the narrowed list",
+    )
+    .await;
+    wang.call(
+        "Input.dispatchKeyEvent",
+        json!({"type": "keyDown", "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}),
+    )
+    .await;
+    let detail: serde_json::Value = stack
+        .api(&format!("/api/cases/{case}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected = format!(
+        "Hello {}, this is Wang from support. I'm looking at your case {case} now.",
+        detail["user_name"].as_str().unwrap()
+    );
+    assert_eq!(
+        wang.eval("document.getElementById('reply').value").await,
+        expected.as_str()
+    );
     wang.click("#send-reply").await;
-    next_where(&mut user, "message", |m| {
+    let got = next_where(&mut user, "message", |m| {
         m["text"]
             .as_str()
-            .is_some_and(|t| t.contains("Which client"))
+            .is_some_and(|t| t.contains("looking at your case"))
     })
     .await;
+    assert_eq!(got["text"], expected.as_str());
     let detail: serde_json::Value = stack
         .api(&format!("/api/cases/{case}"))
         .await

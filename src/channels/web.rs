@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use supportbot_chat::Shutdown;
+use supportbot_chat::{AnswerBook, Shutdown, SuggestedAnswer};
 use supportbot_web::{
     bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebOperator,
     WebSettings,
@@ -108,6 +108,32 @@ pub fn limits(config: &Config) -> WebLimits {
     }
 }
 
+/// The engine's current knowledge base as the inbox's one-click answers.
+struct FaqAnswers(Engine);
+
+impl AnswerBook for FaqAnswers {
+    fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer> {
+        let kb = self.0.faq();
+        let entry = kb.entry(faq)?;
+        let lang = crate::faq::Lang::parse(lang).unwrap_or(crate::faq::Lang::En);
+        Some(SuggestedAnswer {
+            faq: entry.id.clone(),
+            question: entry.title(lang).to_string(),
+            answer: entry.answer.get(lang).clone(),
+            lang: lang.code().to_string(),
+        })
+    }
+}
+
+/// The team's canned replies file: `[web] canned_replies`, by default `canned.toml` beside the FAQ directory.
+pub fn canned_path(config: &Config) -> PathBuf {
+    config
+        .web
+        .canned_replies
+        .clone()
+        .unwrap_or_else(|| config.bot.faq_dir.with_file_name("canned.toml"))
+}
+
 /// The operators who sign in to the inbox with a password of their own (`[[operators]] web_password`), as
 /// `web:<name>` with the name lower-cased.
 pub fn web_operators(config: &Config) -> Vec<WebOperator> {
@@ -188,6 +214,10 @@ pub async fn start(
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
     settings.limits = limits(config);
     settings.operators = web_operators(config);
+    settings.canned_path = Some(canned_path(config));
+    if let Err(problem) = supportbot_web::load_canned(&canned_path(config)) {
+        tracing::warn!(%problem, "the canned replies file is broken; the inbox reports it until it is fixed");
+    }
     if let Some(hours) = config.web.session_hours {
         settings.session_ttl = std::time::Duration::from_secs(hours.saturating_mul(3600));
     }
@@ -210,6 +240,7 @@ pub async fn start(
         sink: Arc::new(engine.clone()),
         cases: Arc::new(engine.clone()),
         metrics: Arc::new(engine.clone()),
+        answers: Arc::new(FaqAnswers(engine.clone())),
     };
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());

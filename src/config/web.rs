@@ -61,6 +61,8 @@ pub struct WebConfig {
     pub session_hours: Option<u64>,
     /// Failed inbox sign-ins allowed per name and per client address in 15 minutes (default 5).
     pub signin_attempts: Option<u32>,
+    /// The team's canned replies file (default `canned.toml` beside the FAQ directory).
+    pub canned_replies: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -91,6 +93,7 @@ impl Default for WebConfig {
             upload_retention_days: None,
             session_hours: None,
             signin_attempts: None,
+            canned_replies: None,
         }
     }
 }
@@ -204,6 +207,7 @@ impl fmt::Debug for WebConfig {
             .field("upload_retention_days", &self.upload_retention_days)
             .field("session_hours", &self.session_hours)
             .field("signin_attempts", &self.signin_attempts)
+            .field("canned_replies", &self.canned_replies)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 //! implement [`Adapter`]. Nothing here names a chat platform's SDK.
 
 mod adapter;
+mod answers;
 mod cases;
 mod deliver_once;
 mod message;
@@ -11,6 +12,7 @@ mod metrics;
 pub mod text;
 
 pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError, SinkError};
+pub use answers::{AnswerBook, SuggestedAnswer};
 pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
 pub use deliver_once::accept_patiently;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};

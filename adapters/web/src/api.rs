@@ -57,7 +57,30 @@ pub async fn list_cases(
     Json(channel.core.cases.list(closed).await).into_response()
 }
 
-/// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions.
+/// `GET /api/canned`: the team's canned replies (500 with `file:line: problem` when the file is broken).
+pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    let Some(path) = channel.out.settings.canned_path.clone() else {
+        return Json(json!({"replies": []})).into_response();
+    };
+    match tokio::task::spawn_blocking(move || crate::canned::load(&path)).await {
+        Ok(Ok(replies)) => Json(json!({"replies": replies})).into_response(),
+        Ok(Err(problem)) => {
+            tracing::warn!(%problem, "canned replies file is broken");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "canned_file", "message": problem})),
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions, plus
+/// `suggested_answers`: the suggested FAQ entries' answers in the case's language.
 pub async fn get_case(
     State(channel): State<Arc<WebChannel>>,
     Path(id): Path<String>,
@@ -74,7 +97,18 @@ pub async fn get_case(
             .into_response();
     };
     match channel.core.cases.get(&id).await {
-        Some(detail) => Json(detail).into_response(),
+        Some(detail) => {
+            let answers: Vec<_> = detail
+                .suggestions
+                .iter()
+                .filter_map(|faq| channel.core.answers.answer(faq, &detail.summary.lang))
+                .collect();
+            let mut body = serde_json::to_value(&detail).unwrap_or_default();
+            if let Some(map) = body.as_object_mut() {
+                map.insert("suggested_answers".into(), json!(answers));
+            }
+            Json(body).into_response()
+        }
         None => (
             StatusCode::NOT_FOUND,
             Json(json!({"error": "unknown_case", "message": format!("no case {id}")})),

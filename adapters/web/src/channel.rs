@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use supportbot_chat::{
-    Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError,
+    Accepted, AnswerBook, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown,
+    SinkError,
 };
 
 use crate::frames::{MessageFrame, Refusal, ServerFrame};
@@ -25,7 +26,7 @@ use crate::{WebError, WebSettings};
 /// Operator notifications kept for an inbox page that opens later.
 const INBOX_RECENT: usize = 100;
 
-/// The core as the web channel uses it; the engine implements all three.
+/// The core as the web channel uses it; the engine implements all four.
 #[derive(Clone)]
 pub struct Core {
     /// Where messages go.
@@ -34,6 +35,8 @@ pub struct Core {
     pub cases: Arc<dyn CaseDirectory>,
     /// The figures `/metrics` serves.
     pub metrics: Arc<dyn MetricsSource>,
+    /// FAQ answers the inbox offers as replies.
+    pub answers: Arc<dyn AnswerBook>,
 }
 
 /// What the outbox side needs (session histories, open sockets, case status): shared by the channel and the

@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod canned;
 mod channel;
 mod chat_ws;
 mod deliver;
@@ -31,6 +32,7 @@ mod status;
 mod upload_book;
 mod uploads;
 
+pub use canned::{load as load_canned, Canned};
 pub use channel::{Core, WebAdapter, WebChannel};
 pub use deliver::ADAPTER_NAME;
 pub use error::WebError;

@@ -32,6 +32,7 @@ impl WebChannel {
             .route("/inbox/me", get(signin_http::me))
             .route("/api/cases", get(api::list_cases))
             .route("/api/cases/{id}", get(api::get_case))
+            .route("/api/canned", get(api::canned))
             .route(
                 "/upload",
                 post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),

@@ -49,6 +49,8 @@ pub struct WebSettings {
     pub signin_attempts: u32,
     /// The window of `signin_attempts`.
     pub signin_window: Duration,
+    /// The team's canned replies file (read on every request); `None`: no canned replies.
+    pub canned_path: Option<PathBuf>,
 }
 
 /// An operator with an inbox login. `Debug` leaves the password hash out.
@@ -173,6 +175,7 @@ impl WebSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             signin_attempts: 5,
             signin_window: Duration::from_secs(15 * 60),
+            canned_path: None,
         }
     }
 

@@ -16,7 +16,8 @@
       badLogin: "客服名或密码错误。", limited: "失败次数过多,请稍后再试。",
       token: "客服令牌", signin: "登录", badToken: "令牌无效。",
       views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
-      keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · Esc 离开输入框", inbox: "客服工作台", queue: "工单队列",
+      keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
+      noCanned: "没有匹配的快捷回复。", inbox: "客服工作台", queue: "工单队列",
       closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
       codes: "错误码", suggestions: "FAQ 建议", convs: "会话", history: "处理记录", take: "接手", release: "放回队列",
       transfer: "转组", team: "组名", reply: "回复用户", note: "内部备注", close: "关闭工单", feed: "通知",
@@ -34,7 +35,8 @@
       usePassword: "Use a name and password instead", badLogin: "Wrong name or password.",
       limited: "Too many failed sign-ins; try again later.",
       views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
-      keys: "Keys: j/k next/previous case · t take · r reply · Esc leave the text box",
+      keys: "Keys: j/k next/previous case · t take · r reply · Esc leave the text box · / in the reply box: canned replies",
+      noCanned: "No canned reply matches.",
       token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
       closed: "show closed", signout: "Sign out", empty: "No cases — the queue is empty.", pick: "Pick a case on the left.",
       codes: "Error codes", suggestions: "FAQ suggestions", convs: "Conversations", history: "History", take: "Take",
@@ -51,7 +53,8 @@
   var KEY = "supportbot.operator";
   var $ = function (id) { return document.getElementById(id); };
   var token = null, csrf = null, me = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
-  var view = "all", known = null, unseen = 0, tokenMode = false;
+  var view = "all", known = null, unseen = 0, tokenMode = false, detail = null, canned = [], cannedProblem = "";
+  var picks = [], pick = 0;
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
@@ -166,6 +169,7 @@
   }
 
   function renderCase(d) {
+    detail = d;
     $("case-empty").hidden = true;
     $("case-body").hidden = false;
     text("case-id", d.id);
@@ -188,7 +192,19 @@
       meta.appendChild(vip);
     }
     chips("codes", d.error_codes, "code");
-    chips("suggestions", d.suggestions);
+    var box = $("suggestions");
+    SB.clear(box);
+    var answers = d.suggested_answers || [];
+    if (!answers.length) box.appendChild(SB.el("span", "tag", T.none));
+    // One click puts the entry's answer, in the user's language, into the reply box.
+    answers.forEach(function (a) {
+      var b = SB.el("button", "answer", a.question);
+      b.type = "button";
+      b.title = a.faq;
+      b.dataset.faq = a.faq;
+      b.addEventListener("click", function () { $("reply").value = a.answer; $("reply").focus(); });
+      box.appendChild(b);
+    });
     chips("convs", d.conversations);
     var tr = $("transcript");
     SB.clear(tr);
@@ -214,6 +230,70 @@
     $("close").disabled = closed;
     tr.scrollTop = tr.scrollHeight;
   }
+
+  // Canned replies: "/" at the start of the reply box lists them; ↑/↓ pick, Enter or Tab insert, Esc closes.
+  function loadCanned() {
+    return api("/api/canned").then(function (r) { canned = r.replies || []; cannedProblem = ""; })
+      .catch(function (e) { cannedProblem = String(e.message || e); });
+  }
+
+  function fill(reply) {
+    var lang = detail && detail.lang === "zh" ? "zh" : "en";
+    var body = reply[lang] || reply[lang === "zh" ? "en" : "zh"] || "";
+    var values = {
+      user: detail ? detail.user_name : "", "case": detail ? detail.id : "",
+      operator: me ? me.name : "", team: detail ? detail.team : ""
+    };
+    return body.replace(/\{(user|case|operator|team)\}/g, function (_, k) { return values[k] || ""; });
+  }
+
+  function closeCanned() { picks = []; $("canned").hidden = true; }
+
+  function showCanned() {
+    var value = $("reply").value;
+    if (value.charAt(0) !== "/" || value.indexOf("\n") >= 0) { closeCanned(); return; }
+    var q = value.slice(1).toLowerCase();
+    picks = canned.filter(function (c) {
+      return c.id.toLowerCase().indexOf(q) >= 0 || c.title.toLowerCase().indexOf(q) >= 0;
+    }).slice(0, 8);
+    pick = Math.min(pick, Math.max(0, picks.length - 1));
+    var list = $("canned");
+    SB.clear(list);
+    if (cannedProblem) list.appendChild(SB.el("li", "problem", cannedProblem));
+    else if (!picks.length) list.appendChild(SB.el("li", "problem", T.noCanned));
+    picks.forEach(function (c, i) {
+      var li = SB.el("li", i === pick ? "on" : "", c.title);
+      li.dataset.id = c.id;
+      li.appendChild(SB.el("span", "cid", "/" + c.id));
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); insertCanned(c); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+  }
+
+  function insertCanned(c) {
+    $("reply").value = fill(c);
+    closeCanned();
+    $("reply").focus();
+  }
+
+  $("reply").addEventListener("input", function () {
+    if ($("reply").value === "/") { pick = 0; loadCanned().then(showCanned); } else showCanned();
+  });
+  $("reply").addEventListener("keydown", function (ev) {
+    if ($("canned").hidden) return;
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      pick = (pick + (ev.key === "ArrowDown" ? 1 : picks.length - 1)) % Math.max(1, picks.length);
+      showCanned();
+    } else if ((ev.key === "Enter" || ev.key === "Tab") && picks.length) {
+      insertCanned(picks[pick]);
+    } else if (ev.key === "Escape") {
+      closeCanned();
+    } else return;
+    ev.preventDefault();
+    ev.stopPropagation();
+  });
+  $("reply").addEventListener("blur", function () { setTimeout(closeCanned, 150); });
 
   function openCase(id) {
     current = id;
