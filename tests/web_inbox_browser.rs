@@ -65,6 +65,20 @@ async fn describe_case(ws: &mut Ws, answers: &[&str; 3]) -> String {
     opened["case"].as_str().unwrap().to_string()
 }
 
+fn save_png(name: &str, png: &[u8], scratch: &std::path::Path) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+    assert!(
+        png.len() > 10_000,
+        "{name} looks empty ({} bytes)",
+        png.len()
+    );
+    let dir = std::env::var_os("SUPPORTBOT_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| scratch.to_path_buf());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
 fn queue_row(case: &str) -> String {
     format!("document.querySelector('#cases li[data-case=\"{case}\"]')")
 }
@@ -262,6 +276,42 @@ async fn two_operators_share_the_queue() {
         (Some("web:wang"), Some("Wang"))
     );
     assert_eq!(detail["assignee"], "web:wang");
+    save_png("inbox-case.png", &wang.screenshot().await, stack.dir.path());
+
+    // Wang closes the case; the user comes back with another problem.
+    wang.click("#close").await;
+    next_where(&mut user, "message", |m| {
+        m["text"].as_str().is_some_and(|t| t.contains("closed"))
+    })
+    .await;
+    let second = describe_case(&mut user, &["I cannot log in on my phone", "skip", "none"]).await;
+    assert_ne!(second, case);
+
+    // Lee finds the closed case by its error code, and sees it beside the user's new case.
+    lee.type_into("#search", "DT:SPM status:closed").await;
+    lee.eval("document.getElementById('search-form').requestSubmit()")
+        .await;
+    lee.wait_for(
+        &format!("!document.getElementById('search-info').hidden && !!{} && document.querySelectorAll('#cases li').length === 1", queue_row(&case)),
+        "the closed case found by its error code",
+    )
+    .await;
+    save_png(
+        "inbox-search.png",
+        &lee.screenshot().await,
+        stack.dir.path(),
+    );
+    lee.click("#search-clear").await;
+    lee.click("#view-all").await;
+    lee.wait_for(&format!("!!{}", queue_row(&second)), "the new case")
+        .await;
+    lee.click(&format!("#cases li[data-case=\"{second}\"]"))
+        .await;
+    lee.wait_for(
+        &format!("!!document.querySelector('#earlier button[data-case=\"{case}\"]')"),
+        "the earlier case beside the new one",
+    )
+    .await;
 
     // Signing out ends the sign-in: a reload shows the sign-in form again.
     wang.click("#signout").await;

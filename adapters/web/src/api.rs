@@ -57,6 +57,40 @@ pub async fn list_cases(
     Json(channel.core.cases.list(closed).await).into_response()
 }
 
+/// Query of `/api/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// Words and filters (`status:closed team:mail code:554 from:2026-11-01`).
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /api/search?q=…`: matching cases, newest first (400 for a bad filter).
+pub async fn search(
+    State(channel): State<Arc<WebChannel>>,
+    Query(query): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    if query.q.chars().count() > 500 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad_query", "message": "the query is too long"})),
+        )
+            .into_response();
+    }
+    match crate::search::Query::parse(&query.q) {
+        Ok(q) => Json(json!({"cases": channel.search.search(&q)})).into_response(),
+        Err(problem) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad_query", "message": problem})),
+        )
+            .into_response(),
+    }
+}
+
 /// `GET /api/canned`: the team's canned replies (500 with `file:line: problem` when the file is broken).
 pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
     if channel.operator_of(&headers).is_none() {
@@ -80,7 +114,8 @@ pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) 
 }
 
 /// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions, plus
-/// `suggested_answers`: the suggested FAQ entries' answers in the case's language.
+/// `suggested_answers`: the suggested FAQ entries' answers in the case's language, and `earlier_cases`: the other
+/// cases of the conversations it spans.
 pub async fn get_case(
     State(channel): State<Arc<WebChannel>>,
     Path(id): Path<String>,
@@ -106,6 +141,10 @@ pub async fn get_case(
             let mut body = serde_json::to_value(&detail).unwrap_or_default();
             if let Some(map) = body.as_object_mut() {
                 map.insert("suggested_answers".into(), json!(answers));
+                map.insert(
+                    "earlier_cases".into(),
+                    json!(channel.search.related(&detail.summary.id)),
+                );
             }
             Json(body).into_response()
         }

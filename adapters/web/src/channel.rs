@@ -16,6 +16,7 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
+use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::signin::{Failures, Operator, Sessions};
 use crate::stats::WebStats;
@@ -64,6 +65,7 @@ pub struct WebChannel {
     pub(crate) gates: Gates,
     pub(crate) sessions: Sessions,
     pub(crate) failures: Failures,
+    pub(crate) search: SearchIndex,
     pub(crate) shutdown: Shutdown,
 }
 
@@ -114,6 +116,7 @@ impl WebChannel {
             gates,
             sessions,
             failures,
+            search: SearchIndex::default(),
             shutdown,
         }))
     }

@@ -21,6 +21,7 @@ mod hub;
 mod i18n;
 mod inbox_ws;
 mod listen;
+mod search;
 mod secrets;
 mod server;
 mod settings;

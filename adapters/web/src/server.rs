@@ -33,6 +33,7 @@ impl WebChannel {
             .route("/api/cases", get(api::list_cases))
             .route("/api/cases/{id}", get(api::get_case))
             .route("/api/canned", get(api::canned))
+            .route("/api/search", get(api::search))
             .route(
                 "/upload",
                 post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
@@ -93,6 +94,7 @@ impl WebChannel {
     ) -> Result<(), WebError> {
         let app = self.router().merge(extra);
         let tracker = tokio::spawn(status::run(self.clone()));
+        let indexer = tokio::spawn(crate::search::run(self.clone()));
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
@@ -124,6 +126,7 @@ impl WebChannel {
         tracing::info!(%addr, "web channel listening");
         let result = listen::serve(listener, app, self.conn_limits(), self.shutdown.clone()).await;
         let _ = tracker.await;
+        let _ = indexer.await;
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))
     }

@@ -38,8 +38,8 @@ pub struct Operator {
 struct Record {
     login: String,
     csrf: String,
-    /// Unix seconds.
-    expires: u64,
+    /// Unix milliseconds.
+    expires_ms: u64,
 }
 
 /// A sign-in as found from its cookie.
@@ -60,10 +60,10 @@ pub struct Sessions {
     map: Mutex<HashMap<String, Record>>,
 }
 
-fn now_secs() -> u64 {
+fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn digest(token: &str) -> String {
@@ -82,8 +82,8 @@ impl Sessions {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
             Err(err) => return Err(WebError::io(&path, err)),
         };
-        let now = now_secs();
-        map.retain(|_, r| r.expires > now);
+        let now = now_ms();
+        map.retain(|_, r| r.expires_ms > now);
         Ok(Sessions {
             path,
             ttl,
@@ -117,14 +117,15 @@ impl Sessions {
         let token = random_hex(32);
         let csrf = random_hex(16);
         let mut map = self.lock();
-        let now = now_secs();
-        map.retain(|_, r| r.expires > now);
+        let now = now_ms();
+        map.retain(|_, r| r.expires_ms > now);
         map.insert(
             digest(&token),
             Record {
                 login: login.to_string(),
                 csrf: csrf.clone(),
-                expires: now + self.ttl.as_secs(),
+                expires_ms: now
+                    .saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)),
             },
         );
         self.save(&map)?;
@@ -141,7 +142,7 @@ impl Sessions {
     pub fn find_key(&self, key: &str) -> Option<Found> {
         let map = self.lock();
         let r = map.get(key)?;
-        (r.expires > now_secs()).then(|| Found {
+        (r.expires_ms > now_ms()).then(|| Found {
             login: r.login.clone(),
             csrf: r.csrf.clone(),
             key: key.to_string(),

@@ -3,7 +3,8 @@
 // case events live over /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames,
 // which it turns into the same operator commands a Telegram or Discord operator types, from the operator's own
 // account. Views: mine / my teams / all; a title badge and a desktop notification for a new case in my teams;
-// keyboard shortcuts j/k (next/previous case), t (take), r (reply box), Esc (leave the reply box).
+// keyboard shortcuts j/k (next/previous case), t (take), r (reply box), / (search), Esc (leave the reply box).
+// Search (/api/search) replaces the queue list until cleared; a case shows its user's earlier cases.
 "use strict";
 
 (function () {
@@ -16,8 +17,10 @@
       badLogin: "客服名或密码错误。", limited: "失败次数过多,请稍后再试。",
       token: "客服令牌", signin: "登录", badToken: "令牌无效。",
       views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
-      keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
-      noCanned: "没有匹配的快捷回复。", inbox: "客服工作台", queue: "工单队列",
+      keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · / 搜索 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
+      noCanned: "没有匹配的快捷回复。", earlier: "历史工单",
+      searchPh: "搜索:工单号、用户、内容、code:554 status:closed team:mail from:2026-11-01",
+      results: "{n} 个结果", clearSearch: "清除搜索", inbox: "客服工作台", queue: "工单队列",
       closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
       codes: "错误码", suggestions: "FAQ 建议", convs: "会话", history: "处理记录", take: "接手", release: "放回队列",
       transfer: "转组", team: "组名", reply: "回复用户", note: "内部备注", close: "关闭工单", feed: "通知",
@@ -35,8 +38,10 @@
       usePassword: "Use a name and password instead", badLogin: "Wrong name or password.",
       limited: "Too many failed sign-ins; try again later.",
       views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
-      keys: "Keys: j/k next/previous case · t take · r reply · Esc leave the text box · / in the reply box: canned replies",
-      noCanned: "No canned reply matches.",
+      keys: "Keys: j/k next/previous case · t take · r reply · / search · Esc leave the text box · / in the reply box: canned replies",
+      noCanned: "No canned reply matches.", earlier: "Earlier cases",
+      searchPh: "Search: number, user, text, code:554 status:closed team:mail from:2026-11-01",
+      results: "{n} results", clearSearch: "clear search",
       token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
       closed: "show closed", signout: "Sign out", empty: "No cases — the queue is empty.", pick: "Pick a case on the left.",
       codes: "Error codes", suggestions: "FAQ suggestions", convs: "Conversations", history: "History", take: "Take",
@@ -54,7 +59,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var token = null, csrf = null, me = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
   var view = "all", known = null, unseen = 0, tokenMode = false, detail = null, canned = [], cannedProblem = "";
-  var picks = [], pick = 0;
+  var picks = [], pick = 0, results = null;
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
@@ -66,6 +71,8 @@
   text("t-history", T.history); text("take", T.take); text("release", T.release); text("transfer", T.transfer);
   text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
   text("case-empty", T.pick); text("empty", T.empty);
+  text("t-earlier", T.earlier); text("search-clear", T.clearSearch);
+  $("search").placeholder = T.searchPh;
   text("t-name", T.name); text("t-password", T.password); text("use-token", T.useToken);
   text("view-mine", T.views.mine); text("view-teams", T.views.teams); text("view-all", T.views.all);
   $("reply-form").appendChild(SB.el("p", "keys", T.keys));
@@ -76,7 +83,11 @@
     var headers = token ? { Authorization: "Bearer " + token } : {};
     return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) { signOut(T.badToken); throw new Error("unauthorized"); }
-      if (!r.ok) throw new Error("HTTP " + r.status);
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error(body.message || "HTTP " + r.status);
+        });
+      }
       return r.json();
     });
   }
@@ -123,7 +134,9 @@
   function renderQueue() {
     var list = $("cases");
     SB.clear(list);
-    var shown = visible();
+    var shown = results || visible();
+    $("search-info").hidden = results === null;
+    if (results) text("search-count", SB.fmt(T.results, { n: results.length }));
     $("empty").hidden = shown.length > 0;
     shown.forEach(function (c) {
       var li = SB.el("li");
@@ -206,6 +219,16 @@
       box.appendChild(b);
     });
     chips("convs", d.conversations);
+    var earlier = $("earlier");
+    SB.clear(earlier);
+    if (!(d.earlier_cases || []).length) earlier.appendChild(SB.el("span", "tag", T.none));
+    (d.earlier_cases || []).forEach(function (c) {
+      var b = SB.el("button", "case-link", c.id + " · " + statusName(c.status) + " · " + (c.subject || "—"));
+      b.type = "button";
+      b.dataset.case = c.id;
+      b.addEventListener("click", function () { openCase(c.id); });
+      earlier.appendChild(b);
+    });
     var tr = $("transcript");
     SB.clear(tr);
     (d.transcript || []).forEach(function (e) {
@@ -294,6 +317,15 @@
     ev.stopPropagation();
   });
   $("reply").addEventListener("blur", function () { setTimeout(closeCanned, 150); });
+
+  function runSearch() {
+    var q = $("search").value.trim();
+    if (!q) { results = null; renderQueue(); return; }
+    api("/api/search?q=" + encodeURIComponent(q)).then(function (r) { results = r.cases || []; renderQueue(); })
+      .catch(function (e) { showError(String(e.message || e)); });
+  }
+  $("search-form").addEventListener("submit", function (ev) { ev.preventDefault(); runSearch(); });
+  $("search-clear").addEventListener("click", function () { $("search").value = ""; results = null; renderQueue(); });
 
   function openCase(id) {
     current = id;
@@ -505,6 +537,7 @@
     else if (ev.key === "k") step(-1);
     else if (ev.key === "t" && !$("take").disabled) action("take");
     else if (ev.key === "r") { ev.preventDefault(); $("reply").focus(); }
+    else if (ev.key === "/") { ev.preventDefault(); $("search").focus(); }
     else return;
     ev.preventDefault();
   });
