@@ -349,7 +349,7 @@ mod load {
         use supportbot_chat::{
             Accepted, Adapter, AnswerBook, CaseDetail, CaseDirectory, CaseEvent, CaseSummary,
             Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
-            SuggestedAnswer,
+            StatsPage, SuggestedAnswer,
         };
         use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 
@@ -402,6 +402,12 @@ mod load {
             }
         }
 
+        impl StatsPage for Echo {
+            fn dashboard_html(&self) -> Result<String, String> {
+                Err("no dashboard in the load test".into())
+            }
+        }
+
         impl AnswerBook for Echo {
             fn answer(&self, _: &str, _: &str) -> Option<SuggestedAnswer> {
                 None
@@ -435,6 +441,7 @@ mod load {
                 cases: echo.clone(),
                 metrics: echo.clone(),
                 answers: echo.clone(),
+                stats: echo.clone(),
             };
             let channel = WebChannel::open(settings, core, shutdown.clone()).expect("channel");
             let _ = echo.adapter.set(channel.adapter());

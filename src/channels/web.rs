@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use supportbot_chat::{AnswerBook, Shutdown, SuggestedAnswer};
+use supportbot_chat::{AnswerBook, Shutdown, StatsPage, SuggestedAnswer};
 use supportbot_web::{
     bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebOperator,
     WebSettings,
@@ -105,6 +105,20 @@ pub fn limits(config: &Config) -> WebLimits {
             .map_or(d.header_read_timeout, secs),
         ws_ping_interval: web.ws_ping_secs.map_or(d.ws_ping_interval, secs),
         ws_idle_timeout: web.ws_idle_secs.map_or(d.ws_idle_timeout, secs),
+    }
+}
+
+/// The stats dashboard of the engine's store, for `/inbox/stats`.
+struct Dashboard(Engine);
+
+impl StatsPage for Dashboard {
+    fn dashboard_html(&self) -> Result<String, String> {
+        let config = self.0.config();
+        let tz = config.hours.timezone.0;
+        let now = chrono::Utc::now().with_timezone(&tz);
+        crate::report::gather(self.0.store(), &self.0.faq(), &config.bot.name, tz, now)
+            .map(|d| crate::report::render(&d))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -241,6 +255,7 @@ pub async fn start(
         cases: Arc::new(engine.clone()),
         metrics: Arc::new(engine.clone()),
         answers: Arc::new(FaqAnswers(engine.clone())),
+        stats: Arc::new(Dashboard(engine.clone())),
     };
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());

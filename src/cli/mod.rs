@@ -121,6 +121,9 @@ enum Command {
         /// Data directory (overrides `[bot] data_dir`).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Write the stats dashboard (charts) to this file as one self-contained HTML page instead.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
 }
 
@@ -263,7 +266,7 @@ pub fn main() -> ExitCode {
             CasesAction::Show { id, data, config } => cases_cmd::show(config, data, &id),
             CasesAction::Export { data, config } => cases_cmd::export(config, data),
         },
-        Command::Stats { config, data } => stats::run(config, data),
+        Command::Stats { config, data, html } => stats::run(config, data, html),
         Command::Operator {
             action: OperatorAction::Passwd { name },
         } => operator_cmd::passwd(name),

@@ -9,6 +9,7 @@ mod cases;
 mod deliver_once;
 mod message;
 mod metrics;
+mod reports;
 pub mod text;
 
 pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError, SinkError};
@@ -17,6 +18,7 @@ pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, 
 pub use deliver_once::accept_patiently;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
+pub use reports::StatsPage;
 
 /// Cancellation token every long-running task takes to know when to stop.
 pub use tokio_util::sync::CancellationToken as Shutdown;

@@ -91,6 +91,37 @@ pub async fn search(
     }
 }
 
+/// `GET /inbox/stats`: the stats dashboard page, for a signed-in operator or the operator token.
+pub async fn stats_page(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    let stats = channel.core.stats.clone();
+    match tokio::task::spawn_blocking(move || stats.dashboard_html()).await {
+        Ok(Ok(page)) => (
+            [
+                (CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            page,
+        )
+            .into_response(),
+        Ok(Err(problem)) => {
+            tracing::error!(%problem, "the stats dashboard could not be made");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "unavailable", "message": problem})),
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
 /// `GET /api/canned`: the team's canned replies (500 with `file:line: problem` when the file is broken).
 pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
     if channel.operator_of(&headers).is_none() {

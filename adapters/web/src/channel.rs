@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use supportbot_chat::{
     Accepted, AnswerBook, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown,
-    SinkError,
+    SinkError, StatsPage,
 };
 
 use crate::frames::{MessageFrame, Refusal, ServerFrame};
@@ -27,7 +27,7 @@ use crate::{WebError, WebSettings};
 /// Operator notifications kept for an inbox page that opens later.
 const INBOX_RECENT: usize = 100;
 
-/// The core as the web channel uses it; the engine implements all four.
+/// The core as the web channel uses it.
 #[derive(Clone)]
 pub struct Core {
     /// Where messages go.
@@ -38,6 +38,8 @@ pub struct Core {
     pub metrics: Arc<dyn MetricsSource>,
     /// FAQ answers the inbox offers as replies.
     pub answers: Arc<dyn AnswerBook>,
+    /// The stats dashboard of `/inbox/stats`.
+    pub stats: Arc<dyn StatsPage>,
 }
 
 /// What the outbox side needs (session histories, open sockets, case status): shared by the channel and the

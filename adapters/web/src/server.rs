@@ -30,6 +30,7 @@ impl WebChannel {
             .route("/inbox/login", post(signin_http::login))
             .route("/inbox/logout", post(signin_http::logout))
             .route("/inbox/me", get(signin_http::me))
+            .route("/inbox/stats", get(api::stats_page))
             .route("/api/cases", get(api::list_cases))
             .route("/api/cases/{id}", get(api::get_case))
             .route("/api/canned", get(api::canned))

@@ -18,7 +18,7 @@
       token: "客服令牌", signin: "登录", badToken: "令牌无效。",
       views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
       keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · / 搜索 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
-      noCanned: "没有匹配的快捷回复。", earlier: "历史工单",
+      noCanned: "没有匹配的快捷回复。", dashboard: "数据看板", earlier: "历史工单",
       searchPh: "搜索:工单号、用户、内容、code:554 status:closed team:mail from:2026-11-01",
       results: "{n} 个结果", clearSearch: "清除搜索", inbox: "客服工作台", queue: "工单队列",
       closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
@@ -39,7 +39,7 @@
       limited: "Too many failed sign-ins; try again later.",
       views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
       keys: "Keys: j/k next/previous case · t take · r reply · / search · Esc leave the text box · / in the reply box: canned replies",
-      noCanned: "No canned reply matches.", earlier: "Earlier cases",
+      noCanned: "No canned reply matches.", dashboard: "Dashboard", earlier: "Earlier cases",
       searchPh: "Search: number, user, text, code:554 status:closed team:mail from:2026-11-01",
       results: "{n} results", clearSearch: "clear search",
       token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
@@ -71,6 +71,7 @@
   text("t-history", T.history); text("take", T.take); text("release", T.release); text("transfer", T.transfer);
   text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
   text("case-empty", T.pick); text("empty", T.empty);
+  text("stats-link", T.dashboard);
   text("t-earlier", T.earlier); text("search-clear", T.clearSearch);
   $("search").placeholder = T.searchPh;
   text("t-name", T.name); text("t-password", T.password); text("use-token", T.useToken);

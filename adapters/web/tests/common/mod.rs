@@ -17,7 +17,7 @@ use serde_json::Value;
 use supportbot_chat::{
     Accepted, Adapter, AnswerBook, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind,
     CaseSummary, Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown,
-    SinkError, SuggestedAnswer,
+    SinkError, StatsPage, SuggestedAnswer,
 };
 use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 use tokio::sync::broadcast;
@@ -217,6 +217,13 @@ impl CaseDirectory for FakeCore {
     }
 }
 
+/// The fake dashboard: a fixed page.
+impl StatsPage for FakeCore {
+    fn dashboard_html(&self) -> Result<String, String> {
+        Ok("<!doctype html><title>stats</title><svg id=\"by-hour\"></svg>".into())
+    }
+}
+
 /// The fake knowledge base knows one entry, in both languages.
 impl AnswerBook for FakeCore {
     fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer> {
@@ -284,6 +291,7 @@ pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSe
             cases: core.clone(),
             metrics: core.clone(),
             answers: core.clone(),
+            stats: core.clone(),
         },
         shutdown.clone(),
     )
