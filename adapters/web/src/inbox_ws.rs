@@ -37,7 +37,7 @@ pub async fn inbox_ws(
     }
     let op = match channel.socket_operator(&headers) {
         Ok(op) => op,
-        Err(refusal) => return refusal,
+        Err(refusal) => return axum::response::IntoResponse::into_response(refusal),
     };
     ws.protocols([INBOX_PROTOCOL])
         .read_buffer_size(crate::chat_ws::READ_BUFFER)

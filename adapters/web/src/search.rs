@@ -167,7 +167,7 @@ impl SearchIndex {
             })
             .map(|d| &d.summary)
             .collect();
-        found.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+        found.sort_by_key(|c| std::cmp::Reverse(c.opened_at));
         found.into_iter().take(MAX_RESULTS).cloned().collect()
     }
 

@@ -35,6 +35,33 @@ struct Credentials {
     password: String,
 }
 
+/// Why a request was refused (counted where it is decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denied {
+    /// No sign-in, a dead one, or no operator token: 401.
+    Unauthorized,
+    /// A sign-in without its CSRF token: 403.
+    Csrf,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                [("www-authenticate", "Bearer"), ("cache-control", "no-store")],
+                Json(json!({"error": "unauthorized", "message": "sign in or present the operator token"})),
+            )
+                .into_response(),
+            Denied::Csrf => error(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "the CSRF token is missing or wrong",
+            ),
+        }
+    }
+}
+
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
@@ -87,19 +114,14 @@ impl WebChannel {
 
     /// Who opens the inbox socket: the token (header or `bearer.` subprotocol), or a sign-in cookie together
     /// with its CSRF token as the `csrf.` subprotocol. `Err` is the answer to give.
-    pub(crate) fn socket_operator(&self, headers: &HeaderMap) -> Result<Operator, Response> {
+    pub(crate) fn socket_operator(&self, headers: &HeaderMap) -> Result<Operator, Denied> {
         let token = bearer(headers).or_else(|| protocol_token(headers));
         if token.is_some_and(|t| token_matches(t, &self.out.settings.operator_token)) {
             return Ok(self.token_operator());
         }
         let Some((op, found)) = self.session_of(headers) else {
             WebStats::inc(&self.out.stats.unauthorized);
-            return Err((
-                StatusCode::UNAUTHORIZED,
-                [("www-authenticate", "Bearer")],
-                "sign in or present the operator token",
-            )
-                .into_response());
+            return Err(Denied::Unauthorized);
         };
         let csrf = headers
             .get_all(SEC_WEBSOCKET_PROTOCOL)
@@ -109,33 +131,21 @@ impl WebChannel {
             .find_map(|p| p.trim().strip_prefix(CSRF_PROTOCOL_PREFIX));
         if !csrf.is_some_and(|c| token_matches(c, &found.csrf)) {
             WebStats::inc(&self.out.stats.csrf_refused);
-            return Err(error(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "the CSRF token is missing or wrong",
-            ));
+            return Err(Denied::Csrf);
         }
         Ok(op)
     }
 
     /// A signed-in operator making a state change: the cookie and a matching `X-CSRF-Token` header.
-    fn changing(&self, headers: &HeaderMap) -> Result<(Operator, Found), Response> {
+    fn changing(&self, headers: &HeaderMap) -> Result<(Operator, Found), Denied> {
         let Some((op, found)) = self.session_of(headers) else {
             WebStats::inc(&self.out.stats.unauthorized);
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "not signed in",
-            ));
+            return Err(Denied::Unauthorized);
         };
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         if !sent.is_some_and(|c| token_matches(c, &found.csrf)) {
             WebStats::inc(&self.out.stats.csrf_refused);
-            return Err(error(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "the CSRF token is missing or wrong",
-            ));
+            return Err(Denied::Csrf);
         }
         Ok((op, found))
     }
@@ -258,7 +268,7 @@ pub async fn login(
 pub async fn logout(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
     let (op, found) = match channel.changing(&headers) {
         Ok(pair) => pair,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(err) = channel.sessions.remove(&found.key) {
         tracing::error!(error = %err, "could not store an inbox sign-out");
