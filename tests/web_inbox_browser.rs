@@ -97,7 +97,18 @@ async fn two_operators_share_the_queue() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let canned = dir.path().join("canned.toml");
     std::fs::write(&canned, CANNED).unwrap();
-    let stack = Stack::start_in(dir, &team_config(&canned)).await;
+    // A copy of the FAQ the inbox may teach (never the repository's own faq/).
+    let faq_dir = dir.path().join("faq");
+    std::fs::create_dir_all(&faq_dir).unwrap();
+    for (name, text) in supportbot::faq::FaqSource::builtin().files() {
+        let name = std::path::Path::new(name).file_name().unwrap();
+        std::fs::write(faq_dir.join(name), text).unwrap();
+    }
+    let taught_dir = faq_dir.clone();
+    let stack = Stack::start_with(dir, &team_config(&canned), move |c| {
+        c.bot.faq_dir = taught_dir
+    })
+    .await;
     let wang_browser = Browser::launch(&binary, "en-US").await;
     let lee_browser = Browser::launch(&binary, "en-US").await;
 
@@ -278,8 +289,27 @@ async fn two_operators_share_the_queue() {
     assert_eq!(detail["assignee"], "web:wang");
     save_png("inbox-case.png", &wang.screenshot().await, stack.dir.path());
 
-    // Wang closes the case; the user comes back with another problem.
+    // Wang closes the case, marking the suggested entry as the one that answered it: the user's question
+    // becomes a new question of that entry in faq/taught.toml.
+    wang.eval(&format!(
+        "document.getElementById('answered-by').value = {}",
+        json!(faq.as_str().unwrap())
+    ))
+    .await;
     wang.click("#close").await;
+    wang.wait_for(
+        "document.getElementById('feed').textContent.includes('is now a question of')",
+        "the taught question",
+    )
+    .await;
+    let taught = std::fs::read_to_string(faq_dir.join("taught.toml")).unwrap();
+    assert!(
+        taught.contains("question = \"My mail bounced with 554 DT:SPM\"")
+            && taught.contains(&format!("faq = \"{}\"", faq.as_str().unwrap()))
+            && taught.contains(&format!("case = \"{case}\"")),
+        "{taught}"
+    );
+    assert!(supportbot::faq::Faq::load_dir(&faq_dir).is_ok());
     next_where(&mut user, "message", |m| {
         m["text"].as_str().is_some_and(|t| t.contains("closed"))
     })

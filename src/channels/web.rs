@@ -137,6 +137,35 @@ impl AnswerBook for FaqAnswers {
             lang: lang.code().to_string(),
         })
     }
+
+    fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
+        let store = self.0.store();
+        let record = crate::cases::view::find(store, case)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no case {case}"))?;
+        if record.assignee.as_deref() != Some(operator) {
+            return Err(format!(
+                "only the operator holding {case} can teach the FAQ from it"
+            ));
+        }
+        let question = record.subject.trim();
+        if question.is_empty() {
+            return Err(format!("{case} has no question to teach"));
+        }
+        let dir = &self.0.config().bot.faq_dir;
+        if !dir.is_dir() {
+            return Err(format!(
+                "the FAQ directory {} does not exist (the built-in FAQ is in use), so nothing can be taught",
+                dir.display()
+            ));
+        }
+        let file = crate::faq::teach(dir, faq, &record.lang, question, Some(case))
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "\"{question}\" from {case} is now a question of {faq} ({}); it applies at the next FAQ reload.",
+            file.display()
+        ))
+    }
 }
 
 /// The team's canned replies file: `[web] canned_replies`, by default `canned.toml` beside the FAQ directory.

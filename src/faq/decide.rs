@@ -360,8 +360,13 @@ impl Matcher {
             }
             Some(q) => {
                 let score = |entry: usize| self.semantic.entry_score(q, entry);
-                self.views
-                    .rank(terms, &pattern_hits, unknown, Meaning::OnDemand(&score), mix)
+                self.views.rank(
+                    terms,
+                    &pattern_hits,
+                    unknown,
+                    Meaning::OnDemand(&score),
+                    mix,
+                )
             }
         };
         (ranked, query.is_some())

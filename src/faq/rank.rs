@@ -183,10 +183,15 @@ impl Views {
             // Meaning is worked out for the best entries by terms only.
             if per_entry.len() > MEANING_RERANKED {
                 let order = |e: &(usize, f32, f32, f32)| {
-                    let bonus = if pattern_hits.contains(&e.0) { PATTERN_BONUS } else { 0.0 };
+                    let bonus = if pattern_hits.contains(&e.0) {
+                        PATTERN_BONUS
+                    } else {
+                        0.0
+                    };
                     coverage(e.1, e.2) + bonus + mix.blend * e.3 / max_bm25
                 };
-                per_entry.select_nth_unstable_by(MEANING_RERANKED, |a, b| order(b).total_cmp(&order(a)));
+                per_entry
+                    .select_nth_unstable_by(MEANING_RERANKED, |a, b| order(b).total_cmp(&order(a)));
                 per_entry.truncate(MEANING_RERANKED);
             }
         }

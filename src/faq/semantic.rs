@@ -65,7 +65,11 @@ impl Semantic {
     }
 
     /// The query's centred, normalised vector; `None` when the table knows none of its words.
-    pub fn query<'t>(&self, text: &'t str, cut: impl Fn(&'t str) -> Vec<&'t str>) -> Option<Vec<f32>> {
+    pub fn query<'t>(
+        &self,
+        text: &'t str,
+        cut: impl Fn(&'t str) -> Vec<&'t str>,
+    ) -> Option<Vec<f32>> {
         let mut v = vec![0.0f32; self.dims];
         if !self.table.embed(text, cut, &mut v) || !normalise(&mut v) {
             return None;

@@ -35,7 +35,8 @@ impl WordVectors {
     pub fn builtin() -> &'static WordVectors {
         static TABLE: OnceLock<WordVectors> = OnceLock::new();
         TABLE.get_or_init(|| {
-            WordVectors::parse(BUILTIN).expect("the built-in word-vector table is checked by the tests")
+            WordVectors::parse(BUILTIN)
+                .expect("the built-in word-vector table is checked by the tests")
         })
     }
 
@@ -71,7 +72,8 @@ impl WordVectors {
         index.reserve(count);
         for i in 0..count {
             let len = take(1)?[0] as usize;
-            let word = std::str::from_utf8(take(len)?).map_err(|_| TableError("a word is not UTF-8"))?;
+            let word =
+                std::str::from_utf8(take(len)?).map_err(|_| TableError("a word is not UTF-8"))?;
             index.insert(word, i as u32);
         }
         let weights = take(count)?.iter().map(|&w| w as f32 / 255.0).collect();

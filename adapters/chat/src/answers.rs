@@ -1,5 +1,5 @@
-//! FAQ answers as an operator may send them: the inbox offers a case's FAQ suggestions as one-click replies in
-//! the user's language.
+//! FAQ answers as an operator may send them (the inbox offers a case's FAQ suggestions as one-click replies in
+//! the user's language), and teaching the FAQ from a case.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,4 +21,8 @@ pub trait AnswerBook: Send + Sync {
     /// The answer of entry `faq` in `lang` (the bot's closest language when it has no text in `lang`), or
     /// `None` for an unknown entry.
     fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer>;
+
+    /// Offers the user's question of `case` as a new question variant of entry `faq`, for `operator` (a
+    /// `platform:id` account) who holds the case. `Ok` says what was written, `Err` why nothing was.
+    fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String>;
 }

@@ -163,6 +163,10 @@ pub enum InboxFrame {
         /// Reply / note / close summary text, or the team for `transfer`.
         #[serde(default)]
         text: String,
+        /// With `close`: the FAQ entry that answered the case, whose question variant the user's question
+        /// becomes (`none`, or absent: no entry).
+        #[serde(default)]
+        faq: Option<String>,
     },
     /// Keep-alive; answered with `pong`.
     Ping,

@@ -185,16 +185,21 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
                 .await
                 .err()
                 .map(Refusal::frame),
-            Ok(InboxFrame::Action { action, case, text }) => {
-                match action_command(&action, &case, &text) {
-                    Ok(command) => channel
-                        .operator_command(&op, command)
-                        .await
-                        .err()
-                        .map(Refusal::frame),
-                    Err(problem) => Some(ServerFrame::error("bad_action", problem)),
-                }
-            }
+            Ok(InboxFrame::Action {
+                action,
+                case,
+                text,
+                faq,
+            }) => match action_command(&action, &case, &text) {
+                Ok(command) => match channel.operator_command(&op, command).await {
+                    Err(refusal) => Some(refusal.frame()),
+                    Ok(()) => match faq.filter(|f| action == "close" && f != "none") {
+                        Some(faq) => Some(teach(&channel, &op, &case, faq).await),
+                        None => None,
+                    },
+                },
+                Err(problem) => Some(ServerFrame::error("bad_action", problem)),
+            },
         };
         if let Some(reply) = reply {
             if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
@@ -207,6 +212,33 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
     channel.out.inbox.detach(&op.id, conn);
     let _ = writer.await;
     tracing::info!(operator = %account, "inbox closed");
+}
+
+/// Teaches the FAQ from a case being closed: the answer to send back to the operator's page.
+async fn teach(channel: &Arc<WebChannel>, op: &Operator, case: &str, faq: String) -> ServerFrame {
+    let Some(case) = normalize_case(case) else {
+        return ServerFrame::error("bad_action", "not a case number");
+    };
+    let answers = channel.core.answers.clone();
+    let account = format!("web:{}", op.id);
+    let who = account.clone();
+    let done = tokio::task::spawn_blocking(move || answers.teach(&case, &faq, &who)).await;
+    match done {
+        Ok(Ok(text)) => {
+            tracing::info!(operator = %account, %text, "FAQ taught from a case");
+            ServerFrame::Message(crate::frames::MessageFrame {
+                text,
+                buttons: vec![],
+                case: None,
+                from: None,
+                reply_to: None,
+                attachments: vec![],
+                history: false,
+            })
+        }
+        Ok(Err(problem)) => ServerFrame::error("not_taught", problem),
+        Err(_) => ServerFrame::error("not_taught", "teaching failed"),
+    }
 }
 
 /// Whether the socket's sign-in is still live (always, for the operator token).

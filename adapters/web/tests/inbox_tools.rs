@@ -1,6 +1,6 @@
 //! The inbox's working tools over HTTP on port 0: canned replies (read on every request; a broken file is reported
 //! with its line), search (filters, a bad date refused), a case's FAQ answers in the user's language, and the
-//! stats page (operators only, with a content security policy).
+//! stats page (operators only, with a content security policy), and closing with the FAQ entry that answered.
 
 mod common;
 
@@ -98,6 +98,50 @@ async fn canned_search_answers_and_stats() {
     assert_eq!(case["suggested_answers"][0]["faq"], "mail-bounce-554");
     assert_eq!(case["suggested_answers"][0]["answer"], "Check the content.");
     assert_eq!(case["earlier_cases"], serde_json::json!([]));
+
+    // Closing with the entry that answered teaches it, for the operator who closes; a bad entry is refused.
+    let proto = format!("supportbot.inbox, bearer.{TOKEN}");
+    let mut inbox = connect_with(
+        &server.ws_url("/inbox/ws"),
+        &[("sec-websocket-protocol", proto.as_str())],
+    )
+    .await
+    .unwrap();
+    let close = |faq: &str| serde_json::json!({"type": "action", "action": "close", "case": "1001", "faq": faq});
+    send(&mut inbox, close("mail-bounce-554")).await;
+    loop {
+        let frame = next_json(&mut inbox).await;
+        if frame["type"] == "message" && frame["text"].as_str().unwrap().starts_with("taught") {
+            assert_eq!(
+                frame["text"],
+                "taught C-1001 to mail-bounce-554 for web:admin"
+            );
+            break;
+        }
+    }
+    send(&mut inbox, close("nope")).await;
+    let refused = next_of(&mut inbox, "error").await;
+    assert_eq!(refused["code"], "not_taught");
+    assert_eq!(refused["text"], "unknown entry nope");
+    // "none" closes without teaching.
+    send(&mut inbox, close("none")).await;
+    send(&mut inbox, serde_json::json!({"type": "ping"})).await;
+    loop {
+        let frame = next_json(&mut inbox).await;
+        assert_ne!(frame["type"], "error", "{frame}");
+        if frame["type"] == "pong" {
+            break;
+        }
+    }
+    assert_eq!(
+        server
+            .core
+            .inbound()
+            .iter()
+            .filter(|m| m.text == "/close C-1001")
+            .count(),
+        3
+    );
 
     // The dashboard: operators only, locked down.
     assert_eq!(get(&server, "/inbox/stats", None).await.status(), 401);

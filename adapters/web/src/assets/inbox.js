@@ -18,7 +18,9 @@
       token: "客服令牌", signin: "登录", badToken: "令牌无效。",
       views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
       keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · / 搜索 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
-      noCanned: "没有匹配的快捷回复。", dashboard: "数据看板", earlier: "历史工单",
+      noCanned: "没有匹配的快捷回复。", dashboard: "数据看板", answered: "解决它的 FAQ",
+      notMarked: "(不标记)", noEntry: "没有 FAQ 条目能回答",
+      answeredHelp: "关闭时标记解决问题的 FAQ 条目:用户的问题会写入 faq/taught.toml,作为该条目的新问法。", earlier: "历史工单",
       searchPh: "搜索:工单号、用户、内容、code:554 status:closed team:mail from:2026-11-01",
       results: "{n} 个结果", clearSearch: "清除搜索", inbox: "客服工作台", queue: "工单队列",
       closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
@@ -39,7 +41,9 @@
       limited: "Too many failed sign-ins; try again later.",
       views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
       keys: "Keys: j/k next/previous case · t take · r reply · / search · Esc leave the text box · / in the reply box: canned replies",
-      noCanned: "No canned reply matches.", dashboard: "Dashboard", earlier: "Earlier cases",
+      noCanned: "No canned reply matches.", dashboard: "Dashboard", answered: "Answered by",
+      notMarked: "(not marked)", noEntry: "no FAQ entry",
+      answeredHelp: "Mark the FAQ entry that answered the case when closing: the user's question is written to faq/taught.toml as a new question of that entry.", earlier: "Earlier cases",
       searchPh: "Search: number, user, text, code:554 status:closed team:mail from:2026-11-01",
       results: "{n} results", clearSearch: "clear search",
       token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
@@ -72,6 +76,8 @@
   text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
   text("case-empty", T.pick); text("empty", T.empty);
   text("stats-link", T.dashboard);
+  text("t-answered", T.answered);
+  $("answered-by").title = T.answeredHelp;
   text("t-earlier", T.earlier); text("search-clear", T.clearSearch);
   $("search").placeholder = T.searchPh;
   text("t-name", T.name); text("t-password", T.password); text("use-token", T.useToken);
@@ -206,6 +212,7 @@
       meta.appendChild(vip);
     }
     chips("codes", d.error_codes, "code");
+    fillAnswered(d);
     var box = $("suggestions");
     SB.clear(box);
     var answers = d.suggested_answers || [];
@@ -350,9 +357,26 @@
     while (list.children.length > 200) list.removeChild(list.firstChild);
   }
 
-  function action(name, textValue) {
+  function action(name, textValue, faq) {
     if (!current || !ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ type: "action", action: name, "case": current, text: textValue || "" }));
+    var frame = { type: "action", action: name, "case": current, text: textValue || "" };
+    if (faq) frame.faq = faq;
+    ws.send(JSON.stringify(frame));
+  }
+
+  // The close box's "answered by" choice: the case's suggestions, or none of them.
+  function fillAnswered(d) {
+    var select = $("answered-by");
+    SB.clear(select);
+    var options = [["", T.notMarked]];
+    (d.suggested_answers || []).forEach(function (a) { options.push([a.faq, a.question + " (" + a.faq + ")"]); });
+    options.push(["none", T.noEntry]);
+    options.forEach(function (o) {
+      var opt = SB.el("option", null, o[1]);
+      opt.value = o[0];
+      select.appendChild(opt);
+    });
+    select.disabled = d.status === "closed";
   }
 
   function onFrame(f) {
@@ -501,7 +525,7 @@
     $("reply").value = "";
   });
   $("close").addEventListener("click", function () {
-    action("close", $("reply").value.trim());
+    action("close", $("reply").value.trim(), $("answered-by").value);
     $("reply").value = "";
   });
   setInterval(function () { if (cases.length) renderQueue(); }, 30000);

@@ -244,6 +244,14 @@ impl AnswerBook for FakeCore {
             lang: if lang == "zh" { "zh" } else { "en" }.into(),
         })
     }
+
+    fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
+        if faq == "mail-bounce-554" {
+            Ok(format!("taught {case} to {faq} for {operator}"))
+        } else {
+            Err(format!("unknown entry {faq}"))
+        }
+    }
 }
 
 impl MetricsSource for FakeCore {
