@@ -18,6 +18,10 @@ use crate::secrets::{random_hex, token_matches};
 use crate::settings::WebOperator;
 use crate::WebError;
 
+/// Names and addresses with failed sign-ins kept at most; past it, entries whose window has passed are dropped,
+/// then (under a flood of distinct names) everything, so memory stays bounded.
+const MAX_FAILURE_KEYS: usize = 100_000;
+
 /// Name of the sign-in cookie.
 pub const COOKIE: &str = "supportbot_inbox";
 
@@ -199,6 +203,16 @@ impl Failures {
     /// Counts a failed sign-in.
     pub fn fail(&self, login: &str, ip: IpAddr) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_FAILURE_KEYS {
+            map.retain(|_, (_, since)| since.elapsed() < self.window);
+            if map.len() >= MAX_FAILURE_KEYS {
+                tracing::warn!(
+                    keys = map.len(),
+                    "too many failed sign-in names and addresses; forgetting them"
+                );
+                map.clear();
+            }
+        }
         for key in Self::keys(login, ip) {
             let entry = map.entry(key).or_insert((0, Instant::now()));
             if entry.1.elapsed() >= self.window {
