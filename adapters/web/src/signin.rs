@@ -42,6 +42,9 @@ pub struct Operator {
 struct Record {
     login: String,
     csrf: String,
+    /// Fingerprint of the operator's password hash at sign-in: a changed password ends the session.
+    #[serde(default)]
+    password: String,
     /// Unix milliseconds.
     expires_ms: u64,
 }
@@ -55,6 +58,13 @@ pub struct Found {
     pub csrf: String,
     /// Digest of the cookie (the session's key).
     pub key: String,
+    /// Fingerprint of the password hash the operator signed in with ([`fingerprint`]).
+    pub password: String,
+}
+
+/// A short digest of a password hash, kept with a session so that a new password ends older sign-ins.
+pub fn fingerprint(password_hash: &str) -> String {
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..8])
 }
 
 /// Sign-in sessions, persisted so a restart keeps operators signed in (and signed out).
@@ -116,8 +126,9 @@ impl Sessions {
         write().map_err(|e| WebError::io(&self.path, e))
     }
 
-    /// Starts a session for `login`: returns the cookie value and the CSRF token.
-    pub fn create(&self, login: &str) -> Result<(String, String), WebError> {
+    /// Starts a session for `login`, who signed in with the password whose hash has `password` as
+    /// [`fingerprint`]: returns the cookie value and the CSRF token.
+    pub fn create(&self, login: &str, password: &str) -> Result<(String, String), WebError> {
         let token = random_hex(32);
         let csrf = random_hex(16);
         let mut map = self.lock();
@@ -128,6 +139,7 @@ impl Sessions {
             Record {
                 login: login.to_string(),
                 csrf: csrf.clone(),
+                password: password.to_string(),
                 expires_ms: now
                     .saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)),
             },
@@ -150,6 +162,7 @@ impl Sessions {
             login: r.login.clone(),
             csrf: r.csrf.clone(),
             key: key.to_string(),
+            password: r.password.clone(),
         })
     }
 
@@ -319,7 +332,7 @@ mod tests {
     fn sessions_persist_expire_and_end() {
         let dir = tempfile::tempdir().unwrap();
         let sessions = Sessions::open(dir.path(), Duration::from_secs(3600)).unwrap();
-        let (token, csrf) = sessions.create("wang").unwrap();
+        let (token, csrf) = sessions.create("wang", "fp").unwrap();
         let found = sessions.find(&token).unwrap();
         assert_eq!(
             (found.login.as_str(), found.csrf.as_str()),
@@ -338,7 +351,7 @@ mod tests {
             .is_none());
         // A session past its expiry is refused.
         let short = Sessions::open(dir.path(), Duration::ZERO).unwrap();
-        let (token, _) = short.create("wang").unwrap();
+        let (token, _) = short.create("wang", "fp").unwrap();
         assert!(short.find(&token).is_none());
     }
 

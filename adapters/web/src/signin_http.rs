@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::guard::{bearer, origin_ok, protocol_token};
 use crate::listen::{peer_ip, Peer};
 use crate::secrets::token_matches;
-use crate::signin::{cookie, set_cookie, verify, Found, Operator, COOKIE};
+use crate::signin::{cookie, fingerprint, set_cookie, verify, Found, Operator, COOKIE};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -83,14 +83,13 @@ impl WebChannel {
         }
     }
 
-    /// The operator a live sign-in belongs to (`None` once the operator is no longer configured).
+    /// The operator a live sign-in belongs to (`None` once the operator is no longer configured or has a new
+    /// password).
     pub(crate) fn signed_in(&self, found: &Found) -> Option<Operator> {
-        let op = self
-            .out
-            .settings
-            .operators
-            .iter()
-            .find(|o| o.login == found.login)?;
+        let op =
+            self.out.settings.operators.iter().find(|o| {
+                o.login == found.login && fingerprint(&o.password_hash) == found.password
+            })?;
         Some(Operator {
             id: op.login.clone(),
             name: op.name.clone(),
@@ -227,7 +226,10 @@ pub async fn login(
         );
     };
     channel.failures.clear(&login);
-    let (token, csrf) = match channel.sessions.create(&op.login) {
+    let (token, csrf) = match channel
+        .sessions
+        .create(&op.login, &fingerprint(&op.password_hash))
+    {
         Ok(pair) => pair,
         Err(err) => {
             tracing::error!(error = %err, "could not store an inbox sign-in");
