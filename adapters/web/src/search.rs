@@ -16,6 +16,9 @@ use crate::WebChannel;
 
 /// Most results of one search.
 pub const MAX_RESULTS: usize = 50;
+/// Characters of a case's text kept for search (number, user, subject, codes, then the transcript), so the
+/// index stays small with long cases.
+pub const MAX_TEXT: usize = 8 * 1024;
 
 struct Doc {
     summary: CaseSummary,
@@ -44,8 +47,18 @@ impl Doc {
             text.push_str(code);
         }
         for line in &detail.transcript {
+            if text.len() >= MAX_TEXT {
+                break;
+            }
             text.push('\n');
             text.push_str(&line.text);
+        }
+        if text.len() > MAX_TEXT {
+            let mut end = MAX_TEXT;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
         }
         Doc {
             summary: s.clone(),
@@ -55,7 +68,13 @@ impl Doc {
                 .iter()
                 .map(|c| c.to_lowercase())
                 .collect(),
-            conversations: detail.conversations.clone(),
+            // Only conversations that belong to the case: an unverified link is someone quoting its number.
+            conversations: detail
+                .conversations
+                .iter()
+                .filter(|c| !c.ends_with("(unverified)"))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -318,5 +337,27 @@ mod tests {
         let related: Vec<String> = index.related("C-1003").into_iter().map(|c| c.id).collect();
         assert_eq!(related, ["C-1001"]);
         assert!(index.related("C-1002").is_empty());
+        // A chat that only quoted the number (an unverified link) does not make cases related.
+        index.put(&detail(
+            "C-1004",
+            "open",
+            27,
+            "web:a (unverified)",
+            "hi",
+            &[],
+        ));
+        assert!(index.related("C-1004").is_empty());
+        // Long transcripts are indexed up to MAX_TEXT.
+        let long = "word ".repeat(MAX_TEXT);
+        index.put(&detail(
+            "C-1005",
+            "open",
+            27,
+            "web:z",
+            &format!("{long} needle"),
+            &[],
+        ));
+        assert!(ids("needle").is_empty());
+        assert_eq!(ids("1005"), ["C-1005"]);
     }
 }
