@@ -136,6 +136,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        let replies = parse(include_str!("../../../canned.toml"), "canned.toml").unwrap();
+        assert!(replies.len() >= 3);
+        assert!(replies.iter().all(|r| !r.zh.is_empty() && !r.en.is_empty()));
+    }
+
+    #[test]
     fn a_missing_file_is_no_replies() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(load(&dir.path().join("canned.toml")).unwrap(), vec![]);
