@@ -179,43 +179,42 @@ impl Views {
             };
             (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov
         };
-        if let Meaning::OnDemand(_) = meaning {
-            // Meaning is worked out for the best entries by terms only.
-            if per_entry.len() > MEANING_RERANKED {
-                let order = |e: &(usize, f32, f32, f32)| {
-                    let bonus = if pattern_hits.contains(&e.0) {
-                        PATTERN_BONUS
-                    } else {
-                        0.0
-                    };
-                    coverage(e.1, e.2) + bonus + mix.blend * e.3 / max_bm25
-                };
-                per_entry
-                    .select_nth_unstable_by(MEANING_RERANKED, |a, b| order(b).total_cmp(&order(a)));
-                per_entry.truncate(MEANING_RERANKED);
+        let ranked_with = |(entry, matched, question_cov, bm25): (usize, f32, f32, f32),
+                           meaning: f32| {
+            let hit = pattern_hits.contains(&entry);
+            let blended = (1.0 - mix.semantic) * coverage(matched, question_cov)
+                + mix.semantic * meaning.max(0.0);
+            let bonus = if hit { PATTERN_BONUS } else { 0.0 };
+            Ranked {
+                entry,
+                score: (blended + bonus).min(1.0),
+                evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
+                order: blended + bonus + mix.blend * bm25 / max_bm25,
             }
-        }
-        let mut ranked: Vec<Ranked> = per_entry
-            .into_iter()
-            .map(|(entry, matched, question_cov, bm25)| {
-                let hit = pattern_hits.contains(&entry);
-                let coverage = coverage(matched, question_cov);
-                let meaning = match meaning {
-                    Meaning::None => 0.0,
-                    Meaning::Dense(scores) => scores.get(entry).copied().unwrap_or(0.0),
-                    Meaning::OnDemand(score) => score(entry),
+        };
+        let mut ranked: Vec<Ranked> = match meaning {
+            Meaning::None => per_entry.into_iter().map(|e| ranked_with(e, 0.0)).collect(),
+            Meaning::Dense(scores) => per_entry
+                .into_iter()
+                .map(|e| ranked_with(e, scores.get(e.0).copied().unwrap_or(0.0)))
+                .collect(),
+            Meaning::OnDemand(score) => {
+                // Meaning is worked out for the best entries by terms only.
+                let mut by_terms: Vec<(f32, usize)> = per_entry
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (ranked_with(*e, 0.0).order, i))
+                    .collect();
+                if by_terms.len() > MEANING_RERANKED {
+                    by_terms.select_nth_unstable_by(MEANING_RERANKED, |a, b| b.0.total_cmp(&a.0));
+                    by_terms.truncate(MEANING_RERANKED);
                 }
-                .max(0.0);
-                let blended = (1.0 - mix.semantic) * coverage + mix.semantic * meaning;
-                let bonus = if hit { PATTERN_BONUS } else { 0.0 };
-                Ranked {
-                    entry,
-                    score: (blended + bonus).min(1.0),
-                    evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
-                    order: blended + bonus + mix.blend * bm25 / max_bm25,
-                }
-            })
-            .collect();
+                by_terms
+                    .into_iter()
+                    .map(|(_, i)| ranked_with(per_entry[i], score(per_entry[i].0)))
+                    .collect()
+            }
+        };
         let by_order =
             |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
         if ranked.len() > RANKED_KEPT {
