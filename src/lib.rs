@@ -11,4 +11,5 @@ pub mod engine;
 pub mod faq;
 pub mod i18n;
 pub mod outbox;
+pub mod report;
 pub mod store;

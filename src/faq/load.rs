@@ -61,6 +61,9 @@ struct RawFile {
     not_human: Vec<String>,
     #[serde(default)]
     always_human: Vec<String>,
+    /// Question variants of entries, taught from cases (see `taught`).
+    #[serde(default)]
+    variants: Vec<Spanned<super::taught::RawVariant>>,
 }
 
 #[derive(Deserialize)]
@@ -132,12 +135,26 @@ impl FaqSource {
         FaqSource { files }
     }
 
+    /// The files (name, TOML text).
+    pub fn files(&self) -> &[(String, String)] {
+        &self.files
+    }
+
+    /// Replaces the text of the file named `name`, or adds it.
+    pub fn replace(&mut self, name: &str, text: String) {
+        match self.files.iter_mut().find(|(n, _)| n == name) {
+            Some(file) => file.1 = text,
+            None => self.files.push((name.to_string(), text)),
+        }
+    }
+
     /// Parses and checks every file: syntax, unknown fields, required fields in both languages, categories,
     /// duplicate ids across files and regexes.
     pub fn parse(&self) -> Result<(Vec<FaqEntry>, Lexicon), FaqError> {
         let mut entries = Vec::new();
         let mut lexicon = Lexicon::default();
         let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+        let mut variants = Vec::new();
         for (file, text) in &self.files {
             let raw: RawFile = toml::from_str(text).map_err(|e| FaqError::At {
                 file: file.clone(),
@@ -169,7 +186,11 @@ impl FaqSource {
             lexicon.human_phrases.extend(raw.human_phrases);
             lexicon.not_human.extend(raw.not_human);
             lexicon.always_human.extend(raw.always_human);
+            for v in raw.variants {
+                variants.push((file.clone(), lines.line_of(v.span().start), v.into_inner()));
+            }
         }
+        super::taught::apply(&mut entries, variants)?;
         if entries.is_empty() {
             let file = self
                 .files

@@ -12,6 +12,7 @@ mod normalize;
 mod rank;
 mod semantic;
 mod smalltalk;
+mod taught;
 mod tokenize;
 mod wordvec;
 
@@ -22,6 +23,7 @@ pub use lang::Lang;
 pub use lint::{Lint, Warning};
 pub use load::{FaqError, FaqSource};
 pub use normalize::extract_error_codes;
+pub use taught::{teach, TAUGHT_FILE};
 
 use std::sync::Arc;
 
