@@ -17,7 +17,7 @@ pub enum Command {
     Cancel,
     /// `/status`.
     Status,
-    /// `/lang zh|en` (the argument as written).
+    /// `/lang zh|en|ja` (the argument as written).
     Lang(String),
     /// `/queue`.
     Queue,

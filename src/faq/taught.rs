@@ -37,7 +37,8 @@ pub(super) struct RawVariant {
 }
 
 /// Adds each variant (with the file and line it came from) to its entry; an unknown entry, a language other
-/// than `zh`/`en` or an empty question is an error at that line.
+/// than `zh`/`en`/`ja` or an empty question is an error at that line. A Japanese variant of an entry without
+/// Japanese starts its Japanese questions (its Japanese users are answered in English).
 pub(super) fn apply(
     entries: &mut [FaqEntry],
     variants: Vec<(String, usize, RawVariant)>,
@@ -179,6 +180,35 @@ mod tests {
         let again = Faq::load_dir(dir.path()).unwrap();
         let count = |f: &Faq| f.entry("mail-bounce-554").unwrap().questions.en.len();
         assert_eq!(count(&again), count(&after));
+    }
+
+    #[test]
+    fn a_japanese_question_is_taught_as_a_japanese_variant() {
+        let dir = faq_dir();
+        let question = "群発メールの通知が全部戻ってきてしまう";
+        teach(
+            dir.path(),
+            "mail-bounce-554",
+            "ja",
+            question,
+            Some("C-1043"),
+        )
+        .unwrap();
+        let after = Faq::load_dir(dir.path()).unwrap();
+        let entry = after.entry("mail-bounce-554").unwrap();
+        assert!(entry
+            .questions
+            .ja
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|q| q == question));
+        let decision = after.decide(question);
+        assert_eq!(
+            decision.faq.as_deref(),
+            Some("mail-bounce-554"),
+            "{decision:?}"
+        );
     }
 
     #[test]

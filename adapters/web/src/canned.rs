@@ -25,6 +25,9 @@ pub struct Canned {
     /// English text.
     #[serde(default)]
     pub en: String,
+    /// Japanese text (optional: Japanese users get the English one where it is missing).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ja: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,9 +77,9 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Canned>, String> {
         if reply.id.trim().is_empty() || reply.title.trim().is_empty() {
             return Err(format!("{id_at}: a canned reply needs an id and a title"));
         }
-        if reply.zh.trim().is_empty() && reply.en.trim().is_empty() {
+        if reply.zh.trim().is_empty() && reply.en.trim().is_empty() && reply.ja.trim().is_empty() {
             return Err(format!(
-                "{id_at}: canned reply {} has no text (zh or en)",
+                "{id_at}: canned reply {} has no text (zh, en or ja)",
                 reply.id
             ));
         }
@@ -86,7 +89,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Canned>, String> {
                 reply.id
             ));
         }
-        for body in [&reply.zh, &reply.en] {
+        for body in [&reply.zh, &reply.en, &reply.ja] {
             if let Some(name) = unknown_placeholder(body) {
                 return Err(format!(
                     "{id_at}: canned reply {} uses {{{name}}}; the placeholders are {{user}}, {{case}}, {{operator}} and {{team}}",
@@ -139,7 +142,11 @@ mod tests {
     fn the_shipped_example_is_valid() {
         let replies = parse(include_str!("../../../canned.toml"), "canned.toml").unwrap();
         assert!(replies.len() >= 3);
-        assert!(replies.iter().all(|r| !r.zh.is_empty() && !r.en.is_empty()));
+        assert!(replies
+            .iter()
+            .all(|r| !r.zh.is_empty() && !r.en.is_empty() && !r.ja.is_empty()));
+        let ja = "[[reply]]\nid = \"hi\"\ntitle = \"G\"\nja = \"{user} 様 {nickname}\"\n";
+        assert!(parse(ja, "c.toml").unwrap_err().contains("{nickname}"));
     }
 
     #[test]

@@ -215,8 +215,9 @@
 
   // Canned replies with their placeholders filled from the open case and the operator.
   function fill(reply) {
-    var lang = detail && detail.lang === "zh" ? "zh" : "en";
-    var body = reply[lang] || reply[lang === "zh" ? "en" : "zh"] || "";
+    var lang = detail && (detail.lang === "zh" || detail.lang === "ja") ? detail.lang : "en";
+    // A Japanese user gets the English text where a reply has no Japanese one.
+    var body = reply[lang] || (lang === "ja" ? reply.en : "") || reply[lang === "zh" ? "en" : "zh"] || "";
     var values = {
       user: detail ? detail.user_name : "", "case": detail ? detail.id : "",
       operator: me ? me.name : "", team: detail ? detail.team : ""
