@@ -10,5 +10,6 @@ pub mod config;
 pub mod engine;
 pub mod faq;
 pub mod i18n;
+pub mod metrics;
 pub mod outbox;
 pub mod store;

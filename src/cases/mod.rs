@@ -1,17 +1,18 @@
 //! Cases: records and their transcript/history, the queue (priority, then age), case cards for operator
-//! rooms, sending to a case's user, and the operator commands (see [`operator`]).
+//! rooms, sending to a case's user, the chat commands' grammar (see [`command`]), statistics and the views
+//! `supportbot cases` prints. Data and rules only: the operator commands that use them run in the engine.
 
 pub mod command;
-pub mod operator;
 pub mod stats;
 pub mod view;
 
 use chrono::{DateTime, FixedOffset};
 use supportbot_chat::{Attachment, CaseEntry, CaseEvent, CaseEventKind, Outbound};
 
-use crate::engine::tx::Tx;
-use crate::engine::Shared;
+use crate::config::Config;
+use crate::faq::Lang;
 use crate::i18n;
+use crate::store::changes::Changes;
 use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
 use crate::store::{keys, StoreError};
 
@@ -26,23 +27,23 @@ pub(crate) fn held_prefix(account: &str) -> Vec<u8> {
 }
 
 /// Loads a case.
-pub(crate) fn load(tx: &Tx, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+pub(crate) fn load(tx: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
     tx.get(&keys::case(number))
 }
 
 /// Saves a case.
-pub(crate) fn save(tx: &mut Tx, case: &CaseRecord) {
+pub(crate) fn save(tx: &mut Changes, case: &CaseRecord) {
     tx.put(keys::case(case.number), case);
 }
 
-fn log(tx: &mut Tx, case: &mut CaseRecord, line: CaseLog) {
+fn log(tx: &mut Changes, case: &mut CaseRecord, line: CaseLog) {
     tx.put(keys::case_log(case.number, case.log_len), &line);
     case.log_len += 1;
 }
 
 /// Adds a transcript line now.
 pub(crate) fn entry(
-    tx: &mut Tx,
+    tx: &mut Changes,
     case: &mut CaseRecord,
     role: &str,
     name: &str,
@@ -55,7 +56,7 @@ pub(crate) fn entry(
 
 /// Adds a transcript line at a given time.
 pub(crate) fn entry_at(
-    tx: &mut Tx,
+    tx: &mut Changes,
     case: &mut CaseRecord,
     at: DateTime<FixedOffset>,
     role: &str,
@@ -75,7 +76,7 @@ pub(crate) fn entry_at(
 
 /// Records a user's message in a case: a transcript line and the matching history event.
 pub(crate) fn user_message(
-    tx: &mut Tx,
+    tx: &mut Changes,
     case: &mut CaseRecord,
     account: &str,
     name: &str,
@@ -88,7 +89,7 @@ pub(crate) fn user_message(
 
 /// Adds a history event (broadcast to subscribers and forwarded to inbox hooks on commit).
 pub(crate) fn event(
-    tx: &mut Tx,
+    tx: &mut Changes,
     case: &mut CaseRecord,
     kind: CaseEventKind,
     actor: &str,
@@ -118,17 +119,17 @@ fn queue_key(case: &CaseRecord) -> Vec<u8> {
 }
 
 /// Puts a case in the waiting queue.
-pub(crate) fn enqueue(tx: &mut Tx, case: &CaseRecord) {
+pub(crate) fn enqueue(tx: &mut Changes, case: &CaseRecord) {
     tx.put(queue_key(case), &case.id());
 }
 
 /// Takes a case out of the waiting queue.
-pub(crate) fn dequeue(tx: &mut Tx, case: &CaseRecord) {
+pub(crate) fn dequeue(tx: &mut Changes, case: &CaseRecord) {
     tx.del(queue_key(case));
 }
 
 /// Waiting case numbers in queue order.
-pub(crate) fn waiting_numbers(tx: &Tx) -> Result<Vec<u64>, StoreError> {
+pub(crate) fn waiting_numbers(tx: &Changes) -> Result<Vec<u64>, StoreError> {
     Ok(tx
         .keys(keys::QUEUE.as_bytes())?
         .iter()
@@ -137,7 +138,7 @@ pub(crate) fn waiting_numbers(tx: &Tx) -> Result<Vec<u64>, StoreError> {
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
-pub(crate) fn queue_position(tx: &Tx, case: &CaseRecord) -> Result<usize, StoreError> {
+pub(crate) fn queue_position(tx: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
     let mut position = 1;
     for number in waiting_numbers(tx)? {
         if number == case.number {
@@ -163,7 +164,7 @@ pub(crate) fn user_endpoints(case: &CaseRecord) -> Vec<Endpoint> {
 
 /// Sends a message to an endpoint; `case_message` marks it as standing for the case (replies to it reply in it).
 pub(crate) fn send_to(
-    tx: &mut Tx,
+    tx: &mut Changes,
     to: &Endpoint,
     text: String,
     buttons: Vec<String>,
@@ -182,7 +183,7 @@ pub(crate) fn send_to(
 }
 
 /// Sends a message to the case's user wherever they read it.
-pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec<String>) {
+pub(crate) fn send_user(tx: &mut Changes, case: &CaseRecord, text: &str, buttons: Vec<String>) {
     for to in user_endpoints(case) {
         send_to(
             tx,
@@ -196,17 +197,23 @@ pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec
 }
 
 /// Tells the operator holding the case (a relay they can reply to).
-pub(crate) fn notify_assignee(tx: &mut Tx, case: &CaseRecord, text: String) {
+pub(crate) fn notify_assignee(tx: &mut Changes, case: &CaseRecord, text: String) {
     if let Some(chat) = case.assignee_chat.clone() {
         send_to(tx, &chat, text, vec![], Some(case.id()), true);
     }
 }
 
 /// Posts the case card in the team's operator rooms.
-pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments: usize) {
+pub(crate) fn post_card(
+    tx: &mut Changes,
+    config: &Config,
+    op_lang: Lang,
+    case: &CaseRecord,
+    attachments: usize,
+) {
     let id = case.id();
-    let text = card_text(sh, case, attachments);
-    for (platform, chat) in sh.config.rooms_of(&case.team) {
+    let text = card_text(op_lang, case, attachments);
+    for (platform, chat) in config.rooms_of(&case.team) {
         let to = Endpoint {
             conversation: format!("{platform}:{chat}"),
             platform,
@@ -224,7 +231,7 @@ pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments
 }
 
 /// The text of a case's card.
-pub(crate) fn card_text(sh: &Shared, case: &CaseRecord, attachments: usize) -> String {
+pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) -> String {
     let id = case.id();
     let card = i18n::operator::Card {
         id: &id,
@@ -239,12 +246,12 @@ pub(crate) fn card_text(sh: &Shared, case: &CaseRecord, attachments: usize) -> S
         attachments,
         previous: case.previous.as_deref(),
     };
-    i18n::operator::card(sh.op_lang, &card)
+    i18n::operator::card(op_lang, &card)
 }
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).
 pub(crate) fn case_of_message(
-    tx: &Tx,
+    tx: &Changes,
     platform: &str,
     chat: &str,
     reply_to: &str,
@@ -271,7 +278,11 @@ pub(crate) fn case_of_message(
 }
 
 /// The last `n` transcript lines of a case, as text.
-pub(crate) fn transcript_tail(tx: &Tx, case: &CaseRecord, n: usize) -> Result<String, StoreError> {
+pub(crate) fn transcript_tail(
+    tx: &Changes,
+    case: &CaseRecord,
+    n: usize,
+) -> Result<String, StoreError> {
     let mut lines = Vec::new();
     for seq in (0..case.log_len).rev() {
         if lines.len() >= n {

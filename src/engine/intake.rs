@@ -244,7 +244,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     t.reply(conv, text, vec![]);
     match manager {
         Some(manager) => super::managers::reserve(t, &mut case, &manager, files),
-        None => cases::post_card(&mut t.tx, sh, &case, files),
+        None => cases::post_card(&mut t.tx, &sh.config, sh.op_lang, &case, files),
     }
     Ok(())
 }

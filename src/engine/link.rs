@@ -8,7 +8,8 @@ use chrono::Duration;
 use rand::Rng;
 use supportbot_chat::CaseEventKind;
 
-use crate::cases::{self, operator};
+use super::operator;
+use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Endpoint, Link, Mode};
 use crate::store::{keys, StoreError};

@@ -16,8 +16,8 @@ use crate::store::{keys, StoreError};
 
 use super::clock;
 use super::turn::Turn;
-use super::tx::Tx;
 use super::{Engine, Shared};
+use crate::store::changes::Changes;
 
 /// How often kept cases are looked at.
 const RELEASE_EVERY: Duration = Duration::from_secs(1);
@@ -39,7 +39,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
     let text = format!(
         "{}\n{}",
         op::manager_case(sh.op_lang, &id, &case.user_name, grace.div_ceil(60)),
-        cases::card_text(sh, case, files)
+        cases::card_text(sh.op_lang, case, files)
     );
     let accounts = sh
         .config
@@ -71,7 +71,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
         );
     }
     if grace == 0 {
-        cases::post_card(&mut t.tx, sh, case, files);
+        cases::post_card(&mut t.tx, &sh.config, sh.op_lang, case, files);
         return;
     }
     let until =
@@ -101,9 +101,9 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
 }
 
 /// The step that hands due cases to their teams, or `None` when there is nothing to do.
-fn release_due(sh: &Shared) -> Result<Option<Tx>, StoreError> {
+fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Tx::new(
+    let mut tx = Changes::new(
         sh.store.clone(),
         now,
         format!("release:{}", now.timestamp_millis()),
@@ -127,7 +127,7 @@ fn release_due(sh: &Shared) -> Result<Option<Tx>, StoreError> {
         };
         case.reserved_until = None;
         if case.status == CaseStatus::Open {
-            cases::post_card(&mut tx, sh, &case, reserved.files);
+            cases::post_card(&mut tx, &sh.config, sh.op_lang, &case, reserved.files);
         }
         cases::save(&mut tx, &case);
     }

@@ -4,15 +4,15 @@
 
 mod bot;
 pub mod clock;
+mod commit;
 mod directory;
 mod intake;
 mod link;
 mod managers;
-mod metrics;
+mod operator;
 mod recent;
 mod shared;
 pub(crate) mod turn;
-pub(crate) mod tx;
 mod user_cmd;
 mod wait;
 
@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use supportbot_chat::{Accepted, Adapter, Inbound, InboundSink, Shutdown, SinkError};
 use tokio::sync::mpsc;
 
-pub use metrics::{Gauges, Metrics};
+pub use crate::metrics::{Gauges, Metrics};
 pub(crate) use shared::Shared;
 
 use crate::config::Config;

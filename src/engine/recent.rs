@@ -3,7 +3,7 @@
 //! and nothing has to be deleted as lines age out. They are read only when a case opens (they become its
 //! transcript) or a group conversation moves to a private chat.
 
-use super::tx::Tx;
+use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Line};
 use crate::store::{keys, StoreError};
 
@@ -11,7 +11,7 @@ use crate::store::{keys, StoreError};
 pub(crate) const RECENT_LINES: usize = 12;
 
 /// Appends a line, replacing the one [`RECENT_LINES`] lines older.
-pub(crate) fn push(tx: &mut Tx, conv: &mut Conversation, line: Line) {
+pub(crate) fn push(tx: &mut Changes, conv: &mut Conversation, line: Line) {
     // Records written before lines had their own keys keep them inline; move them out first.
     for old in std::mem::take(&mut conv.recent) {
         append(tx, conv, old);
@@ -19,7 +19,7 @@ pub(crate) fn push(tx: &mut Tx, conv: &mut Conversation, line: Line) {
     append(tx, conv, line);
 }
 
-fn append(tx: &mut Tx, conv: &mut Conversation, mut line: Line) {
+fn append(tx: &mut Changes, conv: &mut Conversation, mut line: Line) {
     line.seq = Some(conv.recent_seq);
     tx.put(
         keys::recent_slot(&conv.key, conv.recent_seq % RECENT_LINES as u64),
@@ -29,12 +29,12 @@ fn append(tx: &mut Tx, conv: &mut Conversation, mut line: Line) {
 }
 
 /// The recent lines, oldest first.
-pub(crate) fn lines(tx: &Tx, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
+pub(crate) fn lines(tx: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
     read(tx, conv).map(|(lines, _)| lines)
 }
 
 /// The recent lines, oldest first, removed from the conversation (a case takes them over).
-pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
+pub(crate) fn take(tx: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
     let (lines, keys) = read(tx, conv)?;
     conv.recent.clear();
     for key in keys {
@@ -46,7 +46,7 @@ pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, St
 /// The last [`RECENT_LINES`] lines, and the keys of every stored line. Earlier versions stored each line under
 /// its number (16 hex digits) and deleted it as it aged out; such lines are read alongside the ring's until a
 /// case takes them.
-fn read(tx: &Tx, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
+fn read(tx: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
     let prefix = keys::recent_prefix(&conv.key);
     let keys = tx.keys(&prefix)?;
     let mut numbered: Vec<(u64, Line)> = Vec::with_capacity(keys.len());
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let (_dir, mut tx) = Tx::scratch();
+        let (_dir, mut tx) = Changes::scratch();
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
             push(&mut tx, &mut conv, line(&format!("new {i}")));
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let (_dir, mut tx) = Tx::scratch();
+        let (_dir, mut tx) = Changes::scratch();
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {

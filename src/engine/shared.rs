@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use supportbot_chat::CaseEvent;
 use tokio::sync::{broadcast, mpsc, Notify};
 
-use super::tx::Tx;
 use super::{worker_for, EngineError, EngineOptions, Metrics};
 use crate::config::Config;
 use crate::faq::{Faq, Lang};
 use crate::outbox::{GiveUp, Outbox};
+use crate::store::changes::Changes;
 use crate::store::records::StoredInbound;
 use crate::store::{keys, Store, StoreError};
 
@@ -159,13 +159,13 @@ impl Shared {
     }
 
     /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under `state`.
-    pub fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+    pub fn commit(&self, changes: Changes) -> Result<(), StoreError> {
         let forwarders = self
             .forwarders
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let committed = tx.commit(&self.outbox, &forwarders)?;
+        let committed = super::commit::commit(changes, &self.outbox, &forwarders)?;
         self.outbox.push(committed.items);
         for event in committed.events {
             let _ = self.events.send(event);

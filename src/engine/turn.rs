@@ -4,12 +4,13 @@
 use sled::IVec;
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
-use super::tx::Tx;
+use super::operator;
 use super::{bot, clock, intake, link, recent, user_cmd, Shared};
-use crate::cases::{self, command, operator};
+use crate::cases::{self, command};
 use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
 use crate::outbox::GiveUp;
+use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
 use crate::store::{decode, keys, StoreError};
 
@@ -22,7 +23,7 @@ const RECENT_BOT_CHARS: usize = 120;
 pub(crate) struct Turn<'a> {
     pub sh: &'a Shared,
     pub faq: Faq,
-    pub tx: Tx,
+    pub tx: Changes,
     pub msg: &'a Inbound,
     /// The text without leading `@mentions`.
     pub text: String,
@@ -41,7 +42,7 @@ pub(crate) struct Early {
     /// The decision, in the language the conversation had then ([`Turn`] checks it again and decides anew in
     /// the rare case it changed meanwhile).
     pub decision: Option<Decision>,
-    /// The conversation record as read then: its stored bytes and what they decode to ([`Tx::get_known`]).
+    /// The conversation record as read then: its stored bytes and what they decode to ([`Changes::get_known`]).
     pub conversation: Option<(IVec, Conversation)>,
 }
 
@@ -74,10 +75,14 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
 }
 
 /// Handles one stored message; the returned changes are committed by the caller under the state lock.
-pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Result<Tx, StoreError> {
+pub(crate) fn handle(
+    sh: &Shared,
+    stored: &StoredInbound,
+    early: Early,
+) -> Result<Changes, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
-    let tx = Tx::new(
+    let tx = Changes::new(
         sh.store.clone(),
         now,
         format!("{}:{}", msg.platform, msg.id),
@@ -98,9 +103,9 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Resul
 }
 
 /// Records a given-up delivery in its case and tells the operator holding it.
-pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, StoreError> {
+pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Tx::new(
+    let mut tx = Changes::new(
         sh.store.clone(),
         now,
         format!("giveup:{}", give_up.envelope.id),

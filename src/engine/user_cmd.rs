@@ -3,7 +3,8 @@
 
 use supportbot_chat::CaseEventKind;
 
-use crate::cases::{self, operator};
+use super::operator;
+use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
 use crate::store::{keys, StoreError};

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, Notify};
 pub use backoff::Backoff;
 
 use crate::config::OutboxConfig;
-use crate::engine::Metrics;
+use crate::metrics::Metrics;
 use crate::store::records::OutboxRecord;
 use crate::store::{keys, Store, StoreError, Ticket};
 

@@ -7,6 +7,7 @@
 
 mod backlog;
 mod batch;
+pub mod changes;
 mod commit;
 mod fault;
 #[cfg(test)]

@@ -3,11 +3,12 @@
 
 use supportbot_chat::CaseEventKind;
 
-use super::command::{case_number, Command};
-use super::{
-    dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card, save,
+use super::turn::Turn;
+use crate::cases::command::{case_number, Command};
+use crate::cases::{
+    self, dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card,
+    save,
 };
-use crate::engine::turn::Turn;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
 use crate::store::{keys, StoreError};
@@ -58,7 +59,7 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
 pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     let msg = t.msg;
     if let Some(reply_to) = &msg.reply_to {
-        if let Some(number) = super::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
+        if let Some(number) = cases::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
             let text = t.text.clone();
             with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| {
                 reply(t, case, &text)
@@ -86,7 +87,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
         many => {
             let ids = many
                 .iter()
-                .map(|n| super::id_of(*n))
+                .map(|n| cases::id_of(*n))
                 .collect::<Vec<_>>()
                 .join(", ");
             t.reply_here(op::which_case(t.sh.op_lang, &ids), vec![], None);
@@ -115,7 +116,7 @@ fn with_case(
         return Ok(());
     };
     let Some(mut case) = load(&t.tx, number)? else {
-        t.reply_here(op::no_such_case(lang, &super::id_of(number)), vec![], None);
+        t.reply_here(op::no_such_case(lang, &cases::id_of(number)), vec![], None);
         return Ok(());
     };
     f(t, &mut case)
@@ -143,7 +144,7 @@ fn refuse_closed(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
 
 fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
-    let numbers = super::waiting_numbers(&t.tx)?;
+    let numbers = cases::waiting_numbers(&t.tx)?;
     if numbers.is_empty() {
         t.reply_here(op::queue_empty(lang), vec![], None);
         return Ok(());
@@ -200,7 +201,7 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
         &[],
     );
     let lang = i18n::from_code(&case.lang);
-    super::send_user(
+    cases::send_user(
         &mut t.tx,
         case,
         &i18n::operator_joined(lang, &name, &case.id()),
@@ -237,7 +238,7 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     }
     assign(t, case);
     save(&mut t.tx, case);
-    let recent = super::transcript_tail(&t.tx, case, 6)?;
+    let recent = cases::transcript_tail(&t.tx, case, 6)?;
     let text = op::taken(
         lang,
         &case.id(),
@@ -267,7 +268,7 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
     for f in &files {
         out.push_str(&format!("\n📎 {} {}", f.name, f.url));
     }
-    super::send_user(&mut t.tx, case, &out, vec![]);
+    cases::send_user(&mut t.tx, case, &out, vec![]);
     entry(&mut t.tx, case, "operator", &name, text, &files);
     event(
         &mut t.tx,
@@ -320,14 +321,14 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
         &[],
     );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(
+    cases::send_user(
         &mut t.tx,
         case,
         &i18n::transferred(user_lang, &case.id(), team),
         vec![],
     );
     save(&mut t.tx, case);
-    post_card(&mut t.tx, t.sh, case, 0);
+    post_card(&mut t.tx, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(
         op::transferred(lang, &case.id(), team),
         vec![],
@@ -370,14 +371,14 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
         &[],
     );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(
+    cases::send_user(
         &mut t.tx,
         case,
         &i18n::released(user_lang, &case.id()),
         vec![],
     );
     save(&mut t.tx, case);
-    post_card(&mut t.tx, t.sh, case, 0);
+    post_card(&mut t.tx, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(op::released(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
 }
@@ -393,7 +394,7 @@ fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), S
     let user_lang = i18n::from_code(&case.lang);
     let text = i18n::closed(user_lang, &case.id(), Some(summary));
     let buttons: Vec<String> = (1..=5).map(|n| n.to_string()).collect();
-    super::send_user(&mut t.tx, case, &text, buttons);
+    cases::send_user(&mut t.tx, case, &text, buttons);
     save(&mut t.tx, case);
     t.reply_here(op::closed(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
@@ -427,7 +428,7 @@ pub(crate) fn close_case(
     {
         t.tx.del(keys::user_case(&case.account));
     }
-    let rating_chats = super::user_endpoints(case);
+    let rating_chats = cases::user_endpoints(case);
     let all =
         std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
@@ -496,7 +497,7 @@ fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     if let Some(p) = &case.previous {
         lines.push(format!("previous: {p}"));
     }
-    let tail = super::transcript_tail(&t.tx, case, 10)?;
+    let tail = cases::transcript_tail(&t.tx, case, 10)?;
     if !tail.is_empty() {
         lines.push(tail);
     }

@@ -1,5 +1,6 @@
-//! One handling step's changes: reads see the step's own writes; writes, outgoing messages and case events are
-//! applied together as one atomic sled batch (with the removal of the handled inbound message).
+//! The changes one handling step makes: reads see the step's own writes; the writes, the messages to send and
+//! the case events are collected here and handed to the store together (see the engine's `commit`), so that a
+//! step's effects are stored all at once or not at all.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,11 +10,10 @@ use serde::Serialize;
 use sled::IVec;
 use supportbot_chat::{CaseEvent, Delivery, Envelope, Outbound};
 
-use crate::outbox::{Item, Outbox};
-use crate::store::{decode, encode, keys, Store, StoreError};
+use super::{decode, encode, Store, StoreError};
 
-/// Pending changes of one step.
-pub struct Tx {
+/// The changes of one step, not yet stored.
+pub struct Changes {
     store: Store,
     overlay: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// The engine's clock for this step.
@@ -24,23 +24,15 @@ pub struct Tx {
     events: Vec<CaseEvent>,
 }
 
-/// What a committed step hands on: outbox items and events to broadcast.
-pub struct Committed {
-    /// Outbox items (already in the batch).
-    pub items: Vec<Item>,
-    /// Case events of the step.
-    pub events: Vec<CaseEvent>,
-}
-
-impl Tx {
+impl Changes {
     /// A step caused by `source` (the inbound dedupe key, or a system reason); `inbox_seq` is removed on commit.
     pub fn new(
         store: Store,
         now: DateTime<FixedOffset>,
         source: String,
         inbox_seq: Option<u64>,
-    ) -> Tx {
-        Tx {
+    ) -> Changes {
+        Changes {
             store,
             overlay: BTreeMap::new(),
             now,
@@ -60,7 +52,7 @@ impl Tx {
         }
     }
 
-    /// Reads a record like [`Tx::get`]; `known` is a copy decoded earlier from the stored bytes it holds, taken
+    /// Reads a record like [`Changes::get`]; `known` is a copy decoded earlier from the stored bytes it holds, taken
     /// as is when the record still has exactly those bytes (a comparison instead of decoding it again).
     pub fn get_known<T: DeserializeOwned>(
         &self,
@@ -124,77 +116,43 @@ impl Tx {
         self.events.push(event);
     }
 
-    /// Builds the batch (state, outbox items, forwarded events, removal of the handled message) and applies it.
-    /// Call while holding the engine's state lock so outbox sequence numbers follow commit order.
-    pub fn commit(
-        mut self,
-        outbox: &Outbox,
-        forwarders: &[String],
-    ) -> Result<Committed, StoreError> {
-        let mut batch = crate::store::Batch::default();
-        let created_ms = chrono::Utc::now().timestamp_millis();
-        for (i, event) in self.events.iter().enumerate() {
-            for name in forwarders {
-                self.sends.push((
-                    Envelope {
-                        id: format!("{}#ev{i}:{name}", self.source),
-                        destination: name.clone(),
-                        order_key: format!("forward:{name}"),
-                        delivery: Delivery::Event(event.clone()),
-                    },
-                    false,
-                ));
-            }
-        }
-        let mut items = Vec::with_capacity(self.sends.len());
-        for (envelope, case_message) in self.sends {
-            if case_message {
-                if let Delivery::Message(Outbound {
-                    case: Some(case), ..
-                }) = &envelope.delivery
-                {
-                    self.overlay
-                        .insert(keys::case_message(&envelope.id), Some(encode(case)));
-                }
-            }
-            let item = Item {
-                seq: outbox.next_seq(),
-                ticket: None,
-                created_ms,
-                envelope,
-            };
-            let (k, v) = Outbox::record(&item);
-            batch.insert_new(k, v);
-            items.push(item);
-        }
-        for (k, v) in self.overlay {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
-            }
-        }
-        if let Some(seq) = self.inbox_seq {
-            batch.remove(keys::inbox(seq));
-        }
-        let ticket = self.store.apply(batch)?;
-        for item in &mut items {
-            item.ticket = Some(ticket);
-        }
-        Ok(Committed {
-            items,
+    /// Takes the collected changes apart for committing.
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            store: self.store,
+            writes: self.overlay,
+            source: self.source,
+            inbox_seq: self.inbox_seq,
+            sends: self.sends,
             events: self.events,
-        })
+        }
     }
 }
 
+/// A step's changes, taken apart for committing ([`Changes::into_parts`]).
+pub struct Parts {
+    /// The store the step read from.
+    pub store: Store,
+    /// Written (`Some`) and deleted (`None`) keys.
+    pub writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// What caused the step (envelope ids are derived from it).
+    pub source: String,
+    /// The handled inbound message, removed with the step.
+    pub inbox_seq: Option<u64>,
+    /// Messages to send; `true` marks a message standing for its case.
+    pub sends: Vec<(Envelope, bool)>,
+    /// Case events of the step.
+    pub events: Vec<CaseEvent>,
+}
+
 #[cfg(test)]
-impl Tx {
+impl Changes {
     /// A step on a store in a temporary directory (kept alive by the returned handle), for tests.
-    pub(crate) fn scratch() -> (tempfile::TempDir, Tx) {
+    pub(crate) fn scratch() -> (tempfile::TempDir, Changes) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 4).unwrap();
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
-        (dir, Tx::new(store, now, "test".into(), None))
+        (dir, Changes::new(store, now, "test".into(), None))
     }
 }
 
@@ -204,7 +162,7 @@ mod tests {
 
     #[test]
     fn a_known_copy_is_used_only_while_the_record_is_unchanged() {
-        let (_dir, mut tx) = Tx::scratch();
+        let (_dir, mut tx) = Changes::scratch();
         let key = b"cv/web:u1".to_vec();
         let mut batch = crate::store::Batch::default();
         batch.insert(key.clone(), encode(&"stored"));
