@@ -154,11 +154,15 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
     // An operator replies to a card they have read; by then the bot has recorded which Telegram message
     // the card became (the outbox does so right after Telegram accepts it).
     let card_id = card["message_id"].as_i64().unwrap();
-    let card_key = supportbot::store::keys::case_message(&format!(
-        "pm:telegram:{OPS_ROOM}:{OPS_ROOM}:{card_id}"
-    ));
+    let card_reference = format!("pm:telegram:{OPS_ROOM}:{OPS_ROOM}:{card_id}");
     let deadline = std::time::Instant::now() + WAIT;
-    while !stack.engine.store().contains(&card_key).unwrap() {
+    while stack
+        .engine
+        .store()
+        .case_of_message(&card_reference)
+        .unwrap()
+        .is_none()
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the card's Telegram message id was never recorded"

@@ -14,30 +14,20 @@ use crate::faq::Lang;
 use crate::i18n;
 use crate::store::changes::Changes;
 use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
-use crate::store::{keys, StoreError};
-
-/// Prefix of the index of cases held by an operator: `oc/<account>/<number>`.
-pub(crate) fn held_key(account: &str, number: u64) -> Vec<u8> {
-    format!("oc/{account}/{number:012}").into_bytes()
-}
-
-/// Prefix of one operator's held cases.
-pub(crate) fn held_prefix(account: &str) -> Vec<u8> {
-    format!("oc/{account}/").into_bytes()
-}
+use crate::store::{QueueEntry, StoreError};
 
 /// Loads a case.
 pub(crate) fn load(tx: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    tx.get(&keys::case(number))
+    tx.case(number)
 }
 
 /// Saves a case.
 pub(crate) fn save(tx: &mut Changes, case: &CaseRecord) {
-    tx.put(keys::case(case.number), case);
+    tx.save_case(case);
 }
 
 fn log(tx: &mut Changes, case: &mut CaseRecord, line: CaseLog) {
-    tx.put(keys::case_log(case.number, case.log_len), &line);
+    tx.append_case_line(case.number, case.log_len, line);
     case.log_len += 1;
 }
 
@@ -110,31 +100,27 @@ pub(crate) fn event(
     tx.event(ev);
 }
 
-fn queue_key(case: &CaseRecord) -> Vec<u8> {
-    keys::queue(
-        case.priority,
-        case.opened_at.timestamp_millis(),
-        case.number,
-    )
+fn queue_entry(case: &CaseRecord) -> QueueEntry {
+    QueueEntry {
+        priority: case.priority,
+        queued_ms: case.opened_at.timestamp_millis().max(0),
+        number: case.number,
+    }
 }
 
 /// Puts a case in the waiting queue.
 pub(crate) fn enqueue(tx: &mut Changes, case: &CaseRecord) {
-    tx.put(queue_key(case), &case.id());
+    tx.set_waiting(queue_entry(case), true);
 }
 
 /// Takes a case out of the waiting queue.
 pub(crate) fn dequeue(tx: &mut Changes, case: &CaseRecord) {
-    tx.del(queue_key(case));
+    tx.set_waiting(queue_entry(case), false);
 }
 
 /// Waiting case numbers in queue order.
 pub(crate) fn waiting_numbers(tx: &Changes) -> Result<Vec<u64>, StoreError> {
-    Ok(tx
-        .keys(keys::QUEUE.as_bytes())?
-        .iter()
-        .filter_map(|k| keys::number_at_end(k))
-        .collect())
+    Ok(tx.waiting()?.iter().map(|e| e.number).collect())
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
@@ -256,12 +242,8 @@ pub(crate) fn case_of_message(
     chat: &str,
     reply_to: &str,
 ) -> Result<Option<u64>, StoreError> {
-    let by_envelope = tx.get::<String>(&keys::case_message(reply_to))?;
-    let by_platform_id = || {
-        tx.get::<String>(&keys::case_message(&format!(
-            "pm:{platform}:{chat}:{reply_to}"
-        )))
-    };
+    let by_envelope = tx.case_of_message(reply_to)?;
+    let by_platform_id = || tx.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"));
     let id = match by_envelope {
         Some(id) => Some(id),
         None => by_platform_id()?,
@@ -288,7 +270,7 @@ pub(crate) fn transcript_tail(
         if lines.len() >= n {
             break;
         }
-        if let Some(CaseLog::Entry(e)) = tx.get::<CaseLog>(&keys::case_log(case.number, seq))? {
+        if let Some(CaseLog::Entry(e)) = tx.case_line(case.number, seq)? {
             if e.role != "note" {
                 lines.push(format!("{} {}: {}", e.at.format("%H:%M"), e.name, e.text));
             }

@@ -1,12 +1,12 @@
 //! Committing a handling step: its writes, the outbox items for its messages (and for case events forwarded
-//! to inbox hooks) and the removal of the handled inbound message go to the store as one batch; the items are
-//! then handed to the outbox, which delivers each once the batch is durable.
+//! to inbox hooks) and the removal of the handled inbound message go to the store as one commit; the items
+//! are then handed to the outbox, which delivers each once the commit is durable.
 
 use supportbot_chat::{CaseEvent, Delivery, Envelope, Outbound};
 
 use crate::outbox::{Item, Outbox};
 use crate::store::changes::Changes;
-use crate::store::{encode, keys, Batch, StoreError};
+use crate::store::{Commit, StoreError};
 
 /// What a committed step hands on: outbox items and events to broadcast.
 pub(crate) struct Committed {
@@ -16,7 +16,7 @@ pub(crate) struct Committed {
     pub events: Vec<CaseEvent>,
 }
 
-/// Builds the step's batch and applies it. Call while holding the engine's state lock, so that outbox sequence
+/// Stores the step with one commit. Call while holding the engine's state lock, so that outbox sequence
 /// numbers follow commit order.
 pub(crate) fn commit(
     changes: Changes,
@@ -24,7 +24,7 @@ pub(crate) fn commit(
     forwarders: &[String],
 ) -> Result<Committed, StoreError> {
     let mut parts = changes.into_parts();
-    let mut batch = Batch::default();
+    let mut outbox_records = Vec::with_capacity(parts.sends.len());
     let created_ms = chrono::Utc::now().timestamp_millis();
     for (i, event) in parts.events.iter().enumerate() {
         for name in forwarders {
@@ -48,7 +48,8 @@ pub(crate) fn commit(
             {
                 parts
                     .writes
-                    .insert(keys::case_message(&envelope.id), Some(encode(case)));
+                    .case_messages
+                    .insert(envelope.id.clone(), case.clone());
             }
         }
         let item = Item {
@@ -57,20 +58,14 @@ pub(crate) fn commit(
             created_ms,
             envelope,
         };
-        let (k, v) = Outbox::record(&item);
-        batch.insert_new(k, v);
+        outbox_records.push(Outbox::record(&item));
         items.push(item);
     }
-    for (k, v) in parts.writes {
-        match v {
-            Some(v) => batch.insert(k, v),
-            None => batch.remove(k),
-        }
-    }
-    if let Some(seq) = parts.inbox_seq {
-        batch.remove(keys::inbox(seq));
-    }
-    let ticket = parts.store.apply(batch)?;
+    let ticket = parts.store.commit(Commit {
+        writes: parts.writes,
+        outbox: outbox_records,
+        handled: parts.inbox_seq,
+    })?;
     for item in &mut items {
         item.ticket = Some(ticket);
     }

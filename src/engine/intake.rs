@@ -7,7 +7,7 @@ use crate::cases;
 use crate::faq::extract_error_codes;
 use crate::i18n::{self, is_label, label};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Intake, Link, Mode, Outcome};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::turn::{truncate, Turn};
 
@@ -22,7 +22,7 @@ pub(super) fn request_human(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
         t.reply(conv, i18n::moved_private(lang), vec![]);
         let mut private = t.private_conversation(conv)?;
         request_human_in(t, &mut private)?;
-        t.tx.put(keys::conversation(&private.key), &private);
+        t.tx.save_conversation(&private);
         return Ok(());
     }
     request_human_in(t, conv)
@@ -66,7 +66,7 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
 
 /// The open case of a user account, if any.
 fn open_case_of(t: &Turn<'_>, account: &str) -> Result<Option<CaseRecord>, StoreError> {
-    let Some(id) = t.tx.get::<String>(&keys::user_case(account))? else {
+    let Some(id) = t.tx.open_case_of(account)? else {
         return Ok(None);
     };
     let Some(number) = cases::command::case_number(&id) else {
@@ -220,7 +220,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         &intake.attachments,
     );
     cases::enqueue(&mut t.tx, &case);
-    t.tx.put(keys::user_case(&account), &id);
+    t.tx.set_open_case(&account, Some(id.clone()));
     cases::save(&mut t.tx, &case);
     sh.metrics.handoff(&team);
 

@@ -12,7 +12,7 @@ use super::operator;
 use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Endpoint, Link, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::turn::Turn;
 
@@ -92,7 +92,7 @@ pub(super) fn quote(
     } else {
         quote_here(t, &mut private, number)?;
     }
-    t.tx.put(keys::conversation(&private.key), &private);
+    t.tx.save_conversation(&private);
     Ok(())
 }
 

@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
 use supportbot_chat::Shutdown;
 
 use crate::cases;
 use crate::config::split_account;
 use crate::i18n::operator as op;
-use crate::store::records::{CaseRecord, CaseStatus, Endpoint};
-use crate::store::{keys, StoreError};
+use crate::store::records::{CaseRecord, CaseStatus, Endpoint, Reserved};
+use crate::store::StoreError;
 
 use super::clock;
 use super::turn::Turn;
@@ -21,15 +19,6 @@ use crate::store::changes::Changes;
 
 /// How often kept cases are looked at.
 const RELEASE_EVERY: Duration = Duration::from_secs(1);
-
-/// A case kept for its account manager (`rv/<number>`).
-#[derive(Serialize, Deserialize)]
-struct Reserved {
-    /// When the team gets it.
-    until: DateTime<FixedOffset>,
-    /// Attachments of the intake, for the card.
-    files: usize,
-}
 
 /// Sends a managed customer's new case to the manager's chats and keeps it for them for the grace time.
 pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, files: usize) {
@@ -79,7 +68,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
     case.reserved_for = Some(manager.to_string());
     case.reserved_until = Some(until);
     cases::save(&mut t.tx, case);
-    t.tx.put(keys::reserved(case.number), &Reserved { until, files });
+    t.tx.set_reserved(case.number, Some(Reserved { until, files }));
 }
 
 /// Posts the cards of kept cases whose grace time is over, until `shutdown`.
@@ -90,10 +79,9 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
             _ = tokio::time::sleep(RELEASE_EVERY) => {}
         }
         let sh = &engine.sh;
-        let result = {
-            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
-            release_due(sh).and_then(|tx| tx.map_or(Ok(()), |tx| sh.commit(tx)))
-        };
+        let result = sh.store.lock_steps().and_then(|_step| {
+            release_due(sh).and_then(|changes| changes.map_or(Ok(()), |c| sh.commit(c)))
+        });
         if let Err(err) = result {
             tracing::error!(error = %err, "posting cases kept for account managers failed; trying again");
         }
@@ -110,17 +98,11 @@ fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
         None,
     );
     let mut changed = false;
-    for key in tx.keys(keys::RESERVED.as_bytes())? {
-        let Some(number) = keys::number_at_end(&key) else {
-            continue;
-        };
-        let Some(reserved) = tx.get::<Reserved>(&key)? else {
-            continue;
-        };
+    for (number, reserved) in tx.reserved()? {
         if now < reserved.until {
             continue;
         }
-        tx.del(key);
+        tx.set_reserved(number, None);
         changed = true;
         let Some(mut case) = cases::load(&tx, number)? else {
             continue;

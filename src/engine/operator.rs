@@ -5,13 +5,10 @@ use supportbot_chat::CaseEventKind;
 
 use super::turn::Turn;
 use crate::cases::command::{case_number, Command};
-use crate::cases::{
-    self, dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card,
-    save,
-};
+use crate::cases::{self, dequeue, enqueue, entry, event, load, notify_assignee, post_card, save};
 use crate::i18n::{self, operator as op};
-use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::records::{CaseRecord, CaseStatus, Mode};
+use crate::store::StoreError;
 
 /// Runs an operator command (the caller checked the account is an operator).
 pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
@@ -70,11 +67,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     if msg.group || (t.text.is_empty() && msg.attachments.is_empty()) {
         return Ok(false);
     }
-    let held: Vec<u64> =
-        t.tx.keys(&held_prefix(&t.account))?
-            .iter()
-            .filter_map(|k| keys::number_at_end(k))
-            .collect();
+    let held: Vec<u64> = t.tx.held_cases(&t.account)?;
     match held.as_slice() {
         [] => Ok(false),
         [one] => {
@@ -190,7 +183,7 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     case.assignee = Some(account.clone());
     case.assignee_name = Some(name.clone());
     case.assignee_chat = Some(t.here());
-    t.tx.put(held_key(&account, case.number), &case.id());
+    t.tx.set_held(&account, case.number, true);
     event(
         &mut t.tx,
         case,
@@ -341,7 +334,7 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
 fn unassign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     if case.status == CaseStatus::Assigned {
         if let Some(holder) = case.assignee.take() {
-            t.tx.del(held_key(&holder, case.number));
+            t.tx.set_held(&holder, case.number, false);
         }
         case.assignee_name = None;
         case.assignee_chat = None;
@@ -413,7 +406,7 @@ pub(crate) fn close_case(
         dequeue(&mut t.tx, case);
     }
     if let Some(holder) = &case.assignee {
-        t.tx.del(held_key(holder, case.number));
+        t.tx.set_held(holder, case.number, false);
     }
     case.status = CaseStatus::Closed;
     case.closed_at = Some(t.tx.now);
@@ -421,19 +414,14 @@ pub(crate) fn close_case(
         case.summary = Some(summary.to_string());
     }
     let id = case.id();
-    if t.tx
-        .get::<String>(&keys::user_case(&case.account))?
-        .as_deref()
-        == Some(id.as_str())
-    {
-        t.tx.del(keys::user_case(&case.account));
+    if t.tx.open_case_of(&case.account)?.as_deref() == Some(id.as_str()) {
+        t.tx.set_open_case(&case.account, None);
     }
     let rating_chats = cases::user_endpoints(case);
     let all =
         std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
-        let key = keys::conversation(&endpoint.conversation);
-        if let Some(mut conv) = t.tx.get::<Conversation>(&key)? {
+        if let Some(mut conv) = t.tx.conversation(&endpoint.conversation)? {
             if conv.case.as_deref() == Some(id.as_str()) {
                 conv.case = None;
                 conv.unverified = false;
@@ -444,7 +432,7 @@ pub(crate) fn close_case(
                 } else {
                     Mode::Idle
                 };
-                t.tx.put(key, &conv);
+                t.tx.save_conversation(&conv);
             }
         }
     }

@@ -1,11 +1,11 @@
-//! A conversation's recent lines, kept in a ring of [`RECENT_LINES`] records (`rl/…/r00` to `r11`): each
+//! A conversation's recent lines, kept in a ring of [`RECENT_LINES`] slots: each
 //! message overwrites one small record instead of rewriting the whole history inside the conversation record,
 //! and nothing has to be deleted as lines age out. They are read only when a case opens (they become its
 //! transcript) or a group conversation moves to a private chat.
 
 use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Line};
-use crate::store::{keys, StoreError};
+use crate::store::{RecentSlot, StoreError};
 
 /// Lines of recent history kept per conversation.
 pub(crate) const RECENT_LINES: usize = 12;
@@ -21,10 +21,8 @@ pub(crate) fn push(tx: &mut Changes, conv: &mut Conversation, line: Line) {
 
 fn append(tx: &mut Changes, conv: &mut Conversation, mut line: Line) {
     line.seq = Some(conv.recent_seq);
-    tx.put(
-        keys::recent_slot(&conv.key, conv.recent_seq % RECENT_LINES as u64),
-        &line,
-    );
+    let slot = RecentSlot::Ring(conv.recent_seq % RECENT_LINES as u64);
+    tx.set_recent_line(&conv.key, slot, Some(line));
     conv.recent_seq += 1;
 }
 
@@ -35,38 +33,36 @@ pub(crate) fn lines(tx: &Changes, conv: &Conversation) -> Result<Vec<Line>, Stor
 
 /// The recent lines, oldest first, removed from the conversation (a case takes them over).
 pub(crate) fn take(tx: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
-    let (lines, keys) = read(tx, conv)?;
+    let (lines, slots) = read(tx, conv)?;
     conv.recent.clear();
-    for key in keys {
-        tx.del(key);
+    for slot in slots {
+        tx.set_recent_line(&conv.key, slot, None);
     }
     Ok(lines)
 }
 
-/// The last [`RECENT_LINES`] lines, and the keys of every stored line. Earlier versions stored each line under
-/// its number (16 hex digits) and deleted it as it aged out; such lines are read alongside the ring's until a
-/// case takes them.
-fn read(tx: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
-    let prefix = keys::recent_prefix(&conv.key);
-    let keys = tx.keys(&prefix)?;
-    let mut numbered: Vec<(u64, Line)> = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let Some(line) = tx.get::<Line>(key)? else {
-            continue;
-        };
-        let suffix = std::str::from_utf8(&key[prefix.len()..]).unwrap_or_default();
-        let number = line
-            .seq
-            .or_else(|| u64::from_str_radix(suffix, 16).ok())
-            .unwrap_or_default();
-        numbered.push((number, line));
-    }
+/// The last [`RECENT_LINES`] lines, and the slots of every stored line. Earlier versions stored each line
+/// under its number and deleted it as it aged out; such lines are read alongside the ring's until a case
+/// takes them.
+fn read(tx: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
+    let stored = tx.recent_lines(&conv.key)?;
+    let slots = stored.iter().map(|(slot, _)| *slot).collect();
+    let mut numbered: Vec<(u64, Line)> = stored
+        .into_iter()
+        .map(|(slot, line)| {
+            let number = match (line.seq, slot) {
+                (Some(n), _) | (None, RecentSlot::Numbered(n)) => n,
+                (None, RecentSlot::Ring(_)) => 0,
+            };
+            (number, line)
+        })
+        .collect();
     numbered.sort_by_key(|(number, _)| *number);
     let mut lines = conv.recent.clone();
     lines.extend(numbered.into_iter().map(|(_, line)| line));
     let excess = lines.len().saturating_sub(RECENT_LINES);
     lines.drain(..excess);
-    Ok((lines, keys))
+    Ok((lines, slots))
 }
 
 #[cfg(test)]
@@ -98,7 +94,7 @@ mod tests {
 
     #[test]
     fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let (_dir, mut tx) = Changes::scratch();
+        let mut tx = Changes::scratch();
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
             push(&mut tx, &mut conv, line(&format!("new {i}")));
@@ -110,7 +106,7 @@ mod tests {
         let expected: Vec<String> = (18..30).map(|i| format!("new {i}")).collect();
         assert_eq!(texts(&lines(&tx, &conv).unwrap()), expected);
         assert_eq!(
-            tx.keys(&keys::recent_prefix("web:u1")).unwrap().len(),
+            tx.recent_lines("web:u1").unwrap().len(),
             RECENT_LINES,
             "the ring holds twelve records however many lines went through it"
         );
@@ -126,13 +122,12 @@ mod tests {
 
     #[test]
     fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let (_dir, mut tx) = Changes::scratch();
+        let mut tx = Changes::scratch();
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {
-            let mut key = keys::recent_prefix("web:u1");
-            key.extend_from_slice(format!("{n:016x}").as_bytes());
-            tx.put(key, &line(&format!("stored {n}")));
+            let old = line(&format!("stored {n}"));
+            tx.set_recent_line("web:u1", RecentSlot::Numbered(n), Some(old));
         }
         conv.recent_seq = 26;
         for i in 0..3 {
@@ -153,13 +148,8 @@ mod tests {
         );
         assert_eq!(texts(&take(&mut tx, &mut conv).unwrap()), expected);
         assert!(
-            tx.keys(&keys::recent_prefix("web:u1")).unwrap().is_empty(),
+            tx.recent_lines("web:u1").unwrap().is_empty(),
             "taking removes the records of both layouts"
         );
-    }
-
-    #[test]
-    fn one_conversation_key_never_sees_anothers_lines() {
-        assert!(!keys::recent_slot("web:a/b", 0).starts_with(&keys::recent_prefix("web:a")));
     }
 }

@@ -1,7 +1,6 @@
 //! One handling step for one inbound message: routes it to operator commands, the case it belongs to, the
 //! handoff intake or the FAQ, and collects what to send.
 
-use sled::IVec;
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
 use super::operator;
@@ -12,7 +11,7 @@ use crate::i18n;
 use crate::outbox::GiveUp;
 use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
-use crate::store::{decode, keys, StoreError};
+use crate::store::{Known, StoreError};
 
 /// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
@@ -42,8 +41,8 @@ pub(crate) struct Early {
     /// The decision, in the language the conversation had then ([`Turn`] checks it again and decides anew in
     /// the rare case it changed meanwhile).
     pub decision: Option<Decision>,
-    /// The conversation record as read then: its stored bytes and what they decode to ([`Changes::get_known`]).
-    pub conversation: Option<(IVec, Conversation)>,
+    /// The conversation record as read then, with the stamp of its stored form ([`Changes::conversation_known`]).
+    pub conversation: Option<Known<Conversation>>,
 }
 
 /// The early work for a message that will ask the FAQ (nothing for commands, unaddressed group messages and
@@ -58,12 +57,12 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     {
         return Early::default();
     }
-    let key = keys::conversation(&msg.conversation_key());
-    let conversation = sh.store.get_raw(&key).ok().flatten().and_then(|bytes| {
-        let conv = decode::<Conversation>(&key, &bytes).ok()?;
-        Some((bytes, conv))
-    });
-    let lang = match conversation.as_ref().map(|(_, c)| c) {
+    let conversation = sh
+        .store
+        .conversation(&msg.conversation_key())
+        .ok()
+        .flatten();
+    let lang = match conversation.as_ref().map(|k| &k.value) {
         Some(c) if c.lang_fixed => i18n::from_code(&c.lang),
         Some(c) => language_of(text).unwrap_or_else(|| i18n::from_code(&c.lang)),
         None => first_lang(sh, msg, text),
@@ -148,7 +147,7 @@ impl Turn<'_> {
     fn run(
         &mut self,
         oversized: Option<usize>,
-        known: Option<(IVec, Conversation)>,
+        known: Option<Known<Conversation>>,
     ) -> Result<(), StoreError> {
         let msg = self.msg;
         if msg.group && !msg.mention {
@@ -183,7 +182,7 @@ impl Turn<'_> {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let mut conv = match self.tx.get_known(&keys::conversation(&key), known)? {
+        let mut conv = match self.tx.conversation_known(&key, known)? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),
         };
@@ -210,7 +209,7 @@ impl Turn<'_> {
             conv.slowed = false;
             self.user(&mut conv, cmd)
         };
-        self.tx.put(keys::conversation(&conv.key), &conv);
+        self.tx.save_conversation(&conv);
         result
     }
 
@@ -307,7 +306,7 @@ impl Turn<'_> {
         from: &Conversation,
     ) -> Result<Conversation, StoreError> {
         let key = format!("{}:{}", self.msg.platform, self.msg.user);
-        let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
+        let mut conv = match self.tx.conversation(&key)? {
             Some(c) => c,
             None => self.new_conversation(key, &self.msg.user, false),
         };
@@ -325,8 +324,7 @@ impl Turn<'_> {
 
     /// The language of this message's conversation (for answers outside a conversation flow).
     fn conversation_lang(&self) -> Result<Lang, StoreError> {
-        let key = keys::conversation(&self.msg.conversation_key());
-        Ok(match self.tx.get::<Conversation>(&key)? {
+        Ok(match self.tx.conversation(&self.msg.conversation_key())? {
             Some(c) => i18n::from_code(&c.lang),
             None => first_lang(self.sh, self.msg, &self.text),
         })

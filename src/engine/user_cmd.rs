@@ -7,7 +7,7 @@ use super::operator;
 use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::link;
 use super::turn::Turn;
@@ -16,7 +16,7 @@ use super::turn::Turn;
 fn current_case(t: &Turn<'_>, conv: &Conversation) -> Result<Option<CaseRecord>, StoreError> {
     let id = match &conv.case {
         Some(id) => Some(id.clone()),
-        None => t.tx.get::<String>(&keys::user_case(&t.account))?,
+        None => t.tx.open_case_of(&t.account)?,
     };
     let Some(number) = id.as_deref().and_then(cases::command::case_number) else {
         return Ok(None);

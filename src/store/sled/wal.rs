@@ -166,7 +166,7 @@ fn next_record(bytes: &[u8]) -> Option<(Batch, &[u8])> {
 
 /// A failed file operation on the log, naming the file.
 pub(crate) fn io_error(path: &Path, err: io::Error) -> StoreError {
-    StoreError::Flush(format!("{}: {err}", path.display()))
+    StoreError::Io(format!("{}: {err}", path.display()))
 }
 
 #[cfg(test)]

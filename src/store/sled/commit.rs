@@ -21,7 +21,7 @@ use super::batch::Batch;
 use super::fault::{self, Fault};
 use super::overlay::{self, Lookup, Overlay};
 use super::wal::{self, Segment};
-use super::{perms, recover, StoreError};
+use super::{perms, recover, StoreError, Ticket};
 
 /// A segment this large is checkpointed.
 const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
@@ -43,13 +43,9 @@ const BACKLOG_AGE: Duration = Duration::from_millis(200);
 /// How long closing a failed store waits for its threads.
 const STOP_AFTER_FAULT: Duration = Duration::from_secs(2);
 
-/// Identifies an applied batch; durable once the flusher has passed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ticket(pub u64);
-
 /// What the flusher has made durable so far, or the error that stopped it.
 #[derive(Debug, Clone, Default)]
-pub struct Flushed {
+pub struct Synced {
     /// Highest durable ticket.
     pub durable: u64,
     /// A failure writing the log (no later ticket becomes durable).
@@ -106,7 +102,7 @@ pub(crate) struct Committer {
     /// The log segment. Held from cutting a group until it is in the backlog, and taken while `pending` is held,
     /// so groups reach the log and sled in the order they were cut.
     writer: Mutex<Writer>,
-    flushed: watch::Sender<Flushed>,
+    synced: watch::Sender<Synced>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Requests to the checkpoint thread: apply the frozen backlogs, then (with a segment number) flush sled and
     /// delete the segments up to that one.
@@ -143,7 +139,7 @@ impl Committer {
         let dir = data_dir.join(wal::WAL_DIR);
         perms::private_dir(&dir).map_err(io_error(&dir))?;
         let segment = recover::open_log(&db, &tree, &sled_config, data_dir, fresh)?;
-        let (flushed, _) = watch::channel(Flushed::default());
+        let (synced, _) = watch::channel(Synced::default());
         let (checkpoints, requests) = mpsc::channel();
         let committer = Arc::new(Committer {
             tree,
@@ -163,7 +159,7 @@ impl Committer {
                 segment,
                 backlog_since: Instant::now(),
             }),
-            flushed,
+            synced,
             threads: Mutex::new(Vec::new()),
             checkpoints: Mutex::new(Some(checkpoints)),
         });
@@ -204,18 +200,22 @@ impl Committer {
     }
 
     /// Runs `change` with a reader of the current values and queues the batch it returns, under the same lock as
-    /// [`Committer::apply`], so read-modify-write changes such as counters never interleave.
+    /// [`Committer::apply`], so read-modify-write changes such as counters never interleave. An empty batch is
+    /// not queued (its ticket is the last one queued).
     pub(crate) fn apply_with<T>(
         &self,
         change: impl FnOnce(
             &dyn Fn(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
         ) -> Result<(T, Batch), StoreError>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<(T, Ticket), StoreError> {
         let mut pending = lock(&self.pending);
         self.fault.check()?;
         let (value, batch) = change(&|key| self.get(key))?;
-        self.push(&mut pending, batch);
-        Ok(value)
+        let ticket = match batch.is_empty() {
+            true => Ticket(pending.applied),
+            false => self.push(&mut pending, batch),
+        };
+        Ok((value, ticket))
     }
 
     fn push(&self, pending: &mut Pending, batch: Batch) -> Ticket {
@@ -254,8 +254,8 @@ impl Committer {
 
     /// Waits until `ticket` is durable; fails as soon as the store has failed without making it durable.
     pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
-        let closed = || StoreError::Flush("the store is closed".into());
-        let mut rx = self.flushed.subscribe();
+        let closed = || StoreError::Io("the store is closed".into());
+        let mut rx = self.synced.subscribe();
         let state = rx
             .wait_for(|s| s.durable >= ticket.0 || s.error.is_some())
             .await
@@ -345,7 +345,7 @@ impl Committer {
     /// the fault, and the flusher stops before its next group. Returns the error callers report.
     fn fail(&self, err: StoreError) -> StoreError {
         let detail = match err {
-            StoreError::Flush(detail) | StoreError::Failed(detail) => detail,
+            StoreError::Io(detail) | StoreError::Failed(detail) => detail,
             StoreError::Sled(err) => format!("{}: {err}", self.data_dir.display()),
             other => other.to_string(),
         };
@@ -354,7 +354,7 @@ impl Committer {
             tracing::error!(fault = %first,
                 "the store failed; it accepts nothing more (everything acknowledged is in its log)");
         }
-        self.flushed.send_modify(|s| {
+        self.synced.send_modify(|s| {
             s.error.get_or_insert_with(|| first.to_string());
         });
         StoreError::Failed(first.to_string())
@@ -375,8 +375,7 @@ impl Committer {
             return Err(wal::io_error(&writer.segment.path, err));
         }
         let last = group.last;
-        self.flushed
-            .send_modify(|s| s.durable = s.durable.max(last));
+        self.synced.send_modify(|s| s.durable = s.durable.max(last));
         {
             let mut backlogs = write(&self.backlogs);
             if backlogs.active.len() == 0 {
@@ -513,7 +512,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
     std::thread::Builder::new()
         .name(name.into())
         .spawn(f)
-        .map_err(|e| StoreError::Flush(format!("starting the {name} thread: {e}")))
+        .map_err(|e| StoreError::Io(format!("starting the {name} thread: {e}")))
 }
 
 #[cfg(test)]
