@@ -4,7 +4,11 @@
 //! cheap handle on one backend.
 
 pub mod backend;
+#[cfg(test)]
+mod backend_tests;
 pub mod changes;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod memory;
 pub mod perms;
 pub mod records;
