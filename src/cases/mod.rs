@@ -284,3 +284,6 @@ pub(crate) fn transcript_tail(
 pub fn id_of(number: u64) -> String {
     case_id(number)
 }
+
+#[cfg(test)]
+mod tests;
