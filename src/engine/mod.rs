@@ -12,6 +12,8 @@ mod managers;
 mod operator;
 mod recent;
 mod shared;
+#[cfg(test)]
+mod tests;
 pub(crate) mod turn;
 mod user_cmd;
 mod wait;
