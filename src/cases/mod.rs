@@ -17,36 +17,36 @@ use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
 use crate::store::{QueueEntry, StoreError};
 
 /// Loads a case.
-pub(crate) fn load(tx: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    tx.case(number)
+pub(crate) fn load(ch: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    ch.case(number)
 }
 
 /// Saves a case.
-pub(crate) fn save(tx: &mut Changes, case: &CaseRecord) {
-    tx.save_case(case);
+pub(crate) fn save(ch: &mut Changes, case: &CaseRecord) {
+    ch.save_case(case);
 }
 
-fn log(tx: &mut Changes, case: &mut CaseRecord, line: CaseLog) {
-    tx.append_case_line(case.number, case.log_len, line);
+fn log(ch: &mut Changes, case: &mut CaseRecord, line: CaseLog) {
+    ch.append_case_line(case.number, case.log_len, line);
     case.log_len += 1;
 }
 
 /// Adds a transcript line now.
 pub(crate) fn entry(
-    tx: &mut Changes,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     role: &str,
     name: &str,
     text: &str,
     files: &[Attachment],
 ) {
-    let at = tx.now;
-    entry_at(tx, case, at, role, name, text, files);
+    let at = ch.now;
+    entry_at(ch, case, at, role, name, text, files);
 }
 
 /// Adds a transcript line at a given time.
 pub(crate) fn entry_at(
-    tx: &mut Changes,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     at: DateTime<FixedOffset>,
     role: &str,
@@ -61,25 +61,25 @@ pub(crate) fn entry_at(
         text: text.into(),
         attachments: files.to_vec(),
     };
-    log(tx, case, CaseLog::Entry(line));
+    log(ch, case, CaseLog::Entry(line));
 }
 
 /// Records a user's message in a case: a transcript line and the matching history event.
 pub(crate) fn user_message(
-    tx: &mut Changes,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     account: &str,
     name: &str,
     text: &str,
     files: &[Attachment],
 ) {
-    entry(tx, case, "user", name, text, files);
-    event(tx, case, CaseEventKind::Message, account, name, text, files);
+    entry(ch, case, "user", name, text, files);
+    event(ch, case, CaseEventKind::Message, account, name, text, files);
 }
 
 /// Adds a history event (broadcast to subscribers and forwarded to inbox hooks on commit).
 pub(crate) fn event(
-    tx: &mut Changes,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     kind: CaseEventKind,
     actor: &str,
@@ -90,14 +90,14 @@ pub(crate) fn event(
     let ev = CaseEvent {
         case: case.id(),
         kind,
-        at: tx.now,
+        at: ch.now,
         actor: actor.into(),
         actor_name: actor_name.into(),
         text: text.into(),
         attachments: files.to_vec(),
     };
-    log(tx, case, CaseLog::Event(ev.clone()));
-    tx.event(ev);
+    log(ch, case, CaseLog::Event(ev.clone()));
+    ch.event(ev);
 }
 
 fn queue_entry(case: &CaseRecord) -> QueueEntry {
@@ -109,28 +109,28 @@ fn queue_entry(case: &CaseRecord) -> QueueEntry {
 }
 
 /// Puts a case in the waiting queue.
-pub(crate) fn enqueue(tx: &mut Changes, case: &CaseRecord) {
-    tx.set_waiting(queue_entry(case), true);
+pub(crate) fn enqueue(ch: &mut Changes, case: &CaseRecord) {
+    ch.set_waiting(queue_entry(case), true);
 }
 
 /// Takes a case out of the waiting queue.
-pub(crate) fn dequeue(tx: &mut Changes, case: &CaseRecord) {
-    tx.set_waiting(queue_entry(case), false);
+pub(crate) fn dequeue(ch: &mut Changes, case: &CaseRecord) {
+    ch.set_waiting(queue_entry(case), false);
 }
 
 /// Waiting case numbers in queue order.
-pub(crate) fn waiting_numbers(tx: &Changes) -> Result<Vec<u64>, StoreError> {
-    Ok(tx.waiting()?.iter().map(|e| e.number).collect())
+pub(crate) fn waiting_numbers(ch: &Changes) -> Result<Vec<u64>, StoreError> {
+    Ok(ch.waiting()?.iter().map(|e| e.number).collect())
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
-pub(crate) fn queue_position(tx: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
+pub(crate) fn queue_position(ch: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
     let mut position = 1;
-    for number in waiting_numbers(tx)? {
+    for number in waiting_numbers(ch)? {
         if number == case.number {
             break;
         }
-        if load(tx, number)?.is_some_and(|c| c.team == case.team) {
+        if load(ch, number)?.is_some_and(|c| c.team == case.team) {
             position += 1;
         }
     }
@@ -150,7 +150,7 @@ pub(crate) fn user_endpoints(case: &CaseRecord) -> Vec<Endpoint> {
 
 /// Sends a message to an endpoint; `case_message` marks it as standing for the case (replies to it reply in it).
 pub(crate) fn send_to(
-    tx: &mut Changes,
+    ch: &mut Changes,
     to: &Endpoint,
     text: String,
     buttons: Vec<String>,
@@ -165,14 +165,14 @@ pub(crate) fn send_to(
         reply_to: None,
         case,
     };
-    tx.send(out, case_message)
+    ch.send(out, case_message)
 }
 
 /// Sends a message to the case's user wherever they read it.
-pub(crate) fn send_user(tx: &mut Changes, case: &CaseRecord, text: &str, buttons: Vec<String>) {
+pub(crate) fn send_user(ch: &mut Changes, case: &CaseRecord, text: &str, buttons: Vec<String>) {
     for to in user_endpoints(case) {
         send_to(
-            tx,
+            ch,
             &to,
             text.to_string(),
             buttons.clone(),
@@ -183,15 +183,15 @@ pub(crate) fn send_user(tx: &mut Changes, case: &CaseRecord, text: &str, buttons
 }
 
 /// Tells the operator holding the case (a relay they can reply to).
-pub(crate) fn notify_assignee(tx: &mut Changes, case: &CaseRecord, text: String) {
+pub(crate) fn notify_assignee(ch: &mut Changes, case: &CaseRecord, text: String) {
     if let Some(chat) = case.assignee_chat.clone() {
-        send_to(tx, &chat, text, vec![], Some(case.id()), true);
+        send_to(ch, &chat, text, vec![], Some(case.id()), true);
     }
 }
 
 /// Posts the case card in the team's operator rooms.
 pub(crate) fn post_card(
-    tx: &mut Changes,
+    ch: &mut Changes,
     config: &Config,
     op_lang: Lang,
     case: &CaseRecord,
@@ -206,7 +206,7 @@ pub(crate) fn post_card(
             chat,
         };
         send_to(
-            tx,
+            ch,
             &to,
             text.clone(),
             vec![format!("/take {id}")],
@@ -237,13 +237,13 @@ pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) ->
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).
 pub(crate) fn case_of_message(
-    tx: &Changes,
+    ch: &Changes,
     platform: &str,
     chat: &str,
     reply_to: &str,
 ) -> Result<Option<u64>, StoreError> {
-    let by_envelope = tx.case_of_message(reply_to)?;
-    let by_platform_id = || tx.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"));
+    let by_envelope = ch.case_of_message(reply_to)?;
+    let by_platform_id = || ch.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"));
     let id = match by_envelope {
         Some(id) => Some(id),
         None => by_platform_id()?,
@@ -261,7 +261,7 @@ pub(crate) fn case_of_message(
 
 /// The last `n` transcript lines of a case, as text.
 pub(crate) fn transcript_tail(
-    tx: &Changes,
+    ch: &Changes,
     case: &CaseRecord,
     n: usize,
 ) -> Result<String, StoreError> {
@@ -270,7 +270,7 @@ pub(crate) fn transcript_tail(
         if lines.len() >= n {
             break;
         }
-        if let Some(CaseLog::Entry(e)) = tx.case_line(case.number, seq)? {
+        if let Some(CaseLog::Entry(e)) = ch.case_line(case.number, seq)? {
             if e.role != "note" {
                 lines.push(format!("{} {}: {}", e.at.format("%H:%M"), e.name, e.text));
             }

@@ -169,7 +169,7 @@ fn send_answer(
         private.last_faq = conv.last_faq.clone();
         private.mode = mode;
         t.reply(&mut private, text, buttons);
-        t.tx.save_conversation(&private);
+        t.changes.save_conversation(&private);
     } else {
         conv.mode = mode;
         t.reply(conv, text, buttons);
@@ -238,7 +238,7 @@ fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
     if normalised.is_empty() {
         return Ok(());
     }
-    let count = t.tx.unanswered(&normalised)?.unwrap_or(0) + 1;
-    t.tx.set_unanswered(&normalised, count);
+    let count = t.changes.unanswered(&normalised)?.unwrap_or(0) + 1;
+    t.changes.set_unanswered(&normalised, count);
     Ok(())
 }

@@ -16,7 +16,7 @@ pub(crate) struct Committed {
     pub events: Vec<CaseEvent>,
 }
 
-/// Stores the step with one commit. Call while holding the engine's state lock, so that outbox sequence
+/// Stores the step with one commit. Call while holding the store's step lock, so that outbox sequence
 /// numbers follow commit order.
 pub(crate) fn commit(
     changes: Changes,

@@ -51,7 +51,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
             conversation: format!("{platform}:{chat}"),
         };
         cases::send_to(
-            &mut t.tx,
+            &mut t.changes,
             &to,
             text.clone(),
             vec![format!("/take {id}")],
@@ -60,15 +60,16 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
         );
     }
     if grace == 0 {
-        cases::post_card(&mut t.tx, &sh.config, sh.op_lang, case, files);
+        cases::post_card(&mut t.changes, &sh.config, sh.op_lang, case, files);
         return;
     }
     let until =
-        t.tx.now + chrono::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1000));
+        t.changes.now + chrono::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1000));
     case.reserved_for = Some(manager.to_string());
     case.reserved_until = Some(until);
-    cases::save(&mut t.tx, case);
-    t.tx.set_reserved(case.number, Some(Reserved { until, files }));
+    cases::save(&mut t.changes, case);
+    t.changes
+        .set_reserved(case.number, Some(Reserved { until, files }));
 }
 
 /// Posts the cards of kept cases whose grace time is over, until `shutdown`.
@@ -91,27 +92,27 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
 /// The step that hands due cases to their teams, or `None` when there is nothing to do.
 fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Changes::new(
+    let mut ch = Changes::new(
         sh.store.clone(),
         now,
         format!("release:{}", now.timestamp_millis()),
         None,
     );
     let mut changed = false;
-    for (number, reserved) in tx.reserved()? {
+    for (number, reserved) in ch.reserved()? {
         if now < reserved.until {
             continue;
         }
-        tx.set_reserved(number, None);
+        ch.set_reserved(number, None);
         changed = true;
-        let Some(mut case) = cases::load(&tx, number)? else {
+        let Some(mut case) = cases::load(&ch, number)? else {
             continue;
         };
         case.reserved_until = None;
         if case.status == CaseStatus::Open {
-            cases::post_card(&mut tx, &sh.config, sh.op_lang, &case, reserved.files);
+            cases::post_card(&mut ch, &sh.config, sh.op_lang, &case, reserved.files);
         }
-        cases::save(&mut tx, &case);
+        cases::save(&mut ch, &case);
     }
-    Ok(changed.then_some(tx))
+    Ok(changed.then_some(ch))
 }

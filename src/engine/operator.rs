@@ -25,9 +25,16 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
                 return Ok(());
             }
             let (account, name) = who(t);
-            entry(&mut t.tx, case, "note", &name, &text, &t.msg.attachments);
+            entry(
+                &mut t.changes,
+                case,
+                "note",
+                &name,
+                &text,
+                &t.msg.attachments,
+            );
             event(
-                &mut t.tx,
+                &mut t.changes,
                 case,
                 CaseEventKind::Note,
                 &account,
@@ -35,7 +42,7 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
                 &text,
                 &[],
             );
-            save(&mut t.tx, case);
+            save(&mut t.changes, case);
             t.reply_here(op::noted(lang, &case.id()), vec![], Some(case.id()));
             Ok(())
         }),
@@ -56,7 +63,9 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
 pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     let msg = t.msg;
     if let Some(reply_to) = &msg.reply_to {
-        if let Some(number) = cases::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
+        if let Some(number) =
+            cases::case_of_message(&t.changes, &msg.platform, &msg.chat, reply_to)?
+        {
             let text = t.text.clone();
             with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| {
                 reply(t, case, &text)
@@ -67,7 +76,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     if msg.group || (t.text.is_empty() && msg.attachments.is_empty()) {
         return Ok(false);
     }
-    let held: Vec<u64> = t.tx.held_cases(&t.account)?;
+    let held: Vec<u64> = t.changes.held_cases(&t.account)?;
     match held.as_slice() {
         [] => Ok(false),
         [one] => {
@@ -108,7 +117,7 @@ fn with_case(
         t.reply_here(op::usage(lang, syntax), vec![], None);
         return Ok(());
     };
-    let Some(mut case) = load(&t.tx, number)? else {
+    let Some(mut case) = load(&t.changes, number)? else {
         t.reply_here(op::no_such_case(lang, &cases::id_of(number)), vec![], None);
         return Ok(());
     };
@@ -137,7 +146,7 @@ fn refuse_closed(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
 
 fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
-    let numbers = cases::waiting_numbers(&t.tx)?;
+    let numbers = cases::waiting_numbers(&t.changes)?;
     if numbers.is_empty() {
         t.reply_here(op::queue_empty(lang), vec![], None);
         return Ok(());
@@ -145,8 +154,8 @@ fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let (_, me) = who(t);
     let mut shown = Vec::new();
     for number in &numbers {
-        match load(&t.tx, *number)? {
-            Some(c) if c.reserved_from(&me, t.tx.now).is_none() => shown.push(c),
+        match load(&t.changes, *number)? {
+            Some(c) if c.reserved_from(&me, t.changes.now).is_none() => shown.push(c),
             _ => {}
         }
     }
@@ -157,7 +166,7 @@ fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let mut lines = vec![op::queue_header(lang, shown.len())];
     for c in shown.iter().take(20) {
         {
-            let waited = (t.tx.now - c.opened_at).num_minutes().max(0);
+            let waited = (t.changes.now - c.opened_at).num_minutes().max(0);
             lines.push(format!(
                 "{} · {} · P{} · {} · {} · {waited} min · {}",
                 c.id(),
@@ -177,15 +186,15 @@ fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
 fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     let (account, name) = who(t);
     if case.status == CaseStatus::Open {
-        dequeue(&mut t.tx, case);
+        dequeue(&mut t.changes, case);
     }
     case.status = CaseStatus::Assigned;
     case.assignee = Some(account.clone());
     case.assignee_name = Some(name.clone());
     case.assignee_chat = Some(t.here());
-    t.tx.set_held(&account, case.number, true);
+    t.changes.set_held(&account, case.number, true);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Assigned,
         &account,
@@ -195,7 +204,7 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     );
     let lang = i18n::from_code(&case.lang);
     cases::send_user(
-        &mut t.tx,
+        &mut t.changes,
         case,
         &i18n::operator_joined(lang, &name, &case.id()),
         vec![],
@@ -209,7 +218,7 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     }
     if case.status == CaseStatus::Open {
         let (_, me) = who(t);
-        if let Some(manager) = case.reserved_from(&me, t.tx.now) {
+        if let Some(manager) = case.reserved_from(&me, t.changes.now) {
             let text = op::reserved(lang, &case.id(), manager);
             t.reply_here(text, vec![], None);
             return Ok(());
@@ -230,8 +239,8 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
         return Ok(());
     }
     assign(t, case);
-    save(&mut t.tx, case);
-    let recent = cases::transcript_tail(&t.tx, case, 6)?;
+    save(&mut t.changes, case);
+    let recent = cases::transcript_tail(&t.changes, case, 6)?;
     let text = op::taken(
         lang,
         &case.id(),
@@ -261,10 +270,10 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
     for f in &files {
         out.push_str(&format!("\n📎 {} {}", f.name, f.url));
     }
-    cases::send_user(&mut t.tx, case, &out, vec![]);
-    entry(&mut t.tx, case, "operator", &name, text, &files);
+    cases::send_user(&mut t.changes, case, &out, vec![]);
+    entry(&mut t.changes, case, "operator", &name, text, &files);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Message,
         &account,
@@ -273,11 +282,11 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
         &files,
     );
     if case.first_reply_at.is_none() {
-        case.first_reply_at = Some(t.tx.now);
-        let secs = (t.tx.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
+        case.first_reply_at = Some(t.changes.now);
+        let secs = (t.changes.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
         t.sh.metrics.reply_latency(secs.max(0.0));
     }
-    save(&mut t.tx, case);
+    save(&mut t.changes, case);
     Ok(())
 }
 
@@ -305,7 +314,7 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
     let old = std::mem::replace(&mut case.team, team.to_string());
     unassign(t, case);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Transferred,
         &account,
@@ -315,13 +324,13 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
     );
     let user_lang = i18n::from_code(&case.lang);
     cases::send_user(
-        &mut t.tx,
+        &mut t.changes,
         case,
         &i18n::transferred(user_lang, &case.id(), team),
         vec![],
     );
-    save(&mut t.tx, case);
-    post_card(&mut t.tx, &t.sh.config, t.sh.op_lang, case, 0);
+    save(&mut t.changes, case);
+    post_card(&mut t.changes, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(
         op::transferred(lang, &case.id(), team),
         vec![],
@@ -334,12 +343,12 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
 fn unassign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     if case.status == CaseStatus::Assigned {
         if let Some(holder) = case.assignee.take() {
-            t.tx.set_held(&holder, case.number, false);
+            t.changes.set_held(&holder, case.number, false);
         }
         case.assignee_name = None;
         case.assignee_chat = None;
         case.status = CaseStatus::Open;
-        enqueue(&mut t.tx, case);
+        enqueue(&mut t.changes, case);
     }
 }
 
@@ -355,7 +364,7 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let (account, name) = who(t);
     unassign(t, case);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Released,
         &account,
@@ -365,13 +374,13 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     );
     let user_lang = i18n::from_code(&case.lang);
     cases::send_user(
-        &mut t.tx,
+        &mut t.changes,
         case,
         &i18n::released(user_lang, &case.id()),
         vec![],
     );
-    save(&mut t.tx, case);
-    post_card(&mut t.tx, &t.sh.config, t.sh.op_lang, case, 0);
+    save(&mut t.changes, case);
+    post_card(&mut t.changes, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(op::released(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
 }
@@ -387,8 +396,8 @@ fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), S
     let user_lang = i18n::from_code(&case.lang);
     let text = i18n::closed(user_lang, &case.id(), Some(summary));
     let buttons: Vec<String> = (1..=5).map(|n| n.to_string()).collect();
-    cases::send_user(&mut t.tx, case, &text, buttons);
-    save(&mut t.tx, case);
+    cases::send_user(&mut t.changes, case, &text, buttons);
+    save(&mut t.changes, case);
     t.reply_here(op::closed(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
 }
@@ -403,25 +412,25 @@ pub(crate) fn close_case(
     summary: &str,
 ) -> Result<(), StoreError> {
     if case.status == CaseStatus::Open {
-        dequeue(&mut t.tx, case);
+        dequeue(&mut t.changes, case);
     }
     if let Some(holder) = &case.assignee {
-        t.tx.set_held(holder, case.number, false);
+        t.changes.set_held(holder, case.number, false);
     }
     case.status = CaseStatus::Closed;
-    case.closed_at = Some(t.tx.now);
+    case.closed_at = Some(t.changes.now);
     if !summary.is_empty() {
         case.summary = Some(summary.to_string());
     }
     let id = case.id();
-    if t.tx.open_case_of(&case.account)?.as_deref() == Some(id.as_str()) {
-        t.tx.set_open_case(&case.account, None);
+    if t.changes.open_case_of(&case.account)?.as_deref() == Some(id.as_str()) {
+        t.changes.set_open_case(&case.account, None);
     }
     let rating_chats = cases::user_endpoints(case);
     let all =
         std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
-        if let Some(mut conv) = t.tx.conversation(&endpoint.conversation)? {
+        if let Some(mut conv) = t.changes.conversation(&endpoint.conversation)? {
             if conv.case.as_deref() == Some(id.as_str()) {
                 conv.case = None;
                 conv.unverified = false;
@@ -432,12 +441,12 @@ pub(crate) fn close_case(
                 } else {
                     Mode::Idle
                 };
-                t.tx.save_conversation(&conv);
+                t.changes.save_conversation(&conv);
             }
         }
     }
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Closed,
         actor,
@@ -485,7 +494,7 @@ fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     if let Some(p) = &case.previous {
         lines.push(format!("previous: {p}"));
     }
-    let tail = cases::transcript_tail(&t.tx, case, 10)?;
+    let tail = cases::transcript_tail(&t.changes, case, 10)?;
     if !tail.is_empty() {
         lines.push(tail);
     }
@@ -504,5 +513,5 @@ pub(crate) fn relay_to_assignee(t: &mut Turn<'_>, case: &CaseRecord, name: &str,
         &t.msg.attachments,
         linked,
     );
-    notify_assignee(&mut t.tx, case, text);
+    notify_assignee(&mut t.changes, case, text);
 }

@@ -22,19 +22,19 @@ const RECENT_BOT_CHARS: usize = 120;
 pub(crate) struct Turn<'a> {
     pub sh: &'a Shared,
     pub faq: Faq,
-    pub tx: Changes,
+    pub changes: Changes,
     pub msg: &'a Inbound,
     /// The text without leading `@mentions`.
     pub text: String,
     /// `platform:user`.
     pub account: String,
-    /// The FAQ decision computed before the state lock was taken (used when its language still fits).
+    /// The FAQ decision computed before the step lock was taken (used when its language still fits).
     pub early: Option<Decision>,
     /// The sender was over their message rate when the message arrived.
     pub throttled: bool,
 }
 
-/// What is worked out for a message before the state lock is taken, so that it runs in parallel across workers:
+/// What is worked out for a message before the step lock is taken, so that it runs in parallel across workers:
 /// the FAQ decision (matching is the CPU-heavy part) and the conversation record it was made for.
 #[derive(Default)]
 pub(crate) struct Early {
@@ -73,7 +73,7 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     }
 }
 
-/// Handles one stored message; the returned changes are committed by the caller under the state lock.
+/// Handles one stored message; the returned changes are committed by the caller under the step lock.
 pub(crate) fn handle(
     sh: &Shared,
     stored: &StoredInbound,
@@ -81,7 +81,7 @@ pub(crate) fn handle(
 ) -> Result<Changes, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
-    let tx = Changes::new(
+    let ch = Changes::new(
         sh.store.clone(),
         now,
         format!("{}:{}", msg.platform, msg.id),
@@ -90,7 +90,7 @@ pub(crate) fn handle(
     let mut turn = Turn {
         sh,
         faq: sh.faq(),
-        tx,
+        changes: ch,
         msg,
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
@@ -98,31 +98,31 @@ pub(crate) fn handle(
         throttled: stored.throttled,
     };
     turn.run(stored.oversized, early.conversation)?;
-    Ok(turn.tx)
+    Ok(turn.changes)
 }
 
 /// Records a given-up delivery in its case and tells the operator holding it.
 pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Changes::new(
+    let mut ch = Changes::new(
         sh.store.clone(),
         now,
         format!("giveup:{}", give_up.envelope.id),
         None,
     );
     let Delivery::Message(out) = &give_up.envelope.delivery else {
-        return Ok(tx);
+        return Ok(ch);
     };
     let Some(number) = out.case.as_deref().and_then(command::case_number) else {
-        return Ok(tx);
+        return Ok(ch);
     };
-    let Some(mut case) = cases::load(&tx, number)? else {
-        return Ok(tx);
+    let Some(mut case) = cases::load(&ch, number)? else {
+        return Ok(ch);
     };
     let target = format!("{}:{}", out.platform, out.chat);
     let text = format!("{target}: {}", give_up.reason);
     cases::event(
-        &mut tx,
+        &mut ch,
         &mut case,
         CaseEventKind::DeliveryFailed,
         "bot",
@@ -135,11 +135,11 @@ pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, 
         if not_to_operator && !give_up.envelope.id.starts_with("giveup:") {
             let note =
                 i18n::operator::delivery_failed(sh.op_lang, &case.id(), &target, &give_up.reason);
-            cases::send_to(&mut tx, &chat, note, vec![], Some(case.id()), true);
+            cases::send_to(&mut ch, &chat, note, vec![], Some(case.id()), true);
         }
     }
-    cases::save(&mut tx, &case);
-    Ok(tx)
+    cases::save(&mut ch, &case);
+    Ok(ch)
 }
 
 impl Turn<'_> {
@@ -182,34 +182,34 @@ impl Turn<'_> {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let mut conv = match self.tx.conversation_known(&key, known)? {
+        let mut conv = match self.changes.conversation_known(&key, known)? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),
         };
         if !msg.name.is_empty() {
             conv.name = msg.name.clone();
         }
-        conv.updated_at = self.tx.now;
+        conv.updated_at = self.changes.now;
         if !conv.lang_fixed && cmd.is_none() {
             if let Some(lang) = language_of(&self.text) {
                 conv.lang = lang.code().to_string();
             }
         }
         let line = Line {
-            at: self.tx.now,
+            at: self.changes.now,
             role: "user".into(),
             text: truncate(&self.text, RECENT_CHARS),
             attachments: msg.attachments.clone(),
             seq: None,
         };
-        recent::push(&mut self.tx, &mut conv, line);
+        recent::push(&mut self.changes, &mut conv, line);
         let result = if self.throttled {
             user_cmd::throttled(self, &mut conv)
         } else {
             conv.slowed = false;
             self.user(&mut conv, cmd)
         };
-        self.tx.save_conversation(&conv);
+        self.changes.save_conversation(&conv);
         result
     }
 
@@ -296,7 +296,7 @@ impl Turn<'_> {
             outcome: Default::default(),
             recent: Vec::new(),
             recent_seq: 0,
-            updated_at: self.tx.now,
+            updated_at: self.changes.now,
         }
     }
 
@@ -306,7 +306,7 @@ impl Turn<'_> {
         from: &Conversation,
     ) -> Result<Conversation, StoreError> {
         let key = format!("{}:{}", self.msg.platform, self.msg.user);
-        let mut conv = match self.tx.conversation(&key)? {
+        let mut conv = match self.changes.conversation(&key)? {
             Some(c) => c,
             None => self.new_conversation(key, &self.msg.user, false),
         };
@@ -315,32 +315,34 @@ impl Turn<'_> {
             conv.lang_fixed = from.lang_fixed;
         }
         conv.last_category = from.last_category.clone().or(conv.last_category);
-        for line in recent::lines(&self.tx, from)? {
-            recent::push(&mut self.tx, &mut conv, line);
+        for line in recent::lines(&self.changes, from)? {
+            recent::push(&mut self.changes, &mut conv, line);
         }
-        conv.updated_at = self.tx.now;
+        conv.updated_at = self.changes.now;
         Ok(conv)
     }
 
     /// The language of this message's conversation (for answers outside a conversation flow).
     fn conversation_lang(&self) -> Result<Lang, StoreError> {
-        Ok(match self.tx.conversation(&self.msg.conversation_key())? {
-            Some(c) => i18n::from_code(&c.lang),
-            None => first_lang(self.sh, self.msg, &self.text),
-        })
+        Ok(
+            match self.changes.conversation(&self.msg.conversation_key())? {
+                Some(c) => i18n::from_code(&c.lang),
+                None => first_lang(self.sh, self.msg, &self.text),
+            },
+        )
     }
 
     /// Sends to a conversation (a reply when it is this message's chat) and records it in its recent history.
     pub fn reply(&mut self, conv: &mut Conversation, text: String, buttons: Vec<String>) {
         let here = conv.platform == self.msg.platform && conv.chat == self.msg.chat;
         let line = Line {
-            at: self.tx.now,
+            at: self.changes.now,
             role: "bot".into(),
             text: truncate(&text, RECENT_BOT_CHARS),
             attachments: vec![],
             seq: None,
         };
-        recent::push(&mut self.tx, conv, line);
+        recent::push(&mut self.changes, conv, line);
         let out = Outbound {
             platform: conv.platform.clone(),
             chat: conv.chat.clone(),
@@ -350,7 +352,7 @@ impl Turn<'_> {
             // A chat waiting for its code is not told which case it may belong to.
             case: conv.case.clone().filter(|_| !conv.unverified),
         };
-        self.tx.send(out, false);
+        self.changes.send(out, false);
     }
 
     /// Answers in this message's chat (operator answers, refusals).
@@ -368,7 +370,7 @@ impl Turn<'_> {
             reply_to: Some(self.msg.id.clone()),
             case: case.clone(),
         };
-        self.tx.send(out, case.is_some())
+        self.changes.send(out, case.is_some())
     }
 
     /// This message's chat as an endpoint.

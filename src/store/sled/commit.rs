@@ -2,7 +2,7 @@
 //! values in the overlay (where readers see them at once) and gets a ticket. The flusher thread takes the whole
 //! pending group, appends it to the log and `fdatasync`s it (every writer waiting at that moment shares the
 //! one sync; when busy, it first waits half a millisecond for more writers), publishes the durable ticket, and
-//! moves the group from the overlay to the active backlog. When that backlog is large, a little old, or the
+//! moves the group from the overlay to the active stage. When that stage is large, a little old, or the
 //! flusher has nothing else to do, the flusher freezes it and the checkpoint thread applies it to sled in one
 //! pass, so syncs never wait for sled. Now and then the flusher starts a new log segment; the checkpoint thread
 //! then applies what was frozen before it, flushes sled and deletes the segments the flush covers. The first
@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::backlog::Backlogs;
 use super::batch::Batch;
 use super::fault::{self, Fault};
 use super::overlay::{self, Lookup, Overlay};
+use super::stage::Stages;
 use super::wal::{self, Segment};
 use super::{perms, recover, StoreError, Ticket};
 
@@ -33,12 +33,12 @@ const GATHER_FROM: usize = 8;
 /// of a core on the test machines), so under load one sync per dozens of batches is far cheaper than one per
 /// few; at light load groups are small and nothing waits.
 const GATHER: Duration = Duration::from_micros(500);
-/// A backlog with this many keys is frozen and applied to sled.
-const BACKLOG_KEYS: usize = 32 * 1024;
-/// A backlog is frozen and applied once it is this old, or after the flusher has been idle this long. Longer
+/// A stage with this many keys is frozen and applied to sled.
+const STAGE_KEYS: usize = 32 * 1024;
+/// A stage is frozen and applied once it is this old, or after the flusher has been idle this long. Longer
 /// passes would spare sled a few more rewrites, but each pass's burst of sled work then delays the answers of a
 /// busy web chat (1 s gave a paced round-trip p99 of 9–11 ms where 0.2 s gave 5–6 ms).
-const BACKLOG_AGE: Duration = Duration::from_millis(200);
+const STAGE_AGE: Duration = Duration::from_millis(200);
 
 /// How long closing a failed store waits for its threads.
 const STOP_AFTER_FAULT: Duration = Duration::from_secs(2);
@@ -62,10 +62,10 @@ struct Pending {
     stop: bool,
 }
 
-/// What the flusher writes to: the log segment, and when the backlog received its oldest group.
+/// What the flusher writes to: the log segment, and when the stage received its oldest group.
 struct Writer {
     segment: Segment,
-    backlog_since: Instant,
+    stage_since: Instant,
 }
 
 /// One group cut from [`Pending`].
@@ -92,19 +92,19 @@ pub(crate) struct Committer {
     pub(crate) fail_next_sync: std::sync::atomic::AtomicBool,
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlogs` when held with them.
+    /// Every value not yet durable. Locked last: after `pending`, `writer` or `stages` when held with them.
     overlay: Mutex<Overlay>,
     /// Durable values not yet in sled. Added to only by whoever holds `writer`; readers take it after the
-    /// overlay (never both at once), so a value moving overlay → backlog → sled is never missed.
-    backlogs: RwLock<Backlogs>,
-    /// Held while a frozen backlog is applied, so they reach sled one at a time, oldest first.
+    /// overlay (never both at once), so a value moving overlay → stage → sled is never missed.
+    stages: RwLock<Stages>,
+    /// Held while a frozen stage is applied, so they reach sled one at a time, oldest first.
     applying: Mutex<()>,
-    /// The log segment. Held from cutting a group until it is in the backlog, and taken while `pending` is held,
+    /// The log segment. Held from cutting a group until it is in the stage, and taken while `pending` is held,
     /// so groups reach the log and sled in the order they were cut.
     writer: Mutex<Writer>,
     synced: watch::Sender<Synced>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Requests to the checkpoint thread: apply the frozen backlogs, then (with a segment number) flush sled and
+    /// Requests to the checkpoint thread: apply the frozen stages, then (with a segment number) flush sled and
     /// delete the segments up to that one.
     checkpoints: Mutex<Option<mpsc::Sender<Option<u64>>>>,
 }
@@ -153,11 +153,11 @@ impl Committer {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             overlay: Mutex::new(Overlay::default()),
-            backlogs: RwLock::new(Backlogs::default()),
+            stages: RwLock::new(Stages::default()),
             applying: Mutex::new(()),
             writer: Mutex::new(Writer {
                 segment,
-                backlog_since: Instant::now(),
+                stage_since: Instant::now(),
             }),
             synced,
             threads: Mutex::new(Vec::new()),
@@ -230,13 +230,13 @@ impl Committer {
         Ticket(ticket)
     }
 
-    /// The current value of `key`: pending, waiting in the backlog, or else sled's.
+    /// The current value of `key`: pending, waiting in the stage, or else sled's.
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         // Checked in the order values move (an entry leaves a layer only after the next one has it).
         if let Lookup::Pending(value) = lock(&self.overlay).lookup(key) {
             return Ok(value);
         }
-        if let Lookup::Pending(value) = read(&self.backlogs).lookup(key) {
+        if let Lookup::Pending(value) = read(&self.stages).lookup(key) {
             return Ok(value);
         }
         Ok(self.tree.get(key)?)
@@ -245,7 +245,7 @@ impl Committer {
     /// Every current entry under `prefix`, in key order.
     pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
         let pending = lock(&self.overlay).under(prefix);
-        let waiting = read(&self.backlogs).under(prefix);
+        let waiting = read(&self.stages).under(prefix);
         Ok(overlay::merge(
             self.tree.scan_prefix(prefix),
             overlay::layer(pending, waiting),
@@ -275,13 +275,13 @@ impl Committer {
                 let mut pending = lock(&self.pending);
                 while pending.framed.is_empty() && !pending.stop {
                     pending.flusher_idle = true;
-                    let backlog = read(&self.backlogs).active.len();
-                    if backlog == 0 {
+                    let stage = read(&self.stages).active.len();
+                    if stage == 0 {
                         pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
                     } else {
                         let (guard, timeout) = self
                             .wake
-                            .wait_timeout(pending, BACKLOG_AGE)
+                            .wait_timeout(pending, STAGE_AGE)
                             .unwrap_or_else(|e| e.into_inner());
                         pending = guard;
                         if timeout.timed_out() && pending.framed.is_empty() {
@@ -311,30 +311,30 @@ impl Committer {
             let segment = &writer.segment;
             if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
                 match self.rotate(&mut writer) {
-                    // Everything in the retired segment is in the backlog: freeze it all for the checkpoint.
+                    // Everything in the retired segment is in the stage: freeze it all for the checkpoint.
                     Ok(retired) => self.freeze(Some(retired)),
                     Err(err) => {
                         self.fail(err);
                         return;
                     }
                 }
-            } else if read(&self.backlogs).active.len() >= BACKLOG_KEYS
-                || writer.backlog_since.elapsed() >= BACKLOG_AGE
+            } else if read(&self.stages).active.len() >= STAGE_KEYS
+                || writer.stage_since.elapsed() >= STAGE_AGE
             {
                 self.freeze(None);
             }
         }
     }
 
-    /// Freezes the active backlog and asks the checkpoint thread to apply it (and then, with `retired`, to
-    /// checkpoint). Without `retired`, it waits while two frozen backlogs are still waiting for sled.
+    /// Freezes the active stage and asks the checkpoint thread to apply it (and then, with `retired`, to
+    /// checkpoint). Without `retired`, it waits while two frozen stages are still waiting for sled.
     fn freeze(&self, retired: Option<u64>) {
         {
-            let mut backlogs = write(&self.backlogs);
-            if retired.is_none() && backlogs.frozen() >= 2 {
+            let mut stages = write(&self.stages);
+            if retired.is_none() && stages.frozen() >= 2 {
                 return;
             }
-            backlogs.freeze();
+            stages.freeze();
         }
         if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
             let _ = checkpoints.send(retired);
@@ -360,7 +360,7 @@ impl Committer {
         StoreError::Failed(first.to_string())
     }
 
-    /// Writes and syncs a group, publishes its durable ticket and moves it from the overlay to the backlog.
+    /// Writes and syncs a group, publishes its durable ticket and moves it from the overlay to the stage.
     /// Leaves `group` empty for reuse.
     fn commit_group(&self, writer: &mut Writer, group: &mut Group) -> Result<(), StoreError> {
         #[cfg(test)]
@@ -377,12 +377,12 @@ impl Committer {
         let last = group.last;
         self.synced.send_modify(|s| s.durable = s.durable.max(last));
         {
-            let mut backlogs = write(&self.backlogs);
-            if backlogs.active.len() == 0 {
-                writer.backlog_since = Instant::now();
+            let mut stages = write(&self.stages);
+            if stages.active.len() == 0 {
+                writer.stage_since = Instant::now();
             }
             for (_, batch) in &group.batches {
-                backlogs.active.add(batch);
+                stages.active.add(batch);
             }
         }
         {
@@ -396,17 +396,17 @@ impl Committer {
         Ok(())
     }
 
-    /// Applies the frozen backlogs to sled, oldest first, each forgotten once sled holds it.
+    /// Applies the frozen stages to sled, oldest first, each forgotten once sled holds it.
     fn apply_frozen(&self) -> Result<(), StoreError> {
         let _applying = lock(&self.applying);
         loop {
             // Bound first: the read guard must be gone before the write lock below.
-            let oldest = read(&self.backlogs).oldest();
+            let oldest = read(&self.stages).oldest();
             let Some(oldest) = oldest else {
                 return Ok(());
             };
             oldest.apply_to(&self.tree)?;
-            write(&self.backlogs).applied(&oldest);
+            write(&self.stages).applied(&oldest);
         }
     }
 
@@ -460,7 +460,7 @@ impl Committer {
         if !group.framed.is_empty() {
             self.commit_group(&mut writer, &mut group)?;
         }
-        write(&self.backlogs).freeze();
+        write(&self.stages).freeze();
         self.apply_frozen()?;
         let retired = self.rotate(&mut writer)?;
         drop(writer);
@@ -469,7 +469,7 @@ impl Committer {
 
     /// Values written but not yet in sled (a gauge of how far sled lags the log).
     pub(crate) fn unapplied_len(&self) -> usize {
-        lock(&self.overlay).len() + read(&self.backlogs).len()
+        lock(&self.overlay).len() + read(&self.stages).len()
     }
 
     /// Bytes sled uses on disk.

@@ -3,7 +3,7 @@
 //! Durability: a batch is durable once it is in the log and the log is synced, not once sled has it. Writers
 //! share syncs (group commit, see `commit`): every writer waiting when the flusher thread cuts a group is made
 //! durable by one `fdatasync`. Durable writes reach sled later, in passes that keep only each key's last value
-//! (see `backlog`), and a checkpoint now and then flushes sled and deletes the log segments it covers; at the
+//! (see `stage`), and a checkpoint now and then flushes sled and deletes the log segments it covers; at the
 //! next open, the log is replayed over sled (see `recover`). The log exists because a sled flush per group of
 //! writers, the design before it, carried about 2,500 messages a second on the project's test machine, where
 //! the log carries 20,000 and more (see `docs/benchmarks.md`).
@@ -14,7 +14,6 @@
 //! directory is readable by its owner only (see [`perms`]).
 
 mod backend;
-mod backlog;
 mod batch;
 mod commit;
 mod fault;
@@ -23,6 +22,7 @@ mod fault_tests;
 pub mod keys;
 mod overlay;
 mod recover;
+mod stage;
 mod wal;
 
 use std::path::{Path, PathBuf};
