@@ -3,13 +3,13 @@
 //! from the Telegram operator group, a Telegram user answered from the web inbox, and a 429 honoured.
 #![cfg(all(feature = "telegram", feature = "web"))]
 
-mod support_telegram;
+mod telegram_support;
 
 use std::time::Duration;
 
 use serde_json::json;
-use support_telegram::*;
 use supportbot_chat::CaseDirectory;
+use telegram_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_question_gets_the_faq_answer_and_buttons_work() {

@@ -10,6 +10,7 @@ mod intake;
 mod link;
 mod managers;
 mod operator;
+mod operator_views;
 mod recent;
 mod shared;
 #[cfg(test)]

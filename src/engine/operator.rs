@@ -3,6 +3,7 @@
 
 use supportbot_chat::CaseEventKind;
 
+use super::operator_views as views;
 use super::turn::Turn;
 use crate::cases::command::{case_number, Command};
 use crate::cases::{self, dequeue, enqueue, entry, event, load, notify_assignee, post_card, save};
@@ -14,7 +15,7 @@ use crate::store::StoreError;
 pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     match cmd {
-        Command::Queue => queue(t),
+        Command::Queue => views::queue(t),
         Command::Take(arg) => with_case(t, &arg, "/take C-1001", take),
         Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| {
             reply(t, case, &text)
@@ -53,7 +54,7 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
         Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| {
             close(t, case, &summary)
         }),
-        Command::Case(arg) => with_case(t, &arg, "/case C-1001", show),
+        Command::Case(arg) => with_case(t, &arg, "/case C-1001", views::show),
         _ => Ok(()),
     }
 }
@@ -98,7 +99,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     }
 }
 
-fn who(t: &Turn<'_>) -> (String, String) {
+pub(super) fn who(t: &Turn<'_>) -> (String, String) {
     let name =
         t.sh.operator(&t.account)
             .unwrap_or_else(|| t.account.clone());
@@ -142,44 +143,6 @@ fn refuse_closed(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
         return true;
     }
     false
-}
-
-fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
-    let lang = t.sh.op_lang;
-    let numbers = cases::waiting_numbers(&t.changes)?;
-    if numbers.is_empty() {
-        t.reply_here(op::queue_empty(lang), vec![], None);
-        return Ok(());
-    }
-    let (_, me) = who(t);
-    let mut shown = Vec::new();
-    for number in &numbers {
-        match load(&t.changes, *number)? {
-            Some(c) if c.reserved_from(&me, t.changes.now).is_none() => shown.push(c),
-            _ => {}
-        }
-    }
-    if shown.is_empty() {
-        t.reply_here(op::queue_empty(lang), vec![], None);
-        return Ok(());
-    }
-    let mut lines = vec![op::queue_header(lang, shown.len())];
-    for c in shown.iter().take(20) {
-        {
-            let waited = (t.changes.now - c.opened_at).num_minutes().max(0);
-            lines.push(format!(
-                "{} · {} · P{} · {} · {} · {waited} min · {}",
-                c.id(),
-                c.team,
-                c.priority,
-                c.origin.platform,
-                c.user_name,
-                c.subject
-            ));
-        }
-    }
-    t.reply_here(lines.join("\n"), vec![], None);
-    Ok(())
 }
 
 /// Assigns the case to the operator sending this message and tells the user who joined.
@@ -454,51 +417,6 @@ pub(crate) fn close_case(
         summary,
         &[],
     );
-    Ok(())
-}
-
-fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
-    let mut lines = vec![format!(
-        "{} · {} · {} · P{} · {} · {} ({})",
-        case.id(),
-        case.status.as_str(),
-        case.team,
-        case.priority,
-        case.lang,
-        case.user_name,
-        case.account
-    )];
-    if let Some(a) = &case.assignee_name {
-        lines.push(format!("assignee: {a}"));
-    }
-    lines.push(format!(
-        "opened: {}",
-        case.opened_at.format("%Y-%m-%d %H:%M")
-    ));
-    lines.push(format!("subject: {}", case.subject));
-    if !case.error_codes.is_empty() {
-        lines.push(format!("error codes: {}", case.error_codes.join(", ")));
-    }
-    if !case.suggestions.is_empty() {
-        lines.push(format!("suggested FAQ: {}", case.suggestions.join(", ")));
-    }
-    let mut chats = vec![format!("{}:{}", case.origin.platform, case.origin.chat)];
-    for l in &case.links {
-        let mark = if l.verified { "" } else { " (unverified)" };
-        chats.push(format!("{}:{}{mark}", l.endpoint.platform, l.endpoint.chat));
-    }
-    lines.push(format!("chats: {}", chats.join(", ")));
-    if let Some(r) = case.rating {
-        lines.push(format!("rating: {r}/5"));
-    }
-    if let Some(p) = &case.previous {
-        lines.push(format!("previous: {p}"));
-    }
-    let tail = cases::transcript_tail(&t.changes, case, 10)?;
-    if !tail.is_empty() {
-        lines.push(tail);
-    }
-    t.reply_here(lines.join("\n"), vec![], Some(case.id()));
     Ok(())
 }
 
