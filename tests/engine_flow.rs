@@ -48,7 +48,7 @@ async fn english_question_gets_english_texts_and_buttons() {
 #[tokio::test]
 async fn choose_offers_titles_and_a_pressed_title_is_answered() {
     let mut bot = Bot::start().await;
-    bot.send(dm("telegram", "42", "m1", "登录")).await;
+    bot.send(dm("telegram", "42", "m1", "邮箱")).await;
     let out = bot.take();
     let choose = one(&out, "telegram", "42");
     assert!(choose.buttons.len() >= 3, "{choose:?}");

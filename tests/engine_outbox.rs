@@ -297,7 +297,7 @@ async fn metrics_cover_the_required_families() {
     let mut bot = Bot::start().await;
     bot.send(dm("web", "a", "1", "发送邮件被退回 554 DT:SPM"))
         .await;
-    bot.send(dm("web", "a", "2", "登录")).await;
+    bot.send(dm("web", "a", "2", "邮箱")).await;
     for (i, t) in ["/human", "跳过", "跳过", "跳过"].iter().enumerate() {
         bot.send(dm("telegram", "9", &format!("h{i}"), t)).await;
     }

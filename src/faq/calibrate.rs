@@ -3,11 +3,13 @@
 //! variants (leave-one-variant-out, in a few folds) gives this knowledge base's own score distributions: how
 //! high the right entry scores when it is on top (questions to answer), and how high the best *other* entry
 //! scores (what a question that no entry covers looks like). The answer bar is set between the two, and the
-//! blend of BM25 into the ranking is the one that ranks the most held-out variants right.
+//! blend of BM25 into the ranking is the one that ranks the most held-out variants right. A held-out variant
+//! is scored like a query: by its terms and by its meaning (the word vectors), without the held-out questions.
 
 use serde::Serialize;
 
-use super::rank::Views;
+use super::rank::{Meaning, Mix, Views};
+use super::semantic::Semantic;
 use super::tokenize::Term;
 
 /// The decision bars of one knowledge base.
@@ -81,6 +83,7 @@ pub fn calibrate(
     questions: &[(u32, Vec<Term>)],
     keywords: &[Vec<Term>],
     answers: &[Vec<Term>],
+    semantic: &Semantic,
     unknown: impl Fn(&Term) -> f32 + Copy,
 ) -> (Bars, Calibration) {
     if questions.len() > MAX_QUESTIONS {
@@ -107,14 +110,20 @@ pub fn calibrate(
     // Probes per blend of BM25 into the ranking order.
     let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
     for fold in 0..FOLDS {
-        let views = Views::build(questions, keywords, answers, |i| fold_of(i) == Some(fold));
+        let held_out = |i: usize| fold_of(i) == Some(fold);
+        let views = Views::build(questions, keywords, answers, held_out);
         for (i, (owner, terms)) in questions.iter().enumerate() {
-            if fold_of(i) != Some(fold) {
+            if !held_out(i) {
                 continue;
             }
             let owner = *owner as usize;
+            let meaning = semantic
+                .question(i)
+                .map(|q| semantic.entry_scores(q, held_out))
+                .unwrap_or_default();
             for (b, blend) in BLENDS.iter().enumerate() {
-                let ranked = views.rank(terms, &[], unknown, *blend);
+                let mix = Mix::for_query(*blend, !meaning.is_empty());
+                let ranked = views.rank(terms, &[], unknown, dense(&meaning), mix);
                 by_blend[b].push(Probe {
                     owner,
                     top: ranked.first().map(|r| (r.entry, r.score)),
@@ -190,4 +199,13 @@ pub fn calibrate(
         confusions,
     };
     (bars, calibration)
+}
+
+/// Per-entry scores as the ranking takes them (none for a variant without a meaning vector).
+fn dense(scores: &[f32]) -> Meaning<'_> {
+    if scores.is_empty() {
+        Meaning::None
+    } else {
+        Meaning::Dense(scores)
+    }
 }

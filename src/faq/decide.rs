@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::calibrate::{calibrate, Bars, Calibration};
 use super::entry::{FaqEntry, Lexicon};
 use super::normalize::{fold, SynonymRewriter};
-use super::rank::{Ranked, Views, STRONG_EVIDENCE};
+use super::rank::{Meaning, Mix, Ranked, Views, MEANING_SHARE, STRONG_EVIDENCE};
+use super::semantic::Semantic;
 use super::smalltalk::{self, SmallTalk};
 use super::tokenize::{Term, Tokenizer};
 use super::Lang;
@@ -63,6 +64,11 @@ pub struct Decision {
     pub human_requested: bool,
 }
 
+/// Up to this many questions, a query is compared in meaning with every question, so an entry that shares
+/// no word with the query can still be found; above it, only with the questions of the best entries by
+/// terms, which keeps decisions on very large knowledge bases fast.
+const DENSE_MEANING_QUESTIONS: usize = 4_000;
+
 /// Entries below this score are not listed as candidates.
 const LISTED: f32 = 0.2;
 const MAX_CANDIDATES: usize = 3;
@@ -80,6 +86,7 @@ pub struct Matcher {
     synonyms: SynonymRewriter,
     tokenizer: Tokenizer,
     views: Views,
+    semantic: Semantic,
     patterns: Patterns,
     human: PhraseSet,
     always_human: PhraseSet,
@@ -109,10 +116,13 @@ impl Matcher {
         let always_human = PhraseSet::new(&lexicon.always_human, &[]);
         let mut conflicts: Vec<(usize, String)> = Vec::new();
         let mut texts: Vec<(Vec<String>, Vec<String>)> = Vec::with_capacity(entries.len());
+        // Folded questions as written (before synonym rewriting) for the word vectors.
+        let mut plain: Vec<(u32, String)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             let mut questions = Vec::new();
             for q in e.questions.zh.iter().chain(&e.questions.en) {
                 let folded = fold(q);
+                plain.push((i as u32, folded.clone()));
                 if conflicts.last().is_none_or(|c| c.0 != i) {
                     if let Some(phrase) = always_human.first_in(&folded) {
                         conflicts.push((i, phrase));
@@ -141,7 +151,9 @@ impl Matcher {
             })
             .collect();
         let views = Views::build(&questions, &keywords, &answers, |_| false);
-        let (bars, calibration) = calibrate(&questions, &keywords, &answers, |t| {
+        let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
+        let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
+        let (bars, calibration) = calibrate(&questions, &keywords, &answers, &semantic, |t| {
             tokenizer.unknown_weight(t)
         });
         let (sources, owners): (Vec<&str>, Vec<usize>) = entries
@@ -163,6 +175,7 @@ impl Matcher {
             synonyms,
             tokenizer,
             views,
+            semantic,
             patterns,
             bars,
             calibration,
@@ -198,9 +211,11 @@ impl Matcher {
 
     /// The best entries for a text, with their scores (for `faq lint`).
     pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
-        let text = self.synonyms.rewrite(&fold(text));
+        let folded = fold(text);
+        let text = self.synonyms.rewrite(&folded);
         let terms = self.tokenizer.terms(&text);
-        self.rank(&text, &terms)
+        self.rank(&folded, &text, &terms)
+            .0
             .into_iter()
             .map(|r| (r.entry, r.score))
             .collect()
@@ -243,7 +258,7 @@ impl Matcher {
         }
         let text = self.synonyms.rewrite(&folded);
         let terms = self.tokenizer.terms(&text);
-        let ranked = self.rank(&text, &terms);
+        let (ranked, ranked_with_meaning) = self.rank(&folded, &text, &terms);
         let candidates: Vec<Candidate> = ranked
             .iter()
             .filter(|r| r.score >= LISTED)
@@ -273,9 +288,15 @@ impl Matcher {
         if human_requested || !confident(best, bars) {
             return decision;
         }
+        // Mixing in meaning brings every entry's score closer to the others': a tie is closer too.
+        let margin = if ranked_with_meaning {
+            bars.close * (1.0 - MEANING_SHARE)
+        } else {
+            bars.close
+        };
         let close = ranked[1..]
             .iter()
-            .take_while(|r| confident(r, bars) && best.score - r.score <= bars.close)
+            .take_while(|r| confident(r, bars) && best.score - r.score <= margin)
             .count();
         if close > 0 {
             decision.action = Action::Choose;
@@ -315,7 +336,9 @@ impl Matcher {
             .collect()
     }
 
-    fn rank(&self, text: &str, terms: &[Term]) -> Vec<Ranked> {
+    /// Ranks entries for a query: `folded` as the user wrote it (for the word vectors), `text` after synonym
+    /// rewriting (for patterns) and its `terms`; true when meaning took part.
+    fn rank(&self, folded: &str, text: &str, terms: &[Term]) -> (Vec<Ranked>, bool) {
         let mut pattern_hits: Vec<usize> = Vec::new();
         for matched in self.patterns.set.matches(text).iter() {
             let entry = self.patterns.entry[matched];
@@ -323,12 +346,30 @@ impl Matcher {
                 pattern_hits.push(entry);
             }
         }
-        self.views.rank(
-            terms,
-            &pattern_hits,
-            |t| self.tokenizer.unknown_weight(t),
-            self.bars.blend,
-        )
+        let query = self.semantic.query(folded, |run| self.tokenizer.words(run));
+        let mix = Mix::for_query(self.bars.blend, query.is_some());
+        let unknown = |t: &Term| self.tokenizer.unknown_weight(t);
+        let ranked = match &query {
+            None => self
+                .views
+                .rank(terms, &pattern_hits, unknown, Meaning::None, mix),
+            Some(q) if self.semantic.questions() <= DENSE_MEANING_QUESTIONS => {
+                let scores = self.semantic.entry_scores(q, |_| false);
+                self.views
+                    .rank(terms, &pattern_hits, unknown, Meaning::Dense(&scores), mix)
+            }
+            Some(q) => {
+                let score = |entry: usize| self.semantic.entry_score(q, entry);
+                self.views.rank(
+                    terms,
+                    &pattern_hits,
+                    unknown,
+                    Meaning::OnDemand(&score),
+                    mix,
+                )
+            }
+        };
+        (ranked, query.is_some())
     }
 }
 

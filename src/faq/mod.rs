@@ -9,8 +9,10 @@ mod lint;
 mod load;
 mod normalize;
 mod rank;
+mod semantic;
 mod smalltalk;
 mod tokenize;
+mod wordvec;
 
 pub use calibrate::{Bars, Calibration};
 pub use decide::{Action, Candidate, Decision};

@@ -16,6 +16,44 @@ pub const STRONG_EVIDENCE: f32 = 7.0;
 const ANSWER_SHARE: f32 = 0.5;
 /// How many of the best entries are ranked fully (enough for candidates and the choice check).
 const RANKED_KEPT: usize = 8;
+/// How many of the semantically closest entries join the ranking even when they share no term with the query.
+const SEMANTIC_JOINERS: usize = 3;
+/// With meaning computed per entry on demand, how many of the best entries by terms it re-ranks.
+const MEANING_RERANKED: usize = 32;
+
+/// A query's meaning-level similarity to the entries.
+pub enum Meaning<'a> {
+    /// The query has no meaning vector.
+    None,
+    /// Every entry's similarity, computed up front (smaller knowledge bases): the closest entries join the
+    /// ranking even when they share no term with the query.
+    Dense(&'a [f32]),
+    /// One entry's similarity on demand (large knowledge bases): meaning re-ranks the best entries by terms.
+    OnDemand(&'a dyn Fn(usize) -> f32),
+}
+
+/// Share of the score that comes from meaning (the word vectors) when the query has a vector: terms and
+/// meaning count equally.
+pub const MEANING_SHARE: f32 = 0.5;
+
+/// How the signals are mixed into one score for one query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mix {
+    /// Weight of relative BM25 in the ranking order, next to the score (calibrated per knowledge base).
+    pub blend: f32,
+    /// Share of the score that comes from meaning rather than term coverage.
+    pub semantic: f32,
+}
+
+impl Mix {
+    /// The mix for a query with (or without) a meaning vector.
+    pub fn for_query(blend: f32, has_meaning: bool) -> Mix {
+        Mix {
+            blend,
+            semantic: if has_meaning { MEANING_SHARE } else { 0.0 },
+        }
+    }
+}
 
 thread_local! {
     /// Entry → position in the current query's score list; all `u32::MAX` between queries.
@@ -78,14 +116,20 @@ impl Views {
         self.index.query(terms, unknown)
     }
 
-    /// The best entries for a query, best first; `pattern_hits` are entries whose patterns matched.
+    /// The best entries for a query, best first; `pattern_hits` are entries whose patterns matched and
+    /// `meaning` the query's meaning-level similarity to the entries.
     pub fn rank(
         &self,
         terms: &[Term],
         pattern_hits: &[usize],
         unknown: impl Fn(&Term) -> f32 + Copy,
-        blend: f32,
+        meaning: Meaning<'_>,
+        mix: Mix,
     ) -> Vec<Ranked> {
+        let dense: &[f32] = match meaning {
+            Meaning::Dense(scores) => scores,
+            _ => &[],
+        };
         let query: QueryTerms = self.index.query(terms, unknown);
         // Per entry: coverage by the entry as a whole, and by its best single question. Every question's
         // terms are also its entry's, so the entries the entry index touched are all that can score.
@@ -95,7 +139,7 @@ impl Views {
             .into_iter()
             .map(|(doc, s)| (doc as usize, s.matched, 0.0, s.bm25))
             .collect();
-        for &entry in pattern_hits {
+        for &entry in pattern_hits.iter().chain(&closest(dense, mix)) {
             if !per_entry.iter().any(|e| e.0 == entry) {
                 per_entry.push((entry, 0.0, 0.0, 0.0));
             }
@@ -127,25 +171,50 @@ impl Views {
             }
         });
         let max_bm25 = per_entry.iter().map(|e| e.3).fold(f32::EPSILON, f32::max);
-        let mut ranked: Vec<Ranked> = per_entry
-            .into_iter()
-            .map(|(entry, matched, question_cov, bm25)| {
-                let hit = pattern_hits.contains(&entry);
-                let entry_cov = if query.total > 0.0 {
-                    matched / query.total
-                } else {
-                    0.0
-                };
-                let coverage = (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov;
-                let bonus = if hit { PATTERN_BONUS } else { 0.0 };
-                Ranked {
-                    entry,
-                    score: (coverage + bonus).min(1.0),
-                    evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
-                    order: coverage + bonus + blend * bm25 / max_bm25,
+        let coverage = |matched: f32, question_cov: f32| {
+            let entry_cov = if query.total > 0.0 {
+                matched / query.total
+            } else {
+                0.0
+            };
+            (1.0 - QUESTION_SHARE) * entry_cov + QUESTION_SHARE * question_cov
+        };
+        let ranked_with = |(entry, matched, question_cov, bm25): (usize, f32, f32, f32),
+                           meaning: f32| {
+            let hit = pattern_hits.contains(&entry);
+            let blended = (1.0 - mix.semantic) * coverage(matched, question_cov)
+                + mix.semantic * meaning.max(0.0);
+            let bonus = if hit { PATTERN_BONUS } else { 0.0 };
+            Ranked {
+                entry,
+                score: (blended + bonus).min(1.0),
+                evidence: matched + if hit { STRONG_EVIDENCE } else { 0.0 },
+                order: blended + bonus + mix.blend * bm25 / max_bm25,
+            }
+        };
+        let mut ranked: Vec<Ranked> = match meaning {
+            Meaning::None => per_entry.into_iter().map(|e| ranked_with(e, 0.0)).collect(),
+            Meaning::Dense(scores) => per_entry
+                .into_iter()
+                .map(|e| ranked_with(e, scores.get(e.0).copied().unwrap_or(0.0)))
+                .collect(),
+            Meaning::OnDemand(score) => {
+                // Meaning is worked out for the best entries by terms only.
+                let mut by_terms: Vec<(f32, usize)> = per_entry
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (ranked_with(*e, 0.0).order, i))
+                    .collect();
+                if by_terms.len() > MEANING_RERANKED {
+                    by_terms.select_nth_unstable_by(MEANING_RERANKED, |a, b| b.0.total_cmp(&a.0));
+                    by_terms.truncate(MEANING_RERANKED);
                 }
-            })
-            .collect();
+                by_terms
+                    .into_iter()
+                    .map(|(_, i)| ranked_with(per_entry[i], score(per_entry[i].0)))
+                    .collect()
+            }
+        };
         let by_order =
             |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
         if ranked.len() > RANKED_KEPT {
@@ -155,4 +224,23 @@ impl Views {
         ranked.sort_by(by_order);
         ranked
     }
+}
+
+/// The entries most similar in meaning to the query, when meaning counts at all.
+fn closest(semantic: &[f32], mix: Mix) -> Vec<usize> {
+    if mix.semantic <= 0.0 || semantic.is_empty() {
+        return Vec::new();
+    }
+    let mut best: Vec<usize> = Vec::with_capacity(SEMANTIC_JOINERS + 1);
+    for (entry, s) in semantic.iter().enumerate() {
+        if *s <= 0.0 {
+            continue;
+        }
+        let at = best.partition_point(|&b| semantic[b] >= *s);
+        if at < SEMANTIC_JOINERS {
+            best.insert(at, entry);
+            best.truncate(SEMANTIC_JOINERS);
+        }
+    }
+    best
 }

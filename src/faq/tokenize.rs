@@ -71,6 +71,11 @@ impl Tokenizer {
         }
     }
 
+    /// Jieba's words of a run of Chinese characters (for the word vectors).
+    pub fn words<'t>(&self, run: &'t str) -> Vec<&'t str> {
+        self.jieba.cut(run, false)
+    }
+
     /// Remembers the stem of every English word in folded `text` (the knowledge base's questions).
     pub fn learn_stems(&mut self, text: &str) {
         for m in ascii_word_regex().find_iter(text) {

@@ -1,0 +1,207 @@
+//! Meaning-level similarity between a query and each entry's questions, from the built-in word vectors.
+//! Every question's vector is centred on the mean of this knowledge base's questions before comparing: what
+//! all of one FAQ's questions share (its product, its register) says nothing about which entry fits, and
+//! removing it spreads the entries apart.
+
+use super::wordvec::WordVectors;
+
+/// Question vectors of one knowledge base.
+pub struct Semantic {
+    table: &'static WordVectors,
+    dims: usize,
+    /// Mean of the normalised question vectors.
+    mean: Vec<f32>,
+    /// One centred, normalised vector per question (all zero for a question with no known word).
+    vectors: Vec<f32>,
+    /// Entry of each question.
+    owner: Vec<u32>,
+    /// First question of each entry, and one past the last question (questions come grouped by entry).
+    starts: Vec<u32>,
+    entries: usize,
+}
+
+impl Semantic {
+    /// Vectors for `questions` (entry, folded text; grouped by entry in entry order) of a knowledge base with
+    /// `entries` entries.
+    pub fn build<'t>(
+        questions: &[(u32, &'t str)],
+        entries: usize,
+        cut: impl Fn(&'t str) -> Vec<&'t str> + Copy,
+    ) -> Semantic {
+        let table = WordVectors::builtin();
+        let dims = table.dims();
+        let mut vectors = vec![0.0f32; questions.len() * dims];
+        let mut mean = vec![0.0f32; dims];
+        let mut known = 0usize;
+        for (row, (_, text)) in vectors.chunks_exact_mut(dims).zip(questions) {
+            if table.embed(text, cut, row) && normalise(row) {
+                known += 1;
+                for (m, x) in mean.iter_mut().zip(row.iter()) {
+                    *m += x;
+                }
+            }
+        }
+        if known > 0 {
+            mean.iter_mut().for_each(|m| *m /= known as f32);
+        }
+        for row in vectors.chunks_exact_mut(dims) {
+            if row.iter().any(|x| *x != 0.0) {
+                center(row, &mean);
+            }
+        }
+        let owner: Vec<u32> = questions.iter().map(|(o, _)| *o).collect();
+        let starts = (0..=entries as u32)
+            .map(|e| owner.partition_point(|&o| o < e) as u32)
+            .collect();
+        Semantic {
+            table,
+            dims,
+            mean,
+            vectors,
+            owner,
+            starts,
+            entries,
+        }
+    }
+
+    /// The query's centred, normalised vector; `None` when the table knows none of its words.
+    pub fn query<'t>(
+        &self,
+        text: &'t str,
+        cut: impl Fn(&'t str) -> Vec<&'t str>,
+    ) -> Option<Vec<f32>> {
+        let mut v = vec![0.0f32; self.dims];
+        if !self.table.embed(text, cut, &mut v) || !normalise(&mut v) {
+            return None;
+        }
+        center(&mut v, &self.mean);
+        Some(v)
+    }
+
+    /// The vector of question `i` (for calibration, which holds questions out and asks them as queries).
+    pub fn question(&self, i: usize) -> Option<&[f32]> {
+        let row = &self.vectors[i * self.dims..(i + 1) * self.dims];
+        row.iter().any(|x| *x != 0.0).then_some(row)
+    }
+
+    /// Number of questions.
+    pub fn questions(&self) -> usize {
+        self.owner.len()
+    }
+
+    /// The best cosine between `query` and one of `entry`'s questions (0 when none compares).
+    pub fn entry_score(&self, query: &[f32], entry: usize) -> f32 {
+        let (from, to) = (self.starts[entry] as usize, self.starts[entry + 1] as usize);
+        self.vectors[from * self.dims..to * self.dims]
+            .chunks_exact(self.dims)
+            .map(|row| dot(row, query))
+            .fold(0.0, f32::max)
+    }
+
+    /// Per entry, the best cosine between `query` and one of its questions (0 when none compares), leaving
+    /// out the questions for which `held_out` is true.
+    pub fn entry_scores(&self, query: &[f32], held_out: impl Fn(usize) -> bool) -> Vec<f32> {
+        let mut best = vec![0.0f32; self.entries];
+        for (i, row) in self.vectors.chunks_exact(self.dims).enumerate() {
+            if held_out(i) {
+                continue;
+            }
+            let cos = dot(row, query);
+            let slot = &mut best[self.owner[i] as usize];
+            if cos > *slot {
+                *slot = cos;
+            }
+        }
+        best
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // Eight lanes of partial sums let the compiler vectorise the loop.
+    let mut lanes = [0.0f32; 8];
+    let (a8, a_rest) = a.split_at(a.len() - a.len() % 8);
+    let (b8, b_rest) = b.split_at(a8.len());
+    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    let tail: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Scales `v` to length 1; false (and `v` unchanged) for a zero vector.
+fn normalise(v: &mut [f32]) -> bool {
+    let norm = dot(v, v).sqrt();
+    if norm <= f32::EPSILON {
+        return false;
+    }
+    v.iter_mut().for_each(|x| *x /= norm);
+    true
+}
+
+/// Removes `mean` from normalised `v` and normalises again (a vector equal to the mean becomes zero).
+fn center(v: &mut [f32], mean: &[f32]) {
+    for (x, m) in v.iter_mut().zip(mean) {
+        *x -= m;
+    }
+    if !normalise(v) {
+        v.fill(0.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Single characters, as a stand-in for jieba.
+    fn words(run: &str) -> Vec<&str> {
+        run.char_indices()
+            .map(|(i, c)| &run[i..i + c.len_utf8()])
+            .collect()
+    }
+
+    #[test]
+    fn a_paraphrase_finds_its_entry_without_a_shared_word() {
+        let questions = [
+            (0, "forgot my password"),
+            (0, "忘记密码"),
+            (1, "how do i get a refund"),
+            (1, "退款"),
+            (2, "change the language of the app"),
+            (2, "切换语言"),
+        ];
+        let sem = Semantic::build(&questions, 3, words);
+        let best = |text: &'static str| {
+            let q = sem.query(text, words).unwrap();
+            let scores = sem.entry_scores(&q, |_| false);
+            (0..3).max_by(|a, b| scores[*a].total_cmp(&scores[*b]))
+        };
+        assert_eq!(best("money back please"), Some(1));
+        assert_eq!(best("I want my money returned"), Some(1));
+        assert_eq!(best("switch the app to chinese"), Some(2));
+    }
+
+    #[test]
+    fn held_out_questions_do_not_count() {
+        let questions = [(0, "forgot my password"), (1, "refund")];
+        let sem = Semantic::build(&questions, 2, words);
+        let q = sem.question(0).unwrap().to_vec();
+        assert!(sem.entry_scores(&q, |_| false)[0] > 0.99);
+        assert_eq!(sem.entry_score(&q, 0), sem.entry_scores(&q, |_| false)[0]);
+        assert_eq!(sem.entry_score(&q, 1), sem.entry_scores(&q, |_| false)[1]);
+        assert_eq!(sem.entry_scores(&q, |i| i == 0)[0], 0.0);
+    }
+
+    #[test]
+    fn a_text_without_known_words_has_no_vector() {
+        let sem = Semantic::build(&[(0, "password")], 1, words);
+        assert!(sem.query("1234 !!", words).is_none());
+    }
+
+    #[test]
+    fn dot_handles_lengths_that_are_not_multiples_of_eight() {
+        let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
+        assert_eq!(dot(&a, &a), (0..13).map(|i| (i * i) as f32).sum::<f32>());
+    }
+}
