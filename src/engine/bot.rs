@@ -169,7 +169,7 @@ fn send_answer(
         private.last_faq = conv.last_faq.clone();
         private.mode = mode;
         t.reply(&mut private, text, buttons);
-        t.changes.save_conversation(&private);
+        t.changes.save_conversation(private);
     } else {
         conv.mode = mode;
         t.reply(conv, text, buttons);

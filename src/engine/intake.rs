@@ -22,7 +22,7 @@ pub(super) fn request_human(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
         t.reply(conv, i18n::moved_private(lang), vec![]);
         let mut private = t.private_conversation(conv)?;
         request_human_in(t, &mut private)?;
-        t.changes.save_conversation(&private);
+        t.changes.save_conversation(private);
         return Ok(());
     }
     request_human_in(t, conv)

@@ -92,7 +92,7 @@ pub(super) fn quote(
     } else {
         quote_here(t, &mut private, number)?;
     }
-    t.changes.save_conversation(&private);
+    t.changes.save_conversation(private);
     Ok(())
 }
 

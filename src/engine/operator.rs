@@ -404,7 +404,7 @@ pub(crate) fn close_case(
                 } else {
                     Mode::Idle
                 };
-                t.changes.save_conversation(&conv);
+                t.changes.save_conversation(conv);
             }
         }
     }

@@ -209,7 +209,7 @@ impl Turn<'_> {
             conv.slowed = false;
             self.user(&mut conv, cmd)
         };
-        self.changes.save_conversation(&conv);
+        self.changes.save_conversation(conv);
         result
     }
 

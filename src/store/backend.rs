@@ -67,7 +67,7 @@ pub struct QueueEntry {
 #[derive(Debug, Default)]
 pub struct Writes {
     /// Conversations by conversation key.
-    pub conversations: HashMap<String, Conversation>,
+    pub conversations: BTreeMap<String, Conversation>,
     /// Recent lines by conversation key and slot.
     pub recent: BTreeMap<(String, RecentSlot), Option<Line>>,
     /// Cases by number.
@@ -75,7 +75,7 @@ pub struct Writes {
     /// New transcript and history lines by case number and line number.
     pub case_logs: BTreeMap<(u64, u32), CaseLog>,
     /// The open case (`C-…`) of a user account.
-    pub user_cases: HashMap<String, Option<String>>,
+    pub user_cases: BTreeMap<String, Option<String>>,
     /// Cases an operator account holds.
     pub held: BTreeMap<(String, u64), bool>,
     /// The waiting queue.

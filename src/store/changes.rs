@@ -93,10 +93,10 @@ impl Changes {
     }
 
     /// Saves a conversation.
-    pub fn save_conversation(&mut self, conversation: &Conversation) {
+    pub fn save_conversation(&mut self, conversation: Conversation) {
         self.writes
             .conversations
-            .insert(conversation.key.clone(), conversation.clone());
+            .insert(conversation.key.clone(), conversation);
     }
 
     /// A conversation's recent lines by slot, in slot order.
@@ -330,7 +330,7 @@ mod tests {
             .unwrap();
         assert_eq!(got.name, "newer");
         // The step's own write wins over both.
-        ch.save_conversation(&conversation("web:u1", "written"));
+        ch.save_conversation(conversation("web:u1", "written"));
         let got = ch
             .conversation_known("web:u1", Some(known))
             .unwrap()

@@ -222,16 +222,26 @@ impl Backend for SledStore {
     }
 
     fn seen(&self, platform: &str, id: &str) -> Result<bool, StoreError> {
-        self.contains(&keys::dedupe(platform, id))
+        let key = keys::dedupe(platform, id);
+        let mut absent = self.inner.absent.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = self.contains(&key)?;
+        if !seen {
+            absent.insert(key);
+        }
+        Ok(seen)
     }
 
     fn store_inbound(&self, stored: &StoredInbound) -> Result<Option<Ticket>, StoreError> {
         let message = &stored.inbound;
-        let dedupe = keys::dedupe(&message.platform, &message.id);
-        let record = encode(stored);
-        self.apply_if_absent(dedupe, stored.seq.to_be_bytes().to_vec(), |batch| {
-            batch.insert_new(keys::inbox(stored.seq), record)
-        })
+        let key = keys::dedupe(&message.platform, &message.id);
+        let mut absent = self.inner.absent.lock().unwrap_or_else(|e| e.into_inner());
+        if !absent.take(&key) && self.contains(&key)? {
+            return Ok(None);
+        }
+        let mut batch = Batch::default();
+        batch.insert(key, stored.seq.to_be_bytes().to_vec());
+        batch.insert_new(keys::inbox(stored.seq), encode(stored));
+        self.apply(batch).map(Some)
     }
 
     fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError> {

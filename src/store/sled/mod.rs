@@ -38,6 +38,32 @@ pub use commit::Synced;
 use super::backend::{Leases, Ticket};
 use super::{decode, perms, StoreError, FIRST_CASE_NUMBER, SCHEMA_VERSION};
 
+/// Dedupe marks that `seen` found absent. Only `store_inbound` writes dedupe marks and one process owns the
+/// store, so a mark found absent stays absent until `store_inbound` writes it: storing a message right after
+/// its check then needs no second lookup. Both run under the one lock around this set.
+#[derive(Default)]
+pub(super) struct Absent {
+    keys: foldhash::HashSet<Vec<u8>>,
+}
+
+impl Absent {
+    /// Marks checked and not yet stored are few (the engine stores each right after its check); a burst of
+    /// checks without stores (duplicates from a platform) is bounded.
+    const MAX: usize = 4096;
+
+    pub(super) fn insert(&mut self, key: Vec<u8>) {
+        if self.keys.len() >= Self::MAX {
+            self.keys.clear();
+        }
+        self.keys.insert(key);
+    }
+
+    /// Whether `key` was found absent and not written since; it is forgotten either way.
+    pub(super) fn take(&mut self, key: &[u8]) -> bool {
+        self.keys.remove(key)
+    }
+}
+
 /// The sled store; cheap to clone.
 #[derive(Clone)]
 pub struct SledStore {
@@ -50,6 +76,8 @@ struct Inner {
     steps: Mutex<()>,
     /// Leases of outbox items.
     leases: Leases,
+    /// Dedupe marks found absent by `seen` and not written since (see [`Absent`]).
+    absent: Mutex<Absent>,
     dir: PathBuf,
 }
 
@@ -98,6 +126,7 @@ impl SledStore {
             inner: Arc::new(Inner {
                 steps: Mutex::new(()),
                 leases: Leases::default(),
+                absent: Mutex::new(Absent::default()),
                 committer,
                 dir: dir.to_path_buf(),
             }),
@@ -189,28 +218,6 @@ impl SledStore {
         let mut batch = Batch::default();
         batch.insert(key, value);
         self.apply(batch).map(drop)
-    }
-
-    /// Sets `key` to `value` together with what `more` adds to the batch, unless `key` holds a value already;
-    /// `None` when it did (and nothing was written).
-    pub fn apply_if_absent(
-        &self,
-        key: Vec<u8>,
-        value: Vec<u8>,
-        more: impl FnOnce(&mut Batch),
-    ) -> Result<Option<Ticket>, StoreError> {
-        self.inner
-            .committer
-            .apply_with(|read| {
-                if read(&key)?.is_some() {
-                    return Ok((false, Batch::default()));
-                }
-                let mut batch = Batch::default();
-                batch.insert(key, value);
-                more(&mut batch);
-                Ok((true, batch))
-            })
-            .map(|(written, ticket)| written.then_some(ticket))
     }
 
     /// The next case number (1001, 1002, ...); never handed out twice.
