@@ -1,5 +1,5 @@
 //! FAQ matching speed: one decision on the default knowledge base (criterion, plus a p50 / p99 latency
-//! distribution over the development queries), and decisions and index building on a generated
+//! distribution over the development queries and the Japanese queries), and decisions and index building on a generated
 //! 10,000-entry knowledge base.
 
 use std::time::{Duration, Instant};
@@ -11,7 +11,11 @@ use supportbot::faq::{Faq, FaqSource};
 
 /// The development queries, shipped with the tests.
 fn dev_queries() -> Vec<String> {
-    let text = include_str!("../tests/eval/queries_dev.jsonl");
+    queries_of(include_str!("../tests/eval/queries_dev.jsonl"))
+}
+
+/// The queries of a JSON Lines query set.
+fn queries_of(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["q"].as_str().map(str::to_string))
@@ -87,6 +91,8 @@ fn benches(c: &mut Criterion) {
     let queries = dev_queries();
     faq.decide("warm up"); // loads the shared dictionary once, as the first query of a process would
     latency_report("default FAQ", &faq, &queries, 200);
+    let japanese = queries_of(include_str!("../tests/eval/ja/queries.jsonl"));
+    latency_report("default FAQ, Japanese queries", &faq, &japanese, 200);
     c.bench_function("decide/default_faq/554_zh", |b| {
         b.iter(|| faq.decide(black_box("发邮件老是被退回来，说什么554 DT:SPM，咋回事")))
     });

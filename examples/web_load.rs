@@ -347,8 +347,9 @@ mod load {
 
         use async_trait::async_trait;
         use supportbot_chat::{
-            Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseSummary, Delivery,
-            Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+            Accepted, Adapter, AnswerBook, CaseDetail, CaseDirectory, CaseEvent, CaseSummary,
+            Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+            StatsPage, SuggestedAnswer,
         };
         use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 
@@ -401,6 +402,21 @@ mod load {
             }
         }
 
+        impl StatsPage for Echo {
+            fn dashboard_html(&self) -> Result<String, String> {
+                Err("no dashboard in the load test".into())
+            }
+        }
+
+        impl AnswerBook for Echo {
+            fn answer(&self, _: &str, _: &str) -> Option<SuggestedAnswer> {
+                None
+            }
+            fn teach(&self, _: &str, _: &str, _: &str) -> Result<String, String> {
+                Err("no FAQ in the load test".into())
+            }
+        }
+
         pub async fn server() {
             let dir = tempfile::tempdir().expect("temp dir");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -427,6 +443,8 @@ mod load {
                 sink: echo.clone(),
                 cases: echo.clone(),
                 metrics: echo.clone(),
+                answers: echo.clone(),
+                stats: echo.clone(),
             };
             let channel = WebChannel::open(settings, core, shutdown.clone()).expect("channel");
             let _ = echo.adapter.set(channel.adapter());

@@ -287,8 +287,8 @@ fn lint_names_unanswered_questions_that_come_near_an_entry() {
         serde_json::json!({"platform": "telegram", "chat": "42", "user": "42", "id": id, "text": text}).to_string()
     };
     let input = [
-        event("m1", "邮件被退回来了还显示一串英文"),
-        event("m2", "邮件被退回来了还显示一串英文"),
+        event("m1", "邮件被退回来，显示一串英文代码"),
+        event("m2", "邮件被退回来，显示一串英文代码"),
         event("m3", "王者荣耀账号被封了"),
     ]
     .join("\n");
@@ -312,7 +312,7 @@ fn lint_names_unanswered_questions_that_come_near_an_entry() {
     assert_eq!(close.len(), 1, "{stdout}");
     assert!(
         close[0].contains("asked 2 time(s) is close to entry mail-bounce-554")
-            && close[0].contains("邮件被退回来了还显示一串英文")
+            && close[0].contains("邮件被退回来，显示一串英文代码")
             && close[0].contains("mail.toml:"),
         "{}",
         close[0]

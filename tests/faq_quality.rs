@@ -45,8 +45,19 @@ fn ask_batch(config: Option<&Path>, queries: &[String]) -> Vec<Value> {
     lines
 }
 
-fn has_chinese(text: &str) -> bool {
-    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+/// The language a text is written in: Japanese when it has kana, Chinese when it has Chinese characters,
+/// English otherwise.
+fn language(text: &str) -> &'static str {
+    if text
+        .chars()
+        .any(|c| ('\u{3041}'..='\u{30fa}').contains(&c) || c == 'ー')
+    {
+        "ja"
+    } else if text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        "zh"
+    } else {
+        "en"
+    }
 }
 
 /// (overall, answerable, handoff) of a query set against the FAQ that `config` names (the default one when
@@ -108,7 +119,7 @@ fn score(config: Option<&Path>, queries: &str, topics: &str, held_out: bool) -> 
             let ok = r["action"] == "answer"
                 && r["faq"].as_str() == Some(entry_of[topic].as_str())
                 && facts.iter().any(|f| answer.contains(f.as_str().unwrap()))
-                && has_chinese(answer) == has_chinese(q);
+                && language(answer) == language(q);
             ans_ok += ok as usize;
             ok
         };
@@ -167,6 +178,20 @@ fn dev_set_quality_meets_the_bar() {
 }
 
 #[test]
+fn japanese_set_quality_meets_the_bar() {
+    let (overall, answerable, handoff) = score(
+        None,
+        &format!("{ROOT}/tests/eval/ja/queries.jsonl"),
+        &format!("{ROOT}/tests/eval/ja/topics.json"),
+        false,
+    );
+    assert!(
+        overall >= JA.0 && answerable >= JA.1 && handoff >= JA.2,
+        "below the quality bar"
+    );
+}
+
+#[test]
 fn bank_card_knowledge_base_meets_the_bar() {
     let (overall, _, handoff) = score_foreign("bankcard", false);
     assert!(
@@ -193,6 +218,9 @@ fn game_knowledge_base_meets_the_bar() {
     );
 }
 
+/// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
+/// docs/benchmarks.md.
+const JA: (f64, f64, f64) = (0.83, 0.8, 0.85);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
 const BANKCARD: (f64, f64) = (0.76, 0.86);
 const SAAS: (f64, f64) = (0.79, 0.74);

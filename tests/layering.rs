@@ -10,6 +10,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("cli", 7),
     ("channels", 6),
     ("engine", 5),
+    ("report", 5),
     ("cases", 4),
     ("outbox", 4),
     ("store", 3),

@@ -135,6 +135,8 @@ async fn chat_and_inbox_in_a_real_browser() {
 
     // The operator: sign in, see the case, open it, take it, reply.
     let mut inbox = browser.open(&stack.http("/inbox"), 1280, 820).await;
+    // The shared operator token (no [[operators]] sign-in here).
+    inbox.click("#use-token").await;
     inbox.type_into("#token", "wrong-token-wrong-token").await;
     inbox.click("#signin-btn").await;
     inbox

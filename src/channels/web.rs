@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use supportbot_chat::Shutdown;
+use supportbot_chat::{AnswerBook, Shutdown, StatsPage, SuggestedAnswer};
 use supportbot_web::{
-    bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebSettings,
+    bind, load_or_create_secret, Core, MetricsAccess, WebChannel, WebError, WebLimits, WebOperator,
+    WebSettings,
 };
 use tokio::task::JoinHandle;
 
@@ -107,6 +108,92 @@ pub fn limits(config: &Config) -> WebLimits {
     }
 }
 
+/// The stats dashboard of the engine's store, for `/inbox/stats`.
+struct Dashboard(Engine);
+
+impl StatsPage for Dashboard {
+    fn dashboard_html(&self) -> Result<String, String> {
+        let config = self.0.config();
+        let tz = config.hours.timezone.0;
+        let now = chrono::Utc::now().with_timezone(&tz);
+        crate::report::gather(self.0.store(), &self.0.faq(), &config.bot.name, tz, now)
+            .map(|d| crate::report::render(&d))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The engine's current knowledge base as the inbox's one-click answers.
+struct FaqAnswers(Engine);
+
+impl AnswerBook for FaqAnswers {
+    fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer> {
+        let kb = self.0.faq();
+        let entry = kb.entry(faq)?;
+        let lang = crate::faq::Lang::parse(lang).unwrap_or(crate::faq::Lang::En);
+        Some(SuggestedAnswer {
+            faq: entry.id.clone(),
+            question: entry.title(lang).to_string(),
+            answer: entry.answer.get(lang).clone(),
+            lang: lang.code().to_string(),
+        })
+    }
+
+    fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
+        let store = self.0.store();
+        let record = crate::cases::view::find(store, case)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no case {case}"))?;
+        if record.assignee.as_deref() != Some(operator) {
+            return Err(format!(
+                "only the operator holding {case} can teach the FAQ from it"
+            ));
+        }
+        let question = record.subject.trim();
+        if question.is_empty() {
+            return Err(format!("{case} has no question to teach"));
+        }
+        let dir = &self.0.config().bot.faq_dir;
+        if !dir.is_dir() {
+            return Err(format!(
+                "the FAQ directory {} does not exist (the built-in FAQ is in use), so nothing can be taught",
+                dir.display()
+            ));
+        }
+        let file = crate::faq::teach(dir, faq, &record.lang, question, Some(case))
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "\"{question}\" from {case} is now a question of {faq} ({}); it applies at the next FAQ reload.",
+            file.display()
+        ))
+    }
+}
+
+/// The team's canned replies file: `[web] canned_replies`, by default `canned.toml` beside the FAQ directory.
+pub fn canned_path(config: &Config) -> PathBuf {
+    config
+        .web
+        .canned_replies
+        .clone()
+        .unwrap_or_else(|| config.bot.faq_dir.with_file_name("canned.toml"))
+}
+
+/// The operators who sign in to the inbox with a password of their own (`[[operators]] web_password`), as
+/// `web:<name>` with the name lower-cased.
+pub fn web_operators(config: &Config) -> Vec<WebOperator> {
+    config
+        .operators
+        .iter()
+        .filter_map(|o| {
+            Some(WebOperator {
+                login: crate::config::web_login(&o.name),
+                name: o.name.clone(),
+                teams: o.teams.clone(),
+                password_hash: o.web_password.clone()?,
+            })
+        })
+        .collect()
+}
+
 /// The operator token: `[web] token` / `SUPPORTBOT_WEB_TOKEN`, else the data directory's token file (made now
 /// when missing).
 pub fn operator_token(config: &Config) -> Result<(String, TokenSource), WebError> {
@@ -169,6 +256,17 @@ pub async fn start(
     }
     settings.max_text_chars = crate::engine::MAX_TEXT_CHARS;
     settings.limits = limits(config);
+    settings.operators = web_operators(config);
+    settings.canned_path = Some(canned_path(config));
+    if let Err(problem) = supportbot_web::load_canned(&canned_path(config)) {
+        tracing::warn!(%problem, "the canned replies file is broken; the inbox reports it until it is fixed");
+    }
+    if let Some(hours) = config.web.session_hours {
+        settings.session_ttl = std::time::Duration::from_secs(hours.saturating_mul(3600));
+    }
+    if let Some(n) = config.web.signin_attempts {
+        settings.signin_attempts = n;
+    }
     let metrics_token = config
         .web
         .metrics_token
@@ -185,6 +283,8 @@ pub async fn start(
         sink: Arc::new(engine.clone()),
         cases: Arc::new(engine.clone()),
         metrics: Arc::new(engine.clone()),
+        answers: Arc::new(FaqAnswers(engine.clone())),
+        stats: Arc::new(Dashboard(engine.clone())),
     };
     let channel = WebChannel::open(settings, core, shutdown)?;
     engine.register_adapter(channel.adapter());

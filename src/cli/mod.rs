@@ -3,6 +3,7 @@
 mod ask;
 mod cases_cmd;
 mod faq_cmd;
+mod operator_cmd;
 mod outbox_cmd;
 mod replay;
 mod serve;
@@ -107,6 +108,11 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Operator accounts: `passwd` hashes an inbox password read from stdin.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorAction,
+    },
     /// Support figures: deflection, handoffs by team, reply times, ratings, unanswered questions.
     Stats {
         /// Config file (TOML).
@@ -115,6 +121,9 @@ enum Command {
         /// Data directory (overrides `[bot] data_dir`).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Write the stats dashboard (charts) to this file as one self-contained HTML page instead.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
 }
 
@@ -141,6 +150,15 @@ enum FaqAction {
     Export {
         /// FAQ directory (default `faq`, or the built-in FAQ when it is missing).
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OperatorAction {
+    /// Read a password from stdin and print its hash, for `[[operators]] web_password`.
+    Passwd {
+        /// The operator's name (only for the hint printed to stderr).
+        name: Option<String>,
     },
 }
 
@@ -248,7 +266,10 @@ pub fn main() -> ExitCode {
             CasesAction::Show { id, data, config } => cases_cmd::show(config, data, &id),
             CasesAction::Export { data, config } => cases_cmd::export(config, data),
         },
-        Command::Stats { config, data } => stats::run(config, data),
+        Command::Stats { config, data, html } => stats::run(config, data, html),
+        Command::Operator {
+            action: OperatorAction::Passwd { name },
+        } => operator_cmd::passwd(name),
         Command::Outbox { action } => match action {
             OutboxAction::List { data, config } => outbox_cmd::list(config, data),
             OutboxAction::Retry { id, data, config } => outbox_cmd::retry(config, data, id),

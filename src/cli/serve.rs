@@ -292,6 +292,19 @@ fn announcement(web: &crate::channels::web::WebStarted) -> String {
             text.push_str(&format!("  operator token: in {}\n", path.display()));
         }
     }
+    let logins: Vec<&str> = web
+        .channel
+        .settings()
+        .operators
+        .iter()
+        .map(|o| o.login.as_str())
+        .collect();
+    if !logins.is_empty() {
+        text.push_str(&format!(
+            "  operators sign in to the inbox with their name and password: {}\n",
+            logins.join(", ")
+        ));
+    }
     text.push_str("Press Ctrl-C to stop.\n");
     text
 }

@@ -10,6 +10,7 @@ mod customers;
 mod hours;
 mod limits;
 mod onebot;
+mod operators;
 mod sections;
 mod web;
 mod wechat;
@@ -22,6 +23,7 @@ pub use customers::{CustomersConfig, ManagerConfig};
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
+pub use operators::web_login;
 pub use web::WebConfig;
 pub use wechat::WeChatConfig;
 
@@ -92,9 +94,9 @@ pub struct BotConfig {
     pub data_dir: PathBuf,
     /// The FAQ directory (the built-in FAQ is used when it does not exist).
     pub faq_dir: PathBuf,
-    /// Language of the bot's messages to operators (`zh` or `en`).
+    /// Language of the bot's messages to operators (`zh`, `en` or `ja`).
     pub operator_lang: String,
-    /// The users' language when neither their words nor their platform tell (`zh` or `en`).
+    /// The users' language when neither their words nor their platform tell (`zh`, `en` or `ja`).
     pub lang: String,
 }
 
@@ -110,8 +112,8 @@ impl Default for BotConfig {
     }
 }
 
-/// One `[[operators]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+/// One `[[operators]]` entry. Its `Debug` leaves the password hash out.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorConfig {
     /// The name users see when the operator joins.
@@ -122,6 +124,24 @@ pub struct OperatorConfig {
     /// Teams the operator works in.
     #[serde(default)]
     pub teams: Vec<String>,
+    /// Argon2 hash of the operator's inbox password (`supportbot operator passwd`); the inbox signs them in
+    /// as `web:<name>`, name lower-cased, and that account is added to `accounts`.
+    #[serde(default)]
+    pub web_password: Option<String>,
+}
+
+impl std::fmt::Debug for OperatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorConfig")
+            .field("name", &self.name)
+            .field("accounts", &self.accounts)
+            .field("teams", &self.teams)
+            .field(
+                "web_password",
+                &self.web_password.as_ref().map(|_| "<hash>"),
+            )
+            .finish()
+    }
 }
 
 /// One `[[teams]]` entry.
@@ -200,7 +220,7 @@ impl Config {
 
     /// Parses TOML text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|err| ConfigError::Invalid {
+        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError::Invalid {
             location: match err.span() {
                 Some(span) => format!("{file}:{}", line_at(text, span.start)),
                 None => file.to_string(),
@@ -208,6 +228,8 @@ impl Config {
             message: err.message().trim().to_string(),
         })?;
         config.validate(text, file)?;
+        operators::check(&config, text, file)?;
+        operators::add_web_accounts(&mut config);
         Ok(config)
     }
 
@@ -293,17 +315,17 @@ impl Config {
             }
         }
         sections::check(self, text, file)?;
-        if !matches!(self.bot.lang.as_str(), "zh" | "en") {
+        if !matches!(self.bot.lang.as_str(), "zh" | "en" | "ja") {
             return Err(invalid(
                 "lang",
-                "[bot] lang must be \"zh\" or \"en\"".into(),
+                "[bot] lang must be \"zh\", \"en\" or \"ja\"".into(),
             ));
         }
         channels::check(self, text, file)?;
-        if !matches!(self.bot.operator_lang.as_str(), "zh" | "en") {
+        if !matches!(self.bot.operator_lang.as_str(), "zh" | "en" | "ja") {
             return Err(invalid(
                 "operator_lang",
-                "operator_lang must be \"zh\" or \"en\"".into(),
+                "operator_lang must be \"zh\", \"en\" or \"ja\"".into(),
             ));
         }
         Ok(())

@@ -57,6 +57,12 @@ pub struct WebConfig {
     pub uploads_total_mb: Option<u64>,
     /// Days an upload is kept once no open case refers to it (default 30).
     pub upload_retention_days: Option<u64>,
+    /// Hours an operator's inbox sign-in lasts (default 12).
+    pub session_hours: Option<u64>,
+    /// Failed inbox sign-ins allowed per name and per client address in 15 minutes (default 5).
+    pub signin_attempts: Option<u32>,
+    /// The team's canned replies file (default `canned.toml` beside the FAQ directory).
+    pub canned_replies: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -85,6 +91,9 @@ impl Default for WebConfig {
             upload_quota_files: None,
             uploads_total_mb: None,
             upload_retention_days: None,
+            session_hours: None,
+            signin_attempts: None,
+            canned_replies: None,
         }
     }
 }
@@ -128,6 +137,8 @@ impl WebConfig {
             ("upload_quota_files", self.upload_quota_files.map(u64::from)),
             ("uploads_total_mb", self.uploads_total_mb),
             ("upload_retention_days", self.upload_retention_days),
+            ("session_hours", self.session_hours),
+            ("signin_attempts", self.signin_attempts.map(u64::from)),
         ];
         if let Some((key, _)) = counts.iter().find(|(_, v)| *v == Some(0)) {
             return Some((*key, format!("[web] {key} must be at least 1")));
@@ -194,6 +205,9 @@ impl fmt::Debug for WebConfig {
             .field("upload_quota_files", &self.upload_quota_files)
             .field("uploads_total_mb", &self.uploads_total_mb)
             .field("upload_retention_days", &self.upload_retention_days)
+            .field("session_hours", &self.session_hours)
+            .field("signin_attempts", &self.signin_attempts)
+            .field("canned_replies", &self.canned_replies)
             .finish()
     }
 }

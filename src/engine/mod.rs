@@ -121,6 +121,11 @@ impl Engine {
             .insert(account.to_string(), name.to_string());
     }
 
+    /// The knowledge base in use (a cheap handle; a reload replaces it).
+    pub fn faq(&self) -> Faq {
+        self.sh.faq()
+    }
+
     /// Replaces the knowledge base (hot reload).
     pub fn set_faq(&self, faq: Faq) {
         *self.sh.faq.write().unwrap_or_else(|e| e.into_inner()) = faq;

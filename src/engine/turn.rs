@@ -396,11 +396,13 @@ fn first_lang(sh: &Shared, msg: &Inbound, text: &str) -> Lang {
         .unwrap_or_else(|| i18n::from_code(&sh.config.bot.lang))
 }
 
-/// The language a message is clearly written in: Chinese when it has Chinese characters, English when it has
-/// an ordinary lower-case word; `None` for numbers, error codes and the like (the conversation keeps its language).
+/// The language a message is clearly written in: Japanese when it has kana, Chinese when it has Chinese
+/// characters, English when it has an ordinary lower-case word; `None` for numbers, error codes and the like
+/// (the conversation keeps its language).
 pub(crate) fn language_of(text: &str) -> Option<Lang> {
-    if Lang::detect(text) == Lang::Zh {
-        return Some(Lang::Zh);
+    let detected = Lang::detect(text);
+    if detected != Lang::En {
+        return Some(detected);
     }
     let worded = text
         .split(|c: char| !c.is_ascii_alphabetic())

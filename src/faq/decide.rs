@@ -45,7 +45,8 @@ pub struct Candidate {
 pub struct Decision {
     /// The message as received.
     pub query: String,
-    /// The language the answer is in.
+    /// The language the answer is in: the user's, except English for a Japanese user when the answered entry has
+    /// no Japanese answer.
     pub lang: Lang,
     /// Answer, choose or handoff.
     pub action: Action,
@@ -120,7 +121,13 @@ impl Matcher {
         let mut plain: Vec<(u32, String)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             let mut questions = Vec::new();
-            for q in e.questions.zh.iter().chain(&e.questions.en) {
+            for q in e
+                .questions
+                .zh
+                .iter()
+                .chain(&e.questions.en)
+                .chain(e.questions.ja.iter().flatten())
+            {
                 let folded = fold(q);
                 plain.push((i as u32, folded.clone()));
                 if conflicts.last().is_none_or(|c| c.0 != i) {
@@ -147,6 +154,9 @@ impl Matcher {
             .map(|e| {
                 let mut terms = tokenizer.terms(&prepare(&e.answer.zh));
                 terms.extend(tokenizer.terms(&prepare(&e.answer.en)));
+                if let Some(ja) = &e.answer.ja {
+                    terms.extend(tokenizer.terms(&prepare(ja)));
+                }
                 terms
             })
             .collect();
@@ -305,6 +315,8 @@ impl Matcher {
         }
         let entry = &self.entries[best.entry];
         decision.action = Action::Answer;
+        // A Japanese user gets the English answer of an entry that has no Japanese one, and is told so by `lang`.
+        decision.lang = entry.answer.served(lang);
         decision.faq = Some(entry.id.clone());
         decision.answer = Some(entry.answer.get(lang).trim().to_string());
         decision

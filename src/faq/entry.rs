@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Lang;
 
-/// A text in both languages of the bot.
+/// A text in the bot's languages: Chinese and English always, Japanese where the entry has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Localized<T> {
@@ -12,14 +12,26 @@ pub struct Localized<T> {
     pub zh: T,
     /// English.
     pub en: T,
+    /// Japanese, optional: where it is missing, Japanese users get the English text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja: Option<T>,
 }
 
 impl<T> Localized<T> {
-    /// The value for a language.
+    /// The value for a language (English for Japanese when the entry has no Japanese).
     pub fn get(&self, lang: Lang) -> &T {
         match lang {
             Lang::Zh => &self.zh,
             Lang::En => &self.en,
+            Lang::Ja => self.ja.as_ref().unwrap_or(&self.en),
+        }
+    }
+
+    /// The language [`Localized::get`] really gives for `lang`.
+    pub fn served(&self, lang: Lang) -> Lang {
+        match (lang, &self.ja) {
+            (Lang::Ja, None) => Lang::En,
+            _ => lang,
         }
     }
 }
@@ -31,13 +43,14 @@ pub struct FaqEntry {
     pub id: String,
     /// `account`, `mail`, `features`, `service` or `enterprise`; routes handoffs to a team.
     pub category: String,
-    /// Example questions users ask, in both languages. The first is the entry's title.
+    /// Example questions users ask, in Chinese and English (and optionally Japanese). The first is the entry's
+    /// title.
     pub questions: Localized<Vec<String>>,
     /// Extra search terms (error words, product names) that count like question words.
     pub keywords: Vec<String>,
     /// Regexes for error codes and other exact strings; a match is strong evidence for the entry.
     pub patterns: Vec<String>,
-    /// The answer in both languages.
+    /// The answer in Chinese and English (and optionally Japanese).
     pub answer: Localized<String>,
     /// File the entry came from (for messages).
     #[serde(skip)]

@@ -43,7 +43,8 @@ pub fn lint(m: &Matcher) -> Lint {
     let (bars, calibration) = m.calibration();
     for (i, e) in entries.iter().enumerate() {
         let at = format!("{}:{}", e.file, e.line);
-        for lang in [Lang::Zh, Lang::En] {
+        let japanese = e.questions.ja.is_some().then_some(Lang::Ja);
+        for lang in [Lang::Zh, Lang::En].into_iter().chain(japanese) {
             let n = e.questions.get(lang).len();
             if n < MIN_VARIANTS {
                 warnings.push(Warning {

@@ -61,6 +61,9 @@ struct RawFile {
     not_human: Vec<String>,
     #[serde(default)]
     always_human: Vec<String>,
+    /// Question variants of entries, taught from cases (see `taught`).
+    #[serde(default)]
+    variants: Vec<Spanned<super::taught::RawVariant>>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +84,7 @@ struct RawEntry {
 struct RawLocalized<T> {
     zh: Option<T>,
     en: Option<T>,
+    ja: Option<T>,
 }
 
 impl FaqSource {
@@ -131,12 +135,26 @@ impl FaqSource {
         FaqSource { files }
     }
 
+    /// The files (name, TOML text).
+    pub fn files(&self) -> &[(String, String)] {
+        &self.files
+    }
+
+    /// Replaces the text of the file named `name`, or adds it.
+    pub fn replace(&mut self, name: &str, text: String) {
+        match self.files.iter_mut().find(|(n, _)| n == name) {
+            Some(file) => file.1 = text,
+            None => self.files.push((name.to_string(), text)),
+        }
+    }
+
     /// Parses and checks every file: syntax, unknown fields, required fields in both languages, categories,
     /// duplicate ids across files and regexes.
     pub fn parse(&self) -> Result<(Vec<FaqEntry>, Lexicon), FaqError> {
         let mut entries = Vec::new();
         let mut lexicon = Lexicon::default();
         let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+        let mut variants = Vec::new();
         for (file, text) in &self.files {
             let raw: RawFile = toml::from_str(text).map_err(|e| FaqError::At {
                 file: file.clone(),
@@ -168,7 +186,11 @@ impl FaqSource {
             lexicon.human_phrases.extend(raw.human_phrases);
             lexicon.not_human.extend(raw.not_human);
             lexicon.always_human.extend(raw.always_human);
+            for v in raw.variants {
+                variants.push((file.clone(), lines.line_of(v.span().start), v.into_inner()));
+            }
         }
+        super::taught::apply(&mut entries, variants)?;
         if entries.is_empty() {
             let file = self
                 .files
@@ -213,6 +235,26 @@ impl LineIndex {
     }
 }
 
+/// The optional Japanese value of an entry: absent is fine, present must not be empty.
+fn optional_japanese<T>(
+    id: &str,
+    field: &str,
+    value: Option<T>,
+    filled: impl Fn(&T) -> bool,
+) -> Result<Option<T>, String> {
+    match value {
+        Some(v) if !filled(&v) => Err(format!(
+            "entry \"{id}\" has an empty Japanese {} (`{field}.ja`): fill it in or remove it",
+            if field == "answer" {
+                "answer"
+            } else {
+                "question list"
+            }
+        )),
+        other => Ok(other),
+    }
+}
+
 fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqError> {
     let id = raw
         .id
@@ -239,13 +281,40 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
     let questions = Localized {
         zh: non_empty(questions.zh).ok_or_else(|| missing("Chinese question (`questions.zh`)"))?,
         en: non_empty(questions.en).ok_or_else(|| missing("English question (`questions.en`)"))?,
+        ja: optional_japanese(&id, "questions", questions.ja, |l| {
+            l.iter().any(|q| !q.trim().is_empty())
+        })
+        .map_err(|m| at(file, line, m))?,
     };
     let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
     let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
     let answer = Localized {
         zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
         en: text(answer.en).ok_or_else(|| missing("English answer (`answer.en`)"))?,
+        ja: optional_japanese(&id, "answer", answer.ja, |a| !a.trim().is_empty())
+            .map_err(|m| at(file, line, m))?,
     };
+    match (&questions.ja, &answer.ja) {
+        (Some(_), None) => {
+            return Err(at(
+                file,
+                line,
+                format!(
+                    "entry \"{id}\" has `questions.ja` but no `answer.ja` (give both, or neither)"
+                ),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(at(
+                file,
+                line,
+                format!(
+                    "entry \"{id}\" has `answer.ja` but no `questions.ja` (give both, or neither)"
+                ),
+            ))
+        }
+        _ => {}
+    }
     for pattern in &raw.patterns {
         if let Err(e) = regex::Regex::new(pattern) {
             let reason = e

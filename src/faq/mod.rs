@@ -4,6 +4,7 @@ mod calibrate;
 mod decide;
 mod entry;
 mod index;
+mod japanese;
 mod lang;
 mod lint;
 mod load;
@@ -11,6 +12,7 @@ mod normalize;
 mod rank;
 mod semantic;
 mod smalltalk;
+mod taught;
 mod tokenize;
 mod wordvec;
 
@@ -21,6 +23,7 @@ pub use lang::Lang;
 pub use lint::{Lint, Warning};
 pub use load::{FaqError, FaqSource};
 pub use normalize::extract_error_codes;
+pub use taught::{teach, TAUGHT_FILE};
 
 use std::sync::Arc;
 

@@ -11,8 +11,9 @@ pub struct Semantic {
     dims: usize,
     /// Mean of the normalised question vectors.
     mean: Vec<f32>,
-    /// One centred, normalised vector per question (all zero for a question with no known word).
-    vectors: Vec<f32>,
+    /// One centred, normalised vector per question in fixed point (all zero for a question with no known
+    /// word).
+    vectors: Vec<i16>,
     /// Entry of each question.
     owner: Vec<u32>,
     /// First question of each entry, and one past the last question (questions come grouped by entry).
@@ -57,31 +58,31 @@ impl Semantic {
             table,
             dims,
             mean,
-            vectors,
+            vectors: vectors.iter().map(|x| to_fixed(*x)).collect(),
             owner,
             starts,
             entries,
         }
     }
 
-    /// The query's centred, normalised vector; `None` when the table knows none of its words.
+    /// The query's centred, normalised vector (fixed point); `None` when the table knows none of its words.
     pub fn query<'t>(
         &self,
         text: &'t str,
         cut: impl Fn(&'t str) -> Vec<&'t str>,
-    ) -> Option<Vec<f32>> {
+    ) -> Option<Vec<i16>> {
         let mut v = vec![0.0f32; self.dims];
         if !self.table.embed(text, cut, &mut v) || !normalise(&mut v) {
             return None;
         }
         center(&mut v, &self.mean);
-        Some(v)
+        Some(v.iter().map(|x| to_fixed(*x)).collect())
     }
 
     /// The vector of question `i` (for calibration, which holds questions out and asks them as queries).
-    pub fn question(&self, i: usize) -> Option<&[f32]> {
+    pub fn question(&self, i: usize) -> Option<&[i16]> {
         let row = &self.vectors[i * self.dims..(i + 1) * self.dims];
-        row.iter().any(|x| *x != 0.0).then_some(row)
+        row.iter().any(|x| *x != 0).then_some(row)
     }
 
     /// Number of questions.
@@ -90,23 +91,23 @@ impl Semantic {
     }
 
     /// The best cosine between `query` and one of `entry`'s questions (0 when none compares).
-    pub fn entry_score(&self, query: &[f32], entry: usize) -> f32 {
+    pub fn entry_score(&self, query: &[i16], entry: usize) -> f32 {
         let (from, to) = (self.starts[entry] as usize, self.starts[entry + 1] as usize);
         self.vectors[from * self.dims..to * self.dims]
             .chunks_exact(self.dims)
-            .map(|row| dot(row, query))
+            .map(|row| cosine(row, query))
             .fold(0.0, f32::max)
     }
 
     /// Per entry, the best cosine between `query` and one of its questions (0 when none compares), leaving
     /// out the questions for which `held_out` is true.
-    pub fn entry_scores(&self, query: &[f32], held_out: impl Fn(usize) -> bool) -> Vec<f32> {
+    pub fn entry_scores(&self, query: &[i16], held_out: impl Fn(usize) -> bool) -> Vec<f32> {
         let mut best = vec![0.0f32; self.entries];
         for (i, row) in self.vectors.chunks_exact(self.dims).enumerate() {
             if held_out(i) {
                 continue;
             }
-            let cos = dot(row, query);
+            let cos = cosine(row, query);
             let slot = &mut best[self.owner[i] as usize];
             if cos > *slot {
                 *slot = cos;
@@ -114,6 +115,20 @@ impl Semantic {
         }
         best
     }
+}
+
+/// Fixed-point value of 1.0 in stored vectors: a product of two unit vectors stays within `i32` (the dot product
+/// of two vectors of length `ONE` is at most `ONE²` = 2²⁴).
+const ONE: f32 = 4096.0;
+
+fn to_fixed(x: f32) -> i16 {
+    (x * ONE).round() as i16
+}
+
+/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors).
+fn cosine(a: &[i16], b: &[i16]) -> f32 {
+    let sum: i32 = a.iter().zip(b).map(|(x, y)| *x as i32 * *y as i32).sum();
+    sum as f32 / (ONE * ONE)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -197,6 +212,19 @@ mod tests {
     fn a_text_without_known_words_has_no_vector() {
         let sem = Semantic::build(&[(0, "password")], 1, words);
         assert!(sem.query("1234 !!", words).is_none());
+    }
+
+    #[test]
+    fn fixed_point_cosine_matches_floating_point() {
+        let a: Vec<f32> = (0..13).map(|i| (i as f32 - 6.0) / 10.0).collect();
+        let b: Vec<f32> = (0..13)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 10.0)
+            .collect();
+        let (mut a, mut b) = (a, b);
+        assert!(normalise(&mut a) && normalise(&mut b));
+        let fixed = |v: &[f32]| v.iter().map(|x| to_fixed(*x)).collect::<Vec<i16>>();
+        assert!((cosine(&fixed(&a), &fixed(&b)) - dot(&a, &b)).abs() < 1e-3);
+        assert!((cosine(&fixed(&a), &fixed(&a)) - 1.0).abs() < 1e-3);
     }
 
     #[test]

@@ -59,6 +59,13 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "sup",
             "你好吗",
             "最近好吗",
+            "こんにちは",
+            "こんばんは",
+            "おはよう",
+            "おはようございます",
+            "はじめまして",
+            "もしもし",
+            "やあ",
         ],
     ),
     (
@@ -93,6 +100,13 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "much appreciated",
             "cool",
             "nice",
+            "ありがとう",
+            "ありがとうございます",
+            "ありがとうございました",
+            "どうもありがとう",
+            "助かりました",
+            "感謝します",
+            "サンキュー",
         ],
     ),
     (
@@ -118,6 +132,12 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "is this a bot",
             "am i talking to a bot",
             "you a bot",
+            "ロボットですか",
+            "ボットですか",
+            "aiですか",
+            "人間ですか",
+            "機械ですか",
+            "自動応答ですか",
         ],
     ),
     (
@@ -139,6 +159,10 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "im bored",
             "let's chat",
             "chat with me",
+            "冗談を言って",
+            "ジョークを言って",
+            "面白い話をして",
+            "何か面白いこと言って",
         ],
     ),
     (
@@ -161,6 +185,12 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "that's all",
             "nothing else",
             "all good",
+            "さようなら",
+            "さよなら",
+            "またね",
+            "バイバイ",
+            "失礼します",
+            "それでは",
         ],
     ),
 ];
@@ -223,6 +253,21 @@ const FILLER: &[&str] = &[
     "dear",
     "sir",
     "madam",
+    "です",
+    "ます",
+    "か",
+    "ね",
+    "よ",
+    "な",
+    "ございます",
+    "ございました",
+    "どうも",
+    "あなた",
+    "さん",
+    "は",
+    "も",
+    "よろしく",
+    "お願いします",
     "everyone",
     "folks",
     "mate",
@@ -320,6 +365,17 @@ pub fn reply(kind: Kind, lang: Lang) -> &'static str {
         }
         (Kind::Goodbye, Lang::Zh) => "再见！有问题随时回来找我。",
         (Kind::Goodbye, Lang::En) => "Goodbye! Come back anytime you need help.",
+        (Kind::Greeting, Lang::Ja) => {
+            "こんにちは!お困りの内容をそのまま書いてください。お調べします。"
+        }
+        (Kind::Thanks, Lang::Ja) => "どういたしまして!ほかにもご質問があればいつでもどうぞ。",
+        (Kind::Bot, Lang::Ja) => {
+            "私は自動応答のサポートアシスタントで、よくある質問にお答えします。担当者と話したいときは「担当者と話す」と送ってください。どのようなことでお困りですか?"
+        }
+        (Kind::Joke, Lang::Ja) => {
+            "冗談は苦手ですが、問題の解決なら得意です 😄 お困りの内容を教えてください。"
+        }
+        (Kind::Goodbye, Lang::Ja) => "さようなら!またいつでもどうぞ。",
     }
 }
 
@@ -345,6 +401,11 @@ mod tests {
         assert_eq!(st.of("讲个笑话"), Some(Kind::Joke));
         assert_eq!(st.of("谢谢，再见"), Some(Kind::Goodbye));
         assert_eq!(st.of("bye!"), Some(Kind::Goodbye));
+        assert_eq!(st.of("こんにちは!"), Some(Kind::Greeting));
+        assert_eq!(st.of("どうもありがとうございました"), Some(Kind::Thanks));
+        assert_eq!(st.of("あなたはロボットですか?"), Some(Kind::Bot));
+        assert_eq!(st.of("さようなら"), Some(Kind::Goodbye));
+        assert_eq!(st.of("こんにちは、パスワードを忘れました"), None);
     }
 
     #[test]

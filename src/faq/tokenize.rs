@@ -1,5 +1,6 @@
 //! Splitting normalised text into search terms: Chinese words (jieba), Chinese character bigrams, English
-//! word stems and technical tokens (`smtp.qq.com`, `dt:spm`, `554`), with stop words removed.
+//! word stems and technical tokens (`smtp.qq.com`, `dt:spm`, `554`), with stop words removed. Text with kana
+//! is Japanese and its kana and kanji are cut by `japanese`.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -8,7 +9,8 @@ use jieba_rs::Jieba;
 use regex::Regex;
 use rust_stemmers::{Algorithm, Stemmer};
 
-use super::lang::is_cjk;
+use super::japanese;
+use super::lang::{is_cjk, is_kana};
 
 /// Prefix that keeps character bigrams apart from whole words in the index.
 const BIGRAM: char = '\u{2}';
@@ -124,8 +126,16 @@ impl Tokenizer {
         let mut terms = Vec::new();
         let mut run = String::new();
         let mut other = String::new();
+        let japanese = text.chars().any(is_kana);
+        let in_run = |c: char| {
+            if japanese {
+                japanese::in_run(c)
+            } else {
+                is_cjk(c)
+            }
+        };
         for c in text.chars() {
-            if is_cjk(c) {
+            if in_run(c) {
                 if !other.is_empty() {
                     self.ascii_terms(&other, &mut terms);
                     other.clear();
@@ -133,19 +143,27 @@ impl Tokenizer {
                 run.push(c);
             } else {
                 if !run.is_empty() {
-                    self.cjk_terms(&run, &mut terms);
+                    self.run_terms(&run, japanese, &mut terms);
                     run.clear();
                 }
                 other.push(c);
             }
         }
         if !run.is_empty() {
-            self.cjk_terms(&run, &mut terms);
+            self.run_terms(&run, japanese, &mut terms);
         }
         if !other.is_empty() {
             self.ascii_terms(&other, &mut terms);
         }
         terms
+    }
+
+    fn run_terms(&self, run: &str, japanese: bool, out: &mut Vec<Term>) {
+        if japanese {
+            japanese::push_terms(run, |w| self.stopwords.contains(w), out);
+        } else {
+            self.cjk_terms(run, out);
+        }
     }
 
     fn ascii_terms(&self, text: &str, out: &mut Vec<Term>) {
@@ -221,12 +239,16 @@ fn is_plain_number(text: &str) -> bool {
 
 fn push_bigrams(chars: &[char], out: &mut Vec<Term>) {
     for pair in chars.windows(2) {
-        let mut text = String::with_capacity(8);
-        text.push(BIGRAM);
-        text.push(pair[0]);
-        text.push(pair[1]);
-        out.push(Term { text, bigram: true });
+        out.push(bigram(pair));
     }
+}
+
+/// The partial-word term of a few characters (a character bigram, or a single Japanese kanji).
+pub(super) fn bigram(chars: &[char]) -> Term {
+    let mut text = String::with_capacity(1 + 4 * chars.len());
+    text.push(BIGRAM);
+    text.extend(chars);
+    Term { text, bigram: true }
 }
 
 /// English words are stemmed (`bouncing` → `bounc`); technical tokens (with digits or punctuation) are not.

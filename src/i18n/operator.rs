@@ -65,7 +65,8 @@ pub fn card(lang: Lang, c: &Card<'_>) -> String {
     tr!(
         lang,
         "新工单 {id} · {team} 组 · {prio} · {channel} · {user} ({ulang})\n问题:{subject}\n错误码:{codes}\n建议 FAQ:{sugg}\n附件:{attachments}{prev}\n认领:/take {id}",
-        "New case {id} · team {team} · {prio} · {channel} · {user} ({ulang})\nProblem: {subject}\nError codes: {codes}\nSuggested FAQ: {sugg}\nFiles: {attachments}{prev}\nTake it: /take {id}"
+        "New case {id} · team {team} · {prio} · {channel} · {user} ({ulang})\nProblem: {subject}\nError codes: {codes}\nSuggested FAQ: {sugg}\nFiles: {attachments}{prev}\nTake it: /take {id}",
+        "新しい案件 {id} · {team} チーム · {prio} · {channel} · {user} ({ulang})\n内容:{subject}\nエラーコード:{codes}\n候補のFAQ:{sugg}\n添付:{attachments}{prev}\n担当する:/take {id}"
     )
 }
 
@@ -83,7 +84,8 @@ pub fn relay(
         tr!(
             lang,
             "[{id}] {name}({channel},未验证的关联会话):{text}",
-            "[{id}] {name} ({channel}, unverified linked chat): {text}"
+            "[{id}] {name} ({channel}, unverified linked chat): {text}",
+            "[{id}] {name}({channel}、未確認の関連会話):{text}"
         )
     } else {
         format!("[{id}] {name} ({channel}): {text}")
@@ -99,7 +101,8 @@ pub fn taken(lang: Lang, id: &str, user: &str, channel: &str, recent: &str) -> S
     tr!(
         lang,
         "你已认领 {id}({user},{channel})。回复:/reply {id} 内容,或直接回复本条消息。\n{recent}",
-        "You took {id} ({user}, {channel}). Answer with /reply {id} text, or reply to this message.\n{recent}"
+        "You took {id} ({user}, {channel}). Answer with /reply {id} text, or reply to this message.\n{recent}",
+        "{id} を担当しました({user}、{channel})。/reply {id} 本文 で返信するか、このメッセージに返信してください。\n{recent}"
     )
 }
 
@@ -108,7 +111,8 @@ pub fn held_by(lang: Lang, id: &str, by: &str) -> String {
     tr!(
         lang,
         "{id} 已由 {by} 处理中。",
-        "{id} is already being handled by {by}."
+        "{id} is already being handled by {by}.",
+        "{id} はすでに {by} が対応中です。"
     )
 }
 
@@ -117,7 +121,8 @@ pub fn reserved(lang: Lang, id: &str, manager: &str) -> String {
     tr!(
         lang,
         "{id} 是 {manager} 的客户的工单,暂时留给其客户经理处理。",
-        "{id} belongs to a customer of {manager}'s and is kept for their account manager for now."
+        "{id} belongs to a customer of {manager}'s and is kept for their account manager for now.",
+        "{id} は {manager} の担当顧客の案件のため、当面は担当マネージャーのために確保されています。"
     )
 }
 
@@ -126,38 +131,64 @@ pub fn manager_case(lang: Lang, id: &str, user: &str, grace_min: u64) -> String 
     tr!(
         lang,
         "你的客户 {user} 刚创建了工单 {id}。{grace_min} 分钟内只有你能接单,之后会进入团队队列。",
-        "Your customer {user} just opened case {id}. For {grace_min} minutes only you can take it; then it goes to the team's queue."
+        "Your customer {user} just opened case {id}. For {grace_min} minutes only you can take it; then it goes to the team's queue.",
+        "担当顧客 {user} が案件 {id} を作成しました。{grace_min} 分間はあなただけが担当でき、その後はチームの順番待ちに入ります。"
     )
 }
 
 /// The operator already holds it.
 pub fn already_yours(lang: Lang, id: &str) -> String {
-    tr!(lang, "{id} 已经在你名下。", "{id} is already yours.")
+    tr!(
+        lang,
+        "{id} 已经在你名下。",
+        "{id} is already yours.",
+        "{id} はすでにあなたの担当です。"
+    )
 }
 
 /// A closed case.
 pub fn is_closed(lang: Lang, id: &str) -> String {
-    tr!(lang, "{id} 已关闭。", "{id} is closed.")
+    tr!(
+        lang,
+        "{id} 已关闭。",
+        "{id} is closed.",
+        "{id} は終了しています。"
+    )
 }
 
 /// An unknown case number.
 pub fn no_such_case(lang: Lang, id: &str) -> String {
-    tr!(lang, "没有工单 {id}。", "There is no case {id}.")
+    tr!(
+        lang,
+        "没有工单 {id}。",
+        "There is no case {id}.",
+        "案件 {id} はありません。"
+    )
 }
 
 /// Wrong command syntax.
 pub fn usage(lang: Lang, syntax: &str) -> String {
-    tr!(lang, "用法:{syntax}", "Usage: {syntax}")
+    tr!(lang, "用法:{syntax}", "Usage: {syntax}", "使い方:{syntax}")
 }
 
 /// An empty queue.
 pub fn queue_empty(lang: Lang) -> String {
-    tr!(lang, "队列为空。", "The queue is empty.")
+    tr!(
+        lang,
+        "队列为空。",
+        "The queue is empty.",
+        "順番待ちの案件はありません。"
+    )
 }
 
 /// Header of `/queue`.
 pub fn queue_header(lang: Lang, n: usize) -> String {
-    tr!(lang, "排队中的工单({n}):", "Waiting cases ({n}):")
+    tr!(
+        lang,
+        "排队中的工单({n}):",
+        "Waiting cases ({n}):",
+        "順番待ちの案件({n}):"
+    )
 }
 
 /// A note was added.
@@ -165,13 +196,19 @@ pub fn noted(lang: Lang, id: &str) -> String {
     tr!(
         lang,
         "已为 {id} 添加内部备注。",
-        "Internal note added to {id}."
+        "Internal note added to {id}.",
+        "{id} に内部メモを追加しました。"
     )
 }
 
 /// Released.
 pub fn released(lang: Lang, id: &str) -> String {
-    tr!(lang, "{id} 已放回队列。", "{id} is back in the queue.")
+    tr!(
+        lang,
+        "{id} 已放回队列。",
+        "{id} is back in the queue.",
+        "{id} を順番待ちに戻しました。"
+    )
 }
 
 /// Transferred.
@@ -179,7 +216,8 @@ pub fn transferred(lang: Lang, id: &str, team: &str) -> String {
     tr!(
         lang,
         "{id} 已转给 {team} 组。",
-        "{id} moved to team {team}."
+        "{id} moved to team {team}.",
+        "{id} を {team} チームに移しました。"
     )
 }
 
@@ -188,7 +226,8 @@ pub fn unknown_team(lang: Lang, team: &str, teams: &str) -> String {
     tr!(
         lang,
         "没有 {team} 组。可选:{teams}",
-        "There is no team {team}. Teams: {teams}"
+        "There is no team {team}. Teams: {teams}",
+        "{team} チームはありません。チーム一覧:{teams}"
     )
 }
 
@@ -197,7 +236,8 @@ pub fn closed(lang: Lang, id: &str) -> String {
     tr!(
         lang,
         "{id} 已关闭,已请用户评分。",
-        "{id} is closed; the user was asked for a rating."
+        "{id} is closed; the user was asked for a rating.",
+        "{id} を終了し、ユーザーに評価を依頼しました。"
     )
 }
 
@@ -206,7 +246,8 @@ pub fn not_yours(lang: Lang, id: &str, by: &str) -> String {
     tr!(
         lang,
         "{id} 由 {by} 处理中,请先 /take 或联系对方。",
-        "{id} is held by {by}; /take it first or ask them."
+        "{id} is held by {by}; /take it first or ask them.",
+        "{id} は {by} が対応中です。先に /take するか、担当者に相談してください。"
     )
 }
 
@@ -215,7 +256,8 @@ pub fn which_case(lang: Lang, ids: &str) -> String {
     tr!(
         lang,
         "你同时在处理 {ids},请用 /reply 工单号 内容。",
-        "You hold {ids}; use /reply <case> <text>."
+        "You hold {ids}; use /reply <case> <text>.",
+        "{ids} を同時に担当しています。/reply <案件番号> <本文> を使ってください。"
     )
 }
 
@@ -226,6 +268,7 @@ pub fn link_dropped(lang: Lang, id: &str, endpoint: &str, wrong: u8) -> String {
         Lang::En => {
             format!("[{id}] chat {endpoint} sent {wrong} wrong codes; its link is dropped.")
         }
+        Lang::Ja => format!("[{id}] 会話 {endpoint} が確認コードを {wrong} 回続けて誤ったため、関連付けを取り消しました。"),
     }
 }
 
@@ -242,6 +285,12 @@ pub fn linked(lang: Lang, id: &str, endpoint: &str, verified: bool) -> String {
         (Lang::En, false) => format!(
             "[{id}] chat {endpoint} quoted this case (unverified; replies do not go there)."
         ),
+        (Lang::Ja, true) => {
+            format!("[{id}] 会話 {endpoint} を関連付けました(確認済み。返信はそちらにも届きます)。")
+        }
+        (Lang::Ja, false) => {
+            format!("[{id}] 会話 {endpoint} がこの案件を引用しました(未確認。返信はそちらには届きません)。")
+        }
     }
 }
 
@@ -250,7 +299,8 @@ pub fn delivery_failed(lang: Lang, id: &str, target: &str, reason: &str) -> Stri
     tr!(
         lang,
         "[{id}] 无法把消息送达 {target}:{reason}。请换个方式联系用户。",
-        "[{id}] a message to {target} could not be delivered: {reason}. Please reach the user another way."
+        "[{id}] a message to {target} could not be delivered: {reason}. Please reach the user another way.",
+        "[{id}] {target} へのメッセージを届けられませんでした:{reason}。別の方法でユーザーに連絡してください。"
     )
 }
 
@@ -259,7 +309,8 @@ pub fn withdrawn(lang: Lang, id: &str) -> String {
     tr!(
         lang,
         "[{id}] 用户已撤销工单。",
-        "[{id}] the user withdrew the case."
+        "[{id}] the user withdrew the case.",
+        "[{id}] ユーザーが案件を取り下げました。"
     )
 }
 
@@ -268,6 +319,7 @@ pub fn rated(lang: Lang, id: &str, rating: u8) -> String {
     tr!(
         lang,
         "[{id}] 用户评分:{rating}/5。",
-        "[{id}] rated {rating}/5 by the user."
+        "[{id}] rated {rating}/5 by the user.",
+        "[{id}] ユーザーの評価:{rating}/5。"
     )
 }

@@ -135,7 +135,7 @@ pub struct Conversation {
     pub name: String,
     /// Whether the chat is a group.
     pub group: bool,
-    /// `zh` or `en`.
+    /// `zh`, `en` or `ja`.
     pub lang: String,
     /// Set by `/lang`: the language no longer follows the user's messages.
     #[serde(default)]
@@ -246,7 +246,7 @@ pub struct CaseRecord {
     pub team: String,
     /// 0 = enterprise, 1 = normal.
     pub priority: u8,
-    /// `zh` or `en`.
+    /// `zh`, `en` or `ja`.
     pub lang: String,
     /// The user's `platform:id`.
     pub account: String,

@@ -53,8 +53,18 @@ impl Stack {
     }
 
     pub async fn start_in(dir: Arc<tempfile::TempDir>, toml: &str) -> Stack {
+        Stack::start_with(dir, toml, |_| {}).await
+    }
+
+    /// Like [`Stack::start_in`], with the parsed config changed by `tweak` first.
+    pub async fn start_with(
+        dir: Arc<tempfile::TempDir>,
+        toml: &str,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Stack {
         let mut config = Config::parse(toml, "test.toml").unwrap();
         config.bot.data_dir = dir.path().join("data");
+        tweak(&mut config);
         let engine = Engine::open(&config, Faq::builtin()).unwrap();
         let shutdown = Shutdown::new();
         let web = start(&config, &engine, Router::new(), shutdown.clone())

@@ -4,17 +4,21 @@
 //! implement [`Adapter`]. Nothing here names a chat platform's SDK.
 
 mod adapter;
+mod answers;
 mod cases;
 mod deliver_once;
 mod message;
 mod metrics;
+mod reports;
 pub mod text;
 
 pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError, SinkError};
+pub use answers::{AnswerBook, SuggestedAnswer};
 pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
 pub use deliver_once::accept_patiently;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
+pub use reports::StatsPage;
 
 /// Cancellation token every long-running task takes to know when to stop.
 pub use tokio_util::sync::CancellationToken as Shutdown;

@@ -107,7 +107,9 @@ async fn private_message_is_stored_then_acknowledged() {
         .map(|c| c.body["language_code"].clone())
         .collect();
     assert!(
-        langs.contains(&json!("zh")) && langs.contains(&json!("en")),
+        langs.contains(&json!("zh"))
+            && langs.contains(&json!("en"))
+            && langs.contains(&json!("ja")),
         "{langs:?}"
     );
     let zh = menus

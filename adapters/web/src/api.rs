@@ -1,4 +1,4 @@
-//! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token required), `/healthz`, `/metrics`
+//! JSON API for the inbox (`/api/cases`, `/api/cases/{id}`, operator token or sign-in required), `/healthz`, `/metrics`
 //! (metrics token) and the page settings (`/config.json`).
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::guard::{bearer, is_operator};
+use crate::guard::bearer;
 use crate::inbox_ws::normalize_case;
 use crate::secrets::token_matches;
 use crate::stats::WebStats;
@@ -50,20 +50,109 @@ pub async fn list_cases(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_operator(&headers, &channel.out.settings.operator_token) {
+    if channel.operator_of(&headers).is_none() {
         return unauthorized(&channel);
     }
     let closed = matches!(query.closed.as_deref(), Some("1" | "true" | "yes"));
     Json(channel.core.cases.list(closed).await).into_response()
 }
 
-/// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions.
+/// Query of `/api/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// Words and filters (`status:closed team:mail code:554 from:2026-11-01`).
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /api/search?q=…`: matching cases, newest first (400 for a bad filter).
+pub async fn search(
+    State(channel): State<Arc<WebChannel>>,
+    Query(query): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    if query.q.chars().count() > 500 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad_query", "message": "the query is too long"})),
+        )
+            .into_response();
+    }
+    match crate::search::Query::parse(&query.q) {
+        Ok(q) => Json(json!({"cases": channel.search.search(&q)})).into_response(),
+        Err(problem) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "bad_query", "message": problem})),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /inbox/stats`: the stats dashboard page, for a signed-in operator or the operator token.
+pub async fn stats_page(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    let stats = channel.core.stats.clone();
+    match tokio::task::spawn_blocking(move || stats.dashboard_html()).await {
+        Ok(Ok(page)) => (
+            [
+                (CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            page,
+        )
+            .into_response(),
+        Ok(Err(problem)) => {
+            tracing::error!(%problem, "the stats dashboard could not be made");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "unavailable", "message": problem})),
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /api/canned`: the team's canned replies (500 with `file:line: problem` when the file is broken).
+pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
+    if channel.operator_of(&headers).is_none() {
+        return unauthorized(&channel);
+    }
+    let Some(path) = channel.out.settings.canned_path.clone() else {
+        return Json(json!({"replies": []})).into_response();
+    };
+    match tokio::task::spawn_blocking(move || crate::canned::load(&path)).await {
+        Ok(Ok(replies)) => Json(json!({"replies": replies})).into_response(),
+        Ok(Err(problem)) => {
+            tracing::warn!(%problem, "canned replies file is broken");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "canned_file", "message": problem})),
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /api/cases/{id}`: one case with transcript, attachments, error codes and suggestions, plus
+/// `suggested_answers`: the suggested FAQ entries' answers in the case's language, and `earlier_cases`: the other
+/// cases of the conversations it spans.
 pub async fn get_case(
     State(channel): State<Arc<WebChannel>>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_operator(&headers, &channel.out.settings.operator_token) {
+    if channel.operator_of(&headers).is_none() {
         return unauthorized(&channel);
     }
     let Some(id) = normalize_case(&id) else {
@@ -74,7 +163,22 @@ pub async fn get_case(
             .into_response();
     };
     match channel.core.cases.get(&id).await {
-        Some(detail) => Json(detail).into_response(),
+        Some(detail) => {
+            let answers: Vec<_> = detail
+                .suggestions
+                .iter()
+                .filter_map(|faq| channel.core.answers.answer(faq, &detail.summary.lang))
+                .collect();
+            let mut body = serde_json::to_value(&detail).unwrap_or_default();
+            if let Some(map) = body.as_object_mut() {
+                map.insert("suggested_answers".into(), json!(answers));
+                map.insert(
+                    "earlier_cases".into(),
+                    json!(channel.search.related(&detail.summary.id)),
+                );
+            }
+            Json(body).into_response()
+        }
         None => (
             StatusCode::NOT_FOUND,
             Json(json!({"error": "unknown_case", "message": format!("no case {id}")})),

@@ -37,6 +37,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("assets/common.js"),
     ),
+    (
+        "inbox-texts.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/inbox-texts.js"),
+    ),
+    (
+        "inbox-canned.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/inbox-canned.js"),
+    ),
 ];
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \

@@ -1,13 +1,14 @@
 //! The web channel's shared state and the one path every user or operator message takes into the core:
 //! limits, rate limit, `InboundSink::accept`, then the session history.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use supportbot_chat::{
-    Accepted, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown, SinkError,
+    Accepted, AnswerBook, Attachment, CaseDirectory, Inbound, InboundSink, MetricsSource, Shutdown,
+    SinkError, StatsPage,
 };
 
 use crate::frames::{MessageFrame, Refusal, ServerFrame};
@@ -15,7 +16,9 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
+use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
+use crate::signin::{Failures, Operator, Sessions};
 use crate::stats::WebStats;
 use crate::status::CaseTracker;
 use crate::upload_book::UploadBook;
@@ -24,7 +27,7 @@ use crate::{WebError, WebSettings};
 /// Operator notifications kept for an inbox page that opens later.
 const INBOX_RECENT: usize = 100;
 
-/// The core as the web channel uses it; the engine implements all three.
+/// The core as the web channel uses it.
 #[derive(Clone)]
 pub struct Core {
     /// Where messages go.
@@ -33,6 +36,10 @@ pub struct Core {
     pub cases: Arc<dyn CaseDirectory>,
     /// The figures `/metrics` serves.
     pub metrics: Arc<dyn MetricsSource>,
+    /// FAQ answers the inbox offers as replies.
+    pub answers: Arc<dyn AnswerBook>,
+    /// The stats dashboard of `/inbox/stats`.
+    pub stats: Arc<dyn StatsPage>,
 }
 
 /// What the outbox side needs (session histories, open sockets, case status): shared by the channel and the
@@ -43,7 +50,8 @@ pub(crate) struct Outlet {
     pub(crate) history: History,
     pub(crate) chats: Hub,
     pub(crate) inbox: Hub,
-    pub(crate) inbox_recent: Mutex<VecDeque<MessageFrame>>,
+    /// Recent notifications per inbox operator id.
+    pub(crate) inbox_recent: Mutex<HashMap<String, VecDeque<MessageFrame>>>,
     pub(crate) tracker: CaseTracker,
     pub(crate) stats: WebStats,
     pub(crate) uploads: UploadBook,
@@ -57,6 +65,9 @@ pub struct WebChannel {
     pub(crate) core: Core,
     pub(crate) limiter: DefaultKeyedRateLimiter<String>,
     pub(crate) gates: Gates,
+    pub(crate) sessions: Sessions,
+    pub(crate) failures: Failures,
+    pub(crate) search: SearchIndex,
     pub(crate) shutdown: Shutdown,
 }
 
@@ -83,6 +94,8 @@ impl WebChannel {
         let history = History::open(&state.join("sessions"), settings.history_len)?;
         let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
         let gates = Gates::new(&settings.limits);
+        let sessions = Sessions::open(&state, settings.session_ttl)?;
+        let failures = Failures::new(settings.signin_attempts, settings.signin_window);
         let per_minute =
             NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -92,7 +105,7 @@ impl WebChannel {
             history,
             chats: Hub::default(),
             inbox: Hub::default(),
-            inbox_recent: Mutex::new(VecDeque::new()),
+            inbox_recent: Mutex::new(HashMap::new()),
             tracker: CaseTracker::default(),
             stats: WebStats::default(),
             uploads,
@@ -103,6 +116,9 @@ impl WebChannel {
             core,
             limiter,
             gates,
+            sessions,
+            failures,
+            search: SearchIndex::default(),
             shutdown,
         }))
     }
@@ -193,13 +209,7 @@ impl WebChannel {
             ts: None,
             attachments: attachments.clone(),
             // The page's language: the browser's, or the one the visitor picked.
-            locale: Some(
-                match lang {
-                    Lang::Zh => "zh",
-                    Lang::En => "en",
-                }
-                .to_string(),
-            ),
+            locale: Some(lang.code().to_string()),
             operator_room: false,
         };
         // The session lock is held until the message is in the history, so the bot's answer (delivered under
@@ -227,20 +237,23 @@ impl WebChannel {
         }
     }
 
-    /// Sends an operator command line from the inbox operator's account through the core.
-    pub(crate) async fn operator_command(&self, text: String) -> Result<(), Refusal> {
+    /// Sends an operator command line from the inbox operator's own account (`web:<id>`) through the core.
+    pub(crate) async fn operator_command(
+        &self,
+        op: &Operator,
+        text: String,
+    ) -> Result<(), Refusal> {
         if text.trim().is_empty() {
             return Err(notice(Notice::Empty, Lang::En));
         }
         if text.chars().count() > self.out.settings.max_text_chars {
             return Err(notice(Notice::TooLong, Lang::En));
         }
-        let op = &self.out.settings.inbox_operator;
         let inbound = Inbound {
             platform: "web".into(),
-            chat: op.clone(),
-            user: op.clone(),
-            name: self.out.settings.inbox_operator_name.clone(),
+            chat: op.id.clone(),
+            user: op.id.clone(),
+            name: op.name.clone(),
             id: format!("inbox-{}", random_hex(12)),
             text,
             group: false,
@@ -274,11 +287,13 @@ impl WebChannel {
 }
 
 impl Outlet {
-    /// Records an operator notification for inbox pages opened later, and sends it to the open ones.
-    pub(crate) fn notify_inbox(&self, frame: MessageFrame) {
+    /// Records a notification for inbox operator `op`, for their pages opened later, and sends it to the open
+    /// ones.
+    pub(crate) fn notify_inbox(&self, op: &str, frame: MessageFrame) {
         let json = ServerFrame::Message(frame.clone()).to_json();
         {
-            let mut recent = self.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
+            let mut all = self.inbox_recent.lock().unwrap_or_else(|p| p.into_inner());
+            let recent = all.entry(op.to_string()).or_default();
             recent.push_back(MessageFrame {
                 history: true,
                 ..frame
@@ -287,7 +302,7 @@ impl Outlet {
                 recent.pop_front();
             }
         }
-        self.inbox.push(&self.settings.inbox_operator, &json);
+        self.inbox.push(op, &json);
     }
 }
 

@@ -39,8 +39,8 @@ impl Adapter for WebAdapter {
             attachments: vec![],
             history: false,
         };
-        if out.chat == self.out.settings.inbox_operator {
-            self.out.notify_inbox(frame);
+        if self.out.settings.is_inbox_chat(&out.chat) {
+            self.out.notify_inbox(&out.chat, frame);
             return Ok(());
         }
         if !is_session_id(&out.chat) {

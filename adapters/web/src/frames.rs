@@ -64,8 +64,12 @@ pub enum ServerFrame {
     Pong,
     /// Inbox: signed in as this operator.
     Ready {
-        /// The operator account (`web:admin`).
+        /// The operator account (`web:wang`; `web:admin` for the shared token).
         operator: String,
+        /// The operator's display name.
+        name: String,
+        /// The operator's teams (for the "my teams" view).
+        teams: Vec<String>,
     },
     /// Inbox: the current queue and assigned cases.
     Queue {
@@ -159,6 +163,10 @@ pub enum InboxFrame {
         /// Reply / note / close summary text, or the team for `transfer`.
         #[serde(default)]
         text: String,
+        /// With `close`: the FAQ entry that answered the case, whose question variant the user's question
+        /// becomes (`none`, or absent: no entry).
+        #[serde(default)]
+        faq: Option<String>,
     },
     /// Keep-alive; answered with `pong`.
     Ping,

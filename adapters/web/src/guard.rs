@@ -5,7 +5,6 @@ use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::secrets::token_matches;
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -33,10 +32,11 @@ pub fn protocol_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Whether the request carries the operator token, in the header or as a subprotocol.
+#[cfg(test)]
 pub fn is_operator(headers: &HeaderMap, expected: &str) -> bool {
     bearer(headers)
         .or_else(|| protocol_token(headers))
-        .is_some_and(|t| token_matches(t, expected))
+        .is_some_and(|t| crate::secrets::token_matches(t, expected))
 }
 
 /// The 403 answer to a WebSocket upgrade from an origin that may not open `socket` (counted in the stats), or

@@ -1,4 +1,4 @@
-//! The few sentences the web channel itself says (refusals), in Chinese or English.
+//! The few sentences the web channel itself says (refusals), in Chinese, English or Japanese.
 
 /// Interface language of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7,19 +7,34 @@ pub enum Lang {
     Zh,
     /// English.
     En,
+    /// 日本語.
+    Ja,
 }
 
 impl Lang {
-    /// From `?lang=` when given, else the browser's `Accept-Language`; English when neither says Chinese.
+    /// From `?lang=` when given, else the browser's `Accept-Language`; English when neither says Chinese or
+    /// Japanese.
     pub fn pick(query: Option<&str>, accept_language: Option<&str>) -> Lang {
         let first = query
             .filter(|q| !q.is_empty())
             .or_else(|| accept_language.and_then(|h| h.split(',').next()))
             .unwrap_or("en");
-        if first.trim().to_ascii_lowercase().starts_with("zh") {
+        let first = first.trim().to_ascii_lowercase();
+        if first.starts_with("zh") {
             Lang::Zh
+        } else if first.starts_with("ja") {
+            Lang::Ja
         } else {
             Lang::En
+        }
+    }
+
+    /// The language code the core understands as a locale hint.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+            Lang::Ja => "ja",
         }
     }
 }
@@ -132,6 +147,39 @@ impl Notice {
             (Notice::UploadsFull, Lang::En) => {
                 "No more files can be received just now; please try again later."
             }
+            (Notice::RateLimited, Lang::Ja) => {
+                "送信のペースが少し速すぎます。しばらく待ってからもう一度お試しください。"
+            }
+            (Notice::TooLong, Lang::Ja) => "メッセージが長すぎます。短くして送り直してください。",
+            (Notice::BadFrame, Lang::Ja) => "このメッセージを読み取れませんでした。",
+            (Notice::Empty, Lang::Ja) => "メッセージが空です。",
+            (Notice::Rejected, Lang::Ja) => "このメッセージは受け付けられませんでした。",
+            (Notice::Unavailable, Lang::Ja) => {
+                "現在メッセージを保存できません。しばらくしてからもう一度お試しください。"
+            }
+            (Notice::ShuttingDown, Lang::Ja) => {
+                "サポートシステムを再起動しています。しばらくしてからもう一度お試しください。"
+            }
+            (Notice::UploadTooLarge, Lang::Ja) => "ファイルが大きすぎます(上限 20 MB)。",
+            (Notice::UploadMissing, Lang::Ja) => "ファイルを受け取れませんでした。",
+            (Notice::BadSession, Lang::Ja) => {
+                "チャットのセッションが無効になりました。ページを再読み込みしてください。"
+            }
+            (Notice::TooManySessions, Lang::Ja) => {
+                "お使いのネットワークから開始された新しいチャットが多すぎます。"
+            }
+            (Notice::TooManyUploads, Lang::Ja) => {
+                "お使いのネットワークから送信されたファイルが多すぎます。"
+            }
+            (Notice::TooManyCases, Lang::Ja) => {
+                "お使いのネットワークから作成された担当者対応の案件が多すぎます。"
+            }
+            (Notice::UploadQuota, Lang::Ja) => {
+                "このチャットで送信できるファイルの上限に達しました。"
+            }
+            (Notice::UploadsFull, Lang::Ja) => {
+                "現在これ以上ファイルを受け取れません。しばらくしてからもう一度お試しください。"
+            }
         }
     }
 
@@ -141,6 +189,7 @@ impl Notice {
             Lang::Zh => format!("请 {minutes} 分钟后再试。"),
             Lang::En if minutes == 1 => "Please try again in a minute.".to_string(),
             Lang::En => format!("Please try again in {minutes} minutes."),
+            Lang::Ja => format!("{minutes} 分後にもう一度お試しください。"),
         }
     }
 }
@@ -156,5 +205,8 @@ mod tests {
         assert_eq!(Lang::pick(None, Some("en-US,zh;q=0.5")), Lang::En);
         assert_eq!(Lang::pick(Some("en"), Some("zh-CN")), Lang::En);
         assert_eq!(Lang::pick(None, None), Lang::En);
+        assert_eq!(Lang::pick(None, Some("ja-JP,ja;q=0.9,en;q=0.8")), Lang::Ja);
+        assert_eq!(Lang::pick(Some("ja"), Some("en-US")), Lang::Ja);
+        assert_eq!(Lang::pick(Some("ja"), None).code(), "ja");
     }
 }

@@ -1,28 +1,32 @@
-//! `GET /inbox/ws`: the operator inbox's socket (operator token required). It streams the queue and case events
-//! live and the core's messages for the inbox operator; the page's actions become operator commands sent
-//! through the core from the inbox operator's account, exactly as an operator on a chat platform would type them.
+//! `GET /inbox/ws`: the operator inbox's socket (a signed-in operator with the session's CSRF token, or the
+//! operator token). It streams the queue and case events live and the core's messages for that operator; the
+//! page's actions become operator commands sent through the core from the operator's own account (`web:<name>`),
+//! exactly as an operator on a chat platform would type them. The socket closes when its sign-in ends (sign-out
+//! or expiry).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::frames::{InboxFrame, Refusal, ServerFrame};
-use crate::guard::{is_operator, refuse_origin, INBOX_PROTOCOL};
-use crate::socket::{spawn_writer, Out, CLOSE_NORMAL};
+use crate::guard::{refuse_origin, INBOX_PROTOCOL};
+use crate::signin::Operator;
+use crate::socket::{spawn_writer, Out, CLOSE_NORMAL, CLOSE_POLICY};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
 /// Pause after a case event before the queue is sent again, so a burst of events sends it once.
 const QUEUE_DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// Upgrades to the inbox socket after the origin and token checks (401 without a valid token).
+/// Upgrades to the inbox socket after the origin and sign-in checks (401 without a sign-in or token, 403 for a
+/// sign-in without its CSRF token).
 pub async fn inbox_ws(
     State(channel): State<Arc<WebChannel>>,
     headers: HeaderMap,
@@ -31,32 +35,29 @@ pub async fn inbox_ws(
     if let Some(refusal) = refuse_origin(&channel, &headers, "inbox") {
         return refusal;
     }
-    if !is_operator(&headers, &channel.out.settings.operator_token) {
-        WebStats::inc(&channel.out.stats.unauthorized);
-        return (
-            StatusCode::UNAUTHORIZED,
-            [("www-authenticate", "Bearer")],
-            "operator token required",
-        )
-            .into_response();
-    }
+    let op = match channel.socket_operator(&headers) {
+        Ok(op) => op,
+        Err(refusal) => return axum::response::IntoResponse::into_response(refusal),
+    };
     ws.protocols([INBOX_PROTOCOL])
         .read_buffer_size(crate::chat_ws::READ_BUFFER)
         .write_buffer_size(crate::chat_ws::WRITE_BUFFER)
         .max_write_buffer_size(crate::chat_ws::MAX_WRITE_BUFFER)
         .max_message_size(channel.out.settings.max_frame_bytes)
         .max_frame_size(channel.out.settings.max_frame_bytes)
-        .on_upgrade(move |socket| run(channel, socket))
+        .on_upgrade(move |socket| run(channel, op, socket))
 }
 
-async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
+async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let op = channel.out.settings.inbox_operator.clone();
+    let account = format!("web:{}", op.id);
     let mut events = channel.core.cases.subscribe();
-    let (conn, hub_rx) = channel.out.inbox.attach(&op);
+    let (conn, hub_rx) = channel.out.inbox.attach(&op.id);
     let mut first = vec![
         ServerFrame::Ready {
-            operator: channel.out.settings.inbox_account(),
+            operator: account.clone(),
+            name: op.name.clone(),
+            teams: op.teams.clone(),
         }
         .to_json(),
         ServerFrame::Queue {
@@ -72,7 +73,9 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
             .unwrap_or_else(|p| p.into_inner());
         first.extend(
             recent
-                .iter()
+                .get(&op.id)
+                .into_iter()
+                .flatten()
                 .map(|m| ServerFrame::Message(m.clone()).to_json()),
         );
     }
@@ -81,13 +84,13 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
             .await
             .is_err()
         {
-            channel.out.inbox.detach(&op, conn);
+            channel.out.inbox.detach(&op.id, conn);
             return;
         }
     }
     let (own_tx, own_rx) = mpsc::channel::<Out>(64);
     let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
-    tracing::info!(operator = %channel.out.settings.inbox_account(), "inbox opened");
+    tracing::info!(operator = %account, "inbox opened");
 
     // Case events and queue refreshes for this page.
     let feed = {
@@ -143,6 +146,11 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
             _ = ping.tick() => {
+                if !still_signed_in(&channel, &op) {
+                    tracing::info!(operator = %account, "inbox sign-in ended, closing its socket");
+                    let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
+                    break;
+                }
                 if own_tx.send(Out::Ping).await.is_err() {
                     break;
                 }
@@ -167,22 +175,31 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
                 "bad_frame",
                 "That frame could not be read.",
             )),
+            Ok(_) if !still_signed_in(&channel, &op) => {
+                let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
+                break;
+            }
             Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
             Ok(InboxFrame::Command { text }) => channel
-                .operator_command(text)
+                .operator_command(&op, text)
                 .await
                 .err()
                 .map(Refusal::frame),
-            Ok(InboxFrame::Action { action, case, text }) => {
-                match action_command(&action, &case, &text) {
-                    Ok(command) => channel
-                        .operator_command(command)
-                        .await
-                        .err()
-                        .map(Refusal::frame),
-                    Err(problem) => Some(ServerFrame::error("bad_action", problem)),
-                }
-            }
+            Ok(InboxFrame::Action {
+                action,
+                case,
+                text,
+                faq,
+            }) => match action_command(&action, &case, &text) {
+                Ok(command) => match channel.operator_command(&op, command).await {
+                    Err(refusal) => Some(refusal.frame()),
+                    Ok(()) => match faq.filter(|f| action == "close" && f != "none") {
+                        Some(faq) => Some(teach(&channel, &op, &case, faq).await),
+                        None => None,
+                    },
+                },
+                Err(problem) => Some(ServerFrame::error("bad_action", problem)),
+            },
         };
         if let Some(reply) = reply {
             if own_tx.send(Out::Text(reply.to_json())).await.is_err() {
@@ -192,9 +209,44 @@ async fn run(channel: Arc<WebChannel>, socket: WebSocket) {
     }
     feed.abort();
     drop(own_tx);
-    channel.out.inbox.detach(&op, conn);
+    channel.out.inbox.detach(&op.id, conn);
     let _ = writer.await;
-    tracing::info!(operator = %channel.out.settings.inbox_account(), "inbox closed");
+    tracing::info!(operator = %account, "inbox closed");
+}
+
+/// Teaches the FAQ from a case being closed: the answer to send back to the operator's page.
+async fn teach(channel: &Arc<WebChannel>, op: &Operator, case: &str, faq: String) -> ServerFrame {
+    let Some(case) = normalize_case(case) else {
+        return ServerFrame::error("bad_action", "not a case number");
+    };
+    let answers = channel.core.answers.clone();
+    let account = format!("web:{}", op.id);
+    let who = account.clone();
+    let done = tokio::task::spawn_blocking(move || answers.teach(&case, &faq, &who)).await;
+    match done {
+        Ok(Ok(text)) => {
+            tracing::info!(operator = %account, %text, "FAQ taught from a case");
+            ServerFrame::Message(crate::frames::MessageFrame {
+                text,
+                buttons: vec![],
+                case: None,
+                from: None,
+                reply_to: None,
+                attachments: vec![],
+                history: false,
+            })
+        }
+        Ok(Err(problem)) => ServerFrame::error("not_taught", problem),
+        Err(_) => ServerFrame::error("not_taught", "teaching failed"),
+    }
+}
+
+/// Whether the socket's sign-in is still live (always, for the operator token).
+fn still_signed_in(channel: &WebChannel, op: &Operator) -> bool {
+    match &op.session {
+        None => true,
+        Some(key) => channel.sessions.find_key(key).is_some(),
+    }
 }
 
 /// `C-1001`, `c-1001` or `1001` as `C-1001`.

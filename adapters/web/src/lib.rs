@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod canned;
 mod channel;
 mod chat_ws;
 mod deliver;
@@ -20,15 +21,19 @@ mod hub;
 mod i18n;
 mod inbox_ws;
 mod listen;
+mod search;
 mod secrets;
 mod server;
 mod settings;
+mod signin;
+mod signin_http;
 mod socket;
 mod stats;
 mod status;
 mod upload_book;
 mod uploads;
 
+pub use canned::{load as load_canned, Canned};
 pub use channel::{Core, WebAdapter, WebChannel};
 pub use deliver::ADAPTER_NAME;
 pub use error::WebError;
@@ -37,7 +42,9 @@ pub use guard::{BEARER_PROTOCOL_PREFIX, INBOX_PROTOCOL};
 pub use inbox_ws::{action_command, normalize_case};
 pub use secrets::{load_or_create_secret, token_matches};
 pub use server::bind;
-pub use settings::{MetricsAccess, WebLimits, WebSettings};
+pub use settings::{MetricsAccess, WebLimits, WebOperator, WebSettings};
+pub use signin::COOKIE as SIGNIN_COOKIE;
+pub use signin_http::{CSRF_HEADER, CSRF_PROTOCOL_PREFIX};
 pub use uploads::SESSION_HEADER;
 
 /// The router type of [`WebChannel::router`] (axum's), so the core can merge routes without naming axum.

@@ -9,10 +9,13 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::listen::{self, ConnLimits};
-use crate::{api, assets, chat_ws, inbox_ws, status, uploads, MetricsAccess, WebChannel, WebError};
+use crate::{
+    api, assets, chat_ws, inbox_ws, signin_http, status, uploads, MetricsAccess, WebChannel,
+    WebError,
+};
 
 impl WebChannel {
-    /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
+    /// The channel's routes: `/`, `/ws`, `/inbox`, `/inbox/ws`, `/inbox/login|logout|me`, `/api/cases[/{id}]`, `/upload`, `/files/{id}`,
     /// `/healthz`, `/metrics` (unless it has a listener of its own), `/config.json`, `/assets/{file}`.
     pub fn router(self: &Arc<Self>) -> Router {
         let upload_limit = usize::try_from(self.out.settings.max_upload_bytes)
@@ -24,8 +27,14 @@ impl WebChannel {
             .route("/assets/{file}", get(assets::asset))
             .route("/ws", get(chat_ws::chat_ws))
             .route("/inbox/ws", get(inbox_ws::inbox_ws))
+            .route("/inbox/login", post(signin_http::login))
+            .route("/inbox/logout", post(signin_http::logout))
+            .route("/inbox/me", get(signin_http::me))
+            .route("/inbox/stats", get(api::stats_page))
             .route("/api/cases", get(api::list_cases))
             .route("/api/cases/{id}", get(api::get_case))
+            .route("/api/canned", get(api::canned))
+            .route("/api/search", get(api::search))
             .route(
                 "/upload",
                 post(uploads::upload).layer(DefaultBodyLimit::max(upload_limit)),
@@ -86,6 +95,7 @@ impl WebChannel {
     ) -> Result<(), WebError> {
         let app = self.router().merge(extra);
         let tracker = tokio::spawn(status::run(self.clone()));
+        let indexer = tokio::spawn(crate::search::run(self.clone()));
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
@@ -96,6 +106,7 @@ impl WebChannel {
                         _ = tick.tick() => {
                             channel.limiter.retain_recent();
                             channel.gates.retain_recent();
+                            channel.failures.retain_recent();
                             channel.out.uploads.sweep(&*channel.core.cases).await;
                             channel.out.history.prune_locks();
                             let retention = channel.out.settings.history_retention;
@@ -116,6 +127,7 @@ impl WebChannel {
         tracing::info!(%addr, "web channel listening");
         let result = listen::serve(listener, app, self.conn_limits(), self.shutdown.clone()).await;
         let _ = tracker.await;
+        let _ = indexer.await;
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))
     }

@@ -40,6 +40,40 @@ pub struct WebSettings {
     pub metrics: MetricsAccess,
     /// How often idle limiter entries, session locks, old histories and expired uploads are swept.
     pub housekeeping: Duration,
+    /// Operators who sign in to the inbox with their own name and password.
+    pub operators: Vec<WebOperator>,
+    /// How long an inbox sign-in lasts.
+    pub session_ttl: Duration,
+    /// Failed sign-ins allowed per name and per client address within `signin_window`; more are refused
+    /// until the window has passed.
+    pub signin_attempts: u32,
+    /// The window of `signin_attempts`.
+    pub signin_window: Duration,
+    /// The team's canned replies file (read on every request); `None`: no canned replies.
+    pub canned_path: Option<PathBuf>,
+}
+
+/// An operator with an inbox login. `Debug` leaves the password hash out.
+#[derive(Clone)]
+pub struct WebOperator {
+    /// The login and `web:` account id (`wang`).
+    pub login: String,
+    /// The display name users see (`Wang`).
+    pub name: String,
+    /// The operator's teams.
+    pub teams: Vec<String>,
+    /// Argon2 hash of the password (PHC string).
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for WebOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebOperator")
+            .field("login", &self.login)
+            .field("name", &self.name)
+            .field("teams", &self.teams)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who may read `/metrics`.
@@ -137,6 +171,11 @@ impl WebSettings {
             limits: WebLimits::default(),
             metrics: MetricsAccess::Bearer(None),
             housekeeping: Duration::from_secs(600),
+            operators: Vec::new(),
+            session_ttl: Duration::from_secs(12 * 3600),
+            signin_attempts: 5,
+            signin_window: Duration::from_secs(15 * 60),
+            canned_path: None,
         }
     }
 
@@ -153,5 +192,17 @@ impl WebSettings {
     /// The inbox operator's account, `web:<id>`.
     pub fn inbox_account(&self) -> String {
         format!("web:{}", self.inbox_operator)
+    }
+
+    /// Whether a `web` chat id is an inbox operator's (the shared token's or a signed-in operator's).
+    pub fn is_inbox_chat(&self, chat: &str) -> bool {
+        chat == self.inbox_operator || self.operators.iter().any(|o| o.login == chat)
+    }
+
+    /// Whether session cookies must be `Secure` (the channel is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
     }
 }

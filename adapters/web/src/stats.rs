@@ -30,6 +30,14 @@ pub struct WebStats {
     pub upload_quota: AtomicU64,
     /// Chat sockets closed for sending nothing (not even a pong) for the idle timeout.
     pub idle_closed: AtomicU64,
+    /// Operators signed in to the inbox.
+    pub signins: AtomicU64,
+    /// Inbox sign-ins refused for a wrong name or password.
+    pub signin_failed: AtomicU64,
+    /// Inbox sign-ins refused after too many failures.
+    pub signin_limited: AtomicU64,
+    /// State changes refused for a missing or wrong CSRF token.
+    pub csrf_refused: AtomicU64,
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -130,6 +138,26 @@ impl WebStats {
                 "supportbot_web_idle_closed_total",
                 "Chat sockets closed after the idle timeout.",
                 &self.idle_closed,
+            ),
+            (
+                "supportbot_web_signins_total",
+                "Operators signed in to the inbox.",
+                &self.signins,
+            ),
+            (
+                "supportbot_web_signin_failed_total",
+                "Inbox sign-ins refused for a wrong name or password.",
+                &self.signin_failed,
+            ),
+            (
+                "supportbot_web_signin_limited_total",
+                "Inbox sign-ins refused after too many failures.",
+                &self.signin_limited,
+            ),
+            (
+                "supportbot_web_csrf_refused_total",
+                "Inbox state changes refused for a missing or wrong CSRF token.",
+                &self.csrf_refused,
             ),
         ] {
             counter(&mut out, name, help, get(value));

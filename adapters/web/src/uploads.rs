@@ -19,7 +19,6 @@ use tokio::io::AsyncWriteExt;
 
 use crate::channel::notice;
 use crate::frames::Refusal;
-use crate::guard::is_operator;
 use crate::i18n::{Lang, Notice};
 use crate::listen::{peer_ip, Peer};
 use crate::secrets::random_hex;
@@ -347,7 +346,7 @@ pub async fn download(
         .sig
         .as_deref()
         .is_some_and(|sig| channel.signer.file_signature_ok(&id, sig));
-    if !id_ok || !(signed || is_operator(&headers, &channel.out.settings.operator_token)) {
+    if !id_ok || !(signed || channel.operator_of(&headers).is_some()) {
         return crate::api::unauthorized(&channel);
     }
     let meta_path = file_path(&channel, &format!("{id}.json"));

@@ -191,7 +191,7 @@ async fn inbox_follows_the_queue_and_sends_commands() {
     .unwrap();
     assert_eq!(
         next_json(&mut inbox).await,
-        json!({"type": "ready", "operator": "web:admin"})
+        json!({"type": "ready", "operator": "web:admin", "name": "Inbox", "teams": []})
     );
     let queue = next_json(&mut inbox).await;
     assert_eq!(queue["type"], "queue");

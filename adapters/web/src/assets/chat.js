@@ -3,7 +3,9 @@
 "use strict";
 
 (function () {
-  var L = SB.lang();
+  // The chat page also speaks Japanese (the operator inbox, which shares SB.lang, does not).
+  var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  var L = /^ja/i.test(nav) ? "ja" : SB.lang();
   var T = {
     zh: {
       title: "在线客服", sub: "智能助手为您解答,也可随时转人工", placeholder: "请描述您的问题…", send: "发送",
@@ -21,6 +23,15 @@
       caseAssigned: "Case {case} · an operator is with you", caseClosed: "Case {case} · closed",
       uploading: "Uploading {name}…", tooLarge: "That file is too large (limit {max}).", uploadFailed: "Upload failed: {why}",
       you: "you", notSent: "not sent"
+    },
+    ja: {
+      title: "サポートチャット", sub: "アシスタントがすぐにお答えします。担当者にもいつでも切り替えられます",
+      placeholder: "お困りの内容を入力してください…", send: "送信", human: "担当者と話す",
+      attach: "スクリーンショットやログをアップロード", online: "オンライン", offline: "再接続中…",
+      caseOpen: "案件 {case} · 順番待ち、あと {ahead} 人", caseOpenNoPos: "案件 {case} · 担当者の対応待ち",
+      caseAssigned: "案件 {case} · 担当者が対応中", caseClosed: "案件 {case} · 終了",
+      uploading: "{name} をアップロード中…", tooLarge: "ファイルが大きすぎます(上限 {max})。",
+      uploadFailed: "アップロードに失敗しました:{why}", you: "あなた", notSent: "未送信"
     }
   }[L];
 
@@ -33,7 +44,7 @@
 
   try { token = localStorage.getItem(KEY); } catch (e) { token = null; }
 
-  document.documentElement.lang = L === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = { zh: "zh-CN", ja: "ja" }[L] || "en";
   document.title = T.title;
   $("title").textContent = T.title;
   $("subtitle").textContent = T.sub;

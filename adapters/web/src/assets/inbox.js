@@ -1,42 +1,20 @@
-// The operator inbox: token sign-in (kept in sessionStorage for this tab), the queue and case events live over
-// /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames, which it turns into the
-// same operator commands a Telegram or Discord operator types.
+// The operator inbox: personal sign-in (name and password; an HttpOnly cookie plus the session's CSRF token, which
+// goes with every state change) or the shared operator token (kept in sessionStorage for this tab); the queue and
+// case events live over /inbox/ws, case details from /api/cases/{id}. Actions go to the server as inbox frames,
+// which it turns into the same operator commands a Telegram or Discord operator types, from the operator's own
+// account. Views: mine / my teams / all; a title badge and a desktop notification for a new case in my teams;
+// keyboard shortcuts j/k (next/previous case), t (take), r (reply box), / (search), Esc (leave the reply box).
+// Search (/api/search) replaces the queue list until cleared; a case shows its user's earlier cases.
 "use strict";
 
 (function () {
   var L = SB.lang();
-  var T = {
-    zh: {
-      signinTitle: "客服工作台", signinHelp: "请输入首次启动时生成的客服令牌(保存在数据目录的 operator_token 文件中)。",
-      token: "客服令牌", signin: "登录", badToken: "令牌无效。", inbox: "客服工作台", queue: "工单队列",
-      closed: "显示已关闭", signout: "退出", empty: "暂无工单,队列是空的。", pick: "从左侧选择一个工单。",
-      codes: "错误码", suggestions: "FAQ 建议", convs: "会话", history: "处理记录", take: "接手", release: "放回队列",
-      transfer: "转组", team: "组名", reply: "回复用户", note: "内部备注", close: "关闭工单", feed: "通知",
-      replyPh: "输入回复…(内部备注不会发给用户)", live: "实时", offline: "已断开", none: "无",
-      enterprise: "企业", status: { open: "排队中", assigned: "处理中", closed: "已关闭" },
-      role: { user: "用户", operator: "客服", bot: "机器人", note: "备注" },
-      meta: { team: "组", lang: "语言", channel: "渠道", user: "用户", assignee: "处理人", opened: "创建于" },
-      ago: { s: "{n} 秒", m: "{n} 分钟", h: "{n} 小时", d: "{n} 天" }
-    },
-    en: {
-      signinTitle: "Operator inbox",
-      signinHelp: "Enter the operator token created at first start (kept in the operator_token file of the data directory).",
-      token: "Operator token", signin: "Sign in", badToken: "That token is not valid.", inbox: "Inbox", queue: "Queue",
-      closed: "show closed", signout: "Sign out", empty: "No cases — the queue is empty.", pick: "Pick a case on the left.",
-      codes: "Error codes", suggestions: "FAQ suggestions", convs: "Conversations", history: "History", take: "Take",
-      release: "Release", transfer: "Transfer", team: "team", reply: "Reply to user", note: "Internal note",
-      close: "Close case", feed: "Notifications", replyPh: "Type a reply… (internal notes are not sent to the user)",
-      live: "live", offline: "offline", none: "none", enterprise: "enterprise",
-      status: { open: "waiting", assigned: "assigned", closed: "closed" },
-      role: { user: "user", operator: "operator", bot: "bot", note: "note" },
-      meta: { team: "team", lang: "language", channel: "channel", user: "user", assignee: "assignee", opened: "opened" },
-      ago: { s: "{n}s", m: "{n} min", h: "{n} h", d: "{n} d" }
-    }
-  }[L];
+  var T = INBOX_TEXTS[L];
 
   var KEY = "supportbot.operator";
   var $ = function (id) { return document.getElementById(id); };
-  var token = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
+  var token = null, csrf = null, me = null, ws = null, current = null, cases = [], backoff = 500, showClosed = false;
+  var view = "all", known = null, unseen = 0, tokenMode = false, detail = null, results = null;
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
@@ -48,13 +26,26 @@
   text("t-history", T.history); text("take", T.take); text("release", T.release); text("transfer", T.transfer);
   text("send-reply", T.reply); text("send-note", T.note); text("close", T.close); text("t-feed", T.feed);
   text("case-empty", T.pick); text("empty", T.empty);
+  text("stats-link", T.dashboard);
+  text("t-answered", T.answered);
+  $("answered-by").title = T.answeredHelp;
+  text("t-earlier", T.earlier); text("search-clear", T.clearSearch);
+  $("search").placeholder = T.searchPh;
+  text("t-name", T.name); text("t-password", T.password); text("use-token", T.useToken);
+  text("view-mine", T.views.mine); text("view-teams", T.views.teams); text("view-all", T.views.all);
+  $("reply-form").appendChild(SB.el("p", "keys", T.keys));
   $("team").placeholder = T.team;
   $("reply").placeholder = T.replyPh;
 
   function api(path) {
-    return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
+    var headers = token ? { Authorization: "Bearer " + token } : {};
+    return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (r) {
       if (r.status === 401) { signOut(T.badToken); throw new Error("unauthorized"); }
-      if (!r.ok) throw new Error("HTTP " + r.status);
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error(body.message || "HTTP " + r.status);
+        });
+      }
       return r.json();
     });
   }
@@ -69,11 +60,43 @@
 
   function statusName(s) { return T.status[s] || s; }
 
+  function inMyTeams(c) {
+    return !me || !me.teams || !me.teams.length || me.teams.indexOf(c.team) >= 0;
+  }
+
+  function visible() {
+    return cases.filter(function (c) {
+      if (view === "mine") return me && c.assignee === me.operator;
+      if (view === "teams") return inMyTeams(c);
+      return true;
+    });
+  }
+
+  // A case that was not in the queue before, waiting, in my teams: title badge and a desktop notification.
+  function noticeNew(list) {
+    var ids = {};
+    list.forEach(function (c) { ids[c.id] = true; });
+    if (known) {
+      list.forEach(function (c) {
+        if (known[c.id] || c.status !== "open" || !inMyTeams(c)) return;
+        unseen += 1;
+        if (window.Notification && Notification.permission === "granted" && document.hidden) {
+          try { new Notification(SB.fmt(T.newCase, { id: c.id }), { body: c.subject || "", tag: c.id }); } catch (e) { /* none */ }
+        }
+      });
+    }
+    known = ids;
+    document.title = (unseen ? "(" + unseen + ") " : "") + T.inbox;
+  }
+
   function renderQueue() {
     var list = $("cases");
     SB.clear(list);
-    $("empty").hidden = cases.length > 0;
-    cases.forEach(function (c) {
+    var shown = results || visible();
+    $("search-info").hidden = results === null;
+    if (results) text("search-count", SB.fmt(T.results, { n: results.length }));
+    $("empty").hidden = shown.length > 0;
+    shown.forEach(function (c) {
       var li = SB.el("li");
       li.dataset.case = c.id;
       if (current === c.id) li.className = "selected";
@@ -95,6 +118,7 @@
   }
 
   function refreshQueue(fromSocket) {
+    if (fromSocket) noticeNew(fromSocket);
     if (!showClosed && fromSocket) { cases = fromSocket; renderQueue(); return; }
     api("/api/cases" + (showClosed ? "?closed=1" : "")).then(function (list) { cases = list; renderQueue(); })
       .catch(function () {});
@@ -116,6 +140,7 @@
   }
 
   function renderCase(d) {
+    detail = d;
     $("case-empty").hidden = true;
     $("case-body").hidden = false;
     text("case-id", d.id);
@@ -138,8 +163,31 @@
       meta.appendChild(vip);
     }
     chips("codes", d.error_codes, "code");
-    chips("suggestions", d.suggestions);
+    fillAnswered(d);
+    var box = $("suggestions");
+    SB.clear(box);
+    var answers = d.suggested_answers || [];
+    if (!answers.length) box.appendChild(SB.el("span", "tag", T.none));
+    // One click puts the entry's answer, in the user's language, into the reply box.
+    answers.forEach(function (a) {
+      var b = SB.el("button", "answer", a.question);
+      b.type = "button";
+      b.title = a.faq;
+      b.dataset.faq = a.faq;
+      b.addEventListener("click", function () { $("reply").value = a.answer; $("reply").focus(); });
+      box.appendChild(b);
+    });
     chips("convs", d.conversations);
+    var earlier = $("earlier");
+    SB.clear(earlier);
+    if (!(d.earlier_cases || []).length) earlier.appendChild(SB.el("span", "tag", T.none));
+    (d.earlier_cases || []).forEach(function (c) {
+      var b = SB.el("button", "case-link", c.id + " · " + statusName(c.status) + " · " + (c.subject || "—"));
+      b.type = "button";
+      b.dataset.case = c.id;
+      b.addEventListener("click", function () { openCase(c.id); });
+      earlier.appendChild(b);
+    });
     var tr = $("transcript");
     SB.clear(tr);
     (d.transcript || []).forEach(function (e) {
@@ -165,6 +213,30 @@
     tr.scrollTop = tr.scrollHeight;
   }
 
+  // Canned replies with their placeholders filled from the open case and the operator.
+  function fill(reply) {
+    var lang = detail && detail.lang === "zh" ? "zh" : "en";
+    var body = reply[lang] || reply[lang === "zh" ? "en" : "zh"] || "";
+    var values = {
+      user: detail ? detail.user_name : "", "case": detail ? detail.id : "",
+      operator: me ? me.name : "", team: detail ? detail.team : ""
+    };
+    return body.replace(/\{(user|case|operator|team)\}/g, function (_, k) { return values[k] || ""; });
+  }
+  InboxCanned({
+    input: $("reply"), list: $("canned"), fill: fill, noMatch: T.noCanned,
+    load: function () { return api("/api/canned").then(function (r) { return r.replies || []; }); }
+  });
+
+  function runSearch() {
+    var q = $("search").value.trim();
+    if (!q) { results = null; renderQueue(); return; }
+    api("/api/search?q=" + encodeURIComponent(q)).then(function (r) { results = r.cases || []; renderQueue(); })
+      .catch(function (e) { showError(String(e.message || e)); });
+  }
+  $("search-form").addEventListener("submit", function (ev) { ev.preventDefault(); runSearch(); });
+  $("search-clear").addEventListener("click", function () { $("search").value = ""; results = null; renderQueue(); });
+
   function openCase(id) {
     current = id;
     renderQueue();
@@ -187,15 +259,33 @@
     while (list.children.length > 200) list.removeChild(list.firstChild);
   }
 
-  function action(name, textValue) {
+  function action(name, textValue, faq) {
     if (!current || !ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ type: "action", action: name, "case": current, text: textValue || "" }));
+    var frame = { type: "action", action: name, "case": current, text: textValue || "" };
+    if (faq) frame.faq = faq;
+    ws.send(JSON.stringify(frame));
+  }
+
+  // The close box's "answered by" choice: the case's suggestions, or none of them.
+  function fillAnswered(d) {
+    var select = $("answered-by");
+    SB.clear(select);
+    var options = [["", T.notMarked]];
+    (d.suggested_answers || []).forEach(function (a) { options.push([a.faq, a.question + " (" + a.faq + ")"]); });
+    options.push(["none", T.noEntry]);
+    options.forEach(function (o) {
+      var opt = SB.el("option", null, o[1]);
+      opt.value = o[0];
+      select.appendChild(opt);
+    });
+    select.disabled = d.status === "closed";
   }
 
   function onFrame(f) {
     switch (f.type) {
       case "ready":
-        text("who", f.operator);
+        me = { operator: f.operator, name: f.name, teams: f.teams || [] };
+        text("who", f.name && f.operator !== "web:admin" ? f.name + " (" + f.operator + ")" : f.operator);
         showError("");
         break;
       case "queue":
@@ -219,8 +309,8 @@
   }
 
   function connect() {
-    if (!token) return;
-    ws = new WebSocket(SB.wsUrl("/inbox/ws"), ["supportbot.inbox", "bearer." + token]);
+    if (!token && !csrf) return;
+    ws = new WebSocket(SB.wsUrl("/inbox/ws"), ["supportbot.inbox", token ? "bearer." + token : "csrf." + csrf]);
     var socket = ws;
     ws.onopen = function () { backoff = 500; setLive(true); };
     ws.onmessage = function (ev) {
@@ -229,13 +319,26 @@
     ws.onclose = function () {
       if (socket !== ws) return;
       setLive(false);
-      if (!token) return;
-      // A refused upgrade looks like a close: check the token before trying again.
-      api("/api/cases").then(function () {
+      if (!token && !csrf) return;
+      // A refused upgrade looks like a close: check the sign-in before trying again.
+      (token ? api("/api/cases") : fetch("/inbox/me", { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { signOut(""); throw new Error("signed out"); }
+        return r.json().then(function (m) { csrf = m.csrf; });
+      })).then(function () {
         setTimeout(connect, backoff);
         backoff = Math.min(backoff * 2, 8000);
       }).catch(function () { setTimeout(connect, 8000); });
     };
+  }
+
+  function enter() {
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    if (window.Notification && Notification.permission === "default") {
+      try { Notification.requestPermission(); } catch (e) { /* not offered */ }
+    }
+    return api("/api/cases").then(function (list) { cases = list; renderQueue(); connect(); });
   }
 
   function signIn(candidate) {
@@ -243,14 +346,28 @@
       if (!r.ok) throw new Error(T.badToken);
       token = candidate;
       try { sessionStorage.setItem(KEY, token); } catch (e) { /* the token lasts the page */ }
-      $("signin").hidden = true;
-      $("app").hidden = false;
-      return r.json().then(function (list) { cases = list; renderQueue(); connect(); });
+      return enter();
+    });
+  }
+
+  function signInPersonal(name, password) {
+    return fetch("/inbox/login", {
+      method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: name, password: password })
+    }).then(function (r) {
+      if (r.status === 429) throw new Error(T.limited);
+      if (!r.ok) throw new Error(T.badLogin);
+      return r.json().then(function (m) { csrf = m.csrf; $("password").value = ""; return enter(); });
     });
   }
 
   function signOut(message) {
-    token = null;
+    if (csrf) {
+      fetch("/inbox/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } })
+        .catch(function () {});
+    }
+    token = null; csrf = null; me = null; known = null; unseen = 0;
+    document.title = T.inbox;
     try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ }
     if (ws) { var old = ws; ws = null; old.close(); }
     $("app").hidden = true;
@@ -260,11 +377,29 @@
     err.hidden = !message;
   }
 
+  function setMode(useToken) {
+    tokenMode = useToken;
+    $("personal").hidden = useToken;
+    $("with-token").hidden = !useToken;
+    text("t-signin-help", useToken ? T.tokenHelp : T.signinHelp);
+    text("use-token", useToken ? T.usePassword : T.useToken);
+  }
+  $("use-token").addEventListener("click", function () { setMode(!tokenMode); });
+  setMode(false);
+
   $("signin-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var candidate = $("token").value.trim();
-    if (!candidate) return;
-    signIn(candidate).catch(function (e) {
+    var attempt;
+    if (tokenMode) {
+      var candidate = $("token").value.trim();
+      if (!candidate) return;
+      attempt = signIn(candidate);
+    } else {
+      var name = $("name").value.trim(), password = $("password").value;
+      if (!name || !password) return;
+      attempt = signInPersonal(name, password);
+    }
+    attempt.catch(function (e) {
       var err = $("signin-error");
       err.textContent = e.message;
       err.hidden = false;
@@ -292,12 +427,54 @@
     $("reply").value = "";
   });
   $("close").addEventListener("click", function () {
-    action("close", $("reply").value.trim());
+    action("close", $("reply").value.trim(), $("answered-by").value);
     $("reply").value = "";
   });
   setInterval(function () { if (cases.length) renderQueue(); }, 30000);
 
+  Array.prototype.forEach.call(document.querySelectorAll("#views button"), function (b) {
+    b.addEventListener("click", function () {
+      view = b.dataset.view;
+      Array.prototype.forEach.call(document.querySelectorAll("#views button"), function (o) {
+        o.className = o === b ? "on" : "";
+      });
+      renderQueue();
+    });
+  });
+
+  function step(by) {
+    var shown = visible();
+    if (!shown.length) return;
+    var at = -1;
+    shown.forEach(function (c, i) { if (c.id === current) at = i; });
+    var next = shown[Math.max(0, Math.min(shown.length - 1, at < 0 ? 0 : at + by))];
+    if (next) openCase(next.id);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { unseen = 0; document.title = T.inbox; }
+  });
+  document.addEventListener("keydown", function (ev) {
+    if ($("app").hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName);
+    if (ev.key === "Escape" && typing) { ev.target.blur(); return; }
+    if (typing) return;
+    unseen = 0; document.title = T.inbox;
+    if (ev.key === "j") step(1);
+    else if (ev.key === "k") step(-1);
+    else if (ev.key === "t" && !$("take").disabled) action("take");
+    else if (ev.key === "r") { ev.preventDefault(); $("reply").focus(); }
+    else if (ev.key === "/") { ev.preventDefault(); $("search").focus(); }
+    else return;
+    ev.preventDefault();
+  });
+
   if (token) {
     signIn(token).catch(function () { signOut(""); });
+  } else {
+    fetch("/inbox/me", { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) return;
+      return r.json().then(function (m) { csrf = m.csrf; return enter(); });
+    }).catch(function () {});
   }
 })();

@@ -15,8 +15,9 @@ use async_trait::async_trait;
 use chrono::{FixedOffset, TimeZone};
 use serde_json::Value;
 use supportbot_chat::{
-    Accepted, Adapter, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind, CaseSummary, Delivery,
-    Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown, SinkError,
+    Accepted, Adapter, AnswerBook, CaseDetail, CaseDirectory, CaseEvent, CaseEventKind,
+    CaseSummary, Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown,
+    SinkError, StatsPage, SuggestedAnswer,
 };
 use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
 use tokio::sync::broadcast;
@@ -216,6 +217,43 @@ impl CaseDirectory for FakeCore {
     }
 }
 
+/// The fake dashboard: a fixed page.
+impl StatsPage for FakeCore {
+    fn dashboard_html(&self) -> Result<String, String> {
+        Ok("<!doctype html><title>stats</title><svg id=\"by-hour\"></svg>".into())
+    }
+}
+
+/// The fake knowledge base knows one entry, in both languages.
+impl AnswerBook for FakeCore {
+    fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer> {
+        (faq == "mail-bounce-554").then(|| SuggestedAnswer {
+            faq: faq.into(),
+            question: if lang == "zh" {
+                "退信 554"
+            } else {
+                "Bounce 554"
+            }
+            .into(),
+            answer: if lang == "zh" {
+                "请检查内容。"
+            } else {
+                "Check the content."
+            }
+            .into(),
+            lang: if lang == "zh" { "zh" } else { "en" }.into(),
+        })
+    }
+
+    fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
+        if faq == "mail-bounce-554" {
+            Ok(format!("taught {case} to {faq} for {operator}"))
+        } else {
+            Err(format!("unknown entry {faq}"))
+        }
+    }
+}
+
 impl MetricsSource for FakeCore {
     fn prometheus(&self) -> String {
         "# TYPE supportbot_fake_total counter\nsupportbot_fake_total 7\n".into()
@@ -260,6 +298,8 @@ pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSe
             sink: core.clone(),
             cases: core.clone(),
             metrics: core.clone(),
+            answers: core.clone(),
+            stats: core.clone(),
         },
         shutdown.clone(),
     )
