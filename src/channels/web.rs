@@ -129,7 +129,11 @@ impl AnswerBook for FaqAnswers {
     fn answer(&self, faq: &str, lang: &str) -> Option<SuggestedAnswer> {
         let kb = self.0.faq();
         let entry = kb.entry(faq)?;
-        let lang = crate::faq::Lang::parse(lang).unwrap_or(crate::faq::Lang::En);
+        let mut lang = crate::faq::Lang::parse(lang).unwrap_or(crate::faq::Lang::En);
+        if lang == crate::faq::Lang::Ja && entry.answer.ja.is_none() {
+            // Japanese users get the English answer where the entry has no Japanese one.
+            lang = crate::faq::Lang::En;
+        }
         Some(SuggestedAnswer {
             faq: entry.id.clone(),
             question: entry.title(lang).to_string(),

@@ -5,7 +5,7 @@
 //! ```toml
 //! [[variants]]
 //! faq = "mail-bounce-554"      # an existing entry
-//! lang = "zh"                  # zh or en
+//! lang = "zh"                  # zh, en or ja
 //! question = "群发通知全被退回来了"
 //! case = "C-1042"              # where it came from (optional)
 //! ```
@@ -61,9 +61,10 @@ pub(super) fn apply(
         let list = match v.lang.as_str() {
             "zh" => &mut entry.questions.zh,
             "en" => &mut entry.questions.en,
+            "ja" => entry.questions.ja.get_or_insert_with(Vec::new),
             other => {
                 return Err(at(format!(
-                    "variant for \"{}\" has language \"{other}\" (use zh or en)",
+                    "variant for \"{}\" has language \"{other}\" (use zh, en or ja)",
                     v.faq
                 )))
             }

@@ -12,7 +12,7 @@ pub struct SuggestedAnswer {
     pub question: String,
     /// The answer text.
     pub answer: String,
-    /// The language of `question` and `answer` (`zh` or `en`).
+    /// The language of `question` and `answer` (`zh`, `en` or `ja`).
     pub lang: String,
 }
 
