@@ -16,7 +16,8 @@ use criterion::{Criterion, Throughput};
 use supportbot::config::Config;
 use supportbot::engine::{Engine, EngineOptions};
 use supportbot::faq::{Faq, Lang};
-use supportbot::store::keys;
+use supportbot::store::sled::{keys, Batch};
+use supportbot::store::{SledStore, Store};
 use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
 
 /// The allocator the `supportbot` binary runs with.
@@ -62,6 +63,7 @@ fn msg(chat: &str, id: String, text: &str) -> Inbound {
 struct Rig {
     rt: tokio::runtime::Runtime,
     engine: Engine,
+    sled: SledStore,
     shutdown: Shutdown,
     next_id: usize,
     _dir: tempfile::TempDir,
@@ -83,8 +85,14 @@ impl Rig {
             .enable_all()
             .build()
             .unwrap();
+        // The engine runs on the sled store as shipped; the raw figures write to the same store directly.
+        let sled = SledStore::open(&config.bot.data_dir, config.store.cache_mb).unwrap();
+        let options = EngineOptions {
+            store: Some(Store::new(sled.clone())),
+            ..EngineOptions::default()
+        };
         let engine = rt
-            .block_on(async { Engine::open_with(&config, faq.clone(), EngineOptions::default()) })
+            .block_on(async { Engine::open_with(&config, faq.clone(), options) })
             .unwrap();
         engine.register_fallback_adapter(Arc::new(Null));
         let shutdown = Shutdown::new();
@@ -95,6 +103,7 @@ impl Rig {
         Rig {
             rt,
             engine,
+            sled,
             shutdown,
             next_id: 0,
             _dir: dir,
@@ -150,7 +159,7 @@ impl Rig {
     /// Raw sled: per message the accept batch, the handling batch and the outbox removal, with the same
     /// records (`records`: key prefix and bytes copied from the engine's own store) and the same durability waits.
     fn raw(&mut self, conversations: usize, per: usize, records: &[(String, Vec<u8>)]) -> Duration {
-        let store = self.engine.store().clone();
+        let store = self.sled.clone();
         let base = self.next_id;
         self.next_id += conversations * per;
         let records = Arc::new(records.to_vec());
@@ -162,7 +171,7 @@ impl Rig {
                     tokio::spawn(async move {
                         for i in 0..per {
                             let n = base + c * per + i;
-                            let mut accept = supportbot::store::Batch::default();
+                            let mut accept = Batch::default();
                             accept.insert(
                                 keys::dedupe("raw", &n.to_string()),
                                 n.to_be_bytes().to_vec(),
@@ -170,7 +179,7 @@ impl Rig {
                             accept.insert(keys::inbox(1 << 40 | n as u64), records[0].1.clone());
                             let t = store.apply(accept).unwrap();
                             store.durable(t).await.unwrap();
-                            let mut handle = supportbot::store::Batch::default();
+                            let mut handle = Batch::default();
                             for (prefix, bytes) in &records[1..] {
                                 handle.insert(
                                     format!("raw{prefix}{c}/{i}").into_bytes(),
@@ -199,12 +208,7 @@ impl Rig {
         prefixes
             .iter()
             .map(|p| {
-                let (_, v) = self
-                    .engine
-                    .store()
-                    .entries(p.as_bytes())
-                    .unwrap()
-                    .swap_remove(0);
+                let (_, v) = self.sled.entries(p.as_bytes()).unwrap().swap_remove(0);
                 (p.to_string(), v.to_vec())
             })
             .collect()
@@ -353,12 +357,8 @@ fn memory() {
     }
     let filled = start.elapsed();
     let running = rss_mib();
-    let disk = rig.engine.store().size_on_disk() as f64 / 1024.0 / 1024.0;
-    let conversations = rig
-        .engine
-        .store()
-        .keys(keys::CONVERSATION.as_bytes())
-        .count();
+    let disk = rig.sled.size_on_disk() as f64 / 1024.0 / 1024.0;
+    let conversations = rig.sled.keys(keys::CONVERSATION.as_bytes()).count();
     println!(
         "memory: {conversations} conversations stored in {:.1}s ({:.0} msg/s); RSS {before:.0} MiB before, {running:.0} MiB after; sled on disk {disk:.0} MiB",
         filled.as_secs_f64(),

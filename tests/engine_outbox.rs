@@ -203,9 +203,14 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::parse(CONFIG, "t.toml").unwrap();
     config.bot.data_dir = dir.path().join("data");
+    let store = test_store();
     {
         // Accepted (durable) but never run: as if the process stopped right after acknowledging.
-        let engine = Engine::open_with(&config, faq(), EngineOptions::default()).unwrap();
+        let options = EngineOptions {
+            store: store.clone(),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::open_with(&config, faq(), options).unwrap();
         for i in 0..3 {
             engine
                 .accept(dm(
@@ -218,7 +223,7 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
                 .unwrap();
         }
     }
-    let mut bot = Bot::open(dir, config).await;
+    let mut bot = Bot::open_on(dir, config, store).await;
     bot.engine.settle().await;
     let replies: Vec<_> = bot
         .take()
@@ -234,7 +239,7 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
 
 #[tokio::test]
 async fn a_second_engine_on_the_same_data_dir_gets_a_clear_error() {
-    let bot = Bot::start().await;
+    let bot = Bot::start_on_sled().await;
     let err = Engine::open(&bot.config, faq())
         .err()
         .expect("the directory is in use");

@@ -6,15 +6,15 @@
 
 mod channel_stack;
 mod onebot_support;
-mod support_telegram;
+mod telegram_support;
 
 use channel_stack::Stack;
 use onebot_support::*;
 use serde_json::json;
-use support_telegram::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
 use supportbot::channels::onebot;
 use supportbot::config::Config;
 use supportbot_chat::CaseDirectory;
+use telegram_support::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
 
 const QQ_TOKEN: &str = "onebot-token-for-tests";
 
@@ -175,13 +175,13 @@ async fn a_qq_users_case_is_taken_and_answered_by_a_telegram_operator() {
         .await;
     }
     fake.wait_text("private", 42, "C-1001").await;
-    support_telegram::wait_text(&tg, OPS_ROOM, "C-1001").await;
+    telegram_support::wait_text(&tg, OPS_ROOM, "C-1001").await;
     tg.group_text(OPS_ROOM, WANG, "Wang", "/take C-1001");
     fake.wait_text("private", 42, "Wang").await;
     tg.group_text(OPS_ROOM, WANG, "Wang", "/reply C-1001 请换用 ssl 端口 465");
     fake.wait_text("private", 42, "请换用 ssl 端口 465").await;
     fake.push(private(42, 200, json!("好的,我试试")));
-    support_telegram::wait_text(&tg, OPS_ROOM, "好的,我试试").await;
+    telegram_support::wait_text(&tg, OPS_ROOM, "好的,我试试").await;
     let detail = stack.stack.engine.get("C-1001").await.unwrap();
     assert_eq!(detail.summary.channel, "qq");
     stack.stop().await;

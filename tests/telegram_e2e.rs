@@ -3,13 +3,13 @@
 //! from the Telegram operator group, a Telegram user answered from the web inbox, and a 429 honoured.
 #![cfg(all(feature = "telegram", feature = "web"))]
 
-mod support_telegram;
+mod telegram_support;
 
 use std::time::Duration;
 
 use serde_json::json;
-use support_telegram::*;
 use supportbot_chat::CaseDirectory;
+use telegram_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_question_gets_the_faq_answer_and_buttons_work() {
@@ -154,11 +154,15 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
     // An operator replies to a card they have read; by then the bot has recorded which Telegram message
     // the card became (the outbox does so right after Telegram accepts it).
     let card_id = card["message_id"].as_i64().unwrap();
-    let card_key = supportbot::store::keys::case_message(&format!(
-        "pm:telegram:{OPS_ROOM}:{OPS_ROOM}:{card_id}"
-    ));
+    let card_reference = format!("pm:telegram:{OPS_ROOM}:{OPS_ROOM}:{card_id}");
     let deadline = std::time::Instant::now() + WAIT;
-    while !stack.engine.store().contains(&card_key).unwrap() {
+    while stack
+        .engine
+        .store()
+        .case_of_message(&card_reference)
+        .unwrap()
+        .is_none()
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the card's Telegram message id was never recorded"

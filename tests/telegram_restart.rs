@@ -3,13 +3,13 @@
 //! with a clear configuration error.
 #![cfg(all(feature = "telegram", feature = "web"))]
 
-mod support_telegram;
+mod telegram_support;
 
-use support_telegram::*;
 use supportbot::config::Config;
 use supportbot::engine::Engine;
 use supportbot::faq::Faq;
 use supportbot_chat::Shutdown;
+use telegram_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_does_not_answer_handled_updates_again() {

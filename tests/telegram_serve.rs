@@ -2,12 +2,12 @@
 //! API, stops cleanly on SIGTERM, and refuses a wrong token with a failure exit code and one clear sentence.
 #![cfg(all(feature = "telegram", feature = "web"))]
 
-mod support_telegram;
+mod telegram_support;
 
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use support_telegram::*;
+use telegram_support::*;
 
 fn write_config(dir: &std::path::Path, fake: &FakeTelegram, token: &str) -> std::path::PathBuf {
     let text = config_text(fake, &free_addr()).replace(TOKEN, token);

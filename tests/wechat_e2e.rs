@@ -5,13 +5,13 @@
 #![cfg(all(feature = "wechat", feature = "web", feature = "telegram"))]
 
 mod channel_stack;
-mod support_telegram;
+mod telegram_support;
 mod wechat_support;
 
 use channel_stack::Stack;
-use support_telegram::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
 use supportbot::channels::wechat;
 use supportbot_chat::CaseDirectory;
+use telegram_support::{free_addr, FakeTelegram, OPS_ROOM, TOKEN as TG_TOKEN, WANG};
 use wechat_support::*;
 
 fn config_text(listen: &str, api: &str, safe: bool, telegram: Option<&FakeTelegram>) -> String {
@@ -238,12 +238,12 @@ async fn a_reply_outside_the_48_hour_window_is_given_up_with_a_note_to_the_opera
         })
         .await;
     }
-    support_telegram::wait_text(&tg, OPS_ROOM, "C-1001").await;
+    telegram_support::wait_text(&tg, OPS_ROOM, "C-1001").await;
     tg.group_text(OPS_ROOM, WANG, "Wang", "/take C-1001");
     api.wait_text("o-late", "Wang").await;
     api.close_window("o-late");
     tg.group_text(OPS_ROOM, WANG, "Wang", "/reply C-1001 请试试 465 端口");
-    support_telegram::wait_text(&tg, OPS_ROOM, "48").await;
+    telegram_support::wait_text(&tg, OPS_ROOM, "48").await;
     let detail = stack.stack.engine.get("C-1001").await.unwrap();
     assert!(
         detail.history.iter().any(|e| e.text.contains("48 hours")),

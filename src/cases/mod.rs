@@ -1,61 +1,52 @@
 //! Cases: records and their transcript/history, the queue (priority, then age), case cards for operator
-//! rooms, sending to a case's user, and the operator commands (see [`operator`]).
+//! rooms, sending to a case's user, the chat commands' grammar (see [`command`]), statistics and the views
+//! `supportbot cases` prints. Data and rules only: the operator commands that use them run in the engine.
 
 pub mod command;
-pub mod operator;
 pub mod stats;
 pub mod view;
 
 use chrono::{DateTime, FixedOffset};
 use supportbot_chat::{Attachment, CaseEntry, CaseEvent, CaseEventKind, Outbound};
 
-use crate::engine::tx::Tx;
-use crate::engine::Shared;
+use crate::config::Config;
+use crate::faq::Lang;
 use crate::i18n;
+use crate::store::changes::Changes;
 use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
-use crate::store::{keys, StoreError};
-
-/// Prefix of the index of cases held by an operator: `oc/<account>/<number>`.
-pub(crate) fn held_key(account: &str, number: u64) -> Vec<u8> {
-    format!("oc/{account}/{number:012}").into_bytes()
-}
-
-/// Prefix of one operator's held cases.
-pub(crate) fn held_prefix(account: &str) -> Vec<u8> {
-    format!("oc/{account}/").into_bytes()
-}
+use crate::store::{QueueEntry, StoreError};
 
 /// Loads a case.
-pub(crate) fn load(tx: &Tx, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    tx.get(&keys::case(number))
+pub(crate) fn load(ch: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    ch.case(number)
 }
 
 /// Saves a case.
-pub(crate) fn save(tx: &mut Tx, case: &CaseRecord) {
-    tx.put(keys::case(case.number), case);
+pub(crate) fn save(ch: &mut Changes, case: &CaseRecord) {
+    ch.save_case(case);
 }
 
-fn log(tx: &mut Tx, case: &mut CaseRecord, line: CaseLog) {
-    tx.put(keys::case_log(case.number, case.log_len), &line);
+fn log(ch: &mut Changes, case: &mut CaseRecord, line: CaseLog) {
+    ch.append_case_line(case.number, case.log_len, line);
     case.log_len += 1;
 }
 
 /// Adds a transcript line now.
 pub(crate) fn entry(
-    tx: &mut Tx,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     role: &str,
     name: &str,
     text: &str,
     files: &[Attachment],
 ) {
-    let at = tx.now;
-    entry_at(tx, case, at, role, name, text, files);
+    let at = ch.now;
+    entry_at(ch, case, at, role, name, text, files);
 }
 
 /// Adds a transcript line at a given time.
 pub(crate) fn entry_at(
-    tx: &mut Tx,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     at: DateTime<FixedOffset>,
     role: &str,
@@ -70,25 +61,25 @@ pub(crate) fn entry_at(
         text: text.into(),
         attachments: files.to_vec(),
     };
-    log(tx, case, CaseLog::Entry(line));
+    log(ch, case, CaseLog::Entry(line));
 }
 
 /// Records a user's message in a case: a transcript line and the matching history event.
 pub(crate) fn user_message(
-    tx: &mut Tx,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     account: &str,
     name: &str,
     text: &str,
     files: &[Attachment],
 ) {
-    entry(tx, case, "user", name, text, files);
-    event(tx, case, CaseEventKind::Message, account, name, text, files);
+    entry(ch, case, "user", name, text, files);
+    event(ch, case, CaseEventKind::Message, account, name, text, files);
 }
 
 /// Adds a history event (broadcast to subscribers and forwarded to inbox hooks on commit).
 pub(crate) fn event(
-    tx: &mut Tx,
+    ch: &mut Changes,
     case: &mut CaseRecord,
     kind: CaseEventKind,
     actor: &str,
@@ -99,51 +90,47 @@ pub(crate) fn event(
     let ev = CaseEvent {
         case: case.id(),
         kind,
-        at: tx.now,
+        at: ch.now,
         actor: actor.into(),
         actor_name: actor_name.into(),
         text: text.into(),
         attachments: files.to_vec(),
     };
-    log(tx, case, CaseLog::Event(ev.clone()));
-    tx.event(ev);
+    log(ch, case, CaseLog::Event(ev.clone()));
+    ch.event(ev);
 }
 
-fn queue_key(case: &CaseRecord) -> Vec<u8> {
-    keys::queue(
-        case.priority,
-        case.opened_at.timestamp_millis(),
-        case.number,
-    )
+fn queue_entry(case: &CaseRecord) -> QueueEntry {
+    QueueEntry {
+        priority: case.priority,
+        queued_ms: case.opened_at.timestamp_millis().max(0),
+        number: case.number,
+    }
 }
 
 /// Puts a case in the waiting queue.
-pub(crate) fn enqueue(tx: &mut Tx, case: &CaseRecord) {
-    tx.put(queue_key(case), &case.id());
+pub(crate) fn enqueue(ch: &mut Changes, case: &CaseRecord) {
+    ch.set_waiting(queue_entry(case), true);
 }
 
 /// Takes a case out of the waiting queue.
-pub(crate) fn dequeue(tx: &mut Tx, case: &CaseRecord) {
-    tx.del(queue_key(case));
+pub(crate) fn dequeue(ch: &mut Changes, case: &CaseRecord) {
+    ch.set_waiting(queue_entry(case), false);
 }
 
 /// Waiting case numbers in queue order.
-pub(crate) fn waiting_numbers(tx: &Tx) -> Result<Vec<u64>, StoreError> {
-    Ok(tx
-        .keys(keys::QUEUE.as_bytes())?
-        .iter()
-        .filter_map(|k| keys::number_at_end(k))
-        .collect())
+pub(crate) fn waiting_numbers(ch: &Changes) -> Result<Vec<u64>, StoreError> {
+    Ok(ch.waiting()?.iter().map(|e| e.number).collect())
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
-pub(crate) fn queue_position(tx: &Tx, case: &CaseRecord) -> Result<usize, StoreError> {
+pub(crate) fn queue_position(ch: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
     let mut position = 1;
-    for number in waiting_numbers(tx)? {
+    for number in waiting_numbers(ch)? {
         if number == case.number {
             break;
         }
-        if load(tx, number)?.is_some_and(|c| c.team == case.team) {
+        if load(ch, number)?.is_some_and(|c| c.team == case.team) {
             position += 1;
         }
     }
@@ -163,7 +150,7 @@ pub(crate) fn user_endpoints(case: &CaseRecord) -> Vec<Endpoint> {
 
 /// Sends a message to an endpoint; `case_message` marks it as standing for the case (replies to it reply in it).
 pub(crate) fn send_to(
-    tx: &mut Tx,
+    ch: &mut Changes,
     to: &Endpoint,
     text: String,
     buttons: Vec<String>,
@@ -178,14 +165,14 @@ pub(crate) fn send_to(
         reply_to: None,
         case,
     };
-    tx.send(out, case_message)
+    ch.send(out, case_message)
 }
 
 /// Sends a message to the case's user wherever they read it.
-pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec<String>) {
+pub(crate) fn send_user(ch: &mut Changes, case: &CaseRecord, text: &str, buttons: Vec<String>) {
     for to in user_endpoints(case) {
         send_to(
-            tx,
+            ch,
             &to,
             text.to_string(),
             buttons.clone(),
@@ -196,24 +183,30 @@ pub(crate) fn send_user(tx: &mut Tx, case: &CaseRecord, text: &str, buttons: Vec
 }
 
 /// Tells the operator holding the case (a relay they can reply to).
-pub(crate) fn notify_assignee(tx: &mut Tx, case: &CaseRecord, text: String) {
+pub(crate) fn notify_assignee(ch: &mut Changes, case: &CaseRecord, text: String) {
     if let Some(chat) = case.assignee_chat.clone() {
-        send_to(tx, &chat, text, vec![], Some(case.id()), true);
+        send_to(ch, &chat, text, vec![], Some(case.id()), true);
     }
 }
 
 /// Posts the case card in the team's operator rooms.
-pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments: usize) {
+pub(crate) fn post_card(
+    ch: &mut Changes,
+    config: &Config,
+    op_lang: Lang,
+    case: &CaseRecord,
+    attachments: usize,
+) {
     let id = case.id();
-    let text = card_text(sh, case, attachments);
-    for (platform, chat) in sh.config.rooms_of(&case.team) {
+    let text = card_text(op_lang, case, attachments);
+    for (platform, chat) in config.rooms_of(&case.team) {
         let to = Endpoint {
             conversation: format!("{platform}:{chat}"),
             platform,
             chat,
         };
         send_to(
-            tx,
+            ch,
             &to,
             text.clone(),
             vec![format!("/take {id}")],
@@ -224,7 +217,7 @@ pub(crate) fn post_card(tx: &mut Tx, sh: &Shared, case: &CaseRecord, attachments
 }
 
 /// The text of a case's card.
-pub(crate) fn card_text(sh: &Shared, case: &CaseRecord, attachments: usize) -> String {
+pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) -> String {
     let id = case.id();
     let card = i18n::operator::Card {
         id: &id,
@@ -239,22 +232,18 @@ pub(crate) fn card_text(sh: &Shared, case: &CaseRecord, attachments: usize) -> S
         attachments,
         previous: case.previous.as_deref(),
     };
-    i18n::operator::card(sh.op_lang, &card)
+    i18n::operator::card(op_lang, &card)
 }
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).
 pub(crate) fn case_of_message(
-    tx: &Tx,
+    ch: &Changes,
     platform: &str,
     chat: &str,
     reply_to: &str,
 ) -> Result<Option<u64>, StoreError> {
-    let by_envelope = tx.get::<String>(&keys::case_message(reply_to))?;
-    let by_platform_id = || {
-        tx.get::<String>(&keys::case_message(&format!(
-            "pm:{platform}:{chat}:{reply_to}"
-        )))
-    };
+    let by_envelope = ch.case_of_message(reply_to)?;
+    let by_platform_id = || ch.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"));
     let id = match by_envelope {
         Some(id) => Some(id),
         None => by_platform_id()?,
@@ -271,13 +260,17 @@ pub(crate) fn case_of_message(
 }
 
 /// The last `n` transcript lines of a case, as text.
-pub(crate) fn transcript_tail(tx: &Tx, case: &CaseRecord, n: usize) -> Result<String, StoreError> {
+pub(crate) fn transcript_tail(
+    ch: &Changes,
+    case: &CaseRecord,
+    n: usize,
+) -> Result<String, StoreError> {
     let mut lines = Vec::new();
     for seq in (0..case.log_len).rev() {
         if lines.len() >= n {
             break;
         }
-        if let Some(CaseLog::Entry(e)) = tx.get::<CaseLog>(&keys::case_log(case.number, seq))? {
+        if let Some(CaseLog::Entry(e)) = ch.case_line(case.number, seq)? {
             if e.role != "note" {
                 lines.push(format!("{} {}: {}", e.at.format("%H:%M"), e.name, e.text));
             }
@@ -291,3 +284,6 @@ pub(crate) fn transcript_tail(tx: &Tx, case: &CaseRecord, n: usize) -> Result<St
 pub fn id_of(number: u64) -> String {
     case_id(number)
 }
+
+#[cfg(test)]
+mod tests;

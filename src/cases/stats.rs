@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::store::records::{CaseRecord, Conversation, Outcome};
-use crate::store::{keys, Store, StoreError};
+use crate::store::records::Outcome;
+use crate::store::{Store, StoreError};
 
 /// How many unanswered questions are listed.
 const TOP_UNANSWERED: usize = 10;
@@ -37,9 +37,7 @@ pub struct Stats {
 /// Every question the FAQ could not answer, most asked first.
 pub fn unanswered(store: &Store) -> Result<Vec<Unanswered>, StoreError> {
     let mut unanswered: Vec<Unanswered> = Vec::new();
-    for row in store.scan::<u64>(keys::UNANSWERED.as_bytes()) {
-        let (key, count) = row?;
-        let question = String::from_utf8_lossy(&key[keys::UNANSWERED.len()..]).into_owned();
+    for (question, count) in store.unanswered_questions()? {
         unanswered.push(Unanswered { question, count });
     }
     unanswered.sort_by(|a, b| {
@@ -62,8 +60,7 @@ pub struct Unanswered {
 /// Computes the figures from the store.
 pub fn compute(store: &Store) -> Result<Stats, StoreError> {
     let (mut conversations, mut deflected) = (0usize, 0usize);
-    for row in store.scan::<Conversation>(keys::CONVERSATION.as_bytes()) {
-        let conv = row?.1;
+    for conv in store.conversations()? {
         if conv.asked > 0 || conv.outcome != Outcome::None {
             conversations += 1;
             if conv.outcome == Outcome::Answered {
@@ -75,8 +72,7 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
     let mut replies: Vec<f64> = Vec::new();
     let mut ratings: Vec<u8> = Vec::new();
     let mut cases = 0;
-    for row in store.scan::<CaseRecord>(keys::CASE.as_bytes()) {
-        let case = row?.1;
+    for case in store.cases()? {
         cases += 1;
         *by_team.entry(case.team.clone()).or_default() += 1;
         if let Some(first) = case.first_reply_at {

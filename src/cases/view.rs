@@ -6,7 +6,7 @@ use supportbot_chat::{CaseDetail, CaseEntry, CaseEvent, CaseSummary};
 
 use super::command::case_number;
 use crate::store::records::{CaseLog, CaseRecord, CaseStatus};
-use crate::store::{keys, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// A case with everything `cases show` / `cases export` print.
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +47,7 @@ pub fn summary(case: &CaseRecord) -> CaseSummary {
 /// One case by id (`C-1001` or `1001`).
 pub fn find(store: &Store, id: &str) -> Result<Option<CaseRecord>, StoreError> {
     match case_number(id) {
-        Some(n) => store.get(&keys::case(n)),
+        Some(n) => store.case(n),
         None => Ok(None),
     }
 }
@@ -56,8 +56,8 @@ pub fn find(store: &Store, id: &str) -> Result<Option<CaseRecord>, StoreError> {
 pub fn detail(store: &Store, case: &CaseRecord) -> Result<CaseDetail, StoreError> {
     let mut transcript: Vec<CaseEntry> = Vec::new();
     let mut history: Vec<CaseEvent> = Vec::new();
-    for row in store.scan::<CaseLog>(&keys::case_log_prefix(case.number)) {
-        match row?.1 {
+    for line in store.case_lines(case.number)? {
+        match line {
             CaseLog::Entry(e) => transcript.push(e),
             CaseLog::Event(e) => history.push(e),
         }
@@ -94,20 +94,20 @@ pub fn export(store: &Store, case: &CaseRecord) -> Result<CaseExport, StoreError
 }
 
 /// Every case record, by number.
-pub fn all(store: &Store) -> impl Iterator<Item = Result<CaseRecord, StoreError>> + '_ {
-    store
-        .scan::<CaseRecord>(keys::CASE.as_bytes())
-        .map(|r| r.map(|(_, c)| c))
+pub fn all(store: &Store) -> impl Iterator<Item = Result<CaseRecord, StoreError>> {
+    let (cases, error) = match store.cases() {
+        Ok(cases) => (cases, None),
+        Err(err) => (Vec::new(), Some(err)),
+    };
+    error.map(Err).into_iter().chain(cases.into_iter().map(Ok))
 }
 
 /// Waiting cases in queue order, then assigned ones by age, then (when asked) closed ones, newest first.
 pub fn list(store: &Store, include_closed: bool) -> Result<Vec<CaseSummary>, StoreError> {
     let mut out = Vec::new();
-    for key in store.keys(keys::QUEUE.as_bytes()) {
-        if let Some(n) = keys::number_at_end(&key?) {
-            if let Some(case) = store.get::<CaseRecord>(&keys::case(n))? {
-                out.push(summary(&case));
-            }
+    for entry in store.waiting()? {
+        if let Some(case) = store.case(entry.number)? {
+            out.push(summary(&case));
         }
     }
     let mut assigned = Vec::new();
@@ -131,17 +131,10 @@ pub fn list(store: &Store, include_closed: bool) -> Result<Vec<CaseSummary>, Sto
 pub fn waiting_figures(store: &Store) -> Result<(usize, Option<i64>), StoreError> {
     let mut count = 0;
     let mut oldest: Option<i64> = None;
-    for key in store.keys(keys::QUEUE.as_bytes()) {
-        let key = key?;
+    for entry in store.waiting()? {
         count += 1;
-        // q/<priority>/<opened ms>/<number>
-        let ms = std::str::from_utf8(&key)
-            .ok()
-            .and_then(|k| k.split('/').nth(2))
-            .and_then(|s| s.parse::<i64>().ok());
-        if let Some(ms) = ms {
-            oldest = Some(oldest.map_or(ms, |o| o.min(ms)));
-        }
+        let ms = entry.queued_ms;
+        oldest = Some(oldest.map_or(ms, |o| o.min(ms)));
     }
     Ok((count, oldest))
 }

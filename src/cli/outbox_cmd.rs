@@ -12,7 +12,7 @@ use self::control::{names, Request, Response};
 use super::{existing_data_dir, load_config, CliError, CliResult};
 use crate::outbox::ItemInfo;
 use crate::store::records::OutboxRecord;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// How long to wait for a running bot's answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
@@ -42,11 +42,16 @@ fn ask_running(dir: &std::path::Path, request: Request) -> Result<Response, CliE
     }
 }
 
+/// One stored undelivered message.
+fn stored_record(store: &Store, seq: u64) -> Result<Option<OutboxRecord>, CliError> {
+    let all = store.outbox().map_err(CliError::runtime)?;
+    Ok(all.into_iter().find(|r| r.seq == seq))
+}
+
 /// The stored undelivered messages of a stopped bot, in sequence order.
 fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
     let mut items = Vec::new();
-    for row in store.scan::<OutboxRecord>(keys::OUTBOX.as_bytes()) {
-        let (_, rec) = row.map_err(CliError::runtime)?;
+    for rec in store.outbox().map_err(CliError::runtime)? {
         items.push(ItemInfo {
             seq: rec.seq,
             id: rec.envelope.id,
@@ -104,15 +109,11 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
                 if id.as_deref().is_some_and(|id| !names(&item, id)) {
                     continue;
                 }
-                let key = keys::outbox(item.seq);
-                let Some(mut rec) = store.get::<OutboxRecord>(&key).map_err(CliError::runtime)?
-                else {
+                let Some(mut rec) = stored_record(&store, item.seq)? else {
                     continue;
                 };
                 rec.created_ms = now;
-                store
-                    .insert_lazy(&key, crate::store::encode(&rec))
-                    .map_err(CliError::runtime)?;
+                store.update_outbox(&rec).map_err(CliError::runtime)?;
                 count += 1;
             }
             if let (Some(id), 0) = (&id, count) {
@@ -146,9 +147,7 @@ pub fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResu
                 .ok_or_else(|| {
                     CliError::runtime(format!("there is no undelivered message {id}"))
                 })?;
-            store
-                .remove_lazy(&keys::outbox(item.seq))
-                .map_err(CliError::runtime)?;
+            store.complete_outbox(item.seq).map_err(CliError::runtime)?;
             store.flush().map_err(CliError::runtime)?;
             println!("dropped {} (to {})", item.id, item.destination);
             Ok(())

@@ -3,7 +3,7 @@
 use crate::faq::{Action, Decision};
 use crate::i18n::{self, is_label, label};
 use crate::store::records::{Conversation, Mode, Outcome};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::intake;
 use super::turn::{truncate, Turn};
@@ -169,7 +169,7 @@ fn send_answer(
         private.last_faq = conv.last_faq.clone();
         private.mode = mode;
         t.reply(&mut private, text, buttons);
-        t.tx.put(keys::conversation(&private.key), &private);
+        t.changes.save_conversation(private);
     } else {
         conv.mode = mode;
         t.reply(conv, text, buttons);
@@ -238,8 +238,7 @@ fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
     if normalised.is_empty() {
         return Ok(());
     }
-    let key = keys::unanswered(&normalised);
-    let count = t.tx.get::<u64>(&key)?.unwrap_or(0) + 1;
-    t.tx.put(key, &count);
+    let count = t.changes.unanswered(&normalised)?.unwrap_or(0) + 1;
+    t.changes.set_unanswered(&normalised, count);
     Ok(())
 }

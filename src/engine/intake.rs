@@ -7,7 +7,7 @@ use crate::cases;
 use crate::faq::extract_error_codes;
 use crate::i18n::{self, is_label, label};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Intake, Link, Mode, Outcome};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::turn::{truncate, Turn};
 
@@ -22,7 +22,7 @@ pub(super) fn request_human(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
         t.reply(conv, i18n::moved_private(lang), vec![]);
         let mut private = t.private_conversation(conv)?;
         request_human_in(t, &mut private)?;
-        t.tx.put(keys::conversation(&private.key), &private);
+        t.changes.save_conversation(private);
         return Ok(());
     }
     request_human_in(t, conv)
@@ -42,7 +42,7 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
                 });
                 let text = format!("linked {}:{}", endpoint.platform, endpoint.chat);
                 cases::event(
-                    &mut t.tx,
+                    &mut t.changes,
                     &mut case,
                     CaseEventKind::Message,
                     &t.account,
@@ -50,7 +50,7 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
                     &text,
                     &[],
                 );
-                cases::save(&mut t.tx, &case);
+                cases::save(&mut t.changes, &case);
             }
             conv.case = Some(id.clone());
             conv.unverified = false;
@@ -66,13 +66,13 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
 
 /// The open case of a user account, if any.
 fn open_case_of(t: &Turn<'_>, account: &str) -> Result<Option<CaseRecord>, StoreError> {
-    let Some(id) = t.tx.get::<String>(&keys::user_case(account))? else {
+    let Some(id) = t.changes.open_case_of(account)? else {
         return Ok(None);
     };
     let Some(number) = cases::command::case_number(&id) else {
         return Ok(None);
     };
-    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// One intake answer; after the third, the case opens.
@@ -118,7 +118,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     } else {
         1
     };
-    let recent_lines = super::recent::take(&mut t.tx, conv)?;
+    let recent_lines = super::recent::take(&mut t.changes, conv)?;
     let user_texts: Vec<&str> = recent_lines
         .iter()
         .filter(|l| l.role == "user")
@@ -157,7 +157,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         })
         .unwrap_or_else(|| "-".into());
     let subject = truncate(subject_source.lines().next().unwrap_or("-"), SUBJECT_CHARS);
-    let now = t.tx.now;
+    let now = t.changes.now;
     let mut case = CaseRecord {
         number,
         status: CaseStatus::Open,
@@ -195,7 +195,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
             bot_name.clone()
         };
         cases::entry_at(
-            &mut t.tx,
+            &mut t.changes,
             &mut case,
             line.at,
             &line.role,
@@ -211,7 +211,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     };
     let account = t.account.clone();
     cases::event(
-        &mut t.tx,
+        &mut t.changes,
         &mut case,
         CaseEventKind::Opened,
         &account,
@@ -219,9 +219,9 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
         &opened_text,
         &intake.attachments,
     );
-    cases::enqueue(&mut t.tx, &case);
-    t.tx.put(keys::user_case(&account), &id);
-    cases::save(&mut t.tx, &case);
+    cases::enqueue(&mut t.changes, &case);
+    t.changes.set_open_case(&account, Some(id.clone()));
+    cases::save(&mut t.changes, &case);
     sh.metrics.handoff(&team);
 
     conv.case = Some(id.clone());
@@ -231,7 +231,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     conv.acked = false;
     conv.misses = 0;
 
-    let position = cases::queue_position(&t.tx, &case)?;
+    let position = cases::queue_position(&t.changes, &case)?;
     let wait = super::wait::promise(&sh.config.hours, lang, now, position);
     let mut text = format!("{}\n{wait}", i18n::case_opened(lang, &id, position));
     let manager = sh.config.manager_of(&account).map(|m| m.name.clone());
@@ -244,7 +244,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     t.reply(conv, text, vec![]);
     match manager {
         Some(manager) => super::managers::reserve(t, &mut case, &manager, files),
-        None => cases::post_card(&mut t.tx, sh, &case, files),
+        None => cases::post_card(&mut t.changes, &sh.config, sh.op_lang, &case, files),
     }
     Ok(())
 }

@@ -8,10 +8,11 @@ use chrono::Duration;
 use rand::Rng;
 use supportbot_chat::CaseEventKind;
 
-use crate::cases::{self, operator};
+use super::operator;
+use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Endpoint, Link, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::turn::Turn;
 
@@ -19,7 +20,7 @@ use super::turn::Turn;
 const CODE_DIGITS: usize = 6;
 
 fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// `platform:chat` of an endpoint, as case lines and operator notes name it.
@@ -55,7 +56,7 @@ fn note_link(
 ) {
     let account = t.account.clone();
     cases::event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Message,
         &account,
@@ -64,7 +65,7 @@ fn note_link(
         &[],
     );
     let note = op::linked(t.sh.op_lang, &case.id(), address, verified);
-    cases::notify_assignee(&mut t.tx, case, note);
+    cases::notify_assignee(&mut t.changes, case, note);
 }
 
 /// Whether a message is an attempt at a code (six digits), as opposed to a message for the case.
@@ -91,7 +92,7 @@ pub(super) fn quote(
     } else {
         quote_here(t, &mut private, number)?;
     }
-    t.tx.put(keys::conversation(&private.key), &private);
+    t.changes.save_conversation(private);
     Ok(())
 }
 
@@ -121,14 +122,14 @@ fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<
                 true,
             );
             cases::entry(
-                &mut t.tx,
+                &mut t.changes,
                 &mut case,
                 "user",
                 &name,
                 &t.text,
                 &t.msg.attachments,
             );
-            cases::save(&mut t.tx, &case);
+            cases::save(&mut t.changes, &case);
             t.reply(conv, i18n::linked_same_user(lang, &id), vec![]);
         }
         case => {
@@ -137,7 +138,7 @@ fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<
             conv.verify_code = Some(code.clone());
             if let Some(mut case) = case {
                 link_unverified(t, &mut case, &endpoint, &name, &code);
-                cases::save(&mut t.tx, &case);
+                cases::save(&mut t.changes, &case);
             }
             t.reply(conv, i18n::link_pending(lang, &id), vec![]);
         }
@@ -157,14 +158,14 @@ fn link_unverified(
     let id = case.id();
     let where_ = address(endpoint);
     add_link(case, endpoint, &t.account.clone(), false);
-    let hour_ago = t.tx.now - Duration::hours(1);
+    let hour_ago = t.changes.now - Duration::hours(1);
     case.link_codes.retain(|at| *at > hour_ago);
     let line = if case.link_codes.len() < t.sh.config.limits.link_codes_per_hour {
-        case.link_codes.push(t.tx.now);
+        case.link_codes.push(t.changes.now);
         let to_origin =
             i18n::verify_code(i18n::from_code(&case.lang), &id, &endpoint.platform, code);
         cases::send_to(
-            &mut t.tx,
+            &mut t.changes,
             &case.origin.clone(),
             to_origin,
             vec![],
@@ -180,7 +181,14 @@ fn link_unverified(
     };
     note_link(t, case, name, &line, &where_, false);
     let label = unverified_label(name, &where_);
-    cases::entry(&mut t.tx, case, "user", &label, &t.text, &t.msg.attachments);
+    cases::entry(
+        &mut t.changes,
+        case,
+        "user",
+        &label,
+        &t.text,
+        &t.msg.attachments,
+    );
 }
 
 /// A message in a conversation waiting for its code: the code, a wrong guess, or a message for the case's
@@ -199,7 +207,7 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
         if let Some(mut case) = case {
             let label = unverified_label(&name, &where_);
             cases::user_message(
-                &mut t.tx,
+                &mut t.changes,
                 &mut case,
                 &account,
                 &label,
@@ -207,7 +215,7 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
                 &t.msg.attachments,
             );
             operator::relay_to_assignee(t, &case, &name, true);
-            cases::save(&mut t.tx, &case);
+            cases::save(&mut t.changes, &case);
         }
         t.reply(conv, i18n::waiting_for_code(lang, &id), vec![]);
         return Ok(());
@@ -229,7 +237,7 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
                 &where_,
                 true,
             );
-            cases::save(&mut t.tx, &case);
+            cases::save(&mut t.changes, &case);
             t.reply(conv, i18n::verified(lang, &id), vec![]);
         }
         case => {
@@ -248,7 +256,7 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
                 case.links.retain(|l| l.endpoint != endpoint || l.verified);
                 let line = format!("{allowed} wrong codes from {where_}; link dropped");
                 cases::event(
-                    &mut t.tx,
+                    &mut t.changes,
                     &mut case,
                     CaseEventKind::Message,
                     &account,
@@ -257,8 +265,8 @@ pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), S
                     &[],
                 );
                 let note = op::link_dropped(t.sh.op_lang, &id, &where_, allowed);
-                cases::notify_assignee(&mut t.tx, &case, note);
-                cases::save(&mut t.tx, &case);
+                cases::notify_assignee(&mut t.changes, &case, note);
+                cases::save(&mut t.changes, &case);
             }
             forget(conv);
             t.reply(conv, i18n::link_dropped(lang, &id), vec![]);

@@ -4,32 +4,21 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
 use supportbot_chat::Shutdown;
 
 use crate::cases;
 use crate::config::split_account;
 use crate::i18n::operator as op;
-use crate::store::records::{CaseRecord, CaseStatus, Endpoint};
-use crate::store::{keys, StoreError};
+use crate::store::records::{CaseRecord, CaseStatus, Endpoint, Reserved};
+use crate::store::StoreError;
 
 use super::clock;
 use super::turn::Turn;
-use super::tx::Tx;
 use super::{Engine, Shared};
+use crate::store::changes::Changes;
 
 /// How often kept cases are looked at.
 const RELEASE_EVERY: Duration = Duration::from_secs(1);
-
-/// A case kept for its account manager (`rv/<number>`).
-#[derive(Serialize, Deserialize)]
-struct Reserved {
-    /// When the team gets it.
-    until: DateTime<FixedOffset>,
-    /// Attachments of the intake, for the card.
-    files: usize,
-}
 
 /// Sends a managed customer's new case to the manager's chats and keeps it for them for the grace time.
 pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, files: usize) {
@@ -39,7 +28,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
     let text = format!(
         "{}\n{}",
         op::manager_case(sh.op_lang, &id, &case.user_name, grace.div_ceil(60)),
-        cases::card_text(sh, case, files)
+        cases::card_text(sh.op_lang, case, files)
     );
     let accounts = sh
         .config
@@ -62,7 +51,7 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
             conversation: format!("{platform}:{chat}"),
         };
         cases::send_to(
-            &mut t.tx,
+            &mut t.changes,
             &to,
             text.clone(),
             vec![format!("/take {id}")],
@@ -71,15 +60,16 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
         );
     }
     if grace == 0 {
-        cases::post_card(&mut t.tx, sh, case, files);
+        cases::post_card(&mut t.changes, &sh.config, sh.op_lang, case, files);
         return;
     }
     let until =
-        t.tx.now + chrono::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1000));
+        t.changes.now + chrono::Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1000));
     case.reserved_for = Some(manager.to_string());
     case.reserved_until = Some(until);
-    cases::save(&mut t.tx, case);
-    t.tx.put(keys::reserved(case.number), &Reserved { until, files });
+    cases::save(&mut t.changes, case);
+    t.changes
+        .set_reserved(case.number, Some(Reserved { until, files }));
 }
 
 /// Posts the cards of kept cases whose grace time is over, until `shutdown`.
@@ -90,10 +80,9 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
             _ = tokio::time::sleep(RELEASE_EVERY) => {}
         }
         let sh = &engine.sh;
-        let result = {
-            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
-            release_due(sh).and_then(|tx| tx.map_or(Ok(()), |tx| sh.commit(tx)))
-        };
+        let result = sh.store.lock_steps().and_then(|_step| {
+            release_due(sh).and_then(|changes| changes.map_or(Ok(()), |c| sh.commit(c)))
+        });
         if let Err(err) = result {
             tracing::error!(error = %err, "posting cases kept for account managers failed; trying again");
         }
@@ -101,35 +90,29 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
 }
 
 /// The step that hands due cases to their teams, or `None` when there is nothing to do.
-fn release_due(sh: &Shared) -> Result<Option<Tx>, StoreError> {
+fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Tx::new(
+    let mut ch = Changes::new(
         sh.store.clone(),
         now,
         format!("release:{}", now.timestamp_millis()),
         None,
     );
     let mut changed = false;
-    for key in tx.keys(keys::RESERVED.as_bytes())? {
-        let Some(number) = keys::number_at_end(&key) else {
-            continue;
-        };
-        let Some(reserved) = tx.get::<Reserved>(&key)? else {
-            continue;
-        };
+    for (number, reserved) in ch.reserved()? {
         if now < reserved.until {
             continue;
         }
-        tx.del(key);
+        ch.set_reserved(number, None);
         changed = true;
-        let Some(mut case) = cases::load(&tx, number)? else {
+        let Some(mut case) = cases::load(&ch, number)? else {
             continue;
         };
         case.reserved_until = None;
         if case.status == CaseStatus::Open {
-            cases::post_card(&mut tx, sh, &case, reserved.files);
+            cases::post_card(&mut ch, &sh.config, sh.op_lang, &case, reserved.files);
         }
-        cases::save(&mut tx, &case);
+        cases::save(&mut ch, &case);
     }
-    Ok(changed.then_some(tx))
+    Ok(changed.then_some(ch))
 }

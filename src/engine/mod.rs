@@ -1,18 +1,21 @@
-//! The conversation engine: `Inbound` in, `Outbound` out, state in sled. `accept` stores a message durably and
-//! routes it by conversation to one of N workers, so one conversation is handled in order and different ones
-//! concurrently; each handling step commits its state, case lines and outbox items in one atomic batch.
+//! The conversation engine: `Inbound` in, `Outbound` out, state in the store. `accept` stores a message durably
+//! and routes it by conversation to one of N workers, so one conversation is handled in order and different
+//! ones concurrently; each handling step stores its state, case lines and outbox items with one commit.
 
 mod bot;
 pub mod clock;
+mod commit;
 mod directory;
 mod intake;
 mod link;
 mod managers;
-mod metrics;
+mod operator;
+mod operator_views;
 mod recent;
 mod shared;
+#[cfg(test)]
+mod tests;
 pub(crate) mod turn;
-pub(crate) mod tx;
 mod user_cmd;
 mod wait;
 
@@ -26,14 +29,14 @@ use async_trait::async_trait;
 use supportbot_chat::{Accepted, Adapter, Inbound, InboundSink, Shutdown, SinkError};
 use tokio::sync::mpsc;
 
-pub use metrics::{Gauges, Metrics};
+pub use crate::metrics::{Gauges, Metrics};
 pub(crate) use shared::Shared;
 
 use crate::config::Config;
 use crate::faq::Faq;
 use crate::outbox::{GiveUp, ItemInfo};
 use crate::store::records::StoredInbound;
-use crate::store::{keys, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Longest text kept; longer messages get a clear answer and are not stored.
 pub const MAX_TEXT_CHARS: usize = 4000;
@@ -57,6 +60,9 @@ pub struct EngineOptions {
     /// Deliver every outgoing message in one global order instead of one lane per chat (`replay` uses it so
     /// its output is deterministic).
     pub serial_delivery: bool,
+    /// The store to run on instead of the sled store in `[bot] data_dir` (tests run on
+    /// [`Store::memory`](crate::store::Store::memory)).
+    pub store: Option<Store>,
 }
 
 /// The engine; cheap to clone (an `Arc` inside).
@@ -66,7 +72,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the store in `config.bot.data_dir` and queues the messages a previous run stored but did not handle.
+    /// Opens the sled store in `config.bot.data_dir` and queues the messages a previous run stored but did not
+    /// handle.
     pub fn open(config: &Config, faq: Faq) -> Result<Engine, EngineError> {
         Engine::open_with(config, faq, EngineOptions::default())
     }
@@ -169,7 +176,7 @@ impl Engine {
             shutdown.clone(),
         )));
         // Kept cases exist only with account managers configured, or left by a run that had them.
-        let reserved = self.sh.store.last_key(keys::RESERVED.as_bytes())?.is_some();
+        let reserved = !self.sh.store.reserved()?.is_empty();
         if reserved || !self.sh.config.customers.managers.is_empty() {
             tasks.push(tokio::spawn(managers::release_loop(
                 self.clone(),
@@ -198,10 +205,9 @@ impl Engine {
         } else {
             turn::early_decision(sh, &stored)
         };
-        let result = {
-            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
-            turn::handle(sh, &stored, early).and_then(|tx| sh.commit(tx))
-        };
+        let result = sh.store.lock_steps().and_then(|_step| {
+            turn::handle(sh, &stored, early).and_then(|changes| sh.commit(changes))
+        });
         if let Err(err) = result {
             tracing::error!(error = %err, platform = %stored.inbound.platform, id = %stored.inbound.id,
                 "handling a message failed; it stays stored and is handled again at the next start");
@@ -259,7 +265,7 @@ impl Engine {
     }
 
     /// The store (read-only uses such as `stats`).
-    pub fn store(&self) -> &crate::store::Store {
+    pub fn store(&self) -> &Store {
         &self.sh.store
     }
 }
@@ -286,13 +292,16 @@ impl InboundSink for Engine {
             message.text.clear();
             chars
         });
-        let dedupe_key = keys::dedupe(&message.platform, &message.id);
         let worker = worker_for(&message.conversation_key(), sh.workers.len());
         let platform = message.platform.clone();
         let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
         let ticket = loop {
             let _guard = sh.dedupe.lock().unwrap_or_else(|e| e.into_inner());
-            if sh.store.contains(&dedupe_key).map_err(storage)? {
+            if sh
+                .store
+                .seen(&message.platform, &message.id)
+                .map_err(storage)?
+            {
                 sh.metrics.duplicate();
                 return Ok(Accepted::Duplicate);
             }
@@ -321,10 +330,10 @@ impl InboundSink for Engine {
                 oversized,
                 throttled,
             };
-            let mut batch = crate::store::Batch::default();
-            batch.insert(dedupe_key, seq.to_be_bytes().to_vec());
-            batch.insert_new(keys::inbox(seq), crate::store::encode(&stored));
-            let ticket = sh.store.apply(batch).map_err(storage)?;
+            let Some(ticket) = sh.store.store_inbound(&stored).map_err(storage)? else {
+                sh.metrics.duplicate();
+                return Ok(Accepted::Duplicate);
+            };
             sh.inflight.fetch_add(1, Ordering::SeqCst);
             // Sent under the dedupe lock so a conversation's messages reach its worker in arrival order; nothing
             // the worker sends leaves before the same durable flush.
@@ -378,10 +387,9 @@ async fn give_up_loop(engine: Engine, mut rx: mpsc::UnboundedReceiver<GiveUp>, s
         };
         let Some(give_up) = next else { break };
         let sh = &engine.sh;
-        let result = {
-            let _state = sh.state.lock().unwrap_or_else(|e| e.into_inner());
-            turn::delivery_failed(sh, &give_up).and_then(|tx| sh.commit(tx))
-        };
+        let result = sh.store.lock_steps().and_then(|_step| {
+            turn::delivery_failed(sh, &give_up).and_then(|changes| sh.commit(changes))
+        });
         if let Err(err) = result {
             tracing::error!(error = %err, "recording a given-up delivery failed");
         }

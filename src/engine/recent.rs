@@ -1,72 +1,68 @@
-//! A conversation's recent lines, kept in a ring of [`RECENT_LINES`] records (`rl/…/r00` to `r11`): each
+//! A conversation's recent lines, kept in a ring of [`RECENT_LINES`] slots: each
 //! message overwrites one small record instead of rewriting the whole history inside the conversation record,
 //! and nothing has to be deleted as lines age out. They are read only when a case opens (they become its
 //! transcript) or a group conversation moves to a private chat.
 
-use super::tx::Tx;
+use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Line};
-use crate::store::{keys, StoreError};
+use crate::store::{RecentSlot, StoreError};
 
 /// Lines of recent history kept per conversation.
 pub(crate) const RECENT_LINES: usize = 12;
 
 /// Appends a line, replacing the one [`RECENT_LINES`] lines older.
-pub(crate) fn push(tx: &mut Tx, conv: &mut Conversation, line: Line) {
+pub(crate) fn push(ch: &mut Changes, conv: &mut Conversation, line: Line) {
     // Records written before lines had their own keys keep them inline; move them out first.
     for old in std::mem::take(&mut conv.recent) {
-        append(tx, conv, old);
+        append(ch, conv, old);
     }
-    append(tx, conv, line);
+    append(ch, conv, line);
 }
 
-fn append(tx: &mut Tx, conv: &mut Conversation, mut line: Line) {
+fn append(ch: &mut Changes, conv: &mut Conversation, mut line: Line) {
     line.seq = Some(conv.recent_seq);
-    tx.put(
-        keys::recent_slot(&conv.key, conv.recent_seq % RECENT_LINES as u64),
-        &line,
-    );
+    let slot = RecentSlot::Ring(conv.recent_seq % RECENT_LINES as u64);
+    ch.set_recent_line(&conv.key, slot, Some(line));
     conv.recent_seq += 1;
 }
 
 /// The recent lines, oldest first.
-pub(crate) fn lines(tx: &Tx, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
-    read(tx, conv).map(|(lines, _)| lines)
+pub(crate) fn lines(ch: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
+    read(ch, conv).map(|(lines, _)| lines)
 }
 
 /// The recent lines, oldest first, removed from the conversation (a case takes them over).
-pub(crate) fn take(tx: &mut Tx, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
-    let (lines, keys) = read(tx, conv)?;
+pub(crate) fn take(ch: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
+    let (lines, slots) = read(ch, conv)?;
     conv.recent.clear();
-    for key in keys {
-        tx.del(key);
+    for slot in slots {
+        ch.set_recent_line(&conv.key, slot, None);
     }
     Ok(lines)
 }
 
-/// The last [`RECENT_LINES`] lines, and the keys of every stored line. Earlier versions stored each line under
-/// its number (16 hex digits) and deleted it as it aged out; such lines are read alongside the ring's until a
-/// case takes them.
-fn read(tx: &Tx, conv: &Conversation) -> Result<(Vec<Line>, Vec<Vec<u8>>), StoreError> {
-    let prefix = keys::recent_prefix(&conv.key);
-    let keys = tx.keys(&prefix)?;
-    let mut numbered: Vec<(u64, Line)> = Vec::with_capacity(keys.len());
-    for key in &keys {
-        let Some(line) = tx.get::<Line>(key)? else {
-            continue;
-        };
-        let suffix = std::str::from_utf8(&key[prefix.len()..]).unwrap_or_default();
-        let number = line
-            .seq
-            .or_else(|| u64::from_str_radix(suffix, 16).ok())
-            .unwrap_or_default();
-        numbered.push((number, line));
-    }
+/// The last [`RECENT_LINES`] lines, and the slots of every stored line. Earlier versions stored each line
+/// under its number and deleted it as it aged out; such lines are read alongside the ring's until a case
+/// takes them.
+fn read(ch: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
+    let stored = ch.recent_lines(&conv.key)?;
+    let slots = stored.iter().map(|(slot, _)| *slot).collect();
+    let mut numbered: Vec<(u64, Line)> = stored
+        .into_iter()
+        .map(|(slot, line)| {
+            let number = match (line.seq, slot) {
+                (Some(n), _) | (None, RecentSlot::Numbered(n)) => n,
+                (None, RecentSlot::Ring(_)) => 0,
+            };
+            (number, line)
+        })
+        .collect();
     numbered.sort_by_key(|(number, _)| *number);
     let mut lines = conv.recent.clone();
     lines.extend(numbered.into_iter().map(|(_, line)| line));
     let excess = lines.len().saturating_sub(RECENT_LINES);
     lines.drain(..excess);
-    Ok((lines, keys))
+    Ok((lines, slots))
 }
 
 #[cfg(test)]
@@ -98,68 +94,62 @@ mod tests {
 
     #[test]
     fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let (_dir, mut tx) = Tx::scratch();
+        let mut ch = Changes::scratch();
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
-            push(&mut tx, &mut conv, line(&format!("new {i}")));
+            push(&mut ch, &mut conv, line(&format!("new {i}")));
         }
         assert!(
             conv.recent.is_empty(),
             "inline lines moved to their own records"
         );
         let expected: Vec<String> = (18..30).map(|i| format!("new {i}")).collect();
-        assert_eq!(texts(&lines(&tx, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
         assert_eq!(
-            tx.keys(&keys::recent_prefix("web:u1")).unwrap().len(),
+            ch.recent_lines("web:u1").unwrap().len(),
             RECENT_LINES,
             "the ring holds twelve records however many lines went through it"
         );
 
-        assert_eq!(texts(&take(&mut tx, &mut conv).unwrap()), expected);
-        assert!(lines(&tx, &conv).unwrap().is_empty(), "a case took them");
-        push(&mut tx, &mut conv, line("after"));
+        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
+        assert!(lines(&ch, &conv).unwrap().is_empty(), "a case took them");
+        push(&mut ch, &mut conv, line("after"));
         assert_eq!(
-            texts(&lines(&tx, &conv).unwrap()),
+            texts(&lines(&ch, &conv).unwrap()),
             vec!["after".to_string()]
         );
     }
 
     #[test]
     fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let (_dir, mut tx) = Tx::scratch();
+        let mut ch = Changes::scratch();
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {
-            let mut key = keys::recent_prefix("web:u1");
-            key.extend_from_slice(format!("{n:016x}").as_bytes());
-            tx.put(key, &line(&format!("stored {n}")));
+            let old = line(&format!("stored {n}"));
+            ch.set_recent_line("web:u1", RecentSlot::Numbered(n), Some(old));
         }
         conv.recent_seq = 26;
         for i in 0..3 {
-            push(&mut tx, &mut conv, line(&format!("new {i}")));
+            push(&mut ch, &mut conv, line(&format!("new {i}")));
         }
         let mut expected: Vec<String> = (20..26).map(|n| format!("stored {n}")).collect();
         expected.extend((0..3).map(|i| format!("new {i}")));
-        assert_eq!(texts(&lines(&tx, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
 
         for i in 3..12 {
-            push(&mut tx, &mut conv, line(&format!("new {i}")));
+            push(&mut ch, &mut conv, line(&format!("new {i}")));
         }
         let expected: Vec<String> = (0..12).map(|i| format!("new {i}")).collect();
         assert_eq!(
-            texts(&lines(&tx, &conv).unwrap()),
+            texts(&lines(&ch, &conv).unwrap()),
             expected,
             "older lines age out"
         );
-        assert_eq!(texts(&take(&mut tx, &mut conv).unwrap()), expected);
+        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
         assert!(
-            tx.keys(&keys::recent_prefix("web:u1")).unwrap().is_empty(),
+            ch.recent_lines("web:u1").unwrap().is_empty(),
             "taking removes the records of both layouts"
         );
-    }
-
-    #[test]
-    fn one_conversation_key_never_sees_anothers_lines() {
-        assert!(!keys::recent_slot("web:a/b", 0).starts_with(&keys::recent_prefix("web:a")));
     }
 }

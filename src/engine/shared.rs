@@ -1,4 +1,4 @@
-//! State shared by the engine's tasks: config, FAQ, store, operators, outbox, metrics and the state lock.
+//! State shared by the engine's tasks: config, FAQ, store, operators, outbox and metrics.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use supportbot_chat::CaseEvent;
 use tokio::sync::{broadcast, mpsc, Notify};
 
-use super::tx::Tx;
 use super::{worker_for, EngineError, EngineOptions, Metrics};
 use crate::config::Config;
 use crate::faq::{Faq, Lang};
 use crate::outbox::{GiveUp, Outbox};
+use crate::store::changes::Changes;
 use crate::store::records::StoredInbound;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// What a worker task takes: the messages an earlier run stored but did not handle, then its queue.
 pub(super) type WorkerInput = (Vec<StoredInbound>, mpsc::Receiver<StoredInbound>);
@@ -35,9 +35,6 @@ pub(crate) struct Shared {
     pub metrics: Arc<Metrics>,
     /// Names of inbox forwarders.
     pub forwarders: RwLock<Vec<String>>,
-    /// Held while a step reads and changes state, so steps touching the same case never interleave and outbox
-    /// sequence numbers follow commit order.
-    pub state: Mutex<()>,
     /// Language of operator texts.
     pub op_lang: Lang,
     pub(super) dedupe: Mutex<()>,
@@ -57,7 +54,11 @@ impl Shared {
         faq: Faq,
         options: &EngineOptions,
     ) -> Result<Shared, EngineError> {
-        let store = Store::open(&config.bot.data_dir, config.store.cache_mb)?;
+        let store = match &options.store {
+            Some(store) => store.clone(),
+            None => Store::open(&config.bot.data_dir, config.store.cache_mb)?,
+        };
+        let unhandled = store.unhandled()?;
         let metrics = Arc::new(Metrics::default());
         let (outbox, giveups) = Outbox::open(
             store.clone(),
@@ -83,10 +84,7 @@ impl Shared {
         }
         let quota = governor::Quota::per_minute(config.limits.messages_per_minute)
             .allow_burst(config.limits.message_burst);
-        let in_seq = match store.last_key(keys::INBOX.as_bytes())? {
-            Some(k) => keys::seq_of(&k, keys::INBOX).map_or(0, |s| s + 1),
-            None => 0,
-        };
+        let in_seq = unhandled.last().map_or(0, |m| m.seq + 1);
         let (events, _) = broadcast::channel(1024);
         let sh = Shared {
             config: config.clone(),
@@ -97,7 +95,6 @@ impl Shared {
             events,
             metrics,
             forwarders: RwLock::new(Vec::new()),
-            state: Mutex::new(()),
             op_lang: crate::i18n::from_code(&config.bot.operator_lang),
             dedupe: Mutex::new(()),
             in_seq: AtomicU64::new(in_seq),
@@ -108,19 +105,18 @@ impl Shared {
             changed: Notify::new(),
             closing: AtomicBool::new(false),
         };
-        sh.recover()?;
+        sh.recover(unhandled);
         Ok(sh)
     }
 
     /// Queues messages stored by an earlier run but not handled, in arrival order.
-    fn recover(&self) -> Result<(), StoreError> {
+    fn recover(&self, unhandled: Vec<StoredInbound>) {
         let mut count = 0usize;
         let mut receivers = self.receivers.lock().unwrap_or_else(|e| e.into_inner());
         let Some((inputs, _)) = receivers.as_mut() else {
-            return Ok(());
+            return;
         };
-        for row in self.store.scan::<StoredInbound>(keys::INBOX.as_bytes()) {
-            let (_, stored) = row?;
+        for stored in unhandled {
             let w = worker_for(&stored.inbound.conversation_key(), self.workers.len());
             self.inflight.fetch_add(1, Ordering::SeqCst);
             // Held beside the bounded queue (not in it), so a long backlog never blocks the start.
@@ -133,7 +129,6 @@ impl Shared {
                 "handling messages stored before the last stop"
             );
         }
-        Ok(())
     }
 
     /// The current knowledge base.
@@ -158,14 +153,16 @@ impl Shared {
             .contains_key(account)
     }
 
-    /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under `state`.
-    pub fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+    /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under the
+    /// store's step lock ([`Backend::lock_steps`](crate::store::Backend::lock_steps)), so that outbox sequence
+    /// numbers follow commit order.
+    pub fn commit(&self, changes: Changes) -> Result<(), StoreError> {
         let forwarders = self
             .forwarders
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let committed = tx.commit(&self.outbox, &forwarders)?;
+        let committed = super::commit::commit(changes, &self.outbox, &forwarders)?;
         self.outbox.push(committed.items);
         for event in committed.events {
             let _ = self.events.send(event);

@@ -1,17 +1,17 @@
 //! One handling step for one inbound message: routes it to operator commands, the case it belongs to, the
 //! handoff intake or the FAQ, and collects what to send.
 
-use sled::IVec;
 use supportbot_chat::{CaseEventKind, Delivery, Inbound, Outbound};
 
-use super::tx::Tx;
+use super::operator;
 use super::{bot, clock, intake, link, recent, user_cmd, Shared};
-use crate::cases::{self, command, operator};
+use crate::cases::{self, command};
 use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
 use crate::outbox::GiveUp;
+use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
-use crate::store::{decode, keys, StoreError};
+use crate::store::{Known, StoreError};
 
 /// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
@@ -22,27 +22,27 @@ const RECENT_BOT_CHARS: usize = 120;
 pub(crate) struct Turn<'a> {
     pub sh: &'a Shared,
     pub faq: Faq,
-    pub tx: Tx,
+    pub changes: Changes,
     pub msg: &'a Inbound,
     /// The text without leading `@mentions`.
     pub text: String,
     /// `platform:user`.
     pub account: String,
-    /// The FAQ decision computed before the state lock was taken (used when its language still fits).
+    /// The FAQ decision computed before the step lock was taken (used when its language still fits).
     pub early: Option<Decision>,
     /// The sender was over their message rate when the message arrived.
     pub throttled: bool,
 }
 
-/// What is worked out for a message before the state lock is taken, so that it runs in parallel across workers:
+/// What is worked out for a message before the step lock is taken, so that it runs in parallel across workers:
 /// the FAQ decision (matching is the CPU-heavy part) and the conversation record it was made for.
 #[derive(Default)]
 pub(crate) struct Early {
     /// The decision, in the language the conversation had then ([`Turn`] checks it again and decides anew in
     /// the rare case it changed meanwhile).
     pub decision: Option<Decision>,
-    /// The conversation record as read then: its stored bytes and what they decode to ([`Tx::get_known`]).
-    pub conversation: Option<(IVec, Conversation)>,
+    /// The conversation record as read then, with the stamp of its stored form ([`Changes::conversation_known`]).
+    pub conversation: Option<Known<Conversation>>,
 }
 
 /// The early work for a message that will ask the FAQ (nothing for commands, unaddressed group messages and
@@ -57,12 +57,12 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     {
         return Early::default();
     }
-    let key = keys::conversation(&msg.conversation_key());
-    let conversation = sh.store.get_raw(&key).ok().flatten().and_then(|bytes| {
-        let conv = decode::<Conversation>(&key, &bytes).ok()?;
-        Some((bytes, conv))
-    });
-    let lang = match conversation.as_ref().map(|(_, c)| c) {
+    let conversation = sh
+        .store
+        .conversation(&msg.conversation_key())
+        .ok()
+        .flatten();
+    let lang = match conversation.as_ref().map(|k| &k.value) {
         Some(c) if c.lang_fixed => i18n::from_code(&c.lang),
         Some(c) => language_of(text).unwrap_or_else(|| i18n::from_code(&c.lang)),
         None => first_lang(sh, msg, text),
@@ -73,11 +73,15 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     }
 }
 
-/// Handles one stored message; the returned changes are committed by the caller under the state lock.
-pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Result<Tx, StoreError> {
+/// Handles one stored message; the returned changes are committed by the caller under the step lock.
+pub(crate) fn handle(
+    sh: &Shared,
+    stored: &StoredInbound,
+    early: Early,
+) -> Result<Changes, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
-    let tx = Tx::new(
+    let ch = Changes::new(
         sh.store.clone(),
         now,
         format!("{}:{}", msg.platform, msg.id),
@@ -86,7 +90,7 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Resul
     let mut turn = Turn {
         sh,
         faq: sh.faq(),
-        tx,
+        changes: ch,
         msg,
         text: command::strip_mentions(&msg.text).to_string(),
         account: msg.account(),
@@ -94,31 +98,31 @@ pub(crate) fn handle(sh: &Shared, stored: &StoredInbound, early: Early) -> Resul
         throttled: stored.throttled,
     };
     turn.run(stored.oversized, early.conversation)?;
-    Ok(turn.tx)
+    Ok(turn.changes)
 }
 
 /// Records a given-up delivery in its case and tells the operator holding it.
-pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, StoreError> {
+pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut tx = Tx::new(
+    let mut ch = Changes::new(
         sh.store.clone(),
         now,
         format!("giveup:{}", give_up.envelope.id),
         None,
     );
     let Delivery::Message(out) = &give_up.envelope.delivery else {
-        return Ok(tx);
+        return Ok(ch);
     };
     let Some(number) = out.case.as_deref().and_then(command::case_number) else {
-        return Ok(tx);
+        return Ok(ch);
     };
-    let Some(mut case) = cases::load(&tx, number)? else {
-        return Ok(tx);
+    let Some(mut case) = cases::load(&ch, number)? else {
+        return Ok(ch);
     };
     let target = format!("{}:{}", out.platform, out.chat);
     let text = format!("{target}: {}", give_up.reason);
     cases::event(
-        &mut tx,
+        &mut ch,
         &mut case,
         CaseEventKind::DeliveryFailed,
         "bot",
@@ -131,11 +135,11 @@ pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Tx, Store
         if not_to_operator && !give_up.envelope.id.starts_with("giveup:") {
             let note =
                 i18n::operator::delivery_failed(sh.op_lang, &case.id(), &target, &give_up.reason);
-            cases::send_to(&mut tx, &chat, note, vec![], Some(case.id()), true);
+            cases::send_to(&mut ch, &chat, note, vec![], Some(case.id()), true);
         }
     }
-    cases::save(&mut tx, &case);
-    Ok(tx)
+    cases::save(&mut ch, &case);
+    Ok(ch)
 }
 
 impl Turn<'_> {
@@ -143,7 +147,7 @@ impl Turn<'_> {
     fn run(
         &mut self,
         oversized: Option<usize>,
-        known: Option<(IVec, Conversation)>,
+        known: Option<Known<Conversation>>,
     ) -> Result<(), StoreError> {
         let msg = self.msg;
         if msg.group && !msg.mention {
@@ -178,34 +182,34 @@ impl Turn<'_> {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let mut conv = match self.tx.get_known(&keys::conversation(&key), known)? {
+        let mut conv = match self.changes.conversation_known(&key, known)? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),
         };
         if !msg.name.is_empty() {
             conv.name = msg.name.clone();
         }
-        conv.updated_at = self.tx.now;
+        conv.updated_at = self.changes.now;
         if !conv.lang_fixed && cmd.is_none() {
             if let Some(lang) = language_of(&self.text) {
                 conv.lang = lang.code().to_string();
             }
         }
         let line = Line {
-            at: self.tx.now,
+            at: self.changes.now,
             role: "user".into(),
             text: truncate(&self.text, RECENT_CHARS),
             attachments: msg.attachments.clone(),
             seq: None,
         };
-        recent::push(&mut self.tx, &mut conv, line);
+        recent::push(&mut self.changes, &mut conv, line);
         let result = if self.throttled {
             user_cmd::throttled(self, &mut conv)
         } else {
             conv.slowed = false;
             self.user(&mut conv, cmd)
         };
-        self.tx.put(keys::conversation(&conv.key), &conv);
+        self.changes.save_conversation(conv);
         result
     }
 
@@ -292,7 +296,7 @@ impl Turn<'_> {
             outcome: Default::default(),
             recent: Vec::new(),
             recent_seq: 0,
-            updated_at: self.tx.now,
+            updated_at: self.changes.now,
         }
     }
 
@@ -302,7 +306,7 @@ impl Turn<'_> {
         from: &Conversation,
     ) -> Result<Conversation, StoreError> {
         let key = format!("{}:{}", self.msg.platform, self.msg.user);
-        let mut conv = match self.tx.get::<Conversation>(&keys::conversation(&key))? {
+        let mut conv = match self.changes.conversation(&key)? {
             Some(c) => c,
             None => self.new_conversation(key, &self.msg.user, false),
         };
@@ -311,33 +315,34 @@ impl Turn<'_> {
             conv.lang_fixed = from.lang_fixed;
         }
         conv.last_category = from.last_category.clone().or(conv.last_category);
-        for line in recent::lines(&self.tx, from)? {
-            recent::push(&mut self.tx, &mut conv, line);
+        for line in recent::lines(&self.changes, from)? {
+            recent::push(&mut self.changes, &mut conv, line);
         }
-        conv.updated_at = self.tx.now;
+        conv.updated_at = self.changes.now;
         Ok(conv)
     }
 
     /// The language of this message's conversation (for answers outside a conversation flow).
     fn conversation_lang(&self) -> Result<Lang, StoreError> {
-        let key = keys::conversation(&self.msg.conversation_key());
-        Ok(match self.tx.get::<Conversation>(&key)? {
-            Some(c) => i18n::from_code(&c.lang),
-            None => first_lang(self.sh, self.msg, &self.text),
-        })
+        Ok(
+            match self.changes.conversation(&self.msg.conversation_key())? {
+                Some(c) => i18n::from_code(&c.lang),
+                None => first_lang(self.sh, self.msg, &self.text),
+            },
+        )
     }
 
     /// Sends to a conversation (a reply when it is this message's chat) and records it in its recent history.
     pub fn reply(&mut self, conv: &mut Conversation, text: String, buttons: Vec<String>) {
         let here = conv.platform == self.msg.platform && conv.chat == self.msg.chat;
         let line = Line {
-            at: self.tx.now,
+            at: self.changes.now,
             role: "bot".into(),
             text: truncate(&text, RECENT_BOT_CHARS),
             attachments: vec![],
             seq: None,
         };
-        recent::push(&mut self.tx, conv, line);
+        recent::push(&mut self.changes, conv, line);
         let out = Outbound {
             platform: conv.platform.clone(),
             chat: conv.chat.clone(),
@@ -347,7 +352,7 @@ impl Turn<'_> {
             // A chat waiting for its code is not told which case it may belong to.
             case: conv.case.clone().filter(|_| !conv.unverified),
         };
-        self.tx.send(out, false);
+        self.changes.send(out, false);
     }
 
     /// Answers in this message's chat (operator answers, refusals).
@@ -365,7 +370,7 @@ impl Turn<'_> {
             reply_to: Some(self.msg.id.clone()),
             case: case.clone(),
         };
-        self.tx.send(out, case.is_some())
+        self.changes.send(out, case.is_some())
     }
 
     /// This message's chat as an endpoint.

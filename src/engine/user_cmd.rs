@@ -3,10 +3,11 @@
 
 use supportbot_chat::CaseEventKind;
 
-use crate::cases::{self, operator};
+use super::operator;
+use crate::cases;
 use crate::i18n::{self, operator as op};
 use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::StoreError;
 
 use super::link;
 use super::turn::Turn;
@@ -15,12 +16,12 @@ use super::turn::Turn;
 fn current_case(t: &Turn<'_>, conv: &Conversation) -> Result<Option<CaseRecord>, StoreError> {
     let id = match &conv.case {
         Some(id) => Some(id.clone()),
-        None => t.tx.get::<String>(&keys::user_case(&t.account))?,
+        None => t.changes.open_case_of(&t.account)?,
     };
     let Some(number) = id.as_deref().and_then(cases::command::case_number) else {
         return Ok(None);
     };
-    Ok(cases::load(&t.tx, number)?.filter(|c| c.status != CaseStatus::Closed))
+    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// `/status`.
@@ -36,8 +37,8 @@ pub(super) fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
         Some(case) => match (&case.status, &case.assignee_name) {
             (CaseStatus::Assigned, Some(name)) => i18n::status_assigned(lang, &case.id(), name),
             _ => {
-                let position = cases::queue_position(&t.tx, &case)?;
-                let wait = super::wait::promise(&t.sh.config.hours, lang, t.tx.now, position);
+                let position = cases::queue_position(&t.changes, &case)?;
+                let wait = super::wait::promise(&t.sh.config.hours, lang, t.changes.now, position);
                 i18n::status_waiting(lang, &case.id(), position, &wait)
             }
         },
@@ -54,10 +55,10 @@ pub(super) fn cancel(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
             let (account, name) = (t.account.clone(), conv.name.clone());
             if case.assignee.is_some() {
                 let note = op::withdrawn(t.sh.op_lang, &id);
-                cases::notify_assignee(&mut t.tx, &case, note);
+                cases::notify_assignee(&mut t.changes, &case, note);
             }
             operator::close_case(t, &mut case, &account, &name, "withdrawn by the user")?;
-            cases::save(&mut t.tx, &case);
+            cases::save(&mut t.changes, &case);
             conv.case = None;
             conv.previous_case = Some(id.clone());
             conv.mode = Mode::Idle;
@@ -89,7 +90,7 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
     let lang = i18n::from_code(&conv.lang);
     let number = conv.case.as_deref().and_then(cases::command::case_number);
     let case = match number {
-        Some(n) => cases::load(&t.tx, n)?,
+        Some(n) => cases::load(&t.changes, n)?,
         None => None,
     };
     let Some(mut case) = case.filter(|c| c.status != CaseStatus::Closed) else {
@@ -101,7 +102,7 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
     let id = case.id();
     let (account, name) = (t.account.clone(), conv.name.clone());
     cases::user_message(
-        &mut t.tx,
+        &mut t.changes,
         &mut case,
         &account,
         &name,
@@ -119,7 +120,7 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
         conv.acked = true;
         t.reply(conv, i18n::added_to_case(lang, &id), vec![]);
     }
-    cases::save(&mut t.tx, &case);
+    cases::save(&mut t.changes, &case);
     Ok(true)
 }
 
@@ -131,14 +132,14 @@ pub(super) fn throttled(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
         if let Some(mut case) = current_case(t, conv)?.filter(|c| c.id() == id) {
             let (account, name) = (t.account.clone(), conv.name.clone());
             cases::user_message(
-                &mut t.tx,
+                &mut t.changes,
                 &mut case,
                 &account,
                 &name,
                 &t.text,
                 &t.msg.attachments,
             );
-            cases::save(&mut t.tx, &case);
+            cases::save(&mut t.changes, &case);
         }
     }
     if !conv.slowed {
@@ -159,14 +160,14 @@ pub(super) fn rate(
     let lang = i18n::from_code(&conv.lang);
     conv.mode = Mode::Idle;
     if let Some(mut case) = cases::command::case_number(id)
-        .map(|n| cases::load(&t.tx, n))
+        .map(|n| cases::load(&t.changes, n))
         .transpose()?
         .flatten()
     {
         case.rating = Some(rating);
         let (account, name) = (t.account.clone(), conv.name.clone());
         cases::event(
-            &mut t.tx,
+            &mut t.changes,
             &mut case,
             CaseEventKind::Rated,
             &account,
@@ -175,9 +176,9 @@ pub(super) fn rate(
             &[],
         );
         if case.assignee_chat.is_some() {
-            cases::notify_assignee(&mut t.tx, &case, op::rated(t.sh.op_lang, id, rating));
+            cases::notify_assignee(&mut t.changes, &case, op::rated(t.sh.op_lang, id, rating));
         }
-        cases::save(&mut t.tx, &case);
+        cases::save(&mut t.changes, &case);
     }
     t.reply(conv, i18n::rated(lang, rating), vec![]);
     Ok(())

@@ -6,7 +6,6 @@ use std::time::Duration;
 use supportbot_chat::{Adapter, Delivery, SendError, Shutdown};
 
 use super::{lock, platform_of, GiveUp, Item, Outbox};
-use crate::store::keys;
 
 /// How long one delivery attempt may take before it counts as a transient failure.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,7 +45,7 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
             Outcome::Delivered(adapter) => {
                 inner.metrics.outbound(platform_of(&head.envelope));
                 remember_message_id(&outbox, adapter.as_ref(), &head);
-                if let Err(err) = inner.store.remove_lazy(&keys::outbox(head.seq)) {
+                if let Err(err) = inner.store.complete_outbox(head.seq) {
                     tracing::error!(error = %err, seq = head.seq, "removing a delivered outbox item failed");
                 }
             }
@@ -54,7 +53,7 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
                 tracing::warn!(id = %head.envelope.id, destination = %head.envelope.destination, %reason,
                     "outbox item given up");
                 inner.metrics.given_up();
-                if let Err(err) = inner.store.remove_lazy(&keys::outbox(head.seq)) {
+                if let Err(err) = inner.store.complete_outbox(head.seq) {
                     tracing::error!(error = %err, seq = head.seq, "removing a given-up outbox item failed");
                 }
                 let _ = inner.giveups.send(GiveUp {
@@ -143,14 +142,14 @@ fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
     let Some(case) = &msg.case else { return };
     let store = &outbox.inner.store;
     if !store
-        .contains(&keys::case_message(&item.envelope.id))
-        .unwrap_or(false)
+        .case_of_message(&item.envelope.id)
+        .is_ok_and(|c| c.is_some())
     {
         return;
     }
     if let Some(id) = adapter.sent_message_id(&item.envelope.id) {
-        let key = keys::case_message(&format!("pm:{}:{}:{}", msg.platform, msg.chat, id));
-        if let Err(err) = store.insert_lazy(&key, crate::store::encode(case)) {
+        let reference = format!("pm:{}:{}:{}", msg.platform, msg.chat, id);
+        if let Err(err) = store.remember_case_message(&reference, case) {
             tracing::warn!(error = %err, "remembering a case card's message id failed");
         }
     }

@@ -1,6 +1,6 @@
-//! The durable outbox every adapter sends through. An item is written to sled in the same batch as the state
-//! change that produced it, delivered once that batch is durable, and removed when the adapter reports it
-//! accepted. Items with the same `order_key` go out in order (one lane per key); failures are retried with
+//! The durable outbox every adapter sends through. An item is stored with the same commit as the state change
+//! that produced it, delivered once that commit is durable, and removed when the adapter reports it accepted.
+//! Items left by an earlier run are claimed from the store with a lease, so that only one sender holds one. Items with the same `order_key` go out in order (one lane per key); failures are retried with
 //! backoff and jitter, honouring `RetryAfter`, until the configured give-up time.
 
 mod backoff;
@@ -18,9 +18,18 @@ use tokio::sync::{mpsc, Notify};
 pub use backoff::Backoff;
 
 use crate::config::OutboxConfig;
-use crate::engine::Metrics;
+use crate::metrics::Metrics;
 use crate::store::records::OutboxRecord;
-use crate::store::{keys, Store, StoreError, Ticket};
+use crate::store::{Store, StoreError, Ticket};
+
+/// How long items recovered at the start are held for this process before another sender may claim them.
+/// The embedded backends are owned by one process, so nobody else claims them there.
+const CLAIM_LEASE: Duration = Duration::from_secs(600);
+
+/// The name this process claims outbox items under.
+fn owner() -> String {
+    format!("pid:{}", std::process::id())
+}
 
 /// One item waiting in a lane.
 #[derive(Debug, Clone)]
@@ -104,10 +113,8 @@ impl Outbox {
         metrics: Arc<Metrics>,
         serial: bool,
     ) -> Result<(Outbox, mpsc::UnboundedReceiver<GiveUp>), StoreError> {
-        let next = match store.last_key(keys::OUTBOX.as_bytes())? {
-            Some(k) => keys::seq_of(&k, keys::OUTBOX).map_or(0, |s| s + 1),
-            None => 0,
-        };
+        let stored = store.claim_outbox(&owner(), CLAIM_LEASE)?;
+        let next = store.outbox()?.last().map_or(0, |r| r.seq + 1);
         let (giveups, rx) = mpsc::unbounded_channel();
         let outbox = Outbox {
             inner: Arc::new(Inner {
@@ -133,8 +140,7 @@ impl Outbox {
             }),
         };
         let mut recovered = Vec::new();
-        for row in store.scan::<OutboxRecord>(keys::OUTBOX.as_bytes()) {
-            let (_, rec) = row?;
+        for rec in stored {
             recovered.push(Item {
                 seq: rec.seq,
                 ticket: None,
@@ -170,14 +176,13 @@ impl Outbox {
         self.inner.seq.fetch_add(1, Ordering::SeqCst)
     }
 
-    /// The stored form of an item (written by the caller in its own batch).
-    pub fn record(item: &Item) -> (Vec<u8>, Vec<u8>) {
-        let rec = OutboxRecord {
+    /// The stored form of an item (stored by the caller with its own commit).
+    pub fn record(item: &Item) -> OutboxRecord {
+        OutboxRecord {
             seq: item.seq,
             created_ms: item.created_ms,
             envelope: item.envelope.clone(),
-        };
-        (keys::outbox(item.seq), crate::store::encode(&rec))
+        }
     }
 
     /// Queues stored items for delivery, in the order given (call in sequence order).
@@ -306,7 +311,7 @@ impl Outbox {
                     lane.items.remove(pos);
                     self.finished_one();
                 }
-                self.inner.store.remove_lazy(&keys::outbox(seq))?;
+                self.inner.store.complete_outbox(seq)?;
                 return Ok(true);
             }
         }
@@ -345,3 +350,6 @@ fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     m.write().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests;

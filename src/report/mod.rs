@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use crate::cases::stats::unanswered;
 use crate::faq::Faq;
-use crate::store::records::{CaseRecord, Conversation, Line, Outcome};
-use crate::store::{keys, Store, StoreError};
+use crate::store::records::{Line, Outcome};
+use crate::store::{Store, StoreError};
 
 pub use html::render;
 
@@ -117,16 +117,17 @@ pub fn gather(
 ) -> Result<Dashboard, StoreError> {
     let local = |at: &DateTime<FixedOffset>| at.with_timezone(&tz);
     let mut messages_by_hour = [0usize; 24];
-    for row in store.scan::<Line>(keys::RECENT.as_bytes()) {
-        let line = row?.1;
-        if line.role == "user" {
-            messages_by_hour[local(&line.at).hour() as usize] += 1;
-        }
-    }
     let mut per_day: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     let (mut conversations, mut deflected) = (0, 0);
-    for row in store.scan::<Conversation>(keys::CONVERSATION.as_bytes()) {
-        let conv = row?.1;
+    for conv in store.conversations()? {
+        let lines: Vec<Line> = store
+            .recent_lines(&conv.key)?
+            .into_iter()
+            .map(|(_, line)| line)
+            .collect();
+        for line in lines.iter().filter(|l| l.role == "user") {
+            messages_by_hour[local(&line.at).hour() as usize] += 1;
+        }
         if conv.asked == 0 && conv.outcome == Outcome::None {
             continue;
         }
@@ -134,8 +135,7 @@ pub fn gather(
         let answered = conv.outcome == Outcome::Answered;
         deflected += usize::from(answered);
         let mut last: Option<DateTime<FixedOffset>> = None;
-        for row in store.scan::<Line>(&keys::recent_prefix(&conv.key)) {
-            let at = row?.1.at;
+        for at in lines.iter().map(|l| l.at) {
             last = Some(last.map_or(at, |l| l.max(at)));
         }
         if let Some(at) = last {
@@ -151,8 +151,7 @@ pub fn gather(
     let mut by_team: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_operator: BTreeMap<String, usize> = BTreeMap::new();
     let mut cases = 0;
-    for row in store.scan::<CaseRecord>(keys::CASE.as_bytes()) {
-        let case = row?.1;
+    for case in store.cases()? {
         cases += 1;
         handoffs_by_hour[local(&case.opened_at).hour() as usize] += 1;
         *by_team.entry(case.team.clone()).or_default() += 1;

@@ -1,4 +1,4 @@
-//! The records kept in sled. Every value is stored as a version byte followed by JSON, so a record layout can
+//! The records the store keeps. Every value is stored as a version byte followed by JSON, so a record layout can
 //! change later without misreading old data.
 
 use chrono::{DateTime, FixedOffset};
@@ -348,4 +348,13 @@ pub struct OutboxRecord {
     pub created_ms: i64,
     /// What to deliver.
     pub envelope: Envelope,
+}
+
+/// A case kept for its account manager until its team gets it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reserved {
+    /// When the team gets it.
+    pub until: DateTime<FixedOffset>,
+    /// Attachments of the intake, for the card.
+    pub files: usize,
 }

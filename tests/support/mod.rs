@@ -1,5 +1,6 @@
 //! Shared test helpers: fake platforms that record deliveries (and fail on demand), an engine harness on a
-//! real sled store in a temporary directory, message builders, and a runner for the real binary.
+//! real sled store in a temporary directory (or, with `SUPPORTBOT_TEST_STORE=memory`, on the in-memory
+//! store), message builders, and a runner for the real binary.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
@@ -12,10 +13,21 @@ use async_trait::async_trait;
 use supportbot::config::Config;
 use supportbot::engine::{Engine, EngineOptions};
 use supportbot::faq::Faq;
+use supportbot::store::Store;
 use supportbot_chat::{
     Accepted, Adapter, Attachment, AttachmentKind, Delivery, Envelope, Inbound, InboundSink,
     Outbound, SendError, Shutdown,
 };
+
+/// The store the engine harness runs on: `SUPPORTBOT_TEST_STORE=memory` picks the in-memory backend; unset
+/// or `sled`, the sled store in the test's data directory (`None`: the engine opens it).
+pub fn test_store() -> Option<Store> {
+    match std::env::var("SUPPORTBOT_TEST_STORE").as_deref() {
+        Ok("memory") => Some(Store::memory()),
+        Ok("sled") | Ok("") | Err(_) => None,
+        Ok(other) => panic!("SUPPORTBOT_TEST_STORE is `sled` or `memory`, not `{other}`"),
+    }
+}
 
 /// Operators, teams and an enterprise customer used by most tests.
 pub const CONFIG: &str = r#"
@@ -145,6 +157,8 @@ pub struct Bot {
     pub config: Config,
     pub log: Arc<Mutex<Vec<Envelope>>>,
     pub platforms: HashMap<String, Arc<FakePlatform>>,
+    /// The store when it is not the sled store in `dir` (kept across restarts).
+    store: Option<Store>,
     shutdown: Shutdown,
     runner: Option<tokio::task::JoinHandle<()>>,
     seen: usize,
@@ -164,9 +178,28 @@ impl Bot {
         Bot::open(dir, config).await
     }
 
-    /// Opens an engine on an existing directory and config.
+    /// Opens an engine on an existing directory and config, on the store [`test_store`] picks.
     pub async fn open(dir: tempfile::TempDir, config: Config) -> Bot {
-        let engine = Engine::open_with(&config, faq(), EngineOptions::default()).unwrap();
+        Bot::open_on(dir, config, test_store()).await
+    }
+
+    /// Starts with [`CONFIG`] on the sled store in its data directory, whatever [`test_store`] says (for what
+    /// only the embedded store has: its directory lock).
+    pub async fn start_on_sled() -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::parse(CONFIG, "test.toml").unwrap();
+        config.bot.data_dir = dir.path().join("data");
+        Bot::open_on(dir, config, None).await
+    }
+
+    /// Opens an engine on an existing directory and config, on `store` (`None`: the sled store in the
+    /// directory).
+    pub async fn open_on(dir: tempfile::TempDir, config: Config, store: Option<Store>) -> Bot {
+        let options = EngineOptions {
+            store: store.clone(),
+            ..EngineOptions::default()
+        };
+        let engine = Engine::open_with(&config, faq(), options).unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut platforms = HashMap::new();
         for name in ["telegram", "discord", "web"] {
@@ -185,6 +218,7 @@ impl Bot {
             config,
             log,
             platforms,
+            store,
             shutdown,
             runner: Some(runner),
             seen: 0,
@@ -198,10 +232,11 @@ impl Bot {
             dir,
             config,
             engine,
+            store,
             ..
         } = self;
         drop(engine);
-        Bot::open(dir, config).await
+        Bot::open_on(dir, config, store).await
     }
 
     /// Stops the engine and waits for it.

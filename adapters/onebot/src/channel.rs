@@ -10,7 +10,7 @@ use supportbot_chat::{accept_patiently, Inbound, InboundSink, Shutdown};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use crate::event::{self, GROUP_PREFIX};
+use crate::inbound::{self, GROUP_PREFIX};
 use crate::link::Link;
 use crate::recent::Recent;
 
@@ -139,12 +139,12 @@ impl OneBotChannel {
         let self_id = inner.link.self_id();
         let inbound = {
             let sent_by_bot = |id: &str| inner.bot_messages.get(&id.to_string()).is_some();
-            let bot = event::Bot {
+            let bot = inbound::Bot {
                 platform: &inner.settings.platform,
                 self_id: &self_id,
                 sent_by_bot: &sent_by_bot,
             };
-            event::to_inbound(value, &bot)
+            inbound::to_inbound(value, &bot)
         };
         let Some(mut inbound) = inbound else {
             return;

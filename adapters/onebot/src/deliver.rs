@@ -10,7 +10,7 @@ use supportbot_chat::text::{split_at_lines, with_numbered_choices};
 use supportbot_chat::{Adapter, Delivery, Envelope, Outbound, SendError};
 
 use crate::channel::{conversation, OneBotChannel};
-use crate::event::GROUP_PREFIX;
+use crate::inbound::GROUP_PREFIX;
 use crate::link::CallError;
 use crate::segment;
 

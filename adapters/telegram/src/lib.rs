@@ -6,12 +6,12 @@
 //! outbox, then [`Telegram::start`] the receiving tasks.
 
 mod commands;
+mod deliver;
 mod error;
 mod files;
 mod http;
 mod inbound;
 mod keyboard;
-mod outbound;
 mod poll;
 mod receive;
 mod settings;
@@ -27,11 +27,11 @@ use teloxide::requests::Requester;
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::task::JoinHandle;
 
+pub use deliver::TelegramAdapter;
 pub use error::{classify, TelegramError};
 pub use files::FileLinks;
 pub use http::SECRET_HEADER;
 pub use inbound::{BotIdentity, PLATFORM};
-pub use outbound::TelegramAdapter;
 pub use settings::Settings;
 
 /// The HTTP routes of the channel (webhook, attachment downloads), to merge into another listener.

@@ -16,7 +16,7 @@ use supportbot_chat::text::numbered_choice;
 use supportbot_chat::{Accepted, InboundSink, SinkError};
 
 use crate::api::Api;
-use crate::push::{self, Action};
+use crate::inbound::{self, Action};
 use crate::{crypto, signature};
 
 /// Largest push body accepted.
@@ -157,7 +157,7 @@ async fn receive(
     let Ok(xml) = std::str::from_utf8(&body) else {
         return refuse(StatusCode::BAD_REQUEST, "the push is not UTF-8");
     };
-    let mut push = match push::parse(xml) {
+    let mut push = match inbound::parse(xml) {
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     };
@@ -180,7 +180,7 @@ async fn receive(
             Ok(inner) => inner,
             Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
         };
-        push = match push::parse(&inner) {
+        push = match inbound::parse(&inner) {
             Ok(p) => p,
             Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
         };
@@ -190,7 +190,7 @@ async fn receive(
             "encrypt_type=aes but the push has no Encrypt",
         );
     }
-    match push::action(&push, &settings.platform) {
+    match inbound::action(&push, &settings.platform) {
         Action::Ignore => SUCCESS.into_response(),
         Action::Unsupported { openid } => {
             channel.seen(&openid);

@@ -8,7 +8,7 @@ pub mod api;
 mod channel;
 pub mod crypto;
 mod deliver;
-pub mod push;
+pub mod inbound;
 pub mod signature;
 
 pub use channel::{router, Settings, WeChatChannel, MAX_BODY};

@@ -127,7 +127,7 @@ pub fn request(
 
 /// Answers control requests for `engine`'s data directory until `shutdown`. `serve` runs it.
 pub fn spawn(engine: Engine, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
-    let dir = control_dir(engine.store().dir());
+    let dir = control_dir(&engine.config().bot.data_dir);
     tokio::spawn(async move {
         if let Err(err) = create_private_dir(&dir) {
             tracing::warn!(dir = %dir.display(), error = %err, "outbox control directory unavailable");

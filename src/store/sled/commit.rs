@@ -2,7 +2,7 @@
 //! values in the overlay (where readers see them at once) and gets a ticket. The flusher thread takes the whole
 //! pending group, appends it to the log and `fdatasync`s it (every writer waiting at that moment shares the
 //! one sync; when busy, it first waits half a millisecond for more writers), publishes the durable ticket, and
-//! moves the group from the overlay to the active backlog. When that backlog is large, a little old, or the
+//! moves the group from the overlay to the active stage. When that stage is large, a little old, or the
 //! flusher has nothing else to do, the flusher freezes it and the checkpoint thread applies it to sled in one
 //! pass, so syncs never wait for sled. Now and then the flusher starts a new log segment; the checkpoint thread
 //! then applies what was frozen before it, flushes sled and deletes the segments the flush covers. The first
@@ -16,12 +16,15 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::backlog::Backlogs;
 use super::batch::Batch;
-use super::fault::{self, Fault};
+use super::fault::Fault;
 use super::overlay::{self, Lookup, Overlay};
+use super::stage::Stages;
 use super::wal::{self, Segment};
-use super::{perms, recover, StoreError};
+use super::{perms, recover, StoreError, Ticket};
+
+#[path = "checkpoint.rs"]
+mod checkpoint;
 
 /// A segment this large is checkpointed.
 const CHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
@@ -33,23 +36,19 @@ const GATHER_FROM: usize = 8;
 /// of a core on the test machines), so under load one sync per dozens of batches is far cheaper than one per
 /// few; at light load groups are small and nothing waits.
 const GATHER: Duration = Duration::from_micros(500);
-/// A backlog with this many keys is frozen and applied to sled.
-const BACKLOG_KEYS: usize = 32 * 1024;
-/// A backlog is frozen and applied once it is this old, or after the flusher has been idle this long. Longer
+/// A stage with this many keys is frozen and applied to sled.
+const STAGE_KEYS: usize = 32 * 1024;
+/// A stage is frozen and applied once it is this old, or after the flusher has been idle this long. Longer
 /// passes would spare sled a few more rewrites, but each pass's burst of sled work then delays the answers of a
 /// busy web chat (1 s gave a paced round-trip p99 of 9–11 ms where 0.2 s gave 5–6 ms).
-const BACKLOG_AGE: Duration = Duration::from_millis(200);
+const STAGE_AGE: Duration = Duration::from_millis(200);
 
 /// How long closing a failed store waits for its threads.
 const STOP_AFTER_FAULT: Duration = Duration::from_secs(2);
 
-/// Identifies an applied batch; durable once the flusher has passed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ticket(pub u64);
-
 /// What the flusher has made durable so far, or the error that stopped it.
 #[derive(Debug, Clone, Default)]
-pub struct Flushed {
+pub struct Synced {
     /// Highest durable ticket.
     pub durable: u64,
     /// A failure writing the log (no later ticket becomes durable).
@@ -66,10 +65,10 @@ struct Pending {
     stop: bool,
 }
 
-/// What the flusher writes to: the log segment, and when the backlog received its oldest group.
+/// What the flusher writes to: the log segment, and when the stage received its oldest group.
 struct Writer {
     segment: Segment,
-    backlog_since: Instant,
+    stage_since: Instant,
 }
 
 /// One group cut from [`Pending`].
@@ -96,19 +95,19 @@ pub(crate) struct Committer {
     pub(crate) fail_next_sync: std::sync::atomic::AtomicBool,
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Every value not yet durable. Locked last: after `pending`, `writer` or `backlogs` when held with them.
+    /// Every value not yet durable. Locked last: after `pending`, `writer` or `stages` when held with them.
     overlay: Mutex<Overlay>,
     /// Durable values not yet in sled. Added to only by whoever holds `writer`; readers take it after the
-    /// overlay (never both at once), so a value moving overlay → backlog → sled is never missed.
-    backlogs: RwLock<Backlogs>,
-    /// Held while a frozen backlog is applied, so they reach sled one at a time, oldest first.
+    /// overlay (never both at once), so a value moving overlay → stage → sled is never missed.
+    stages: RwLock<Stages>,
+    /// Held while a frozen stage is applied, so they reach sled one at a time, oldest first.
     applying: Mutex<()>,
-    /// The log segment. Held from cutting a group until it is in the backlog, and taken while `pending` is held,
+    /// The log segment. Held from cutting a group until it is in the stage, and taken while `pending` is held,
     /// so groups reach the log and sled in the order they were cut.
     writer: Mutex<Writer>,
-    flushed: watch::Sender<Flushed>,
+    synced: watch::Sender<Synced>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// Requests to the checkpoint thread: apply the frozen backlogs, then (with a segment number) flush sled and
+    /// Requests to the checkpoint thread: apply the frozen stages, then (with a segment number) flush sled and
     /// delete the segments up to that one.
     checkpoints: Mutex<Option<mpsc::Sender<Option<u64>>>>,
 }
@@ -143,7 +142,7 @@ impl Committer {
         let dir = data_dir.join(wal::WAL_DIR);
         perms::private_dir(&dir).map_err(io_error(&dir))?;
         let segment = recover::open_log(&db, &tree, &sled_config, data_dir, fresh)?;
-        let (flushed, _) = watch::channel(Flushed::default());
+        let (synced, _) = watch::channel(Synced::default());
         let (checkpoints, requests) = mpsc::channel();
         let committer = Arc::new(Committer {
             tree,
@@ -157,13 +156,13 @@ impl Committer {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             overlay: Mutex::new(Overlay::default()),
-            backlogs: RwLock::new(Backlogs::default()),
+            stages: RwLock::new(Stages::default()),
             applying: Mutex::new(()),
             writer: Mutex::new(Writer {
                 segment,
-                backlog_since: Instant::now(),
+                stage_since: Instant::now(),
             }),
-            flushed,
+            synced,
             threads: Mutex::new(Vec::new()),
             checkpoints: Mutex::new(Some(checkpoints)),
         });
@@ -204,18 +203,22 @@ impl Committer {
     }
 
     /// Runs `change` with a reader of the current values and queues the batch it returns, under the same lock as
-    /// [`Committer::apply`], so read-modify-write changes such as counters never interleave.
+    /// [`Committer::apply`], so read-modify-write changes such as counters never interleave. An empty batch is
+    /// not queued (its ticket is the last one queued).
     pub(crate) fn apply_with<T>(
         &self,
         change: impl FnOnce(
             &dyn Fn(&[u8]) -> Result<Option<sled::IVec>, StoreError>,
         ) -> Result<(T, Batch), StoreError>,
-    ) -> Result<T, StoreError> {
+    ) -> Result<(T, Ticket), StoreError> {
         let mut pending = lock(&self.pending);
         self.fault.check()?;
         let (value, batch) = change(&|key| self.get(key))?;
-        self.push(&mut pending, batch);
-        Ok(value)
+        let ticket = match batch.is_empty() {
+            true => Ticket(pending.applied),
+            false => self.push(&mut pending, batch),
+        };
+        Ok((value, ticket))
     }
 
     fn push(&self, pending: &mut Pending, batch: Batch) -> Ticket {
@@ -230,13 +233,13 @@ impl Committer {
         Ticket(ticket)
     }
 
-    /// The current value of `key`: pending, waiting in the backlog, or else sled's.
+    /// The current value of `key`: pending, waiting in the stage, or else sled's.
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
         // Checked in the order values move (an entry leaves a layer only after the next one has it).
         if let Lookup::Pending(value) = lock(&self.overlay).lookup(key) {
             return Ok(value);
         }
-        if let Lookup::Pending(value) = read(&self.backlogs).lookup(key) {
+        if let Lookup::Pending(value) = read(&self.stages).lookup(key) {
             return Ok(value);
         }
         Ok(self.tree.get(key)?)
@@ -245,7 +248,7 @@ impl Committer {
     /// Every current entry under `prefix`, in key order.
     pub(crate) fn scan(&self, prefix: &[u8]) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
         let pending = lock(&self.overlay).under(prefix);
-        let waiting = read(&self.backlogs).under(prefix);
+        let waiting = read(&self.stages).under(prefix);
         Ok(overlay::merge(
             self.tree.scan_prefix(prefix),
             overlay::layer(pending, waiting),
@@ -254,8 +257,8 @@ impl Committer {
 
     /// Waits until `ticket` is durable; fails as soon as the store has failed without making it durable.
     pub(crate) async fn wait(&self, ticket: Ticket) -> Result<(), StoreError> {
-        let closed = || StoreError::Flush("the store is closed".into());
-        let mut rx = self.flushed.subscribe();
+        let closed = || StoreError::Io("the store is closed".into());
+        let mut rx = self.synced.subscribe();
         let state = rx
             .wait_for(|s| s.durable >= ticket.0 || s.error.is_some())
             .await
@@ -275,13 +278,13 @@ impl Committer {
                 let mut pending = lock(&self.pending);
                 while pending.framed.is_empty() && !pending.stop {
                     pending.flusher_idle = true;
-                    let backlog = read(&self.backlogs).active.len();
-                    if backlog == 0 {
+                    let stage = read(&self.stages).active.len();
+                    if stage == 0 {
                         pending = self.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
                     } else {
                         let (guard, timeout) = self
                             .wake
-                            .wait_timeout(pending, BACKLOG_AGE)
+                            .wait_timeout(pending, STAGE_AGE)
                             .unwrap_or_else(|e| e.into_inner());
                         pending = guard;
                         if timeout.timed_out() && pending.framed.is_empty() {
@@ -311,30 +314,30 @@ impl Committer {
             let segment = &writer.segment;
             if segment.bytes >= CHECKPOINT_BYTES || segment.opened.elapsed() >= CHECKPOINT_AFTER {
                 match self.rotate(&mut writer) {
-                    // Everything in the retired segment is in the backlog: freeze it all for the checkpoint.
+                    // Everything in the retired segment is in the stage: freeze it all for the checkpoint.
                     Ok(retired) => self.freeze(Some(retired)),
                     Err(err) => {
                         self.fail(err);
                         return;
                     }
                 }
-            } else if read(&self.backlogs).active.len() >= BACKLOG_KEYS
-                || writer.backlog_since.elapsed() >= BACKLOG_AGE
+            } else if read(&self.stages).active.len() >= STAGE_KEYS
+                || writer.stage_since.elapsed() >= STAGE_AGE
             {
                 self.freeze(None);
             }
         }
     }
 
-    /// Freezes the active backlog and asks the checkpoint thread to apply it (and then, with `retired`, to
-    /// checkpoint). Without `retired`, it waits while two frozen backlogs are still waiting for sled.
+    /// Freezes the active stage and asks the checkpoint thread to apply it (and then, with `retired`, to
+    /// checkpoint). Without `retired`, it waits while two frozen stages are still waiting for sled.
     fn freeze(&self, retired: Option<u64>) {
         {
-            let mut backlogs = write(&self.backlogs);
-            if retired.is_none() && backlogs.frozen() >= 2 {
+            let mut stages = write(&self.stages);
+            if retired.is_none() && stages.frozen() >= 2 {
                 return;
             }
-            backlogs.freeze();
+            stages.freeze();
         }
         if let Some(checkpoints) = lock(&self.checkpoints).as_ref() {
             let _ = checkpoints.send(retired);
@@ -345,7 +348,7 @@ impl Committer {
     /// the fault, and the flusher stops before its next group. Returns the error callers report.
     fn fail(&self, err: StoreError) -> StoreError {
         let detail = match err {
-            StoreError::Flush(detail) | StoreError::Failed(detail) => detail,
+            StoreError::Io(detail) | StoreError::Failed(detail) => detail,
             StoreError::Sled(err) => format!("{}: {err}", self.data_dir.display()),
             other => other.to_string(),
         };
@@ -354,13 +357,13 @@ impl Committer {
             tracing::error!(fault = %first,
                 "the store failed; it accepts nothing more (everything acknowledged is in its log)");
         }
-        self.flushed.send_modify(|s| {
+        self.synced.send_modify(|s| {
             s.error.get_or_insert_with(|| first.to_string());
         });
         StoreError::Failed(first.to_string())
     }
 
-    /// Writes and syncs a group, publishes its durable ticket and moves it from the overlay to the backlog.
+    /// Writes and syncs a group, publishes its durable ticket and moves it from the overlay to the stage.
     /// Leaves `group` empty for reuse.
     fn commit_group(&self, writer: &mut Writer, group: &mut Group) -> Result<(), StoreError> {
         #[cfg(test)]
@@ -375,15 +378,14 @@ impl Committer {
             return Err(wal::io_error(&writer.segment.path, err));
         }
         let last = group.last;
-        self.flushed
-            .send_modify(|s| s.durable = s.durable.max(last));
+        self.synced.send_modify(|s| s.durable = s.durable.max(last));
         {
-            let mut backlogs = write(&self.backlogs);
-            if backlogs.active.len() == 0 {
-                writer.backlog_since = Instant::now();
+            let mut stages = write(&self.stages);
+            if stages.active.len() == 0 {
+                writer.stage_since = Instant::now();
             }
             for (_, batch) in &group.batches {
-                backlogs.active.add(batch);
+                stages.active.add(batch);
             }
         }
         {
@@ -397,80 +399,9 @@ impl Committer {
         Ok(())
     }
 
-    /// Applies the frozen backlogs to sled, oldest first, each forgotten once sled holds it.
-    fn apply_frozen(&self) -> Result<(), StoreError> {
-        let _applying = lock(&self.applying);
-        loop {
-            // Bound first: the read guard must be gone before the write lock below.
-            let oldest = read(&self.backlogs).oldest();
-            let Some(oldest) = oldest else {
-                return Ok(());
-            };
-            oldest.apply_to(&self.tree)?;
-            write(&self.backlogs).applied(&oldest);
-        }
-    }
-
-    /// Starts the next segment; returns the number of the one it replaces.
-    fn rotate(&self, writer: &mut Writer) -> Result<u64, StoreError> {
-        let segment = &mut writer.segment;
-        let next = Segment::create(&self.dir, segment.number + 1).map_err(io_error(&self.dir))?;
-        Ok(std::mem::replace(segment, next).number)
-    }
-
-    /// Flushes sled, which then holds every batch of segment `retired` and older (they were frozen when the
-    /// segment was retired, and applied since), and deletes those segments.
-    fn flush_sled_and_retire(&self, retired: u64) -> Result<(), StoreError> {
-        recover::mark_checkpointed(&self.tree, retired)?;
-        fault::flush_sled(&self.db, &self.sled_config)?;
-        // Files sled created since the last checkpoint (blobs) get the data directory's modes.
-        for dir in [self.data_dir.clone(), self.data_dir.join("blobs")] {
-            match perms::tighten(&dir, false) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(io_error(&dir)(e))
-                }
-                _ => {}
-            }
-        }
-        for path in wal::segments(&self.dir).map_err(io_error(&self.dir))? {
-            if wal::segment_number(&path) <= retired {
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    // A concurrent checkpoint got there first.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io_error(&path)(e)),
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes and applies everything pending, then checkpoints: sled flushed and the log emptied.
-    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
-        self.fault.check()?;
-        self.checkpoint_now().map_err(|err| self.fail(err))
-    }
-
-    fn checkpoint_now(&self) -> Result<(), StoreError> {
-        let mut group = Group::default();
-        let mut writer = {
-            let mut pending = lock(&self.pending);
-            cut(&mut pending, &mut group);
-            lock(&self.writer)
-        };
-        if !group.framed.is_empty() {
-            self.commit_group(&mut writer, &mut group)?;
-        }
-        write(&self.backlogs).freeze();
-        self.apply_frozen()?;
-        let retired = self.rotate(&mut writer)?;
-        drop(writer);
-        self.flush_sled_and_retire(retired)
-    }
-
     /// Values written but not yet in sled (a gauge of how far sled lags the log).
     pub(crate) fn unapplied_len(&self) -> usize {
-        lock(&self.overlay).len() + read(&self.backlogs).len()
+        lock(&self.overlay).len() + read(&self.stages).len()
     }
 
     /// Bytes sled uses on disk.
@@ -513,7 +444,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
     std::thread::Builder::new()
         .name(name.into())
         .spawn(f)
-        .map_err(|e| StoreError::Flush(format!("starting the {name} thread: {e}")))
+        .map_err(|e| StoreError::Io(format!("starting the {name} thread: {e}")))
 }
 
 #[cfg(test)]

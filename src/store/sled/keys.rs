@@ -16,6 +16,8 @@ pub const CASE_LOG: &str = "cl/";
 pub const QUEUE: &str = "q/";
 /// The open case of a user account.
 pub const USER_CASE: &str = "ua/";
+/// Cases held by an operator account: `oc/<account>/<number>`.
+pub const HELD: &str = "oc/";
 /// Messages the bot sent that stand for a case (cards, relays): envelope ids and platform message ids.
 pub const CASE_MESSAGE: &str = "cm/";
 /// Outbox items by sequence.
@@ -84,6 +86,21 @@ pub fn recent_slot(conversation: &str, slot: u64) -> Vec<u8> {
     key
 }
 
+/// `rl/<length>:<conversation key>/<line number as 16 hex digits>`: a line as earlier versions kept it.
+pub fn recent_numbered(conversation: &str, number: u64) -> Vec<u8> {
+    with_hex(recent_prefix(conversation), number)
+}
+
+/// `oc/<account>/<number>`.
+pub fn held(account: &str, number: u64) -> Vec<u8> {
+    format!("{HELD}{account}/{number:012}").into_bytes()
+}
+
+/// `oc/<account>/` (prefix of the cases one operator account holds).
+pub fn held_prefix(account: &str) -> Vec<u8> {
+    format!("{HELD}{account}/").into_bytes()
+}
+
 /// `cs/<number>`.
 pub fn case(number: u64) -> Vec<u8> {
     format!("{CASE}{number:012}").into_bytes()
@@ -135,6 +152,16 @@ pub fn seq_of(key: &[u8], prefix: &str) -> Option<u64> {
     u64::from_str_radix(std::str::from_utf8(rest).ok()?, 16).ok()
 }
 
+/// Parses a `q/<priority>/<queued ms>/<number>` key.
+pub fn parse_queue(key: &[u8]) -> Option<(u8, i64, u64)> {
+    let text = std::str::from_utf8(key.strip_prefix(QUEUE.as_bytes())?).ok()?;
+    let mut parts = text.split('/');
+    let priority = parts.next()?.parse().ok()?;
+    let queued_ms = parts.next()?.parse().ok()?;
+    let number = parts.next()?.parse().ok()?;
+    Some((priority, queued_ms, number))
+}
+
 /// Parses the case number at the end of a `q/` or `cs/` key.
 pub fn number_at_end(key: &[u8]) -> Option<u64> {
     let text = std::str::from_utf8(key).ok()?;
@@ -154,6 +181,8 @@ mod tests {
         assert_eq!(seq_of(&outbox(255), OUTBOX), Some(255));
         assert_eq!(number_at_end(&queue(1, 7, 1042)), Some(1042));
         assert_eq!(number_at_end(&case(1001)), Some(1001));
+        assert_eq!(parse_queue(&queue(1, 7, 1042)), Some((1, 7, 1042)));
+        assert_eq!(number_at_end(&held("telegram:5001", 1003)), Some(1003));
     }
 
     #[test]
@@ -166,5 +195,10 @@ mod tests {
         assert_eq!(recent_slot("web:u1", 11), b"rl/6:web:u1/r11".to_vec());
         assert_eq!(dedupe("telegram", "42"), b"dd/telegram:42".to_vec());
         assert_eq!(conversation("web:u1"), b"cv/web:u1".to_vec());
+    }
+
+    #[test]
+    fn one_conversation_key_never_sees_anothers_lines() {
+        assert!(!recent_slot("web:a/b", 0).starts_with(&recent_prefix("web:a")));
     }
 }

@@ -1,4 +1,5 @@
-//! The engine's counters and the Prometheus text they are served as.
+//! The counters of messages in and out, answers, cases and deliveries, and the Prometheus text they are served
+//! as. Below every module that counts (engine, outbox), so each of them can update them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -3,20 +3,19 @@
 
 use supportbot_chat::CaseEventKind;
 
-use super::command::{case_number, Command};
-use super::{
-    dequeue, enqueue, entry, event, held_key, held_prefix, load, notify_assignee, post_card, save,
-};
-use crate::engine::turn::Turn;
+use super::operator_views as views;
+use super::turn::Turn;
+use crate::cases::command::{case_number, Command};
+use crate::cases::{self, dequeue, enqueue, entry, event, load, notify_assignee, post_card, save};
 use crate::i18n::{self, operator as op};
-use crate::store::records::{CaseRecord, CaseStatus, Conversation, Mode};
-use crate::store::{keys, StoreError};
+use crate::store::records::{CaseRecord, CaseStatus, Mode};
+use crate::store::StoreError;
 
 /// Runs an operator command (the caller checked the account is an operator).
 pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     match cmd {
-        Command::Queue => queue(t),
+        Command::Queue => views::queue(t),
         Command::Take(arg) => with_case(t, &arg, "/take C-1001", take),
         Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| {
             reply(t, case, &text)
@@ -27,9 +26,16 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
                 return Ok(());
             }
             let (account, name) = who(t);
-            entry(&mut t.tx, case, "note", &name, &text, &t.msg.attachments);
+            entry(
+                &mut t.changes,
+                case,
+                "note",
+                &name,
+                &text,
+                &t.msg.attachments,
+            );
             event(
-                &mut t.tx,
+                &mut t.changes,
                 case,
                 CaseEventKind::Note,
                 &account,
@@ -37,7 +43,7 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
                 &text,
                 &[],
             );
-            save(&mut t.tx, case);
+            save(&mut t.changes, case);
             t.reply_here(op::noted(lang, &case.id()), vec![], Some(case.id()));
             Ok(())
         }),
@@ -48,7 +54,7 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
         Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| {
             close(t, case, &summary)
         }),
-        Command::Case(arg) => with_case(t, &arg, "/case C-1001", show),
+        Command::Case(arg) => with_case(t, &arg, "/case C-1001", views::show),
         _ => Ok(()),
     }
 }
@@ -58,7 +64,9 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
 pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     let msg = t.msg;
     if let Some(reply_to) = &msg.reply_to {
-        if let Some(number) = super::case_of_message(&t.tx, &msg.platform, &msg.chat, reply_to)? {
+        if let Some(number) =
+            cases::case_of_message(&t.changes, &msg.platform, &msg.chat, reply_to)?
+        {
             let text = t.text.clone();
             with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| {
                 reply(t, case, &text)
@@ -69,11 +77,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     if msg.group || (t.text.is_empty() && msg.attachments.is_empty()) {
         return Ok(false);
     }
-    let held: Vec<u64> =
-        t.tx.keys(&held_prefix(&t.account))?
-            .iter()
-            .filter_map(|k| keys::number_at_end(k))
-            .collect();
+    let held: Vec<u64> = t.changes.held_cases(&t.account)?;
     match held.as_slice() {
         [] => Ok(false),
         [one] => {
@@ -86,7 +90,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
         many => {
             let ids = many
                 .iter()
-                .map(|n| super::id_of(*n))
+                .map(|n| cases::id_of(*n))
                 .collect::<Vec<_>>()
                 .join(", ");
             t.reply_here(op::which_case(t.sh.op_lang, &ids), vec![], None);
@@ -95,7 +99,7 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     }
 }
 
-fn who(t: &Turn<'_>) -> (String, String) {
+pub(super) fn who(t: &Turn<'_>) -> (String, String) {
     let name =
         t.sh.operator(&t.account)
             .unwrap_or_else(|| t.account.clone());
@@ -114,8 +118,8 @@ fn with_case(
         t.reply_here(op::usage(lang, syntax), vec![], None);
         return Ok(());
     };
-    let Some(mut case) = load(&t.tx, number)? else {
-        t.reply_here(op::no_such_case(lang, &super::id_of(number)), vec![], None);
+    let Some(mut case) = load(&t.changes, number)? else {
+        t.reply_here(op::no_such_case(lang, &cases::id_of(number)), vec![], None);
         return Ok(());
     };
     f(t, &mut case)
@@ -141,57 +145,19 @@ fn refuse_closed(t: &mut Turn<'_>, case: &CaseRecord) -> bool {
     false
 }
 
-fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
-    let lang = t.sh.op_lang;
-    let numbers = super::waiting_numbers(&t.tx)?;
-    if numbers.is_empty() {
-        t.reply_here(op::queue_empty(lang), vec![], None);
-        return Ok(());
-    }
-    let (_, me) = who(t);
-    let mut shown = Vec::new();
-    for number in &numbers {
-        match load(&t.tx, *number)? {
-            Some(c) if c.reserved_from(&me, t.tx.now).is_none() => shown.push(c),
-            _ => {}
-        }
-    }
-    if shown.is_empty() {
-        t.reply_here(op::queue_empty(lang), vec![], None);
-        return Ok(());
-    }
-    let mut lines = vec![op::queue_header(lang, shown.len())];
-    for c in shown.iter().take(20) {
-        {
-            let waited = (t.tx.now - c.opened_at).num_minutes().max(0);
-            lines.push(format!(
-                "{} · {} · P{} · {} · {} · {waited} min · {}",
-                c.id(),
-                c.team,
-                c.priority,
-                c.origin.platform,
-                c.user_name,
-                c.subject
-            ));
-        }
-    }
-    t.reply_here(lines.join("\n"), vec![], None);
-    Ok(())
-}
-
 /// Assigns the case to the operator sending this message and tells the user who joined.
 fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     let (account, name) = who(t);
     if case.status == CaseStatus::Open {
-        dequeue(&mut t.tx, case);
+        dequeue(&mut t.changes, case);
     }
     case.status = CaseStatus::Assigned;
     case.assignee = Some(account.clone());
     case.assignee_name = Some(name.clone());
     case.assignee_chat = Some(t.here());
-    t.tx.put(held_key(&account, case.number), &case.id());
+    t.changes.set_held(&account, case.number, true);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Assigned,
         &account,
@@ -200,8 +166,8 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
         &[],
     );
     let lang = i18n::from_code(&case.lang);
-    super::send_user(
-        &mut t.tx,
+    cases::send_user(
+        &mut t.changes,
         case,
         &i18n::operator_joined(lang, &name, &case.id()),
         vec![],
@@ -215,7 +181,7 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     }
     if case.status == CaseStatus::Open {
         let (_, me) = who(t);
-        if let Some(manager) = case.reserved_from(&me, t.tx.now) {
+        if let Some(manager) = case.reserved_from(&me, t.changes.now) {
             let text = op::reserved(lang, &case.id(), manager);
             t.reply_here(text, vec![], None);
             return Ok(());
@@ -236,8 +202,8 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
         return Ok(());
     }
     assign(t, case);
-    save(&mut t.tx, case);
-    let recent = super::transcript_tail(&t.tx, case, 6)?;
+    save(&mut t.changes, case);
+    let recent = cases::transcript_tail(&t.changes, case, 6)?;
     let text = op::taken(
         lang,
         &case.id(),
@@ -267,10 +233,10 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
     for f in &files {
         out.push_str(&format!("\n📎 {} {}", f.name, f.url));
     }
-    super::send_user(&mut t.tx, case, &out, vec![]);
-    entry(&mut t.tx, case, "operator", &name, text, &files);
+    cases::send_user(&mut t.changes, case, &out, vec![]);
+    entry(&mut t.changes, case, "operator", &name, text, &files);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Message,
         &account,
@@ -279,11 +245,11 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
         &files,
     );
     if case.first_reply_at.is_none() {
-        case.first_reply_at = Some(t.tx.now);
-        let secs = (t.tx.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
+        case.first_reply_at = Some(t.changes.now);
+        let secs = (t.changes.now - case.opened_at).num_milliseconds() as f64 / 1000.0;
         t.sh.metrics.reply_latency(secs.max(0.0));
     }
-    save(&mut t.tx, case);
+    save(&mut t.changes, case);
     Ok(())
 }
 
@@ -311,7 +277,7 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
     let old = std::mem::replace(&mut case.team, team.to_string());
     unassign(t, case);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Transferred,
         &account,
@@ -320,14 +286,14 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
         &[],
     );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(
-        &mut t.tx,
+    cases::send_user(
+        &mut t.changes,
         case,
         &i18n::transferred(user_lang, &case.id(), team),
         vec![],
     );
-    save(&mut t.tx, case);
-    post_card(&mut t.tx, t.sh, case, 0);
+    save(&mut t.changes, case);
+    post_card(&mut t.changes, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(
         op::transferred(lang, &case.id(), team),
         vec![],
@@ -340,12 +306,12 @@ fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), S
 fn unassign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     if case.status == CaseStatus::Assigned {
         if let Some(holder) = case.assignee.take() {
-            t.tx.del(held_key(&holder, case.number));
+            t.changes.set_held(&holder, case.number, false);
         }
         case.assignee_name = None;
         case.assignee_chat = None;
         case.status = CaseStatus::Open;
-        enqueue(&mut t.tx, case);
+        enqueue(&mut t.changes, case);
     }
 }
 
@@ -361,7 +327,7 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let (account, name) = who(t);
     unassign(t, case);
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Released,
         &account,
@@ -370,14 +336,14 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
         &[],
     );
     let user_lang = i18n::from_code(&case.lang);
-    super::send_user(
-        &mut t.tx,
+    cases::send_user(
+        &mut t.changes,
         case,
         &i18n::released(user_lang, &case.id()),
         vec![],
     );
-    save(&mut t.tx, case);
-    post_card(&mut t.tx, t.sh, case, 0);
+    save(&mut t.changes, case);
+    post_card(&mut t.changes, &t.sh.config, t.sh.op_lang, case, 0);
     t.reply_here(op::released(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
 }
@@ -393,8 +359,8 @@ fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), S
     let user_lang = i18n::from_code(&case.lang);
     let text = i18n::closed(user_lang, &case.id(), Some(summary));
     let buttons: Vec<String> = (1..=5).map(|n| n.to_string()).collect();
-    super::send_user(&mut t.tx, case, &text, buttons);
-    save(&mut t.tx, case);
+    cases::send_user(&mut t.changes, case, &text, buttons);
+    save(&mut t.changes, case);
     t.reply_here(op::closed(lang, &case.id()), vec![], Some(case.id()));
     Ok(())
 }
@@ -409,30 +375,25 @@ pub(crate) fn close_case(
     summary: &str,
 ) -> Result<(), StoreError> {
     if case.status == CaseStatus::Open {
-        dequeue(&mut t.tx, case);
+        dequeue(&mut t.changes, case);
     }
     if let Some(holder) = &case.assignee {
-        t.tx.del(held_key(holder, case.number));
+        t.changes.set_held(holder, case.number, false);
     }
     case.status = CaseStatus::Closed;
-    case.closed_at = Some(t.tx.now);
+    case.closed_at = Some(t.changes.now);
     if !summary.is_empty() {
         case.summary = Some(summary.to_string());
     }
     let id = case.id();
-    if t.tx
-        .get::<String>(&keys::user_case(&case.account))?
-        .as_deref()
-        == Some(id.as_str())
-    {
-        t.tx.del(keys::user_case(&case.account));
+    if t.changes.open_case_of(&case.account)?.as_deref() == Some(id.as_str()) {
+        t.changes.set_open_case(&case.account, None);
     }
-    let rating_chats = super::user_endpoints(case);
+    let rating_chats = cases::user_endpoints(case);
     let all =
         std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
-        let key = keys::conversation(&endpoint.conversation);
-        if let Some(mut conv) = t.tx.get::<Conversation>(&key)? {
+        if let Some(mut conv) = t.changes.conversation(&endpoint.conversation)? {
             if conv.case.as_deref() == Some(id.as_str()) {
                 conv.case = None;
                 conv.unverified = false;
@@ -443,12 +404,12 @@ pub(crate) fn close_case(
                 } else {
                     Mode::Idle
                 };
-                t.tx.put(key, &conv);
+                t.changes.save_conversation(conv);
             }
         }
     }
     event(
-        &mut t.tx,
+        &mut t.changes,
         case,
         CaseEventKind::Closed,
         actor,
@@ -456,51 +417,6 @@ pub(crate) fn close_case(
         summary,
         &[],
     );
-    Ok(())
-}
-
-fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
-    let mut lines = vec![format!(
-        "{} · {} · {} · P{} · {} · {} ({})",
-        case.id(),
-        case.status.as_str(),
-        case.team,
-        case.priority,
-        case.lang,
-        case.user_name,
-        case.account
-    )];
-    if let Some(a) = &case.assignee_name {
-        lines.push(format!("assignee: {a}"));
-    }
-    lines.push(format!(
-        "opened: {}",
-        case.opened_at.format("%Y-%m-%d %H:%M")
-    ));
-    lines.push(format!("subject: {}", case.subject));
-    if !case.error_codes.is_empty() {
-        lines.push(format!("error codes: {}", case.error_codes.join(", ")));
-    }
-    if !case.suggestions.is_empty() {
-        lines.push(format!("suggested FAQ: {}", case.suggestions.join(", ")));
-    }
-    let mut chats = vec![format!("{}:{}", case.origin.platform, case.origin.chat)];
-    for l in &case.links {
-        let mark = if l.verified { "" } else { " (unverified)" };
-        chats.push(format!("{}:{}{mark}", l.endpoint.platform, l.endpoint.chat));
-    }
-    lines.push(format!("chats: {}", chats.join(", ")));
-    if let Some(r) = case.rating {
-        lines.push(format!("rating: {r}/5"));
-    }
-    if let Some(p) = &case.previous {
-        lines.push(format!("previous: {p}"));
-    }
-    let tail = super::transcript_tail(&t.tx, case, 10)?;
-    if !tail.is_empty() {
-        lines.push(tail);
-    }
-    t.reply_here(lines.join("\n"), vec![], Some(case.id()));
     Ok(())
 }
 
@@ -515,5 +431,5 @@ pub(crate) fn relay_to_assignee(t: &mut Turn<'_>, case: &CaseRecord, name: &str,
         &t.msg.attachments,
         linked,
     );
-    notify_assignee(&mut t.tx, case, text);
+    notify_assignee(&mut t.changes, case, text);
 }

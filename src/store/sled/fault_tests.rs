@@ -6,8 +6,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::store::encode;
 
-fn put(store: &Store, key: &str, value: u32) -> Result<Ticket, StoreError> {
+fn put(store: &SledStore, key: &str, value: u32) -> Result<Ticket, StoreError> {
     let mut batch = Batch::default();
     batch.insert(key.as_bytes().to_vec(), encode(&value));
     store.apply(batch)
@@ -17,7 +18,7 @@ fn put(store: &Store, key: &str, value: u32) -> Result<Ticket, StoreError> {
 async fn a_failed_log_sync_stops_the_store_at_once_and_keeps_what_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path(), 4).unwrap();
+        let store = SledStore::open(dir.path(), 4).unwrap();
         let ticket = put(&store, "acked", 1).unwrap();
         store.durable(ticket).await.unwrap();
         assert_eq!(store.fault(), None);
@@ -54,7 +55,7 @@ async fn a_failed_log_sync_stops_the_store_at_once_and_keeps_what_was_acknowledg
         assert_eq!(store.get::<u32>(b"acked").unwrap(), Some(1));
     }
     // Opened again (the disk works now), the store holds what was acknowledged and accepts writes.
-    let store = Store::open(dir.path(), 4).unwrap();
+    let store = SledStore::open(dir.path(), 4).unwrap();
     assert_eq!(store.fault(), None);
     assert_eq!(store.get::<u32>(b"acked").unwrap(), Some(1));
     assert_eq!(store.get::<u32>(b"lost").unwrap(), None);
@@ -87,14 +88,14 @@ async fn a_fresh_data_directory_and_its_files_are_private() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("a/data");
     {
-        let store = Store::open(&dir, 4).unwrap();
+        let store = SledStore::open(&dir, 4).unwrap();
         let ticket = put(&store, "k", 1).unwrap();
         store.durable(ticket).await.unwrap();
         store.flush().unwrap();
         assert!(assert_private(&dir) >= 3, "sled's files and the log");
     }
     // Closing writes sled's last files; opening again finds everything private too.
-    drop(Store::open(&dir, 4).unwrap());
+    drop(SledStore::open(&dir, 4).unwrap());
     assert!(assert_private(&dir) >= 3);
 }
 
@@ -115,7 +116,7 @@ async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
     let old = root.path().join("old");
     std::fs::create_dir_all(&old).unwrap();
     for round in 0..3u32 {
-        let store = Store::open(&dir, 4).unwrap();
+        let store = SledStore::open(&dir, 4).unwrap();
         let ticket = put(&store, &format!("k{round}"), round).unwrap();
         store.durable(ticket).await.unwrap();
         drop(store);
@@ -136,7 +137,7 @@ async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
         .map(|e| e.unwrap().path())
         .collect();
     for _ in 0..2 {
-        let err = Store::open(&dir, 4).err().expect("refused");
+        let err = SledStore::open(&dir, 4).err().expect("refused");
         let text = err.to_string();
         assert!(
             text.contains("sled's files are damaged or older than the log"),

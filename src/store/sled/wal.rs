@@ -8,8 +8,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::backlog::Backlog;
 use super::batch::Batch;
+use super::stage::Stage;
 use super::{perms, StoreError};
 
 /// Directory of the segments, inside the data directory.
@@ -101,13 +101,13 @@ pub(crate) struct Replayed {
     pub(crate) torn_bytes: usize,
 }
 
-/// Applies every record of the segments in `dir` to `tree`, oldest first, in one pass through a [`Backlog`]
+/// Applies every record of the segments in `dir` to `tree`, oldest first, in one pass through a [`Stage`]
 /// (last value per key) once every segment has been read, so a corrupt log changes nothing. A cut-short or
 /// unreadable record at the end of the last segment was never acknowledged and is skipped; a bad record
 /// anywhere else (in an older segment, or followed by a good record) is corruption.
 pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreError> {
     let mut replayed = Replayed::default();
-    let mut backlog = Backlog::default();
+    let mut stage = Stage::default();
     let paths = segments(dir).map_err(|e| io_error(dir, e))?;
     for (i, path) in paths.iter().enumerate() {
         let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
@@ -115,7 +115,7 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
         while !rest.is_empty() {
             match next_record(rest) {
                 Some((batch, after)) => {
-                    backlog.add(&batch);
+                    stage.add(&batch);
                     replayed.records += 1;
                     rest = after;
                 }
@@ -135,7 +135,7 @@ pub(crate) fn replay(dir: &Path, tree: &sled::Tree) -> Result<Replayed, StoreErr
             }
         }
     }
-    backlog.apply_to(tree)?;
+    stage.apply_to(tree)?;
     Ok(replayed)
 }
 
@@ -166,7 +166,7 @@ fn next_record(bytes: &[u8]) -> Option<(Batch, &[u8])> {
 
 /// A failed file operation on the log, naming the file.
 pub(crate) fn io_error(path: &Path, err: io::Error) -> StoreError {
-    StoreError::Flush(format!("{}: {err}", path.display()))
+    StoreError::Io(format!("{}: {err}", path.display()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Writes that are not durable yet. A value reaches sled only after its log record is durable (so sled's files
-//! never hold a change the log could lose): it waits here until its group is synced, then in the backlog
+//! never hold a change the log could lose): it waits here until its group is synced, then in the stage
 //! until the flusher applies that to sled. Readers look here first. Each entry remembers the ticket that wrote
 //! it, so moving an older batch on never hides a newer value.
 
@@ -32,7 +32,7 @@ impl Overlay {
         }
     }
 
-    /// Forgets the writes of `batch` (now durable and in the backlog) unless a later ticket wrote the same key.
+    /// Forgets the writes of `batch` (now durable and in the stage) unless a later ticket wrote the same key.
     pub(crate) fn forget(&mut self, ticket: u64, batch: &Batch) {
         for (key, _) in batch.ops() {
             if self.map.get(key).is_some_and(|(t, _)| *t == ticket) {

@@ -25,7 +25,7 @@ impl Batch {
     }
 
     /// Sets `key`, which holds no value now (the next number of a sequence above every stored one, such as an
-    /// inbox or outbox slot). If it is removed again before the store's backlog reaches sled, sled sees
+    /// inbox or outbox slot). If it is removed again before the store's stage reaches sled, sled sees
     /// neither write.
     pub fn insert_new(&mut self, key: impl Into<IVec>, value: impl Into<IVec>) {
         self.ops.push((key.into(), Some(value.into())));

@@ -1,5 +1,5 @@
 //! Durable writes that sled has not received yet. The flusher adds each group once its log record is synced to
-//! the active backlog and now and then freezes it; the checkpoint thread applies frozen backlogs to sled, oldest
+//! the active stage and now and then freezes it; the checkpoint thread applies frozen stages to sled, oldest
 //! first, in key order and with only the last value per key, while the flusher goes on syncing. Readers look
 //! here after the overlay and before sled. Most records
 //! the engine writes are short-lived (an inbound waiting to be handled, an outbound waiting to be sent, a
@@ -22,13 +22,13 @@ struct Waiting {
 }
 
 /// Durable values waiting for sled, by key. A hash map: every write adds to it and scans are rare; the keys
-/// are sorted once, when the backlog is applied.
+/// are sorted once, when the stage is applied.
 #[derive(Default)]
-pub(crate) struct Backlog {
+pub(crate) struct Stage {
     map: foldhash::HashMap<IVec, Waiting>,
 }
 
-impl Backlog {
+impl Stage {
     /// Adds a durable batch (batches arrive in the order they were written).
     pub(crate) fn add(&mut self, batch: &Batch) {
         for (key, value, new_key) in batch.ops_marked() {
@@ -37,7 +37,7 @@ impl Backlog {
             if let Some(waiting) = self.map.get_mut(key) {
                 if value.is_none() && waiting.created {
                     // Created since the last pass and removed again: no layer below holds it, so it leaves no
-                    // trace (the backlog's size counts only what sled will receive).
+                    // trace (the stage's size counts only what sled will receive).
                     self.map.remove(key);
                 } else {
                     waiting.value = value.clone();
@@ -73,7 +73,7 @@ impl Backlog {
     }
 
     /// Writes every waiting value to sled in key order. The entries stay readable here until
-    /// [`Backlogs::applied`].
+    /// [`Stages::applied`].
     pub(crate) fn apply_to(&self, tree: &sled::Tree) -> Result<(), sled::Error> {
         let mut sorted: Vec<(&IVec, &Waiting)> = self.map.iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -91,59 +91,59 @@ impl Backlog {
     }
 }
 
-/// The backlog being filled and the frozen ones waiting for their pass into sled, oldest first.
+/// The stage being filled and the frozen ones waiting for their pass into sled, oldest first.
 #[derive(Default)]
-pub(crate) struct Backlogs {
-    /// The backlog the flusher adds to.
-    pub(crate) active: Backlog,
-    frozen: Vec<Arc<Backlog>>,
+pub(crate) struct Stages {
+    /// The stage the flusher adds to.
+    pub(crate) active: Stage,
+    frozen: Vec<Arc<Stage>>,
 }
 
-impl Backlogs {
-    /// The waiting value of `key`: the active backlog's, else the newest frozen one's.
+impl Stages {
+    /// The waiting value of `key`: the active stage's, else the newest frozen one's.
     pub(crate) fn lookup(&self, key: &[u8]) -> Lookup {
-        for backlog in std::iter::once(&self.active).chain(self.frozen.iter().rev().map(|b| &**b)) {
-            if let Lookup::Pending(value) = backlog.lookup(key) {
+        for stage in std::iter::once(&self.active).chain(self.frozen.iter().rev().map(|b| &**b)) {
+            if let Lookup::Pending(value) = stage.lookup(key) {
                 return Lookup::Pending(value);
             }
         }
         Lookup::Absent
     }
 
-    /// Waiting entries under `prefix`, in key order, newer backlogs winning.
+    /// Waiting entries under `prefix`, in key order, newer stages winning.
     pub(crate) fn under(&self, prefix: &[u8]) -> Vec<(IVec, Option<IVec>)> {
         let mut entries = Vec::new();
-        for backlog in self.frozen.iter().map(|b| &**b).chain([&self.active]) {
-            entries = layer(backlog.under(prefix), entries);
+        for stage in self.frozen.iter().map(|b| &**b).chain([&self.active]) {
+            entries = layer(stage.under(prefix), entries);
         }
         entries
     }
 
-    /// Freezes the active backlog for its pass into sled (nothing when it is empty).
+    /// Freezes the active stage for its pass into sled (nothing when it is empty).
     pub(crate) fn freeze(&mut self) {
         if self.active.len() > 0 {
             self.frozen.push(Arc::new(std::mem::take(&mut self.active)));
         }
     }
 
-    /// Frozen backlogs waiting.
+    /// Frozen stages waiting.
     pub(crate) fn frozen(&self) -> usize {
         self.frozen.len()
     }
 
-    /// The oldest frozen backlog: the next to apply.
-    pub(crate) fn oldest(&self) -> Option<Arc<Backlog>> {
+    /// The oldest frozen stage: the next to apply.
+    pub(crate) fn oldest(&self) -> Option<Arc<Stage>> {
         self.frozen.first().cloned()
     }
 
-    /// Forgets `applied` (sled holds it now), which must be the oldest frozen backlog.
-    pub(crate) fn applied(&mut self, applied: &Arc<Backlog>) {
+    /// Forgets `applied` (sled holds it now), which must be the oldest frozen stage.
+    pub(crate) fn applied(&mut self, applied: &Arc<Stage>) {
         if self.frozen.first().is_some_and(|b| Arc::ptr_eq(b, applied)) {
             self.frozen.remove(0);
         }
     }
 
-    /// Keys waiting in all backlogs.
+    /// Keys waiting in all stages.
     pub(crate) fn len(&self) -> usize {
         self.active.len() + self.frozen.iter().map(|b| b.len()).sum::<usize>()
     }
@@ -157,44 +157,40 @@ mod tests {
     fn only_the_last_durable_value_of_a_key_reaches_sled() {
         let (_dir, tree) = scratch_tree();
         tree.insert("kept", "old").unwrap();
-        let mut backlog = Backlog::default();
-        backlog.add(&Batch::of(&[
+        let mut stage = Stage::default();
+        stage.add(&Batch::of(&[
             ("inbox", Some("message")),
             ("conversation", Some("v1")),
             ("kept", None),
         ]));
-        backlog.add(&Batch::of(&[("inbox", None), ("conversation", Some("v2"))]));
-        assert_eq!(backlog.len(), 3);
-        backlog.apply_to(&tree).unwrap();
+        stage.add(&Batch::of(&[("inbox", None), ("conversation", Some("v2"))]));
+        assert_eq!(stage.len(), 3);
+        stage.apply_to(&tree).unwrap();
         assert_eq!(tree.get("conversation").unwrap().unwrap(), b"v2");
         assert_eq!(tree.get("inbox").unwrap(), None);
         assert_eq!(tree.get("kept").unwrap(), None);
-        assert!(matches!(backlog.lookup(b"conversation"), Lookup::Pending(Some(v)) if v == b"v2"));
-        assert_eq!(backlog.under(b"in").len(), 1);
+        assert!(matches!(stage.lookup(b"conversation"), Lookup::Pending(Some(v)) if v == b"v2"));
+        assert_eq!(stage.under(b"in").len(), 1);
     }
 
     #[test]
     fn a_key_created_and_removed_between_applications_never_reaches_sled() {
         let (_dir, tree) = scratch_tree();
-        let mut backlog = Backlog::default();
+        let mut stage = Stage::default();
         let mut accept = Batch::default();
         accept.insert_new(b"in/1".to_vec(), b"message".to_vec());
         accept.insert_new(b"in/2".to_vec(), b"message".to_vec());
-        backlog.add(&accept);
-        backlog.add(&Batch::of(&[("in/1", None)]));
-        assert_eq!(
-            backlog.len(),
-            1,
-            "the created and removed key left no entry"
-        );
-        assert!(matches!(backlog.lookup(b"in/1"), Lookup::Absent));
-        backlog.apply_to(&tree).unwrap();
+        stage.add(&accept);
+        stage.add(&Batch::of(&[("in/1", None)]));
+        assert_eq!(stage.len(), 1, "the created and removed key left no entry");
+        assert!(matches!(stage.lookup(b"in/1"), Lookup::Absent));
+        stage.apply_to(&tree).unwrap();
         assert_eq!(tree.get("in/1").unwrap(), None);
         assert_eq!(tree.get("in/2").unwrap().unwrap(), b"message");
-        let mut backlog = Backlog::default();
+        let mut stage = Stage::default();
         // Created in an earlier application: the removal reaches sled.
-        backlog.add(&Batch::of(&[("in/2", None)]));
-        backlog.apply_to(&tree).unwrap();
+        stage.add(&Batch::of(&[("in/2", None)]));
+        stage.apply_to(&tree).unwrap();
         assert_eq!(tree.get("in/2").unwrap(), None);
     }
 
@@ -206,32 +202,32 @@ mod tests {
     }
 
     #[test]
-    fn readers_see_the_newest_backlog_first_and_frozen_ones_until_applied() {
+    fn readers_see_the_newest_stage_first_and_frozen_ones_until_applied() {
         let (_dir, tree) = scratch_tree();
-        let mut backlogs = Backlogs::default();
-        backlogs
+        let mut stages = Stages::default();
+        stages
             .active
             .add(&Batch::of(&[("k/a", Some("1")), ("k/b", Some("1"))]));
-        backlogs.freeze();
-        backlogs
+        stages.freeze();
+        stages
             .active
             .add(&Batch::of(&[("k/a", Some("2")), ("k/b", None)]));
-        assert!(matches!(backlogs.lookup(b"k/a"), Lookup::Pending(Some(v)) if v == b"2"));
-        assert!(matches!(backlogs.lookup(b"k/b"), Lookup::Pending(None)));
+        assert!(matches!(stages.lookup(b"k/a"), Lookup::Pending(Some(v)) if v == b"2"));
+        assert!(matches!(stages.lookup(b"k/b"), Lookup::Pending(None)));
         assert_eq!(
-            backlogs.under(b"k/"),
+            stages.under(b"k/"),
             vec![
                 (IVec::from("k/a"), Some(IVec::from("2"))),
                 (IVec::from("k/b"), None)
             ]
         );
-        backlogs.freeze();
-        assert_eq!((backlogs.frozen(), backlogs.len()), (2, 4));
-        while let Some(oldest) = backlogs.oldest() {
+        stages.freeze();
+        assert_eq!((stages.frozen(), stages.len()), (2, 4));
+        while let Some(oldest) = stages.oldest() {
             oldest.apply_to(&tree).unwrap();
-            backlogs.applied(&oldest);
+            stages.applied(&oldest);
         }
-        assert!(matches!(backlogs.lookup(b"k/a"), Lookup::Absent));
+        assert!(matches!(stages.lookup(b"k/a"), Lookup::Absent));
         assert_eq!(tree.get("k/a").unwrap().unwrap(), b"2");
         assert_eq!(tree.get("k/b").unwrap(), None);
     }

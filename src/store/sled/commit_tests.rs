@@ -12,7 +12,7 @@ fn value(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(bytes.try_into().unwrap())
 }
 
-/// A value moves from the overlay to the backlog to sled while readers look; they must never miss it or see
+/// A value moves from the overlay to the stage to sled while readers look; they must never miss it or see
 /// an older one, by key or by scan.
 #[test]
 fn a_written_value_stays_readable_while_it_moves_to_sled() {

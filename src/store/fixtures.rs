@@ -1,0 +1,62 @@
+//! Records for unit tests (of the store's backends, the cases and the outbox).
+
+use supportbot_chat::{Delivery, Envelope, Outbound};
+
+use super::records::{CaseRecord, Conversation, Line, OutboxRecord};
+
+/// 2026-11-26 10:00 at +08:00.
+pub(crate) fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()
+}
+
+/// A private web conversation.
+pub(crate) fn conversation(key: &str, name: &str) -> Conversation {
+    serde_json::from_value(serde_json::json!({
+        "key": key, "platform": "web", "chat": key, "user": key, "name": name, "group": false,
+        "lang": "zh", "updated_at": "2026-11-26T10:00:00+08:00",
+    }))
+    .unwrap()
+}
+
+/// A waiting case of `team` opened by `account` on the web.
+pub(crate) fn case(number: u64, team: &str, account: &str) -> CaseRecord {
+    serde_json::from_value(serde_json::json!({
+        "number": number, "status": "open", "team": team, "priority": 1, "lang": "zh",
+        "account": account, "user_name": "Li Lei",
+        "origin": {"platform": "web", "chat": "u1", "conversation": "web:u1"},
+        "opened_at": "2026-11-26T10:00:00+08:00", "subject": "554 DT:SPM",
+    }))
+    .unwrap()
+}
+
+/// A user line of recent history.
+pub(crate) fn line(text: &str) -> Line {
+    Line {
+        at: now(),
+        role: "user".into(),
+        text: text.into(),
+        attachments: vec![],
+        seq: None,
+    }
+}
+
+/// An outbox item for a web chat.
+pub(crate) fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
+    OutboxRecord {
+        seq,
+        created_ms: 0,
+        envelope: Envelope {
+            id: format!("web:m{seq}#0"),
+            destination: "web".into(),
+            order_key: format!("web:{chat}"),
+            delivery: Delivery::Message(Outbound {
+                platform: "web".into(),
+                chat: chat.into(),
+                text: text.into(),
+                buttons: vec![],
+                reply_to: None,
+                case: None,
+            }),
+        },
+    }
+}
