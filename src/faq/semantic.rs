@@ -14,11 +14,8 @@ pub struct Semantic {
     /// One centred, normalised vector per question in fixed point (all zero for a question with no known
     /// word).
     vectors: Vec<i16>,
-    /// Entry of each question.
-    owner: Vec<u32>,
     /// First question of each entry, and one past the last question (questions come grouped by entry).
     starts: Vec<u32>,
-    entries: usize,
 }
 
 impl Semantic {
@@ -50,18 +47,15 @@ impl Semantic {
                 center(row, &mean);
             }
         }
-        let owner: Vec<u32> = questions.iter().map(|(o, _)| *o).collect();
         let starts = (0..=entries as u32)
-            .map(|e| owner.partition_point(|&o| o < e) as u32)
+            .map(|e| questions.partition_point(|(o, _)| *o < e) as u32)
             .collect();
         Semantic {
             table,
             dims,
             mean,
             vectors: vectors.iter().map(|x| to_fixed(*x)).collect(),
-            owner,
             starts,
-            entries,
         }
     }
 
@@ -87,33 +81,28 @@ impl Semantic {
 
     /// Number of questions.
     pub fn questions(&self) -> usize {
-        self.owner.len()
+        self.vectors.len() / self.dims
     }
 
     /// The best cosine between `query` and one of `entry`'s questions (0 when none compares).
     pub fn entry_score(&self, query: &[i16], entry: usize) -> f32 {
-        let (from, to) = (self.starts[entry] as usize, self.starts[entry + 1] as usize);
-        self.vectors[from * self.dims..to * self.dims]
-            .chunks_exact(self.dims)
-            .map(|row| cosine(row, query))
-            .fold(0.0, f32::max)
+        self.best_of(query, entry, |_| false)
     }
 
     /// Per entry, the best cosine between `query` and one of its questions (0 when none compares), leaving
     /// out the questions for which `held_out` is true.
     pub fn entry_scores(&self, query: &[i16], held_out: impl Fn(usize) -> bool) -> Vec<f32> {
-        let mut best = vec![0.0f32; self.entries];
-        for (i, row) in self.vectors.chunks_exact(self.dims).enumerate() {
-            if held_out(i) {
-                continue;
-            }
-            let cos = cosine(row, query);
-            let slot = &mut best[self.owner[i] as usize];
-            if cos > *slot {
-                *slot = cos;
-            }
-        }
-        best
+        (0..self.starts.len() - 1)
+            .map(|entry| self.best_of(query, entry, &held_out))
+            .collect()
+    }
+
+    fn best_of(&self, query: &[i16], entry: usize, held_out: impl Fn(usize) -> bool) -> f32 {
+        let (from, to) = (self.starts[entry] as usize, self.starts[entry + 1] as usize);
+        (from..to)
+            .filter(|&i| !held_out(i))
+            .map(|i| cosine(&self.vectors[i * self.dims..(i + 1) * self.dims], query))
+            .fold(0.0, f32::max)
     }
 }
 
@@ -132,17 +121,7 @@ fn cosine(a: &[i16], b: &[i16]) -> f32 {
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight lanes of partial sums let the compiler vectorise the loop.
-    let mut lanes = [0.0f32; 8];
-    let (a8, a_rest) = a.split_at(a.len() - a.len() % 8);
-    let (b8, b_rest) = b.split_at(a8.len());
-    for (x, y) in a8.chunks_exact(8).zip(b8.chunks_exact(8)) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = a_rest.iter().zip(b_rest).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Scales `v` to length 1; false (and `v` unchanged) for a zero vector.
