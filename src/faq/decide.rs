@@ -223,8 +223,7 @@ impl Matcher {
     pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
         let folded = fold(text);
         let text = self.synonyms.rewrite(&folded);
-        let terms = self.tokenizer.terms(&text);
-        self.rank(&folded, &text, &terms)
+        self.rank(&folded, &text)
             .0
             .into_iter()
             .map(|r| (r.entry, r.score))
@@ -267,8 +266,7 @@ impl Matcher {
             }
         }
         let text = self.synonyms.rewrite(&folded);
-        let terms = self.tokenizer.terms(&text);
-        let (ranked, ranked_with_meaning) = self.rank(&folded, &text, &terms);
+        let (ranked, ranked_with_meaning) = self.rank(&folded, &text);
         let candidates: Vec<Candidate> = ranked
             .iter()
             .filter(|r| r.score >= LISTED)
@@ -349,8 +347,12 @@ impl Matcher {
     }
 
     /// Ranks entries for a query: `folded` as the user wrote it (for the word vectors), `text` after synonym
-    /// rewriting (for patterns) and its `terms`; true when meaning took part.
-    fn rank(&self, folded: &str, text: &str, terms: &[Term]) -> (Vec<Ranked>, bool) {
+    /// rewriting (for terms and patterns); true when meaning took part.
+    fn rank(&self, folded: &str, text: &str) -> (Vec<Ranked>, bool) {
+        // Jieba cuts the text once for the terms; the word vectors take the same words when synonym rewriting
+        // left the text as written.
+        let mut cut: Vec<Vec<&str>> = Vec::new();
+        let terms = &self.tokenizer.terms_and_words(text, Some(&mut cut))[..];
         let mut pattern_hits: Vec<usize> = Vec::new();
         for matched in self.patterns.set.matches(text).iter() {
             let entry = self.patterns.entry[matched];
@@ -358,7 +360,13 @@ impl Matcher {
                 pattern_hits.push(entry);
             }
         }
-        let query = self.semantic.query(folded, |run| self.tokenizer.words(run));
+        let query = if folded == text && !cut.is_empty() {
+            let mut runs = cut.into_iter();
+            self.semantic
+                .query(text, |_| runs.next().unwrap_or_default())
+        } else {
+            self.semantic.query(folded, |run| self.tokenizer.words(run))
+        };
         let mix = Mix::for_query(self.bars.blend, query.is_some());
         let unknown = |t: &Term| self.tokenizer.unknown_weight(t);
         let ranked = match &query {

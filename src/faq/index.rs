@@ -23,8 +23,8 @@ pub struct Index {
     /// Per term: (entry, term frequency in the entry, share of the term's weight that counts as coverage).
     postings: Vec<Vec<(u32, f32, f32)>>,
     idf: Vec<f32>,
-    doc_len: Vec<f32>,
-    avg_len: f32,
+    /// Per document: BM25's length normalisation, `K1 · (1 − B + B · length / average length)`.
+    norm: Vec<f32>,
     /// The IDF a term that no entry contains would have (the most specific possible).
     unknown_idf: f32,
 }
@@ -100,12 +100,15 @@ impl Index {
         let n = doc_len.len().max(1) as f32;
         let idf = postings.iter().map(|p| idf_of(n, p.len() as f32)).collect();
         let avg_len = (doc_len.iter().sum::<f32>() / n).max(1.0);
+        let norm = doc_len
+            .iter()
+            .map(|len| K1 * (1.0 - B + B * len / avg_len))
+            .collect();
         Index {
             term_ids,
             postings,
             idf,
-            doc_len,
-            avg_len,
+            norm,
             unknown_idf: idf_of(n, 0.0),
         }
     }
@@ -139,14 +142,14 @@ impl Index {
         // stays proportional to the postings read even for a very large knowledge base.
         SCRATCH.with(|scratch| {
             let mut acc = scratch.borrow_mut();
-            if acc.len() < self.doc_len.len() {
-                acc.resize(self.doc_len.len(), EntryScore::default());
+            if acc.len() < self.norm.len() {
+                acc.resize(self.norm.len(), EntryScore::default());
             }
             let mut touched: Vec<u32> = Vec::new();
             for &(id, weight, _) in &query.terms {
                 let Some(id) = id else { continue };
                 for &(doc, tf, share) in &self.postings[id as usize] {
-                    let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
+                    let norm = self.norm[doc as usize];
                     let s = &mut acc[doc as usize];
                     if s.matched == 0.0 {
                         touched.push(doc);

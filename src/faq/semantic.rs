@@ -3,6 +3,8 @@
 //! all of one FAQ's questions share (its product, its register) says nothing about which entry fits, and
 //! removing it spreads the entries apart.
 
+use wide::{i16x8, i32x4};
+
 use super::wordvec::WordVectors;
 
 /// Question vectors of one knowledge base.
@@ -63,7 +65,7 @@ impl Semantic {
     pub fn query<'t>(
         &self,
         text: &'t str,
-        cut: impl Fn(&'t str) -> Vec<&'t str>,
+        cut: impl FnMut(&'t str) -> Vec<&'t str>,
     ) -> Option<Vec<i16>> {
         let mut v = vec![0.0f32; self.dims];
         if !self.table.embed(text, cut, &mut v) || !normalise(&mut v) {
@@ -114,10 +116,23 @@ fn to_fixed(x: f32) -> i16 {
     (x * ONE).round() as i16
 }
 
-/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors).
+/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors). Eight
+/// products at a time, summed in pairs by one SIMD instruction; integer sums are exact in any order.
 fn cosine(a: &[i16], b: &[i16]) -> f32 {
-    let sum: i32 = a.iter().zip(b).map(|(x, y)| *x as i32 * *y as i32).sum();
-    sum as f32 / (ONE * ONE)
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: i32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| *x as i32 * *y as i32)
+        .sum();
+    let mut sum = i32x4::ZERO;
+    for (x, y) in a8.zip(b8) {
+        let x = i16x8::new(x.try_into().unwrap_or_default());
+        let y = i16x8::new(y.try_into().unwrap_or_default());
+        sum += x.dot(y);
+    }
+    (sum.reduce_add() + tail) as f32 / (ONE * ONE)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
