@@ -222,6 +222,25 @@ mod tests {
     }
 
     #[test]
+    fn the_simd_cosine_is_the_exact_integer_dot_product() {
+        let scalar = |a: &[i16], b: &[i16]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| *x as i32 * *y as i32)
+                .sum::<i32>() as f32
+                / (ONE * ONE)
+        };
+        for len in [0, 7, 8, 128, 131] {
+            let a: Vec<i16> = (0..len).map(|i| ((i * 977) % 8193) as i16 - 4096).collect();
+            let b: Vec<i16> = (0..len).map(|i| ((i * 389) % 8193) as i16 - 4096).collect();
+            assert_eq!(cosine(&a, &b), scalar(&a, &b), "length {len}");
+            // The largest products a unit vector can give, as many as fit an `i32` sum.
+            let extreme = vec![-4096i16; len.min(64)];
+            assert_eq!(cosine(&extreme, &extreme), scalar(&extreme, &extreme));
+        }
+    }
+
+    #[test]
     fn dot_handles_lengths_that_are_not_multiples_of_eight() {
         let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
         assert_eq!(dot(&a, &a), (0..13).map(|i| (i * i) as f32).sum::<f32>());

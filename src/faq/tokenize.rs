@@ -311,6 +311,33 @@ mod tests {
     }
 
     #[test]
+    fn every_stretch_of_a_text_gives_terms_and_each_chinese_run_its_words() {
+        let tok = Tokenizer::new(&["的".into()], &[]);
+        // Text that ends in ASCII, starts in ASCII, and alternates.
+        assert_eq!(texts(&tok, "554 dt:spm"), ["554", "dt:spm"]);
+        let mut words = Vec::new();
+        let text = "qq邮箱的密码 forgot 忘记了 pin";
+        let terms = tok.terms_and_words(text, Some(&mut words));
+        assert_eq!(terms, tok.terms(text));
+        let shown: Vec<&str> = terms.iter().map(|t| display(&t.text)).collect();
+        for want in ["qq", "邮箱", "密码", "forgot", "pin"] {
+            assert!(shown.contains(&want), "{want} missing from {shown:?}");
+        }
+        assert_eq!(
+            words,
+            vec![tok.words("邮箱的密码"), tok.words("忘记了")],
+            "one list of jieba's words per Chinese run, in order"
+        );
+        // Japanese text is cut by script and gives no jieba words.
+        let mut words = Vec::new();
+        assert!(!tok
+            .terms_and_words("パスワードを忘れた", Some(&mut words))
+            .is_empty());
+        assert!(words.is_empty());
+        assert!(tok.terms("").is_empty());
+    }
+
+    #[test]
     fn learned_stems_give_the_same_terms() {
         let text = "my emails keep bouncing back, the bounced mails say dt:spm";
         let fresh = Tokenizer::new(&["my".into(), "the".into()], &[]);
