@@ -34,7 +34,7 @@ pub enum Meaning<'a> {
 
 /// Share of the score that comes from meaning (the word vectors) when the query has a vector: a little more
 /// than terms, since users who tell their situation share few words with an entry's questions.
-pub const MEANING_SHARE: f32 = 0.5;
+pub const MEANING_SHARE: f32 = 0.6;
 
 /// How the signals are mixed into one score for one query.
 #[derive(Debug, Clone, Copy, PartialEq)]
