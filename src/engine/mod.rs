@@ -295,6 +295,21 @@ impl Engine {
 
 #[async_trait]
 impl InboundSink for Engine {
+    async fn lead(&self, role: &str) -> supportbot_chat::Lead {
+        loop {
+            match self.sh.store.lead(role).await {
+                Ok(lead) => {
+                    tracing::info!(role, "this process runs the receiver");
+                    return lead;
+                }
+                Err(err) => {
+                    tracing::warn!(role, error = %err, "asking the store who runs the receiver failed; asking again");
+                    tokio::time::sleep(LEAD_RETRY).await;
+                }
+            }
+        }
+    }
+
     async fn accept(&self, mut message: Inbound) -> Result<Accepted, SinkError> {
         let sh = &self.sh;
         if sh.closing.load(Ordering::SeqCst) {
@@ -392,6 +407,9 @@ async fn forget_quiet_accounts(engine: Engine, shutdown: Shutdown) {
         engine.sh.rate.shrink_to_fit();
     }
 }
+
+/// How long to wait before asking the store again for a receiver's lead after an error.
+const LEAD_RETRY: Duration = Duration::from_secs(2);
 
 /// How often a step that collided with a concurrent one is run again before its error is reported.
 const STEP_ATTEMPTS: u32 = 8;

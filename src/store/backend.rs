@@ -265,6 +265,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Every unanswered question with its count.
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
+    // --- Single receivers ---
+
+    /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the
+    /// store); the lead ends when dropped, or is lost when the store can no longer vouch for it.
+    async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError>;
+
     // --- Health ---
 
     /// What failed once a write or sync has failed (the store then accepts nothing more).

@@ -317,6 +317,11 @@ impl<T: Embedded> Backend for T {
         Embedded::unanswered_questions(self)
     }
 
+    async fn lead(&self, _role: &str) -> Result<supportbot_chat::Lead, StoreError> {
+        // The only process on this store.
+        Ok(supportbot_chat::Lead::sole())
+    }
+
     fn fault(&self) -> Option<String> {
         Embedded::fault(self)
     }
