@@ -44,8 +44,8 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
             }
             Outcome::Delivered(adapter) => {
                 inner.metrics.outbound(platform_of(&head.envelope));
-                remember_message_id(&outbox, adapter.as_ref(), &head);
-                if let Err(err) = inner.store.complete_outbox(head.seq) {
+                remember_message_id(&outbox, adapter.as_ref(), &head).await;
+                if let Err(err) = inner.store.complete_outbox(head.seq).await {
                     tracing::error!(error = %err, seq = head.seq, "removing a delivered outbox item failed");
                 }
             }
@@ -53,7 +53,7 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
                 tracing::warn!(id = %head.envelope.id, destination = %head.envelope.destination, %reason,
                     "outbox item given up");
                 inner.metrics.given_up();
-                if let Err(err) = inner.store.complete_outbox(head.seq) {
+                if let Err(err) = inner.store.complete_outbox(head.seq).await {
                     tracing::error!(error = %err, seq = head.seq, "removing a given-up outbox item failed");
                 }
                 let _ = inner.giveups.send(GiveUp {
@@ -77,6 +77,11 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
     }
 }
 
+/// How often a lane looks again whether an earlier item of its chat, held by another process, was delivered
+/// (doubling up to [`EARLIER_POLL_MAX`]).
+const EARLIER_POLL: Duration = Duration::from_millis(10);
+const EARLIER_POLL_MAX: Duration = Duration::from_millis(500);
+
 async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -> Outcome {
     let inner = &outbox.inner;
     if let Some(ticket) = head.ticket {
@@ -88,6 +93,26 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
                 return Outcome::Shutdown;
             }
         }
+    }
+    // Wait while another process still holds an earlier item of this chat.
+    let mut wait = EARLIER_POLL;
+    loop {
+        match inner
+            .store
+            .earlier_undelivered(&head.envelope.order_key, head.seq)
+            .await
+        {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "checking for earlier items of the chat failed");
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Outcome::Shutdown,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(EARLIER_POLL_MAX);
     }
     let mut failures: u32 = 0;
     loop {
@@ -135,7 +160,7 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
 }
 
 /// Keeps the platform message id of a delivered case message, so a reply to it finds the case.
-fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
+async fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
     let Delivery::Message(msg) = &item.envelope.delivery else {
         return;
     };
@@ -143,13 +168,14 @@ fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
     let store = &outbox.inner.store;
     if !store
         .case_of_message(&item.envelope.id)
+        .await
         .is_ok_and(|c| c.is_some())
     {
         return;
     }
     if let Some(id) = adapter.sent_message_id(&item.envelope.id) {
         let reference = format!("pm:{}:{}:{}", msg.platform, msg.chat, id);
-        if let Err(err) = store.remember_case_message(&reference, case) {
+        if let Err(err) = store.remember_case_message(&reference, case).await {
             tracing::warn!(error = %err, "remembering a case card's message id failed");
         }
     }
