@@ -124,7 +124,7 @@ pub fn calibrate(
                 .unwrap_or_default();
             for (b, blend) in BLENDS.iter().enumerate() {
                 let mix = Mix::for_query(*blend, !meaning.is_empty());
-                let ranked = views.rank(terms, &[], unknown, dense(&meaning), mix);
+                let (ranked, _) = views.rank(terms, &[], unknown, dense(&meaning), mix);
                 by_blend[b].push(Probe {
                     owner,
                     top: ranked.first().map(|r| (r.entry, r.score)),

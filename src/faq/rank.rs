@@ -116,8 +116,9 @@ impl Views {
         self.index.query(terms, unknown)
     }
 
-    /// The best entries for a query, best first; `pattern_hits` are entries whose patterns matched and
-    /// `meaning` the query's meaning-level similarity to the entries.
+    /// The best entries for a query, best first, and the query's IDF mass (what its terms weigh together);
+    /// `pattern_hits` are entries whose patterns matched and `meaning` the query's meaning-level similarity to
+    /// the entries.
     pub fn rank(
         &self,
         terms: &[Term],
@@ -125,7 +126,7 @@ impl Views {
         unknown: impl Fn(&Term) -> f32 + Copy,
         meaning: Meaning<'_>,
         mix: Mix,
-    ) -> Vec<Ranked> {
+    ) -> (Vec<Ranked>, f32) {
         let dense: &[f32] = match meaning {
             Meaning::Dense(scores) => scores,
             _ => &[],
@@ -224,7 +225,7 @@ impl Views {
             ranked.truncate(RANKED_KEPT);
         }
         ranked.sort_by(by_order);
-        ranked
+        (ranked, query.total)
     }
 }
 
