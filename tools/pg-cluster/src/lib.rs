@@ -134,14 +134,22 @@ fn account_ids(name: &str) -> Result<(u32, u32), Error> {
         String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
-            .map_err(|_| Error(format!("there is no `{name}` user to run PostgreSQL as (uid 0 cannot)")))
+            .map_err(|_| {
+                Error(format!(
+                    "there is no `{name}` user to run PostgreSQL as (uid 0 cannot)"
+                ))
+            })
     };
     Ok((id("-u")?, id("-g")?))
 }
 
 fn chown_tree(path: &Path, uid: u32, gid: u32) -> Result<(), Error> {
-    std::os::unix::fs::chown(path, Some(uid), Some(gid))
-        .map_err(|e| Error(format!("cannot hand {} to the server account: {e}", path.display())))?;
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
+        Error(format!(
+            "cannot hand {} to the server account: {e}",
+            path.display()
+        ))
+    })?;
     if path.is_dir() {
         for entry in std::fs::read_dir(path).map_err(|e| Error(e.to_string()))? {
             chown_tree(&entry.map_err(|e| Error(e.to_string()))?.path(), uid, gid)?;
@@ -151,8 +159,12 @@ fn chown_tree(path: &Path, uid: u32, gid: u32) -> Result<(), Error> {
 }
 
 fn free_port() -> Result<u16, Error> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error(format!("no free port: {e}")))?;
-    Ok(listener.local_addr().map_err(|e| Error(e.to_string()))?.port())
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| Error(format!("no free port: {e}")))?;
+    Ok(listener
+        .local_addr()
+        .map_err(|e| Error(e.to_string()))?
+        .port())
 }
 
 fn random_password() -> String {
@@ -160,7 +172,12 @@ fn random_password() -> String {
     let mut out = String::from("pw");
     for _ in 0..2 {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
         h.write_u32(std::process::id());
         out.push_str(&format!("{:016x}", h.finish()));
     }
@@ -200,7 +217,14 @@ impl PgCluster {
             initdb
                 .arg("-D")
                 .arg(&data)
-                .args(["-U", USER, "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-sync"])
+                .args([
+                    "-U",
+                    USER,
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "--no-sync",
+                ])
                 .arg(format!("--pwfile={}", pwfile.display())),
             "initdb",
         )?;
@@ -312,12 +336,26 @@ impl PgCluster {
         let n = self.databases.fetch_add(1, Ordering::Relaxed);
         let clean: String = hint
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .take(40)
             .collect();
         let name = format!("{clean}_{n}");
         let status = Command::new(self.bin.join("createdb"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER, &name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                USER,
+                &name,
+            ])
             .env("PGPASSWORD", &self.password)
             .stdin(Stdio::null())
             .output()
@@ -333,7 +371,16 @@ impl PgCluster {
     /// Runs SQL through `psql` on database `name` and returns what it printed (unaligned, tuples only).
     pub fn psql(&self, name: &str, sql: &str) -> String {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER, "-d", name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                USER,
+                "-d",
+                name,
+            ])
             .args(["-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-c", sql])
             .env("PGPASSWORD", &self.password)
             .stdin(Stdio::null())
@@ -399,7 +446,16 @@ mod tests {
         assert_eq!(cluster.psql(&name, "SELECT 1 + 1"), "2");
         // A wrong password is refused (scram authentication).
         let out = Command::new(cluster.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &cluster.port().to_string(), "-U", USER, "-d", &name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &cluster.port().to_string(),
+                "-U",
+                USER,
+                "-d",
+                &name,
+            ])
             .args(["-X", "-c", "SELECT 1"])
             .env("PGPASSWORD", "not-the-password")
             .stdin(Stdio::null())
