@@ -27,13 +27,16 @@ fn append(ch: &mut Changes, conv: &mut Conversation, mut line: Line) {
 }
 
 /// The recent lines, oldest first.
-pub(crate) fn lines(ch: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
-    read(ch, conv).map(|(lines, _)| lines)
+pub(crate) async fn lines(ch: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
+    read(ch, conv).await.map(|(lines, _)| lines)
 }
 
 /// The recent lines, oldest first, removed from the conversation (a case takes them over).
-pub(crate) fn take(ch: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
-    let (lines, slots) = read(ch, conv)?;
+pub(crate) async fn take(
+    ch: &mut Changes,
+    conv: &mut Conversation,
+) -> Result<Vec<Line>, StoreError> {
+    let (lines, slots) = read(ch, conv).await?;
     conv.recent.clear();
     for slot in slots {
         ch.set_recent_line(&conv.key, slot, None);
@@ -44,8 +47,11 @@ pub(crate) fn take(ch: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line
 /// The last [`RECENT_LINES`] lines, and the slots of every stored line. Earlier versions stored each line
 /// under its number and deleted it as it aged out; such lines are read alongside the ring's until a case
 /// takes them.
-fn read(ch: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
-    let stored = ch.recent_lines(&conv.key)?;
+async fn read(
+    ch: &Changes,
+    conv: &Conversation,
+) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
+    let stored = ch.recent_lines(&conv.key).await?;
     let slots = stored.iter().map(|(slot, _)| *slot).collect();
     let mut numbered: Vec<(u64, Line)> = stored
         .into_iter()
