@@ -47,6 +47,7 @@ pub fn run(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
 async fn replay(config: Config, faq: Faq) -> CliResult {
     let options = EngineOptions {
         serial_delivery: true,
+        store: super::connect_configured(&config).await?,
         ..EngineOptions::default()
     };
     let engine = Engine::open_with(&config, faq, options)

@@ -15,17 +15,25 @@ pub(super) fn lease_ms() -> i64 {
     i64::try_from(OUTBOX_LEASE.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn run<C: GenericClient>(conn: &C, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+async fn run<C: GenericClient>(
+    conn: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
     let statement = conn.prepare_cached(sql).await.map_err(db_error)?;
     conn.execute(&statement, params).await.map_err(db_error)
 }
 
 /// Stores a step's changes in its open transaction and commits it.
-pub(super) async fn store(store: &PgStore, conn: &Object, commit: Commit) -> Result<Stored, StoreError> {
+pub(super) async fn store(
+    store: &PgStore,
+    conn: &Object,
+    commit: Commit,
+) -> Result<Stored, StoreError> {
     if let Some(seq) = commit.handled {
         let removed = run(conn, "DELETE FROM inbound WHERE seq = $1", &[&big(seq)]).await?;
         if removed == 0 {
-            return Err(StoreError::Handled);
+            return Err(StoreError::Handled(seq));
         }
     }
     let mut outbox_seqs = Vec::with_capacity(commit.outbox.len());
@@ -48,7 +56,7 @@ pub(super) async fn store(store: &PgStore, conn: &Object, commit: Commit) -> Res
         run(
             conn,
             "INSERT INTO outbox (seq, record, lease_owner, lease_until) \
-             SELECT s, r, $3, now() + $4 * interval '1 millisecond' FROM unnest($1::bigint[], $2::bytea[]) AS t(s, r)",
+             SELECT s, r, $3, now() + $4::bigint * interval '1 millisecond' FROM unnest($1::bigint[], $2::bytea[]) AS t(s, r)",
             &[&seqs, &records, &store.instance(), &lease_ms()],
         )
         .await?;

@@ -110,10 +110,13 @@ fn read(from: &SledStore) -> Result<Source, StoreError> {
         w.recent.insert(key, Some(line));
     }
     for (rest, case) in entries(from, keys::CASE)? {
-        w.cases.insert(rest.parse().map_err(|_| bad_key(rest.as_bytes()))?, case);
+        w.cases
+            .insert(rest.parse().map_err(|_| bad_key(rest.as_bytes()))?, case);
     }
     for (rest, log) in entries(from, keys::CASE_LOG)? {
-        let (number, line) = rest.split_once('/').ok_or_else(|| bad_key(rest.as_bytes()))?;
+        let (number, line) = rest
+            .split_once('/')
+            .ok_or_else(|| bad_key(rest.as_bytes()))?;
         let key = (number.parse(), line.parse());
         let (Ok(number), Ok(line)) = key else {
             return Err(bad_key(rest.as_bytes()));
@@ -124,7 +127,9 @@ fn read(from: &SledStore) -> Result<Source, StoreError> {
         w.user_cases.insert(account, Some(case));
     }
     for (rest, _) in entries::<String>(from, keys::HELD)? {
-        let (account, number) = rest.rsplit_once('/').ok_or_else(|| bad_key(rest.as_bytes()))?;
+        let (account, number) = rest
+            .rsplit_once('/')
+            .ok_or_else(|| bad_key(rest.as_bytes()))?;
         let number = number.parse().map_err(|_| bad_key(rest.as_bytes()))?;
         w.held.insert((account.to_string(), number), true);
     }
@@ -151,7 +156,8 @@ fn read(from: &SledStore) -> Result<Source, StoreError> {
     s.inbound = numbered(from, keys::INBOX)?;
     s.outbox = numbered(from, keys::OUTBOX)?;
     if let Some(bytes) = from.get_raw(keys::CASE_COUNTER.as_bytes())? {
-        let counter = <[u8; 8]>::try_from(bytes.as_ref()).map_err(|_| bad_key(keys::CASE_COUNTER.as_bytes()))?;
+        let counter = <[u8; 8]>::try_from(bytes.as_ref())
+            .map_err(|_| bad_key(keys::CASE_COUNTER.as_bytes()))?;
         s.last_case = Some(u64::from_be_bytes(counter));
     }
     Ok(s)
@@ -230,9 +236,12 @@ pub async fn sled_to_postgres(from: &SledStore, to: &PgStore) -> Result<Counts, 
     let mut conn = to.conn().await?;
     let tx = conn.transaction().await.map_err(db_error)?;
     // No process may write while the copy runs: the tables are locked until the commit.
-    tx.batch_execute(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", TABLES.join(", ")))
-        .await
-        .map_err(db_error)?;
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN EXCLUSIVE MODE",
+        TABLES.join(", ")
+    ))
+    .await
+    .map_err(db_error)?;
     for table in TABLES {
         let row = tx
             .query_one(&format!("SELECT count(*) FROM {table}"), &[])
@@ -248,8 +257,11 @@ pub async fn sled_to_postgres(from: &SledStore, to: &PgStore) -> Result<Counts, 
         }
     }
     commit::write(&tx, &source.writes).await?;
-    let (platforms, ids): (Vec<&str>, Vec<&str>) =
-        source.seen.iter().map(|(p, i)| (p.as_str(), i.as_str())).unzip();
+    let (platforms, ids): (Vec<&str>, Vec<&str>) = source
+        .seen
+        .iter()
+        .map(|(p, i)| (p.as_str(), i.as_str()))
+        .unzip();
     tx.execute(
         "INSERT INTO seen_messages (platform, id) SELECT * FROM unnest($1::text[], $2::text[])",
         &[&platforms, &ids],
@@ -263,7 +275,9 @@ pub async fn sled_to_postgres(from: &SledStore, to: &PgStore) -> Result<Counts, 
         let (seqs, records): (Vec<i64>, Vec<&[u8]>) =
             rows.iter().map(|(s, r)| (*s, r.as_slice())).unzip();
         tx.execute(
-            &format!("INSERT INTO {table} (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])"),
+            &format!(
+                "INSERT INTO {table} (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+            ),
             &[&seqs, &records],
         )
         .await

@@ -81,7 +81,11 @@ pub async fn migrate(client: &mut Client, target: &str) -> Result<Migrated, Stor
         )
         .await
         .map_err(db_error)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied schema migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied schema migration"
+        );
     }
     tx.commit().await.map_err(db_error)?;
     Ok(Migrated { from, to: latest() })

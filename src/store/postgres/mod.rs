@@ -82,8 +82,11 @@ pub(super) fn error_text(err: &tokio_postgres::Error) -> String {
 /// anything else [`StoreError::Database`].
 pub(super) fn db_error(err: tokio_postgres::Error) -> StoreError {
     match err.code() {
-        Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED => {
-            StoreError::Conflict
+        Some(code)
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED =>
+        {
+            StoreError::Conflict(error_text(&err))
         }
         _ => StoreError::Database(error_text(&err)),
     }
@@ -97,7 +100,11 @@ fn instance_name() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".into());
-    format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 impl PgStore {

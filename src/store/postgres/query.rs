@@ -165,12 +165,20 @@ pub(super) async fn waiting<C: GenericClient>(c: &C) -> Result<Vec<QueueEntry>, 
 }
 
 pub(super) async fn reserved<C: GenericClient>(c: &C) -> Result<Vec<(u64, Reserved)>, StoreError> {
-    let found = rows(c, "SELECT number, record FROM reserved ORDER BY number", &[]).await?;
+    let found = rows(
+        c,
+        "SELECT number, record FROM reserved ORDER BY number",
+        &[],
+    )
+    .await?;
     found
         .iter()
         .map(|r| {
             let number = unbig(r.get(0));
-            Ok((number, decode(format!("reserved/{number}").as_bytes(), r.get(1))?))
+            Ok((
+                number,
+                decode(format!("reserved/{number}").as_bytes(), r.get(1))?,
+            ))
         })
         .collect()
 }

@@ -31,7 +31,11 @@ fn inbound_row(row: &Row) -> Result<StoredInbound, StoreError> {
 }
 
 impl PgStore {
-    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
         query::rows(&self.conn().await?, sql, params).await
     }
 
@@ -55,7 +59,10 @@ impl Backend for PgStore {
         query::conversation(&self.conn().await?, key).await
     }
 
-    async fn recent_lines(&self, conversation: &str) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
+    async fn recent_lines(
+        &self,
+        conversation: &str,
+    ) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
         query::recent_lines(&self.conn().await?, conversation).await
     }
 
@@ -110,7 +117,10 @@ impl Backend for PgStore {
         Ok(!rows.is_empty())
     }
 
-    async fn store_inbound(&self, stored: &StoredInbound) -> Result<Option<(u64, Ticket)>, StoreError> {
+    async fn store_inbound(
+        &self,
+        stored: &StoredInbound,
+    ) -> Result<Option<(u64, Ticket)>, StoreError> {
         // One statement: the id is marked seen and the message stored together, or neither when it was seen.
         let rows = self
             .query(
@@ -120,9 +130,7 @@ impl Backend for PgStore {
                 &[&stored.inbound.platform, &stored.inbound.id, &encode(stored)],
             )
             .await?;
-        Ok(rows
-            .first()
-            .map(|r| (unbig(r.get(0)), self.next_ticket())))
+        Ok(rows.first().map(|r| (unbig(r.get(0)), self.next_ticket())))
     }
 
     async fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError> {
@@ -137,9 +145,9 @@ impl Backend for PgStore {
         let rows = self
             .query(
                 "WITH free AS (SELECT seq FROM outbox \
-                   WHERE lease_owner IS NULL OR lease_owner = $1 OR lease_until <= now() \
+                   WHERE (lease_owner IS NULL OR lease_until <= now()) AND lease_owner IS DISTINCT FROM $1 \
                    ORDER BY seq FOR UPDATE SKIP LOCKED) \
-                 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond' \
+                 UPDATE outbox o SET lease_owner = $1, lease_until = now() + $2::bigint * interval '1 millisecond' \
                  FROM free WHERE o.seq = free.seq RETURNING o.seq, o.record",
                 &[&self.instance(), &lease_ms()],
             )
@@ -151,7 +159,7 @@ impl Backend for PgStore {
 
     async fn renew_outbox(&self) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE outbox SET lease_until = now() + $2 * interval '1 millisecond' WHERE lease_owner = $1",
+            "UPDATE outbox SET lease_until = now() + $2::bigint * interval '1 millisecond' WHERE lease_owner = $1",
             &[&self.instance(), &lease_ms()],
         )
         .await
@@ -205,7 +213,10 @@ impl Backend for PgStore {
 
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError> {
         Ok(self
-            .query("SELECT question, count FROM unanswered ORDER BY question", &[])
+            .query(
+                "SELECT question, count FROM unanswered ORDER BY question",
+                &[],
+            )
             .await?
             .iter()
             .map(|r| (r.get(0), unbig(r.get(1))))

@@ -68,7 +68,9 @@ impl PgStore {
 
 impl PgStep {
     pub(super) fn conn(&self) -> &Object {
-        self.conn.as_ref().expect("a step's connection until it ends")
+        self.conn
+            .as_ref()
+            .expect("a step's connection until it ends")
     }
 
     /// Rolls back the transaction when `rollback` (a step that did not commit) and releases the lock; the
@@ -123,7 +125,10 @@ impl Step for PgStep {
         query::conversation_if_changed(self.conn(), key, known).await
     }
 
-    async fn recent_lines(&self, conversation: &str) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
+    async fn recent_lines(
+        &self,
+        conversation: &str,
+    ) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
         query::recent_lines(self.conn(), conversation).await
     }
 
