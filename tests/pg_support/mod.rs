@@ -153,3 +153,65 @@ pub fn inbound(id: &str) -> StoredInbound {
         throttled: false,
     }
 }
+
+/// Runs the `supportbot` binary with `args`, `stdin` and extra environment variables (`DATABASE_URL` is removed
+/// unless given).
+pub fn run(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> std::process::Output {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A private message from `user` on `platform`, as a replay line.
+pub fn dm(platform: &str, user: &str, id: &str, text: &str) -> String {
+    serde_json::json!({
+        "platform": platform, "chat": user, "user": user, "name": format!("user{user}"), "id": id,
+        "text": text, "group": false, "mention": false, "ts": "2026-11-25T13:30:00+08:00",
+    })
+    .to_string()
+}
+
+/// A group message addressed to the bot, as a replay line.
+pub fn group(platform: &str, chat: &str, user: &str, id: &str, text: &str) -> String {
+    serde_json::json!({
+        "platform": platform, "chat": chat, "user": user, "name": format!("user{user}"), "id": id,
+        "text": text, "group": true, "mention": true, "ts": "2026-11-25T13:30:00+08:00",
+    })
+    .to_string()
+}
+
+/// Operators and teams for the replays.
+pub const CONFIG: &str = r#"
+[hours]
+timezone = "+08:00"
+open = "09:00-22:00"
+
+[[operators]]
+name = "Wang"
+accounts = ["discord:7001"]
+teams = ["mail"]
+
+[[teams]]
+name = "mail"
+rooms = ["discord:8001"]
+
+[limits]
+messages_per_minute = 6000
+message_burst = 1000
+"#;
