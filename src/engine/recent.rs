@@ -98,9 +98,9 @@ mod tests {
         lines.iter().map(|l| l.text.clone()).collect()
     }
 
-    #[test]
-    fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let mut ch = Changes::scratch();
+    #[tokio::test]
+    async fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
+        let mut ch = Changes::scratch().await;
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
             push(&mut ch, &mut conv, line(&format!("new {i}")));
@@ -110,25 +110,25 @@ mod tests {
             "inline lines moved to their own records"
         );
         let expected: Vec<String> = (18..30).map(|i| format!("new {i}")).collect();
-        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).await.unwrap()), expected);
         assert_eq!(
-            ch.recent_lines("web:u1").unwrap().len(),
+            ch.recent_lines("web:u1").await.unwrap().len(),
             RECENT_LINES,
             "the ring holds twelve records however many lines went through it"
         );
 
-        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
-        assert!(lines(&ch, &conv).unwrap().is_empty(), "a case took them");
+        assert_eq!(texts(&take(&mut ch, &mut conv).await.unwrap()), expected);
+        assert!(lines(&ch, &conv).await.unwrap().is_empty(), "a case took them");
         push(&mut ch, &mut conv, line("after"));
         assert_eq!(
-            texts(&lines(&ch, &conv).unwrap()),
+            texts(&lines(&ch, &conv).await.unwrap()),
             vec!["after".to_string()]
         );
     }
 
-    #[test]
-    fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let mut ch = Changes::scratch();
+    #[tokio::test]
+    async fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
+        let mut ch = Changes::scratch().await;
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {
@@ -141,20 +141,20 @@ mod tests {
         }
         let mut expected: Vec<String> = (20..26).map(|n| format!("stored {n}")).collect();
         expected.extend((0..3).map(|i| format!("new {i}")));
-        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).await.unwrap()), expected);
 
         for i in 3..12 {
             push(&mut ch, &mut conv, line(&format!("new {i}")));
         }
         let expected: Vec<String> = (0..12).map(|i| format!("new {i}")).collect();
         assert_eq!(
-            texts(&lines(&ch, &conv).unwrap()),
+            texts(&lines(&ch, &conv).await.unwrap()),
             expected,
             "older lines age out"
         );
-        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
+        assert_eq!(texts(&take(&mut ch, &mut conv).await.unwrap()), expected);
         assert!(
-            ch.recent_lines("web:u1").unwrap().is_empty(),
+            ch.recent_lines("web:u1").await.unwrap().is_empty(),
             "taking removes the records of both layouts"
         );
     }

@@ -42,6 +42,15 @@ struct Data {
 }
 
 impl MemoryStore {
+    /// The same data as a new run of the process sees it (no step running, no outbox item held).
+    #[cfg(test)]
+    pub(crate) fn restarted(&self) -> MemoryStore {
+        MemoryStore {
+            data: self.data.clone(),
+            local: Arc::default(),
+        }
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
     }
