@@ -43,7 +43,10 @@ async fn user_messages_become_transcript_lines_and_events_and_notes_stay_interna
         !tail.contains("SPF"),
         "notes are not in the user-facing tail: {tail}"
     );
-    assert_eq!(transcript_tail(&ch, &c, 1).await.unwrap().lines().count(), 1);
+    assert_eq!(
+        transcript_tail(&ch, &c, 1).await.unwrap().lines().count(),
+        1
+    );
     let events = ch.into_parts().events;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, CaseEventKind::Message);

@@ -118,7 +118,10 @@ mod tests {
         );
 
         assert_eq!(texts(&take(&mut ch, &mut conv).await.unwrap()), expected);
-        assert!(lines(&ch, &conv).await.unwrap().is_empty(), "a case took them");
+        assert!(
+            lines(&ch, &conv).await.unwrap().is_empty(),
+            "a case took them"
+        );
         push(&mut ch, &mut conv, line("after"));
         assert_eq!(
             texts(&lines(&ch, &conv).await.unwrap()),

@@ -60,7 +60,9 @@ async fn start(store: &Store) -> (Engine, Arc<Recorder>, Shutdown) {
         store: Some(store.clone()),
         ..EngineOptions::default()
     };
-    let engine = Engine::open_with(&config, Faq::builtin(), options).await.unwrap();
+    let engine = Engine::open_with(&config, Faq::builtin(), options)
+        .await
+        .unwrap();
     let recorder = Arc::new(Recorder::default());
     engine.register_adapter(recorder.clone());
     let shutdown = Shutdown::new();
@@ -95,7 +97,13 @@ async fn a_question_is_answered_once_however_often_it_is_delivered() {
         "the answer left the outbox"
     );
     assert_eq!(
-        store.conversation("web:u1").await.unwrap().unwrap().value.asked,
+        store
+            .conversation("web:u1")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .asked,
         1
     );
     shutdown.cancel();

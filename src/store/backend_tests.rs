@@ -128,16 +128,30 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
 /// A platform message is stored once, numbered in arrival order, and leaves with the step that handled it.
 pub(crate) async fn inbound_messages(store: &Store) {
     assert!(!store.seen("telegram", "m1").await.unwrap());
-    let (first, ticket) = store.store_inbound(&inbound("m1")).await.unwrap().expect("new");
+    let (first, ticket) = store
+        .store_inbound(&inbound("m1"))
+        .await
+        .unwrap()
+        .expect("new");
     store.durable(ticket).await.unwrap();
     assert!(store.seen("telegram", "m1").await.unwrap());
     assert!(
         store.store_inbound(&inbound("m1")).await.unwrap().is_none(),
         "the same platform id again is refused"
     );
-    let (second, _) = store.store_inbound(&inbound("m2")).await.unwrap().expect("new");
+    let (second, _) = store
+        .store_inbound(&inbound("m2"))
+        .await
+        .unwrap()
+        .expect("new");
     assert!(second > first, "arrival order");
-    let seqs: Vec<u64> = store.unhandled().await.unwrap().iter().map(|m| m.seq).collect();
+    let seqs: Vec<u64> = store
+        .unhandled()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
     assert_eq!(seqs, vec![first, second]);
     commit(
         store,
@@ -147,7 +161,13 @@ pub(crate) async fn inbound_messages(store: &Store) {
         },
     )
     .await;
-    let seqs: Vec<u64> = store.unhandled().await.unwrap().iter().map(|m| m.seq).collect();
+    let seqs: Vec<u64> = store
+        .unhandled()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
     assert_eq!(seqs, vec![second]);
     assert!(
         store.seen("telegram", "m1").await.unwrap(),
@@ -204,7 +224,13 @@ pub(crate) async fn outbox_items(store: &Store) {
     );
     store.renew_outbox().await.unwrap();
     store.complete_outbox(seqs[0]).await.unwrap();
-    let left: Vec<u64> = store.outbox().await.unwrap().iter().map(|r| r.seq).collect();
+    let left: Vec<u64> = store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(left, vec![seqs[1]]);
 
     let mut item = store.outbox().await.unwrap().remove(0);
@@ -272,7 +298,13 @@ async fn the_sled_store_claims_items_left_by_an_earlier_run_once() {
         seq
     };
     let store = Store::open(dir.path(), 4).unwrap();
-    let claimed: Vec<u64> = store.claim_outbox().await.unwrap().iter().map(|r| r.seq).collect();
+    let claimed: Vec<u64> = store
+        .claim_outbox()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(claimed, vec![seq]);
     assert!(store.claim_outbox().await.unwrap().is_empty(), "held now");
 }

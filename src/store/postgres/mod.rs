@@ -16,6 +16,8 @@ pub mod migrate;
 mod query;
 mod reads;
 mod step;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
