@@ -73,7 +73,10 @@ async fn traffic(engine: &Engine, questions: &[String], round: usize) -> Duratio
             tokio::spawn(async move {
                 for (i, text) in texts.iter().enumerate() {
                     let id = format!("r{round}c{c}m{i}");
-                    engine.accept(msg(&format!("f{c}"), id, text)).await.unwrap();
+                    engine
+                        .accept(msg(&format!("f{c}"), id, text))
+                        .await
+                        .unwrap();
                 }
             })
         })
