@@ -1,13 +1,16 @@
-//! A step's commit on PostgreSQL: the handled inbound message removed (or [`StoreError::Handled`]), the outbox
+//! A step's writes on PostgreSQL: the handled inbound message removed (or [`StoreError::Handled`]), the outbox
 //! items numbered and leased to this process, every changed record written with one statement per table
-//! (arrays unnested), then `COMMIT`. Any failure leaves the transaction to be rolled back: nothing of the step
-//! is stored.
+//! (arrays unnested), all in the step's transaction; the step then commits. Any failure leaves the transaction
+//! to be rolled back: nothing of the step is stored.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use deadpool_postgres::{GenericClient, Object};
 use tokio_postgres::types::ToSql;
 
 use super::{big, db_error, unbig, PgStore};
-use crate::store::backend::{Commit, RecentSlot, Stored, Writes, OUTBOX_LEASE};
+use crate::store::backend::{Commit, RecentSlot, Writes, OUTBOX_LEASE};
 use crate::store::{encode, StoreError};
 
 /// Lease length in milliseconds, as the statements take it.
@@ -24,31 +27,48 @@ async fn run<C: GenericClient>(
     conn.execute(&statement, params).await.map_err(db_error)
 }
 
-/// Stores a step's changes in its open transaction and commits it.
+/// Writes a step's changes in its open transaction (the caller commits). The statements are sent one after
+/// another without waiting for each answer (pipelined on the connection); the outbox insert waits for its
+/// sequence numbers.
 pub(super) async fn store(
     store: &PgStore,
     conn: &Object,
     commit: Commit,
-) -> Result<Stored, StoreError> {
-    if let Some(seq) = commit.handled {
+) -> Result<Vec<u64>, StoreError> {
+    let Commit {
+        writes,
+        outbox,
+        handled,
+    } = commit;
+    let handled = async {
+        let Some(seq) = handled else {
+            return Ok(());
+        };
         let removed = run(conn, "DELETE FROM inbound WHERE seq = $1", &[&big(seq)]).await?;
         if removed == 0 {
             return Err(StoreError::Handled(seq));
         }
-    }
-    let mut outbox_seqs = Vec::with_capacity(commit.outbox.len());
-    if !commit.outbox.is_empty() {
+        Ok(())
+    };
+    let count = i32::try_from(outbox.len()).unwrap_or(i32::MAX);
+    let numbers = async {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
         let statement = conn
             .prepare_cached("SELECT nextval('outbox_seq') FROM generate_series(1, $1)")
             .await
             .map_err(db_error)?;
-        let count = i32::try_from(commit.outbox.len()).unwrap_or(i32::MAX);
         let rows = conn.query(&statement, &[&count]).await.map_err(db_error)?;
-        outbox_seqs.extend(rows.iter().map(|r| unbig(r.get(0))));
-        outbox_seqs.sort_unstable();
+        let mut seqs: Vec<u64> = rows.iter().map(|r| unbig(r.get(0))).collect();
+        seqs.sort_unstable();
+        Ok(seqs)
+    };
+    let ((), outbox_seqs, ()) = tokio::try_join!(handled, numbers, write(conn, &writes))?;
+    if !outbox.is_empty() {
         let mut seqs = Vec::with_capacity(outbox_seqs.len());
         let mut records = Vec::with_capacity(outbox_seqs.len());
-        for (mut record, seq) in commit.outbox.into_iter().zip(&outbox_seqs) {
+        for (mut record, seq) in outbox.into_iter().zip(&outbox_seqs) {
             record.seq = *seq;
             seqs.push(big(*seq));
             records.push(encode(&record));
@@ -61,12 +81,7 @@ pub(super) async fn store(
         )
         .await?;
     }
-    write(conn, &commit.writes).await?;
-    conn.batch_execute("COMMIT").await.map_err(db_error)?;
-    Ok(Stored {
-        ticket: store.next_ticket(),
-        outbox_seqs,
-    })
+    Ok(outbox_seqs)
 }
 
 /// Columns of the rows to write and of the rows to remove, per table.
@@ -79,19 +94,41 @@ struct Rows {
     records: Vec<Vec<u8>>,
 }
 
-/// Writes every changed record: one statement per table and kind of change that has rows.
+/// A statement on its way.
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
+
+/// Writes every changed record: one statement per table and kind of change that has rows, all sent at once.
 pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    records(conn, w, &mut pending);
+    user_cases(conn, w, &mut pending);
+    cases_lists(conn, w, &mut pending);
+    others(conn, w, &mut pending);
+    futures_util::future::try_join_all(pending).await.map(drop)
+}
+
+/// Queues a statement with owned parameters.
+macro_rules! queue {
+    ($pending:expr, $conn:expr, $sql:expr, $($param:ident),+) => {{
+        let conn = $conn;
+        $pending.push(Box::pin(async move { run(conn, $sql, &[$(&$param),+]).await }));
+    }};
+}
+
+/// Conversations, recent lines, cases and case lines.
+fn records<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
     if !w.conversations.is_empty() {
-        let keys: Vec<&str> = w.conversations.keys().map(String::as_str).collect();
+        let keys: Vec<String> = w.conversations.keys().cloned().collect();
         let records: Vec<Vec<u8>> = w.conversations.values().map(encode).collect();
-        run(
+        queue!(
+            pending,
             conn,
             "INSERT INTO conversations (key, version, record) \
              SELECT k, 1, r FROM unnest($1::text[], $2::bytea[]) AS t(k, r) \
              ON CONFLICT (key) DO UPDATE SET version = conversations.version + 1, record = excluded.record",
-            &[&keys, &records],
-        )
-        .await?;
+            keys,
+            records
+        );
     }
     let (mut set, mut gone) = (Rows::default(), Rows::default());
     for ((conversation, slot), line) in &w.recent {
@@ -108,34 +145,53 @@ pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), 
         }
     }
     if !set.keys.is_empty() {
-        run(
+        let Rows {
+            keys,
+            flags,
+            numbers,
+            records,
+            ..
+        } = set;
+        queue!(
+            pending,
             conn,
             "INSERT INTO recent_lines (conversation, numbered, slot, record) \
              SELECT * FROM unnest($1::text[], $2::boolean[], $3::bigint[], $4::bytea[]) \
              ON CONFLICT (conversation, numbered, slot) DO UPDATE SET record = excluded.record",
-            &[&set.keys, &set.flags, &set.numbers, &set.records],
-        )
-        .await?;
+            keys,
+            flags,
+            numbers,
+            records
+        );
     }
     if !gone.keys.is_empty() {
-        run(
+        let Rows {
+            keys,
+            flags,
+            numbers,
+            ..
+        } = gone;
+        queue!(
+            pending,
             conn,
             "DELETE FROM recent_lines l USING unnest($1::text[], $2::boolean[], $3::bigint[]) AS d(c, n, s) \
              WHERE l.conversation = d.c AND l.numbered = d.n AND l.slot = d.s",
-            &[&gone.keys, &gone.flags, &gone.numbers],
-        )
-        .await?;
+            keys,
+            flags,
+            numbers
+        );
     }
     if !w.cases.is_empty() {
         let numbers: Vec<i64> = w.cases.keys().map(|n| big(*n)).collect();
         let records: Vec<Vec<u8>> = w.cases.values().map(encode).collect();
-        run(
+        queue!(
+            pending,
             conn,
             "INSERT INTO cases (number, record) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
              ON CONFLICT (number) DO UPDATE SET record = excluded.record",
-            &[&numbers, &records],
-        )
-        .await?;
+            numbers,
+            records
+        );
     }
     if !w.case_logs.is_empty() {
         let mut rows = Rows::default();
@@ -144,53 +200,58 @@ pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), 
             rows.lines.push(i32::try_from(*line).unwrap_or(i32::MAX));
             rows.records.push(encode(log));
         }
-        run(
+        let Rows {
+            numbers,
+            lines,
+            records,
+            ..
+        } = rows;
+        queue!(
+            pending,
             conn,
             "INSERT INTO case_logs (number, line, record) \
              SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bytea[]) \
              ON CONFLICT (number, line) DO UPDATE SET record = excluded.record",
-            &[&rows.numbers, &rows.lines, &rows.records],
-        )
-        .await?;
+            numbers,
+            lines,
+            records
+        );
     }
-    write_user_cases(conn, w).await?;
-    write_cases_lists(conn, w).await?;
-    write_others(conn, w).await
 }
 
-async fn write_user_cases<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+fn user_cases<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
     let (mut set, mut set_cases, mut gone) = (Vec::new(), Vec::new(), Vec::new());
     for (account, case) in &w.user_cases {
         match case {
             Some(case) => {
-                set.push(account.as_str());
-                set_cases.push(case.as_str());
+                set.push(account.clone());
+                set_cases.push(case.clone());
             }
-            None => gone.push(account.as_str()),
+            None => gone.push(account.clone()),
         }
     }
     if !set.is_empty() {
-        run(
+        queue!(
+            pending,
             conn,
             "INSERT INTO user_cases (account, case_id) SELECT * FROM unnest($1::text[], $2::text[]) \
              ON CONFLICT (account) DO UPDATE SET case_id = excluded.case_id",
-            &[&set, &set_cases],
-        )
-        .await?;
+            set,
+            set_cases
+        );
     }
     if !gone.is_empty() {
-        run(
+        queue!(
+            pending,
             conn,
             "DELETE FROM user_cases WHERE account = ANY($1::text[])",
-            &[&gone],
-        )
-        .await?;
+            gone
+        );
     }
-    Ok(())
 }
 
 /// Held cases and the waiting queue.
-async fn write_cases_lists<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+fn cases_lists<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
     let (mut set, mut gone) = (Rows::default(), Rows::default());
     for ((account, number), held) in &w.held {
         let rows = if *held { &mut set } else { &mut gone };
@@ -198,68 +259,78 @@ async fn write_cases_lists<C: GenericClient>(conn: &C, w: &Writes) -> Result<(),
         rows.numbers.push(big(*number));
     }
     if !set.keys.is_empty() {
-        run(
+        let Rows { keys, numbers, .. } = set;
+        queue!(
+            pending,
             conn,
             "INSERT INTO held_cases (account, number) SELECT * FROM unnest($1::text[], $2::bigint[]) \
              ON CONFLICT DO NOTHING",
-            &[&set.keys, &set.numbers],
-        )
-        .await?;
+            keys,
+            numbers
+        );
     }
     if !gone.keys.is_empty() {
-        run(
+        let Rows { keys, numbers, .. } = gone;
+        queue!(
+            pending,
             conn,
             "DELETE FROM held_cases h USING unnest($1::text[], $2::bigint[]) AS d(a, n) \
              WHERE h.account = d.a AND h.number = d.n",
-            &[&gone.keys, &gone.numbers],
-        )
-        .await?;
-    }
-    let (mut set, mut gone) = (Vec::new(), Vec::new());
-    for (entry, waiting) in &w.queue {
-        let row = (
-            i16::from(entry.priority),
-            entry.queued_ms,
-            big(entry.number),
+            keys,
+            numbers
         );
-        if *waiting {
-            set.push(row);
-        } else {
-            gone.push(row);
-        }
     }
-    let columns = |rows: &[(i16, i64, i64)]| {
-        (
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-        )
-    };
-    if !set.is_empty() {
-        let (p, q, n) = columns(&set);
-        run(
+    let (mut set, mut gone) = (Queue::default(), Queue::default());
+    for (entry, waiting) in &w.queue {
+        let rows = if *waiting { &mut set } else { &mut gone };
+        rows.priorities.push(i16::from(entry.priority));
+        rows.times.push(entry.queued_ms);
+        rows.numbers.push(big(entry.number));
+    }
+    if !set.numbers.is_empty() {
+        let Queue {
+            priorities,
+            times,
+            numbers,
+        } = set;
+        queue!(
+            pending,
             conn,
             "INSERT INTO waiting (priority, queued_ms, number) \
              SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING",
-            &[&p, &q, &n],
-        )
-        .await?;
+            priorities,
+            times,
+            numbers
+        );
     }
-    if !gone.is_empty() {
-        let (p, q, n) = columns(&gone);
-        run(
+    if !gone.numbers.is_empty() {
+        let Queue {
+            priorities,
+            times,
+            numbers,
+        } = gone;
+        queue!(
+            pending,
             conn,
             "DELETE FROM waiting w USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS d(p, q, n) \
              WHERE w.priority = d.p AND w.queued_ms = d.q AND w.number = d.n",
-            &[&p, &q, &n],
-        )
-        .await?;
+            priorities,
+            times,
+            numbers
+        );
     }
-    Ok(())
+}
+
+/// Columns of queue entries.
+#[derive(Default)]
+struct Queue {
+    priorities: Vec<i16>,
+    times: Vec<i64>,
+    numbers: Vec<i64>,
 }
 
 /// Reserved cases, case messages and unanswered questions.
-async fn write_others<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+fn others<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
     let (mut set, mut gone) = (Rows::default(), Vec::new());
     for (number, reserved) in &w.reserved {
         match reserved {
@@ -271,43 +342,48 @@ async fn write_others<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), Stor
         }
     }
     if !set.numbers.is_empty() {
-        run(
+        let Rows {
+            numbers, records, ..
+        } = set;
+        queue!(
+            pending,
             conn,
             "INSERT INTO reserved (number, record) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
              ON CONFLICT (number) DO UPDATE SET record = excluded.record",
-            &[&set.numbers, &set.records],
-        )
-        .await?;
+            numbers,
+            records
+        );
     }
     if !gone.is_empty() {
-        run(
+        queue!(
+            pending,
             conn,
             "DELETE FROM reserved WHERE number = ANY($1::bigint[])",
-            &[&gone],
-        )
-        .await?;
+            gone
+        );
     }
     if !w.case_messages.is_empty() {
-        let references: Vec<&str> = w.case_messages.keys().map(String::as_str).collect();
-        let cases: Vec<&str> = w.case_messages.values().map(String::as_str).collect();
-        run(
+        let references: Vec<String> = w.case_messages.keys().cloned().collect();
+        let cases: Vec<String> = w.case_messages.values().cloned().collect();
+        queue!(
+            pending,
             conn,
             "INSERT INTO case_messages (reference, case_id) SELECT * FROM unnest($1::text[], $2::text[]) \
              ON CONFLICT (reference) DO UPDATE SET case_id = excluded.case_id",
-            &[&references, &cases],
-        )
-        .await?;
+            references,
+            cases
+        );
     }
     if !w.unanswered.is_empty() {
-        let questions: Vec<&str> = w.unanswered.keys().map(String::as_str).collect();
+        let questions: Vec<String> = w.unanswered.keys().cloned().collect();
         let counts: Vec<i64> = w.unanswered.values().map(|n| big(*n)).collect();
-        run(
+        queue!(
+            pending,
             conn,
             "INSERT INTO unanswered (question, count) SELECT * FROM unnest($1::text[], $2::bigint[]) \
              ON CONFLICT (question) DO UPDATE SET count = excluded.count",
-            &[&questions, &counts],
-        )
-        .await?;
+            questions,
+            counts
+        );
     }
-    Ok(())
 }

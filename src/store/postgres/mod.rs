@@ -4,9 +4,11 @@
 //! from database sequences; outbox items are leased to the process that delivers them. Records are kept as the
 //! same versioned JSON bytes as in the sled store ([`encode`](crate::store::encode)).
 //!
-//! Durability: every commit is a committed transaction with `synchronous_commit = on` (set for each
-//! connection), so it is on the server's disk when the commit returns; [`Backend::durable`] has nothing left to
-//! wait for.
+//! Durability: every step's commit and every stored inbound message is a committed transaction with
+//! `synchronous_commit = on` (set for each connection), so it is on the server's disk when the call returns;
+//! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for. Removing a delivered outbox
+//! item and remembering a case message are durable with the next such commit, as the interface allows
+//! (`synchronous_commit = off` for that one transaction).
 //!
 //! The connection has no TLS: run the database on the same host or a private network (or a local tunnel).
 

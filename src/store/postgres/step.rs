@@ -190,11 +190,46 @@ impl Step for PgStep {
 
     async fn commit(mut self: Box<Self>, commit: Commit) -> Result<Stored, StoreError> {
         let conn = self.conn.take().expect("a step commits once");
-        let result = super::commit::store(&self.store, &conn, commit).await;
-        if let Err(err) = PgStep::release(&conn, &self.key, result.is_err()).await {
-            tracing::warn!(error = %err, "closing a connection whose step could not be cleaned up");
-            drop(Object::take(conn));
-        }
-        result
+        let written = super::commit::store(&self.store, &conn, commit).await;
+        let outbox_seqs = match written {
+            Ok(seqs) => seqs,
+            Err(err) => {
+                if let Err(cleanup) = PgStep::release(&conn, &self.key, true).await {
+                    tracing::warn!(error = %cleanup, "closing a connection whose step could not be cleaned up");
+                    drop(Object::take(conn));
+                }
+                return Err(err);
+            }
+        };
+        // COMMIT and the unlock are sent together; the lock goes once the commit is done, whatever its outcome.
+        let unlock = conn
+            .prepare_cached("SELECT pg_advisory_unlock($1, hashtext($2))")
+            .await
+            .map_err(db_error);
+        let committed = match unlock {
+            Ok(unlock) => {
+                let key: &str = &self.key;
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&LOCK_STEPS, &key];
+                let (committed, unlocked) =
+                    tokio::join!(conn.batch_execute("COMMIT"), conn.execute(&unlock, &params));
+                if let Err(err) = unlocked {
+                    tracing::warn!(error = %err, "closing a connection whose step lock could not be released");
+                    let result = committed.map_err(db_error);
+                    drop(Object::take(conn));
+                    result
+                } else {
+                    committed.map_err(db_error)
+                }
+            }
+            Err(err) => {
+                drop(Object::take(conn));
+                Err(err)
+            }
+        };
+        committed?;
+        Ok(Stored {
+            ticket: self.store.next_ticket(),
+            outbox_seqs,
+        })
     }
 }
