@@ -21,6 +21,7 @@ use supportbot::faq::{Faq, Lang};
 use supportbot::store::{encode, Store};
 use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
 use supportbot_pg_cluster::{or_skip, Options, PgCluster};
+use tokio_postgres::types::ToSql;
 
 /// Conversations writing at once.
 const CONVERSATIONS: usize = 200;
@@ -140,11 +141,14 @@ async fn raw(url: &str, records: Arc<[Vec<u8>; 3]>, round: usize) -> Duration {
                             .get(0);
                         // One transaction, its statements sent together.
                         let key = format!("raw:{c}");
+                        let conversation_params: [&(dyn ToSql + Sync); 2] = [&key, &records[1]];
+                        let outbox_params: [&(dyn ToSql + Sync); 1] = [&records[2]];
+                        let handled_params: [&(dyn ToSql + Sync); 1] = [&seq];
                         let (begun, written, queued, removed, committed) = tokio::join!(
                             client.batch_execute("BEGIN"),
-                            client.execute(&conversation, &[&key, &records[1]]),
-                            client.query_one(&outbox, &[&records[2]]),
-                            client.execute(&handled, &[&seq]),
+                            client.execute(&conversation, &conversation_params),
+                            client.query_one(&outbox, &outbox_params),
+                            client.execute(&handled, &handled_params),
                             client.batch_execute("COMMIT")
                         );
                         begun.unwrap();
@@ -153,9 +157,10 @@ async fn raw(url: &str, records: Arc<[Vec<u8>; 3]>, round: usize) -> Duration {
                         committed.unwrap();
                         let out: i64 = queued.unwrap().get(0);
                         // Removed once delivered, durable with the next commit (as the store does it).
+                        let delivered_params: [&(dyn ToSql + Sync); 1] = [&out];
                         let (begun, done, committed) = tokio::join!(
                             client.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
-                            client.execute(&delivered, &[&out]),
+                            client.execute(&delivered, &delivered_params),
                             client.batch_execute("COMMIT")
                         );
                         begun.unwrap();

@@ -252,14 +252,23 @@ async fn steps_that_collide_fail_with_a_conflict_and_store_nothing() {
     let (a, b) = (db.open().await, db.open().await);
     let sa = a.begin_step("web:a").await.unwrap();
     let sb = b.begin_step("web:b").await.unwrap();
-    // Both count the same unanswered question from what they read.
+    // Both count the same unanswered question from what they read, and both change one shared record.
     assert_eq!(sa.unanswered("how to fly").await.unwrap(), None);
     assert_eq!(sb.unanswered("how to fly").await.unwrap(), None);
+    assert!(sa.conversation("web:shared").await.unwrap().is_none());
+    assert!(sb.conversation("web:shared").await.unwrap().is_none());
     let mut ca = Commit::default();
     ca.writes.unanswered.insert("how to fly".into(), 1);
+    ca.writes
+        .conversations
+        .insert("web:shared".into(), conversation("web:shared", "a"));
     sa.commit(ca).await.unwrap();
+    // Its first statement collides; the ones sent with it fail as "transaction aborted": the cause is reported.
     let mut cb = Commit::default();
     cb.writes.unanswered.insert("how to fly".into(), 1);
+    cb.writes
+        .conversations
+        .insert("web:shared".into(), conversation("web:shared", "b"));
     cb.writes
         .conversations
         .insert("web:b".into(), conversation("web:b", "b"));

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use deadpool_postgres::{GenericClient, Object};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::{big, db_error, unbig, PgStore};
@@ -22,14 +23,27 @@ async fn run<C: GenericClient>(
     conn: &C,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
-) -> Result<u64, StoreError> {
-    let statement = conn.prepare_cached(sql).await.map_err(db_error)?;
-    conn.execute(&statement, params).await.map_err(db_error)
+) -> Result<u64, tokio_postgres::Error> {
+    let statement = conn.prepare_cached(sql).await?;
+    conn.execute(&statement, params).await
+}
+
+/// The error that failed a transaction whose statements were sent together: once one fails, the ones after it
+/// fail with "current transaction is aborted", which says nothing of the cause.
+fn first_cause(errors: Vec<tokio_postgres::Error>) -> Option<StoreError> {
+    let mut after = None;
+    for err in errors {
+        if err.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
+            after.get_or_insert(err);
+        } else {
+            return Some(db_error(err));
+        }
+    }
+    after.map(db_error)
 }
 
 /// Writes a step's changes in its open transaction (the caller commits). The statements are sent one after
-/// another without waiting for each answer (pipelined on the connection); the outbox insert waits for its
-/// sequence numbers.
+/// another without waiting for each answer (pipelined on the connection). Returns the outbox items' numbers.
 pub(super) async fn store(
     store: &PgStore,
     conn: &Object,
@@ -41,46 +55,48 @@ pub(super) async fn store(
         handled,
     } = commit;
     let handled = async {
-        let Some(seq) = handled else {
-            return Ok(());
-        };
-        let removed = run(conn, "DELETE FROM inbound WHERE seq = $1", &[&big(seq)]).await?;
-        if removed == 0 {
-            return Err(StoreError::Handled(seq));
+        match handled {
+            Some(seq) => run(conn, "DELETE FROM inbound WHERE seq = $1", &[&big(seq)])
+                .await
+                .map(|removed| (seq, removed)),
+            None => Ok((0, 1)),
         }
-        Ok(())
     };
-    let count = i32::try_from(outbox.len()).unwrap_or(i32::MAX);
-    let numbers = async {
-        if count == 0 {
+    let records: Vec<Vec<u8>> = outbox.iter().map(encode).collect();
+    let numbered = async {
+        if records.is_empty() {
             return Ok(Vec::new());
         }
+        // Numbered in the order given (the rows' `seq` column is their number; the stored bytes' own `seq` is
+        // replaced by it when read), leased to this process.
         let statement = conn
-            .prepare_cached("SELECT nextval('outbox_seq') FROM generate_series(1, $1)")
-            .await
-            .map_err(db_error)?;
-        let rows = conn.query(&statement, &[&count]).await.map_err(db_error)?;
-        let mut seqs: Vec<u64> = rows.iter().map(|r| unbig(r.get(0))).collect();
-        seqs.sort_unstable();
-        Ok(seqs)
+            .prepare_cached(
+                "WITH items AS ( \
+                   SELECT nextval('outbox_seq') AS seq, r, n FROM ( \
+                     SELECT r, n FROM unnest($1::bytea[]) WITH ORDINALITY AS t(r, n) ORDER BY n) AS given), \
+                 stored AS ( \
+                   INSERT INTO outbox (seq, record, lease_owner, lease_until) \
+                   SELECT seq, r, $2, now() + $3::bigint * interval '1 millisecond' FROM items) \
+                 SELECT seq FROM items ORDER BY n",
+            )
+            .await?;
+        let rows = conn
+            .query(&statement, &[&records, &store.instance(), &lease_ms()])
+            .await?;
+        Ok(rows.iter().map(|r| unbig(r.get(0))).collect::<Vec<u64>>())
     };
-    let ((), outbox_seqs, ()) = tokio::try_join!(handled, numbers, write(conn, &writes))?;
-    if !outbox.is_empty() {
-        let mut seqs = Vec::with_capacity(outbox_seqs.len());
-        let mut records = Vec::with_capacity(outbox_seqs.len());
-        for (mut record, seq) in outbox.into_iter().zip(&outbox_seqs) {
-            record.seq = *seq;
-            seqs.push(big(*seq));
-            records.push(encode(&record));
-        }
-        run(
-            conn,
-            "INSERT INTO outbox (seq, record, lease_owner, lease_until) \
-             SELECT s, r, $3, now() + $4::bigint * interval '1 millisecond' FROM unnest($1::bigint[], $2::bytea[]) AS t(s, r)",
-            &[&seqs, &records, &store.instance(), &lease_ms()],
-        )
-        .await?;
+    let (handled, numbered, written) = tokio::join!(handled, numbered, pipelined(conn, &writes));
+    let mut errors: Vec<tokio_postgres::Error> =
+        written.into_iter().filter_map(Result::err).collect();
+    let handled = handled.map_err(|e| errors.insert(0, e)).ok();
+    let outbox_seqs = numbered.map_err(|e| errors.insert(0, e)).ok();
+    if let Some(err) = first_cause(errors) {
+        return Err(err);
     }
+    if let Some((seq, 0)) = handled {
+        return Err(StoreError::Handled(seq));
+    }
+    let outbox_seqs = outbox_seqs.unwrap_or_default();
     Ok(outbox_seqs)
 }
 
@@ -95,16 +111,29 @@ struct Rows {
 }
 
 /// A statement on its way.
-type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>>;
 
 /// Writes every changed record: one statement per table and kind of change that has rows, all sent at once.
 pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+    let errors = pipelined(conn, w)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    first_cause(errors).map_or(Ok(()), Err)
+}
+
+/// The statements of [`write`], sent together; each one's outcome.
+async fn pipelined<C: GenericClient>(
+    conn: &C,
+    w: &Writes,
+) -> Vec<Result<u64, tokio_postgres::Error>> {
     let mut pending: Vec<Pending<'_>> = Vec::new();
     records(conn, w, &mut pending);
     user_cases(conn, w, &mut pending);
     cases_lists(conn, w, &mut pending);
     others(conn, w, &mut pending);
-    futures_util::future::try_join_all(pending).await.map(drop)
+    futures_util::future::join_all(pending).await
 }
 
 /// Queues a statement with owned parameters.
