@@ -14,6 +14,7 @@
 
 mod commit;
 pub mod copy;
+mod lead;
 pub mod migrate;
 mod query;
 mod reads;
@@ -37,6 +38,9 @@ use crate::store::StoreError;
 pub(super) const LOCK_MIGRATE: i32 = 0x5342_0000;
 /// Advisory-lock namespace of handling steps; the second key is `hashtext(conversation key)`.
 pub(super) const LOCK_STEPS: i32 = 0x5342_0001;
+
+/// Advisory-lock namespace of single receivers' leads (session locks); the second key is `hashtext(role)`.
+pub(super) const LOCK_LEAD: i32 = 0x5342_0002;
 
 /// Connections one process keeps open at most. A step holds one from its start to its commit, so this bounds
 /// the steps a process runs at once (the engine runs at most eight workers).

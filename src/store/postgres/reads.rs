@@ -149,8 +149,13 @@ impl Backend for PgStore {
             .query(
                 "WITH fresh AS (INSERT INTO seen_messages (platform, id) VALUES ($1, $2) \
                  ON CONFLICT DO NOTHING RETURNING 1) \
-                 INSERT INTO inbound (seq, record) SELECT nextval('inbound_seq'), $3 FROM fresh RETURNING seq",
-                &[&stored.inbound.platform, &stored.inbound.id, &encode(stored)],
+                 INSERT INTO inbound (seq, conversation, record)                  SELECT nextval('inbound_seq'), $4, $3 FROM fresh RETURNING seq",
+                &[
+                    &stored.inbound.platform,
+                    &stored.inbound.id,
+                    &encode(stored),
+                    &stored.inbound.conversation_key(),
+                ],
             )
             .await?;
         Ok(rows.first().map(|r| (unbig(r.get(0)), self.next_ticket())))
@@ -178,6 +183,21 @@ impl Backend for PgStore {
         let mut claimed = rows.iter().map(outbox_row).collect::<Result<Vec<_>, _>>()?;
         claimed.sort_by_key(|r| r.seq);
         Ok(claimed)
+    }
+
+    async fn earlier_undelivered(&self, order_key: &str, seq: u64) -> Result<bool, StoreError> {
+        let rows = self
+            .query(
+                "SELECT 1 FROM outbox WHERE order_key = $1 AND seq < $2 \
+                 AND lease_owner IS DISTINCT FROM $3 LIMIT 1",
+                &[&order_key, &big(seq), &self.instance()],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError> {
+        self.lead_role(role).await
     }
 
     async fn renew_outbox(&self) -> Result<(), StoreError> {
