@@ -4,52 +4,19 @@
 //! relayed both ways.
 #![cfg(all(feature = "webhook", feature = "web"))]
 
+mod scale_support;
 mod webhook_support;
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use scale_support::*;
 use webhook_support::*;
 
-const SECRET: &str = "forum-secret-9-0123456789";
 const CONVERSATIONS: usize = 1000;
 /// Conversations posted at once.
 const SENDERS: usize = 16;
-
-/// The config of one instance: its own data directory (uploads), the shared database, the `forum` channel.
-fn instance_config(dir: &Path, name: &str, url: &str, callback: &str) -> std::path::PathBuf {
-    let data = dir.join(name);
-    let text = config_text(
-        &data,
-        &format!(
-            "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\n\
-             [web]\nlisten = \"127.0.0.1:0\"\ntoken = \"test-operator-token\"\n\
-             [[operators]]\nname = \"Wang\"\naccounts = [\"forum:op1\"]\n\
-             [[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{callback}\"\n"
-        ),
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Posts one user message and expects it acknowledged.
-async fn say(base: &str, chat: &str, id: &str, text: &str) {
-    let hook = format!("{base}/webhook/forum");
-    let (status, json) = post_signed(&hook, SECRET, &event(chat, id, text), now()).await;
-    assert_eq!(status, 200, "{chat} {id}: {json}");
-}
-
-/// The callbacks to `chat`, in arrival order.
-fn to_chat(rx: &Receiver, chat: &str) -> Vec<serde_json::Value> {
-    rx.accepted("/cb")
-        .into_iter()
-        .filter(|a| a.body["chat"] == chat)
-        .map(|a| a.body)
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_answer_each_message_once_in_order_and_share_cases() {
@@ -60,14 +27,8 @@ async fn two_instances_answer_each_message_once_in_order_and_share_cases() {
     let rx = Receiver::start(&[("/cb", SECRET)], vec![]).await;
     let dir = tempfile::tempdir().unwrap();
     let callback = format!("{}/cb", rx.base);
-    let a = Serve::start(
-        &instance_config(dir.path(), "a", &url, &callback),
-        &dir.path().join("a.log"),
-    );
-    let b = Serve::start(
-        &instance_config(dir.path(), "b", &url, &callback),
-        &dir.path().join("b.log"),
-    );
+    let a = start(dir.path(), "a", &url, &callback);
+    let b = start(dir.path(), "b", &url, &callback);
     let bases = Arc::new([a.base.clone(), b.base.clone()]);
 
     // 1,000 conversations, two questions each: the first to one instance, the second to the other.

@@ -183,6 +183,10 @@ impl Engine {
                 shutdown.clone(),
             )));
         }
+        tasks.push(tokio::spawn(take_over_stalled(
+            self.clone(),
+            shutdown.clone(),
+        )));
         tasks.push(tokio::spawn(forget_quiet_accounts(
             self.clone(),
             shutdown.clone(),
@@ -394,6 +398,50 @@ const QUEUE_POLL: Duration = Duration::from_millis(5);
 /// Whether a message counts toward its account's rate: group chatter not addressed to the bot does not.
 fn counts_toward_rate(message: &Inbound) -> bool {
     !message.group || message.mention
+}
+
+/// How long a stored message may stay unhandled before another process takes it over (its own process
+/// handles it within moments unless it stopped).
+const STALLED_AFTER: Duration = Duration::from_secs(30);
+/// How often the store is asked for such messages.
+const STALLED_EVERY: Duration = Duration::from_secs(10);
+
+/// Hands messages that a stopped process accepted but did not handle to this process's workers (on a store
+/// shared by several processes; the embedded stores have none), until `shutdown`. A message its own process
+/// handles meanwhile is stored as handled once ([`StoreError::Handled`]).
+async fn take_over_stalled(engine: Engine, shutdown: Shutdown) {
+    let sh = &engine.sh;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(STALLED_EVERY) => {}
+        }
+        let stalled = match sh.store.stalled_inbound(STALLED_AFTER).await {
+            Ok(stalled) => stalled,
+            Err(err) => {
+                tracing::warn!(error = %err, "looking for messages a stopped process left failed");
+                continue;
+            }
+        };
+        if !stalled.is_empty() {
+            tracing::info!(
+                messages = stalled.len(),
+                "taking over messages a stopped process accepted"
+            );
+        }
+        for stored in stalled {
+            let w = worker_for(&stored.inbound.conversation_key(), sh.workers.len());
+            sh.inflight.fetch_add(1, Ordering::SeqCst);
+            let sent = tokio::select! {
+                _ = shutdown.cancelled() => false,
+                sent = sh.workers[w].send(stored) => sent.is_ok(),
+            };
+            if !sent {
+                sh.inflight.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
 }
 
 /// Drops the rate state of accounts that have been quiet for a while, so the limiter's memory stays bounded.

@@ -232,6 +232,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Messages stored but not handled yet, in arrival order.
     async fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError>;
 
+    /// Messages stored more than `older_than` ago and still not handled, in arrival order: on a store shared by
+    /// several processes, those a stopped process had accepted. The embedded backends have none (the one
+    /// process hands everything it stored to its steps).
+    async fn stalled_inbound(&self, older_than: Duration)
+        -> Result<Vec<StoredInbound>, StoreError>;
+
     // --- Outbox ---
 
     /// Claims for this process the undelivered items that no live lease holds (their sender stopped), until

@@ -274,6 +274,13 @@ impl<T: Embedded> Backend for T {
         Embedded::unhandled(self)
     }
 
+    async fn stalled_inbound(
+        &self,
+        _older_than: std::time::Duration,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        Ok(Vec::new())
+    }
+
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut leased = lock(&self.local().leased);
         let mut claimed = Embedded::outbox(self)?;

@@ -169,6 +169,22 @@ impl Backend for PgStore {
             .collect()
     }
 
+    async fn stalled_inbound(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        let ms = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        self.query(
+            "SELECT seq, record FROM inbound \
+             WHERE stored_at < now() - $1::bigint * interval '1 millisecond' ORDER BY seq",
+            &[&ms],
+        )
+        .await?
+        .iter()
+        .map(inbound_row)
+        .collect()
+    }
+
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         let rows = self
             .query(

@@ -84,7 +84,9 @@ CREATE SEQUENCE inbound_seq MINVALUE 0 START 0;
 CREATE TABLE inbound (
     seq bigint PRIMARY KEY,
     conversation text COLLATE "C" NOT NULL,
-    record bytea NOT NULL
+    record bytea NOT NULL,
+    -- When it was stored: messages left unhandled long after are taken over from a stopped process.
+    stored_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX inbound_by_conversation ON inbound (conversation, seq);
 
