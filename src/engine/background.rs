@@ -1,10 +1,11 @@
 //! The engine's background tasks beside its workers: recording given-up deliveries, taking over messages a
-//! stopped process left, and forgetting the rate state of quiet accounts. Each runs until shutdown.
+//! stopped process left, passing on other processes' case events, and forgetting the rate state of quiet
+//! accounts. Each runs until shutdown.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use supportbot_chat::Shutdown;
+use supportbot_chat::{CaseEvent, Shutdown};
 use tokio::sync::mpsc;
 
 use super::{retrying, turn, worker_for, Engine};
@@ -89,5 +90,22 @@ pub(super) async fn give_up_loop(
         if let Err(err) = result {
             tracing::error!(error = %err, "recording a given-up delivery failed");
         }
+    }
+}
+
+/// Passes the case events of other processes sharing the store to this process's subscribers (the inbox),
+/// until `shutdown`.
+pub(super) async fn relay_events(
+    engine: Engine,
+    mut events: mpsc::Receiver<CaseEvent>,
+    shutdown: Shutdown,
+) {
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            event = events.recv() => event,
+        };
+        let Some(event) = event else { break };
+        let _ = engine.sh.events.send(event);
     }
 }

@@ -184,6 +184,13 @@ impl Engine {
                 shutdown.clone(),
             )));
         }
+        if let Some(events) = self.sh.store.other_processes_events() {
+            tasks.push(tokio::spawn(background::relay_events(
+                self.clone(),
+                events,
+                shutdown.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(background::take_over_stalled(
             self.clone(),
             shutdown.clone(),

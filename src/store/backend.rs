@@ -271,6 +271,18 @@ pub trait Backend: Send + Sync + 'static {
     /// Every unanswered question with its count.
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
+    // --- Case events between processes ---
+
+    /// Passes a committed step's case events to the other processes sharing the store (the embedded stores
+    /// have none).
+    async fn publish_events(&self, events: &[supportbot_chat::CaseEvent])
+        -> Result<(), StoreError>;
+
+    /// The case events other processes publish, as they come (`None` for a store only this process uses).
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>>;
+
     // --- Single receivers ---
 
     /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the

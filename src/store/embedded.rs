@@ -324,6 +324,19 @@ impl<T: Embedded> Backend for T {
         Embedded::unanswered_questions(self)
     }
 
+    async fn publish_events(
+        &self,
+        _events: &[supportbot_chat::CaseEvent],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>> {
+        None
+    }
+
     async fn lead(&self, _role: &str) -> Result<supportbot_chat::Lead, StoreError> {
         // The only process on this store.
         Ok(supportbot_chat::Lead::sole())

@@ -14,6 +14,7 @@
 
 mod commit;
 pub mod copy;
+mod events;
 mod lead;
 pub mod migrate;
 mod query;
@@ -56,6 +57,8 @@ pub struct PgStore {
 
 struct Inner {
     pool: Pool,
+    /// The connection settings, for the connection that listens for other processes' case events.
+    settings: tokio_postgres::Config,
     /// This process's name in outbox leases: host, process id and a random part.
     instance: String,
     /// Where the database is, without the password, for messages.
@@ -135,7 +138,7 @@ impl PgStore {
         };
         settings.options(&options);
         let manager = Manager::from_config(
-            settings,
+            settings.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -153,6 +156,7 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
+                settings,
                 instance,
                 target,
                 tickets: AtomicU64::new(0),

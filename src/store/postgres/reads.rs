@@ -212,6 +212,19 @@ impl Backend for PgStore {
         Ok(!rows.is_empty())
     }
 
+    async fn publish_events(
+        &self,
+        events: &[supportbot_chat::CaseEvent],
+    ) -> Result<(), StoreError> {
+        PgStore::publish_events(self, events).await
+    }
+
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>> {
+        Some(self.listen_events())
+    }
+
     async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError> {
         self.lead_role(role).await
     }
