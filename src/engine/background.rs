@@ -90,6 +90,7 @@ pub(super) async fn give_up_loop(
         if let Err(err) = result {
             tracing::error!(error = %err, "recording a given-up delivery failed");
         }
+        sh.outbox.give_up_recorded();
     }
 }
 

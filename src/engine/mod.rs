@@ -205,6 +205,7 @@ impl Engine {
             let _ = t.await;
         }
         self.sh.outbox.stopped(Duration::from_secs(5)).await;
+        self.sh.outbox.release_leases().await;
         self.sh.store.flush().await?;
         tracing::info!("engine stopped");
         Ok(())

@@ -1,5 +1,6 @@
 //! One delivery lane: the items of one `order_key`, sent strictly one after the other.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,10 +57,15 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
                 if let Err(err) = inner.store.complete_outbox(head.seq).await {
                     tracing::error!(error = %err, seq = head.seq, "removing a given-up outbox item failed");
                 }
-                let _ = inner.giveups.send(GiveUp {
+                // Counted as pending until the engine has recorded it (see `Outbox::give_up_recorded`).
+                inner.unrecorded.fetch_add(1, Ordering::SeqCst);
+                let sent = inner.giveups.send(GiveUp {
                     envelope: head.envelope.clone(),
                     reason: reason.clone(),
                 });
+                if sent.is_err() {
+                    inner.unrecorded.fetch_sub(1, Ordering::SeqCst);
+                }
             }
             Outcome::Dropped => {}
         }

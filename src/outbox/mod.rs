@@ -91,6 +91,8 @@ struct Inner {
     backoff: Backoff,
     give_up_after: Duration,
     pending: AtomicUsize,
+    /// Given-up items the engine has not recorded in their cases yet.
+    unrecorded: AtomicUsize,
     changed: Notify,
     retry_now: Notify,
     dropped: Mutex<Vec<u64>>,
@@ -135,6 +137,7 @@ impl Outbox {
                 },
                 give_up_after: Duration::from_secs(config.give_up_after_secs),
                 pending: AtomicUsize::new(0),
+                unrecorded: AtomicUsize::new(0),
                 changed: Notify::new(),
                 retry_now: Notify::new(),
                 dropped: Mutex::new(Vec::new()),
@@ -271,9 +274,22 @@ impl Outbox {
         .await;
     }
 
-    /// Items not yet delivered (including those waiting for a retry).
+    /// Items not yet delivered (including those waiting for a retry), and given-up ones not yet recorded.
     pub fn pending(&self) -> usize {
-        self.inner.pending.load(Ordering::SeqCst)
+        self.inner.pending.load(Ordering::SeqCst) + self.inner.unrecorded.load(Ordering::SeqCst)
+    }
+
+    /// The engine has recorded a given-up item in its case (it counted as pending until then).
+    pub fn give_up_recorded(&self) {
+        self.inner.unrecorded.fetch_sub(1, Ordering::SeqCst);
+        self.inner.changed.notify_waiters();
+    }
+
+    /// Gives up this process's leases at shutdown, so that another process may deliver its items at once.
+    pub async fn release_leases(&self) {
+        if let Err(err) = self.inner.store.release_outbox().await {
+            tracing::warn!(error = %err, "giving up the outbox leases at shutdown failed");
+        }
     }
 
     /// Resolves when [`Outbox::pending`] may have changed.

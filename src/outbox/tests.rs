@@ -153,6 +153,8 @@ async fn a_refused_item_is_given_up_and_a_dropped_one_never_sent() {
         .unwrap()
         .unwrap();
     assert!(given_up.reason.contains("chat gone"), "{}", given_up.reason);
+    assert_eq!(outbox.pending(), 1, "pending until the give-up is recorded");
+    outbox.give_up_recorded();
     settle(&outbox).await;
     assert!(recorder.sent.lock().unwrap().is_empty());
     assert!(store.outbox().await.unwrap().is_empty());

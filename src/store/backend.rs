@@ -251,6 +251,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Extends the leases of every item this process holds by [`OUTBOX_LEASE`] from now.
     async fn renew_outbox(&self) -> Result<(), StoreError>;
 
+    /// Gives up every lease this process holds (at shutdown): another process may take the items at once.
+    async fn release_outbox(&self) -> Result<(), StoreError>;
+
     /// Removes an item that was delivered, given up or dropped (durable with the next commit).
     async fn complete_outbox(&self, seq: u64) -> Result<(), StoreError>;
 

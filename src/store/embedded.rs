@@ -298,6 +298,12 @@ impl<T: Embedded> Backend for T {
         Ok(())
     }
 
+    async fn release_outbox(&self) -> Result<(), StoreError> {
+        // A later run (or a new engine on the same store) claims them again.
+        lock(&self.local().leased).clear();
+        Ok(())
+    }
+
     async fn complete_outbox(&self, seq: u64) -> Result<(), StoreError> {
         Embedded::remove_outbox(self, seq)?;
         lock(&self.local().leased).remove(&seq);

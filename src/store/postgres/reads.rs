@@ -238,6 +238,15 @@ impl Backend for PgStore {
         .map(drop)
     }
 
+    async fn release_outbox(&self) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+            &[&self.instance()],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn complete_outbox(&self, seq: u64) -> Result<(), StoreError> {
         self.execute_lazy("DELETE FROM outbox WHERE seq = $1", &[&big(seq)])
             .await
