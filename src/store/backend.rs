@@ -163,6 +163,15 @@ pub trait Step: Send + Sync {
     /// How often an unanswered question was asked.
     async fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError>;
 
+    /// The oldest message of conversation `key` stored before arrival number `seq` and not handled yet, when
+    /// another process stored it: a conversation's messages are handled in arrival order even when they
+    /// reached different processes.
+    async fn earlier_unhandled(
+        &self,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<StoredInbound>, StoreError>;
+
     /// Stores the step's changes at once and ends it. The outbox items are leased to this process for
     /// [`OUTBOX_LEASE`]. A handled inbound message that is no longer stored (another process handled it)
     /// fails the commit with [`StoreError::Handled`] and stores nothing.
@@ -223,11 +232,21 @@ pub trait Backend: Send + Sync + 'static {
     /// Messages stored but not handled yet, in arrival order.
     async fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError>;
 
+    /// Messages stored more than `older_than` ago and still not handled, in arrival order: on a store shared by
+    /// several processes, those a stopped process had accepted. The embedded backends have none (the one
+    /// process hands everything it stored to its steps).
+    async fn stalled_inbound(&self, older_than: Duration)
+        -> Result<Vec<StoredInbound>, StoreError>;
+
     // --- Outbox ---
 
     /// Claims for this process the undelivered items that no live lease holds (their sender stopped), until
     /// [`OUTBOX_LEASE`] has passed; in order.
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// Whether an undelivered item of the same chat (`order_key`) with a lower number is held by another
+    /// sender: its chat's later items wait for it, so that a chat's messages go out in order across processes.
+    async fn earlier_undelivered(&self, order_key: &str, seq: u64) -> Result<bool, StoreError>;
 
     /// Extends the leases of every item this process holds by [`OUTBOX_LEASE`] from now.
     async fn renew_outbox(&self) -> Result<(), StoreError>;
@@ -251,6 +270,24 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Every unanswered question with its count.
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    // --- Case events between processes ---
+
+    /// Passes a committed step's case events to the other processes sharing the store (the embedded stores
+    /// have none).
+    async fn publish_events(&self, events: &[supportbot_chat::CaseEvent])
+        -> Result<(), StoreError>;
+
+    /// The case events other processes publish, as they come (`None` for a store only this process uses).
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>>;
+
+    // --- Single receivers ---
+
+    /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the
+    /// store); the lead ends when dropped, or is lost when the store can no longer vouch for it.
+    async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError>;
 
     // --- Health ---
 

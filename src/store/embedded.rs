@@ -165,6 +165,16 @@ impl<T: Embedded> Step for EmbeddedStep<T> {
         self.store.unanswered(question)
     }
 
+    async fn earlier_unhandled(
+        &self,
+        _key: &str,
+        _seq: u64,
+    ) -> Result<Option<StoredInbound>, StoreError> {
+        // No other process stores messages here; this one hands a conversation's messages to its steps in
+        // arrival order itself.
+        Ok(None)
+    }
+
     async fn commit(self: Box<Self>, mut commit: Commit) -> Result<Stored, StoreError> {
         let local = self.store.local();
         let first = {
@@ -264,11 +274,23 @@ impl<T: Embedded> Backend for T {
         Embedded::unhandled(self)
     }
 
+    async fn stalled_inbound(
+        &self,
+        _older_than: std::time::Duration,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        Ok(Vec::new())
+    }
+
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut leased = lock(&self.local().leased);
         let mut claimed = Embedded::outbox(self)?;
         claimed.retain(|record| leased.insert(record.seq));
         Ok(claimed)
+    }
+
+    async fn earlier_undelivered(&self, _order_key: &str, _seq: u64) -> Result<bool, StoreError> {
+        // Every item is this process's, and its lanes keep each chat's order.
+        Ok(false)
     }
 
     async fn renew_outbox(&self) -> Result<(), StoreError> {
@@ -300,6 +322,24 @@ impl<T: Embedded> Backend for T {
 
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError> {
         Embedded::unanswered_questions(self)
+    }
+
+    async fn publish_events(
+        &self,
+        _events: &[supportbot_chat::CaseEvent],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>> {
+        None
+    }
+
+    async fn lead(&self, _role: &str) -> Result<supportbot_chat::Lead, StoreError> {
+        // The only process on this store.
+        Ok(supportbot_chat::Lead::sole())
     }
 
     fn fault(&self) -> Option<String> {

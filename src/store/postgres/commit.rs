@@ -63,6 +63,10 @@ pub(super) async fn store(
         }
     };
     let records: Vec<Vec<u8>> = outbox.iter().map(encode).collect();
+    let order_keys: Vec<&str> = outbox
+        .iter()
+        .map(|r| r.envelope.order_key.as_str())
+        .collect();
     let numbered = async {
         if records.is_empty() {
             return Ok(Vec::new());
@@ -72,16 +76,20 @@ pub(super) async fn store(
         let statement = conn
             .prepare_cached(
                 "WITH items AS ( \
-                   SELECT nextval('outbox_seq') AS seq, r, n FROM ( \
-                     SELECT r, n FROM unnest($1::bytea[]) WITH ORDINALITY AS t(r, n) ORDER BY n) AS given), \
+                   SELECT nextval('outbox_seq') AS seq, r, k, n FROM ( \
+                     SELECT r, k, n FROM unnest($1::bytea[], $4::text[]) WITH ORDINALITY AS t(r, k, n) \
+                     ORDER BY n) AS given), \
                  stored AS ( \
-                   INSERT INTO outbox (seq, record, lease_owner, lease_until) \
-                   SELECT seq, r, $2, now() + $3::bigint * interval '1 millisecond' FROM items) \
+                   INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
+                   SELECT seq, k, r, $2, now() + $3::bigint * interval '1 millisecond' FROM items) \
                  SELECT seq FROM items ORDER BY n",
             )
             .await?;
         let rows = conn
-            .query(&statement, &[&records, &store.instance(), &lease_ms()])
+            .query(
+                &statement,
+                &[&records, &store.instance(), &lease_ms(), &order_keys],
+            )
             .await?;
         Ok(rows.iter().map(|r| unbig(r.get(0))).collect::<Vec<u64>>())
     };

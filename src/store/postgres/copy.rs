@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::{big, commit, db_error, PgStore};
 use crate::store::backend::{QueueEntry, RecentSlot, Writes};
+use crate::store::records::{OutboxRecord, StoredInbound};
 use crate::store::sled::{keys, SledStore};
 use crate::store::{decode, StoreError};
 
@@ -49,8 +50,10 @@ const TABLES: &[&str] = &[
 struct Source {
     writes: Writes,
     seen: Vec<(String, String)>,
-    inbound: Vec<(i64, Vec<u8>)>,
-    outbox: Vec<(i64, Vec<u8>)>,
+    /// Arrival number, conversation key, stored bytes.
+    inbound: Vec<(i64, String, Vec<u8>)>,
+    /// Outbox number, chat (order key), stored bytes.
+    outbox: Vec<(i64, String, Vec<u8>)>,
     last_case: Option<u64>,
 }
 
@@ -76,14 +79,19 @@ fn entries<T: DeserializeOwned>(
 }
 
 /// Raw entries under a prefix with the hex sequence number of their keys.
-fn numbered(from: &SledStore, prefix: &str) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+fn numbered<T: DeserializeOwned>(
+    from: &SledStore,
+    prefix: &str,
+    column: impl Fn(T) -> String,
+) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
     from.entries(prefix.as_bytes())?
         .into_iter()
         .map(|(key, value)| {
             let seq = keys::seq_of(&key, prefix).ok_or_else(|| bad_key(&key))?;
-            // Checked readable now rather than by the first process that reads it from the database.
-            decode::<serde_json::Value>(&key, &value)?;
-            Ok((big(seq), value.to_vec()))
+            // Decoded now (for the column the database keeps beside it) rather than by the first process that
+            // reads it from the database.
+            let record = decode::<T>(&key, &value)?;
+            Ok((big(seq), column(record), value.to_vec()))
         })
         .collect()
 }
@@ -153,8 +161,10 @@ fn read(from: &SledStore) -> Result<Source, StoreError> {
         let (platform, id) = rest.split_once(':').ok_or_else(|| bad_key(&key))?;
         s.seen.push((platform.to_string(), id.to_string()));
     }
-    s.inbound = numbered(from, keys::INBOX)?;
-    s.outbox = numbered(from, keys::OUTBOX)?;
+    s.inbound = numbered(from, keys::INBOX, |m: StoredInbound| {
+        m.inbound.conversation_key()
+    })?;
+    s.outbox = numbered(from, keys::OUTBOX, |r: OutboxRecord| r.envelope.order_key)?;
     if let Some(bytes) = from.get_raw(keys::CASE_COUNTER.as_bytes())? {
         let counter = <[u8; 8]>::try_from(bytes.as_ref())
             .map_err(|_| bad_key(keys::CASE_COUNTER.as_bytes()))?;
@@ -268,17 +278,19 @@ pub async fn sled_to_postgres(from: &SledStore, to: &PgStore) -> Result<Counts, 
     )
     .await
     .map_err(db_error)?;
-    for (table, sequence, rows) in [
-        ("inbound", "inbound_seq", &source.inbound),
-        ("outbox", "outbox_seq", &source.outbox),
+    for (table, column, sequence, rows) in [
+        ("inbound", "conversation", "inbound_seq", &source.inbound),
+        ("outbox", "order_key", "outbox_seq", &source.outbox),
     ] {
-        let (seqs, records): (Vec<i64>, Vec<&[u8]>) =
-            rows.iter().map(|(s, r)| (*s, r.as_slice())).unzip();
+        let seqs: Vec<i64> = rows.iter().map(|(s, _, _)| *s).collect();
+        let keys: Vec<&str> = rows.iter().map(|(_, k, _)| k.as_str()).collect();
+        let records: Vec<&[u8]> = rows.iter().map(|(_, _, r)| r.as_slice()).collect();
         tx.execute(
             &format!(
-                "INSERT INTO {table} (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+                "INSERT INTO {table} (seq, {column}, record) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[])"
             ),
-            &[&seqs, &records],
+            &[&seqs, &keys, &records],
         )
         .await
         .map_err(db_error)?;

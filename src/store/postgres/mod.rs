@@ -14,6 +14,8 @@
 
 mod commit;
 pub mod copy;
+mod events;
+mod lead;
 pub mod migrate;
 mod query;
 mod reads;
@@ -38,6 +40,9 @@ pub(super) const LOCK_MIGRATE: i32 = 0x5342_0000;
 /// Advisory-lock namespace of handling steps; the second key is `hashtext(conversation key)`.
 pub(super) const LOCK_STEPS: i32 = 0x5342_0001;
 
+/// Advisory-lock namespace of single receivers' leads (session locks); the second key is `hashtext(role)`.
+pub(super) const LOCK_LEAD: i32 = 0x5342_0002;
+
 /// Connections one process keeps open at most. A step holds one from its start to its commit, so this bounds
 /// the steps a process runs at once (the engine runs at most eight workers).
 const POOL_SIZE: usize = 16;
@@ -52,6 +57,8 @@ pub struct PgStore {
 
 struct Inner {
     pool: Pool,
+    /// The connection settings, for the connection that listens for other processes' case events.
+    settings: tokio_postgres::Config,
     /// This process's name in outbox leases: host, process id and a random part.
     instance: String,
     /// Where the database is, without the password, for messages.
@@ -131,7 +138,7 @@ impl PgStore {
         };
         settings.options(&options);
         let manager = Manager::from_config(
-            settings,
+            settings.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -149,6 +156,7 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
+                settings,
                 instance,
                 target,
                 tickets: AtomicU64::new(0),

@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 
 use super::{big, db_error, unbig};
 use crate::store::backend::{Known, QueueEntry, RecentSlot, Stamp, StampKind};
-use crate::store::records::{CaseLog, CaseRecord, Conversation, Line, Reserved};
+use crate::store::records::{CaseLog, CaseRecord, Conversation, Line, Reserved, StoredInbound};
 use crate::store::{decode, StoreError};
 
 pub(super) async fn rows<C: GenericClient>(
@@ -194,4 +194,26 @@ pub(super) async fn case_of_message<C: GenericClient>(
     )
     .await?;
     Ok(found.map(|r| r.get(0)))
+}
+
+/// The oldest message of a conversation stored before arrival number `seq` and not handled yet.
+pub(super) async fn earlier_unhandled<C: GenericClient>(
+    c: &C,
+    conversation: &str,
+    seq: u64,
+) -> Result<Option<StoredInbound>, StoreError> {
+    let found = row(
+        c,
+        "SELECT seq, record FROM inbound WHERE conversation = $1 AND seq < $2 ORDER BY seq LIMIT 1",
+        &[&conversation, &big(seq)],
+    )
+    .await?;
+    found
+        .map(|r| {
+            let seq = unbig(r.get(0));
+            let mut stored: StoredInbound = decode(format!("inbound/{seq}").as_bytes(), r.get(1))?;
+            stored.seq = seq;
+            Ok(stored)
+        })
+        .transpose()
 }

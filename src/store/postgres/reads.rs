@@ -149,8 +149,13 @@ impl Backend for PgStore {
             .query(
                 "WITH fresh AS (INSERT INTO seen_messages (platform, id) VALUES ($1, $2) \
                  ON CONFLICT DO NOTHING RETURNING 1) \
-                 INSERT INTO inbound (seq, record) SELECT nextval('inbound_seq'), $3 FROM fresh RETURNING seq",
-                &[&stored.inbound.platform, &stored.inbound.id, &encode(stored)],
+                 INSERT INTO inbound (seq, conversation, record)                  SELECT nextval('inbound_seq'), $4, $3 FROM fresh RETURNING seq",
+                &[
+                    &stored.inbound.platform,
+                    &stored.inbound.id,
+                    &encode(stored),
+                    &stored.inbound.conversation_key(),
+                ],
             )
             .await?;
         Ok(rows.first().map(|r| (unbig(r.get(0)), self.next_ticket())))
@@ -162,6 +167,22 @@ impl Backend for PgStore {
             .iter()
             .map(inbound_row)
             .collect()
+    }
+
+    async fn stalled_inbound(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        let ms = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+        self.query(
+            "SELECT seq, record FROM inbound \
+             WHERE stored_at < now() - $1::bigint * interval '1 millisecond' ORDER BY seq",
+            &[&ms],
+        )
+        .await?
+        .iter()
+        .map(inbound_row)
+        .collect()
     }
 
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
@@ -178,6 +199,34 @@ impl Backend for PgStore {
         let mut claimed = rows.iter().map(outbox_row).collect::<Result<Vec<_>, _>>()?;
         claimed.sort_by_key(|r| r.seq);
         Ok(claimed)
+    }
+
+    async fn earlier_undelivered(&self, order_key: &str, seq: u64) -> Result<bool, StoreError> {
+        let rows = self
+            .query(
+                "SELECT 1 FROM outbox WHERE order_key = $1 AND seq < $2 \
+                 AND lease_owner IS DISTINCT FROM $3 LIMIT 1",
+                &[&order_key, &big(seq), &self.instance()],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn publish_events(
+        &self,
+        events: &[supportbot_chat::CaseEvent],
+    ) -> Result<(), StoreError> {
+        PgStore::publish_events(self, events).await
+    }
+
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>> {
+        Some(self.listen_events())
+    }
+
+    async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError> {
+        self.lead_role(role).await
     }
 
     async fn renew_outbox(&self) -> Result<(), StoreError> {

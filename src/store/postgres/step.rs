@@ -27,7 +27,7 @@ use deadpool_postgres::Object;
 
 use super::{db_error, query, unbig, PgStore, LOCK_STEPS};
 use crate::store::backend::{Commit, Known, QueueEntry, RecentSlot, Stamp, Step, Stored};
-use crate::store::records::{CaseLog, CaseRecord, Conversation, Line, Reserved};
+use crate::store::records::{CaseLog, CaseRecord, Conversation, Line, Reserved, StoredInbound};
 use crate::store::StoreError;
 
 /// One step: the connection that holds the lock and the transaction.
@@ -113,6 +113,14 @@ impl Drop for PgStep {
 
 #[async_trait]
 impl Step for PgStep {
+    async fn earlier_unhandled(
+        &self,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<StoredInbound>, StoreError> {
+        query::earlier_unhandled(self.conn(), key, seq).await
+    }
+
     async fn conversation(&self, key: &str) -> Result<Option<Known<Conversation>>, StoreError> {
         query::conversation(self.conn(), key).await
     }

@@ -79,20 +79,29 @@ CREATE TABLE seen_messages (
 
 -- Received messages not handled yet, by arrival.
 CREATE SEQUENCE inbound_seq MINVALUE 0 START 0;
+-- `conversation` (the conversation key) lets a step find an earlier message of its conversation that another
+-- process stored.
 CREATE TABLE inbound (
     seq bigint PRIMARY KEY,
-    record bytea NOT NULL
+    conversation text COLLATE "C" NOT NULL,
+    record bytea NOT NULL,
+    -- When it was stored: messages left unhandled long after are taken over from a stopped process.
+    stored_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX inbound_by_conversation ON inbound (conversation, seq);
 
 -- Case numbers: 1001, 1002, ... across every process.
 CREATE SEQUENCE case_numbers START 1001;
 
 -- Undelivered outgoing messages; the process named by lease_owner delivers an item until lease_until.
 CREATE SEQUENCE outbox_seq MINVALUE 0 START 0;
+-- `order_key` (the chat) lets a sender see an earlier item of the chat that another process holds.
 CREATE TABLE outbox (
     seq bigint PRIMARY KEY,
+    order_key text COLLATE "C" NOT NULL,
     record bytea NOT NULL,
     lease_owner text,
     lease_until timestamptz
 );
 CREATE INDEX outbox_by_lease_owner ON outbox (lease_owner);
+CREATE INDEX outbox_by_order_key ON outbox (order_key, seq);
