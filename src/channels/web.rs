@@ -271,6 +271,9 @@ pub async fn start(
     if let Some(n) = config.web.signin_attempts {
         settings.signin_attempts = n;
     }
+    if let Some(on) = config.web.typing_indicator {
+        settings.typing_indicator = on;
+    }
     let metrics_token = config
         .web
         .metrics_token

@@ -141,6 +141,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = tokio::time::sleep(idle_timeout);
     tokio::pin!(idle);
+    let mut typing = crate::typing::TypingGate::default();
     loop {
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
@@ -180,6 +181,10 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
                 break;
             }
             Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
+            Ok(InboxFrame::Typing { case }) => {
+                crate::typing::operator_typing(&channel, &mut typing, &op, &case).await;
+                None
+            }
             Ok(InboxFrame::Command { text }) => channel
                 .operator_command(&op, text)
                 .await
