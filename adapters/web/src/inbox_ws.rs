@@ -273,7 +273,8 @@ pub fn action_command(action: &str, case: &str, text: &str) -> Result<String, St
         "take" | "release" | "case" => Ok(format!("/{action} {case}")),
         "close" if text.is_empty() => Ok(format!("/close {case}")),
         "close" | "reply" | "note" if !text.is_empty() => Ok(format!("/{action} {case} {text}")),
-        "reply" | "note" => Err(format!("/{action} needs a text")),
+        "reply" => Err("a reply needs a text".to_string()),
+        "note" => Err("a note needs a text".to_string()),
         "transfer" => {
             let ok = !text.is_empty()
                 && text.len() <= 40
