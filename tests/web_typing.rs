@@ -65,7 +65,9 @@ async fn the_user_sees_the_holder_typing_and_nothing_else() {
 #[tokio::test]
 async fn typing_indicator_off_sends_nothing() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    let stack = Stack::start_with(dir, CONFIG, |c| c.web.typing_indicator = Some(false)).await;
+    // CONFIG ends in its [web] section.
+    let config = format!("{CONFIG}typing_indicator = false\n");
+    let stack = Stack::start_in(dir, &config).await;
     let mut inbox = stack.inbox().await;
     let (mut user, _) = stack.chat().await;
     let case = open_case(&mut user).await;
