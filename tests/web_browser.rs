@@ -313,5 +313,18 @@ async fn chat_and_inbox_in_a_real_browser() {
         "登录"
     );
     drop(browser);
+
+    // And one set to Japanese, the Japanese inbox.
+    let browser = Browser::launch(&binary, "ja-JP").await;
+    let mut inbox = browser
+        .open_in(&stack.http("/inbox"), 1280, 820, Some("ja-JP"))
+        .await;
+    assert_eq!(
+        inbox
+            .eval("[document.getElementById('signin-btn').textContent, document.documentElement.lang]")
+            .await,
+        json!(["サインイン", "ja"])
+    );
+    drop(browser);
     stack.stop().await;
 }

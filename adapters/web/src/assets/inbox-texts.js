@@ -1,4 +1,4 @@
-// Texts of the operator inbox page, Chinese and English (the page picks one by the browser's language).
+// Texts of the operator inbox page, Chinese, English and Japanese (the page picks one by the browser's language).
 "use strict";
 
 var INBOX_TEXTS = {
@@ -48,5 +48,30 @@ var INBOX_TEXTS = {
     role: { user: "user", operator: "operator", bot: "bot", note: "note" },
     meta: { team: "team", lang: "language", channel: "channel", user: "user", assignee: "assignee", opened: "opened" },
     ago: { s: "{n}s", m: "{n} min", h: "{n} h", d: "{n} d" }
+  },
+  ja: {
+    signinTitle: "オペレーター受信箱", signinHelp: "オペレーター名とパスワードでサインインしてください。",
+    tokenHelp: "初回起動時に作成されたオペレータートークンを入力してください(データディレクトリの operator_token ファイルにあります)。",
+    name: "名前", password: "パスワード", useToken: "オペレータートークンを使う",
+    usePassword: "名前とパスワードを使う", badLogin: "名前またはパスワードが違います。",
+    limited: "サインインの失敗が多すぎます。しばらくしてからお試しください。",
+    views: { mine: "自分", teams: "自分のチーム", all: "すべて" }, newCase: "新しい案件 {id}",
+    newCaseFeed: "{team} チームに新しい案件 {id}:{subject}",
+    keys: "キー:j/k 次/前の案件 · t 担当する · r 返信 · / 検索 · Esc 入力欄を離れる · 返信欄で / 定型文",
+    noCanned: "一致する定型文はありません。", dashboard: "ダッシュボード", answered: "解決した FAQ",
+    notMarked: "(指定なし)", noEntry: "該当する FAQ なし",
+    answeredHelp: "終了時に案件を解決した FAQ を指定すると、ユーザーの質問がその FAQ の新しい質問として faq/taught.toml に書き込まれます。", earlier: "過去の案件",
+    searchPh: "検索:番号、ユーザー、内容、code:554 status:closed team:mail from:2026-11-01",
+    results: "{n} 件", clearSearch: "検索をクリア",
+    token: "オペレータートークン", signin: "サインイン", badToken: "そのトークンは無効です。", inbox: "受信箱", queue: "順番待ち",
+    closed: "終了済みも表示", signout: "サインアウト", empty: "案件はありません。順番待ちは空です。", pick: "左の一覧から案件を選んでください。",
+    codes: "エラーコード", suggestions: "FAQ の候補", convs: "会話", history: "履歴", take: "担当する",
+    release: "順番待ちに戻す", transfer: "チーム変更", team: "チーム", reply: "ユーザーに返信", note: "内部メモ",
+    close: "案件を終了", feed: "通知", replyPh: "返信を入力…(内部メモはユーザーに送られません)",
+    live: "接続中", offline: "切断", none: "なし", enterprise: "法人",
+    status: { open: "順番待ち", assigned: "対応中", closed: "終了" },
+    role: { user: "ユーザー", operator: "オペレーター", bot: "ボット", note: "メモ" },
+    meta: { team: "チーム", lang: "言語", channel: "チャネル", user: "ユーザー", assignee: "担当者", opened: "作成" },
+    ago: { s: "{n} 秒", m: "{n} 分", h: "{n} 時間", d: "{n} 日" }
   }
 };

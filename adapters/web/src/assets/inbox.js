@@ -9,7 +9,8 @@
 "use strict";
 
 (function () {
-  var L = SB.lang();
+  var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "";
+  var L = /^ja/i.test(nav) ? "ja" : SB.lang();
   var T = INBOX_TEXTS[L];
 
   var KEY = "supportbot.operator";
@@ -19,7 +20,7 @@
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
-  document.documentElement.lang = L === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = { zh: "zh-CN", ja: "ja" }[L] || "en";
   document.title = T.inbox;
   text("t-signin-title", T.signinTitle); text("t-signin-help", T.signinHelp); text("t-token", T.token);
   text("signin-btn", T.signin); text("t-inbox", T.inbox); text("t-queue", T.queue); text("t-closed", T.closed);
