@@ -2,7 +2,7 @@
 //! texts use `[bot] operator_lang`.
 
 pub mod operator;
-mod operator_page;
+pub mod operator_page;
 mod user;
 
 pub use user::*;
@@ -113,8 +113,30 @@ mod tests {
         ]
     }
 
+    /// The inbox's own notices of teaching the FAQ from a case.
+    fn teaching_texts(lang: Lang) -> Vec<String> {
+        use super::operator_page::{not_taught, taught, NotTaught};
+        vec![
+            taught(lang, "q", "C-1", "faq-1", "faq/taught.toml"),
+            not_taught(lang, "C-1", NotTaught::NoCase),
+            not_taught(lang, "C-1", NotTaught::NotHolder),
+            not_taught(lang, "C-1", NotTaught::NoQuestion),
+            not_taught(lang, "C-1", NotTaught::BuiltIn("faq")),
+            not_taught(lang, "C-1", NotTaught::Refused("x.toml:1: bad")),
+        ]
+    }
+
     #[test]
     fn the_inbox_page_gets_no_command_hints() {
+        for lang in [Lang::Zh, Lang::En, Lang::Ja] {
+            for text in teaching_texts(lang) {
+                assert!(
+                    !text.contains("/reply") && !text.contains("/take"),
+                    "{text}"
+                );
+            }
+        }
+        assert!(teaching_texts(Lang::Ja).iter().all(|t| japanese(t)));
         let card = card();
         for lang in [Lang::Zh, Lang::En, Lang::Ja] {
             for text in operator_texts(lang, &card) {

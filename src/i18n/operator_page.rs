@@ -199,3 +199,63 @@ pub(super) fn rated(lang: Lang, id: &str, rating: u8) -> String {
         "ユーザーが {id} を {rating}/5 と評価しました。"
     )
 }
+
+/// The inbox taught the FAQ from a case being closed.
+pub fn taught(lang: Lang, question: &str, case: &str, faq: &str, file: &str) -> String {
+    tr!(
+        lang,
+        "{case} 中的“{question}”已成为 FAQ {faq} 的新问法({file}),下次 FAQ 重新加载后生效。",
+        "\"{question}\" from {case} is now a question of {faq} ({file}); it applies at the next FAQ reload.",
+        "{case} の「{question}」を FAQ {faq} の新しい質問にしました({file})。次の FAQ 再読み込みで反映されます。"
+    )
+}
+
+/// Why closing a case taught the FAQ nothing.
+pub enum NotTaught<'a> {
+    /// No such case.
+    NoCase,
+    /// The operator does not hold the case.
+    NotHolder,
+    /// The case has no question line.
+    NoQuestion,
+    /// The bot runs on its built-in FAQ (no directory to write to).
+    BuiltIn(&'a str),
+    /// The FAQ refused the new question (`file:line: problem`).
+    Refused(&'a str),
+}
+
+/// Closing a case taught the FAQ nothing, and why.
+pub fn not_taught(lang: Lang, case: &str, why: NotTaught<'_>) -> String {
+    match why {
+        NotTaught::NoCase => tr!(
+            lang,
+            "没有工单 {case},未写入 FAQ。",
+            "There is no case {case}; nothing was taught.",
+            "案件 {case} はありません。FAQ には何も追加していません。"
+        ),
+        NotTaught::NotHolder => tr!(
+            lang,
+            "只有处理 {case} 的客服才能用它补充 FAQ。",
+            "Only the operator holding {case} can teach the FAQ from it.",
+            "{case} から FAQ に追加できるのは、その案件の担当者だけです。"
+        ),
+        NotTaught::NoQuestion => tr!(
+            lang,
+            "{case} 没有可写入 FAQ 的问题。",
+            "{case} has no question to teach.",
+            "{case} には FAQ に追加できる質問がありません。"
+        ),
+        NotTaught::BuiltIn(dir) => tr!(
+            lang,
+            "FAQ 目录 {dir} 不存在(正在使用内置 FAQ),无法写入。",
+            "The FAQ directory {dir} does not exist (the built-in FAQ is in use), so nothing can be taught.",
+            "FAQ ディレクトリ {dir} がありません(組み込みの FAQ を使用中)。追加できません。"
+        ),
+        NotTaught::Refused(problem) => tr!(
+            lang,
+            "FAQ 未接受这个问法,未写入:{problem}",
+            "The FAQ did not take the question, so nothing was taught: {problem}",
+            "FAQ がこの質問を受け付けなかったため、追加していません:{problem}"
+        ),
+    }
+}
