@@ -92,7 +92,7 @@ impl Rig {
             ..EngineOptions::default()
         };
         let engine = rt
-            .block_on(async { Engine::open_with(&config, faq.clone(), options) })
+            .block_on(async { Engine::open_with(&config, faq.clone(), options).await })
             .unwrap();
         engine.register_fallback_adapter(Arc::new(Null));
         let shutdown = Shutdown::new();

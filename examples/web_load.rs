@@ -99,6 +99,7 @@ mod load {
         let mut config = supportbot::config::Config::parse(toml, "load.toml").expect("config");
         config.bot.data_dir = dir.path().join("data");
         let engine = supportbot::engine::Engine::open(&config, supportbot::faq::Faq::builtin())
+            .await
             .expect("engine");
         let shutdown = Shutdown::new();
         let router = supportbot::channels::web::Router::new();
@@ -396,8 +397,9 @@ mod load {
             }
         }
 
+        #[async_trait::async_trait]
         impl MetricsSource for Echo {
-            fn prometheus(&self) -> String {
+            async fn prometheus(&self) -> String {
                 String::new()
             }
         }

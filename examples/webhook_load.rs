@@ -172,7 +172,7 @@ mod load {
 
     async fn start(config: &Config, with_router: bool) -> anyhow::Result<Running> {
         let faq = supportbot::faq::Faq::load_or_builtin(&config.bot.faq_dir)?;
-        let engine = Engine::open(config, faq)?;
+        let engine = Engine::open(config, faq).await?;
         let hooks = supportbot::channels::webhook::start(config, &engine)?;
         let shutdown = Shutdown::new();
         let base = if with_router {

@@ -165,8 +165,9 @@ async fn without_a_token_the_channel_starts_nothing() {
     ] {
         let mut config = supportbot::config::Config::parse(text, "t.toml").expect("config");
         config.bot.data_dir = dir.path().join(format!("data{}", text.len()));
-        let engine =
-            supportbot::engine::Engine::open(&config, discord_support::faq()).expect("engine");
+        let engine = supportbot::engine::Engine::open(&config, discord_support::faq())
+            .await
+            .expect("engine");
         let shutdown = supportbot_chat::Shutdown::new();
         let tasks = supportbot::channels::discord::start(&config, &engine, shutdown)
             .await

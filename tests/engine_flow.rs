@@ -26,7 +26,9 @@ async fn answer_with_feedback_buttons_and_yes_ends_the_conversation() {
     bot.send(dm("telegram", "42", "m2", "有帮助")).await;
     let out = bot.take();
     assert!(one(&out, "telegram", "42").text.contains("很高兴"));
-    let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
+    let stats = supportbot::cases::stats::compute(bot.engine.store())
+        .await
+        .unwrap();
     assert_eq!((stats.conversations, stats.deflected), (1, 1));
 }
 
@@ -83,7 +85,9 @@ async fn two_misses_lead_to_the_handoff_offer_and_are_counted_as_unanswered() {
     assert_eq!(offer.buttons, vec!["转人工", "不用了"]);
     bot.send(dm("telegram", "42", "m3", "不用了")).await;
     assert!(one(&bot.take(), "telegram", "42").text.contains("随时"));
-    let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
+    let stats = supportbot::cases::stats::compute(bot.engine.store())
+        .await
+        .unwrap();
     assert_eq!(stats.top_unanswered[0].question, "天气怎么样");
     assert_eq!(stats.top_unanswered[0].count, 2);
     assert_eq!(stats.deflected, 0);
@@ -351,7 +355,7 @@ async fn the_same_update_delivered_twice_is_handled_once() {
     assert_eq!(bot.send(m.clone()).await, Accepted::New);
     assert_eq!(bot.send(m.clone()).await, Accepted::Duplicate);
     assert_eq!(bot.take().len(), 1);
-    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine);
+    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine).await;
     assert!(
         metrics.contains("supportbot_duplicates_total 1"),
         "{metrics}"
@@ -407,7 +411,9 @@ async fn small_talk_gets_a_friendly_reply_and_never_a_case() {
     bot.send(dm("web", "s1", "w1", "hello!")).await;
     let reply = bot.take();
     assert!(one(&reply, "web", "s1").text.starts_with("Hello"));
-    let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
+    let stats = supportbot::cases::stats::compute(bot.engine.store())
+        .await
+        .unwrap();
     // Small talk is neither an unanswered question nor a handoff.
     assert!(
         stats.top_unanswered.is_empty(),

@@ -105,7 +105,7 @@ async fn a_full_worker_queue_refuses_with_busy_and_stores_nothing() {
         store: test_store(),
         ..EngineOptions::default()
     };
-    let engine = Engine::open_with(&config, faq(), options).unwrap();
+    let engine = Engine::open_with(&config, faq(), options).await.unwrap();
     // Not running yet: the first message fills the one place in the queue.
     let first = engine
         .accept(dm("telegram", "42", "a", "你好"))

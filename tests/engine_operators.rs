@@ -100,7 +100,7 @@ async fn telegram_user_answered_by_discord_operator() {
     assert_eq!(detail.summary.assignee.as_deref(), Some("discord:7001"));
     let roles: Vec<_> = detail.transcript.iter().map(|e| e.role.as_str()).collect();
     assert_eq!(&roles[roles.len() - 3..], ["user", "operator", "operator"]);
-    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine);
+    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine).await;
     assert!(
         metrics.contains("supportbot_operator_reply_latency_seconds_count 1"),
         "{metrics}"
@@ -267,11 +267,13 @@ async fn close_asks_for_a_rating_and_the_bot_returns_with_the_old_case_linked() 
         "the new card names the previous case"
     );
     let all = supportbot::cases::view::all(bot.engine.store())
-        .collect::<Result<Vec<_>, _>>()
+        .await
         .unwrap();
     assert_eq!(all[0].rating, Some(4));
     assert_eq!(all[1].previous.as_deref(), Some("C-1001"));
-    let stats = supportbot::cases::stats::compute(bot.engine.store()).unwrap();
+    let stats = supportbot::cases::stats::compute(bot.engine.store())
+        .await
+        .unwrap();
     assert_eq!(stats.average_rating, Some(4.0));
     assert_eq!(stats.handoffs_by_team["mail"], 2);
 }

@@ -131,7 +131,7 @@ async fn a_refused_message_is_given_up_and_the_operator_told() {
         .find(|e| e.kind == supportbot_chat::CaseEventKind::DeliveryFailed)
         .unwrap();
     assert!(failed.text.contains("web:s1"));
-    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine);
+    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine).await;
     assert!(
         metrics.contains("supportbot_outbox_given_up_total 1"),
         "{metrics}"
@@ -177,7 +177,7 @@ async fn the_outbox_survives_a_restart() {
         bot.engine.outbox_backlog(),
         vec![("telegram".to_string(), 1)]
     );
-    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine);
+    let metrics = supportbot_chat::MetricsSource::prometheus(&bot.engine).await;
     assert!(
         metrics.contains("supportbot_outbox_backlog{destination=\"telegram\"} 1"),
         "{metrics}"
@@ -210,7 +210,7 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
             store: store.clone(),
             ..EngineOptions::default()
         };
-        let engine = Engine::open_with(&config, faq(), options).unwrap();
+        let engine = Engine::open_with(&config, faq(), options).await.unwrap();
         for i in 0..3 {
             engine
                 .accept(dm(
@@ -241,6 +241,7 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
 async fn a_second_engine_on_the_same_data_dir_gets_a_clear_error() {
     let bot = Bot::start_on_sled().await;
     let err = Engine::open(&bot.config, faq())
+        .await
         .err()
         .expect("the directory is in use");
     let text = err.to_string();
@@ -302,7 +303,7 @@ async fn metrics_cover_the_required_families() {
         bot.send(dm("telegram", "9", &format!("h{i}"), t)).await;
     }
     bot.take();
-    let text = supportbot_chat::MetricsSource::prometheus(&bot.engine);
+    let text = supportbot_chat::MetricsSource::prometheus(&bot.engine).await;
     for needle in [
         "supportbot_messages_in_total{platform=\"web\"} 2",
         "supportbot_messages_out_total{platform=\"telegram\"} 4",

@@ -160,6 +160,7 @@ async fn a_handoff_is_worked_from_the_telegram_operator_group() {
         .engine
         .store()
         .case_of_message(&card_reference)
+        .await
         .unwrap()
         .is_none()
     {

@@ -65,7 +65,7 @@ async fn a_wrong_token_is_a_clear_configuration_error() {
     let text = config_text(&fake, &free_addr()).replace(TOKEN, "424242:WRONG");
     let mut config = Config::parse(&text, "t.toml").unwrap();
     config.bot.data_dir = dir.path().join("data");
-    let engine = Engine::open(&config, Faq::builtin()).unwrap();
+    let engine = Engine::open(&config, Faq::builtin()).await.unwrap();
     let err = match supportbot::channels::telegram::start(&config, &engine, Shutdown::new()).await {
         Ok(_) => panic!("a refused token must stop the start"),
         Err(err) => err,

@@ -134,7 +134,7 @@ async fn backlog_per_destination_shows_in_metrics() {
             >= 3
     })
     .await;
-    let text = bot.engine.prometheus();
+    let text = bot.engine.prometheus().await;
     assert!(
         text.contains("supportbot_outbox_backlog{destination=\"forum\"} 3"),
         "{text}"
@@ -147,6 +147,7 @@ async fn backlog_per_destination_shows_in_metrics() {
     assert!(!bot
         .engine
         .prometheus()
+        .await
         .contains("supportbot_outbox_backlog{destination=\"forum\"} 3"));
     bot.stop().await;
 }

@@ -18,8 +18,8 @@ use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
 use crate::store::{QueueEntry, StoreError};
 
 /// Loads a case.
-pub(crate) fn load(ch: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    ch.case(number)
+pub(crate) async fn load(ch: &Changes, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    ch.case(number).await
 }
 
 /// Saves a case.
@@ -120,18 +120,18 @@ pub(crate) fn dequeue(ch: &mut Changes, case: &CaseRecord) {
 }
 
 /// Waiting case numbers in queue order.
-pub(crate) fn waiting_numbers(ch: &Changes) -> Result<Vec<u64>, StoreError> {
-    Ok(ch.waiting()?.iter().map(|e| e.number).collect())
+pub(crate) async fn waiting_numbers(ch: &Changes) -> Result<Vec<u64>, StoreError> {
+    Ok(ch.waiting().await?.iter().map(|e| e.number).collect())
 }
 
 /// 1-based place of a waiting case among its team's waiting cases.
-pub(crate) fn queue_position(ch: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
+pub(crate) async fn queue_position(ch: &Changes, case: &CaseRecord) -> Result<usize, StoreError> {
     let mut position = 1;
-    for number in waiting_numbers(ch)? {
+    for number in waiting_numbers(ch).await? {
         if number == case.number {
             break;
         }
-        if load(ch, number)?.is_some_and(|c| c.team == case.team) {
+        if load(ch, number).await?.is_some_and(|c| c.team == case.team) {
             position += 1;
         }
     }
@@ -237,17 +237,19 @@ pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) ->
 }
 
 /// The case a message the bot sent stands for (an operator replying to a card or relay).
-pub(crate) fn case_of_message(
+pub(crate) async fn case_of_message(
     ch: &Changes,
     platform: &str,
     chat: &str,
     reply_to: &str,
 ) -> Result<Option<u64>, StoreError> {
-    let by_envelope = ch.case_of_message(reply_to)?;
-    let by_platform_id = || ch.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"));
+    let by_envelope = ch.case_of_message(reply_to).await?;
     let id = match by_envelope {
         Some(id) => Some(id),
-        None => by_platform_id()?,
+        None => {
+            ch.case_of_message(&format!("pm:{platform}:{chat}:{reply_to}"))
+                .await?
+        }
     };
     if let Some(n) = id.as_deref().and_then(command::case_number) {
         return Ok(Some(n));
@@ -261,7 +263,7 @@ pub(crate) fn case_of_message(
 }
 
 /// The last `n` transcript lines of a case, as text.
-pub(crate) fn transcript_tail(
+pub(crate) async fn transcript_tail(
     ch: &Changes,
     case: &CaseRecord,
     n: usize,
@@ -271,7 +273,7 @@ pub(crate) fn transcript_tail(
         if lines.len() >= n {
             break;
         }
-        if let Some(CaseLog::Entry(e)) = ch.case_line(case.number, seq)? {
+        if let Some(CaseLog::Entry(e)) = ch.case_line(case.number, seq).await? {
             if e.role != "note" {
                 lines.push(format!("{} {}: {}", e.at.format("%H:%M"), e.name, e.text));
             }

@@ -35,9 +35,9 @@ pub struct Stats {
 }
 
 /// Every question the FAQ could not answer, most asked first.
-pub fn unanswered(store: &Store) -> Result<Vec<Unanswered>, StoreError> {
+pub async fn unanswered(store: &Store) -> Result<Vec<Unanswered>, StoreError> {
     let mut unanswered: Vec<Unanswered> = Vec::new();
-    for (question, count) in store.unanswered_questions()? {
+    for (question, count) in store.unanswered_questions().await? {
         unanswered.push(Unanswered { question, count });
     }
     unanswered.sort_by(|a, b| {
@@ -58,9 +58,9 @@ pub struct Unanswered {
 }
 
 /// Computes the figures from the store.
-pub fn compute(store: &Store) -> Result<Stats, StoreError> {
+pub async fn compute(store: &Store) -> Result<Stats, StoreError> {
     let (mut conversations, mut deflected) = (0usize, 0usize);
-    for conv in store.conversations()? {
+    for conv in store.conversations().await? {
         if conv.asked > 0 || conv.outcome != Outcome::None {
             conversations += 1;
             if conv.outcome == Outcome::Answered {
@@ -72,7 +72,7 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
     let mut replies: Vec<f64> = Vec::new();
     let mut ratings: Vec<u8> = Vec::new();
     let mut cases = 0;
-    for case in store.cases()? {
+    for case in store.cases().await? {
         cases += 1;
         *by_team.entry(case.team.clone()).or_default() += 1;
         if let Some(first) = case.first_reply_at {
@@ -80,7 +80,7 @@ pub fn compute(store: &Store) -> Result<Stats, StoreError> {
         }
         ratings.extend(case.rating);
     }
-    let mut unanswered = unanswered(store)?;
+    let mut unanswered = unanswered(store).await?;
     unanswered.truncate(TOP_UNANSWERED);
     Ok(Stats {
         conversations,

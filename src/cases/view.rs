@@ -45,18 +45,18 @@ pub fn summary(case: &CaseRecord) -> CaseSummary {
 }
 
 /// One case by id (`C-1001` or `1001`).
-pub fn find(store: &Store, id: &str) -> Result<Option<CaseRecord>, StoreError> {
+pub async fn find(store: &Store, id: &str) -> Result<Option<CaseRecord>, StoreError> {
     match case_number(id) {
-        Some(n) => store.case(n),
+        Some(n) => store.case(n).await,
         None => Ok(None),
     }
 }
 
 /// The full detail of a case: transcript and history.
-pub fn detail(store: &Store, case: &CaseRecord) -> Result<CaseDetail, StoreError> {
+pub async fn detail(store: &Store, case: &CaseRecord) -> Result<CaseDetail, StoreError> {
     let mut transcript: Vec<CaseEntry> = Vec::new();
     let mut history: Vec<CaseEvent> = Vec::new();
-    for line in store.case_lines(case.number)? {
+    for line in store.case_lines(case.number).await? {
         match line {
             CaseLog::Entry(e) => transcript.push(e),
             CaseLog::Event(e) => history.push(e),
@@ -81,9 +81,9 @@ pub fn detail(store: &Store, case: &CaseRecord) -> Result<CaseDetail, StoreError
 }
 
 /// Everything about a case.
-pub fn export(store: &Store, case: &CaseRecord) -> Result<CaseExport, StoreError> {
+pub async fn export(store: &Store, case: &CaseRecord) -> Result<CaseExport, StoreError> {
     Ok(CaseExport {
-        detail: detail(store, case)?,
+        detail: detail(store, case).await?,
         category: case.category.clone(),
         rating: case.rating,
         summary: case.summary.clone(),
@@ -94,26 +94,21 @@ pub fn export(store: &Store, case: &CaseRecord) -> Result<CaseExport, StoreError
 }
 
 /// Every case record, by number.
-pub fn all(store: &Store) -> impl Iterator<Item = Result<CaseRecord, StoreError>> {
-    let (cases, error) = match store.cases() {
-        Ok(cases) => (cases, None),
-        Err(err) => (Vec::new(), Some(err)),
-    };
-    error.map(Err).into_iter().chain(cases.into_iter().map(Ok))
+pub async fn all(store: &Store) -> Result<Vec<CaseRecord>, StoreError> {
+    store.cases().await
 }
 
 /// Waiting cases in queue order, then assigned ones by age, then (when asked) closed ones, newest first.
-pub fn list(store: &Store, include_closed: bool) -> Result<Vec<CaseSummary>, StoreError> {
+pub async fn list(store: &Store, include_closed: bool) -> Result<Vec<CaseSummary>, StoreError> {
     let mut out = Vec::new();
-    for entry in store.waiting()? {
-        if let Some(case) = store.case(entry.number)? {
+    for entry in store.waiting().await? {
+        if let Some(case) = store.case(entry.number).await? {
             out.push(summary(&case));
         }
     }
     let mut assigned = Vec::new();
     let mut closed = Vec::new();
-    for case in all(store) {
-        let case = case?;
+    for case in store.cases().await? {
         match case.status {
             CaseStatus::Assigned => assigned.push(case),
             CaseStatus::Closed if include_closed => closed.push(case),
@@ -128,10 +123,10 @@ pub fn list(store: &Store, include_closed: bool) -> Result<Vec<CaseSummary>, Sto
 }
 
 /// Waiting cases: how many, and when the oldest was opened.
-pub fn waiting_figures(store: &Store) -> Result<(usize, Option<i64>), StoreError> {
+pub async fn waiting_figures(store: &Store) -> Result<(usize, Option<i64>), StoreError> {
     let mut count = 0;
     let mut oldest: Option<i64> = None;
-    for entry in store.waiting()? {
+    for entry in store.waiting().await? {
         count += 1;
         let ms = entry.queued_ms;
         oldest = Some(oldest.map_or(ms, |o| o.min(ms)));

@@ -117,7 +117,11 @@ impl StatsPage for Dashboard {
         let config = self.0.config();
         let tz = config.hours.timezone.0;
         let now = chrono::Utc::now().with_timezone(&tz);
-        crate::report::gather(self.0.store(), &self.0.faq(), &config.bot.name, tz, now)
+        // The inbox calls this on a blocking thread, where waiting for the store's reads is allowed.
+        let faq = self.0.faq();
+        let gather = crate::report::gather(self.0.store(), &faq, &config.bot.name, tz, now);
+        tokio::runtime::Handle::current()
+            .block_on(gather)
             .map(|d| crate::report::render(&d))
             .map_err(|e| e.to_string())
     }
@@ -146,8 +150,10 @@ impl AnswerBook for FaqAnswers {
     fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
         let lang = crate::i18n::from_code(&self.0.config().bot.operator_lang);
         let refuse = |why: NotTaught<'_>| page::not_taught(lang, case, why);
-        let store = self.0.store();
-        let record = crate::cases::view::find(store, case)
+        // The inbox calls this on a blocking thread, where waiting for the store's reads is allowed.
+        let find = crate::cases::view::find(self.0.store(), case);
+        let record = tokio::runtime::Handle::current()
+            .block_on(find)
             .map_err(|e| refuse(NotTaught::Refused(&e.to_string())))?
             .ok_or_else(|| refuse(NotTaught::NoCase))?;
         if record.assignee.as_deref() != Some(operator) {

@@ -27,33 +27,39 @@ fn print_json(value: &impl serde::Serialize, pretty: bool) -> CliResult {
 }
 
 /// `cases list`: one JSON object a line, waiting cases in queue order, then assigned, then closed.
-pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
+pub async fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     let store = open_store(config, data)?;
-    for row in view::list(&store, true).map_err(CliError::runtime)? {
+    for row in view::list(&store, true).await.map_err(CliError::runtime)? {
         print_json(&row, false)?;
     }
     Ok(())
 }
 
 /// `cases show ID`: one case with transcript and history.
-pub fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
+pub async fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
     let store = open_store(config, data)?;
     let case = view::find(&store, id)
+        .await
         .map_err(CliError::runtime)?
         .ok_or_else(|| CliError::runtime(format!("there is no case {id}")))?;
     print_json(
-        &view::export(&store, &case).map_err(CliError::runtime)?,
+        &view::export(&store, &case)
+            .await
+            .map_err(CliError::runtime)?,
         true,
     )
 }
 
 /// `cases export`: every case, one JSON array.
-pub fn export(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
+pub async fn export(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     let store = open_store(config, data)?;
     let mut all = Vec::new();
-    for case in view::all(&store) {
-        let case = case.map_err(CliError::runtime)?;
-        all.push(view::export(&store, &case).map_err(CliError::runtime)?);
+    for case in view::all(&store).await.map_err(CliError::runtime)? {
+        all.push(
+            view::export(&store, &case)
+                .await
+                .map_err(CliError::runtime)?,
+        );
     }
     print_json(&all, true)
 }

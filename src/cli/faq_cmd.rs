@@ -41,7 +41,11 @@ pub fn check(dir: Option<PathBuf>) -> CliResult {
 
 /// `faq lint [DIR] [--data DIR | --config FILE]`: warnings about entries users will confuse, one a line, and, with
 /// a data directory, the unanswered questions close to an entry (the variants to add); exit 0 whatever it finds.
-pub fn lint(dir: Option<PathBuf>, data: Option<PathBuf>, config: Option<PathBuf>) -> CliResult {
+pub async fn lint(
+    dir: Option<PathBuf>,
+    data: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> CliResult {
     let dir = dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     let faq = Faq::load_dir(&dir).map_err(CliError::usage)?;
     let report = faq.lint();
@@ -50,7 +54,9 @@ pub fn lint(dir: Option<PathBuf>, data: Option<PathBuf>, config: Option<PathBuf>
     }
     if data.is_some() || config.is_some() {
         let store = super::cases_cmd::open_store(config, data)?;
-        let asked = crate::cases::stats::unanswered(&store).map_err(CliError::runtime)?;
+        let asked = crate::cases::stats::unanswered(&store)
+            .await
+            .map_err(CliError::runtime)?;
         for line in close_to_an_entry(&faq, &asked) {
             println!("{line}");
         }

@@ -257,23 +257,27 @@ pub fn main() -> ExitCode {
         } => faq_cmd::check(dir),
         Command::Faq {
             action: FaqAction::Lint { dir, data, config },
-        } => faq_cmd::lint(dir, data, config),
+        } => block_on(faq_cmd::lint(dir, data, config)),
         Command::Faq {
             action: FaqAction::Export { dir },
         } => faq_cmd::export(dir),
         Command::Cases { action } => match action {
-            CasesAction::List { data, config } => cases_cmd::list(config, data),
-            CasesAction::Show { id, data, config } => cases_cmd::show(config, data, &id),
-            CasesAction::Export { data, config } => cases_cmd::export(config, data),
+            CasesAction::List { data, config } => block_on(cases_cmd::list(config, data)),
+            CasesAction::Show { id, data, config } => block_on(cases_cmd::show(config, data, &id)),
+            CasesAction::Export { data, config } => block_on(cases_cmd::export(config, data)),
         },
-        Command::Stats { config, data, html } => stats::run(config, data, html),
+        Command::Stats { config, data, html } => block_on(stats::run(config, data, html)),
         Command::Operator {
             action: OperatorAction::Passwd { name },
         } => operator_cmd::passwd(name),
         Command::Outbox { action } => match action {
-            OutboxAction::List { data, config } => outbox_cmd::list(config, data),
-            OutboxAction::Retry { id, data, config } => outbox_cmd::retry(config, data, id),
-            OutboxAction::Drop { id, data, config } => outbox_cmd::drop(config, data, &id),
+            OutboxAction::List { data, config } => block_on(outbox_cmd::list(config, data)),
+            OutboxAction::Retry { id, data, config } => {
+                block_on(outbox_cmd::retry(config, data, id))
+            }
+            OutboxAction::Drop { id, data, config } => {
+                block_on(outbox_cmd::drop(config, data, &id))
+            }
         },
     };
     match result {
@@ -283,6 +287,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(err.code)
         }
     }
+}
+
+/// Runs a command that reads the store (its interface is async) to completion.
+fn block_on(command: impl std::future::Future<Output = CliResult>) -> CliResult {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::runtime)?
+        .block_on(command)
 }
 
 /// The config file (defaults when none is given); a bad file is a usage error (exit 2).

@@ -43,15 +43,15 @@ fn ask_running(dir: &std::path::Path, request: Request) -> Result<Response, CliE
 }
 
 /// One stored undelivered message.
-fn stored_record(store: &Store, seq: u64) -> Result<Option<OutboxRecord>, CliError> {
-    let all = store.outbox().map_err(CliError::runtime)?;
+async fn stored_record(store: &Store, seq: u64) -> Result<Option<OutboxRecord>, CliError> {
+    let all = store.outbox().await.map_err(CliError::runtime)?;
     Ok(all.into_iter().find(|r| r.seq == seq))
 }
 
 /// The stored undelivered messages of a stopped bot, in sequence order.
-fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
+async fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
     let mut items = Vec::new();
-    for rec in store.outbox().map_err(CliError::runtime)? {
+    for rec in store.outbox().await.map_err(CliError::runtime)? {
         items.push(ItemInfo {
             seq: rec.seq,
             id: rec.envelope.id,
@@ -68,9 +68,10 @@ fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
 
 /// `outbox list`: one JSON object a line (seq, id, destination, order_key, created_ms, attempts, last_error),
 /// then the backlog per destination on stderr.
-pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
+pub async fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
     let rows: Vec<serde_json::Value> = match open(config, data)? {
-        Target::Offline(store) => stored_items(&store)?
+        Target::Offline(store) => stored_items(&store)
+            .await?
             .iter()
             .map(|i| serde_json::to_value(i).map_err(CliError::runtime))
             .collect::<Result<_, _>>()?,
@@ -96,7 +97,11 @@ pub fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
 
 /// `outbox retry [ID]`: with the bot running, every waiting message is tried again now. With the bot
 /// stopped, the messages (or the one named) get a fresh give-up time; they are sent as soon as `serve` starts.
-pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>) -> CliResult {
+pub async fn retry(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    id: Option<String>,
+) -> CliResult {
     match open(config, data)? {
         Target::Running(dir) => {
             println!("{}", ask_running(&dir, Request::Retry { id })?.message);
@@ -105,15 +110,15 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
         Target::Offline(store) => {
             let now = chrono::Utc::now().timestamp_millis();
             let mut count = 0;
-            for item in stored_items(&store)? {
+            for item in stored_items(&store).await? {
                 if id.as_deref().is_some_and(|id| !names(&item, id)) {
                     continue;
                 }
-                let Some(mut rec) = stored_record(&store, item.seq)? else {
+                let Some(mut rec) = stored_record(&store, item.seq).await? else {
                     continue;
                 };
                 rec.created_ms = now;
-                store.update_outbox(&rec).map_err(CliError::runtime)?;
+                store.update_outbox(&rec).await.map_err(CliError::runtime)?;
                 count += 1;
             }
             if let (Some(id), 0) = (&id, count) {
@@ -121,7 +126,7 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
                     "there is no undelivered message {id}"
                 )));
             }
-            store.flush().map_err(CliError::runtime)?;
+            store.flush().await.map_err(CliError::runtime)?;
             println!(
                 "{count} undelivered message(s) get a fresh give-up time and are sent when supportbot serve starts"
             );
@@ -131,7 +136,7 @@ pub fn retry(config: Option<PathBuf>, data: Option<PathBuf>, id: Option<String>)
 }
 
 /// `outbox drop ID`: the message is removed for good and never sent.
-pub fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
+pub async fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
     match open(config, data)? {
         Target::Running(dir) => {
             println!(
@@ -141,14 +146,18 @@ pub fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResu
             Ok(())
         }
         Target::Offline(store) => {
-            let item = stored_items(&store)?
+            let item = stored_items(&store)
+                .await?
                 .into_iter()
                 .find(|i| names(i, id))
                 .ok_or_else(|| {
                     CliError::runtime(format!("there is no undelivered message {id}"))
                 })?;
-            store.complete_outbox(item.seq).map_err(CliError::runtime)?;
-            store.flush().map_err(CliError::runtime)?;
+            store
+                .complete_outbox(item.seq)
+                .await
+                .map_err(CliError::runtime)?;
+            store.flush().await.map_err(CliError::runtime)?;
             println!("dropped {} (to {})", item.id, item.destination);
             Ok(())
         }

@@ -49,7 +49,9 @@ async fn replay(config: Config, faq: Faq) -> CliResult {
         serial_delivery: true,
         ..EngineOptions::default()
     };
-    let engine = Engine::open_with(&config, faq, options).map_err(CliError::runtime)?;
+    let engine = Engine::open_with(&config, faq, options)
+        .await
+        .map_err(CliError::runtime)?;
     let pending: HashSet<String> = engine.outbox_list().into_iter().map(|i| i.id).collect();
     let stdout = StdoutAdapter::open(&config.bot.data_dir, &pending).map_err(CliError::runtime)?;
     engine.register_fallback_adapter(Arc::new(stdout));

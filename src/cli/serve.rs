@@ -38,7 +38,9 @@ pub fn run(config_path: Option<PathBuf>) -> CliResult {
 }
 
 async fn serve(config: Config, faq: Faq) -> CliResult {
-    let engine = Engine::open(&config, faq).map_err(CliError::runtime)?;
+    let engine = Engine::open(&config, faq)
+        .await
+        .map_err(CliError::runtime)?;
     let shutdown = Shutdown::new();
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
 

@@ -8,12 +8,16 @@ use crate::cases::stats;
 use crate::store::Store;
 
 /// Runs the command.
-pub fn run(config: Option<PathBuf>, data: Option<PathBuf>, html: Option<PathBuf>) -> CliResult {
+pub async fn run(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    html: Option<PathBuf>,
+) -> CliResult {
     let config = load_config(config.as_deref())?;
     let dir = existing_data_dir(&config, data)?;
     let store = Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)?;
     let Some(file) = html else {
-        let figures = stats::compute(&store).map_err(CliError::runtime)?;
+        let figures = stats::compute(&store).await.map_err(CliError::runtime)?;
         let text = serde_json::to_string_pretty(&figures).map_err(CliError::runtime)?;
         println!("{text}");
         return Ok(());
@@ -22,6 +26,7 @@ pub fn run(config: Option<PathBuf>, data: Option<PathBuf>, html: Option<PathBuf>
     let tz = config.hours.timezone.0;
     let now = chrono::Utc::now().with_timezone(&tz);
     let dashboard = crate::report::gather(&store, &faq, &config.bot.name, tz, now)
+        .await
         .map_err(CliError::runtime)?;
     std::fs::write(&file, crate::report::render(&dashboard))
         .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", file.display())))?;

@@ -14,14 +14,17 @@ const ACCOUNT_CATEGORY: &str = "account";
 const UNANSWERED_CHARS: usize = 200;
 
 /// Continues what the bot was waiting for (a button press, a rating, an intake answer). `Ok(true)` when done.
-pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, StoreError> {
+pub(super) async fn continue_mode(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+) -> Result<bool, StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let text = t.text.clone();
     match conv.mode.clone() {
         Mode::Idle => Ok(false),
         Mode::Rating { case } => match text.trim().parse::<u8>() {
             Ok(r @ 1..=5) => {
-                super::user_cmd::rate(t, conv, &case, r)?;
+                super::user_cmd::rate(t, conv, &case, r).await?;
                 Ok(true)
             }
             _ => {
@@ -30,12 +33,12 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
             }
         },
         Mode::Intake(state) => {
-            intake::step(t, conv, state)?;
+            intake::step(t, conv, state).await?;
             Ok(true)
         }
         Mode::Offer => {
             if is_label(&text, &i18n::HUMAN) || t.faq.is_human_request(&text) {
-                intake::request_human(t, conv)?;
+                intake::request_human(t, conv).await?;
                 Ok(true)
             } else if is_label(&text, &i18n::NO_THANKS) {
                 conv.mode = Mode::Idle;
@@ -51,10 +54,10 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
                 .iter()
                 .find(|(_, title)| title.trim() == text.trim())
             {
-                answer_entry(t, conv, faq, &query)?;
+                answer_entry(t, conv, faq, &query).await?;
                 Ok(true)
             } else if is_label(&text, &i18n::NONE_OF_THESE) {
-                miss(t, conv, &query)?;
+                miss(t, conv, &query).await?;
                 Ok(true)
             } else {
                 conv.mode = Mode::Idle;
@@ -70,7 +73,7 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
                 t.reply(conv, i18n::glad(lang), vec![]);
                 Ok(true)
             } else if is_label(&text, &i18n::NO) {
-                record_unanswered(t, &query)?;
+                record_unanswered(t, &query).await?;
                 if conv.outcome == Outcome::Answered {
                     conv.outcome = Outcome::None;
                 }
@@ -85,7 +88,7 @@ pub(super) fn continue_mode(t: &mut Turn<'_>, conv: &mut Conversation) -> Result
 }
 
 /// Asks the FAQ and acts on its decision.
-pub(super) fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let decision = match t.early.take() {
         Some(d) if d.lang == lang && d.query == t.text => d,
@@ -97,13 +100,13 @@ pub(super) fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Store
         conv.last_category = decision.category.clone();
     }
     match decision.action {
-        Action::Answer => answer(t, conv, &decision),
+        Action::Answer => answer(t, conv, &decision).await,
         Action::Choose => {
             choose(t, conv, &decision);
             Ok(())
         }
-        Action::Handoff if decision.human_requested => intake::request_human(t, conv),
-        Action::Handoff => miss(t, conv, &decision.query),
+        Action::Handoff if decision.human_requested => intake::request_human(t, conv).await,
+        Action::Handoff => miss(t, conv, &decision.query).await,
         Action::Smalltalk => {
             // A greeting or a thank-you: the reply the FAQ chose, no entry and no case.
             t.reply(conv, decision.answer.clone().unwrap_or_default(), vec![]);
@@ -112,15 +115,15 @@ pub(super) fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Store
     }
 }
 
-fn answer(t: &mut Turn<'_>, conv: &mut Conversation, d: &Decision) -> Result<(), StoreError> {
+async fn answer(t: &mut Turn<'_>, conv: &mut Conversation, d: &Decision) -> Result<(), StoreError> {
     let (Some(faq), Some(text)) = (d.faq.clone(), d.answer.clone()) else {
-        return miss(t, conv, &d.query);
+        return miss(t, conv, &d.query).await;
     };
-    send_answer(t, conv, &faq, text, d.category.as_deref(), &d.query)
+    send_answer(t, conv, &faq, text, d.category.as_deref(), &d.query).await
 }
 
 /// Answers the entry a user picked from the choices.
-fn answer_entry(
+async fn answer_entry(
     t: &mut Turn<'_>,
     conv: &mut Conversation,
     faq: &str,
@@ -128,7 +131,7 @@ fn answer_entry(
 ) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let Some(entry) = t.faq.entry(faq).cloned() else {
-        return miss(t, conv, query);
+        return miss(t, conv, query).await;
     };
     conv.last_category = Some(entry.category.clone());
     send_answer(
@@ -139,9 +142,10 @@ fn answer_entry(
         Some(&entry.category),
         query,
     )
+    .await
 }
 
-fn send_answer(
+async fn send_answer(
     t: &mut Turn<'_>,
     conv: &mut Conversation,
     faq: &str,
@@ -165,7 +169,7 @@ fn send_answer(
         // Account security is discussed in private only.
         conv.mode = Mode::Idle;
         t.reply(conv, i18n::moved_private(lang), vec![]);
-        let mut private = t.private_conversation(conv)?;
+        let mut private = t.private_conversation(conv).await?;
         private.last_faq = conv.last_faq.clone();
         private.mode = mode;
         t.reply(&mut private, text, buttons);
@@ -200,9 +204,9 @@ fn choose(t: &mut Turn<'_>, conv: &mut Conversation, d: &Decision) {
 }
 
 /// A question without an answer: a hint the first time, the handoff offer the second.
-fn miss(t: &mut Turn<'_>, conv: &mut Conversation, query: &str) -> Result<(), StoreError> {
+async fn miss(t: &mut Turn<'_>, conv: &mut Conversation, query: &str) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    record_unanswered(t, query)?;
+    record_unanswered(t, query).await?;
     conv.misses = conv.misses.saturating_add(1);
     if conv.misses >= 2 {
         offer(t, conv);
@@ -226,7 +230,7 @@ pub(super) fn offer(t: &mut Turn<'_>, conv: &mut Conversation) {
 }
 
 /// Counts a question the FAQ could not answer (for `stats`: what to add next).
-fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
+async fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
     let normalised = truncate(
         &query
             .split_whitespace()
@@ -238,7 +242,7 @@ fn record_unanswered(t: &mut Turn<'_>, query: &str) -> Result<(), StoreError> {
     if normalised.is_empty() {
         return Ok(());
     }
-    let count = t.changes.unanswered(&normalised)?.unwrap_or(0) + 1;
+    let count = t.changes.unanswered(&normalised).await?.unwrap_or(0) + 1;
     t.changes.set_unanswered(&normalised, count);
     Ok(())
 }

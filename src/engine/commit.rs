@@ -16,11 +16,9 @@ pub(crate) struct Committed {
     pub events: Vec<CaseEvent>,
 }
 
-/// Stores the step with one commit. Call while holding the store's step lock, so that outbox sequence
-/// numbers follow commit order.
-pub(crate) fn commit(
+/// Stores the step with one commit; the store numbers its outbox items.
+pub(crate) async fn commit(
     changes: Changes,
-    outbox: &Outbox,
     forwarders: &[String],
 ) -> Result<Committed, StoreError> {
     let mut parts = changes.into_parts();
@@ -53,7 +51,7 @@ pub(crate) fn commit(
             }
         }
         let item = Item {
-            seq: outbox.next_seq(),
+            seq: 0,
             ticket: None,
             created_ms,
             envelope,
@@ -61,13 +59,17 @@ pub(crate) fn commit(
         outbox_records.push(Outbox::record(&item));
         items.push(item);
     }
-    let ticket = parts.store.commit(Commit {
-        writes: parts.writes,
-        outbox: outbox_records,
-        handled: parts.inbox_seq,
-    })?;
-    for item in &mut items {
-        item.ticket = Some(ticket);
+    let stored = parts
+        .step
+        .commit(Commit {
+            writes: parts.writes,
+            outbox: outbox_records,
+            handled: parts.inbox_seq,
+        })
+        .await?;
+    for (item, seq) in items.iter_mut().zip(stored.outbox_seqs) {
+        item.seq = seq;
+        item.ticket = Some(stored.ticket);
     }
     Ok(Committed {
         items,

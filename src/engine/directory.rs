@@ -9,15 +9,19 @@ use crate::cases::view;
 #[async_trait]
 impl CaseDirectory for Engine {
     async fn list(&self, include_closed: bool) -> Vec<CaseSummary> {
-        view::list(&self.sh.store, include_closed).unwrap_or_else(|err| {
-            tracing::error!(error = %err, "listing cases failed");
-            Vec::new()
-        })
+        view::list(&self.sh.store, include_closed)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, "listing cases failed");
+                Vec::new()
+            })
     }
 
     async fn get(&self, id: &str) -> Option<CaseDetail> {
-        let found = view::find(&self.sh.store, id)
-            .and_then(|c| c.map(|c| view::detail(&self.sh.store, &c)).transpose());
+        let found = match view::find(&self.sh.store, id).await {
+            Ok(Some(case)) => view::detail(&self.sh.store, &case).await.map(Some),
+            other => other.map(|_| None),
+        };
         found.unwrap_or_else(|err| {
             tracing::error!(error = %err, case = %id, "reading a case failed");
             None
@@ -29,9 +33,12 @@ impl CaseDirectory for Engine {
     }
 }
 
+#[async_trait::async_trait]
 impl MetricsSource for Engine {
-    fn prometheus(&self) -> String {
-        let (queue_length, oldest) = view::waiting_figures(&self.sh.store).unwrap_or((0, None));
+    async fn prometheus(&self) -> String {
+        let (queue_length, oldest) = view::waiting_figures(&self.sh.store)
+            .await
+            .unwrap_or((0, None));
         let now = chrono::Utc::now().timestamp_millis();
         let gauges = Gauges {
             queue_length,

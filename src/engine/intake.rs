@@ -15,22 +15,25 @@ use super::turn::{truncate, Turn};
 const SUBJECT_CHARS: usize = 120;
 
 /// A request for a person: starts the intake (in private when asked in a group), or points to the open case.
-pub(super) fn request_human(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn request_human(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+) -> Result<(), StoreError> {
     if conv.group {
         let lang = i18n::from_code(&conv.lang);
         conv.mode = Mode::Idle;
         t.reply(conv, i18n::moved_private(lang), vec![]);
-        let mut private = t.private_conversation(conv)?;
-        request_human_in(t, &mut private)?;
+        let mut private = t.private_conversation(conv).await?;
+        request_human_in(t, &mut private).await?;
         t.changes.save_conversation(private);
         return Ok(());
     }
-    request_human_in(t, conv)
+    request_human_in(t, conv).await
 }
 
-fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+async fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    if let Some(mut case) = open_case_of(t, &t.account.clone())? {
+    if let Some(mut case) = open_case_of(t, &t.account.clone()).await? {
         let id = case.id();
         if conv.case.is_none() {
             let endpoint = conv.endpoint();
@@ -65,18 +68,20 @@ fn request_human_in(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), Sto
 }
 
 /// The open case of a user account, if any.
-fn open_case_of(t: &Turn<'_>, account: &str) -> Result<Option<CaseRecord>, StoreError> {
-    let Some(id) = t.changes.open_case_of(account)? else {
+async fn open_case_of(t: &Turn<'_>, account: &str) -> Result<Option<CaseRecord>, StoreError> {
+    let Some(id) = t.changes.open_case_of(account).await? else {
         return Ok(None);
     };
     let Some(number) = cases::command::case_number(&id) else {
         return Ok(None);
     };
-    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
+    Ok(cases::load(&t.changes, number)
+        .await?
+        .filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// One intake answer; after the third, the case opens.
-pub(super) fn step(
+pub(super) async fn step(
     t: &mut Turn<'_>,
     conv: &mut Conversation,
     mut state: Intake,
@@ -104,21 +109,25 @@ pub(super) fn step(
         );
         return Ok(());
     }
-    open_case(t, conv, state)
+    open_case(t, conv, state).await
 }
 
 /// Opens a case for the conversation. A case is always opened, whether or not anyone is online.
-fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Result<(), StoreError> {
+async fn open_case(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    intake: Intake,
+) -> Result<(), StoreError> {
     let sh = t.sh;
     let lang = i18n::from_code(&conv.lang);
-    let number = sh.store.next_case_number()?;
+    let number = t.changes.next_case_number().await?;
     let team = sh.config.team_for(conv.last_category.as_deref());
     let priority = if sh.config.is_enterprise(&t.account) {
         0
     } else {
         1
     };
-    let recent_lines = super::recent::take(&mut t.changes, conv)?;
+    let recent_lines = super::recent::take(&mut t.changes, conv).await?;
     let user_texts: Vec<&str> = recent_lines
         .iter()
         .filter(|l| l.role == "user")
@@ -231,7 +240,7 @@ fn open_case(t: &mut Turn<'_>, conv: &mut Conversation, intake: Intake) -> Resul
     conv.acked = false;
     conv.misses = 0;
 
-    let position = cases::queue_position(&t.changes, &case)?;
+    let position = cases::queue_position(&t.changes, &case).await?;
     let wait = super::wait::promise(&sh.config.hours, lang, now, position);
     let mut text = format!("{}\n{wait}", i18n::case_opened(lang, &id, position));
     let manager = sh.config.manager_of(&account).map(|m| m.name.clone());

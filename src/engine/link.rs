@@ -19,8 +19,10 @@ use super::turn::Turn;
 /// Length of a verification code.
 const CODE_DIGITS: usize = 6;
 
-fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
-    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
+async fn open_case(t: &Turn<'_>, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    Ok(cases::load(&t.changes, number)
+        .await?
+        .filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// `platform:chat` of an endpoint, as case lines and operator notes name it.
@@ -75,31 +77,35 @@ fn is_code_attempt(text: &str) -> bool {
 }
 
 /// A case number quoted in `conv`, which has no case.
-pub(super) fn quote(
+pub(super) async fn quote(
     t: &mut Turn<'_>,
     conv: &mut Conversation,
     number: u64,
 ) -> Result<(), StoreError> {
     if !conv.group {
-        return quote_here(t, conv, number);
+        return quote_here(t, conv, number).await;
     }
     let lang = i18n::from_code(&conv.lang);
     conv.mode = Mode::Idle;
     t.reply(conv, i18n::moved_private(lang), vec![]);
-    let mut private = t.private_conversation(conv)?;
+    let mut private = t.private_conversation(conv).await?;
     if private.case.is_some() {
-        super::user_cmd::status(t, &mut private)?;
+        super::user_cmd::status(t, &mut private).await?;
     } else {
-        quote_here(t, &mut private, number)?;
+        quote_here(t, &mut private, number).await?;
     }
     t.changes.save_conversation(private);
     Ok(())
 }
 
 /// Links a private conversation: at once for the case's own account, pending a code for anyone else.
-fn quote_here(t: &mut Turn<'_>, conv: &mut Conversation, number: u64) -> Result<(), StoreError> {
+async fn quote_here(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    number: u64,
+) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
-    let case = open_case(t, number)?;
+    let case = open_case(t, number).await?;
     let id = cases::id_of(number);
     let endpoint = conv.endpoint();
     let where_ = address(&endpoint);
@@ -193,11 +199,11 @@ fn link_unverified(
 
 /// A message in a conversation waiting for its code: the code, a wrong guess, or a message for the case's
 /// operators (kept in the case when it exists; the chat is answered the same either way).
-pub(super) fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn pending(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let id = conv.case.clone().unwrap_or_default();
     let case = match cases::command::case_number(&id) {
-        Some(number) => open_case(t, number)?,
+        Some(number) => open_case(t, number).await?,
         None => None,
     };
     let endpoint = conv.endpoint();

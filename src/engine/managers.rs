@@ -74,32 +74,39 @@ pub(super) async fn release_loop(engine: Engine, shutdown: Shutdown) {
             _ = tokio::time::sleep(RELEASE_EVERY) => {}
         }
         let sh = &engine.sh;
-        let result = sh.store.lock_steps().and_then(|_step| {
-            release_due(sh).and_then(|changes| changes.map_or(Ok(()), |c| sh.commit(c)))
-        });
+        let result = super::retrying(|| async {
+            match release_due(sh).await? {
+                Some(changes) => sh.commit(changes).await,
+                None => Ok(()),
+            }
+        })
+        .await;
         if let Err(err) = result {
             tracing::error!(error = %err, "posting cases kept for account managers failed; trying again");
         }
     }
 }
 
+/// The key the releasing step is ordered under (it is no conversation of its own).
+const RELEASE_STEP: &str = "system:release";
+
 /// The step that hands due cases to their teams, or `None` when there is nothing to do.
-fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
+async fn release_due(sh: &Shared) -> Result<Option<Changes>, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
     let mut ch = Changes::new(
-        sh.store.clone(),
+        sh.store.begin_step(RELEASE_STEP).await?,
         now,
         format!("release:{}", now.timestamp_millis()),
         None,
     );
     let mut changed = false;
-    for (number, reserved) in ch.reserved()? {
+    for (number, reserved) in ch.reserved().await? {
         if now < reserved.until {
             continue;
         }
         ch.set_reserved(number, None);
         changed = true;
-        let Some(mut case) = cases::load(&ch, number)? else {
+        let Some(mut case) = cases::load(&ch, number).await? else {
             continue;
         };
         case.reserved_until = None;

@@ -74,17 +74,17 @@ pub struct Engine {
 impl Engine {
     /// Opens the sled store in `config.bot.data_dir` and queues the messages a previous run stored but did not
     /// handle.
-    pub fn open(config: &Config, faq: Faq) -> Result<Engine, EngineError> {
-        Engine::open_with(config, faq, EngineOptions::default())
+    pub async fn open(config: &Config, faq: Faq) -> Result<Engine, EngineError> {
+        Engine::open_with(config, faq, EngineOptions::default()).await
     }
 
     /// [`Engine::open`] with options.
-    pub fn open_with(
+    pub async fn open_with(
         config: &Config,
         faq: Faq,
         options: EngineOptions,
     ) -> Result<Engine, EngineError> {
-        let sh = Shared::open(config, faq, &options)?;
+        let sh = Shared::open(config, faq, &options).await?;
         Ok(Engine { sh: Arc::new(sh) })
     }
 
@@ -155,7 +155,7 @@ impl Engine {
                     if stop.is_cancelled() {
                         break;
                     }
-                    engine.handle(stored);
+                    engine.handle(stored).await;
                     tokio::task::yield_now().await;
                 }
                 loop {
@@ -165,7 +165,7 @@ impl Engine {
                         m = rx.recv() => m,
                     };
                     let Some(stored) = next else { break };
-                    engine.handle(stored);
+                    engine.handle(stored).await;
                 }
                 tracing::debug!(worker = i, "worker stopped");
             }));
@@ -176,7 +176,7 @@ impl Engine {
             shutdown.clone(),
         )));
         // Kept cases exist only with account managers configured, or left by a run that had them.
-        let reserved = !self.sh.store.reserved()?.is_empty();
+        let reserved = !self.sh.store.reserved().await?.is_empty();
         if reserved || !self.sh.config.customers.managers.is_empty() {
             tasks.push(tokio::spawn(managers::release_loop(
                 self.clone(),
@@ -193,22 +193,34 @@ impl Engine {
             let _ = t.await;
         }
         self.sh.outbox.stopped(Duration::from_secs(5)).await;
-        self.sh.store.flush()?;
+        self.sh.store.flush().await?;
         tracing::info!("engine stopped");
         Ok(())
     }
 
-    fn handle(&self, stored: StoredInbound) {
+    async fn handle(&self, stored: StoredInbound) {
         let sh = &self.sh;
         let early = if stored.throttled {
             turn::Early::default()
         } else {
-            turn::early_decision(sh, &stored)
+            turn::early_decision(sh, &stored).await
         };
-        let result = sh.store.lock_steps().and_then(|_step| {
-            turn::handle(sh, &stored, early).and_then(|changes| sh.commit(changes))
-        });
-        if let Err(err) = result {
+        let key = &stored.inbound.conversation_key();
+        let stored = &stored;
+        // A step run again decides anew (the early decision went with the first attempt).
+        let mut early = Some(early);
+        let result = retrying(|| {
+            let early = early.take().unwrap_or_default();
+            async move {
+                let step = sh.store.begin_step(key).await?;
+                let changes = turn::handle(sh, step, stored, early).await?;
+                sh.commit(changes).await
+            }
+        })
+        .await;
+        if let Err(StoreError::Handled(seq)) = result {
+            tracing::debug!(seq, "the message was handled by another process");
+        } else if let Err(err) = result {
             tracing::error!(error = %err, platform = %stored.inbound.platform, id = %stored.inbound.id,
                 "handling a message failed; it stays stored and is handled again at the next start");
         }
@@ -255,8 +267,8 @@ impl Engine {
     }
 
     /// Drops an undelivered message; `false` when there is none with this sequence number.
-    pub fn outbox_drop(&self, seq: u64) -> Result<bool, EngineError> {
-        Ok(self.sh.outbox.drop_item(seq)?)
+    pub async fn outbox_drop(&self, seq: u64) -> Result<bool, EngineError> {
+        Ok(self.sh.outbox.drop_item(seq).await?)
     }
 
     /// The engine's counters (for embedding; `/metrics` uses [`supportbot_chat::MetricsSource`]).
@@ -296,10 +308,11 @@ impl InboundSink for Engine {
         let platform = message.platform.clone();
         let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
         let ticket = loop {
-            let _guard = sh.dedupe.lock().unwrap_or_else(|e| e.into_inner());
+            let _guard = sh.dedupe.lock().await;
             if sh
                 .store
                 .seen(&message.platform, &message.id)
+                .await
                 .map_err(storage)?
             {
                 sh.metrics.duplicate();
@@ -323,17 +336,18 @@ impl InboundSink for Engine {
                 let account = message.account();
                 !sh.is_operator(&account) && sh.rate.check_key(&account).is_err()
             };
-            let seq = sh.in_seq.fetch_add(1, Ordering::SeqCst);
-            let stored = StoredInbound {
-                seq,
+            let mut stored = StoredInbound {
+                seq: 0,
                 inbound: message,
                 oversized,
                 throttled,
             };
-            let Some(ticket) = sh.store.store_inbound(&stored).map_err(storage)? else {
+            let Some((seq, ticket)) = sh.store.store_inbound(&stored).await.map_err(storage)?
+            else {
                 sh.metrics.duplicate();
                 return Ok(Accepted::Duplicate);
             };
+            stored.seq = seq;
             sh.inflight.fetch_add(1, Ordering::SeqCst);
             // Sent under the dedupe lock so a conversation's messages reach its worker in arrival order; nothing
             // the worker sends leaves before the same durable flush.
@@ -368,6 +382,29 @@ async fn forget_quiet_accounts(engine: Engine, shutdown: Shutdown) {
     }
 }
 
+/// How often a step that collided with a concurrent one is run again before its error is reported.
+const STEP_ATTEMPTS: u32 = 8;
+
+/// Runs a step until it is stored: a step that collided with a concurrent one on a shared backend
+/// ([`StoreError::Conflict`]; nothing of it was stored) is run again, from its reads on.
+pub(crate) async fn retrying<F, Fut>(mut step: F) -> Result<(), StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match step().await {
+            Err(StoreError::Conflict(why)) if attempt < STEP_ATTEMPTS => {
+                tracing::debug!(attempt, why = %why, "step collided with a concurrent one; running it again");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 2)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn storage(err: StoreError) -> SinkError {
     SinkError::Storage(err.to_string())
 }
@@ -387,9 +424,13 @@ async fn give_up_loop(engine: Engine, mut rx: mpsc::UnboundedReceiver<GiveUp>, s
         };
         let Some(give_up) = next else { break };
         let sh = &engine.sh;
-        let result = sh.store.lock_steps().and_then(|_step| {
-            turn::delivery_failed(sh, &give_up).and_then(|changes| sh.commit(changes))
-        });
+        let key = format!("giveup:{}", give_up.envelope.order_key);
+        let result = retrying(|| async {
+            let step = sh.store.begin_step(&key).await?;
+            let changes = turn::delivery_failed(sh, step, &give_up).await?;
+            sh.commit(changes).await
+        })
+        .await;
         if let Err(err) = result {
             tracing::error!(error = %err, "recording a given-up delivery failed");
         }

@@ -12,15 +12,27 @@ use crate::store::records::{CaseRecord, CaseStatus, Mode};
 use crate::store::StoreError;
 
 /// Runs an operator command (the caller checked the account is an operator).
-pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
+pub(crate) async fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
+    let (arg, syntax) = match &cmd {
+        Command::Queue => return views::queue(t).await,
+        Command::Take(arg) => (arg, "/take C-1001"),
+        Command::Reply(arg, _) => (arg, "/reply C-1001 text"),
+        Command::Note(arg, _) => (arg, "/note C-1001 text"),
+        Command::Transfer(arg, _) => (arg, "/transfer C-1001 team"),
+        Command::Release(arg) => (arg, "/release C-1001"),
+        Command::Close(arg, _) => (arg, "/close C-1001 [summary]"),
+        Command::Case(arg) => (arg, "/case C-1001"),
+        _ => return Ok(()),
+    };
+    let Some(mut case) = named_case(t, &arg.clone(), syntax).await? else {
+        return Ok(());
+    };
+    let case = &mut case;
     match cmd {
-        Command::Queue => views::queue(t),
-        Command::Take(arg) => with_case(t, &arg, "/take C-1001", take),
-        Command::Reply(arg, text) => with_case(t, &arg, "/reply C-1001 text", |t, case| {
-            reply(t, case, &text)
-        }),
-        Command::Note(arg, text) => with_case(t, &arg, "/note C-1001 text", |t, case| {
+        Command::Take(_) => take(t, case).await,
+        Command::Reply(_, text) => reply(t, case, &text).await,
+        Command::Note(_, text) => {
             if text.trim().is_empty() {
                 t.reply_here(op::usage(lang, "/note C-1001 text"), vec![], None);
                 return Ok(());
@@ -46,45 +58,35 @@ pub(crate) fn run(t: &mut Turn<'_>, cmd: Command) -> Result<(), StoreError> {
             save(&mut t.changes, case);
             t.reply_here(op::noted(lang, &case.id()), vec![], Some(case.id()));
             Ok(())
-        }),
-        Command::Transfer(arg, team) => with_case(t, &arg, "/transfer C-1001 team", |t, case| {
-            transfer(t, case, team.trim())
-        }),
-        Command::Release(arg) => with_case(t, &arg, "/release C-1001", release),
-        Command::Close(arg, summary) => with_case(t, &arg, "/close C-1001 [summary]", |t, case| {
-            close(t, case, &summary)
-        }),
-        Command::Case(arg) => with_case(t, &arg, "/case C-1001", views::show),
+        }
+        Command::Transfer(_, team) => transfer(t, case, team.trim()).await,
+        Command::Release(_) => release(t, case).await,
+        Command::Close(_, summary) => close(t, case, &summary).await,
+        Command::Case(_) => views::show(t, case).await,
         _ => Ok(()),
     }
 }
 
 /// An operator's message that is not a command: a reply to a case card or relay, or plain text in a private
 /// chat while holding exactly one case. `Ok(true)` when it was taken as a reply.
-pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
+pub(crate) async fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     let msg = t.msg;
     if let Some(reply_to) = &msg.reply_to {
         if let Some(number) =
-            cases::case_of_message(&t.changes, &msg.platform, &msg.chat, reply_to)?
+            cases::case_of_message(&t.changes, &msg.platform, &msg.chat, reply_to).await?
         {
-            let text = t.text.clone();
-            with_case(t, &number.to_string(), "/reply C-1001 text", |t, case| {
-                reply(t, case, &text)
-            })?;
+            reply_in(t, number).await?;
             return Ok(true);
         }
     }
     if msg.group || (t.text.is_empty() && msg.attachments.is_empty()) {
         return Ok(false);
     }
-    let held: Vec<u64> = t.changes.held_cases(&t.account)?;
+    let held: Vec<u64> = t.changes.held_cases(&t.account).await?;
     match held.as_slice() {
         [] => Ok(false),
         [one] => {
-            let text = t.text.clone();
-            with_case(t, &one.to_string(), "/reply C-1001 text", |t, case| {
-                reply(t, case, &text)
-            })?;
+            reply_in(t, *one).await?;
             Ok(true)
         }
         many => {
@@ -99,6 +101,15 @@ pub(crate) fn implicit_reply(t: &mut Turn<'_>) -> Result<bool, StoreError> {
     }
 }
 
+/// Replies this message's text in case `number`.
+async fn reply_in(t: &mut Turn<'_>, number: u64) -> Result<(), StoreError> {
+    let text = t.text.clone();
+    match named_case(t, &number.to_string(), "/reply C-1001 text").await? {
+        Some(mut case) => reply(t, &mut case, &text).await,
+        None => Ok(()),
+    }
+}
+
 pub(super) fn who(t: &Turn<'_>) -> (String, String) {
     let name =
         t.sh.operator(&t.account)
@@ -106,23 +117,23 @@ pub(super) fn who(t: &Turn<'_>) -> (String, String) {
     (t.account.clone(), name)
 }
 
-/// Resolves the case argument, answers usage / unknown-case errors, and runs `f` on the loaded case.
-fn with_case(
+/// The case an operator command names; `None` (after answering why) when the argument is no case number or
+/// there is no such case.
+async fn named_case(
     t: &mut Turn<'_>,
     arg: &str,
     syntax: &str,
-    f: impl FnOnce(&mut Turn<'_>, &mut CaseRecord) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+) -> Result<Option<CaseRecord>, StoreError> {
     let lang = t.sh.op_lang;
     let Some(number) = case_number(arg) else {
         t.reply_here(op::usage(lang, syntax), vec![], None);
-        return Ok(());
+        return Ok(None);
     };
-    let Some(mut case) = load(&t.changes, number)? else {
+    let case = load(&t.changes, number).await?;
+    if case.is_none() {
         t.reply_here(op::no_such_case(lang, &cases::id_of(number)), vec![], None);
-        return Ok(());
-    };
-    f(t, &mut case)
+    }
+    Ok(case)
 }
 
 /// Refuses actions on a case held by someone else; `true` when refused.
@@ -174,7 +185,7 @@ fn assign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     );
 }
 
-fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+async fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if refuse_closed(t, case) {
         return Ok(());
@@ -203,7 +214,7 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     }
     assign(t, case);
     save(&mut t.changes, case);
-    let recent = cases::transcript_tail(&t.changes, case, 6)?;
+    let recent = cases::transcript_tail(&t.changes, case, 6).await?;
     let text = op::taken(
         lang,
         &case.id(),
@@ -215,7 +226,7 @@ fn take(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), StoreError> {
+async fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if refuse_closed(t, case) || held_by_other(t, case) {
         return Ok(());
@@ -253,7 +264,7 @@ fn reply(t: &mut Turn<'_>, case: &mut CaseRecord, text: &str) -> Result<(), Stor
     Ok(())
 }
 
-fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), StoreError> {
+async fn transfer(t: &mut Turn<'_>, case: &mut CaseRecord, team: &str) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if team.is_empty() {
         t.reply_here(op::usage(lang, "/transfer C-1001 team"), vec![], None);
@@ -315,7 +326,7 @@ fn unassign(t: &mut Turn<'_>, case: &mut CaseRecord) {
     }
 }
 
-fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+async fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if refuse_closed(t, case) || held_by_other(t, case) {
         return Ok(());
@@ -348,14 +359,14 @@ fn release(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), StoreError> {
+async fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
     if refuse_closed(t, case) || held_by_other(t, case) {
         return Ok(());
     }
     let (account, name) = who(t);
     let summary = summary.trim();
-    close_case(t, case, &account, &name, summary)?;
+    close_case(t, case, &account, &name, summary).await?;
     let user_lang = i18n::from_code(&case.lang);
     let text = i18n::closed(user_lang, &case.id(), Some(summary));
     let buttons: Vec<String> = (1..=5).map(|n| n.to_string()).collect();
@@ -367,7 +378,7 @@ fn close(t: &mut Turn<'_>, case: &mut CaseRecord, summary: &str) -> Result<(), S
 
 /// Closes a case: out of the queue and the indexes, conversations unlinked (the user's own chats then ask
 /// for a rating). Used by `/close` and by a user withdrawing their case.
-pub(crate) fn close_case(
+pub(crate) async fn close_case(
     t: &mut Turn<'_>,
     case: &mut CaseRecord,
     actor: &str,
@@ -386,14 +397,14 @@ pub(crate) fn close_case(
         case.summary = Some(summary.to_string());
     }
     let id = case.id();
-    if t.changes.open_case_of(&case.account)?.as_deref() == Some(id.as_str()) {
+    if t.changes.open_case_of(&case.account).await?.as_deref() == Some(id.as_str()) {
         t.changes.set_open_case(&case.account, None);
     }
     let rating_chats = cases::user_endpoints(case);
     let all =
         std::iter::once(case.origin.clone()).chain(case.links.iter().map(|l| l.endpoint.clone()));
     for endpoint in all {
-        if let Some(mut conv) = t.changes.conversation(&endpoint.conversation)? {
+        if let Some(mut conv) = t.changes.conversation(&endpoint.conversation).await? {
             if conv.case.as_deref() == Some(id.as_str()) {
                 conv.case = None;
                 conv.unverified = false;

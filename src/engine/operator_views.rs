@@ -9,9 +9,9 @@ use crate::store::StoreError;
 
 /// `/queue`: the waiting cases, oldest first within priority (cases kept for another operator's customer left
 /// out).
-pub(super) fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
+pub(super) async fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let lang = t.sh.op_lang;
-    let numbers = cases::waiting_numbers(&t.changes)?;
+    let numbers = cases::waiting_numbers(&t.changes).await?;
     if numbers.is_empty() {
         t.reply_here(op::queue_empty(lang), vec![], None);
         return Ok(());
@@ -19,7 +19,7 @@ pub(super) fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
     let (_, me) = super::operator::who(t);
     let mut shown = Vec::new();
     for number in &numbers {
-        match load(&t.changes, *number)? {
+        match load(&t.changes, *number).await? {
             Some(c) if c.reserved_from(&me, t.changes.now).is_none() => shown.push(c),
             _ => {}
         }
@@ -48,7 +48,7 @@ pub(super) fn queue(t: &mut Turn<'_>) -> Result<(), StoreError> {
 }
 
 /// `/case C-…`: the case's summary and the last lines of its transcript.
-pub(super) fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
+pub(super) async fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     let mut lines = vec![format!(
         "{} · {} · {} · P{} · {} · {} ({})",
         case.id(),
@@ -85,7 +85,7 @@ pub(super) fn show(t: &mut Turn<'_>, case: &mut CaseRecord) -> Result<(), StoreE
     if let Some(p) = &case.previous {
         lines.push(format!("previous: {p}"));
     }
-    let tail = cases::transcript_tail(&t.changes, case, 10)?;
+    let tail = cases::transcript_tail(&t.changes, case, 10).await?;
     if !tail.is_empty() {
         lines.push(tail);
     }

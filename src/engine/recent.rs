@@ -27,13 +27,16 @@ fn append(ch: &mut Changes, conv: &mut Conversation, mut line: Line) {
 }
 
 /// The recent lines, oldest first.
-pub(crate) fn lines(ch: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
-    read(ch, conv).map(|(lines, _)| lines)
+pub(crate) async fn lines(ch: &Changes, conv: &Conversation) -> Result<Vec<Line>, StoreError> {
+    read(ch, conv).await.map(|(lines, _)| lines)
 }
 
 /// The recent lines, oldest first, removed from the conversation (a case takes them over).
-pub(crate) fn take(ch: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line>, StoreError> {
-    let (lines, slots) = read(ch, conv)?;
+pub(crate) async fn take(
+    ch: &mut Changes,
+    conv: &mut Conversation,
+) -> Result<Vec<Line>, StoreError> {
+    let (lines, slots) = read(ch, conv).await?;
     conv.recent.clear();
     for slot in slots {
         ch.set_recent_line(&conv.key, slot, None);
@@ -44,8 +47,11 @@ pub(crate) fn take(ch: &mut Changes, conv: &mut Conversation) -> Result<Vec<Line
 /// The last [`RECENT_LINES`] lines, and the slots of every stored line. Earlier versions stored each line
 /// under its number and deleted it as it aged out; such lines are read alongside the ring's until a case
 /// takes them.
-fn read(ch: &Changes, conv: &Conversation) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
-    let stored = ch.recent_lines(&conv.key)?;
+async fn read(
+    ch: &Changes,
+    conv: &Conversation,
+) -> Result<(Vec<Line>, Vec<RecentSlot>), StoreError> {
+    let stored = ch.recent_lines(&conv.key).await?;
     let slots = stored.iter().map(|(slot, _)| *slot).collect();
     let mut numbered: Vec<(u64, Line)> = stored
         .into_iter()
@@ -92,9 +98,9 @@ mod tests {
         lines.iter().map(|l| l.text.clone()).collect()
     }
 
-    #[test]
-    fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
-        let mut ch = Changes::scratch();
+    #[tokio::test]
+    async fn inline_lines_move_out_and_the_ring_keeps_the_last_twelve() {
+        let mut ch = Changes::scratch().await;
         let mut conv = conversation(vec![line("old 1"), line("old 2")]);
         for i in 0..30 {
             push(&mut ch, &mut conv, line(&format!("new {i}")));
@@ -104,25 +110,28 @@ mod tests {
             "inline lines moved to their own records"
         );
         let expected: Vec<String> = (18..30).map(|i| format!("new {i}")).collect();
-        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).await.unwrap()), expected);
         assert_eq!(
-            ch.recent_lines("web:u1").unwrap().len(),
+            ch.recent_lines("web:u1").await.unwrap().len(),
             RECENT_LINES,
             "the ring holds twelve records however many lines went through it"
         );
 
-        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
-        assert!(lines(&ch, &conv).unwrap().is_empty(), "a case took them");
+        assert_eq!(texts(&take(&mut ch, &mut conv).await.unwrap()), expected);
+        assert!(
+            lines(&ch, &conv).await.unwrap().is_empty(),
+            "a case took them"
+        );
         push(&mut ch, &mut conv, line("after"));
         assert_eq!(
-            texts(&lines(&ch, &conv).unwrap()),
+            texts(&lines(&ch, &conv).await.unwrap()),
             vec!["after".to_string()]
         );
     }
 
-    #[test]
-    fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
-        let mut ch = Changes::scratch();
+    #[tokio::test]
+    async fn lines_stored_under_their_numbers_are_read_with_the_rings_until_taken() {
+        let mut ch = Changes::scratch().await;
         let mut conv = conversation(vec![]);
         // The earlier layout: lines 20 to 25 under their numbers, without a number inside.
         for n in 20..26u64 {
@@ -135,20 +144,20 @@ mod tests {
         }
         let mut expected: Vec<String> = (20..26).map(|n| format!("stored {n}")).collect();
         expected.extend((0..3).map(|i| format!("new {i}")));
-        assert_eq!(texts(&lines(&ch, &conv).unwrap()), expected);
+        assert_eq!(texts(&lines(&ch, &conv).await.unwrap()), expected);
 
         for i in 3..12 {
             push(&mut ch, &mut conv, line(&format!("new {i}")));
         }
         let expected: Vec<String> = (0..12).map(|i| format!("new {i}")).collect();
         assert_eq!(
-            texts(&lines(&ch, &conv).unwrap()),
+            texts(&lines(&ch, &conv).await.unwrap()),
             expected,
             "older lines age out"
         );
-        assert_eq!(texts(&take(&mut ch, &mut conv).unwrap()), expected);
+        assert_eq!(texts(&take(&mut ch, &mut conv).await.unwrap()), expected);
         assert!(
-            ch.recent_lines("web:u1").unwrap().is_empty(),
+            ch.recent_lines("web:u1").await.unwrap().is_empty(),
             "taking removes the records of both layouts"
         );
     }

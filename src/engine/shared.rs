@@ -1,7 +1,7 @@
 //! State shared by the engine's tasks: config, FAQ, store, operators, outbox and metrics.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use supportbot_chat::CaseEvent;
@@ -37,8 +37,7 @@ pub(crate) struct Shared {
     pub forwarders: RwLock<Vec<String>>,
     /// Language of operator texts.
     pub op_lang: Lang,
-    pub(super) dedupe: Mutex<()>,
-    pub(super) in_seq: AtomicU64,
+    pub(super) dedupe: tokio::sync::Mutex<()>,
     /// Bounded queues, one per worker: a full one makes `accept` wait, then refuse with `SinkError::Busy`.
     pub(super) workers: Vec<mpsc::Sender<StoredInbound>>,
     pub(super) rate: AccountLimiter,
@@ -49,7 +48,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn open(
+    pub(super) async fn open(
         config: &Config,
         faq: Faq,
         options: &EngineOptions,
@@ -58,14 +57,15 @@ impl Shared {
             Some(store) => store.clone(),
             None => Store::open(&config.bot.data_dir, config.store.cache_mb)?,
         };
-        let unhandled = store.unhandled()?;
+        let unhandled = store.unhandled().await?;
         let metrics = Arc::new(Metrics::default());
         let (outbox, giveups) = Outbox::open(
             store.clone(),
             &config.outbox,
             metrics.clone(),
             options.serial_delivery,
-        )?;
+        )
+        .await?;
         let mut operators = HashMap::new();
         for op in &config.operators {
             for account in &op.accounts {
@@ -84,7 +84,6 @@ impl Shared {
         }
         let quota = governor::Quota::per_minute(config.limits.messages_per_minute)
             .allow_burst(config.limits.message_burst);
-        let in_seq = unhandled.last().map_or(0, |m| m.seq + 1);
         let (events, _) = broadcast::channel(1024);
         let sh = Shared {
             config: config.clone(),
@@ -96,8 +95,7 @@ impl Shared {
             metrics,
             forwarders: RwLock::new(Vec::new()),
             op_lang: crate::i18n::from_code(&config.bot.operator_lang),
-            dedupe: Mutex::new(()),
-            in_seq: AtomicU64::new(in_seq),
+            dedupe: tokio::sync::Mutex::new(()),
             workers,
             rate: governor::RateLimiter::keyed(quota),
             receivers: Mutex::new(Some((receivers, giveups))),
@@ -153,16 +151,14 @@ impl Shared {
             .contains_key(account)
     }
 
-    /// Commits a step and hands its messages to the outbox and its events to subscribers. Call under the
-    /// store's step lock ([`Backend::lock_steps`](crate::store::Backend::lock_steps)), so that outbox sequence
-    /// numbers follow commit order.
-    pub fn commit(&self, changes: Changes) -> Result<(), StoreError> {
+    /// Commits a step and hands its messages to the outbox and its events to subscribers.
+    pub async fn commit(&self, changes: Changes) -> Result<(), StoreError> {
         let forwarders = self
             .forwarders
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let committed = super::commit::commit(changes, &self.outbox, &forwarders)?;
+        let committed = super::commit::commit(changes, &forwarders).await?;
         self.outbox.push(committed.items);
         for event in committed.events {
             let _ = self.events.send(event);

@@ -60,7 +60,9 @@ async fn start(store: &Store) -> (Engine, Arc<Recorder>, Shutdown) {
         store: Some(store.clone()),
         ..EngineOptions::default()
     };
-    let engine = Engine::open_with(&config, Faq::builtin(), options).unwrap();
+    let engine = Engine::open_with(&config, Faq::builtin(), options)
+        .await
+        .unwrap();
     let recorder = Arc::new(Recorder::default());
     engine.register_adapter(recorder.clone());
     let shutdown = Shutdown::new();
@@ -87,15 +89,21 @@ async fn a_question_is_answered_once_however_often_it_is_delivered() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].reply_to.as_deref(), Some("m1"));
     assert!(
-        store.unhandled().unwrap().is_empty(),
+        store.unhandled().await.unwrap().is_empty(),
         "the handled message left the store"
     );
     assert!(
-        store.outbox().unwrap().is_empty(),
+        store.outbox().await.unwrap().is_empty(),
         "the answer left the outbox"
     );
     assert_eq!(
-        store.conversation("web:u1").unwrap().unwrap().value.asked,
+        store
+            .conversation("web:u1")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .asked,
         1
     );
     shutdown.cancel();
@@ -113,12 +121,13 @@ async fn asking_for_a_person_opens_a_case_in_the_queue() {
             .unwrap();
     }
     engine.settle().await;
-    let cases = store.cases().unwrap();
+    let cases = store.cases().await.unwrap();
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].number, 1001);
-    assert_eq!(store.waiting().unwrap()[0].number, 1001);
+    assert_eq!(store.waiting().await.unwrap()[0].number, 1001);
+    let step = store.begin_step("web:u1").await.unwrap();
     assert_eq!(
-        store.open_case_of("web:u1").unwrap().as_deref(),
+        step.open_case_of("web:u1").await.unwrap().as_deref(),
         Some("C-1001")
     );
     let sent = recorder.sent.lock().unwrap().clone();
@@ -132,7 +141,7 @@ async fn a_refused_message_stores_nothing() {
     let (engine, _recorder, shutdown) = start(&store).await;
     let err = engine.accept(dm("", "hello")).await.unwrap_err();
     assert!(matches!(err, SinkError::Rejected(_)), "{err}");
-    assert!(store.unhandled().unwrap().is_empty());
-    assert!(!store.seen("web", "").unwrap());
+    assert!(store.unhandled().await.unwrap().is_empty());
+    assert!(!store.seen("web", "").await.unwrap());
     shutdown.cancel();
 }

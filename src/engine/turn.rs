@@ -12,7 +12,7 @@ use crate::i18n::operator::OperatorText;
 use crate::outbox::GiveUp;
 use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
-use crate::store::{Known, StoreError};
+use crate::store::{Known, Step, StoreError};
 
 /// Longest user text kept in the recent history.
 const RECENT_CHARS: usize = 1000;
@@ -48,7 +48,7 @@ pub(crate) struct Early {
 
 /// The early work for a message that will ask the FAQ (nothing for commands, unaddressed group messages and
 /// oversized texts).
-pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
+pub(crate) async fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     let msg = &stored.inbound;
     let text = command::strip_mentions(&msg.text);
     if stored.oversized.is_some()
@@ -61,6 +61,7 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     let conversation = sh
         .store
         .conversation(&msg.conversation_key())
+        .await
         .ok()
         .flatten();
     let lang = match conversation.as_ref().map(|k| &k.value) {
@@ -74,16 +75,17 @@ pub(crate) fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early {
     }
 }
 
-/// Handles one stored message; the returned changes are committed by the caller under the step lock.
-pub(crate) fn handle(
+/// Handles one stored message in `step`; the returned changes are committed by the caller.
+pub(crate) async fn handle(
     sh: &Shared,
+    step: Box<dyn Step>,
     stored: &StoredInbound,
     early: Early,
 ) -> Result<Changes, StoreError> {
     let msg = &stored.inbound;
     let now = clock::now_for(msg.ts, sh.config.hours.timezone.0);
     let ch = Changes::new(
-        sh.store.clone(),
+        step,
         now,
         format!("{}:{}", msg.platform, msg.id),
         Some(stored.seq),
@@ -98,26 +100,25 @@ pub(crate) fn handle(
         early: early.decision,
         throttled: stored.throttled,
     };
-    turn.run(stored.oversized, early.conversation)?;
+    turn.run(stored.oversized, early.conversation).await?;
     Ok(turn.changes)
 }
 
 /// Records a given-up delivery in its case and tells the operator holding it.
-pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, StoreError> {
+pub(crate) async fn delivery_failed(
+    sh: &Shared,
+    step: Box<dyn Step>,
+    give_up: &GiveUp,
+) -> Result<Changes, StoreError> {
     let now = clock::now_for(None, sh.config.hours.timezone.0);
-    let mut ch = Changes::new(
-        sh.store.clone(),
-        now,
-        format!("giveup:{}", give_up.envelope.id),
-        None,
-    );
+    let mut ch = Changes::new(step, now, format!("giveup:{}", give_up.envelope.id), None);
     let Delivery::Message(out) = &give_up.envelope.delivery else {
         return Ok(ch);
     };
     let Some(number) = out.case.as_deref().and_then(command::case_number) else {
         return Ok(ch);
     };
-    let Some(mut case) = cases::load(&ch, number)? else {
+    let Some(mut case) = cases::load(&ch, number).await? else {
         return Ok(ch);
     };
     let target = format!("{}:{}", out.platform, out.chat);
@@ -145,7 +146,7 @@ pub(crate) fn delivery_failed(sh: &Shared, give_up: &GiveUp) -> Result<Changes, 
 
 impl Turn<'_> {
     /// `known`: the conversation record as the early work read it ([`Early::conversation`]).
-    fn run(
+    async fn run(
         &mut self,
         oversized: Option<usize>,
         known: Option<Known<Conversation>>,
@@ -155,7 +156,7 @@ impl Turn<'_> {
             return Ok(());
         }
         if let Some(chars) = oversized {
-            let lang = self.conversation_lang()?;
+            let lang = self.conversation_lang().await?;
             let text = i18n::too_long(lang, super::MAX_TEXT_CHARS, chars);
             self.reply_here(text, vec![], None);
             return Ok(());
@@ -169,21 +170,21 @@ impl Turn<'_> {
         if let Some(c) = &cmd {
             if c.is_operator() {
                 if is_operator {
-                    return operator::run(self, c.clone());
+                    return operator::run(self, c.clone()).await;
                 }
-                let lang = self.conversation_lang()?;
+                let lang = self.conversation_lang().await?;
                 self.reply_here(i18n::operators_only(lang), vec![], None);
                 return Ok(());
             }
         }
-        if is_operator && cmd.is_none() && operator::implicit_reply(self)? {
+        if is_operator && cmd.is_none() && operator::implicit_reply(self).await? {
             return Ok(());
         }
         if in_operator_room {
             return Ok(());
         }
         let key = msg.conversation_key();
-        let mut conv = match self.changes.conversation_known(&key, known)? {
+        let mut conv = match self.changes.conversation_known(&key, known).await? {
             Some(c) => c,
             None => self.new_conversation(key, &msg.chat, msg.group),
         };
@@ -205,16 +206,16 @@ impl Turn<'_> {
         };
         recent::push(&mut self.changes, &mut conv, line);
         let result = if self.throttled {
-            user_cmd::throttled(self, &mut conv)
+            user_cmd::throttled(self, &mut conv).await
         } else {
             conv.slowed = false;
-            self.user(&mut conv, cmd)
+            self.user(&mut conv, cmd).await
         };
         self.changes.save_conversation(conv);
         result
     }
 
-    fn user(
+    async fn user(
         &mut self,
         conv: &mut Conversation,
         cmd: Option<command::Command>,
@@ -243,20 +244,20 @@ impl Turn<'_> {
                 }
                 return Ok(());
             }
-            Some(Command::Status) => return user_cmd::status(self, conv),
-            Some(Command::Cancel) => return user_cmd::cancel(self, conv),
-            Some(Command::Human) => return intake::request_human(self, conv),
+            Some(Command::Status) => return user_cmd::status(self, conv).await,
+            Some(Command::Cancel) => return user_cmd::cancel(self, conv).await,
+            Some(Command::Human) => return intake::request_human(self, conv).await,
             Some(_) => return Ok(()),
             None => {}
         }
-        if conv.case.is_some() && user_cmd::in_case(self, conv)? {
+        if conv.case.is_some() && user_cmd::in_case(self, conv).await? {
             return Ok(());
         }
-        if bot::continue_mode(self, conv)? {
+        if bot::continue_mode(self, conv).await? {
             return Ok(());
         }
         if let Some(number) = command::quoted_case(&self.text) {
-            return link::quote(self, conv, number);
+            return link::quote(self, conv, number).await;
         }
         if self.text.is_empty() {
             if !self.msg.attachments.is_empty() {
@@ -265,9 +266,9 @@ impl Turn<'_> {
             return Ok(());
         }
         if self.faq.is_human_request(&self.text) {
-            return intake::request_human(self, conv);
+            return intake::request_human(self, conv).await;
         }
-        bot::ask(self, conv)
+        bot::ask(self, conv).await
     }
 
     /// A new conversation record for this message's user in `chat`.
@@ -302,12 +303,12 @@ impl Turn<'_> {
     }
 
     /// The user's private conversation with the bot (for handoffs and account questions raised in a group).
-    pub fn private_conversation(
+    pub async fn private_conversation(
         &mut self,
         from: &Conversation,
     ) -> Result<Conversation, StoreError> {
         let key = format!("{}:{}", self.msg.platform, self.msg.user);
-        let mut conv = match self.changes.conversation(&key)? {
+        let mut conv = match self.changes.conversation(&key).await? {
             Some(c) => c,
             None => self.new_conversation(key, &self.msg.user, false),
         };
@@ -316,7 +317,7 @@ impl Turn<'_> {
             conv.lang_fixed = from.lang_fixed;
         }
         conv.last_category = from.last_category.clone().or(conv.last_category);
-        for line in recent::lines(&self.changes, from)? {
+        for line in recent::lines(&self.changes, from).await? {
             recent::push(&mut self.changes, &mut conv, line);
         }
         conv.updated_at = self.changes.now;
@@ -324,9 +325,13 @@ impl Turn<'_> {
     }
 
     /// The language of this message's conversation (for answers outside a conversation flow).
-    fn conversation_lang(&self) -> Result<Lang, StoreError> {
+    async fn conversation_lang(&self) -> Result<Lang, StoreError> {
         Ok(
-            match self.changes.conversation(&self.msg.conversation_key())? {
+            match self
+                .changes
+                .conversation(&self.msg.conversation_key())
+                .await?
+            {
                 Some(c) => i18n::from_code(&c.lang),
                 None => first_lang(self.sh, self.msg, &self.text),
             },

@@ -13,31 +13,33 @@ use super::link;
 use super::turn::Turn;
 
 /// The open case of this conversation, or of the user's account.
-fn current_case(t: &Turn<'_>, conv: &Conversation) -> Result<Option<CaseRecord>, StoreError> {
+async fn current_case(t: &Turn<'_>, conv: &Conversation) -> Result<Option<CaseRecord>, StoreError> {
     let id = match &conv.case {
         Some(id) => Some(id.clone()),
-        None => t.changes.open_case_of(&t.account)?,
+        None => t.changes.open_case_of(&t.account).await?,
     };
     let Some(number) = id.as_deref().and_then(cases::command::case_number) else {
         return Ok(None);
     };
-    Ok(cases::load(&t.changes, number)?.filter(|c| c.status != CaseStatus::Closed))
+    Ok(cases::load(&t.changes, number)
+        .await?
+        .filter(|c| c.status != CaseStatus::Closed))
 }
 
 /// `/status`.
-pub(super) fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     if let (true, Some(id)) = (conv.unverified, conv.case.clone()) {
         // Whether the quoted case exists is not told before the code is repeated.
         t.reply(conv, i18n::waiting_for_code(lang, &id), vec![]);
         return Ok(());
     }
-    let text = match current_case(t, conv)? {
+    let text = match current_case(t, conv).await? {
         None => i18n::no_case(lang),
         Some(case) => match (&case.status, &case.assignee_name) {
             (CaseStatus::Assigned, Some(name)) => i18n::status_assigned(lang, &case.id(), name),
             _ => {
-                let position = cases::queue_position(&t.changes, &case)?;
+                let position = cases::queue_position(&t.changes, &case).await?;
                 let wait = super::wait::promise(&t.sh.config.hours, lang, t.changes.now, position);
                 i18n::status_waiting(lang, &case.id(), position, &wait)
             }
@@ -48,16 +50,16 @@ pub(super) fn status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
 }
 
 /// `/cancel`: stops the intake or a pending choice, or withdraws the user's own case.
-pub(super) fn cancel(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn cancel(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     if let (Some(id), false) = (conv.case.clone(), conv.unverified) {
-        if let Some(mut case) = current_case(t, conv)?.filter(|c| c.id() == id) {
+        if let Some(mut case) = current_case(t, conv).await?.filter(|c| c.id() == id) {
             let (account, name) = (t.account.clone(), conv.name.clone());
             if case.assignee.is_some() {
                 let note = op::withdrawn(t.sh.op_lang, &id);
                 cases::notify_assignee(&mut t.changes, &case, note);
             }
-            operator::close_case(t, &mut case, &account, &name, "withdrawn by the user")?;
+            operator::close_case(t, &mut case, &account, &name, "withdrawn by the user").await?;
             cases::save(&mut t.changes, &case);
             conv.case = None;
             conv.previous_case = Some(id.clone());
@@ -82,15 +84,15 @@ pub(super) fn cancel(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), St
 }
 
 /// A message in a conversation linked to a case. `Ok(false)` when the case is closed meanwhile (the bot answers).
-pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, StoreError> {
+pub(super) async fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, StoreError> {
     if conv.unverified {
-        link::pending(t, conv)?;
+        link::pending(t, conv).await?;
         return Ok(true);
     }
     let lang = i18n::from_code(&conv.lang);
     let number = conv.case.as_deref().and_then(cases::command::case_number);
     let case = match number {
-        Some(n) => cases::load(&t.changes, n)?,
+        Some(n) => cases::load(&t.changes, n).await?,
         None => None,
     };
     let Some(mut case) = case.filter(|c| c.status != CaseStatus::Closed) else {
@@ -126,10 +128,10 @@ pub(super) fn in_case(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool,
 
 /// A message sent while the account is over its message rate: kept in the user's case (without a relay or an
 /// answer), and "slow down" said once until the account is back within its rate.
-pub(super) fn throttled(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
+pub(super) async fn throttled(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     t.sh.metrics.throttled();
     if let (Some(id), false) = (conv.case.clone(), conv.unverified) {
-        if let Some(mut case) = current_case(t, conv)?.filter(|c| c.id() == id) {
+        if let Some(mut case) = current_case(t, conv).await?.filter(|c| c.id() == id) {
             let (account, name) = (t.account.clone(), conv.name.clone());
             cases::user_message(
                 &mut t.changes,
@@ -151,7 +153,7 @@ pub(super) fn throttled(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
 }
 
 /// A 1–5 rating of a closed case.
-pub(super) fn rate(
+pub(super) async fn rate(
     t: &mut Turn<'_>,
     conv: &mut Conversation,
     id: &str,
@@ -159,11 +161,11 @@ pub(super) fn rate(
 ) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     conv.mode = Mode::Idle;
-    if let Some(mut case) = cases::command::case_number(id)
-        .map(|n| cases::load(&t.changes, n))
-        .transpose()?
-        .flatten()
-    {
+    let case = match cases::command::case_number(id) {
+        Some(number) => cases::load(&t.changes, number).await?,
+        None => None,
+    };
+    if let Some(mut case) = case {
         case.rating = Some(rating);
         let (account, name) = (t.account.clone(), conv.name.clone());
         cases::event(

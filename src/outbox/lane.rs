@@ -44,8 +44,8 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
             }
             Outcome::Delivered(adapter) => {
                 inner.metrics.outbound(platform_of(&head.envelope));
-                remember_message_id(&outbox, adapter.as_ref(), &head);
-                if let Err(err) = inner.store.complete_outbox(head.seq) {
+                remember_message_id(&outbox, adapter.as_ref(), &head).await;
+                if let Err(err) = inner.store.complete_outbox(head.seq).await {
                     tracing::error!(error = %err, seq = head.seq, "removing a delivered outbox item failed");
                 }
             }
@@ -53,7 +53,7 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
                 tracing::warn!(id = %head.envelope.id, destination = %head.envelope.destination, %reason,
                     "outbox item given up");
                 inner.metrics.given_up();
-                if let Err(err) = inner.store.complete_outbox(head.seq) {
+                if let Err(err) = inner.store.complete_outbox(head.seq).await {
                     tracing::error!(error = %err, seq = head.seq, "removing a given-up outbox item failed");
                 }
                 let _ = inner.giveups.send(GiveUp {
@@ -135,7 +135,7 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
 }
 
 /// Keeps the platform message id of a delivered case message, so a reply to it finds the case.
-fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
+async fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
     let Delivery::Message(msg) = &item.envelope.delivery else {
         return;
     };
@@ -143,13 +143,14 @@ fn remember_message_id(outbox: &Outbox, adapter: &dyn Adapter, item: &Item) {
     let store = &outbox.inner.store;
     if !store
         .case_of_message(&item.envelope.id)
+        .await
         .is_ok_and(|c| c.is_some())
     {
         return;
     }
     if let Some(id) = adapter.sent_message_id(&item.envelope.id) {
         let reference = format!("pm:{}:{}:{}", msg.platform, msg.chat, id);
-        if let Err(err) = store.remember_case_message(&reference, case) {
+        if let Err(err) = store.remember_case_message(&reference, case).await {
             tracing::warn!(error = %err, "remembering a case card's message id failed");
         }
     }

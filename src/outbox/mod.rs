@@ -7,7 +7,7 @@ mod backoff;
 mod lane;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -20,16 +20,11 @@ pub use backoff::Backoff;
 use crate::config::OutboxConfig;
 use crate::metrics::Metrics;
 use crate::store::records::OutboxRecord;
-use crate::store::{Store, StoreError, Ticket};
+use crate::store::{Store, StoreError, Ticket, OUTBOX_LEASE};
 
-/// How long items recovered at the start are held for this process before another sender may claim them.
-/// The embedded backends are owned by one process, so nobody else claims them there.
-const CLAIM_LEASE: Duration = Duration::from_secs(600);
-
-/// The name this process claims outbox items under.
-fn owner() -> String {
-    format!("pid:{}", std::process::id())
-}
+/// How often this process renews the leases of the items it holds and claims items whose sender stopped
+/// (a third of the lease, so that a live sender never loses one).
+const LEASE_EVERY: Duration = Duration::from_secs(OUTBOX_LEASE.as_secs() / 3);
 
 /// One item waiting in a lane.
 #[derive(Debug, Clone)]
@@ -95,7 +90,6 @@ struct Inner {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     backoff: Backoff,
     give_up_after: Duration,
-    seq: AtomicU64,
     pending: AtomicUsize,
     changed: Notify,
     retry_now: Notify,
@@ -105,16 +99,27 @@ struct Inner {
     serial: bool,
 }
 
+impl Item {
+    /// An item read back from the store (delivered without waiting for a commit).
+    fn recovered(record: OutboxRecord) -> Item {
+        Item {
+            seq: record.seq,
+            ticket: None,
+            created_ms: record.created_ms,
+            envelope: record.envelope,
+        }
+    }
+}
+
 impl Outbox {
     /// Creates the dispatcher and loads the items left in the store by a previous run (in order).
-    pub fn open(
+    pub async fn open(
         store: Store,
         config: &OutboxConfig,
         metrics: Arc<Metrics>,
         serial: bool,
     ) -> Result<(Outbox, mpsc::UnboundedReceiver<GiveUp>), StoreError> {
-        let stored = store.claim_outbox(&owner(), CLAIM_LEASE)?;
-        let next = store.outbox()?.last().map_or(0, |r| r.seq + 1);
+        let stored = store.claim_outbox().await?;
         let (giveups, rx) = mpsc::unbounded_channel();
         let outbox = Outbox {
             inner: Arc::new(Inner {
@@ -129,7 +134,6 @@ impl Outbox {
                     max: Duration::from_secs(config.retry_max_secs.max(1)),
                 },
                 give_up_after: Duration::from_secs(config.give_up_after_secs),
-                seq: AtomicU64::new(next),
                 pending: AtomicUsize::new(0),
                 changed: Notify::new(),
                 retry_now: Notify::new(),
@@ -139,15 +143,7 @@ impl Outbox {
                 serial,
             }),
         };
-        let mut recovered = Vec::new();
-        for rec in stored {
-            recovered.push(Item {
-                seq: rec.seq,
-                ticket: None,
-                created_ms: rec.created_ms,
-                envelope: rec.envelope,
-            });
-        }
+        let recovered: Vec<Item> = stored.into_iter().map(Item::recovered).collect();
         if !recovered.is_empty() {
             tracing::info!(
                 items = recovered.len(),
@@ -171,11 +167,6 @@ impl Outbox {
         self.inner.retry_now.notify_waiters();
     }
 
-    /// Allocates the next outbox sequence number.
-    pub fn next_seq(&self) -> u64 {
-        self.inner.seq.fetch_add(1, Ordering::SeqCst)
-    }
-
     /// The stored form of an item (stored by the caller with its own commit).
     pub fn record(item: &Item) -> OutboxRecord {
         OutboxRecord {
@@ -185,7 +176,7 @@ impl Outbox {
         }
     }
 
-    /// Queues stored items for delivery, in the order given (call in sequence order).
+    /// Queues stored items for delivery; each chat's items are delivered in sequence order.
     pub fn push(&self, items: Vec<Item>) {
         if items.is_empty() {
             return;
@@ -200,7 +191,17 @@ impl Outbox {
                 item.envelope.order_key.clone()
             };
             let lane = lanes.entry(key.clone()).or_default();
-            lane.items.push_back(item);
+            // In sequence order: items taken over from a stopped sender go before later ones of the same chat
+            // (the head stays where it is while its delivery runs).
+            match lane.items.back() {
+                Some(last) if last.seq > item.seq => {
+                    let at = (usize::from(lane.running)..lane.items.len())
+                        .find(|&n| lane.items[n].seq > item.seq)
+                        .unwrap_or(lane.items.len());
+                    lane.items.insert(at, item);
+                }
+                _ => lane.items.push_back(item),
+            }
             if let Some(shutdown) = &started {
                 if !lane.running {
                     lane.running = true;
@@ -218,6 +219,35 @@ impl Outbox {
             if !lane.items.is_empty() && !lane.running {
                 lane.running = true;
                 self.spawn_lane(key.clone(), shutdown.clone());
+            }
+        }
+        drop(lanes);
+        let outbox = self.clone();
+        let handle = tokio::spawn(async move { outbox.keep_leases(shutdown).await });
+        lock(&self.inner.tasks).push(handle);
+    }
+
+    /// Renews the leases of this process's items and takes on items whose sender stopped (on a store shared by
+    /// several processes), until `shutdown`.
+    async fn keep_leases(&self, shutdown: Shutdown) {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(LEASE_EVERY) => {}
+            }
+            if let Err(err) = self.inner.store.renew_outbox().await {
+                tracing::warn!(error = %err, "renewing outbox leases failed");
+            }
+            match self.inner.store.claim_outbox().await {
+                Ok(claimed) if !claimed.is_empty() => {
+                    tracing::info!(
+                        items = claimed.len(),
+                        "outbox items taken over from a stopped sender"
+                    );
+                    self.push(claimed.into_iter().map(Item::recovered).collect());
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "claiming outbox items failed"),
             }
         }
     }
@@ -299,7 +329,17 @@ impl Outbox {
     }
 
     /// Drops an undelivered item for good; `false` when there is none with this sequence.
-    pub fn drop_item(&self, seq: u64) -> Result<bool, StoreError> {
+    pub async fn drop_item(&self, seq: u64) -> Result<bool, StoreError> {
+        if !self.unqueue(seq) {
+            return Ok(false);
+        }
+        self.inner.store.complete_outbox(seq).await?;
+        Ok(true)
+    }
+
+    /// Takes an item out of its lane (or marks it dropped when its lane is working on it); `false` when no
+    /// lane has it.
+    fn unqueue(&self, seq: u64) -> bool {
         let mut lanes = lock(&self.inner.lanes);
         for lane in lanes.values_mut() {
             if let Some(pos) = lane.items.iter().position(|i| i.seq == seq) {
@@ -311,11 +351,10 @@ impl Outbox {
                     lane.items.remove(pos);
                     self.finished_one();
                 }
-                self.inner.store.complete_outbox(seq)?;
-                return Ok(true);
+                return true;
             }
         }
-        Ok(false)
+        false
     }
 
     fn finished_one(&self) {

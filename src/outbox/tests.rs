@@ -37,7 +37,7 @@ impl Adapter for Recorder {
     }
 }
 
-fn open(
+async fn open(
     store: &Store,
 ) -> (
     Outbox,
@@ -49,36 +49,40 @@ fn open(
         ..OutboxConfig::default()
     };
     let (outbox, giveups) =
-        Outbox::open(store.clone(), &config, Arc::new(Metrics::default()), false).unwrap();
+        Outbox::open(store.clone(), &config, Arc::new(Metrics::default()), false)
+            .await
+            .unwrap();
     let recorder = Arc::new(Recorder::default());
     outbox.register(recorder.clone());
     (outbox, giveups, recorder)
 }
 
 /// Stores items as a step would and hands them to the outbox.
-fn commit(store: &Store, outbox: &Outbox, texts: &[(&str, &str)]) -> Vec<u64> {
+async fn commit(store: &Store, outbox: &Outbox, texts: &[(&str, &str)]) -> Vec<u64> {
     let mut records = Vec::new();
     for (chat, text) in texts {
-        records.push(outbox_item(outbox.next_seq(), chat, text));
+        records.push(outbox_item(0, chat, text));
     }
-    let seqs = records.iter().map(|r| r.seq).collect();
-    let ticket = store
-        .commit(Commit {
+    let stored = crate::store::fixtures::commit(
+        store,
+        Commit {
             outbox: records.clone(),
             ..Commit::default()
-        })
-        .unwrap();
+        },
+    )
+    .await;
     let items = records
         .into_iter()
-        .map(|r| Item {
-            seq: r.seq,
-            ticket: Some(ticket),
+        .zip(&stored.outbox_seqs)
+        .map(|(r, seq)| Item {
+            seq: *seq,
+            ticket: Some(stored.ticket),
             created_ms: chrono::Utc::now().timestamp_millis(),
             envelope: r.envelope,
         })
         .collect();
     outbox.push(items);
-    seqs
+    stored.outbox_seqs
 }
 
 async fn settle(outbox: &Outbox) {
@@ -94,54 +98,54 @@ async fn settle(outbox: &Outbox) {
 #[tokio::test]
 async fn items_go_out_in_order_and_leave_the_store_once_accepted() {
     let store = Store::memory();
-    let (outbox, _giveups, recorder) = open(&store);
+    let (outbox, _giveups, recorder) = open(&store).await;
     let shutdown = Shutdown::new();
     outbox.start(shutdown.clone());
     commit(
         &store,
         &outbox,
         &[("u1", "one"), ("u1", "two"), ("u2", "three")],
-    );
+    )
+    .await;
     settle(&outbox).await;
     let sent = recorder.sent.lock().unwrap().clone();
     let u1: Vec<_> = sent.iter().filter(|t| *t != "three").collect();
     assert_eq!(u1, vec!["one", "two"], "one chat's items in order");
     assert_eq!(sent.len(), 3);
-    assert!(store.outbox().unwrap().is_empty());
+    assert!(store.outbox().await.unwrap().is_empty());
     shutdown.cancel();
 }
 
 #[tokio::test]
 async fn items_stored_by_an_earlier_run_are_claimed_and_delivered() {
-    let store = Store::memory();
-    store
-        .commit(Commit {
-            outbox: vec![outbox_item(4, "u1", "left over")],
+    // Stored by an earlier run (a run's own commits hold their items already).
+    let earlier = crate::store::MemoryStore::default();
+    crate::store::fixtures::commit(
+        &Store::new(earlier.clone()),
+        Commit {
+            outbox: vec![outbox_item(0, "u1", "left over")],
             ..Commit::default()
-        })
-        .unwrap();
-    let (outbox, _giveups, recorder) = open(&store);
+        },
+    )
+    .await;
+    let store = Store::new(earlier.restarted());
+    let (outbox, _giveups, recorder) = open(&store).await;
     assert_eq!(outbox.pending(), 1);
-    assert_eq!(
-        outbox.next_seq(),
-        5,
-        "new items number after the stored ones"
-    );
     let shutdown = Shutdown::new();
     outbox.start(shutdown.clone());
     settle(&outbox).await;
     assert_eq!(*recorder.sent.lock().unwrap(), vec!["left over"]);
-    assert!(store.outbox().unwrap().is_empty());
+    assert!(store.outbox().await.unwrap().is_empty());
     shutdown.cancel();
 }
 
 #[tokio::test]
 async fn a_refused_item_is_given_up_and_a_dropped_one_never_sent() {
     let store = Store::memory();
-    let (outbox, mut giveups, recorder) = open(&store);
-    let seqs = commit(&store, &outbox, &[("u1", "refuse me"), ("u2", "drop me")]);
-    assert!(outbox.drop_item(seqs[1]).unwrap());
-    assert!(!outbox.drop_item(999).unwrap(), "no such item");
+    let (outbox, mut giveups, recorder) = open(&store).await;
+    let seqs = commit(&store, &outbox, &[("u1", "refuse me"), ("u2", "drop me")]).await;
+    assert!(outbox.drop_item(seqs[1]).await.unwrap());
+    assert!(!outbox.drop_item(999).await.unwrap(), "no such item");
     let shutdown = Shutdown::new();
     outbox.start(shutdown.clone());
     let given_up = tokio::time::timeout(Duration::from_secs(5), giveups.recv())
@@ -151,6 +155,6 @@ async fn a_refused_item_is_given_up_and_a_dropped_one_never_sent() {
     assert!(given_up.reason.contains("chat gone"), "{}", given_up.reason);
     settle(&outbox).await;
     assert!(recorder.sent.lock().unwrap().is_empty());
-    assert!(store.outbox().unwrap().is_empty());
+    assert!(store.outbox().await.unwrap().is_empty());
     shutdown.cancel();
 }

@@ -108,7 +108,7 @@ fn bucket(minutes: i64, bounds: &[(i64, &str)]) -> usize {
 }
 
 /// Gathers the figures from the store; times in `tz`, `now` for the caption.
-pub fn gather(
+pub async fn gather(
     store: &Store,
     faq: &Faq,
     bot: &str,
@@ -119,9 +119,10 @@ pub fn gather(
     let mut messages_by_hour = [0usize; 24];
     let mut per_day: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     let (mut conversations, mut deflected) = (0, 0);
-    for conv in store.conversations()? {
+    for conv in store.conversations().await? {
         let lines: Vec<Line> = store
-            .recent_lines(&conv.key)?
+            .recent_lines(&conv.key)
+            .await?
             .into_iter()
             .map(|(_, line)| line)
             .collect();
@@ -151,7 +152,7 @@ pub fn gather(
     let mut by_team: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_operator: BTreeMap<String, usize> = BTreeMap::new();
     let mut cases = 0;
-    for case in store.cases()? {
+    for case in store.cases().await? {
         cases += 1;
         handoffs_by_hour[local(&case.opened_at).hour() as usize] += 1;
         *by_team.entry(case.team.clone()).or_default() += 1;
@@ -184,7 +185,7 @@ pub fn gather(
             day
         })
         .collect();
-    let mut missed = unanswered(store)?;
+    let mut missed = unanswered(store).await?;
     missed.truncate(TOP_UNANSWERED);
     let mut entries: Vec<(String, String, String)> = Vec::new();
     let unanswered = missed

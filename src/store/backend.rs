@@ -2,12 +2,12 @@
 //! Two backends implement it: [`SledStore`](super::sled::SledStore) (sled and a write-ahead log on disk, the
 //! default) and [`MemoryStore`](super::memory::MemoryStore) (the same rules in memory, for tests).
 //!
-//! A handling step runs under [`Backend::lock_steps`], reads through [`Changes`](super::changes::Changes) and
-//! stores everything it changed with one [`Backend::commit`]: nothing of a step is stored unless all of it is.
-//! A commit returns a [`Ticket`]; [`Backend::durable`] resolves once the ticket survives a crash. Outbox items
-//! are delivered by whichever sender holds their lease ([`Backend::claim_outbox`]).
+//! A handling step begins with [`Backend::begin_step`], reads through [`Changes`](super::changes::Changes) and
+//! stores everything it changed with one [`Step::commit`]: nothing of a step is stored unless all of it is. A
+//! commit returns a [`Ticket`]; [`Backend::durable`] resolves once the ticket survives a crash. Outbox items are
+//! delivered by whichever sender holds their lease ([`Backend::claim_outbox`], [`OUTBOX_LEASE`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -99,128 +99,158 @@ pub struct Commit {
     pub handled: Option<u64>,
 }
 
-/// Held while a step reads and commits; released on drop.
-pub struct StepLock<'a> {
-    _held: Box<dyn Held + 'a>,
+/// What a commit stored: its place in the store's order and the sequence numbers the store gave its outbox
+/// items (in the order of [`Commit::outbox`]).
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    /// Durable once [`Backend::durable`] resolves for it.
+    pub ticket: Ticket,
+    /// The outbox items' sequence numbers.
+    pub outbox_seqs: Vec<u64>,
 }
 
-/// Anything a backend holds for a step.
-trait Held {}
-impl<T> Held for T {}
+/// How long an outbox item stays with the sender that claimed it (or whose step queued it) unless renewed;
+/// after that another sender may take it over.
+pub const OUTBOX_LEASE: Duration = Duration::from_secs(30);
 
-impl<'a> StepLock<'a> {
-    /// Wraps whatever the backend holds for the step (a mutex guard, a transaction).
-    pub fn new(held: impl Sized + 'a) -> StepLock<'a> {
-        StepLock {
-            _held: Box::new(held),
-        }
-    }
-}
-
-/// A store the engine runs on.
+/// One handling step: its reads see the state as it was when the step began plus nothing of concurrent steps,
+/// and [`Step::commit`] stores all of its changes at once. Dropping a step without committing changes nothing.
 ///
-/// Ordering and isolation: one step runs at a time per [`Backend::lock_steps`] (the embedded backends, which
-/// one process owns, hold one lock for every step; a backend shared by several processes gives each step a
-/// transaction instead). Steps never read data of another step that is not committed yet.
+/// Steps of one conversation run one at a time, in the order they began ([`Backend::begin_step`]). Whether
+/// steps of different conversations run at once is the backend's choice: the embedded backends, which one
+/// process owns, run one step at a time; a backend shared by several processes runs each step in a transaction
+/// of its own and fails a step that collided with another with [`StoreError::Conflict`], to be run again.
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
-    // --- Steps ---
-
-    /// Taken around one step's reads and its commit.
-    fn lock_steps(&self) -> Result<StepLock<'_>, StoreError>;
-
-    /// Stores a step's changes at once; they are durable when [`Backend::durable`] resolves for the ticket.
-    fn commit(&self, commit: Commit) -> Result<Ticket, StoreError>;
-
-    /// Waits until a commit (and every one before it) survives a crash.
-    async fn durable(&self, ticket: Ticket) -> Result<(), StoreError>;
-
-    // --- Conversations ---
-
+pub trait Step: Send + Sync {
     /// A conversation, with the stamp of its stored form.
-    fn conversation(&self, key: &str) -> Result<Option<Known<Conversation>>, StoreError>;
+    async fn conversation(&self, key: &str) -> Result<Option<Known<Conversation>>, StoreError>;
 
     /// `None` when the conversation is still stored exactly as `known` was read; else what it is now.
-    fn conversation_if_changed(
+    async fn conversation_if_changed(
         &self,
         key: &str,
         known: &Stamp,
     ) -> Result<Option<Option<Conversation>>, StoreError>;
 
     /// A conversation's recent lines, in slot order.
-    fn recent_lines(&self, conversation: &str) -> Result<Vec<(RecentSlot, Line)>, StoreError>;
-
-    // --- Cases ---
+    async fn recent_lines(&self, conversation: &str)
+        -> Result<Vec<(RecentSlot, Line)>, StoreError>;
 
     /// A case.
-    fn case(&self, number: u64) -> Result<Option<CaseRecord>, StoreError>;
+    async fn case(&self, number: u64) -> Result<Option<CaseRecord>, StoreError>;
 
     /// One line of a case's transcript and history.
-    fn case_line(&self, number: u64, line: u32) -> Result<Option<CaseLog>, StoreError>;
+    async fn case_line(&self, number: u64, line: u32) -> Result<Option<CaseLog>, StoreError>;
 
-    /// Every line of a case's transcript and history, in order.
-    fn case_lines(&self, number: u64) -> Result<Vec<CaseLog>, StoreError>;
-
-    /// The next case number (1001, 1002, ...); never handed out twice, even when the step that took it fails.
-    fn next_case_number(&self) -> Result<u64, StoreError>;
+    /// The next case number (1001, 1002, ...); never handed out twice, even when the step fails.
+    async fn next_case_number(&self) -> Result<u64, StoreError>;
 
     /// The open case (`C-…`) of a user account.
-    fn open_case_of(&self, account: &str) -> Result<Option<String>, StoreError>;
+    async fn open_case_of(&self, account: &str) -> Result<Option<String>, StoreError>;
 
     /// The cases an operator account holds, by number.
-    fn held_cases(&self, account: &str) -> Result<Vec<u64>, StoreError>;
+    async fn held_cases(&self, account: &str) -> Result<Vec<u64>, StoreError>;
 
     /// The waiting queue, in order.
-    fn waiting(&self) -> Result<Vec<QueueEntry>, StoreError>;
+    async fn waiting(&self) -> Result<Vec<QueueEntry>, StoreError>;
 
     /// Cases kept for account managers, by number.
-    fn reserved(&self) -> Result<Vec<(u64, Reserved)>, StoreError>;
+    async fn reserved(&self) -> Result<Vec<(u64, Reserved)>, StoreError>;
 
     /// The case a message stands for (see [`Writes::case_messages`]).
-    fn case_of_message(&self, reference: &str) -> Result<Option<String>, StoreError>;
-
-    /// Records that a delivered message (by its platform id) stands for a case; durable with the next commit.
-    fn remember_case_message(&self, reference: &str, case: &str) -> Result<(), StoreError>;
+    async fn case_of_message(&self, reference: &str) -> Result<Option<String>, StoreError>;
 
     /// How often an unanswered question was asked.
-    fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError>;
+    async fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError>;
+
+    /// Stores the step's changes at once and ends it. The outbox items are leased to this process for
+    /// [`OUTBOX_LEASE`]. A handled inbound message that is no longer stored (another process handled it)
+    /// fails the commit with [`StoreError::Handled`] and stores nothing.
+    async fn commit(self: Box<Self>, commit: Commit) -> Result<Stored, StoreError>;
+}
+
+/// A store the engine runs on.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    // --- Steps ---
+
+    /// Begins a step for the conversation `key` (waiting while another step of it runs).
+    async fn begin_step(&self, key: &str) -> Result<Box<dyn Step>, StoreError>;
+
+    /// Waits until a commit (and every one before it) survives a crash.
+    async fn durable(&self, ticket: Ticket) -> Result<(), StoreError>;
+
+    // --- Reads outside a step (views, reports) ---
+
+    /// A conversation, with the stamp of its stored form (a step may take it as is while it is unchanged:
+    /// [`Step::conversation_if_changed`]).
+    async fn conversation(&self, key: &str) -> Result<Option<Known<Conversation>>, StoreError>;
+
+    /// A conversation's recent lines, in slot order.
+    async fn recent_lines(&self, conversation: &str)
+        -> Result<Vec<(RecentSlot, Line)>, StoreError>;
+
+    /// A case.
+    async fn case(&self, number: u64) -> Result<Option<CaseRecord>, StoreError>;
+
+    /// Every line of a case's transcript and history, in order.
+    async fn case_lines(&self, number: u64) -> Result<Vec<CaseLog>, StoreError>;
+
+    /// The waiting queue, in order.
+    async fn waiting(&self) -> Result<Vec<QueueEntry>, StoreError>;
+
+    /// Cases kept for account managers, by number.
+    async fn reserved(&self) -> Result<Vec<(u64, Reserved)>, StoreError>;
+
+    /// The case a message stands for (see [`Writes::case_messages`]).
+    async fn case_of_message(&self, reference: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records that a delivered message (by its platform id) stands for a case; durable with the next commit.
+    async fn remember_case_message(&self, reference: &str, case: &str) -> Result<(), StoreError>;
 
     // --- Inbound messages ---
 
     /// Whether a platform message was stored before (redeliveries are handled once).
-    fn seen(&self, platform: &str, id: &str) -> Result<bool, StoreError>;
+    async fn seen(&self, platform: &str, id: &str) -> Result<bool, StoreError>;
 
-    /// Stores a received message and marks its platform id as seen, at once; `None` (and nothing stored) when
-    /// the id was seen already.
-    fn store_inbound(&self, stored: &StoredInbound) -> Result<Option<Ticket>, StoreError>;
+    /// Stores a received message and marks its platform id as seen, at once, giving it the next arrival
+    /// sequence number (`stored.seq` is ignored); `None` (and nothing stored) when the id was seen already.
+    async fn store_inbound(
+        &self,
+        stored: &StoredInbound,
+    ) -> Result<Option<(u64, Ticket)>, StoreError>;
 
     /// Messages stored but not handled yet, in arrival order.
-    fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError>;
+    async fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError>;
 
     // --- Outbox ---
 
-    /// Claims the undelivered items no live lease holds, for `owner`, until `lease` has passed; in order.
-    fn claim_outbox(&self, owner: &str, lease: Duration) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Claims for this process the undelivered items that no live lease holds (their sender stopped), until
+    /// [`OUTBOX_LEASE`] has passed; in order.
+    async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// Extends the leases of every item this process holds by [`OUTBOX_LEASE`] from now.
+    async fn renew_outbox(&self) -> Result<(), StoreError>;
 
     /// Removes an item that was delivered, given up or dropped (durable with the next commit).
-    fn complete_outbox(&self, seq: u64) -> Result<(), StoreError>;
+    async fn complete_outbox(&self, seq: u64) -> Result<(), StoreError>;
 
     /// Replaces a stored item (`outbox retry` gives it a fresh give-up time).
-    fn update_outbox(&self, record: &OutboxRecord) -> Result<(), StoreError>;
+    async fn update_outbox(&self, record: &OutboxRecord) -> Result<(), StoreError>;
 
     /// Every undelivered item, in order, claimed or not.
-    fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError>;
+    async fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError>;
 
     // --- Scans for `cases`, `stats` and `outbox` ---
 
     /// Every conversation.
-    fn conversations(&self) -> Result<Vec<Conversation>, StoreError>;
+    async fn conversations(&self) -> Result<Vec<Conversation>, StoreError>;
 
     /// Every case, by number.
-    fn cases(&self) -> Result<Vec<CaseRecord>, StoreError>;
+    async fn cases(&self) -> Result<Vec<CaseRecord>, StoreError>;
 
     /// Every unanswered question with its count.
-    fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
     // --- Health ---
 
@@ -228,44 +258,5 @@ pub trait Backend: Send + Sync + 'static {
     fn fault(&self) -> Option<String>;
 
     /// Makes everything durable now (at shutdown and after offline changes).
-    fn flush(&self) -> Result<(), StoreError>;
-}
-
-/// Leases of outbox items, for the embedded backends (which one process owns, so they are kept in memory).
-#[derive(Default)]
-pub(super) struct Leases {
-    held: std::sync::Mutex<HashMap<u64, (String, std::time::Instant)>>,
-}
-
-impl Leases {
-    /// Keeps the items no other live lease holds and leases them to `owner`.
-    pub(super) fn claim(
-        &self,
-        owner: &str,
-        lease: Duration,
-        items: Vec<OutboxRecord>,
-    ) -> Vec<OutboxRecord> {
-        let now = std::time::Instant::now();
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let mut claimed = Vec::with_capacity(items.len());
-        for item in items {
-            let free = match held.get(&item.seq) {
-                Some((by, until)) => by == owner || *until <= now,
-                None => true,
-            };
-            if free {
-                held.insert(item.seq, (owner.to_string(), now + lease));
-                claimed.push(item);
-            }
-        }
-        claimed
-    }
-
-    /// Forgets the lease of a completed item.
-    pub(super) fn release(&self, seq: u64) {
-        self.held
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&seq);
-    }
+    async fn flush(&self) -> Result<(), StoreError>;
 }

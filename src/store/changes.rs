@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset};
 use supportbot_chat::{CaseEvent, Delivery, Envelope, Outbound};
 
-use super::backend::{Known, QueueEntry, RecentSlot, Writes};
+use super::backend::{Known, QueueEntry, RecentSlot, Step, Writes};
 use super::records::{CaseLog, CaseRecord, Conversation, Line, Reserved};
-use super::{Store, StoreError};
+use super::StoreError;
 
 /// The changes of one step, not stored yet.
 pub struct Changes {
-    store: Store,
+    step: Box<dyn Step>,
     writes: Writes,
     /// The engine's clock for this step.
     pub now: DateTime<FixedOffset>,
@@ -25,8 +25,8 @@ pub struct Changes {
 
 /// A step's changes, taken apart for committing ([`Changes::into_parts`]).
 pub struct Parts {
-    /// The store the step read from.
-    pub store: Store,
+    /// The step the changes were made in (it commits them).
+    pub step: Box<dyn Step>,
     /// What the step wrote.
     pub writes: Writes,
     /// What caused the step (envelope ids are derived from it).
@@ -42,13 +42,13 @@ pub struct Parts {
 impl Changes {
     /// A step caused by `source` (the inbound dedupe key, or a system reason); `inbox_seq` is removed on commit.
     pub fn new(
-        store: Store,
+        step: Box<dyn Step>,
         now: DateTime<FixedOffset>,
         source: String,
         inbox_seq: Option<u64>,
     ) -> Changes {
         Changes {
-            store,
+            step,
             writes: Writes::default(),
             now,
             source,
@@ -58,37 +58,32 @@ impl Changes {
         }
     }
 
-    /// The store the step reads.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     // --- Conversations ---
 
     /// A conversation.
-    pub fn conversation(&self, key: &str) -> Result<Option<Conversation>, StoreError> {
+    pub async fn conversation(&self, key: &str) -> Result<Option<Conversation>, StoreError> {
         match self.writes.conversations.get(key) {
             Some(c) => Ok(Some(c.clone())),
-            None => Ok(self.store.conversation(key)?.map(|k| k.value)),
+            None => Ok(self.step.conversation(key).await?.map(|k| k.value)),
         }
     }
 
     /// A conversation like [`Changes::conversation`]; `known` is a copy read earlier, taken as is when the
     /// stored record has not changed since (a comparison instead of decoding it again).
-    pub fn conversation_known(
+    pub async fn conversation_known(
         &self,
         key: &str,
         known: Option<Known<Conversation>>,
     ) -> Result<Option<Conversation>, StoreError> {
         if self.writes.conversations.contains_key(key) {
-            return self.conversation(key);
+            return self.conversation(key).await;
         }
         match known {
-            Some(known) => match self.store.conversation_if_changed(key, &known.stamp)? {
+            Some(known) => match self.step.conversation_if_changed(key, &known.stamp).await? {
                 None => Ok(Some(known.value)),
                 Some(now) => Ok(now),
             },
-            None => self.conversation(key),
+            None => self.conversation(key).await,
         }
     }
 
@@ -100,9 +95,16 @@ impl Changes {
     }
 
     /// A conversation's recent lines by slot, in slot order.
-    pub fn recent_lines(&self, conversation: &str) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
-        let mut lines: std::collections::BTreeMap<RecentSlot, Line> =
-            self.store.recent_lines(conversation)?.into_iter().collect();
+    pub async fn recent_lines(
+        &self,
+        conversation: &str,
+    ) -> Result<Vec<(RecentSlot, Line)>, StoreError> {
+        let mut lines: std::collections::BTreeMap<RecentSlot, Line> = self
+            .step
+            .recent_lines(conversation)
+            .await?
+            .into_iter()
+            .collect();
         let from = (conversation.to_string(), RecentSlot::Ring(0));
         for ((c, slot), line) in self.writes.recent.range(from..) {
             if c != conversation {
@@ -126,11 +128,16 @@ impl Changes {
     // --- Cases ---
 
     /// A case.
-    pub fn case(&self, number: u64) -> Result<Option<CaseRecord>, StoreError> {
+    pub async fn case(&self, number: u64) -> Result<Option<CaseRecord>, StoreError> {
         match self.writes.cases.get(&number) {
             Some(case) => Ok(Some(case.clone())),
-            None => self.store.case(number),
+            None => self.step.case(number).await,
         }
+    }
+
+    /// The next case number (never handed out twice, even when the step is not committed).
+    pub async fn next_case_number(&self) -> Result<u64, StoreError> {
+        self.step.next_case_number().await
     }
 
     /// Saves a case.
@@ -139,10 +146,10 @@ impl Changes {
     }
 
     /// One line of a case's transcript and history.
-    pub fn case_line(&self, number: u64, line: u32) -> Result<Option<CaseLog>, StoreError> {
+    pub async fn case_line(&self, number: u64, line: u32) -> Result<Option<CaseLog>, StoreError> {
         match self.writes.case_logs.get(&(number, line)) {
             Some(log) => Ok(Some(log.clone())),
-            None => self.store.case_line(number, line),
+            None => self.step.case_line(number, line).await,
         }
     }
 
@@ -152,10 +159,10 @@ impl Changes {
     }
 
     /// The open case (`C-…`) of a user account.
-    pub fn open_case_of(&self, account: &str) -> Result<Option<String>, StoreError> {
+    pub async fn open_case_of(&self, account: &str) -> Result<Option<String>, StoreError> {
         match self.writes.user_cases.get(account) {
             Some(case) => Ok(case.clone()),
-            None => self.store.open_case_of(account),
+            None => self.step.open_case_of(account).await,
         }
     }
 
@@ -165,8 +172,8 @@ impl Changes {
     }
 
     /// The cases an operator account holds, in number order.
-    pub fn held_cases(&self, account: &str) -> Result<Vec<u64>, StoreError> {
-        let mut held: BTreeSet<u64> = self.store.held_cases(account)?.into_iter().collect();
+    pub async fn held_cases(&self, account: &str) -> Result<Vec<u64>, StoreError> {
+        let mut held: BTreeSet<u64> = self.step.held_cases(account).await?.into_iter().collect();
         let from = (account.to_string(), 0);
         for ((a, number), holds) in self.writes.held.range(from..) {
             if a != account {
@@ -188,8 +195,8 @@ impl Changes {
     }
 
     /// The waiting queue, in order.
-    pub fn waiting(&self) -> Result<Vec<QueueEntry>, StoreError> {
-        let mut queue: BTreeSet<QueueEntry> = self.store.waiting()?.into_iter().collect();
+    pub async fn waiting(&self) -> Result<Vec<QueueEntry>, StoreError> {
+        let mut queue: BTreeSet<QueueEntry> = self.step.waiting().await?.into_iter().collect();
         for (entry, waiting) in &self.writes.queue {
             match waiting {
                 true => queue.insert(*entry),
@@ -205,9 +212,9 @@ impl Changes {
     }
 
     /// Cases kept for account managers, by number.
-    pub fn reserved(&self) -> Result<Vec<(u64, Reserved)>, StoreError> {
+    pub async fn reserved(&self) -> Result<Vec<(u64, Reserved)>, StoreError> {
         let mut all: std::collections::BTreeMap<u64, Reserved> =
-            self.store.reserved()?.into_iter().collect();
+            self.step.reserved().await?.into_iter().collect();
         for (number, reserved) in &self.writes.reserved {
             match reserved {
                 Some(r) => all.insert(*number, r.clone()),
@@ -223,20 +230,20 @@ impl Changes {
     }
 
     /// The case a message stands for.
-    pub fn case_of_message(&self, reference: &str) -> Result<Option<String>, StoreError> {
+    pub async fn case_of_message(&self, reference: &str) -> Result<Option<String>, StoreError> {
         match self.writes.case_messages.get(reference) {
             Some(case) => Ok(Some(case.clone())),
-            None => self.store.case_of_message(reference),
+            None => self.step.case_of_message(reference).await,
         }
     }
 
     // --- Questions ---
 
     /// How often an unanswered question was asked.
-    pub fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError> {
+    pub async fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError> {
         match self.writes.unanswered.get(question) {
             Some(n) => Ok(Some(*n)),
-            None => self.store.unanswered(question),
+            None => self.step.unanswered(question).await,
         }
     }
 
@@ -269,7 +276,7 @@ impl Changes {
     /// Takes the collected changes apart for committing.
     pub fn into_parts(self) -> Parts {
         Parts {
-            store: self.store,
+            step: self.step,
             writes: self.writes,
             source: self.source,
             inbox_seq: self.inbox_seq,
@@ -282,16 +289,27 @@ impl Changes {
 #[cfg(test)]
 impl Changes {
     /// A step on an empty in-memory store, for tests.
-    pub(crate) fn scratch() -> Changes {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
-        Changes::new(Store::memory(), now, "test".into(), None)
+    pub(crate) async fn scratch() -> Changes {
+        let store = super::Store::memory();
+        Changes::new(
+            store.begin_step("test").await.unwrap(),
+            test_now(),
+            "test".into(),
+            None,
+        )
     }
+}
+
+#[cfg(test)]
+fn test_now() -> DateTime<FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::backend::Commit;
+    use crate::store::Store;
 
     fn conversation(key: &str, name: &str) -> Conversation {
         serde_json::from_value(serde_json::json!({
@@ -301,31 +319,45 @@ mod tests {
         .unwrap()
     }
 
-    fn store_conversation(store: &Store, c: &Conversation) {
+    async fn store_conversation(store: &Store, c: &Conversation) {
         let mut commit = Commit::default();
         commit.writes.conversations.insert(c.key.clone(), c.clone());
-        store.commit(commit).unwrap();
+        let step = store.begin_step(&c.key).await.unwrap();
+        step.commit(commit).await.unwrap();
     }
 
-    #[test]
-    fn a_known_copy_is_used_only_while_the_record_is_unchanged() {
-        let mut ch = Changes::scratch();
-        let store = ch.store().clone();
-        store_conversation(&store, &conversation("web:u1", "stored"));
-        let known = store.conversation("web:u1").unwrap().unwrap();
+    async fn step(store: &Store) -> Changes {
+        Changes::new(
+            store.begin_step("web:u1").await.unwrap(),
+            test_now(),
+            "test".into(),
+            None,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_known_copy_is_used_only_while_the_record_is_unchanged() {
+        let store = Store::memory();
+        store_conversation(&store, &conversation("web:u1", "stored")).await;
+        let known = store.conversation("web:u1").await.unwrap().unwrap();
 
         // Unchanged: the known copy is taken as is (it differs from the record only to show that).
         let mut copy = known.clone();
         copy.value.name = "known".into();
+        let ch = step(&store).await;
         let got = ch
             .conversation_known("web:u1", Some(copy))
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(got.name, "known");
+        drop(ch);
         // Changed since: the stored record is read.
-        store_conversation(&store, &conversation("web:u1", "newer"));
+        store_conversation(&store, &conversation("web:u1", "newer")).await;
+        let mut ch = step(&store).await;
         let got = ch
             .conversation_known("web:u1", Some(known.clone()))
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(got.name, "newer");
@@ -333,13 +365,14 @@ mod tests {
         ch.save_conversation(conversation("web:u1", "written"));
         let got = ch
             .conversation_known("web:u1", Some(known))
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(got.name, "written");
     }
 
-    #[test]
-    fn reads_see_the_steps_own_writes_and_removals() {
+    #[tokio::test]
+    async fn reads_see_the_steps_own_writes_and_removals() {
         let store = Store::memory();
         let entry = |number| QueueEntry {
             priority: 1,
@@ -350,20 +383,33 @@ mod tests {
         commit.writes.queue.insert(entry(1001), true);
         commit.writes.queue.insert(entry(1002), true);
         commit.writes.held.insert(("op".into(), 1003), true);
-        store.commit(commit).unwrap();
+        store
+            .begin_step("x")
+            .await
+            .unwrap()
+            .commit(commit)
+            .await
+            .unwrap();
 
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
-        let mut ch = Changes::new(store.clone(), now, "test".into(), None);
+        let mut ch = step(&store).await;
         ch.set_waiting(entry(1001), false);
         ch.set_waiting(entry(1004), true);
         ch.set_held("op", 1003, false);
         ch.set_held("op", 1005, true);
         ch.set_held("op2", 1006, true);
-        let waiting: Vec<u64> = ch.waiting().unwrap().iter().map(|e| e.number).collect();
+        let waiting: Vec<u64> = ch
+            .waiting()
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.number)
+            .collect();
         assert_eq!(waiting, vec![1002, 1004]);
-        assert_eq!(ch.held_cases("op").unwrap(), vec![1005]);
-        // Nothing reached the store before the commit.
-        assert_eq!(store.waiting().unwrap().len(), 2);
-        assert_eq!(store.held_cases("op").unwrap(), vec![1003]);
+        assert_eq!(ch.held_cases("op").await.unwrap(), vec![1005]);
+        drop(ch);
+        // Nothing reached the store without a commit.
+        assert_eq!(store.waiting().await.unwrap().len(), 2);
+        let ch = step(&store).await;
+        assert_eq!(ch.held_cases("op").await.unwrap(), vec![1003]);
     }
 }

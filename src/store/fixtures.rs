@@ -4,6 +4,12 @@ use supportbot_chat::{Delivery, Envelope, Outbound};
 
 use super::records::{CaseRecord, Conversation, Line, OutboxRecord};
 
+/// Stores `commit` with a step of its own.
+pub(crate) async fn commit(store: &super::Store, commit: super::Commit) -> super::Stored {
+    let step = store.begin_step("test").await.unwrap();
+    step.commit(commit).await.unwrap()
+}
+
 /// 2026-11-26 10:00 at +08:00.
 pub(crate) fn now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()

@@ -3,25 +3,22 @@
 //! handed out twice, outbox leases) and nothing survives the process; the engine's tests run on it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::backend::{
-    Backend, Commit, Known, Leases, QueueEntry, RecentSlot, Stamp, StampKind, StepLock, Ticket,
-};
+use super::backend::{Commit, Known, QueueEntry, RecentSlot, Stamp, StampKind, Ticket};
+use super::embedded::{Embedded, Local};
 use super::records::{
     CaseLog, CaseRecord, Conversation, Line, OutboxRecord, Reserved, StoredInbound,
 };
 use super::{StoreError, FIRST_CASE_NUMBER};
 
-/// The in-memory store.
-#[derive(Default)]
+/// The in-memory store; clones share the data.
+#[derive(Default, Clone)]
 pub struct MemoryStore {
-    data: Mutex<Data>,
-    steps: Mutex<()>,
-    leases: Leases,
+    data: Arc<Mutex<Data>>,
+    local: Arc<Local>,
 }
 
 #[derive(Default)]
@@ -45,6 +42,15 @@ struct Data {
 }
 
 impl MemoryStore {
+    /// The same data as a new run of the process sees it (no step running, no outbox item held).
+    #[cfg(test)]
+    pub(crate) fn restarted(&self) -> MemoryStore {
+        MemoryStore {
+            data: self.data.clone(),
+            local: Arc::default(),
+        }
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -59,11 +65,9 @@ fn set<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: Option<V>) {
 }
 
 #[async_trait]
-impl Backend for MemoryStore {
-    fn lock_steps(&self) -> Result<StepLock<'_>, StoreError> {
-        Ok(StepLock::new(
-            self.steps.lock().unwrap_or_else(|e| e.into_inner()),
-        ))
+impl Embedded for MemoryStore {
+    fn local(&self) -> &Local {
+        &self.local
     }
 
     fn commit(&self, commit: Commit) -> Result<Ticket, StoreError> {
@@ -226,12 +230,7 @@ impl Backend for MemoryStore {
         Ok(self.data().inbox.values().cloned().collect())
     }
 
-    fn claim_outbox(&self, owner: &str, lease: Duration) -> Result<Vec<OutboxRecord>, StoreError> {
-        Ok(self.leases.claim(owner, lease, self.outbox()?))
-    }
-
-    fn complete_outbox(&self, seq: u64) -> Result<(), StoreError> {
-        self.leases.release(seq);
+    fn remove_outbox(&self, seq: u64) -> Result<(), StoreError> {
         self.data().outbox.remove(&seq);
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod backend;
 #[cfg(test)]
 mod backend_tests;
 pub mod changes;
+mod embedded;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod memory;
@@ -24,7 +25,8 @@ use serde::Serialize;
 
 pub use self::sled::SledStore;
 pub use backend::{
-    Backend, Commit, Known, QueueEntry, RecentSlot, Stamp, StepLock, Ticket, Writes,
+    Backend, Commit, Known, QueueEntry, RecentSlot, Stamp, Step, Stored, Ticket, Writes,
+    OUTBOX_LEASE,
 };
 pub use memory::MemoryStore;
 
@@ -75,6 +77,13 @@ pub enum StoreError {
     /// it is opened again.
     #[error("the store stopped at a write failure and accepts nothing more: {0}")]
     Failed(String),
+    /// The step collided with a concurrent one (a backend shared by several processes); nothing of it was
+    /// stored and it may be run again.
+    #[error("the step collided with a concurrent one: {0}")]
+    Conflict(String),
+    /// The inbound message the step handled was handled already (by another process); nothing was stored.
+    #[error("inbound message {0} was handled already")]
+    Handled(u64),
 }
 
 /// Encodes a record: version byte, then JSON.

@@ -33,7 +33,7 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::parse(config_text, "e2e.toml").unwrap();
         config.bot.data_dir = dir.path().join("data");
-        let engine = Engine::open(&config, Faq::builtin()).unwrap();
+        let engine = Engine::open(&config, Faq::builtin()).await.unwrap();
         let shutdown = Shutdown::new();
         let (mut routes, mut tasks) = channel(&config, &engine, shutdown.clone());
         if config.telegram.is_some() {

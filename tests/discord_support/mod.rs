@@ -118,7 +118,7 @@ impl World {
         let mut config =
             Config::parse(&config_text(&fake, room), "discord-test.toml").expect("config");
         config.bot.data_dir = dir.path().join("data");
-        let engine = Engine::open(&config, faq()).expect("engine");
+        let engine = Engine::open(&config, faq()).await.expect("engine");
         let telegram = Arc::new(TelegramUsers::default());
         engine.register_adapter(telegram.clone());
         let shutdown = Shutdown::new();

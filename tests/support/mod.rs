@@ -199,7 +199,7 @@ impl Bot {
             store: store.clone(),
             ..EngineOptions::default()
         };
-        let engine = Engine::open_with(&config, faq(), options).unwrap();
+        let engine = Engine::open_with(&config, faq(), options).await.unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut platforms = HashMap::new();
         for name in ["telegram", "discord", "web"] {

@@ -107,7 +107,7 @@ impl Stack {
         let mut config =
             Config::parse(&config_text(fake, &free_addr()), "telegram-e2e.toml").unwrap();
         config.bot.data_dir = dir.path().join("data");
-        let engine = Engine::open(&config, Faq::builtin()).unwrap();
+        let engine = Engine::open(&config, Faq::builtin()).await.unwrap();
         let shutdown = Shutdown::new();
         let tg = telegram::start(&config, &engine, shutdown.clone())
             .await

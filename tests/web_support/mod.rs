@@ -65,7 +65,7 @@ impl Stack {
         let mut config = Config::parse(toml, "test.toml").unwrap();
         config.bot.data_dir = dir.path().join("data");
         tweak(&mut config);
-        let engine = Engine::open(&config, Faq::builtin()).unwrap();
+        let engine = Engine::open(&config, Faq::builtin()).await.unwrap();
         let shutdown = Shutdown::new();
         let web = start(&config, &engine, Router::new(), shutdown.clone())
             .await

@@ -289,7 +289,7 @@ impl Bot {
     /// Opens the engine on `config`, registers the webhook channel and forwarders, and runs everything.
     pub async fn start(config: &Config, extra: Vec<Arc<dyn Adapter>>) -> Bot {
         let faq = supportbot::faq::Faq::load_or_builtin(&config.bot.faq_dir).unwrap();
-        let engine = Engine::open(config, faq).unwrap();
+        let engine = Engine::open(config, faq).await.unwrap();
         for adapter in extra {
             engine.register_adapter(adapter);
         }

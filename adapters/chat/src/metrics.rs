@@ -2,9 +2,11 @@
 //! and `/healthz`).
 
 /// A source of metrics already rendered in the Prometheus text exposition format.
+#[async_trait::async_trait]
 pub trait MetricsSource: Send + Sync {
-    /// The current figures as Prometheus text (`# HELP`, `# TYPE` and sample lines).
-    fn prometheus(&self) -> String;
+    /// The current figures as Prometheus text (`# HELP`, `# TYPE` and sample lines); some are read from the
+    /// store.
+    async fn prometheus(&self) -> String;
 
     /// `Ok` while the core accepts messages; otherwise why it does not, in one sentence (the web channel's
     /// `/healthz` answers 503 with it).

@@ -218,7 +218,7 @@ pub async fn metrics(State(channel): State<Arc<WebChannel>>, headers: HeaderMap)
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        channel.prometheus(),
+        channel.prometheus().await,
     )
         .into_response()
 }

@@ -271,8 +271,8 @@ impl WebChannel {
     }
 
     /// The channel's figures with the core's, as Prometheus text.
-    pub(crate) fn prometheus(&self) -> String {
-        let mut text = self.core.metrics.prometheus();
+    pub(crate) async fn prometheus(&self) -> String {
+        let mut text = self.core.metrics.prometheus().await;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }

@@ -138,7 +138,7 @@ pub fn spawn(engine: Engine, shutdown: Shutdown) -> tokio::task::JoinHandle<()> 
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(POLL) => {}
             }
-            if let Err(err) = answer_pending(&engine, &dir) {
+            if let Err(err) = answer_pending(&engine, &dir).await {
                 tracing::warn!(dir = %dir.display(), error = %err, "reading outbox control requests failed");
             }
         }
@@ -156,7 +156,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
+async fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         match path.extension().and_then(|e| e.to_str()) {
@@ -169,7 +169,7 @@ fn answer_pending(engine: &Engine, dir: &Path) -> std::io::Result<()> {
                     continue;
                 }
                 let response = match serde_json::from_slice::<Request>(&bytes) {
-                    Ok(req) => execute(engine, req),
+                    Ok(req) => execute(engine, req).await,
                     Err(err) => Response {
                         ok: false,
                         message: format!("unreadable request: {err}"),
@@ -202,7 +202,7 @@ fn entry_age(path: &Path) -> Option<Duration> {
 }
 
 /// Carries out one request on the running engine.
-pub fn execute(engine: &Engine, request: Request) -> Response {
+pub async fn execute(engine: &Engine, request: Request) -> Response {
     let items = engine.outbox_list();
     match request {
         Request::List => {
@@ -234,7 +234,7 @@ pub fn execute(engine: &Engine, request: Request) -> Response {
             let Some(item) = items.iter().find(|i| names(i, &id)) else {
                 return failure(format!("there is no undelivered message {id}"));
             };
-            match engine.outbox_drop(item.seq) {
+            match engine.outbox_drop(item.seq).await {
                 Ok(true) => {
                     tracing::info!(id = %item.id, destination = %item.destination, "outbox message dropped on request");
                     Response {

@@ -1,15 +1,12 @@
 //! The storage interface on sled: each record kind under its own key prefix (see [`keys`]), a step's commit as
 //! one batch through the write-ahead log.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
 use super::{keys, Batch, SledStore};
-use crate::store::backend::{
-    Backend, Commit, Known, QueueEntry, RecentSlot, Stamp, StampKind, StepLock, Ticket,
-};
+use crate::store::backend::{Commit, Known, QueueEntry, RecentSlot, Stamp, StampKind, Ticket};
+use crate::store::embedded::{Embedded, Local};
 use crate::store::records::{
     CaseLog, CaseRecord, Conversation, Line, OutboxRecord, Reserved, StoredInbound,
 };
@@ -101,11 +98,9 @@ fn batch_of(commit: Commit) -> Batch {
 }
 
 #[async_trait]
-impl Backend for SledStore {
-    fn lock_steps(&self) -> Result<StepLock<'_>, StoreError> {
-        Ok(StepLock::new(
-            self.inner.steps.lock().unwrap_or_else(|e| e.into_inner()),
-        ))
+impl Embedded for SledStore {
+    fn local(&self) -> &Local {
+        &self.inner.local
     }
 
     fn commit(&self, commit: Commit) -> Result<Ticket, StoreError> {
@@ -248,12 +243,7 @@ impl Backend for SledStore {
         self.values(keys::INBOX.as_bytes())
     }
 
-    fn claim_outbox(&self, owner: &str, lease: Duration) -> Result<Vec<OutboxRecord>, StoreError> {
-        Ok(self.inner.leases.claim(owner, lease, self.outbox()?))
-    }
-
-    fn complete_outbox(&self, seq: u64) -> Result<(), StoreError> {
-        self.inner.leases.release(seq);
+    fn remove_outbox(&self, seq: u64) -> Result<(), StoreError> {
         self.remove_lazy(&keys::outbox(seq))
     }
 

@@ -35,7 +35,8 @@ pub use batch::Batch;
 use commit::Committer;
 pub use commit::Synced;
 
-use super::backend::{Leases, Ticket};
+use super::backend::Ticket;
+use super::embedded::Local;
 use super::{decode, perms, StoreError, FIRST_CASE_NUMBER, SCHEMA_VERSION};
 
 /// Dedupe marks that `seen` found absent. Only `store_inbound` writes dedupe marks and one process owns the
@@ -72,10 +73,8 @@ pub struct SledStore {
 
 struct Inner {
     committer: Arc<Committer>,
-    /// Held around each handling step (one process owns the directory).
-    steps: Mutex<()>,
-    /// Leases of outbox items.
-    leases: Leases,
+    /// The step lock, sequence numbers and outbox leases (one process owns the directory).
+    local: Local,
     /// Dedupe marks found absent by `seen` and not written since (see [`Absent`]).
     absent: Mutex<Absent>,
     dir: PathBuf,
@@ -124,8 +123,7 @@ impl SledStore {
         perms::tighten(dir, true).map_err(|e| open_err(e.to_string()))?;
         Ok(SledStore {
             inner: Arc::new(Inner {
-                steps: Mutex::new(()),
-                leases: Leases::default(),
+                local: Local::default(),
                 absent: Mutex::new(Absent::default()),
                 committer,
                 dir: dir.to_path_buf(),

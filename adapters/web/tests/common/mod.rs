@@ -254,8 +254,9 @@ impl AnswerBook for FakeCore {
     }
 }
 
+#[async_trait::async_trait]
 impl MetricsSource for FakeCore {
-    fn prometheus(&self) -> String {
+    async fn prometheus(&self) -> String {
         "# TYPE supportbot_fake_total counter\nsupportbot_fake_total 7\n".into()
     }
 }
