@@ -1,10 +1,13 @@
 // The inbox's notifications column: the bot's notices to this operator (written for the page by the server),
 // and a line for each new case in the operator's teams. Case numbers in a notice are links that open the case;
-// a notice's `/take C-…` button is a Take button. Every text is put in as text, never as HTML.
+// a notice's `/take C-…` button is a Take button; notices the server sends again after a reconnect are not
+// repeated. Every text is put in as text, never as HTML.
 "use strict";
 
 function InboxFeed(o) {
   var CASE = /C-\d{1,12}/g;
+  // Notices already shown: after a reconnect the server sends its recent ones again (marked `history`).
+  var shown = {};
 
   function button(label, cls, onClick) {
     var b = SB.el("button", cls, label);
@@ -52,6 +55,9 @@ function InboxFeed(o) {
   return {
     // A message frame from the server.
     message: function (f) {
+      var key = (f["case"] || "") + "\n" + (f.text || "");
+      if (f.history && shown[key]) return;
+      shown[key] = true;
       var li = entry("notice");
       var body = SB.el("span", "text");
       var text = f.text || "";
