@@ -212,9 +212,20 @@ impl Engine {
         let result = retrying(|| {
             let early = early.take().unwrap_or_default();
             async move {
-                let step = sh.store.begin_step(key).await?;
-                let changes = turn::handle(sh, step, stored, early).await?;
-                sh.commit(changes).await
+                loop {
+                    let step = sh.store.begin_step(key).await?;
+                    // An earlier message of the conversation that another process stored goes first.
+                    if let Some(earlier) = step.earlier_unhandled(key, stored.seq).await? {
+                        let changes =
+                            turn::handle(sh, step, &earlier, turn::Early::default()).await?;
+                        match sh.commit(changes).await {
+                            Ok(()) | Err(StoreError::Handled(_)) => continue,
+                            Err(err) => return Err(err),
+                        }
+                    }
+                    let changes = turn::handle(sh, step, stored, early).await?;
+                    return sh.commit(changes).await;
+                }
             }
         })
         .await;

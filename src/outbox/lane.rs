@@ -77,6 +77,11 @@ pub(super) async fn run(outbox: Outbox, key: String, shutdown: Shutdown) {
     }
 }
 
+/// How often a lane looks again whether an earlier item of its chat, held by another process, was delivered
+/// (doubling up to [`EARLIER_POLL_MAX`]).
+const EARLIER_POLL: Duration = Duration::from_millis(10);
+const EARLIER_POLL_MAX: Duration = Duration::from_millis(500);
+
 async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -> Outcome {
     let inner = &outbox.inner;
     if let Some(ticket) = head.ticket {
@@ -88,6 +93,26 @@ async fn attempt(outbox: &Outbox, key: &str, head: &Item, shutdown: &Shutdown) -
                 return Outcome::Shutdown;
             }
         }
+    }
+    // Wait while another process still holds an earlier item of this chat.
+    let mut wait = EARLIER_POLL;
+    loop {
+        match inner
+            .store
+            .earlier_undelivered(&head.envelope.order_key, head.seq)
+            .await
+        {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "checking for earlier items of the chat failed");
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Outcome::Shutdown,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(EARLIER_POLL_MAX);
     }
     let mut failures: u32 = 0;
     loop {

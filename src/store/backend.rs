@@ -163,6 +163,15 @@ pub trait Step: Send + Sync {
     /// How often an unanswered question was asked.
     async fn unanswered(&self, question: &str) -> Result<Option<u64>, StoreError>;
 
+    /// The oldest message of conversation `key` stored before arrival number `seq` and not handled yet, when
+    /// another process stored it: a conversation's messages are handled in arrival order even when they
+    /// reached different processes.
+    async fn earlier_unhandled(
+        &self,
+        key: &str,
+        seq: u64,
+    ) -> Result<Option<StoredInbound>, StoreError>;
+
     /// Stores the step's changes at once and ends it. The outbox items are leased to this process for
     /// [`OUTBOX_LEASE`]. A handled inbound message that is no longer stored (another process handled it)
     /// fails the commit with [`StoreError::Handled`] and stores nothing.
@@ -228,6 +237,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Claims for this process the undelivered items that no live lease holds (their sender stopped), until
     /// [`OUTBOX_LEASE`] has passed; in order.
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// Whether an undelivered item of the same chat (`order_key`) with a lower number is held by another
+    /// sender: its chat's later items wait for it, so that a chat's messages go out in order across processes.
+    async fn earlier_undelivered(&self, order_key: &str, seq: u64) -> Result<bool, StoreError>;
 
     /// Extends the leases of every item this process holds by [`OUTBOX_LEASE`] from now.
     async fn renew_outbox(&self) -> Result<(), StoreError>;

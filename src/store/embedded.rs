@@ -165,6 +165,16 @@ impl<T: Embedded> Step for EmbeddedStep<T> {
         self.store.unanswered(question)
     }
 
+    async fn earlier_unhandled(
+        &self,
+        _key: &str,
+        _seq: u64,
+    ) -> Result<Option<StoredInbound>, StoreError> {
+        // No other process stores messages here; this one hands a conversation's messages to its steps in
+        // arrival order itself.
+        Ok(None)
+    }
+
     async fn commit(self: Box<Self>, mut commit: Commit) -> Result<Stored, StoreError> {
         let local = self.store.local();
         let first = {
@@ -269,6 +279,11 @@ impl<T: Embedded> Backend for T {
         let mut claimed = Embedded::outbox(self)?;
         claimed.retain(|record| leased.insert(record.seq));
         Ok(claimed)
+    }
+
+    async fn earlier_undelivered(&self, _order_key: &str, _seq: u64) -> Result<bool, StoreError> {
+        // Every item is this process's, and its lanes keep each chat's order.
+        Ok(false)
     }
 
     async fn renew_outbox(&self) -> Result<(), StoreError> {
