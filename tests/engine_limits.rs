@@ -102,7 +102,7 @@ async fn a_full_worker_queue_refuses_with_busy_and_stores_nothing() {
     config.bot.data_dir = dir.path().join("data");
     let options = EngineOptions {
         workers: Some(1),
-        store: test_store(),
+        store: test_store().await,
         ..EngineOptions::default()
     };
     let engine = Engine::open_with(&config, faq(), options).await.unwrap();

@@ -203,7 +203,7 @@ async fn messages_stored_but_not_handled_are_handled_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::parse(CONFIG, "t.toml").unwrap();
     config.bot.data_dir = dir.path().join("data");
-    let store = test_store();
+    let store = test_store().await;
     {
         // Accepted (durable) but never run: as if the process stopped right after acknowledging.
         let options = EngineOptions {

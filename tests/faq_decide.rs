@@ -208,3 +208,20 @@ answer.en = "Go to Team settings > Members > Invite and enter their emails."
         "{d:?}"
     );
 }
+
+#[test]
+fn a_message_of_words_every_entry_shares_is_offered_as_choices() {
+    // "邮箱" is in nearly every entry of a mail service's FAQ: whichever entry scores best, the message names
+    // none of them.
+    let faq = faq();
+    for text in ["邮箱", "QQ邮箱"] {
+        let d = faq.decide(text);
+        assert_eq!(d.action, Action::Choose, "{text}: {d:?}");
+        assert!(d.candidates.len() >= 2, "{d:?}");
+    }
+    // A pattern is specific evidence, even among common words.
+    let d = faq.decide("@QQ邮箱客服 这个怎么用");
+    assert_eq!(d.action, Action::Answer, "{d:?}");
+    // One specific word is enough to answer.
+    assert_eq!(faq.decide("邮箱被盗了").action, Action::Answer);
+}

@@ -2,18 +2,18 @@
 
 use std::path::PathBuf;
 
-use super::{existing_data_dir, load_config, CliError, CliResult};
+use super::{load_config, CliError, CliResult};
 use crate::cases::view;
 use crate::store::Store;
 
-/// Opens the store of an existing data directory (`--data`, else `[bot] data_dir`).
-pub(crate) fn open_store(
+/// Opens the configured store: PostgreSQL, or the sled store of an existing data directory (`--data`, else
+/// `[bot] data_dir`).
+pub(crate) async fn open_store(
     config: Option<PathBuf>,
     data: Option<PathBuf>,
 ) -> Result<Store, CliError> {
     let config = load_config(config.as_deref())?;
-    let dir = existing_data_dir(&config, data)?;
-    Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)
+    super::open_store(&config, data).await
 }
 
 fn print_json(value: &impl serde::Serialize, pretty: bool) -> CliResult {
@@ -28,7 +28,7 @@ fn print_json(value: &impl serde::Serialize, pretty: bool) -> CliResult {
 
 /// `cases list`: one JSON object a line, waiting cases in queue order, then assigned, then closed.
 pub async fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
-    let store = open_store(config, data)?;
+    let store = open_store(config, data).await?;
     for row in view::list(&store, true).await.map_err(CliError::runtime)? {
         print_json(&row, false)?;
     }
@@ -37,7 +37,7 @@ pub async fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
 
 /// `cases show ID`: one case with transcript and history.
 pub async fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
-    let store = open_store(config, data)?;
+    let store = open_store(config, data).await?;
     let case = view::find(&store, id)
         .await
         .map_err(CliError::runtime)?
@@ -52,7 +52,7 @@ pub async fn show(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> C
 
 /// `cases export`: every case, one JSON array.
 pub async fn export(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
-    let store = open_store(config, data)?;
+    let store = open_store(config, data).await?;
     let mut all = Vec::new();
     for case in view::all(&store).await.map_err(CliError::runtime)? {
         all.push(

@@ -53,7 +53,7 @@ pub async fn lint(
         println!("{warning}");
     }
     if data.is_some() || config.is_some() {
-        let store = super::cases_cmd::open_store(config, data)?;
+        let store = super::cases_cmd::open_store(config, data).await?;
         let asked = crate::cases::stats::unanswered(&store)
             .await
             .map_err(CliError::runtime)?;

@@ -8,6 +8,7 @@ mod outbox_cmd;
 mod replay;
 mod serve;
 mod stats;
+mod store_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,6 +114,17 @@ enum Command {
         #[command(subcommand)]
         action: OperatorAction,
     },
+    /// Create or update the PostgreSQL schema of `[store] url` (or DATABASE_URL) and print its version.
+    Migrate {
+        /// Config file with `[store] backend = "postgres"`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Move state between stores: `store copy` copies a sled data directory into an empty PostgreSQL database.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Support figures: deflection, handoffs by team, reply times, ratings, unanswered questions.
     Stats {
         /// Config file (TOML).
@@ -124,6 +136,22 @@ enum Command {
         /// Write the stats dashboard (charts) to this file as one self-contained HTML page instead.
         #[arg(long)]
         html: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreAction {
+    /// Copy a sled data directory (serve stopped) into an empty PostgreSQL database, verified by counts.
+    Copy {
+        /// The sled data directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL URL (`postgres://user:password@host:port/database`); else the config's `[store] url`.
+        #[arg(long)]
+        to: Option<String>,
+        /// Config file with `[store] backend = "postgres"` (used without `--to`).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -267,6 +295,10 @@ pub fn main() -> ExitCode {
             CasesAction::Export { data, config } => block_on(cases_cmd::export(config, data)),
         },
         Command::Stats { config, data, html } => block_on(stats::run(config, data, html)),
+        Command::Migrate { config } => block_on(store_cmd::migrate(config)),
+        Command::Store {
+            action: StoreAction::Copy { from, to, config },
+        } => block_on(store_cmd::copy(from, to, config)),
         Command::Operator {
             action: OperatorAction::Passwd { name },
         } => operator_cmd::passwd(name),
@@ -303,6 +335,43 @@ pub(crate) fn load_config(
     config: Option<&std::path::Path>,
 ) -> Result<crate::config::Config, CliError> {
     crate::config::Config::load(config).map_err(CliError::usage)
+}
+
+/// The PostgreSQL store when `[store] backend = "postgres"` (connected, its schema brought up to date); `None`
+/// for the sled store, which the caller opens from its data directory. Failing to connect is a runtime error
+/// (exit 1) naming the database and the problem.
+pub(crate) async fn connect_configured(
+    config: &crate::config::Config,
+) -> Result<Option<crate::store::Store>, CliError> {
+    use crate::config::StoreBackend;
+    match (config.store.backend, &config.store.url) {
+        (StoreBackend::Postgres, Some(url)) => crate::store::Store::connect(url)
+            .await
+            .map(Some)
+            .map_err(CliError::runtime),
+        (StoreBackend::Postgres, None) => Err(CliError::usage(
+            "[store] backend = \"postgres\" needs `url` (or DATABASE_URL)",
+        )),
+        (StoreBackend::Sled, _) => Ok(None),
+    }
+}
+
+/// The store a reading command uses: the configured PostgreSQL database, else the sled store of an existing data
+/// directory (`--data`, else `[bot] data_dir`).
+pub(crate) async fn open_store(
+    config: &crate::config::Config,
+    data: Option<PathBuf>,
+) -> Result<crate::store::Store, CliError> {
+    if let Some(store) = connect_configured(config).await? {
+        if data.is_some() {
+            return Err(CliError::usage(
+                "--data names a sled data directory, but [store] backend is \"postgres\"",
+            ));
+        }
+        return Ok(store);
+    }
+    let dir = existing_data_dir(config, data)?;
+    crate::store::Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)
 }
 
 /// The knowledge base for commands that answer: `[bot] faq_dir` (default `faq`), or the FAQ built into the

@@ -23,8 +23,18 @@ enum Target {
     Running(PathBuf),
 }
 
-fn open(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Target, CliError> {
+/// The store: a PostgreSQL database is read and changed directly (several processes share it), a sled data
+/// directory directly when no bot holds it.
+async fn open(config: Option<PathBuf>, data: Option<PathBuf>) -> Result<Target, CliError> {
     let config = load_config(config.as_deref())?;
+    if let Some(store) = super::connect_configured(&config).await? {
+        if data.is_some() {
+            return Err(CliError::usage(
+                "--data names a sled data directory, but [store] backend is \"postgres\"",
+            ));
+        }
+        return Ok(Target::Offline(store));
+    }
     let dir = existing_data_dir(&config, data)?;
     match Store::open(&dir, config.store.cache_mb) {
         Ok(store) => Ok(Target::Offline(store)),
@@ -69,7 +79,7 @@ async fn stored_items(store: &Store) -> Result<Vec<ItemInfo>, CliError> {
 /// `outbox list`: one JSON object a line (seq, id, destination, order_key, created_ms, attempts, last_error),
 /// then the backlog per destination on stderr.
 pub async fn list(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
-    let rows: Vec<serde_json::Value> = match open(config, data)? {
+    let rows: Vec<serde_json::Value> = match open(config, data).await? {
         Target::Offline(store) => stored_items(&store)
             .await?
             .iter()
@@ -102,7 +112,7 @@ pub async fn retry(
     data: Option<PathBuf>,
     id: Option<String>,
 ) -> CliResult {
-    match open(config, data)? {
+    match open(config, data).await? {
         Target::Running(dir) => {
             println!("{}", ask_running(&dir, Request::Retry { id })?.message);
             Ok(())
@@ -137,7 +147,7 @@ pub async fn retry(
 
 /// `outbox drop ID`: the message is removed for good and never sent.
 pub async fn drop(config: Option<PathBuf>, data: Option<PathBuf>, id: &str) -> CliResult {
-    match open(config, data)? {
+    match open(config, data).await? {
         Target::Running(dir) => {
             println!(
                 "{}",

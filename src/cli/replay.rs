@@ -47,6 +47,7 @@ pub fn run(config: Option<PathBuf>, data: Option<PathBuf>) -> CliResult {
 async fn replay(config: Config, faq: Faq) -> CliResult {
     let options = EngineOptions {
         serial_delivery: true,
+        store: super::connect_configured(&config).await?,
         ..EngineOptions::default()
     };
     let engine = Engine::open_with(&config, faq, options)
@@ -140,6 +141,9 @@ impl StdoutAdapter {
     /// Opens the log, keeping only ids still pending in the outbox (`pending`).
     pub fn open(data_dir: &Path, pending: &HashSet<String>) -> Result<StdoutAdapter, String> {
         let path = data_dir.join(PRINTED_LOG);
+        // With the PostgreSQL store nothing else creates the data directory.
+        perms::private_dir(data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let earlier: HashSet<String> = match File::open(&path) {
             Ok(f) => BufReader::new(f)
                 .lines()

@@ -38,7 +38,11 @@ pub fn run(config_path: Option<PathBuf>) -> CliResult {
 }
 
 async fn serve(config: Config, faq: Faq) -> CliResult {
-    let engine = Engine::open(&config, faq)
+    let options = crate::engine::EngineOptions {
+        store: super::connect_configured(&config).await?,
+        ..Default::default()
+    };
+    let engine = Engine::open_with(&config, faq, options)
         .await
         .map_err(CliError::runtime)?;
     let shutdown = Shutdown::new();

@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{existing_data_dir, load_config, load_faq, CliError, CliResult};
+use super::{load_config, load_faq, CliError, CliResult};
 use crate::cases::stats;
-use crate::store::Store;
 
 /// Runs the command.
 pub async fn run(
@@ -14,8 +13,7 @@ pub async fn run(
     html: Option<PathBuf>,
 ) -> CliResult {
     let config = load_config(config.as_deref())?;
-    let dir = existing_data_dir(&config, data)?;
-    let store = Store::open(&dir, config.store.cache_mb).map_err(CliError::runtime)?;
+    let store = super::open_store(&config, data).await?;
     let Some(file) = html else {
         let figures = stats::compute(&store).await.map_err(CliError::runtime)?;
         let text = serde_json::to_string_pretty(&figures).map_err(CliError::runtime)?;

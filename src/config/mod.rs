@@ -12,6 +12,7 @@ mod limits;
 mod onebot;
 mod operators;
 mod sections;
+mod store;
 mod web;
 mod wechat;
 
@@ -24,6 +25,7 @@ pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
 pub use operators::web_login;
+pub use store::{DatabaseUrl, StoreBackend, StoreConfig, DATABASE_URL_VAR};
 pub use web::WebConfig;
 pub use wechat::WeChatConfig;
 
@@ -78,7 +80,7 @@ pub struct Config {
     pub forward: Vec<ForwardConfig>,
     /// `[outbox]`: retry and give-up policy of outgoing messages.
     pub outbox: OutboxConfig,
-    /// `[store]`: sled tuning.
+    /// `[store]`: the backend (sled or PostgreSQL) and its settings.
     pub store: StoreConfig,
     /// `[limits]`: per-account message rate, engine queues, case-link verification.
     pub limits: LimitsConfig,
@@ -180,20 +182,6 @@ impl Default for OutboxConfig {
     }
 }
 
-/// `[store]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StoreConfig {
-    /// sled's page cache, in MiB.
-    pub cache_mb: u64,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig { cache_mb: 64 }
-    }
-}
-
 impl Config {
     /// Loads the file, or the defaults when `path` is `None`, then applies the environment's secrets.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -207,7 +195,9 @@ impl Config {
                 Config::parse(&text, &path.display().to_string())?
             }
         };
-        config.apply_env(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        config.apply_env(get);
+        store::apply_env(&mut config.store, &get)?;
         config.check_env_secrets()?;
         Ok(config)
     }
@@ -315,6 +305,12 @@ impl Config {
             }
         }
         sections::check(self, text, file)?;
+        store::check(&self.store, |key| {
+            let at = text.find("[store]").map_or(0, |start| {
+                text[start..].find(key).map_or(start, |k| start + k)
+            });
+            format!("{file}:{}", line_at(text, at))
+        })?;
         if !matches!(self.bot.lang.as_str(), "zh" | "en" | "ja") {
             return Err(invalid(
                 "lang",

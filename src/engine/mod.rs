@@ -2,6 +2,7 @@
 //! and routes it by conversation to one of N workers, so one conversation is handled in order and different
 //! ones concurrently; each handling step stores its state, case lines and outbox items with one commit.
 
+mod background;
 mod bot;
 pub mod clock;
 mod commit;
@@ -34,7 +35,7 @@ pub(crate) use shared::Shared;
 
 use crate::config::Config;
 use crate::faq::Faq;
-use crate::outbox::{GiveUp, ItemInfo};
+use crate::outbox::ItemInfo;
 use crate::store::records::StoredInbound;
 use crate::store::{Store, StoreError};
 
@@ -170,7 +171,7 @@ impl Engine {
                 tracing::debug!(worker = i, "worker stopped");
             }));
         }
-        tasks.push(tokio::spawn(give_up_loop(
+        tasks.push(tokio::spawn(background::give_up_loop(
             self.clone(),
             giveups,
             shutdown.clone(),
@@ -183,7 +184,18 @@ impl Engine {
                 shutdown.clone(),
             )));
         }
-        tasks.push(tokio::spawn(forget_quiet_accounts(
+        if let Some(events) = self.sh.store.other_processes_events() {
+            tasks.push(tokio::spawn(background::relay_events(
+                self.clone(),
+                events,
+                shutdown.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(background::take_over_stalled(
+            self.clone(),
+            shutdown.clone(),
+        )));
+        tasks.push(tokio::spawn(background::forget_quiet_accounts(
             self.clone(),
             shutdown.clone(),
         )));
@@ -295,6 +307,21 @@ impl Engine {
 
 #[async_trait]
 impl InboundSink for Engine {
+    async fn lead(&self, role: &str) -> supportbot_chat::Lead {
+        loop {
+            match self.sh.store.lead(role).await {
+                Ok(lead) => {
+                    tracing::info!(role, "this process runs the receiver");
+                    return lead;
+                }
+                Err(err) => {
+                    tracing::warn!(role, error = %err, "asking the store who runs the receiver failed; asking again");
+                    tokio::time::sleep(LEAD_RETRY).await;
+                }
+            }
+        }
+    }
+
     async fn accept(&self, mut message: Inbound) -> Result<Accepted, SinkError> {
         let sh = &self.sh;
         if sh.closing.load(Ordering::SeqCst) {
@@ -381,17 +408,8 @@ fn counts_toward_rate(message: &Inbound) -> bool {
     !message.group || message.mention
 }
 
-/// Drops the rate state of accounts that have been quiet for a while, so the limiter's memory stays bounded.
-async fn forget_quiet_accounts(engine: Engine, shutdown: Shutdown) {
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-        }
-        engine.sh.rate.retain_recent();
-        engine.sh.rate.shrink_to_fit();
-    }
-}
+/// How long to wait before asking the store again for a receiver's lead after an error.
+const LEAD_RETRY: Duration = Duration::from_secs(2);
 
 /// How often a step that collided with a concurrent one is run again before its error is reported.
 const STEP_ATTEMPTS: u32 = 8;
@@ -425,25 +443,4 @@ pub(crate) fn worker_for(conversation: &str, workers: usize) -> usize {
     let mut h = DefaultHasher::new();
     conversation.hash(&mut h);
     (h.finish() % workers.max(1) as u64) as usize
-}
-
-async fn give_up_loop(engine: Engine, mut rx: mpsc::UnboundedReceiver<GiveUp>, shutdown: Shutdown) {
-    loop {
-        let next = tokio::select! {
-            _ = shutdown.cancelled() => None,
-            g = rx.recv() => g,
-        };
-        let Some(give_up) = next else { break };
-        let sh = &engine.sh;
-        let key = format!("giveup:{}", give_up.envelope.order_key);
-        let result = retrying(|| async {
-            let step = sh.store.begin_step(&key).await?;
-            let changes = turn::delivery_failed(sh, step, &give_up).await?;
-            sh.commit(changes).await
-        })
-        .await;
-        if let Err(err) = result {
-            tracing::error!(error = %err, "recording a given-up delivery failed");
-        }
-    }
 }

@@ -160,6 +160,12 @@ impl Shared {
             .clone();
         let committed = super::commit::commit(changes, &forwarders).await?;
         self.outbox.push(committed.items);
+        if !committed.events.is_empty() {
+            // The step is stored: telling the other processes is best effort (their pages can reload).
+            if let Err(err) = self.store.publish_events(&committed.events).await {
+                tracing::warn!(error = %err, "passing case events to the other processes failed");
+            }
+        }
         for event in committed.events {
             let _ = self.events.send(event);
         }

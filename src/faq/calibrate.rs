@@ -62,8 +62,9 @@ const MAX_QUESTIONS: usize = 20_000;
 const MAX_PROBES: usize = 800;
 /// Weight of the handoff side against the answer side when the bar is chosen: the stand-ins for uncovered
 /// questions are other entries of the same FAQ, far closer to a held-out variant than most real off-topic
-/// messages.
-const REJECT_WEIGHT: f32 = 0.5;
+/// messages (with meaning weighing more than terms, though, everything about the same product scores closer
+/// to every entry, and a real off-topic message of that product is harder to tell apart).
+const REJECT_WEIGHT: f32 = 0.6;
 /// Blends of BM25 into the ranking order that calibration tries (the first is the default).
 const BLENDS: [f32; 5] = [0.15, 0.0, 0.3, 0.6, 1.0];
 /// Lowest and highest answer bar calibration may choose.
@@ -123,7 +124,7 @@ pub fn calibrate(
                 .unwrap_or_default();
             for (b, blend) in BLENDS.iter().enumerate() {
                 let mix = Mix::for_query(*blend, !meaning.is_empty());
-                let ranked = views.rank(terms, &[], unknown, dense(&meaning), mix);
+                let (ranked, _) = views.rank(terms, &[], unknown, dense(&meaning), mix);
                 by_blend[b].push(Probe {
                     owner,
                     top: ranked.first().map(|r| (r.entry, r.score)),

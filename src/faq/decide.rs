@@ -70,6 +70,10 @@ pub struct Decision {
 /// terms, which keeps decisions on very large knowledge bases fast.
 const DENSE_MEANING_QUESTIONS: usize = 4_000;
 
+/// A query whose terms weigh less than one word found in half of the entries (its IDF, ln 2 at any size)
+/// names nothing specific.
+const VAGUE_MASS: f32 = std::f32::consts::LN_2;
+
 /// Entries below this score are not listed as candidates.
 const LISTED: f32 = 0.2;
 const MAX_CANDIDATES: usize = 3;
@@ -223,9 +227,8 @@ impl Matcher {
     pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
         let folded = fold(text);
         let text = self.synonyms.rewrite(&folded);
-        let terms = self.tokenizer.terms(&text);
-        self.rank(&folded, &text, &terms)
-            .0
+        self.rank(&folded, &text)
+            .ranked
             .into_iter()
             .map(|r| (r.entry, r.score))
             .collect()
@@ -267,8 +270,11 @@ impl Matcher {
             }
         }
         let text = self.synonyms.rewrite(&folded);
-        let terms = self.tokenizer.terms(&text);
-        let (ranked, ranked_with_meaning) = self.rank(&folded, &text, &terms);
+        let Ranking {
+            ranked,
+            with_meaning,
+            mass,
+        } = self.rank(&folded, &text);
         let candidates: Vec<Candidate> = ranked
             .iter()
             .filter(|r| r.score >= LISTED)
@@ -299,14 +305,18 @@ impl Matcher {
             return decision;
         }
         // Mixing in meaning brings every entry's score closer to the others': a tie is closer too.
-        let margin = if ranked_with_meaning {
+        let margin = if with_meaning {
             bars.close * (1.0 - MEANING_SHARE)
         } else {
             bars.close
         };
+        // A message made only of words that most entries share ("邮箱" to a mail service's FAQ), with no
+        // pattern matched, says too little to pick one entry however the scores fall: every entry that clears
+        // the bar is offered.
+        let vague = mass < VAGUE_MASS && best.evidence < STRONG_EVIDENCE;
         let close = ranked[1..]
             .iter()
-            .take_while(|r| confident(r, bars) && best.score - r.score <= margin)
+            .take_while(|r| confident(r, bars) && (vague || best.score - r.score <= margin))
             .count();
         if close > 0 {
             decision.action = Action::Choose;
@@ -349,8 +359,12 @@ impl Matcher {
     }
 
     /// Ranks entries for a query: `folded` as the user wrote it (for the word vectors), `text` after synonym
-    /// rewriting (for patterns) and its `terms`; true when meaning took part.
-    fn rank(&self, folded: &str, text: &str, terms: &[Term]) -> (Vec<Ranked>, bool) {
+    /// rewriting (for terms and patterns).
+    fn rank(&self, folded: &str, text: &str) -> Ranking {
+        // Jieba cuts the text once for the terms; the word vectors take the same words when synonym rewriting
+        // left the text as written.
+        let mut cut: Vec<Vec<&str>> = Vec::new();
+        let terms = &self.tokenizer.terms_and_words(text, Some(&mut cut))[..];
         let mut pattern_hits: Vec<usize> = Vec::new();
         for matched in self.patterns.set.matches(text).iter() {
             let entry = self.patterns.entry[matched];
@@ -358,10 +372,16 @@ impl Matcher {
                 pattern_hits.push(entry);
             }
         }
-        let query = self.semantic.query(folded, |run| self.tokenizer.words(run));
+        let query = if folded == text && !cut.is_empty() {
+            let mut runs = cut.into_iter();
+            self.semantic
+                .query(text, |_| runs.next().unwrap_or_default())
+        } else {
+            self.semantic.query(folded, |run| self.tokenizer.words(run))
+        };
         let mix = Mix::for_query(self.bars.blend, query.is_some());
         let unknown = |t: &Term| self.tokenizer.unknown_weight(t);
-        let ranked = match &query {
+        let (ranked, mass) = match &query {
             None => self
                 .views
                 .rank(terms, &pattern_hits, unknown, Meaning::None, mix),
@@ -381,8 +401,22 @@ impl Matcher {
                 )
             }
         };
-        (ranked, query.is_some())
+        Ranking {
+            ranked,
+            with_meaning: query.is_some(),
+            mass,
+        }
     }
+}
+
+/// The entries ranked for a query, and what the decision needs to know about the query.
+struct Ranking {
+    /// Best first.
+    ranked: Vec<Ranked>,
+    /// Whether meaning (the word vectors) took part.
+    with_meaning: bool,
+    /// IDF mass of the query's terms.
+    mass: f32,
 }
 
 /// Whether an entry explains enough of the query to be answered, by this knowledge base's bars.

@@ -3,11 +3,15 @@
 
 use std::collections::HashMap;
 
+use foldhash::HashMapExt;
+
 use super::tokenize::Term;
 
 thread_local! {
-    /// Per-thread accumulator, all zero between queries, so scoring allocates no per-document buffer.
-    static SCRATCH: std::cell::RefCell<Vec<EntryScore>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread accumulator, all zero between queries, and the list of documents a query touched (empty
+    /// between queries), so scoring allocates no per-document buffer.
+    static SCRATCH: std::cell::RefCell<(Vec<EntryScore>, Vec<u32>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// BM25 term-frequency saturation.
@@ -19,12 +23,13 @@ pub const BIGRAM_WEIGHT: f32 = 0.5;
 
 /// Postings for every term of the knowledge base.
 pub struct Index {
-    term_ids: HashMap<String, u32>,
-    /// Per term: (entry, term frequency in the entry, share of the term's weight that counts as coverage).
-    postings: Vec<Vec<(u32, f32, f32)>>,
+    term_ids: foldhash::HashMap<String, u32>,
+    /// Per term: (entry, term frequency in the entry, share of the term's weight that counts as coverage,
+    /// BM25's denominator `tf + norm` of the entry).
+    postings: Vec<Vec<(u32, f32, f32, f32)>>,
     idf: Vec<f32>,
-    doc_len: Vec<f32>,
-    avg_len: f32,
+    /// Number of documents.
+    docs: usize,
     /// The IDF a term that no entry contains would have (the most specific possible).
     unknown_idf: f32,
 }
@@ -59,8 +64,8 @@ impl Index {
         context: Vec<Vec<Term>>,
         context_weight: f32,
     ) -> Index {
-        let mut term_ids: HashMap<String, u32> = HashMap::new();
-        let mut postings: Vec<Vec<(u32, f32, f32)>> = Vec::new();
+        let mut term_ids: foldhash::HashMap<String, u32> = foldhash::HashMap::new();
+        let mut postings: Vec<Vec<(u32, f32, f32, f32)>> = Vec::new();
         let mut doc_len = Vec::with_capacity(docs.len());
         let mut context = context.into_iter();
         for (doc, terms) in docs.into_iter().enumerate() {
@@ -90,22 +95,28 @@ impl Index {
                 }
             }
             for (id, f) in tf {
-                postings[id as usize].push((doc as u32, f, 1.0));
+                postings[id as usize].push((doc as u32, f, 1.0, f32::NAN));
             }
             for id in extra {
-                postings[id as usize].push((doc as u32, 0.0, context_weight));
+                postings[id as usize].push((doc as u32, 0.0, context_weight, f32::NAN));
             }
             doc_len.push(len);
         }
         let n = doc_len.len().max(1) as f32;
         let idf = postings.iter().map(|p| idf_of(n, p.len() as f32)).collect();
         let avg_len = (doc_len.iter().sum::<f32>() / n).max(1.0);
+        let norm: Vec<f32> = doc_len
+            .iter()
+            .map(|len| K1 * (1.0 - B + B * len / avg_len))
+            .collect();
+        for posting in postings.iter_mut().flatten() {
+            posting.3 = posting.1 + norm[posting.0 as usize];
+        }
         Index {
             term_ids,
             postings,
             idf,
-            doc_len,
-            avg_len,
+            docs: norm.len(),
             unknown_idf: idf_of(n, 0.0),
         }
     }
@@ -135,29 +146,39 @@ impl Index {
 
     /// Scores every document that shares a term with the query: (document, score), in no order.
     pub fn score(&self, query: &QueryTerms) -> Vec<(u32, EntryScore)> {
+        self.accumulate::<true>(query)
+    }
+
+    /// Like [`Index::score`], with `matched` only (`bm25` left at 0), for views that rank by coverage.
+    pub fn coverage(&self, query: &QueryTerms) -> Vec<(u32, EntryScore)> {
+        self.accumulate::<false>(query)
+    }
+
+    fn accumulate<const BM25: bool>(&self, query: &QueryTerms) -> Vec<(u32, EntryScore)> {
         // Dense accumulation plus a list of touched documents: no hashing on the hot path, and the cost
         // stays proportional to the postings read even for a very large knowledge base.
         SCRATCH.with(|scratch| {
-            let mut acc = scratch.borrow_mut();
-            if acc.len() < self.doc_len.len() {
-                acc.resize(self.doc_len.len(), EntryScore::default());
+            let (acc, touched) = &mut *scratch.borrow_mut();
+            if acc.len() < self.docs {
+                acc.resize(self.docs, EntryScore::default());
             }
-            let mut touched: Vec<u32> = Vec::new();
             for &(id, weight, _) in &query.terms {
                 let Some(id) = id else { continue };
-                for &(doc, tf, share) in &self.postings[id as usize] {
-                    let norm = K1 * (1.0 - B + B * self.doc_len[doc as usize] / self.avg_len);
+                for &(doc, tf, share, denominator) in &self.postings[id as usize] {
                     let s = &mut acc[doc as usize];
                     if s.matched == 0.0 {
                         touched.push(doc);
                     }
-                    s.bm25 += weight * tf * (K1 + 1.0) / (tf + norm);
+                    if BM25 {
+                        s.bm25 += weight * tf * (K1 + 1.0) / denominator;
+                    }
                     s.matched += weight * share;
                 }
             }
-            // Leave the scratch all zero for the next query: only touched slots were written.
+            // Leave the scratch all zero and the list empty for the next query: only touched slots were
+            // written.
             touched
-                .into_iter()
+                .drain(..)
                 .map(|doc| (doc, std::mem::take(&mut acc[doc as usize])))
                 .collect()
         })
@@ -166,4 +187,51 @@ impl Index {
 
 fn idf_of(n: f32, df: f32) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(words: &[&str]) -> Vec<Term> {
+        words
+            .iter()
+            .map(|w| Term {
+                text: w.to_string(),
+                bigram: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn coverage_is_the_matched_mass_of_a_full_score() {
+        let index = Index::build_with_context(
+            vec![
+                doc(&["card", "lost", "lost"]),
+                doc(&["card", "activate"]),
+                doc(&["pin"]),
+            ],
+            vec![doc(&["freeze"]), doc(&[]), doc(&["card"])],
+            0.5,
+        );
+        let query = index.query(&doc(&["card", "lost", "freeze", "unheard"]), |_| 1.0);
+        let mut full = index.score(&query);
+        let mut matched = index.coverage(&query);
+        full.sort_by_key(|(d, _)| *d);
+        matched.sort_by_key(|(d, _)| *d);
+        assert_eq!(full.iter().map(|(d, _)| *d).collect::<Vec<_>>(), [0, 1, 2]);
+        for ((d, f), (e, m)) in full.iter().zip(&matched) {
+            assert_eq!(d, e);
+            assert_eq!(f.matched, m.matched);
+            assert_eq!(m.bm25, 0.0);
+        }
+        // The entry with the repeated word and the context word explains the most and ranks first by BM25.
+        assert!(full[0].1.matched > full[1].1.matched && full[0].1.bm25 > full[1].1.bm25);
+        // Context terms count towards coverage, never towards BM25.
+        assert_eq!(full[2].1.bm25, 0.0);
+        assert!(full[2].1.matched > 0.0);
+        // The scratch is left clean: the same query scores the same again.
+        let again = index.score(&query);
+        assert_eq!(again.len(), 3);
+    }
 }

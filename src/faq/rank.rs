@@ -32,9 +32,9 @@ pub enum Meaning<'a> {
     OnDemand(&'a dyn Fn(usize) -> f32),
 }
 
-/// Share of the score that comes from meaning (the word vectors) when the query has a vector: terms and
-/// meaning count equally.
-pub const MEANING_SHARE: f32 = 0.5;
+/// Share of the score that comes from meaning (the word vectors) when the query has a vector: a little more
+/// than terms, since users who tell their situation share few words with an entry's questions.
+pub const MEANING_SHARE: f32 = 0.6;
 
 /// How the signals are mixed into one score for one query.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,8 +116,9 @@ impl Views {
         self.index.query(terms, unknown)
     }
 
-    /// The best entries for a query, best first; `pattern_hits` are entries whose patterns matched and
-    /// `meaning` the query's meaning-level similarity to the entries.
+    /// The best entries for a query, best first, and the query's IDF mass (what its terms weigh together);
+    /// `pattern_hits` are entries whose patterns matched and `meaning` the query's meaning-level similarity to
+    /// the entries.
     pub fn rank(
         &self,
         terms: &[Term],
@@ -125,7 +126,7 @@ impl Views {
         unknown: impl Fn(&Term) -> f32 + Copy,
         meaning: Meaning<'_>,
         mix: Mix,
-    ) -> Vec<Ranked> {
+    ) -> (Vec<Ranked>, f32) {
         let dense: &[f32] = match meaning {
             Meaning::Dense(scores) => scores,
             _ => &[],
@@ -145,7 +146,7 @@ impl Views {
             }
         }
         let qquery = self.question_index.query(terms, unknown);
-        let question_scores = self.question_index.score(&qquery);
+        let question_scores = self.question_index.coverage(&qquery);
         SLOTS.with(|slots| {
             // Dense entry → position map, reset to empty after use (no hashing, no per-query buffer).
             let mut slots = slots.borrow_mut();
@@ -155,19 +156,21 @@ impl Views {
             for (i, e) in per_entry.iter().enumerate() {
                 slots[e.0] = i as u32;
             }
+            // The best question's IDF mass first, its share of the query once per entry after (dividing by
+            // the same positive total keeps the order, so the maximum is the same).
             for (doc, s) in question_scores {
                 let owner = self.question_owner[doc as usize] as usize;
-                let cov = if qquery.total > 0.0 {
-                    s.matched / qquery.total
+                if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
+                    e.2 = e.2.max(s.matched);
+                }
+            }
+            for e in per_entry.iter_mut() {
+                slots[e.0] = u32::MAX;
+                e.2 = if qquery.total > 0.0 {
+                    e.2 / qquery.total
                 } else {
                     0.0
                 };
-                if let Some(e) = per_entry.get_mut(slots[owner] as usize) {
-                    e.2 = e.2.max(cov);
-                }
-            }
-            for e in &per_entry {
-                slots[e.0] = u32::MAX;
             }
         });
         let max_bm25 = per_entry.iter().map(|e| e.3).fold(f32::EPSILON, f32::max);
@@ -222,7 +225,7 @@ impl Views {
             ranked.truncate(RANKED_KEPT);
         }
         ranked.sort_by(by_order);
-        ranked
+        (ranked, query.total)
     }
 }
 

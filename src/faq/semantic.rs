@@ -3,6 +3,8 @@
 //! all of one FAQ's questions share (its product, its register) says nothing about which entry fits, and
 //! removing it spreads the entries apart.
 
+use wide::{i16x8, i32x4};
+
 use super::wordvec::WordVectors;
 
 /// Question vectors of one knowledge base.
@@ -63,7 +65,7 @@ impl Semantic {
     pub fn query<'t>(
         &self,
         text: &'t str,
-        cut: impl Fn(&'t str) -> Vec<&'t str>,
+        cut: impl FnMut(&'t str) -> Vec<&'t str>,
     ) -> Option<Vec<i16>> {
         let mut v = vec![0.0f32; self.dims];
         if !self.table.embed(text, cut, &mut v) || !normalise(&mut v) {
@@ -114,10 +116,23 @@ fn to_fixed(x: f32) -> i16 {
     (x * ONE).round() as i16
 }
 
-/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors).
+/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors). Eight
+/// products at a time, summed in pairs by one SIMD instruction; integer sums are exact in any order.
 fn cosine(a: &[i16], b: &[i16]) -> f32 {
-    let sum: i32 = a.iter().zip(b).map(|(x, y)| *x as i32 * *y as i32).sum();
-    sum as f32 / (ONE * ONE)
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: i32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| *x as i32 * *y as i32)
+        .sum();
+    let mut sum = i32x4::ZERO;
+    for (x, y) in a8.zip(b8) {
+        let x = i16x8::new(x.try_into().unwrap_or_default());
+        let y = i16x8::new(y.try_into().unwrap_or_default());
+        sum += x.dot(y);
+    }
+    (sum.reduce_add() + tail) as f32 / (ONE * ONE)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -204,6 +219,25 @@ mod tests {
         let fixed = |v: &[f32]| v.iter().map(|x| to_fixed(*x)).collect::<Vec<i16>>();
         assert!((cosine(&fixed(&a), &fixed(&b)) - dot(&a, &b)).abs() < 1e-3);
         assert!((cosine(&fixed(&a), &fixed(&a)) - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_simd_cosine_is_the_exact_integer_dot_product() {
+        let scalar = |a: &[i16], b: &[i16]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| *x as i32 * *y as i32)
+                .sum::<i32>() as f32
+                / (ONE * ONE)
+        };
+        for len in [0, 7, 8, 128, 131] {
+            let a: Vec<i16> = (0..len).map(|i| ((i * 977) % 8193) as i16 - 4096).collect();
+            let b: Vec<i16> = (0..len).map(|i| ((i * 389) % 8193) as i16 - 4096).collect();
+            assert_eq!(cosine(&a, &b), scalar(&a, &b), "length {len}");
+            // The largest products a unit vector can give, as many as fit an `i32` sum.
+            let extreme = vec![-4096i16; len.min(64)];
+            assert_eq!(cosine(&extreme, &extreme), scalar(&extreme, &extreme));
+        }
     }
 
     #[test]

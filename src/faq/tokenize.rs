@@ -123,9 +123,18 @@ impl Tokenizer {
 
     /// The terms of folded text, in order, stop words removed.
     pub fn terms(&self, text: &str) -> Vec<Term> {
+        self.terms_and_words(text, None)
+    }
+
+    /// The terms of folded text, and into `words` jieba's words of each run of Chinese characters, one list a
+    /// run in order (the same cut the word vectors take, so a query is cut once). Text with kana is cut as
+    /// Japanese and leaves `words` empty.
+    pub fn terms_and_words<'t>(
+        &self,
+        text: &'t str,
+        mut words: Option<&mut Vec<Vec<&'t str>>>,
+    ) -> Vec<Term> {
         let mut terms = Vec::new();
-        let mut run = String::new();
-        let mut other = String::new();
         let japanese = text.chars().any(is_kana);
         let in_run = |c: char| {
             if japanese {
@@ -134,36 +143,35 @@ impl Tokenizer {
                 is_cjk(c)
             }
         };
-        for c in text.chars() {
-            if in_run(c) {
-                if !other.is_empty() {
-                    self.ascii_terms(&other, &mut terms);
-                    other.clear();
-                }
-                run.push(c);
-            } else {
-                if !run.is_empty() {
-                    self.run_terms(&run, japanese, &mut terms);
-                    run.clear();
-                }
-                other.push(c);
+        // Alternating stretches of run characters and other text, as slices of `text`.
+        // `None` marks the end of the text, which closes the last stretch.
+        let mut start = 0;
+        let mut running = None;
+        let ends = text.char_indices().map(|(at, c)| (at, Some(in_run(c))));
+        for (at, inside) in ends.chain([(text.len(), None)]) {
+            if running == inside {
+                continue;
             }
-        }
-        if !run.is_empty() {
-            self.run_terms(&run, japanese, &mut terms);
-        }
-        if !other.is_empty() {
-            self.ascii_terms(&other, &mut terms);
+            if at > start {
+                let piece = &text[start..at];
+                if running == Some(true) {
+                    if japanese {
+                        japanese::push_terms(piece, |w| self.stopwords.contains(w), &mut terms);
+                    } else {
+                        let cut = self.jieba.cut(piece, false);
+                        self.cjk_terms(&cut, &mut terms);
+                        if let Some(words) = words.as_deref_mut() {
+                            words.push(cut);
+                        }
+                    }
+                } else {
+                    self.ascii_terms(piece, &mut terms);
+                }
+            }
+            start = at;
+            running = inside;
         }
         terms
-    }
-
-    fn run_terms(&self, run: &str, japanese: bool, out: &mut Vec<Term>) {
-        if japanese {
-            japanese::push_terms(run, |w| self.stopwords.contains(w), out);
-        } else {
-            self.cjk_terms(run, out);
-        }
     }
 
     fn ascii_terms(&self, text: &str, out: &mut Vec<Term>) {
@@ -183,11 +191,12 @@ impl Tokenizer {
         }
     }
 
-    fn cjk_terms(&self, run: &str, out: &mut Vec<Term>) {
+    /// The terms of a run of Chinese characters from jieba's words of it.
+    fn cjk_terms(&self, cut: &[&str], out: &mut Vec<Term>) {
         // Whole words, plus character bigrams inside long words and across runs of single characters (where
         // jieba found no word), so a query and a question segmented differently still share terms.
         let mut singles: Vec<char> = Vec::new();
-        for word in self.jieba.cut(run, false) {
+        for &word in cut {
             if self.is_filler(word) {
                 push_bigrams(&singles, out);
                 singles.clear();
@@ -299,6 +308,33 @@ mod tests {
         }
         assert!(!terms.contains(&"怎么办".to_string()));
         assert!(!terms.contains(&"my".to_string()));
+    }
+
+    #[test]
+    fn every_stretch_of_a_text_gives_terms_and_each_chinese_run_its_words() {
+        let tok = Tokenizer::new(&["的".into()], &[]);
+        // Text that ends in ASCII, starts in ASCII, and alternates.
+        assert_eq!(texts(&tok, "554 dt:spm"), ["554", "dt:spm"]);
+        let mut words = Vec::new();
+        let text = "qq邮箱的密码 forgot 忘记了 pin";
+        let terms = tok.terms_and_words(text, Some(&mut words));
+        assert_eq!(terms, tok.terms(text));
+        let shown: Vec<&str> = terms.iter().map(|t| display(&t.text)).collect();
+        for want in ["qq", "邮箱", "密码", "forgot", "pin"] {
+            assert!(shown.contains(&want), "{want} missing from {shown:?}");
+        }
+        assert_eq!(
+            words,
+            vec![tok.words("邮箱的密码"), tok.words("忘记了")],
+            "one list of jieba's words per Chinese run, in order"
+        );
+        // Japanese text is cut by script and gives no jieba words.
+        let mut words = Vec::new();
+        assert!(!tok
+            .terms_and_words("パスワードを忘れた", Some(&mut words))
+            .is_empty());
+        assert!(words.is_empty());
+        assert!(tok.terms("").is_empty());
     }
 
     #[test]

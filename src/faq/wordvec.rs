@@ -116,12 +116,13 @@ impl WordVectors {
     }
 
     /// The vector of folded `text` (not normalised), written to `out`; false when no word of it is known.
-    /// `cut` splits a run of Chinese characters into words; a word the table lacks counts by its characters.
+    /// `cut` splits each run of Chinese characters into words (it is called once a run, in order); a word the
+    /// table lacks counts by its characters.
     /// An English word the table lacks is tried without a plural, past or -ing ending.
     pub fn embed<'t>(
         &self,
         text: &'t str,
-        cut: impl Fn(&'t str) -> Vec<&'t str>,
+        mut cut: impl FnMut(&'t str) -> Vec<&'t str>,
         out: &mut [f32],
     ) -> bool {
         out.fill(0.0);

@@ -232,6 +232,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Messages stored but not handled yet, in arrival order.
     async fn unhandled(&self) -> Result<Vec<StoredInbound>, StoreError>;
 
+    /// Messages stored more than `older_than` ago and still not handled, in arrival order: on a store shared by
+    /// several processes, those a stopped process had accepted. The embedded backends have none (the one
+    /// process hands everything it stored to its steps).
+    async fn stalled_inbound(&self, older_than: Duration)
+        -> Result<Vec<StoredInbound>, StoreError>;
+
     // --- Outbox ---
 
     /// Claims for this process the undelivered items that no live lease holds (their sender stopped), until
@@ -264,6 +270,24 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Every unanswered question with its count.
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    // --- Case events between processes ---
+
+    /// Passes a committed step's case events to the other processes sharing the store (the embedded stores
+    /// have none).
+    async fn publish_events(&self, events: &[supportbot_chat::CaseEvent])
+        -> Result<(), StoreError>;
+
+    /// The case events other processes publish, as they come (`None` for a store only this process uses).
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>>;
+
+    // --- Single receivers ---
+
+    /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the
+    /// store); the lead ends when dropped, or is lost when the store can no longer vouch for it.
+    async fn lead(&self, role: &str) -> Result<supportbot_chat::Lead, StoreError>;
 
     // --- Health ---
 

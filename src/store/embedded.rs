@@ -274,6 +274,13 @@ impl<T: Embedded> Backend for T {
         Embedded::unhandled(self)
     }
 
+    async fn stalled_inbound(
+        &self,
+        _older_than: std::time::Duration,
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        Ok(Vec::new())
+    }
+
     async fn claim_outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut leased = lock(&self.local().leased);
         let mut claimed = Embedded::outbox(self)?;
@@ -315,6 +322,24 @@ impl<T: Embedded> Backend for T {
 
     async fn unanswered_questions(&self) -> Result<Vec<(String, u64)>, StoreError> {
         Embedded::unanswered_questions(self)
+    }
+
+    async fn publish_events(
+        &self,
+        _events: &[supportbot_chat::CaseEvent],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn other_processes_events(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>> {
+        None
+    }
+
+    async fn lead(&self, _role: &str) -> Result<supportbot_chat::Lead, StoreError> {
+        // The only process on this store.
+        Ok(supportbot_chat::Lead::sole())
     }
 
     fn fault(&self) -> Option<String> {

@@ -1,7 +1,7 @@
 //! The store: the storage interface the engine runs on ([`Backend`], in [`backend`]), the changes one handling
-//! step makes ([`changes`]), the records kept ([`records`]) and two backends: [`sled`] (sled and a write-ahead
-//! log in the data directory; the default) and [`memory`] (everything in memory, for tests). A [`Store`] is a
-//! cheap handle on one backend.
+//! step makes ([`changes`]), the records kept ([`records`]) and three backends: [`sled`] (sled and a write-ahead
+//! log in the data directory; the default), [`postgres`] (a PostgreSQL database several processes share) and
+//! [`memory`] (everything in memory, for tests). A [`Store`] is a cheap handle on one backend.
 
 pub mod backend;
 #[cfg(test)]
@@ -12,6 +12,7 @@ mod embedded;
 pub(crate) mod fixtures;
 pub mod memory;
 pub mod perms;
+pub mod postgres;
 pub mod records;
 pub mod sled;
 mod timestamp;
@@ -84,6 +85,30 @@ pub enum StoreError {
     /// The inbound message the step handled was handled already (by another process); nothing was stored.
     #[error("inbound message {0} was handled already")]
     Handled(u64),
+    /// The PostgreSQL database could not be reached, or refused the connection.
+    #[error("cannot connect to the PostgreSQL {target}: {message}")]
+    Connect {
+        /// The database (without the password).
+        target: String,
+        /// What failed.
+        message: String,
+    },
+    /// The database's schema was made by a newer supportbot.
+    #[error(
+        "the PostgreSQL {target} has schema version {found}, newer than this supportbot knows ({known}); \
+         nothing was changed"
+    )]
+    NewerSchema {
+        /// The database (without the password).
+        target: String,
+        /// The version found.
+        found: i32,
+        /// The newest version this binary knows.
+        known: i32,
+    },
+    /// A database statement failed.
+    #[error("database failure: {0}")]
+    Database(String),
 }
 
 /// Encodes a record: version byte, then JSON.
@@ -123,6 +148,11 @@ impl Store {
     /// Opens (creating) the sled store in `dir`, with `cache_mb` MiB of page cache.
     pub fn open(dir: &Path, cache_mb: u64) -> Result<Store, StoreError> {
         SledStore::open(dir, cache_mb).map(Store::new)
+    }
+
+    /// Connects to the PostgreSQL database at `url`, creating or migrating its schema (see [`postgres`]).
+    pub async fn connect(url: &crate::config::DatabaseUrl) -> Result<Store, StoreError> {
+        postgres::PgStore::open(url).await.map(Store::new)
     }
 
     /// An empty store in memory.

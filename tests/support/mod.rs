@@ -19,13 +19,27 @@ use supportbot_chat::{
     Outbound, SendError, Shutdown,
 };
 
-/// The store the engine harness runs on: `SUPPORTBOT_TEST_STORE=memory` picks the in-memory backend; unset
-/// or `sled`, the sled store in the test's data directory (`None`: the engine opens it).
-pub fn test_store() -> Option<Store> {
+/// The store the engine harness runs on: `SUPPORTBOT_TEST_STORE=memory` picks the in-memory backend,
+/// `postgres` a fresh database on the test binary's throw-away PostgreSQL cluster; unset or `sled`, the sled
+/// store in the test's data directory (`None`: the engine opens it).
+pub async fn test_store() -> Option<Store> {
     match std::env::var("SUPPORTBOT_TEST_STORE").as_deref() {
         Ok("memory") => Some(Store::memory()),
+        Ok("postgres") => {
+            let cluster = tokio::task::spawn_blocking(supportbot_pg_cluster::shared)
+                .await
+                .unwrap()
+                .expect("SUPPORTBOT_TEST_STORE=postgres needs PostgreSQL installed");
+            let url = tokio::task::spawn_blocking(move || cluster.database("engine"))
+                .await
+                .unwrap();
+            let url = supportbot::config::DatabaseUrl::parse(&url).unwrap();
+            Some(Store::connect(&url).await.unwrap())
+        }
         Ok("sled") | Ok("") | Err(_) => None,
-        Ok(other) => panic!("SUPPORTBOT_TEST_STORE is `sled` or `memory`, not `{other}`"),
+        Ok(other) => {
+            panic!("SUPPORTBOT_TEST_STORE is `sled`, `memory` or `postgres`, not `{other}`")
+        }
     }
 }
 
@@ -180,7 +194,7 @@ impl Bot {
 
     /// Opens an engine on an existing directory and config, on the store [`test_store`] picks.
     pub async fn open(dir: tempfile::TempDir, config: Config) -> Bot {
-        Bot::open_on(dir, config, test_store()).await
+        Bot::open_on(dir, config, test_store().await).await
     }
 
     /// Starts with [`CONFIG`] on the sled store in its data directory, whatever [`test_store`] says (for what

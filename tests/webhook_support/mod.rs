@@ -337,3 +337,47 @@ pub async fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> b
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A `supportbot serve` process started with a config file, killed when dropped.
+pub struct Serve {
+    /// The process.
+    pub child: std::process::Child,
+    /// Its chat address (`http://127.0.0.1:PORT`).
+    pub base: String,
+}
+
+impl Serve {
+    /// Starts `serve --config CONFIG` with its log in `log`; waits for the chat address it prints.
+    pub fn start(config: &Path, log: &Path) -> Serve {
+        use std::io::{BufRead, BufReader};
+        let stderr = std::fs::File::create(log).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("serve stopped before printing its address:\n{log}");
+            };
+            if let Some(url) = line.trim().strip_prefix("chat:") {
+                break url.trim().trim_end_matches('/').to_string();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Serve { child, base }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

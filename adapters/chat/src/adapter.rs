@@ -95,4 +95,10 @@ pub trait InboundSink: Send + Sync {
     /// Durably stores the message and queues it for handling. Returns once the message is on disk, so the
     /// adapter may then acknowledge it to its platform (advance an offset, answer 200).
     async fn accept(&self, message: Inbound) -> Result<Accepted, SinkError>;
+
+    /// Waits until this process is the one that runs the single receiver `role` (e.g. `telegram:polling`).
+    /// A core that runs as one process leads at once.
+    async fn lead(&self, _role: &str) -> crate::Lead {
+        crate::Lead::sole()
+    }
 }

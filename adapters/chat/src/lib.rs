@@ -7,6 +7,7 @@ mod adapter;
 mod answers;
 mod cases;
 mod deliver_once;
+mod lead;
 mod message;
 mod metrics;
 mod reports;
@@ -16,6 +17,7 @@ pub use adapter::{Accepted, Adapter, Delivery, Envelope, InboundSink, SendError,
 pub use answers::{AnswerBook, SuggestedAnswer};
 pub use cases::{CaseDetail, CaseDirectory, CaseEntry, CaseEvent, CaseEventKind, CaseSummary};
 pub use deliver_once::accept_patiently;
+pub use lead::Lead;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
 pub use reports::StatsPage;

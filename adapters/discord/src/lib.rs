@@ -178,9 +178,15 @@ impl DiscordChannel {
             bot_name,
             ..
         } = self;
+        let sink = receiver.sink.clone();
         let handoff = inbound::spawn(receiver, events, shutdown.clone());
         let shards = client.shard_manager.clone();
         let gateway = tokio::spawn(async move {
+            // One process of a deployment holds the gateway connection; the others wait for the lead.
+            let lead = tokio::select! {
+                lead = sink.lead(GATEWAY) => lead,
+                () = shutdown.cancelled() => return,
+            };
             info!(bot = %bot_name, "starting the Discord gateway");
             tokio::select! {
                 result = client.start() => match result {
@@ -188,11 +194,18 @@ impl DiscordChannel {
                     Err(e) => error!(error = %explain(&e), "Discord gateway client stopped"),
                 },
                 () = shutdown.cancelled() => shards.shutdown_all().await,
+                () = lead.lost().cancelled() => {
+                    error!("this process lost the lead of the Discord gateway and stopped it; another process takes it over");
+                    shards.shutdown_all().await;
+                }
             }
         });
         vec![gateway, handoff]
     }
 }
+
+/// The role whose lead runs the gateway connection.
+const GATEWAY: &str = "discord:gateway";
 
 /// A gateway failure in words a person can act on.
 fn explain(e: &serenity::Error) -> String {

@@ -204,7 +204,7 @@ impl Telegram {
                         reason: describe(&e, &token),
                     })?;
                 let timeout = self.settings.poll_timeout;
-                tasks.push(tokio::spawn(poll::run(receiver, timeout, shutdown)));
+                tasks.push(tokio::spawn(poll::run_led(receiver, timeout, shutdown)));
             }
         }
         Ok(Started { tasks, router })

@@ -20,6 +20,37 @@ pub fn wanted_updates() -> Vec<AllowedUpdate> {
     vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]
 }
 
+/// Long-polls while this process leads `telegram:polling` (one process of a deployment polls; another takes
+/// over when it stops or loses the lead), until `shutdown`.
+pub async fn run_led(receiver: Receiver, poll_timeout: Duration, shutdown: Shutdown) {
+    loop {
+        let lead = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            lead = receiver.sink.lead(POLLING) => lead,
+        };
+        let polling = shutdown.child_token();
+        let lost = lead.lost().clone();
+        let stop = polling.clone();
+        let watch = tokio::spawn(async move {
+            tokio::select! {
+                _ = lost.cancelled() => stop.cancel(),
+                _ = stop.cancelled() => {}
+            }
+        });
+        run(receiver.clone(), poll_timeout, polling.clone()).await;
+        polling.cancel();
+        let _ = watch.await;
+        drop(lead);
+        if shutdown.is_cancelled() {
+            return;
+        }
+        tracing::warn!("this process lost the lead of Telegram polling; waiting to lead again");
+    }
+}
+
+/// The role whose lead runs long polling.
+const POLLING: &str = "telegram:polling";
+
 /// Polls until `shutdown`, handing every update to `receiver` in order.
 pub async fn run(receiver: Receiver, poll_timeout: Duration, shutdown: Shutdown) {
     let timeout = u32::try_from(poll_timeout.as_secs()).unwrap_or(50);
