@@ -9,6 +9,10 @@
 //! one transaction writing the conversation and the outbox item and removing the message, and the outbox
 //! removal (committed the same way); over as many connections as the store's pool (16).
 //!
+//! Three set-ups, each on a fresh database: one engine with its default workers, one with 16 workers, and two
+//! engines with their own connection pools (two instances in one process), each conversation's messages sent to
+//! them in turn.
+//!
 //! Run with `cargo bench --bench store_postgres` (skipped, saying so, without PostgreSQL installed).
 
 use std::sync::Arc;
@@ -64,18 +68,18 @@ fn msg(chat: &str, id: String, text: &str) -> Inbound {
 
 /// FAQ traffic: every conversation sends its messages in order, all conversations at once; the time until
 /// every message is handled and its answer delivered.
-async fn traffic(engine: &Engine, questions: &[String], round: usize) -> Duration {
+async fn traffic(engines: &[Engine], questions: &[String], round: usize) -> Duration {
     let start = Instant::now();
     let tasks: Vec<_> = (0..CONVERSATIONS)
         .map(|c| {
-            let engine = engine.clone();
+            let engines = engines.to_vec();
             let texts: Vec<String> = (0..PER_CONVERSATION)
                 .map(|i| questions[(c * 7 + i) % questions.len()].clone())
                 .collect();
             tokio::spawn(async move {
                 for (i, text) in texts.iter().enumerate() {
                     let id = format!("r{round}c{c}m{i}");
-                    engine
+                    engines[(c + i) % engines.len()]
                         .accept(msg(&format!("f{c}"), id, text))
                         .await
                         .unwrap();
@@ -86,7 +90,9 @@ async fn traffic(engine: &Engine, questions: &[String], round: usize) -> Duratio
     for t in tasks {
         t.await.unwrap();
     }
-    engine.settle().await;
+    for engine in engines {
+        engine.settle().await;
+    }
     start.elapsed()
 }
 
@@ -202,24 +208,26 @@ fn main() {
         .unwrap();
     // The engine's default worker count (twice the CPUs, at most 8), then 16 workers: every worker runs one step
     // at a time, and a step on PostgreSQL waits for round trips and a commit more than for the CPU.
-    for workers in [None, Some(16)] {
+    for (instances, workers) in [(1, None), (1, Some(16)), (2, None)] {
         let url = cluster.database("bench");
         rt.block_on(async {
-        let store = Store::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
-        let options = EngineOptions {
-            store: Some(store),
-            workers,
-            ..EngineOptions::default()
-        };
-        let engine = Engine::open_with(&config, faq.clone(), options).await.unwrap();
-        engine.register_fallback_adapter(Arc::new(Null));
         let shutdown = Shutdown::new();
-        {
+        let mut engines = Vec::new();
+        for _ in 0..instances {
+            let store = Store::connect(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+            let options = EngineOptions {
+                store: Some(store),
+                workers,
+                ..EngineOptions::default()
+            };
+            let engine = Engine::open_with(&config, faq.clone(), options).await.unwrap();
+            engine.register_fallback_adapter(Arc::new(Null));
             let (e, s) = (engine.clone(), shutdown.clone());
             tokio::spawn(async move { e.run(s).await.unwrap() });
+            engines.push(engine);
         }
         // Warm up, so the conversations exist and have their steady-state size.
-        traffic(&engine, &questions, 0).await;
+        traffic(&engines, &questions, 0).await;
         let sample = |sql: &str| {
             let text = cluster.psql(url.rsplit('/').next().unwrap(), sql);
             let hex = text.trim_start_matches("\\x");
@@ -257,10 +265,10 @@ fn main() {
         let records = Arc::new([inbound, conversation, outbox]);
         let messages = (CONVERSATIONS * PER_CONVERSATION) as f64;
         for round in 1..=ROUNDS {
-            let engine_time = traffic(&engine, &questions, round).await;
+            let engine_time = traffic(&engines, &questions, round).await;
             let raw_time = raw(&url, records.clone(), round).await;
             println!(
-                "round {round}: engine on PostgreSQL ({}), FAQ traffic: {:.0} msg/s; raw PostgreSQL, same rows: {:.0} msg/s",
+                "round {round}: {instances} engine(s) on PostgreSQL ({}), FAQ traffic: {:.0} msg/s; raw PostgreSQL, same rows: {:.0} msg/s",
                 workers.map_or("default workers".to_string(), |n| format!("{n} workers")),
                 messages / engine_time.as_secs_f64(),
                 messages / raw_time.as_secs_f64()

@@ -206,17 +206,39 @@ async fn chat_and_inbox_in_a_real_browser() {
     )
     .await;
     inbox
+        .wait_for(
+            "!document.getElementById('release').disabled",
+            "the case shown as taken in the inbox",
+        )
+        .await;
+    inbox
         .type_into(
             "#reply",
             "Hello, I'm Wang from support. Please try ssl.smtp.qq.com on port 465.",
         )
         .await;
+    // While the operator types, the chat page shows it.
+    let typing = chat
+        .wait_for(
+            "!document.getElementById('typing').hidden && document.getElementById('typing').textContent",
+            "the typing indicator",
+        )
+        .await;
+    assert!(
+        typing.as_str().unwrap().ends_with(" is typing…"),
+        "{typing}"
+    );
     inbox.click("#send-reply").await;
     chat.wait_for(
         &format!("{CHAT_LOG}.some(t => t.startsWith('bot: Hello, I') && t.includes('port 465'))"),
         "the operator's reply",
     )
     .await;
+    assert_eq!(
+        chat.eval("document.getElementById('typing').hidden").await,
+        true,
+        "the reply replaces the typing indicator"
+    );
     inbox
         .wait_for(
             "document.getElementById('transcript').textContent.includes('port 465')",
@@ -289,6 +311,19 @@ async fn chat_and_inbox_in_a_real_browser() {
             .eval("document.getElementById('signin-btn').textContent")
             .await,
         "登录"
+    );
+    drop(browser);
+
+    // And one set to Japanese, the Japanese inbox.
+    let browser = Browser::launch(&binary, "ja-JP").await;
+    let mut inbox = browser
+        .open_in(&stack.http("/inbox"), 1280, 820, Some("ja-JP"))
+        .await;
+    assert_eq!(
+        inbox
+            .eval("[document.getElementById('signin-btn').textContent, document.documentElement.lang]")
+            .await,
+        json!(["サインイン", "ja"])
     );
     drop(browser);
     stack.stop().await;

@@ -38,8 +38,10 @@ en = "Use smtp.qq.com, port 465."
 
 /// The test config with two operators who sign in to the inbox, and the canned replies file.
 pub fn team_config(canned: &std::path::Path) -> String {
+    let config = CONFIG.replace("[bot]\n", "[bot]\noperator_lang = \"en\"\n");
+    assert_ne!(config, CONFIG);
     format!(
-        "{CONFIG}canned_replies = {:?}\n\n[[teams]]\nname = \"mail\"\n\n[[operators]]\nname = \"Wang\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n\n[[operators]]\nname = \"Lee\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n",
+        "{config}canned_replies = {:?}\n\n[[teams]]\nname = \"mail\"\n\n[[operators]]\nname = \"Wang\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n\n[[operators]]\nname = \"Lee\"\nteams = [\"mail\"]\nweb_password = \"{}\"\n",
         canned.display().to_string(),
         hash("wang-password-1"),
         hash("lee-password-22"),
@@ -163,6 +165,20 @@ async fn two_operators_share_the_queue() {
     }
     let title = wang.eval("document.title").await;
     assert!(title.as_str().unwrap().starts_with("(1) "), "{title}");
+    // ... and a line in the notifications, with a Take button.
+    let new_case = lee
+        .wait_for(
+            &format!("(document.querySelector('#feed li.new-case button.take-case[data-case=\"{case}\"]') || {{}}).parentNode && document.querySelector('#feed li.new-case .text').textContent"),
+            "the new case in Lee's notifications",
+        )
+        .await;
+    assert!(
+        new_case
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("New case {case} for team ")),
+        "{new_case}"
+    );
 
     // Wang takes it with the keyboard: j opens the first case, t takes it.
     wang.call(
@@ -191,6 +207,28 @@ async fn two_operators_share_the_queue() {
             .starts_with("Wang from support"),
         "{joined}"
     );
+    // Wang's notifications say so in words for the page, the case number a link, no chat command in sight.
+    let took = wang
+        .wait_for(
+            "[].map.call(document.querySelectorAll('#feed li.notice .text'), function (n) { return n.textContent; }).filter(function (t) { return t.indexOf('You took') === 0; })[0]",
+            "Wang's notice of the take",
+        )
+        .await;
+    let took = took.as_str().unwrap();
+    assert!(
+        took.starts_with(&format!("You took {case} ("))
+            && took.ends_with("). Type your reply below."),
+        "{took}"
+    );
+    let feed = wang
+        .eval("document.getElementById('feed').textContent")
+        .await;
+    assert!(!feed.as_str().unwrap().contains("/reply"), "{feed}");
+    assert_eq!(
+        wang.eval(&format!("[].filter.call(document.querySelectorAll('#feed li.notice'), function (li) {{ return li.textContent.indexOf('You took') >= 0; }})[0].querySelectorAll('button.case-link[data-case=\"{case}\"]').length")).await,
+        1,
+        "the case number in the notice is a link"
+    );
     // Lee sees the case taken, by Wang.
     lee.wait_for(
         &format!(
@@ -198,6 +236,14 @@ async fn two_operators_share_the_queue() {
             queue_row(&case)
         ),
         "the case taken by Wang in Lee's queue",
+    )
+    .await;
+    // Lee's Take on the new-case line comes too late: the page tells them who has it.
+    lee.click(&format!("#feed button.take-case[data-case=\"{case}\"]"))
+        .await;
+    lee.wait_for(
+        &format!("document.getElementById('feed').textContent.includes('{case} is already being handled by Wang.')"),
+        "Lee told that Wang has the case",
     )
     .await;
     lee.click("#view-mine").await;
@@ -300,6 +346,11 @@ async fn two_operators_share_the_queue() {
     wang.wait_for(
         "document.getElementById('feed').textContent.includes('is now a question of')",
         "the taught question",
+    )
+    .await;
+    wang.wait_for(
+        &format!("document.getElementById('feed').textContent.includes('{case} is closed; the user was asked for a rating.')"),
+        "Wang's notice of the close",
     )
     .await;
     let taught = std::fs::read_to_string(faq_dir.join("taught.toml")).unwrap();

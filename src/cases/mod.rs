@@ -12,6 +12,7 @@ use supportbot_chat::{Attachment, CaseEntry, CaseEvent, CaseEventKind, Outbound}
 use crate::config::Config;
 use crate::faq::Lang;
 use crate::i18n;
+use crate::i18n::operator::OperatorText;
 use crate::store::changes::Changes;
 use crate::store::records::{case_id, CaseLog, CaseRecord, Endpoint};
 use crate::store::{QueueEntry, StoreError};
@@ -152,7 +153,7 @@ pub(crate) fn user_endpoints(case: &CaseRecord) -> Vec<Endpoint> {
 pub(crate) fn send_to(
     ch: &mut Changes,
     to: &Endpoint,
-    text: String,
+    text: impl Into<OperatorText>,
     buttons: Vec<String>,
     case: Option<String>,
     case_message: bool,
@@ -160,7 +161,7 @@ pub(crate) fn send_to(
     let out = Outbound {
         platform: to.platform.clone(),
         chat: to.chat.clone(),
-        text,
+        text: text.into().for_platform(&to.platform),
         buttons,
         reply_to: None,
         case,
@@ -183,7 +184,7 @@ pub(crate) fn send_user(ch: &mut Changes, case: &CaseRecord, text: &str, buttons
 }
 
 /// Tells the operator holding the case (a relay they can reply to).
-pub(crate) fn notify_assignee(ch: &mut Changes, case: &CaseRecord, text: String) {
+pub(crate) fn notify_assignee(ch: &mut Changes, case: &CaseRecord, text: impl Into<OperatorText>) {
     if let Some(chat) = case.assignee_chat.clone() {
         send_to(ch, &chat, text, vec![], Some(case.id()), true);
     }
@@ -217,7 +218,7 @@ pub(crate) fn post_card(
 }
 
 /// The text of a case's card.
-pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) -> String {
+pub(crate) fn card_text(op_lang: Lang, case: &CaseRecord, attachments: usize) -> OperatorText {
     let id = case.id();
     let card = i18n::operator::Card {
         id: &id,

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::i18n::operator_page::{self as page, NotTaught};
 
 /// Re-exported so `serve` can merge other channels' routes without naming axum.
 pub use supportbot_web::Router;
@@ -147,33 +148,33 @@ impl AnswerBook for FaqAnswers {
     }
 
     fn teach(&self, case: &str, faq: &str, operator: &str) -> Result<String, String> {
+        let lang = crate::i18n::from_code(&self.0.config().bot.operator_lang);
+        let refuse = |why: NotTaught<'_>| page::not_taught(lang, case, why);
         // The inbox calls this on a blocking thread, where waiting for the store's reads is allowed.
         let find = crate::cases::view::find(self.0.store(), case);
         let record = tokio::runtime::Handle::current()
             .block_on(find)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no case {case}"))?;
+            .map_err(|e| refuse(NotTaught::Refused(&e.to_string())))?
+            .ok_or_else(|| refuse(NotTaught::NoCase))?;
         if record.assignee.as_deref() != Some(operator) {
-            return Err(format!(
-                "only the operator holding {case} can teach the FAQ from it"
-            ));
+            return Err(refuse(NotTaught::NotHolder));
         }
         let question = record.subject.trim();
         if question.is_empty() {
-            return Err(format!("{case} has no question to teach"));
+            return Err(refuse(NotTaught::NoQuestion));
         }
         let dir = &self.0.config().bot.faq_dir;
         if !dir.is_dir() {
-            return Err(format!(
-                "the FAQ directory {} does not exist (the built-in FAQ is in use), so nothing can be taught",
-                dir.display()
-            ));
+            return Err(refuse(NotTaught::BuiltIn(&dir.display().to_string())));
         }
         let file = crate::faq::teach(dir, faq, &record.lang, question, Some(case))
-            .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "\"{question}\" from {case} is now a question of {faq} ({}); it applies at the next FAQ reload.",
-            file.display()
+            .map_err(|e| refuse(NotTaught::Refused(&e.to_string())))?;
+        Ok(page::taught(
+            lang,
+            question,
+            case,
+            faq,
+            &file.display().to_string(),
         ))
     }
 }
@@ -276,6 +277,9 @@ pub async fn start(
     }
     if let Some(n) = config.web.signin_attempts {
         settings.signin_attempts = n;
+    }
+    if let Some(on) = config.web.typing_indicator {
+        settings.typing_indicator = on;
     }
     let metrics_token = config
         .web

@@ -330,4 +330,18 @@ mod tests {
         assert!(err.starts_with("l.toml:3:"), "{err}");
         assert!(Config::parse("[web]\nmetrics_token = \"abc\"\n", "l.toml").is_err());
     }
+
+    #[test]
+    fn the_typing_indicator_is_on_unless_turned_off() {
+        assert_eq!(
+            Config::parse("", "t.toml").unwrap().web.typing_indicator,
+            None
+        );
+        let off = Config::parse("[web]\ntyping_indicator = false\n", "t.toml").unwrap();
+        assert_eq!(off.web.typing_indicator, Some(false));
+        let err = Config::parse("[web]\ntyping_indicator = \"no\"\n", "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("t.toml:2"), "{err}");
+    }
 }

@@ -63,6 +63,8 @@ pub struct WebConfig {
     pub signin_attempts: Option<u32>,
     /// The team's canned replies file (default `canned.toml` beside the FAQ directory).
     pub canned_replies: Option<std::path::PathBuf>,
+    /// Whether a web chat user sees that the operator holding their case is typing (default on).
+    pub typing_indicator: Option<bool>,
 }
 
 impl Default for WebConfig {
@@ -94,6 +96,7 @@ impl Default for WebConfig {
             session_hours: None,
             signin_attempts: None,
             canned_replies: None,
+            typing_indicator: None,
         }
     }
 }
@@ -208,6 +211,7 @@ impl fmt::Debug for WebConfig {
             .field("session_hours", &self.session_hours)
             .field("signin_attempts", &self.signin_attempts)
             .field("canned_replies", &self.canned_replies)
+            .field("typing_indicator", &self.typing_indicator)
             .finish()
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use supportbot_chat::Shutdown;
 
 use crate::cases;
-use crate::config::split_account;
+use crate::config::{split_account, web_login};
 use crate::i18n::operator as op;
 use crate::store::records::{CaseRecord, CaseStatus, Endpoint, Reserved};
 use crate::store::StoreError;
@@ -25,24 +25,18 @@ pub(super) fn reserve(t: &mut Turn<'_>, case: &mut CaseRecord, manager: &str, fi
     let sh = t.sh;
     let id = case.id();
     let grace = sh.config.customers.manager_grace_secs;
-    let text = format!(
-        "{}\n{}",
-        op::manager_case(sh.op_lang, &id, &case.user_name, grace.div_ceil(60)),
-        cases::card_text(sh.op_lang, case, files)
-    );
-    let accounts = sh
-        .config
-        .operators
-        .iter()
-        .find(|o| o.name == manager)
-        .map(|o| o.accounts.clone())
-        .unwrap_or_default();
-    for account in &accounts {
+    let text = op::manager_case(sh.op_lang, &id, &case.user_name, grace.div_ceil(60))
+        .then(cases::card_text(sh.op_lang, case, files));
+    let operator = sh.config.operators.iter().find(|o| o.name == manager);
+    // A `web:` account is an inbox page only when it is the manager's own sign-in.
+    let sign_in = operator
+        .filter(|o| o.web_password.is_some())
+        .map(|o| format!("web:{}", web_login(&o.name)));
+    for account in operator.iter().flat_map(|o| &o.accounts) {
         let Some((platform, chat)) = split_account(account) else {
             continue;
         };
-        // The web inbox lists every case already; there is no private web chat to write to.
-        if platform == "web" {
+        if platform == "web" && sign_in.as_ref() != Some(account) {
             continue;
         }
         let to = Endpoint {

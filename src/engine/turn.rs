@@ -8,6 +8,7 @@ use super::{bot, clock, intake, link, recent, user_cmd, Shared};
 use crate::cases::{self, command};
 use crate::faq::{Decision, Faq, Lang};
 use crate::i18n;
+use crate::i18n::operator::OperatorText;
 use crate::outbox::GiveUp;
 use crate::store::changes::Changes;
 use crate::store::records::{Conversation, Endpoint, Line, StoredInbound};
@@ -363,14 +364,14 @@ impl Turn<'_> {
     /// Answers in this message's chat (operator answers, refusals).
     pub fn reply_here(
         &mut self,
-        text: String,
+        text: impl Into<OperatorText>,
         buttons: Vec<String>,
         case: Option<String>,
     ) -> String {
         let out = Outbound {
             platform: self.msg.platform.clone(),
             chat: self.msg.chat.clone(),
-            text,
+            text: text.into().for_platform(&self.msg.platform),
             buttons,
             reply_to: Some(self.msg.id.clone()),
             case: case.clone(),

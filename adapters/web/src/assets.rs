@@ -47,6 +47,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("assets/inbox-canned.js"),
     ),
+    (
+        "inbox-feed.js",
+        "text/javascript; charset=utf-8",
+        include_str!("assets/inbox-feed.js"),
+    ),
 ];
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \

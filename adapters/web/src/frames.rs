@@ -81,6 +81,11 @@ pub enum ServerFrame {
         /// The event.
         event: CaseEvent,
     },
+    /// Chat: the operator holding the user's case is typing a reply (shown for a few seconds, not stored).
+    Typing {
+        /// The operator's name.
+        name: String,
+    },
 }
 
 /// A chat message as shown to the user, live or from history.
@@ -167,6 +172,12 @@ pub enum InboxFrame {
         /// becomes (`none`, or absent: no entry).
         #[serde(default)]
         faq: Option<String>,
+    },
+    /// The operator is typing a reply in the case (passed on to the user's web chat when the operator holds
+    /// the case and `[web] typing_indicator` is on; otherwise ignored).
+    Typing {
+        /// The case number.
+        case: String,
     },
     /// Keep-alive; answered with `pong`.
     Ping,

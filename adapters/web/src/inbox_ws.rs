@@ -141,6 +141,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = tokio::time::sleep(idle_timeout);
     tokio::pin!(idle);
+    let mut typing = crate::typing::TypingGate::default();
     loop {
         let next = tokio::select! {
             _ = channel.shutdown.cancelled() => break,
@@ -180,6 +181,10 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
                 break;
             }
             Ok(InboxFrame::Ping) => Some(ServerFrame::Pong),
+            Ok(InboxFrame::Typing { case }) => {
+                crate::typing::operator_typing(&channel, &mut typing, &op, &case).await;
+                None
+            }
             Ok(InboxFrame::Command { text }) => channel
                 .operator_command(&op, text)
                 .await
@@ -268,7 +273,8 @@ pub fn action_command(action: &str, case: &str, text: &str) -> Result<String, St
         "take" | "release" | "case" => Ok(format!("/{action} {case}")),
         "close" if text.is_empty() => Ok(format!("/close {case}")),
         "close" | "reply" | "note" if !text.is_empty() => Ok(format!("/{action} {case} {text}")),
-        "reply" | "note" => Err(format!("/{action} needs a text")),
+        "reply" => Err("a reply needs a text".to_string()),
+        "note" => Err("a note needs a text".to_string()),
         "transfer" => {
             let ok = !text.is_empty()
                 && text.len() <= 40

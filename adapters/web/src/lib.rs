@@ -30,6 +30,7 @@ mod signin_http;
 mod socket;
 mod stats;
 mod status;
+mod typing;
 mod upload_book;
 mod uploads;
 

@@ -51,6 +51,8 @@ pub struct WebSettings {
     pub signin_window: Duration,
     /// The team's canned replies file (read on every request); `None`: no canned replies.
     pub canned_path: Option<PathBuf>,
+    /// Whether a web chat user sees "Wang is typing…" while the operator holding their case types a reply.
+    pub typing_indicator: bool,
 }
 
 /// An operator with an inbox login. `Debug` leaves the password hash out.
@@ -176,6 +178,7 @@ impl WebSettings {
             signin_attempts: 5,
             signin_window: Duration::from_secs(15 * 60),
             canned_path: None,
+            typing_indicator: true,
         }
     }
 

@@ -140,6 +140,11 @@ async fn the_pages_never_put_text_into_markup() {
         ("chat.js", include_str!("../src/assets/chat.js")),
         ("inbox.js", include_str!("../src/assets/inbox.js")),
         ("common.js", include_str!("../src/assets/common.js")),
+        (
+            "inbox-canned.js",
+            include_str!("../src/assets/inbox-canned.js"),
+        ),
+        ("inbox-feed.js", include_str!("../src/assets/inbox-feed.js")),
     ] {
         for sink in [
             "innerHTML",

@@ -13,7 +13,7 @@
       caseOpen: "工单 {case} · 正在排队,您前面还有 {ahead} 位", caseOpenNoPos: "工单 {case} · 等待客服接入",
       caseAssigned: "工单 {case} · 客服已接入", caseClosed: "工单 {case} · 已关闭",
       uploading: "正在上传 {name}…", tooLarge: "文件太大了(上限 {max})。", uploadFailed: "上传失败:{why}",
-      you: "我", notSent: "未发送"
+      you: "我", notSent: "未发送", typing: "{name} 正在输入…"
     },
     en: {
       title: "Support chat", sub: "Our assistant answers right away — a person is one click away", placeholder:
@@ -22,7 +22,7 @@
       caseOpen: "Case {case} · waiting, {ahead} ahead of you", caseOpenNoPos: "Case {case} · waiting for an operator",
       caseAssigned: "Case {case} · an operator is with you", caseClosed: "Case {case} · closed",
       uploading: "Uploading {name}…", tooLarge: "That file is too large (limit {max}).", uploadFailed: "Upload failed: {why}",
-      you: "you", notSent: "not sent"
+      you: "you", notSent: "not sent", typing: "{name} is typing…"
     },
     ja: {
       title: "サポートチャット", sub: "アシスタントがすぐにお答えします。担当者にもいつでも切り替えられます",
@@ -31,7 +31,7 @@
       caseOpen: "案件 {case} · 順番待ち、あと {ahead} 人", caseOpenNoPos: "案件 {case} · 担当者の対応待ち",
       caseAssigned: "案件 {case} · 担当者が対応中", caseClosed: "案件 {case} · 終了",
       uploading: "{name} をアップロード中…", tooLarge: "ファイルが大きすぎます(上限 {max})。",
-      uploadFailed: "アップロードに失敗しました:{why}", you: "あなた", notSent: "未送信"
+      uploadFailed: "アップロードに失敗しました:{why}", you: "あなた", notSent: "未送信", typing: "{name} が入力中…"
     }
   }[L];
 
@@ -153,6 +153,17 @@
     }
   }
 
+  // "Wang is typing…" under the log while the operator types (the inbox sends it every few seconds).
+  var typingTimer = null;
+  function showTyping(name) {
+    var line = $("typing");
+    clearTimeout(typingTimer);
+    line.hidden = !name;
+    if (!name) return;
+    line.textContent = SB.fmt(T.typing, { name: name });
+    typingTimer = setTimeout(function () { line.hidden = true; }, 6000);
+  }
+
   function onFrame(f) {
     switch (f.type) {
       case "session":
@@ -168,7 +179,11 @@
           ws.send(JSON.stringify(p.frame));
         });
         break;
+      case "typing":
+        showTyping(f.name);
+        break;
       case "message":
+        showTyping(null);
         addMessage(f);
         if (f["case"] && banner.hidden) setBanner({ "case": f["case"], status: "open" });
         break;

@@ -1,4 +1,4 @@
-// Texts of the operator inbox page, Chinese and English (the page picks one by the browser's language).
+// Texts of the operator inbox page, Chinese, English and Japanese (the page picks one by the browser's language).
 "use strict";
 
 var INBOX_TEXTS = {
@@ -8,7 +8,7 @@ var INBOX_TEXTS = {
     name: "客服名", password: "密码", useToken: "改用客服令牌", usePassword: "改用客服名和密码",
     badLogin: "客服名或密码错误。", limited: "失败次数过多,请稍后再试。",
     token: "客服令牌", signin: "登录", badToken: "令牌无效。",
-    views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}",
+    views: { mine: "我的", teams: "我的组", all: "全部" }, newCase: "新工单 {id}", newCaseFeed: "{team} 组有新工单 {id}:{subject}",
     keys: "快捷键:j/k 下一个/上一个 · t 接手 · r 回复 · / 搜索 · Esc 离开输入框 · 回复框中输入 / 搜索快捷回复",
     noCanned: "没有匹配的快捷回复。", dashboard: "数据看板", answered: "解决它的 FAQ",
     notMarked: "(不标记)", noEntry: "没有 FAQ 条目能回答",
@@ -31,7 +31,7 @@ var INBOX_TEXTS = {
     name: "Name", password: "Password", useToken: "Use the operator token instead",
     usePassword: "Use a name and password instead", badLogin: "Wrong name or password.",
     limited: "Too many failed sign-ins; try again later.",
-    views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}",
+    views: { mine: "Mine", teams: "My teams", all: "All" }, newCase: "New case {id}", newCaseFeed: "New case {id} for team {team}: {subject}",
     keys: "Keys: j/k next/previous case · t take · r reply · / search · Esc leave the text box · / in the reply box: canned replies",
     noCanned: "No canned reply matches.", dashboard: "Dashboard", answered: "Answered by",
     notMarked: "(not marked)", noEntry: "no FAQ entry",
@@ -48,5 +48,30 @@ var INBOX_TEXTS = {
     role: { user: "user", operator: "operator", bot: "bot", note: "note" },
     meta: { team: "team", lang: "language", channel: "channel", user: "user", assignee: "assignee", opened: "opened" },
     ago: { s: "{n}s", m: "{n} min", h: "{n} h", d: "{n} d" }
+  },
+  ja: {
+    signinTitle: "オペレーター受信箱", signinHelp: "オペレーター名とパスワードでサインインしてください。",
+    tokenHelp: "初回起動時に作成されたオペレータートークンを入力してください(データディレクトリの operator_token ファイルにあります)。",
+    name: "名前", password: "パスワード", useToken: "オペレータートークンを使う",
+    usePassword: "名前とパスワードを使う", badLogin: "名前またはパスワードが違います。",
+    limited: "サインインの失敗が多すぎます。しばらくしてからお試しください。",
+    views: { mine: "自分", teams: "自分のチーム", all: "すべて" }, newCase: "新しい案件 {id}",
+    newCaseFeed: "{team} チームに新しい案件 {id}:{subject}",
+    keys: "キー:j/k 次/前の案件 · t 担当する · r 返信 · / 検索 · Esc 入力欄を離れる · 返信欄で / 定型文",
+    noCanned: "一致する定型文はありません。", dashboard: "ダッシュボード", answered: "解決した FAQ",
+    notMarked: "(指定なし)", noEntry: "該当する FAQ なし",
+    answeredHelp: "終了時に案件を解決した FAQ を指定すると、ユーザーの質問がその FAQ の新しい質問として faq/taught.toml に書き込まれます。", earlier: "過去の案件",
+    searchPh: "検索:番号、ユーザー、内容、code:554 status:closed team:mail from:2026-11-01",
+    results: "{n} 件", clearSearch: "検索をクリア",
+    token: "オペレータートークン", signin: "サインイン", badToken: "そのトークンは無効です。", inbox: "受信箱", queue: "順番待ち",
+    closed: "終了済みも表示", signout: "サインアウト", empty: "案件はありません。順番待ちは空です。", pick: "左の一覧から案件を選んでください。",
+    codes: "エラーコード", suggestions: "FAQ の候補", convs: "会話", history: "履歴", take: "担当する",
+    release: "順番待ちに戻す", transfer: "チーム変更", team: "チーム", reply: "ユーザーに返信", note: "内部メモ",
+    close: "案件を終了", feed: "通知", replyPh: "返信を入力…(内部メモはユーザーに送られません)",
+    live: "接続中", offline: "切断", none: "なし", enterprise: "法人",
+    status: { open: "順番待ち", assigned: "対応中", closed: "終了" },
+    role: { user: "ユーザー", operator: "オペレーター", bot: "ボット", note: "メモ" },
+    meta: { team: "チーム", lang: "言語", channel: "チャネル", user: "ユーザー", assignee: "担当者", opened: "作成" },
+    ago: { s: "{n} 秒", m: "{n} 分", h: "{n} 時間", d: "{n} 日" }
   }
 };

@@ -4,11 +4,13 @@
 // which it turns into the same operator commands a Telegram or Discord operator types, from the operator's own
 // account. Views: mine / my teams / all; a title badge and a desktop notification for a new case in my teams;
 // keyboard shortcuts j/k (next/previous case), t (take), r (reply box), / (search), Esc (leave the reply box).
+// The notifications column (inbox-feed.js) shows the server's notices, written for this page, and new cases.
 // Search (/api/search) replaces the queue list until cleared; a case shows its user's earlier cases.
 "use strict";
 
 (function () {
-  var L = SB.lang();
+  var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "";
+  var L = /^ja/i.test(nav) ? "ja" : SB.lang();
   var T = INBOX_TEXTS[L];
 
   var KEY = "supportbot.operator";
@@ -18,7 +20,7 @@
   try { token = sessionStorage.getItem(KEY); } catch (e) { token = null; }
 
   function text(id, value) { $(id).textContent = value; }
-  document.documentElement.lang = L === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = { zh: "zh-CN", ja: "ja" }[L] || "en";
   document.title = T.inbox;
   text("t-signin-title", T.signinTitle); text("t-signin-help", T.signinHelp); text("t-token", T.token);
   text("signin-btn", T.signin); text("t-inbox", T.inbox); text("t-queue", T.queue); text("t-closed", T.closed);
@@ -80,6 +82,7 @@
       list.forEach(function (c) {
         if (known[c.id] || c.status !== "open" || !inMyTeams(c)) return;
         unseen += 1;
+        notices.newCase(c);
         if (window.Notification && Notification.permission === "granted" && document.hidden) {
           try { new Notification(SB.fmt(T.newCase, { id: c.id }), { body: c.subject || "", tag: c.id }); } catch (e) { /* none */ }
         }
@@ -251,21 +254,29 @@
     box.hidden = !msg;
   }
 
-  function feed(line, cls) {
-    var li = SB.el("li", cls);
-    li.appendChild(SB.el("span", "when", new Date().toLocaleTimeString()));
-    li.appendChild(document.createTextNode(line));
-    var list = $("feed");
-    list.appendChild(li);
-    while (list.children.length > 200) list.removeChild(list.firstChild);
-  }
-
-  function action(name, textValue, faq) {
-    if (!current || !ws || ws.readyState !== WebSocket.OPEN) return;
-    var frame = { type: "action", action: name, "case": current, text: textValue || "" };
+  function action(name, textValue, faq, id) {
+    var target = id || current;
+    if (!target || !ws || ws.readyState !== WebSocket.OPEN) return;
+    var frame = { type: "action", action: name, "case": target, text: textValue || "" };
     if (faq) frame.faq = faq;
     ws.send(JSON.stringify(frame));
   }
+
+  // While I type a reply in a case I hold, the user's web chat shows that I am typing (at most every 3 s).
+  var typedAt = 0;
+  $("reply").addEventListener("input", function () {
+    var v = $("reply").value;
+    if (!detail || !me || detail.assignee !== me.operator || detail.status !== "assigned") return;
+    if (!v || v.charAt(0) === "/" || Date.now() - typedAt < 3000) return;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    typedAt = Date.now();
+    ws.send(JSON.stringify({ type: "typing", "case": detail.id }));
+  });
+
+  var notices = InboxFeed({
+    list: $("feed"), T: T, openCase: openCase,
+    take: function (id) { openCase(id); action("take", "", null, id); }
+  });
 
   // The close box's "answered by" choice: the case's suggestions, or none of them.
   function fillAnswered(d) {
@@ -296,7 +307,7 @@
         if (f.event && f.event["case"] === current) openCase(current);
         break;
       case "message":
-        feed((f["case"] ? f["case"] + ": " : "") + f.text);
+        notices.message(f);
         break;
       case "error":
         showError(f.text);
