@@ -117,7 +117,8 @@ async fn raw(url: &str, records: Arc<[Vec<u8>; 3]>, round: usize) -> Duration {
                     .prepare(
                         "WITH fresh AS (INSERT INTO seen_messages (platform, id) VALUES ('raw', $1) \
                          ON CONFLICT DO NOTHING RETURNING 1) \
-                         INSERT INTO inbound (seq, record) SELECT nextval('inbound_seq'), $2 FROM fresh RETURNING seq",
+                         INSERT INTO inbound (seq, conversation, record) \
+                         SELECT nextval('inbound_seq'), $3, $2 FROM fresh RETURNING seq",
                     )
                     .await
                     .unwrap();
@@ -130,8 +131,8 @@ async fn raw(url: &str, records: Arc<[Vec<u8>; 3]>, round: usize) -> Duration {
                     .unwrap();
                 let outbox = client
                     .prepare(
-                        "INSERT INTO outbox (seq, record, lease_owner, lease_until) \
-                         VALUES (nextval('outbox_seq'), $1, 'raw', now() + interval '30 seconds') RETURNING seq",
+                        "INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
+                         VALUES (nextval('outbox_seq'), $2, $1, 'raw', now() + interval '30 seconds') RETURNING seq",
                     )
                     .await
                     .unwrap();
@@ -141,14 +142,14 @@ async fn raw(url: &str, records: Arc<[Vec<u8>; 3]>, round: usize) -> Duration {
                     for i in 0..PER_CONVERSATION {
                         let id = format!("r{round}c{c}m{i}");
                         let seq: i64 = client
-                            .query_one(&store, &[&id, &records[0]])
+                            .query_one(&store, &[&id, &records[0], &format!("raw:{c}")])
                             .await
                             .unwrap()
                             .get(0);
                         // One transaction, its statements sent together.
                         let key = format!("raw:{c}");
                         let conversation_params: [&(dyn ToSql + Sync); 2] = [&key, &records[1]];
-                        let outbox_params: [&(dyn ToSql + Sync); 1] = [&records[2]];
+                        let outbox_params: [&(dyn ToSql + Sync); 2] = [&records[2], &key];
                         let handled_params: [&(dyn ToSql + Sync); 1] = [&seq];
                         let (begun, written, queued, removed, committed) = tokio::join!(
                             client.batch_execute("BEGIN"),
