@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use supportbot_chat::{Adapter, Delivery, Envelope, SendError};
 
-use crate::delivery::{self, ClientError};
 use crate::signature::Secret;
+use crate::signed_post::{self, ClientError};
 
 /// The sending half of one `[[webhooks]]` channel.
 pub struct CallbackAdapter {
@@ -30,7 +30,7 @@ impl CallbackAdapter {
             channel: channel.into(),
             callback_url: callback_url.into(),
             secret,
-            client: delivery::http_client(timeout)?,
+            client: signed_post::http_client(timeout)?,
         })
     }
 }
@@ -50,7 +50,7 @@ impl Adapter for CallbackAdapter {
         };
         let body = serde_json::to_vec(message)
             .map_err(|e| SendError::Permanent(format!("cannot encode the message: {e}")))?;
-        let result = delivery::post_json(
+        let result = signed_post::post_json(
             &self.client,
             &self.callback_url,
             Some(&self.secret),

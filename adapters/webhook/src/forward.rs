@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 use supportbot_chat::{Adapter, CaseEvent, CaseEventKind, Delivery, Envelope, SendError};
 
-use crate::delivery::{self, ClientError};
 use crate::signature::Secret;
+use crate::signed_post::{self, ClientError};
 use crate::slack;
 
 /// Prefix of a forwarder's destination name: `forward:<name>`.
@@ -75,7 +75,7 @@ impl Forwarder {
         Ok(Forwarder {
             destination: format!("{DESTINATION_PREFIX}{}", target.name),
             target,
-            client: delivery::http_client(timeout)?,
+            client: signed_post::http_client(timeout)?,
         })
     }
 
@@ -122,7 +122,8 @@ impl Adapter for Forwarder {
             ForwardFormat::Slack => None,
         };
         let result =
-            delivery::post_json(&self.client, &self.target.url, secret, &envelope.id, body).await;
+            signed_post::post_json(&self.client, &self.target.url, secret, &envelope.id, body)
+                .await;
         match &result {
             Ok(()) => {
                 tracing::debug!(forward = %self.target.name, id = %envelope.id, "case event forwarded")
