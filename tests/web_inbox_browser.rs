@@ -129,11 +129,12 @@ async fn two_operators_share_the_queue() {
         "Wang's inbox socket",
     )
     .await;
-    assert_eq!(
-        wang.eval("document.getElementById('who').textContent")
-            .await,
-        "Wang (web:wang)"
-    );
+    // The page names who is signed in once its socket says so (that may come just after `live`).
+    wang.wait_for(
+        "document.getElementById('who').textContent === 'Wang (web:wang)'",
+        "Wang's name on the page",
+    )
+    .await;
     // The sign-in cookie is HttpOnly: the page's scripts cannot read it.
     assert_eq!(wang.eval("document.cookie").await, "");
 
