@@ -1,0 +1,57 @@
+//! Messages for web pages kept in a store that several processes share: a visitor's or an inbox operator's
+//! page may be connected to any process, so every message for it is numbered in its mailbox, stored, and
+//! announced to every process, which pushes it to the pages it serves. The embedded stores have no such
+//! mailboxes: the one process keeps its pages' history itself.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use supportbot_chat::Shutdown;
+use tokio::sync::mpsc;
+
+use super::StoreError;
+
+/// One stored message of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    /// The mailbox (one page's owner: a chat session, an inbox operator).
+    pub mailbox: String,
+    /// Its number: increasing within the mailbox in the order the messages were stored.
+    pub n: u64,
+    /// What the page is sent (JSON).
+    pub body: String,
+}
+
+/// What the listener reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailEvent {
+    /// Listening (again): announcements made while not listening were missed, so a page attached before this
+    /// must read its mailbox again.
+    Listening,
+    /// A letter posted live by some process (this one included), in the order of its mailbox.
+    Posted(Letter),
+}
+
+/// Mailboxes of web pages in a shared store.
+#[async_trait]
+pub trait PageMail: Send + Sync {
+    /// Stores `body` in `mailbox` after every earlier letter, keeps the last `keep` letters of the mailbox, and,
+    /// when `live`, announces it to every process. Returns its number once it is durable.
+    async fn post(
+        &self,
+        mailbox: &str,
+        body: &str,
+        live: bool,
+        keep: usize,
+    ) -> Result<u64, StoreError>;
+
+    /// The last `limit` letters of `mailbox`, oldest first.
+    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, StoreError>;
+
+    /// The live letters of every process as they are posted, from a listening connection opened again when it
+    /// fails (each time with [`MailEvent::Listening`] first), until `shutdown` or the receiver is dropped.
+    fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
+
+    /// Removes the mailboxes that got no letter for longer than `age`; returns how many.
+    async fn prune(&self, age: Duration) -> Result<u64, StoreError>;
+}

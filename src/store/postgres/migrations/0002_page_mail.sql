@@ -1,0 +1,14 @@
+-- supportbot schema version 2: the mailboxes of web pages (chat visitors, inbox operators). Each letter is
+-- numbered from one sequence under a lock of its mailbox, so a mailbox's numbers increase in the order its
+-- letters were stored; a page connected to any process reads its history here.
+CREATE SEQUENCE page_mail_n;
+
+CREATE TABLE page_mail (
+    mailbox text COLLATE "C" NOT NULL,
+    n bigint NOT NULL,
+    body text NOT NULL,
+    posted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (mailbox, n)
+);
+
+CREATE INDEX page_mail_posted_at ON page_mail (posted_at);
