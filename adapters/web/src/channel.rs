@@ -16,6 +16,7 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
+use crate::mailroom::{self, SharedMail};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::signin::{Failures, Operator, Sessions};
@@ -25,7 +26,7 @@ use crate::upload_book::UploadBook;
 use crate::{WebError, WebSettings};
 
 /// Operator notifications kept for an inbox page that opens later.
-const INBOX_RECENT: usize = 100;
+pub(crate) const INBOX_RECENT: usize = 100;
 
 /// The core as the web channel uses it.
 #[derive(Clone)]
@@ -47,6 +48,10 @@ pub struct Core {
 /// other alive.
 pub(crate) struct Outlet {
     pub(crate) settings: WebSettings,
+    /// The pages' mailboxes in the shared store, when several processes serve the pages; otherwise the
+    /// history is kept in [`Outlet::history`] and the inbox's notices in [`Outlet::inbox_recent`].
+    pub(crate) mail: Option<Arc<dyn SharedMail>>,
+    /// Per-session locks, and the session histories when there is no shared mail.
     pub(crate) history: History,
     pub(crate) chats: Hub,
     pub(crate) inbox: Hub,
@@ -84,6 +89,17 @@ impl WebChannel {
         core: Core,
         shutdown: Shutdown,
     ) -> Result<Arc<WebChannel>, WebError> {
+        WebChannel::open_with_mail(settings, core, None, shutdown)
+    }
+
+    /// [`WebChannel::open`], with the pages' history and live messages going through `mail` (a store that
+    /// every process serving the pages shares) when given.
+    pub fn open_with_mail(
+        settings: WebSettings,
+        core: Core,
+        mail: Option<Arc<dyn SharedMail>>,
+        shutdown: Shutdown,
+    ) -> Result<Arc<WebChannel>, WebError> {
         if settings.operator_token.trim().len() < 16 {
             return Err(WebError::Secret(
                 "the operator token must be at least 16 characters long".into(),
@@ -102,6 +118,7 @@ impl WebChannel {
         let limiter = RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst));
         let out = Arc::new(Outlet {
             settings,
+            mail,
             history,
             chats: Hub::default(),
             inbox: Hub::default(),
@@ -227,7 +244,11 @@ impl WebChannel {
                     attachments,
                     history: false,
                 };
-                if let Err(err) = self.out.history.append(&guard, &item).await {
+                let recorded = match &self.out.mail {
+                    Some(mail) => self.out.post_to_chat(mail.as_ref(), session, &item, false).await.map(drop),
+                    None => self.out.history.append(&guard, &item).await.map_err(|e| e.to_string()),
+                };
+                if let Err(err) = recorded {
                     tracing::warn!(session, error = %err, "could not record the message in the session history");
                 }
                 Ok(())
@@ -287,6 +308,35 @@ impl WebChannel {
 }
 
 impl Outlet {
+    /// Posts a message to a visitor session's mailbox (pushed to its pages on every process when `live`).
+    /// The caller holds the session's lock, so this process posts a session's messages in order.
+    pub(crate) async fn post_to_chat(
+        &self,
+        mail: &dyn SharedMail,
+        session: &str,
+        frame: &MessageFrame,
+        live: bool,
+    ) -> Result<u64, String> {
+        let body = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+        let keep = self.settings.history_len.max(1);
+        mail.post(&mailroom::chat_mailbox(session), &body, live, keep)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Posts a notification to inbox operator `op`'s mailbox, pushed to their pages on every process.
+    pub(crate) async fn post_to_inbox(
+        &self,
+        mail: &dyn SharedMail,
+        op: &str,
+        frame: &MessageFrame,
+    ) -> Result<u64, String> {
+        let body = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+        mail.post(&mailroom::inbox_mailbox(op), &body, true, INBOX_RECENT)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Records a notification for inbox operator `op`, for their pages opened later, and sends it to the open
     /// ones.
     pub(crate) fn notify_inbox(&self, op: &str, frame: MessageFrame) {

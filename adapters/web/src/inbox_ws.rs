@@ -16,9 +16,11 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::frames::{InboxFrame, Refusal, ServerFrame};
+use crate::channel::INBOX_RECENT;
 use crate::guard::{refuse_origin, INBOX_PROTOCOL};
+use crate::mailroom;
 use crate::signin::Operator;
-use crate::socket::{spawn_writer, Out, CLOSE_NORMAL, CLOSE_POLICY};
+use crate::socket::{close_unavailable, spawn_writer, Out, CLOSE_NORMAL, CLOSE_POLICY};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -65,19 +67,41 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
         }
         .to_json(),
     ];
-    {
-        let recent = channel
-            .out
-            .inbox_recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        first.extend(
-            recent
-                .get(&op.id)
-                .into_iter()
-                .flatten()
-                .map(|m| ServerFrame::Message(m.clone()).to_json()),
-        );
+    let mut read_up_to = 0;
+    match &channel.out.mail {
+        Some(mail) => {
+            let mailbox = mailroom::inbox_mailbox(&op.id);
+            match mailroom::history(mail.as_ref(), &mailbox, INBOX_RECENT).await {
+                Ok((recent, last)) => {
+                    read_up_to = last;
+                    first.extend(
+                        recent
+                            .into_iter()
+                            .map(|m| ServerFrame::Message(m).to_json()),
+                    );
+                }
+                Err(err) => {
+                    tracing::warn!(operator = %account, error = %err, "cannot read the inbox notices");
+                    channel.out.inbox.detach(&op.id, conn);
+                    close_unavailable(&mut sink).await;
+                    return;
+                }
+            }
+        }
+        None => {
+            let recent = channel
+                .out
+                .inbox_recent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            first.extend(
+                recent
+                    .get(&op.id)
+                    .into_iter()
+                    .flatten()
+                    .map(|m| ServerFrame::Message(m.clone()).to_json()),
+            );
+        }
     }
     for json in first {
         if futures_util::SinkExt::send(&mut sink, Message::Text(json.into()))
@@ -89,7 +113,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
         }
     }
     let (own_tx, own_rx) = mpsc::channel::<Out>(64);
-    let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
+    let writer = spawn_writer(sink, hub_rx, own_rx, read_up_to, channel.shutdown.clone());
     tracing::info!(operator = %account, "inbox opened");
 
     // Case events and queue refreshes for this page.

@@ -1,0 +1,147 @@
+//! Pages served by several processes. When the core's store is shared ([`SharedMail`]), a message for a
+//! visitor's page or an inbox operator's page is posted to that page's mailbox in the store instead of being
+//! kept by this process: every process listens for posted messages and pushes them to the pages it serves, and
+//! a page (re)connecting to any process reads its history from the mailbox. Each message carries its number in
+//! the mailbox; a page skips live messages its history already held, so it gets each once and in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use supportbot_chat::Shutdown;
+use tokio::sync::mpsc;
+
+use crate::frames::{MessageFrame, ServerFrame};
+use crate::WebChannel;
+
+/// One stored message of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    /// The mailbox ([`chat_mailbox`], [`inbox_mailbox`]).
+    pub mailbox: String,
+    /// Its number: increasing within its mailbox in the order the messages were stored.
+    pub n: u64,
+    /// The message (a [`MessageFrame`] as JSON).
+    pub body: String,
+}
+
+/// What the listener reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailEvent {
+    /// Listening (again): messages posted while nobody listened were not pushed.
+    Listening,
+    /// A live message, posted by any process (this one included), in the order of its mailbox.
+    Posted(Letter),
+}
+
+/// A store's failure, in its words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MailError(pub String);
+
+/// Mailboxes of pages in a store that every process serving them shares.
+#[async_trait]
+pub trait SharedMail: Send + Sync {
+    /// Stores `body` in `mailbox` after every earlier message, keeping the last `keep`, and when `live` tells
+    /// every process; returns its number once it is durable.
+    async fn post(
+        &self,
+        mailbox: &str,
+        body: &str,
+        live: bool,
+        keep: usize,
+    ) -> Result<u64, MailError>;
+
+    /// The last `limit` messages of `mailbox`, oldest first.
+    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError>;
+
+    /// Every live message as it is posted (after [`MailEvent::Listening`], again whenever listening resumes
+    /// after a failure), until `shutdown`.
+    fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
+
+    /// Forgets the mailboxes silent for longer than `age`; returns how many.
+    async fn prune(&self, age: Duration) -> Result<u64, MailError>;
+}
+
+/// The mailbox of a visitor's chat session.
+pub fn chat_mailbox(session: &str) -> String {
+    format!("chat:{session}")
+}
+
+/// The mailbox of an inbox operator (by id).
+pub fn inbox_mailbox(operator: &str) -> String {
+    format!("inbox:{operator}")
+}
+
+/// A page's history from its mailbox: the messages (marked as history) and the number of the last one, below
+/// which live messages are skipped.
+pub(crate) async fn history(
+    mail: &dyn SharedMail,
+    mailbox: &str,
+    limit: usize,
+) -> Result<(Vec<MessageFrame>, u64), MailError> {
+    let letters = mail.recent(mailbox, limit).await?;
+    let last = letters.last().map_or(0, |l| l.n);
+    let frames = letters
+        .iter()
+        .filter_map(|l| match serde_json::from_str::<MessageFrame>(&l.body) {
+            Ok(frame) => Some(MessageFrame {
+                history: true,
+                ..frame
+            }),
+            Err(err) => {
+                tracing::warn!(mailbox, n = l.n, error = %err, "an unreadable page message was skipped");
+                None
+            }
+        })
+        .collect();
+    Ok((frames, last))
+}
+
+/// Pushes the messages every process posts to the pages this process serves, until shutdown. When listening
+/// (re)starts, the pages open before are closed: they reconnect and read what they missed from their mailbox.
+pub(crate) async fn run(channel: Arc<WebChannel>) {
+    let Some(mail) = channel.out.mail.clone() else {
+        return;
+    };
+    let mut events = mail.listen(channel.shutdown.clone());
+    loop {
+        let event = tokio::select! {
+            _ = channel.shutdown.cancelled() => break,
+            event = events.recv() => event,
+        };
+        match event {
+            None => break,
+            Some(MailEvent::Listening) => {
+                let closed = channel.out.chats.close_all() + channel.out.inbox.close_all();
+                tracing::info!(
+                    closed,
+                    "listening for page messages; pages open before reconnect"
+                );
+            }
+            Some(MailEvent::Posted(letter)) => push(&channel, letter),
+        }
+    }
+}
+
+/// Pushes one posted message to this process's sockets of its page.
+fn push(channel: &WebChannel, letter: Letter) {
+    let frame: MessageFrame = match serde_json::from_str(&letter.body) {
+        Ok(frame) => frame,
+        Err(err) => {
+            tracing::warn!(mailbox = %letter.mailbox, n = letter.n, error = %err, "an unreadable page message was not pushed");
+            return;
+        }
+    };
+    let case = frame.case.clone();
+    let json = ServerFrame::Message(frame).to_json();
+    if let Some(session) = letter.mailbox.strip_prefix("chat:") {
+        if channel.out.chats.push_letter(session, letter.n, &json) > 0 {
+            if let Some(case) = &case {
+                channel.out.tracker.watch(session, case);
+            }
+        }
+    } else if let Some(op) = letter.mailbox.strip_prefix("inbox:") {
+        channel.out.inbox.push_letter(op, letter.n, &json);
+    }
+}
