@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use supportbot_chat::{AnswerBook, Shutdown, StatsPage, SuggestedAnswer};
 use supportbot_web::{
     bind, load_or_create_secret, Core, Letter, MailError, MailEvent, MetricsAccess, SharedMail,
-    WebChannel, WebError, WebLimits, WebOperator, WebSettings,
+    SharedPages, WebChannel, WebError, WebLimits, WebOperator, WebSettings,
 };
 use tokio::task::JoinHandle;
 
@@ -240,6 +240,10 @@ impl SharedMail for StoreMail {
         rx
     }
 
+    async fn session_key(&self, proposed: &str) -> Result<String, MailError> {
+        self.0.session_key(proposed).await.map_err(mail_error)
+    }
+
     async fn prune(&self, age: std::time::Duration) -> Result<u64, MailError> {
         self.0.prune(age).await.map_err(mail_error)
     }
@@ -366,16 +370,20 @@ pub async fn start(
         answers: Arc::new(FaqAnswers(engine.clone())),
         stats: Arc::new(Dashboard(engine.clone())),
     };
-    let mail = engine
-        .store()
-        .page_mail()
-        .map(|m| Arc::new(StoreMail(m)) as Arc<dyn SharedMail>);
-    let shared = mail.is_some();
-    let channel = WebChannel::open_with_mail(settings, core, mail, shutdown)?;
+    let shared = match engine.store().page_mail() {
+        Some(mail) => Some(
+            SharedPages::open(Arc::new(StoreMail(mail)))
+                .await
+                .map_err(|e| WebError::Secret(format!("cannot read the shared session key: {e}")))?,
+        ),
+        None => None,
+    };
+    let shared_pages = shared.is_some();
+    let channel = WebChannel::open_with_mail(settings, core, shared, shutdown)?;
     engine.register_adapter(channel.adapter());
     let task = tokio::spawn(channel.clone().serve(listener, extra));
     let metrics_task = metrics_listener.map(|l| tokio::spawn(channel.clone().serve_metrics(l)));
-    tracing::info!(%addr, operator = %account, shared_pages = shared, "web channel started");
+    tracing::info!(%addr, operator = %account, shared_pages, "web channel started");
     Ok(WebStarted {
         channel,
         addr,

@@ -52,6 +52,10 @@ pub trait PageMail: Send + Sync {
     /// fails (each time with [`MailEvent::Listening`] first), until `shutdown` or the receiver is dropped.
     fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
 
+    /// The key every process signs the pages' sessions with: the stored one, or `proposed` (stored now) when
+    /// there is none yet.
+    async fn session_key(&self, proposed: &str) -> Result<String, StoreError>;
+
     /// Removes the mailboxes that got no letter for longer than `age`; returns how many.
     async fn prune(&self, age: Duration) -> Result<u64, StoreError>;
 }

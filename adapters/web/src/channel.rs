@@ -16,7 +16,7 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
-use crate::mailroom::{self, SharedMail};
+use crate::mailroom::{self, SharedMail, SharedPages};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::signin::{Failures, Operator, Sessions};
@@ -92,12 +92,12 @@ impl WebChannel {
         WebChannel::open_with_mail(settings, core, None, shutdown)
     }
 
-    /// [`WebChannel::open`], with the pages' history and live messages going through `mail` (a store that
-    /// every process serving the pages shares) when given.
+    /// [`WebChannel::open`], with the pages' history and live messages going through `shared` (a store that
+    /// every process serving the pages shares, whose session key they all use) when given.
     pub fn open_with_mail(
         settings: WebSettings,
         core: Core,
-        mail: Option<Arc<dyn SharedMail>>,
+        shared: Option<SharedPages>,
         shutdown: Shutdown,
     ) -> Result<Arc<WebChannel>, WebError> {
         if settings.operator_token.trim().len() < 16 {
@@ -106,7 +106,10 @@ impl WebChannel {
             ));
         }
         let state = settings.state_dir();
-        let (key, _) = load_or_create_secret(&state.join("server.key"))?;
+        let (key, mail) = match shared {
+            Some(shared) => (shared.key, Some(shared.mail)),
+            None => (load_or_create_secret(&state.join("server.key"))?.0, None),
+        };
         let history = History::open(&state.join("sessions"), settings.history_len)?;
         let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
         let gates = Gates::new(&settings.limits);

@@ -43,7 +43,9 @@ pub use error::WebError;
 pub use frames::{ClientFrame, InboxFrame, MessageFrame, ServerFrame};
 pub use guard::{BEARER_PROTOCOL_PREFIX, INBOX_PROTOCOL};
 pub use inbox_ws::{action_command, normalize_case};
-pub use mailroom::{chat_mailbox, inbox_mailbox, Letter, MailError, MailEvent, SharedMail};
+pub use mailroom::{
+    chat_mailbox, inbox_mailbox, Letter, MailError, MailEvent, SharedMail, SharedPages,
+};
 pub use secrets::{load_or_create_secret, token_matches};
 pub use server::bind;
 pub use settings::{MetricsAccess, WebLimits, WebOperator, WebSettings};

@@ -12,6 +12,7 @@ use supportbot_chat::Shutdown;
 use tokio::sync::mpsc;
 
 use crate::frames::{MessageFrame, ServerFrame};
+use crate::secrets::random_hex;
 use crate::WebChannel;
 
 /// One stored message of a mailbox.
@@ -59,8 +60,32 @@ pub trait SharedMail: Send + Sync {
     /// after a failure), until `shutdown`.
     fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
 
+    /// The key every process signs chat sessions with: the stored one, or `proposed` (stored now) when there
+    /// is none yet.
+    async fn session_key(&self, proposed: &str) -> Result<String, MailError>;
+
     /// Forgets the mailboxes silent for longer than `age`; returns how many.
     async fn prune(&self, age: Duration) -> Result<u64, MailError>;
+}
+
+/// What the web channel needs of a store that every process serving its pages shares.
+#[derive(Clone)]
+pub struct SharedPages {
+    pub(crate) mail: Arc<dyn SharedMail>,
+    pub(crate) key: String,
+}
+
+impl SharedPages {
+    /// The pages' mailboxes in `mail`, with the session key every process uses (made now by the first).
+    pub async fn open(mail: Arc<dyn SharedMail>) -> Result<SharedPages, MailError> {
+        let key = mail.session_key(&random_hex(32)).await?;
+        if key.len() < 16 {
+            return Err(MailError(
+                "the shared session key is shorter than 16 characters".into(),
+            ));
+        }
+        Ok(SharedPages { mail, key })
+    }
 }
 
 /// The mailbox of a visitor's chat session.
@@ -98,17 +123,47 @@ pub(crate) async fn history(
     Ok((frames, last))
 }
 
-/// Pushes the messages every process posts to the pages this process serves, until shutdown. When listening
-/// (re)starts, the pages open before are closed: they reconnect and read what they missed from their mailbox.
-pub(crate) async fn run(channel: Arc<WebChannel>) {
-    let Some(mail) = channel.out.mail.clone() else {
-        return;
-    };
+/// How long serving waits for listening to begin (so that the first pages need not reconnect at once).
+const FIRST_LISTEN: Duration = Duration::from_secs(5);
+
+/// Starts listening for the messages every process posts, and waits (up to a few seconds) until it listens;
+/// the returned task pushes them to the pages this process serves, until shutdown. When listening starts again
+/// after a failure, the pages open before are closed: they reconnect and read what they missed from their
+/// mailbox. Without shared mail there is nothing to do.
+pub(crate) async fn start(channel: Arc<WebChannel>) -> Option<tokio::task::JoinHandle<()>> {
+    let mail = channel.out.mail.clone()?;
     let mut events = mail.listen(channel.shutdown.clone());
+    let first = tokio::select! {
+        _ = channel.shutdown.cancelled() => None,
+        first = tokio::time::timeout(FIRST_LISTEN, events.recv()) => Some(first),
+    };
+    let pending = match first {
+        None => return None,
+        Some(Ok(None)) => return None,
+        Some(Ok(Some(MailEvent::Listening))) => None,
+        Some(Ok(Some(posted))) => Some(posted),
+        Some(Err(_)) => {
+            tracing::warn!(
+                "not listening for page messages yet; pages get them when they reconnect"
+            );
+            None
+        }
+    };
+    Some(tokio::spawn(run(channel, events, pending)))
+}
+
+async fn run(
+    channel: Arc<WebChannel>,
+    mut events: mpsc::Receiver<MailEvent>,
+    mut pending: Option<MailEvent>,
+) {
     loop {
-        let event = tokio::select! {
-            _ = channel.shutdown.cancelled() => break,
-            event = events.recv() => event,
+        let event = match pending.take() {
+            Some(event) => Some(event),
+            None => tokio::select! {
+                _ = channel.shutdown.cancelled() => break,
+                event = events.recv() => event,
+            },
         };
         match event {
             None => break,
@@ -116,7 +171,7 @@ pub(crate) async fn run(channel: Arc<WebChannel>) {
                 let closed = channel.out.chats.close_all() + channel.out.inbox.close_all();
                 tracing::info!(
                     closed,
-                    "listening for page messages; pages open before reconnect"
+                    "listening for page messages again; the pages open before reconnect"
                 );
             }
             Some(MailEvent::Posted(letter)) => push(&channel, letter),

@@ -96,7 +96,7 @@ impl WebChannel {
         let app = self.router().merge(extra);
         let tracker = tokio::spawn(status::run(self.clone()));
         let indexer = tokio::spawn(crate::search::run(self.clone()));
-        let mailroom = tokio::spawn(crate::mailroom::run(self.clone()));
+        let mailroom = crate::mailroom::start(self.clone()).await;
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
@@ -139,7 +139,9 @@ impl WebChannel {
         let result = listen::serve(listener, app, self.conn_limits(), self.shutdown.clone()).await;
         let _ = tracker.await;
         let _ = indexer.await;
-        let _ = mailroom.await;
+        if let Some(mailroom) = mailroom {
+            let _ = mailroom.await;
+        }
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))
     }

@@ -139,6 +139,21 @@ impl PageMail for PgStore {
         rx
     }
 
+    async fn session_key(&self, proposed: &str) -> Result<String, StoreError> {
+        let conn = self.conn().await?;
+        conn.execute(
+            "INSERT INTO page_keys (name, value) VALUES ('session', $1) ON CONFLICT (name) DO NOTHING",
+            &[&proposed],
+        )
+        .await
+        .map_err(db_error)?;
+        let row = conn
+            .query_one("SELECT value FROM page_keys WHERE name = 'session'", &[])
+            .await
+            .map_err(db_error)?;
+        Ok(row.get(0))
+    }
+
     async fn prune(&self, age: Duration) -> Result<u64, StoreError> {
         let conn = self.conn().await?;
         let secs = age.as_secs_f64();

@@ -1,6 +1,6 @@
--- supportbot schema version 2: the mailboxes of web pages (chat visitors, inbox operators). Each letter is
--- numbered from one sequence under a lock of its mailbox, so a mailbox's numbers increase in the order its
--- letters were stored; a page connected to any process reads its history here.
+-- supportbot schema version 2: the mailboxes of web pages (chat visitors, inbox operators) and the key their
+-- sessions are signed with, so that a page may connect to any process. Each letter is numbered from one
+-- sequence under a lock of its mailbox, so a mailbox's numbers increase in the order its letters were stored.
 CREATE SEQUENCE page_mail_n;
 
 CREATE TABLE page_mail (
@@ -12,3 +12,9 @@ CREATE TABLE page_mail (
 );
 
 CREATE INDEX page_mail_posted_at ON page_mail (posted_at);
+
+-- Keys every process shares: `session` signs the chat page's session tokens.
+CREATE TABLE page_keys (
+    name text PRIMARY KEY,
+    value text NOT NULL
+);
