@@ -157,13 +157,16 @@ impl PageMail for PgStore {
     async fn prune(&self, age: Duration) -> Result<u64, StoreError> {
         let conn = self.conn().await?;
         let secs = age.as_secs_f64();
-        conn.execute(
-            "DELETE FROM page_mail WHERE mailbox IN (SELECT mailbox FROM page_mail GROUP BY mailbox \
-             HAVING max(posted_at) < now() - $1::float8 * interval '1 second')",
-            &[&secs],
-        )
-        .await
-        .map_err(db_error)
+        let row = conn
+            .query_one(
+                "WITH gone AS (DELETE FROM page_mail WHERE mailbox IN (SELECT mailbox FROM page_mail \
+                 GROUP BY mailbox HAVING max(posted_at) < now() - $1::float8 * interval '1 second') \
+                 RETURNING mailbox) SELECT count(DISTINCT mailbox) FROM gone",
+                &[&secs],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(unbig(row.get(0)))
     }
 }
 
