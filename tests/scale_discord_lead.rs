@@ -55,11 +55,9 @@ async fn the_gateway_reconnects_when_the_lost_lead_comes_back() {
          WHERE locktype = 'advisory' AND classid = x'53420002'::int AND granted",
     );
     assert_eq!(killed.trim(), "1", "one connection held the lead");
-    fake.wait_for(
-        "a new gateway session",
-        Duration::from_secs(30),
-        |f| (f.sessions().0 >= 2 && f.connected()).then_some(()),
-    )
+    fake.wait_for("a new gateway session", Duration::from_secs(30), |f| {
+        (f.sessions().0 >= 2 && f.connected()).then_some(())
+    })
     .await;
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(

@@ -7,6 +7,7 @@
 mod scale_support;
 mod webhook_support;
 #[path = "../adapters/web/tests/common/ws.rs"]
+#[allow(dead_code)]
 mod ws;
 
 use std::sync::{Arc, Mutex};
@@ -152,8 +153,12 @@ async fn pages_get_their_messages_from_either_process() {
     // Inbox pages on both processes, and a visitor on A.
     let inbox_a = Page::inbox(&a.base).await;
     let inbox_b = Page::inbox(&b.base).await;
-    inbox_a.wait("inbox A ready", |f| f["type"] == "ready").await;
-    inbox_b.wait("inbox B ready", |f| f["type"] == "ready").await;
+    inbox_a
+        .wait("inbox A ready", |f| f["type"] == "ready")
+        .await;
+    inbox_b
+        .wait("inbox B ready", |f| f["type"] == "ready")
+        .await;
     let mut visitor = Page::chat(&a.base, None).await;
     let session = visitor.wait("a session", |f| f["type"] == "session").await["session"]
         .as_str()
@@ -214,7 +219,9 @@ async fn pages_get_their_messages_from_either_process() {
         .send(json!({"type": "action", "action": "reply", "case": case, "text": "请检查 SPF 记录"}))
         .await;
     visitor
-        .wait("the operator's reply on A", |f| is_message(f, "请检查 SPF 记录"))
+        .wait("the operator's reply on A", |f| {
+            is_message(f, "请检查 SPF 记录")
+        })
         .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let live = visitor.messages(false);

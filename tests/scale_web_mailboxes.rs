@@ -51,7 +51,11 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
         .collect();
     assert_eq!(
         kept,
-        ["{\"text\":\"m2\"}", "{\"text\":\"m3\"}", "{\"text\":\"m4\"}"]
+        [
+            "{\"text\":\"m2\"}",
+            "{\"text\":\"m3\"}",
+            "{\"text\":\"m4\"}"
+        ]
     );
     assert_eq!(a.recent("chat:s1", 2).await.unwrap().len(), 2);
     assert!(a.recent("chat:other", 10).await.unwrap().is_empty());
@@ -94,7 +98,9 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
 
     // Only mailboxes silent for longer than the age go.
     assert_eq!(a.prune(Duration::from_secs(3600)).await.unwrap(), 0);
-    db.psql("UPDATE page_mail SET posted_at = now() - interval '2 hours' WHERE mailbox = 'chat:s1'");
+    db.psql(
+        "UPDATE page_mail SET posted_at = now() - interval '2 hours' WHERE mailbox = 'chat:s1'",
+    );
     assert_eq!(a.prune(Duration::from_secs(3600)).await.unwrap(), 1);
     assert!(a.recent("chat:s1", 10).await.unwrap().is_empty());
     assert_eq!(a.recent("inbox:admin", 10).await.unwrap().len(), 1);
@@ -105,7 +111,10 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
          WHERE query LIKE 'LISTEN supportbot_page_mail%' AND pid <> pg_backend_pid()",
     );
     assert_eq!(next(&mut heard_a).await, MailEvent::Listening);
-    let n = b.post("chat:s2", "{\"text\":\"after\"}", true, 10).await.unwrap();
+    let n = b
+        .post("chat:s2", "{\"text\":\"after\"}", true, 10)
+        .await
+        .unwrap();
     loop {
         match next(&mut heard_a).await {
             MailEvent::Listening => continue,

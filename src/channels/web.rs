@@ -370,14 +370,13 @@ pub async fn start(
         answers: Arc::new(FaqAnswers(engine.clone())),
         stats: Arc::new(Dashboard(engine.clone())),
     };
-    let shared = match engine.store().page_mail() {
-        Some(mail) => Some(
-            SharedPages::open(Arc::new(StoreMail(mail)))
-                .await
-                .map_err(|e| WebError::Secret(format!("cannot read the shared session key: {e}")))?,
-        ),
-        None => None,
-    };
+    let shared =
+        match engine.store().page_mail() {
+            Some(mail) => Some(SharedPages::open(Arc::new(StoreMail(mail))).await.map_err(
+                |e| WebError::Secret(format!("cannot read the shared session key: {e}")),
+            )?),
+            None => None,
+        };
     let shared_pages = shared.is_some();
     let channel = WebChannel::open_with_mail(settings, core, shared, shutdown)?;
     engine.register_adapter(channel.adapter());

@@ -248,8 +248,17 @@ impl WebChannel {
                     history: false,
                 };
                 let recorded = match &self.out.mail {
-                    Some(mail) => self.out.post_to_chat(mail.as_ref(), session, &item, false).await.map(drop),
-                    None => self.out.history.append(&guard, &item).await.map_err(|e| e.to_string()),
+                    Some(mail) => self
+                        .out
+                        .post_to_chat(mail.as_ref(), session, &item, false)
+                        .await
+                        .map(drop),
+                    None => self
+                        .out
+                        .history
+                        .append(&guard, &item)
+                        .await
+                        .map_err(|e| e.to_string()),
                 };
                 if let Err(err) = recorded {
                     tracing::warn!(session, error = %err, "could not record the message in the session history");

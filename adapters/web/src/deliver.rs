@@ -64,7 +64,9 @@ impl Adapter for WebAdapter {
                 .post_to_chat(mail.as_ref(), &out.chat, &frame, true)
                 .await
                 .map_err(|e| {
-                    SendError::Transient(format!("cannot post the message for the web session: {e}"))
+                    SendError::Transient(format!(
+                        "cannot post the message for the web session: {e}"
+                    ))
                 })?;
             WebStats::inc(&self.out.stats.messages_out);
             drop(guard);

@@ -15,8 +15,8 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::frames::{InboxFrame, Refusal, ServerFrame};
 use crate::channel::INBOX_RECENT;
+use crate::frames::{InboxFrame, Refusal, ServerFrame};
 use crate::guard::{refuse_origin, INBOX_PROTOCOL};
 use crate::mailroom;
 use crate::signin::Operator;
