@@ -526,7 +526,7 @@ async fn the_schema_is_created_then_left_alone_and_a_newer_one_is_refused() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                known: 1,
+                known: 2,
                 ..
             }
         ),

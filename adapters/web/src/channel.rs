@@ -16,7 +16,7 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
-use crate::mailroom::{self, SharedMail, SharedPages};
+use crate::mailroom::{self, MailError, SharedMail, SharedPages};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::signin::{Failures, Operator, Sessions};
@@ -252,7 +252,8 @@ impl WebChannel {
                         .out
                         .post_to_chat(mail.as_ref(), session, &item, false)
                         .await
-                        .map(drop),
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
                     None => self
                         .out
                         .history
@@ -328,12 +329,11 @@ impl Outlet {
         session: &str,
         frame: &MessageFrame,
         live: bool,
-    ) -> Result<u64, String> {
-        let body = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    ) -> Result<u64, MailError> {
+        let body = serde_json::to_string(frame).map_err(|e| MailError(e.to_string()))?;
         let keep = self.settings.history_len.max(1);
         mail.post(&mailroom::chat_mailbox(session), &body, live, keep)
             .await
-            .map_err(|e| e.to_string())
     }
 
     /// Posts a notification to inbox operator `op`'s mailbox, pushed to their pages on every process.
@@ -342,11 +342,10 @@ impl Outlet {
         mail: &dyn SharedMail,
         op: &str,
         frame: &MessageFrame,
-    ) -> Result<u64, String> {
-        let body = serde_json::to_string(frame).map_err(|e| e.to_string())?;
+    ) -> Result<u64, MailError> {
+        let body = serde_json::to_string(frame).map_err(|e| MailError(e.to_string()))?;
         mail.post(&mailroom::inbox_mailbox(op), &body, true, INBOX_RECENT)
             .await
-            .map_err(|e| e.to_string())
     }
 
     /// Records a notification for inbox operator `op`, for their pages opened later, and sends it to the open
