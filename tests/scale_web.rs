@@ -285,3 +285,87 @@ async fn pages_get_their_messages_from_either_process() {
     assert_eq!(later.messages(true), inbox_a.messages(false));
     drop((a, b));
 }
+
+/// Argon2id hash of `password` (a fixed salt: the test needs no secrecy).
+fn password_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(b"scale-web-test-salt").unwrap();
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_sign_in_holds_on_every_process_until_signed_out() {
+    let Some(cluster) = supportbot_pg_cluster::shared() else {
+        return;
+    };
+    let url = cluster.database("scale_web_sign_in");
+    let dir = tempfile::tempdir().unwrap();
+    let callback = "http://127.0.0.1:9/cb";
+    let zhao = format!(
+        "[[operators]]\nname = \"Zhao\"\naccounts = [\"web:zhao\"]\nweb_password = \"{}\"\n",
+        password_hash("zhao-password-123")
+    );
+    let start = |name: &str| {
+        let config = scale_support::instance_config_with(dir.path(), name, &url, callback, &zhao);
+        Serve::start(&config, &dir.path().join(format!("{name}.log")))
+    };
+    let (a, b) = (start("a"), start("b"));
+    let http = reqwest::Client::new();
+
+    // Signed in on A.
+    let resp = http
+        .post(format!("{}/inbox/login", a.base))
+        .json(&json!({"name": "zhao", "password": "zhao-password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = resp.json::<Value>().await.unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The cookie works on B: the API, and the inbox socket with its CSRF token.
+    let me = |base: &str| {
+        http.get(format!("{base}/inbox/me"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let on_b = me(&b.base).await.unwrap();
+    assert_eq!(on_b.status(), 200);
+    assert_eq!(on_b.json::<Value>().await.unwrap()["operator"], "web:zhao");
+    let socket_url = format!("{}/inbox/ws", b.base.replacen("http", "ws", 1));
+    let protocols = format!("supportbot.inbox, csrf.{csrf}");
+    let socket = ws::connect_with(
+        &socket_url,
+        &[("cookie", &cookie), ("sec-websocket-protocol", &protocols)],
+    )
+    .await
+    .expect("the inbox socket opens on B with a sign-in made on A");
+    let page = Page::new(socket);
+    let ready = page.wait("ready on B", |f| f["type"] == "ready").await;
+    assert_eq!(ready["operator"], "web:zhao");
+
+    // Signed out on B: over on A too, and B's open socket closes at its next check.
+    let out = http
+        .post(format!("{}/inbox/logout", b.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(me(&a.base).await.unwrap().status(), 401);
+    assert_eq!(me(&b.base).await.unwrap().status(), 401);
+    drop((a, b));
+}

@@ -244,6 +244,26 @@ impl SharedMail for StoreMail {
         self.0.session_key(proposed).await.map_err(mail_error)
     }
 
+    async fn save_sign_in(
+        &self,
+        key: &str,
+        record: &str,
+        expires_ms: u64,
+    ) -> Result<(), MailError> {
+        self.0
+            .save_sign_in(key, record, expires_ms)
+            .await
+            .map_err(mail_error)
+    }
+
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError> {
+        self.0.find_sign_in(key).await.map_err(mail_error)
+    }
+
+    async fn end_sign_in(&self, key: &str) -> Result<(), MailError> {
+        self.0.end_sign_in(key).await.map_err(mail_error)
+    }
+
     async fn prune(&self, age: std::time::Duration) -> Result<u64, MailError> {
         self.0.prune(age).await.map_err(mail_error)
     }

@@ -1,7 +1,8 @@
 //! Messages for web pages kept in a store that several processes share: a visitor's or an inbox operator's
 //! page may be connected to any process, so every message for it is numbered in its mailbox, stored, and
-//! announced to every process, which pushes it to the pages it serves. The embedded stores have no such
-//! mailboxes: the one process keeps its pages' history itself.
+//! announced to every process, which pushes it to the pages it serves. The key chat sessions are signed with
+//! and the inbox's sign-ins are kept there too. The embedded stores have no such mailboxes: the one process
+//! keeps its pages' history and sign-ins itself.
 
 use std::time::Duration;
 
@@ -56,6 +57,21 @@ pub trait PageMail: Send + Sync {
     /// there is none yet.
     async fn session_key(&self, proposed: &str) -> Result<String, StoreError>;
 
-    /// Removes the mailboxes that got no letter for longer than `age`; returns how many.
+    /// Stores an inbox sign-in (`record`, under the digest of its cookie) until `expires_ms` (unix ms).
+    async fn save_sign_in(
+        &self,
+        key: &str,
+        record: &str,
+        expires_ms: u64,
+    ) -> Result<(), StoreError>;
+
+    /// The record of a sign-in that has neither expired nor ended.
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Ends a sign-in.
+    async fn end_sign_in(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Removes the mailboxes that got no letter for longer than `age`, and the expired sign-ins; returns how
+    /// many mailboxes.
     async fn prune(&self, age: Duration) -> Result<u64, StoreError>;
 }

@@ -19,6 +19,7 @@ use crate::i18n::{Lang, Notice};
 use crate::mailroom::{self, MailError, SharedMail, SharedPages};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
+use crate::sign_ins::SignIns;
 use crate::signin::{Failures, Operator, Sessions};
 use crate::stats::WebStats;
 use crate::status::CaseTracker;
@@ -70,7 +71,7 @@ pub struct WebChannel {
     pub(crate) core: Core,
     pub(crate) limiter: DefaultKeyedRateLimiter<String>,
     pub(crate) gates: Gates,
-    pub(crate) sessions: Sessions,
+    pub(crate) sessions: SignIns,
     pub(crate) failures: Failures,
     pub(crate) search: SearchIndex,
     pub(crate) shutdown: Shutdown,
@@ -113,7 +114,13 @@ impl WebChannel {
         let history = History::open(&state.join("sessions"), settings.history_len)?;
         let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
         let gates = Gates::new(&settings.limits);
-        let sessions = Sessions::open(&state, settings.session_ttl)?;
+        let sessions = match &mail {
+            Some(mail) => SignIns::Shared {
+                mail: mail.clone(),
+                ttl: settings.session_ttl,
+            },
+            None => SignIns::Local(Sessions::open(&state, settings.session_ttl)?),
+        };
         let failures = Failures::new(settings.signin_attempts, settings.signin_window);
         let per_minute =
             NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);

@@ -37,7 +37,7 @@ pub async fn inbox_ws(
     if let Some(refusal) = refuse_origin(&channel, &headers, "inbox") {
         return refusal;
     }
-    let op = match channel.socket_operator(&headers) {
+    let op = match channel.socket_operator(&headers).await {
         Ok(op) => op,
         Err(refusal) => return axum::response::IntoResponse::into_response(refusal),
     };
@@ -171,7 +171,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
             _ = ping.tick() => {
-                if !still_signed_in(&channel, &op) {
+                if !still_signed_in(&channel, &op).await {
                     tracing::info!(operator = %account, "inbox sign-in ended, closing its socket");
                     let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
                     break;
@@ -200,7 +200,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
                 "bad_frame",
                 "That frame could not be read.",
             )),
-            Ok(_) if !still_signed_in(&channel, &op) => {
+            Ok(_) if !still_signed_in(&channel, &op).await => {
                 let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
                 break;
             }
@@ -271,10 +271,10 @@ async fn teach(channel: &Arc<WebChannel>, op: &Operator, case: &str, faq: String
 }
 
 /// Whether the socket's sign-in is still live (always, for the operator token).
-fn still_signed_in(channel: &WebChannel, op: &Operator) -> bool {
+async fn still_signed_in(channel: &WebChannel, op: &Operator) -> bool {
     match &op.session {
         None => true,
-        Some(key) => channel.sessions.find_key(key).is_some(),
+        Some(key) => channel.sessions.find_key(key).await.is_some(),
     }
 }
 

@@ -27,6 +27,7 @@ mod search;
 mod secrets;
 mod server;
 mod settings;
+mod sign_ins;
 mod signin;
 mod signin_http;
 mod socket;

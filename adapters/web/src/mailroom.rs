@@ -64,7 +64,17 @@ pub trait SharedMail: Send + Sync {
     /// is none yet.
     async fn session_key(&self, proposed: &str) -> Result<String, MailError>;
 
-    /// Forgets the mailboxes silent for longer than `age`; returns how many.
+    /// Stores an inbox sign-in (`record`, under the digest of its cookie) until `expires_ms` (unix ms).
+    async fn save_sign_in(&self, key: &str, record: &str, expires_ms: u64)
+        -> Result<(), MailError>;
+
+    /// The record of a sign-in that has not expired nor ended.
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError>;
+
+    /// Ends a sign-in (sign-out).
+    async fn end_sign_in(&self, key: &str) -> Result<(), MailError>;
+
+    /// Forgets the mailboxes silent for longer than `age` (and expired sign-ins); returns how many mailboxes.
     async fn prune(&self, age: Duration) -> Result<u64, MailError>;
 }
 

@@ -28,6 +28,7 @@ struct Mailboxes {
     listeners: Mutex<Vec<mpsc::Sender<MailEvent>>>,
     during_read: Mutex<Option<String>>,
     key: Mutex<Option<String>>,
+    sign_ins: Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Mailboxes {
@@ -100,6 +101,28 @@ impl SharedMail for Mailboxes {
     async fn session_key(&self, proposed: &str) -> Result<String, MailError> {
         let mut key = self.key.lock().unwrap();
         Ok(key.get_or_insert_with(|| proposed.to_string()).clone())
+    }
+
+    async fn save_sign_in(
+        &self,
+        key: &str,
+        record: &str,
+        _expires_ms: u64,
+    ) -> Result<(), MailError> {
+        self.sign_ins
+            .lock()
+            .unwrap()
+            .insert(key.to_string(), record.to_string());
+        Ok(())
+    }
+
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError> {
+        Ok(self.sign_ins.lock().unwrap().get(key).cloned())
+    }
+
+    async fn end_sign_in(&self, key: &str) -> Result<(), MailError> {
+        self.sign_ins.lock().unwrap().remove(key);
+        Ok(())
     }
 
     async fn prune(&self, _age: Duration) -> Result<u64, MailError> {

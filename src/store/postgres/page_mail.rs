@@ -154,8 +154,49 @@ impl PageMail for PgStore {
         Ok(row.get(0))
     }
 
+    async fn save_sign_in(
+        &self,
+        key: &str,
+        record: &str,
+        expires_ms: u64,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn().await?;
+        conn.execute(
+            "INSERT INTO page_sign_ins (key, record, expires_at) \
+             VALUES ($1, $2, to_timestamp($3::bigint / 1000.0)) \
+             ON CONFLICT (key) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+            &[&key, &record, &big(expires_ms)],
+        )
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.conn().await?;
+        let row = conn
+            .query_opt(
+                "SELECT record FROM page_sign_ins WHERE key = $1 AND expires_at > now()",
+                &[&key],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn end_sign_in(&self, key: &str) -> Result<(), StoreError> {
+        let conn = self.conn().await?;
+        conn.execute("DELETE FROM page_sign_ins WHERE key = $1", &[&key])
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn prune(&self, age: Duration) -> Result<u64, StoreError> {
         let conn = self.conn().await?;
+        conn.execute("DELETE FROM page_sign_ins WHERE expires_at <= now()", &[])
+            .await
+            .map_err(db_error)?;
         let secs = age.as_secs_f64();
         let row = conn
             .query_one(

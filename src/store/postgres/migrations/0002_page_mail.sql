@@ -1,5 +1,5 @@
--- supportbot schema version 2: the mailboxes of web pages (chat visitors, inbox operators) and the key their
--- sessions are signed with, so that a page may connect to any process. Each letter is numbered from one
+-- supportbot schema version 2: the mailboxes of web pages (chat visitors, inbox operators), the key chat
+-- sessions are signed with and the inbox's sign-ins, so that a page may connect to any process. Each letter is numbered from one
 -- sequence under a lock of its mailbox, so a mailbox's numbers increase in the order its letters were stored.
 CREATE SEQUENCE page_mail_n;
 
@@ -17,4 +17,11 @@ CREATE INDEX page_mail_posted_at ON page_mail (posted_at);
 CREATE TABLE page_keys (
     name text PRIMARY KEY,
     value text NOT NULL
+);
+
+-- Inbox sign-ins, under the SHA-256 digest of their cookie: valid on every process until they expire or end.
+CREATE TABLE page_sign_ins (
+    key text PRIMARY KEY,
+    record text NOT NULL,
+    expires_at timestamptz NOT NULL
 );
