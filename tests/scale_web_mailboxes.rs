@@ -1,7 +1,7 @@
 //! The PostgreSQL store's mailboxes of web pages, as two processes see them: numbers increase within a
 //! mailbox, a mailbox keeps its last letters, live letters reach every listening process in order (long ones
-//! too), letters kept only for history are not announced, both processes get one session key, and silent
-//! mailboxes are pruned.
+//! too), letters kept only for history are not announced, both processes get one session key and see each
+//! other's inbox sign-ins, and silent mailboxes and expired sign-ins are pruned.
 
 mod pg_support;
 
@@ -96,7 +96,26 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
         key
     );
 
-    // Only mailboxes silent for longer than the age go.
+    // A sign-in saved by one process is found by the other until it ends or expires.
+    let in_an_hour = (std::time::SystemTime::now() + Duration::from_secs(3600))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    a.save_sign_in("k1", "{\"login\":\"zhao\"}", in_an_hour)
+        .await
+        .unwrap();
+    a.save_sign_in("k2", "{\"login\":\"lee\"}", in_an_hour - 7_200_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        b.find_sign_in("k1").await.unwrap().as_deref(),
+        Some("{\"login\":\"zhao\"}")
+    );
+    assert_eq!(b.find_sign_in("k2").await.unwrap(), None, "expired");
+    b.end_sign_in("k1").await.unwrap();
+    assert_eq!(a.find_sign_in("k1").await.unwrap(), None, "signed out");
+
+    // Only mailboxes silent for longer than the age go (and expired sign-ins).
     assert_eq!(a.prune(Duration::from_secs(3600)).await.unwrap(), 0);
     db.psql(
         "UPDATE page_mail SET posted_at = now() - interval '2 hours' WHERE mailbox = 'chat:s1'",
@@ -104,6 +123,7 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
     assert_eq!(a.prune(Duration::from_secs(3600)).await.unwrap(), 1);
     assert!(a.recent("chat:s1", 10).await.unwrap().is_empty());
     assert_eq!(a.recent("inbox:admin", 10).await.unwrap().len(), 1);
+    assert_eq!(db.psql("SELECT count(*) FROM page_sign_ins"), "0");
 
     // Listening again after its connection was killed starts with `Listening`.
     db.psql(
