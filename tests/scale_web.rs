@@ -1,7 +1,8 @@
 //! Web chat and the inbox behind a plain load balancer: two `supportbot serve` processes on one PostgreSQL
 //! database, a visitor's page connected to one and an operator working on the other. The visitor gets the
-//! bot's answers and the operator's reply live, each once and in order; reconnecting to the other process
-//! gives the same history; an inbox page on either process sees the notices steps on the other one produce.
+//! bot's answers, the operator's typing and reply live, each once and in order; reconnecting to the other
+//! process gives the same history; an inbox page on either process sees the notices steps on the other one
+//! produce; an inbox sign-in made on one process holds on the other until signed out on either.
 #![cfg(all(feature = "webhook", feature = "web"))]
 
 mod scale_support;
@@ -214,6 +215,11 @@ async fn pages_get_their_messages_from_either_process() {
                 && f["history"] != true
                 && f["text"].as_str().is_some_and(|t| t.contains(&case))
         })
+        .await;
+    // The operator types on B: the page on A shows it (passed on, not stored).
+    operator.send(json!({"type": "typing", "case": case})).await;
+    visitor
+        .wait("the operator typing, on A", |f| f["type"] == "typing")
         .await;
     operator
         .send(json!({"type": "action", "action": "reply", "case": case, "text": "请检查 SPF 记录"}))

@@ -88,6 +88,18 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
         );
     }
 
+    // A passing notice reaches every process and is stored nowhere.
+    a.announce("chat:s3", "{\"type\":\"typing\"}")
+        .await
+        .unwrap();
+    for heard in [&mut heard_a, &mut heard_b] {
+        assert_eq!(
+            next(heard).await,
+            MailEvent::Passing("chat:s3".into(), "{\"type\":\"typing\"}".into())
+        );
+    }
+    assert!(b.recent("chat:s3", 10).await.unwrap().is_empty());
+
     // One session key for every process: the first one proposed.
     let key = a.session_key("first-proposed-key-0123").await.unwrap();
     assert_eq!(key, "first-proposed-key-0123");
@@ -142,6 +154,7 @@ async fn letters_are_numbered_kept_and_announced_to_every_process() {
                 assert_eq!((letter.mailbox.as_str(), letter.n), ("chat:s2", n));
                 break;
             }
+            other => panic!("unexpected {other:?}"),
         }
     }
     shutdown.cancel();

@@ -213,6 +213,10 @@ impl SharedMail for StoreMail {
             .map_err(mail_error)
     }
 
+    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError> {
+        self.0.announce(mailbox, frame).await.map_err(mail_error)
+    }
+
     async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError> {
         let letters = self.0.recent(mailbox, limit).await.map_err(mail_error)?;
         Ok(letters.into_iter().map(letter).collect())
@@ -231,6 +235,9 @@ impl SharedMail for StoreMail {
                     None => return,
                     Some(page_mail::MailEvent::Listening) => MailEvent::Listening,
                     Some(page_mail::MailEvent::Posted(l)) => MailEvent::Posted(letter(l)),
+                    Some(page_mail::MailEvent::Passing(mailbox, body)) => {
+                        MailEvent::Passing(mailbox, body)
+                    }
                 };
                 if tx.send(event).await.is_err() {
                     return;

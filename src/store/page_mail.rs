@@ -31,6 +31,8 @@ pub enum MailEvent {
     Listening,
     /// A letter posted live by some process (this one included), in the order of its mailbox.
     Posted(Letter),
+    /// A passing notice for a mailbox's pages (stored nowhere): its mailbox and body.
+    Passing(String, String),
 }
 
 /// Mailboxes of web pages in a shared store.
@@ -45,6 +47,9 @@ pub trait PageMail: Send + Sync {
         live: bool,
         keep: usize,
     ) -> Result<u64, StoreError>;
+
+    /// Tells every process to pass `body` to the pages of `mailbox` that are open now, storing nothing.
+    async fn announce(&self, mailbox: &str, body: &str) -> Result<(), StoreError>;
 
     /// The last `limit` letters of `mailbox`, oldest first.
     async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, StoreError>;

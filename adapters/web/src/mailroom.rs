@@ -33,6 +33,8 @@ pub enum MailEvent {
     Listening,
     /// A live message, posted by any process (this one included), in the order of its mailbox.
     Posted(Letter),
+    /// A passing frame for the pages of a mailbox open now (stored nowhere): the mailbox and the frame (JSON).
+    Passing(String, String),
 }
 
 /// A store's failure, in its words.
@@ -52,6 +54,9 @@ pub trait SharedMail: Send + Sync {
         live: bool,
         keep: usize,
     ) -> Result<u64, MailError>;
+
+    /// Tells every process to pass `frame` (JSON) to the pages of `mailbox` open now, storing nothing.
+    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError>;
 
     /// The last `limit` messages of `mailbox`, oldest first.
     async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError>;
@@ -185,6 +190,13 @@ async fn run(
                 );
             }
             Some(MailEvent::Posted(letter)) => push(&channel, letter),
+            Some(MailEvent::Passing(mailbox, frame)) => {
+                if let Some(session) = mailbox.strip_prefix("chat:") {
+                    channel.out.chats.push(session, &frame);
+                } else if let Some(op) = mailbox.strip_prefix("inbox:") {
+                    channel.out.inbox.push(op, &frame);
+                }
+            }
         }
     }
 }

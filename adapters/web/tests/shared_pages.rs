@@ -75,6 +75,14 @@ impl SharedMail for Mailboxes {
         Ok(self.store(mailbox, body, live))
     }
 
+    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError> {
+        for tx in self.listeners.lock().unwrap().iter() {
+            tx.try_send(MailEvent::Passing(mailbox.to_string(), frame.to_string()))
+                .unwrap();
+        }
+        Ok(())
+    }
+
     async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError> {
         if let Some(body) = self.during_read.lock().unwrap().take() {
             self.store(mailbox, &body, true);

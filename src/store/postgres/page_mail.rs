@@ -96,6 +96,30 @@ impl PageMail for PgStore {
         Ok(unbig(n))
     }
 
+    async fn announce(&self, mailbox: &str, body: &str) -> Result<(), StoreError> {
+        // Number 0: a passing notice, with its body (one too long for a notice is dropped: it is stored nowhere
+        // to be read from).
+        let notice = Notice {
+            mailbox: mailbox.to_string(),
+            n: 0,
+            body: Some(body.to_string()),
+        };
+        let text = serde_json::to_string(&notice).expect("notices serialise to JSON");
+        if text.len() >= MAX_PAYLOAD {
+            tracing::debug!(
+                mailbox,
+                bytes = text.len(),
+                "a passing notice too long to announce was dropped"
+            );
+            return Ok(());
+        }
+        let conn = self.conn().await?;
+        conn.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &text])
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, StoreError> {
         let conn = self.conn().await?;
         let rows = conn
@@ -227,6 +251,18 @@ impl PgStore {
                     continue;
                 }
             };
+            if notice.n == 0 {
+                if let Some(body) = notice.body {
+                    if tx
+                        .send(MailEvent::Passing(notice.mailbox, body))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                continue;
+            }
             let body = match notice.body {
                 Some(body) => body,
                 None => match self.letter_body(&notice.mailbox, notice.n).await? {
