@@ -1,7 +1,8 @@
 //! The web channel with shared mailboxes (several processes serving the same pages), against an in-test store
 //! of mailboxes: the session key comes from the store, the bot's messages and the visitor's own lines are
-//! posted there (only the former announced), pages get what is announced, and a message posted while a
-//! reconnecting page reads its history reaches that page once.
+//! posted there (only the former announced), pages get what is announced, a message posted while a
+//! reconnecting page reads its history reaches that page once, and pages reconnect when listening starts
+//! again.
 
 mod common;
 
@@ -252,4 +253,52 @@ async fn pages_get_mailbox_messages_once() {
     );
     web.shutdown.cancel();
     other.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn pages_reconnect_when_listening_starts_again() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let mail = Arc::new(Mailboxes::default());
+    let web = start(mail.clone()).await;
+    let mut ws = connect(&format!("ws://{}/ws?lang=en", web.addr)).await;
+    let token = next_of(&mut ws, "session").await["session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(
+        &mut ws,
+        json!({"type": "message", "text": "hello", "id": "m1"}),
+    )
+    .await;
+    texts_until(&mut ws, "echo: hello").await;
+
+    // The listener lost its connection and listens again: what was announced meanwhile was missed, so the
+    // page is closed with 1012 and reconnects to read its mailbox.
+    for tx in mail.listeners.lock().unwrap().iter() {
+        tx.try_send(MailEvent::Listening).unwrap();
+    }
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("closed within 5 s")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(closed, Some(1012));
+    let mut again = connect(&format!("ws://{}/ws?lang=en&session={token}", web.addr)).await;
+    next_of(&mut again, "session").await;
+    let history = texts_until(&mut again, "echo: hello").await;
+    assert_eq!(
+        history,
+        [
+            ("hello".to_string(), true),
+            ("echo: hello".to_string(), true)
+        ]
+    );
+    web.shutdown.cancel();
 }
