@@ -238,10 +238,10 @@ fn parcel_delivery_knowledge_base_meets_the_bar() {
 
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
-const JA: (f64, f64, f64) = (0.83, 0.8, 0.85);
+const JA: (f64, f64, f64) = (0.86, 0.87, 0.8);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
-const BANKCARD: (f64, f64) = (0.78, 0.88);
-const SAAS: (f64, f64) = (0.80, 0.78);
-const GAME: (f64, f64) = (0.82, 0.72);
-const GOVSERVICE: (f64, f64) = (0.74, 0.81);
-const PARCEL: (f64, f64) = (0.70, 0.85);
+const BANKCARD: (f64, f64) = (0.80, 0.88);
+const SAAS: (f64, f64) = (0.81, 0.76);
+const GAME: (f64, f64) = (0.81, 0.60);
+const GOVSERVICE: (f64, f64) = (0.74, 0.88);
+const PARCEL: (f64, f64) = (0.72, 0.73);
