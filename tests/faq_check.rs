@@ -268,7 +268,15 @@ answer.en = "Call the hotline and the police."
 fn the_general_lexicon_cancels_no_entry_of_other_products() {
     let root = env!("CARGO_MANIFEST_DIR");
     let lexicon = std::fs::read_to_string(format!("{root}/faq/lexicon.toml")).unwrap();
-    for set in ["bankcard", "saas", "game", "govservice", "parcel"] {
+    for set in [
+        "bankcard",
+        "saas",
+        "game",
+        "govservice",
+        "parcel",
+        "telecom",
+        "fooddelivery",
+    ] {
         let faq = std::fs::read_to_string(format!("{root}/tests/eval/{set}/faq.toml")).unwrap();
         let (out, _dir) = check_dir(&[("faq.toml", &faq), ("lexicon.toml", &lexicon)]);
         assert!(

