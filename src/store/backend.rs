@@ -286,6 +286,12 @@ pub trait Backend: Send + Sync + 'static {
         &self,
     ) -> Option<tokio::sync::mpsc::Receiver<supportbot_chat::CaseEvent>>;
 
+    /// Mailboxes of web pages that every process sharing the store reads (`None` for a store only this
+    /// process uses: the web channel then keeps its pages' history in its data directory).
+    fn page_mail(&self) -> Option<std::sync::Arc<dyn super::page_mail::PageMail>> {
+        None
+    }
+
     // --- Single receivers ---
 
     /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the

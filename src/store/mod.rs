@@ -11,6 +11,7 @@ mod embedded;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod memory;
+pub mod page_mail;
 pub mod perms;
 pub mod postgres;
 pub mod records;

@@ -12,6 +12,17 @@ pub const SECRET: &str = "forum-secret-9-0123456789";
 /// The config of one instance: its own data directory (uploads), the shared database, an operator on the
 /// `forum` channel, the channel's callback.
 pub fn instance_config(dir: &Path, name: &str, url: &str, callback: &str) -> PathBuf {
+    instance_config_with(dir, name, url, callback, "")
+}
+
+/// [`instance_config`] with `extra` config text at its end.
+pub fn instance_config_with(
+    dir: &Path,
+    name: &str,
+    url: &str,
+    callback: &str,
+    extra: &str,
+) -> PathBuf {
     let data = dir.join(name);
     let text = config_text(
         &data,
@@ -19,7 +30,8 @@ pub fn instance_config(dir: &Path, name: &str, url: &str, callback: &str) -> Pat
             "[store]\nbackend = \"postgres\"\nurl = \"{url}\"\n\
              [web]\nlisten = \"127.0.0.1:0\"\ntoken = \"test-operator-token\"\n\
              [[operators]]\nname = \"Wang\"\naccounts = [\"forum:op1\"]\n\
-             [[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{callback}\"\n"
+             [[webhooks]]\nchannel = \"forum\"\nsecret = \"{SECRET}\"\ncallback_url = \"{callback}\"\n\
+             {extra}"
         ),
     );
     let path = dir.join(format!("{name}.toml"));

@@ -2,7 +2,8 @@
 //! under their team's room, and the outbox adapter that delivers the engine's messages.
 //!
 //! [`connect`] checks the token, builds the serenity client and the [`DiscordAdapter`]; [`DiscordChannel::spawn`]
-//! runs the gateway and the ordered hand-off of events to the engine until the shutdown token fires.
+//! runs the gateway (whenever this process leads it) and the ordered hand-off of events to the engine until the
+//! shutdown token fires.
 
 mod deliver;
 mod directory;
@@ -20,12 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serenity::all::{Client, ClientBuilder, HttpBuilder, UserId};
+use serenity::all::UserId;
 use serenity::http::Route;
 use supportbot_chat::{InboundSink, Shutdown};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::{error, info};
 
 pub use deliver::DiscordAdapter;
 pub use escape::escape_markdown;
@@ -73,7 +73,7 @@ pub struct DiscordChannel {
     adapter: Arc<DiscordAdapter>,
     bot: u64,
     bot_name: String,
-    client: Client,
+    gateway: gateway::Gateway,
     receiver: inbound::Receiver,
     events: mpsc::UnboundedReceiver<inbound::Incoming>,
 }
@@ -117,12 +117,6 @@ pub async fn connect(
             }
         }
     })?;
-    let mut http = HttpBuilder::new(&token)
-        .client(client)
-        .ratelimiter_disabled(true);
-    if let Some(base) = &base {
-        http = http.proxy(base.clone());
-    }
     let platform = settings.platform_name();
     let dir = Arc::new(Directory::new(
         settings.operator_rooms.iter().copied().filter(|id| *id > 0),
@@ -137,10 +131,14 @@ pub async fn connect(
         events: tx,
         rest: rest.clone(),
     };
-    let client = ClientBuilder::new_with_http(http.build(), gateway::intents())
-        .event_handler(handler)
-        .await
-        .map_err(|e| StartError::Client(e.to_string()))?;
+    let gateway = gateway::Gateway {
+        token,
+        http: client,
+        base,
+        handler,
+    };
+    // Built once now so that a client serenity refuses stops the start; each lead builds its own.
+    drop(gateway.client().await?);
     let receiver = inbound::Receiver {
         platform,
         bot: me.id.get(),
@@ -152,7 +150,7 @@ pub async fn connect(
         adapter,
         bot: me.id.get(),
         bot_name: me.username,
-        client,
+        gateway,
         receiver,
         events,
     })
@@ -169,10 +167,12 @@ impl DiscordChannel {
         self.bot
     }
 
-    /// Runs the gateway and the hand-off to the engine until `shutdown` fires; returns their tasks.
+    /// Runs the gateway and the hand-off to the engine until `shutdown` fires; returns their tasks. One process
+    /// of a deployment holds the gateway connection: the gateway task waits for the lead, connects, and when the
+    /// lead is lost it disconnects and waits for the lead again.
     pub fn spawn(self, shutdown: Shutdown) -> Vec<JoinHandle<()>> {
         let DiscordChannel {
-            mut client,
+            gateway,
             receiver,
             events,
             bot_name,
@@ -180,44 +180,7 @@ impl DiscordChannel {
         } = self;
         let sink = receiver.sink.clone();
         let handoff = inbound::spawn(receiver, events, shutdown.clone());
-        let shards = client.shard_manager.clone();
-        let gateway = tokio::spawn(async move {
-            // One process of a deployment holds the gateway connection; the others wait for the lead.
-            let lead = tokio::select! {
-                lead = sink.lead(GATEWAY) => lead,
-                () = shutdown.cancelled() => return,
-            };
-            info!(bot = %bot_name, "starting the Discord gateway");
-            tokio::select! {
-                result = client.start() => match result {
-                    Ok(()) => info!("Discord gateway client stopped"),
-                    Err(e) => error!(error = %explain(&e), "Discord gateway client stopped"),
-                },
-                () = shutdown.cancelled() => shards.shutdown_all().await,
-                () = lead.lost().cancelled() => {
-                    error!("this process lost the lead of the Discord gateway and stopped it; another process takes it over");
-                    shards.shutdown_all().await;
-                }
-            }
-        });
+        let gateway = tokio::spawn(gateway::run_led(gateway, sink, bot_name, shutdown));
         vec![gateway, handoff]
-    }
-}
-
-/// The role whose lead runs the gateway connection.
-const GATEWAY: &str = "discord:gateway";
-
-/// A gateway failure in words a person can act on.
-fn explain(e: &serenity::Error) -> String {
-    use serenity::gateway::GatewayError;
-    match e {
-        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
-            "Discord closed the gateway: the bot token is invalid".into()
-        }
-        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
-            "Discord refused the intents: enable the Message Content intent for this bot in the Developer Portal"
-                .into()
-        }
-        other => other.to_string(),
     }
 }

@@ -50,7 +50,7 @@ pub async fn list_cases(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if channel.operator_of(&headers).is_none() {
+    if channel.operator_of(&headers).await.is_none() {
         return unauthorized(&channel);
     }
     let closed = matches!(query.closed.as_deref(), Some("1" | "true" | "yes"));
@@ -71,7 +71,7 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if channel.operator_of(&headers).is_none() {
+    if channel.operator_of(&headers).await.is_none() {
         return unauthorized(&channel);
     }
     if query.q.chars().count() > 500 {
@@ -93,7 +93,7 @@ pub async fn search(
 
 /// `GET /inbox/stats`: the stats dashboard page, for a signed-in operator or the operator token.
 pub async fn stats_page(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
-    if channel.operator_of(&headers).is_none() {
+    if channel.operator_of(&headers).await.is_none() {
         return unauthorized(&channel);
     }
     let stats = channel.core.stats.clone();
@@ -124,7 +124,7 @@ pub async fn stats_page(State(channel): State<Arc<WebChannel>>, headers: HeaderM
 
 /// `GET /api/canned`: the team's canned replies (500 with `file:line: problem` when the file is broken).
 pub async fn canned(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
-    if channel.operator_of(&headers).is_none() {
+    if channel.operator_of(&headers).await.is_none() {
         return unauthorized(&channel);
     }
     let Some(path) = channel.out.settings.canned_path.clone() else {
@@ -152,7 +152,7 @@ pub async fn get_case(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if channel.operator_of(&headers).is_none() {
+    if channel.operator_of(&headers).await.is_none() {
         return unauthorized(&channel);
     }
     let Some(id) = normalize_case(&id) else {

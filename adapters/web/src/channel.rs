@@ -16,8 +16,10 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
+use crate::mailroom::{self, MailError, SharedMail, SharedPages};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
+use crate::sign_ins::SignIns;
 use crate::signin::{Failures, Operator, Sessions};
 use crate::stats::WebStats;
 use crate::status::CaseTracker;
@@ -25,7 +27,7 @@ use crate::upload_book::UploadBook;
 use crate::{WebError, WebSettings};
 
 /// Operator notifications kept for an inbox page that opens later.
-const INBOX_RECENT: usize = 100;
+pub(crate) const INBOX_RECENT: usize = 100;
 
 /// The core as the web channel uses it.
 #[derive(Clone)]
@@ -47,6 +49,10 @@ pub struct Core {
 /// other alive.
 pub(crate) struct Outlet {
     pub(crate) settings: WebSettings,
+    /// The pages' mailboxes in the shared store, when several processes serve the pages; otherwise the
+    /// history is kept in [`Outlet::history`] and the inbox's notices in [`Outlet::inbox_recent`].
+    pub(crate) mail: Option<Arc<dyn SharedMail>>,
+    /// Per-session locks, and the session histories when there is no shared mail.
     pub(crate) history: History,
     pub(crate) chats: Hub,
     pub(crate) inbox: Hub,
@@ -65,7 +71,7 @@ pub struct WebChannel {
     pub(crate) core: Core,
     pub(crate) limiter: DefaultKeyedRateLimiter<String>,
     pub(crate) gates: Gates,
-    pub(crate) sessions: Sessions,
+    pub(crate) sessions: SignIns,
     pub(crate) failures: Failures,
     pub(crate) search: SearchIndex,
     pub(crate) shutdown: Shutdown,
@@ -84,17 +90,37 @@ impl WebChannel {
         core: Core,
         shutdown: Shutdown,
     ) -> Result<Arc<WebChannel>, WebError> {
+        WebChannel::open_with_mail(settings, core, None, shutdown)
+    }
+
+    /// [`WebChannel::open`], with the pages' history and live messages going through `shared` (a store that
+    /// every process serving the pages shares, whose session key they all use) when given.
+    pub fn open_with_mail(
+        settings: WebSettings,
+        core: Core,
+        shared: Option<SharedPages>,
+        shutdown: Shutdown,
+    ) -> Result<Arc<WebChannel>, WebError> {
         if settings.operator_token.trim().len() < 16 {
             return Err(WebError::Secret(
                 "the operator token must be at least 16 characters long".into(),
             ));
         }
         let state = settings.state_dir();
-        let (key, _) = load_or_create_secret(&state.join("server.key"))?;
+        let (key, mail) = match shared {
+            Some(shared) => (shared.key, Some(shared.mail)),
+            None => (load_or_create_secret(&state.join("server.key"))?.0, None),
+        };
         let history = History::open(&state.join("sessions"), settings.history_len)?;
         let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
         let gates = Gates::new(&settings.limits);
-        let sessions = Sessions::open(&state, settings.session_ttl)?;
+        let sessions = match &mail {
+            Some(mail) => SignIns::Shared {
+                mail: mail.clone(),
+                ttl: settings.session_ttl,
+            },
+            None => SignIns::Local(Sessions::open(&state, settings.session_ttl)?),
+        };
         let failures = Failures::new(settings.signin_attempts, settings.signin_window);
         let per_minute =
             NonZeroU32::new(settings.messages_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
@@ -102,6 +128,7 @@ impl WebChannel {
         let limiter = RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst));
         let out = Arc::new(Outlet {
             settings,
+            mail,
             history,
             chats: Hub::default(),
             inbox: Hub::default(),
@@ -227,7 +254,21 @@ impl WebChannel {
                     attachments,
                     history: false,
                 };
-                if let Err(err) = self.out.history.append(&guard, &item).await {
+                let recorded = match &self.out.mail {
+                    Some(mail) => self
+                        .out
+                        .post_to_chat(mail.as_ref(), session, &item, false)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    None => self
+                        .out
+                        .history
+                        .append(&guard, &item)
+                        .await
+                        .map_err(|e| e.to_string()),
+                };
+                if let Err(err) = recorded {
                     tracing::warn!(session, error = %err, "could not record the message in the session history");
                 }
                 Ok(())
@@ -287,6 +328,33 @@ impl WebChannel {
 }
 
 impl Outlet {
+    /// Posts a message to a visitor session's mailbox (pushed to its pages on every process when `live`).
+    /// The caller holds the session's lock, so this process posts a session's messages in order.
+    pub(crate) async fn post_to_chat(
+        &self,
+        mail: &dyn SharedMail,
+        session: &str,
+        frame: &MessageFrame,
+        live: bool,
+    ) -> Result<u64, MailError> {
+        let body = serde_json::to_string(frame).map_err(|e| MailError(e.to_string()))?;
+        let keep = self.settings.history_len.max(1);
+        mail.post(&mailroom::chat_mailbox(session), &body, live, keep)
+            .await
+    }
+
+    /// Posts a notification to inbox operator `op`'s mailbox, pushed to their pages on every process.
+    pub(crate) async fn post_to_inbox(
+        &self,
+        mail: &dyn SharedMail,
+        op: &str,
+        frame: &MessageFrame,
+    ) -> Result<u64, MailError> {
+        let body = serde_json::to_string(frame).map_err(|e| MailError(e.to_string()))?;
+        mail.post(&mailroom::inbox_mailbox(op), &body, true, INBOX_RECENT)
+            .await
+    }
+
     /// Records a notification for inbox operator `op`, for their pages opened later, and sends it to the open
     /// ones.
     pub(crate) fn notify_inbox(&self, op: &str, frame: MessageFrame) {

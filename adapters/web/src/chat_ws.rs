@@ -20,7 +20,10 @@ use crate::gates::Limited;
 use crate::guard::refuse_origin;
 use crate::i18n::{Lang, Notice};
 use crate::listen::{peer_ip, Peer};
-use crate::socket::{spawn_writer, Out, CLOSE_NORMAL, CLOSE_TOO_BIG, CLOSE_TRY_LATER};
+use crate::mailroom;
+use crate::socket::{
+    close_unavailable, spawn_writer, Out, CLOSE_NORMAL, CLOSE_TOO_BIG, CLOSE_TRY_LATER,
+};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -103,19 +106,37 @@ async fn run(
     ip: IpAddr,
 ) {
     let (mut sink, mut stream) = socket.split();
-    // Read the history and join the hub under the session lock: every message is then either in the
-    // replayed history or pushed live, never both, never neither.
-    let (conn, hub_rx, recent) = {
-        let guard = channel.out.history.lock(&session).await;
-        let recent = match channel.out.history.recent(&guard).await {
-            Ok(recent) => recent,
-            Err(err) => {
-                tracing::warn!(session, error = %err, "cannot read the session history");
-                Vec::new()
+    let (conn, hub_rx, recent, read_up_to) = match &channel.out.mail {
+        // Shared mailboxes: join the hub first, then read the history; live messages up to the last one read
+        // are skipped by the writer.
+        Some(mail) => {
+            let (conn, rx) = channel.out.chats.attach(&session);
+            let mailbox = mailroom::chat_mailbox(&session);
+            let limit = channel.out.settings.history_len;
+            match mailroom::history(mail.as_ref(), &mailbox, limit).await {
+                Ok((recent, last)) => (conn, rx, recent, last),
+                Err(err) => {
+                    tracing::warn!(session, error = %err, "cannot read the session history");
+                    channel.out.chats.detach(&session, conn);
+                    close_unavailable(&mut sink).await;
+                    return;
+                }
             }
-        };
-        let (conn, rx) = channel.out.chats.attach(&session);
-        (conn, rx, recent)
+        }
+        // Read the history and join the hub under the session lock: every message is then either in the
+        // replayed history or pushed live, never both, never neither.
+        None => {
+            let guard = channel.out.history.lock(&session).await;
+            let recent = match channel.out.history.recent(&guard).await {
+                Ok(recent) => recent,
+                Err(err) => {
+                    tracing::warn!(session, error = %err, "cannot read the session history");
+                    Vec::new()
+                }
+            };
+            let (conn, rx) = channel.out.chats.attach(&session);
+            (conn, rx, recent, 0)
+        }
     };
     let mut first = vec![ServerFrame::Session { session: token }.to_json()];
     let open_case = recent.iter().rev().find_map(|m| m.case.clone());
@@ -138,7 +159,7 @@ async fn run(
         channel.out.tracker.rewatch(&session, &case);
     }
     let (own_tx, own_rx) = mpsc::channel::<Out>(32);
-    let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
+    let writer = spawn_writer(sink, hub_rx, own_rx, read_up_to, channel.shutdown.clone());
     tracing::debug!(session, "chat socket open");
 
     if !failed {

@@ -1,5 +1,6 @@
 //! The `web` adapter as the outbox sees it: a message for a visitor is kept in the session's history (so it
 //! waits for a closed page) and pushed to its open sockets; a message for the inbox operator goes to the inbox.
+//! With shared mailboxes both are posted there, and every process pushes them to the pages it serves.
 
 use async_trait::async_trait;
 use supportbot_chat::{Adapter, Delivery, Envelope, SendError};
@@ -40,13 +41,38 @@ impl Adapter for WebAdapter {
             history: false,
         };
         if self.out.settings.is_inbox_chat(&out.chat) {
-            self.out.notify_inbox(&out.chat, frame);
+            match &self.out.mail {
+                Some(mail) => {
+                    self.out
+                        .post_to_inbox(mail.as_ref(), &out.chat, &frame)
+                        .await
+                        .map_err(|e| {
+                            SendError::Transient(format!("cannot post the inbox notice: {e}"))
+                        })?;
+                }
+                None => self.out.notify_inbox(&out.chat, frame),
+            }
             return Ok(());
         }
         if !is_session_id(&out.chat) {
             return Err(SendError::Permanent(format!("no web chat {:?}", out.chat)));
         }
         let guard = self.out.history.lock(&out.chat).await;
+        if let Some(mail) = &self.out.mail {
+            let n = self
+                .out
+                .post_to_chat(mail.as_ref(), &out.chat, &frame, true)
+                .await
+                .map_err(|e| {
+                    SendError::Transient(format!(
+                        "cannot post the message for the web session: {e}"
+                    ))
+                })?;
+            WebStats::inc(&self.out.stats.messages_out);
+            drop(guard);
+            tracing::debug!(chat = %out.chat, envelope = %envelope.id, n, "posted to the web session's mailbox");
+            return Ok(());
+        }
         self.out.history.append(&guard, &frame).await.map_err(|e| {
             SendError::Transient(format!("cannot store the message for the web session: {e}"))
         })?;

@@ -15,10 +15,12 @@ use futures_util::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
+use crate::channel::INBOX_RECENT;
 use crate::frames::{InboxFrame, Refusal, ServerFrame};
 use crate::guard::{refuse_origin, INBOX_PROTOCOL};
+use crate::mailroom;
 use crate::signin::Operator;
-use crate::socket::{spawn_writer, Out, CLOSE_NORMAL, CLOSE_POLICY};
+use crate::socket::{close_unavailable, spawn_writer, Out, CLOSE_NORMAL, CLOSE_POLICY};
 use crate::stats::WebStats;
 use crate::WebChannel;
 
@@ -35,7 +37,7 @@ pub async fn inbox_ws(
     if let Some(refusal) = refuse_origin(&channel, &headers, "inbox") {
         return refusal;
     }
-    let op = match channel.socket_operator(&headers) {
+    let op = match channel.socket_operator(&headers).await {
         Ok(op) => op,
         Err(refusal) => return axum::response::IntoResponse::into_response(refusal),
     };
@@ -65,19 +67,41 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
         }
         .to_json(),
     ];
-    {
-        let recent = channel
-            .out
-            .inbox_recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        first.extend(
-            recent
-                .get(&op.id)
-                .into_iter()
-                .flatten()
-                .map(|m| ServerFrame::Message(m.clone()).to_json()),
-        );
+    let mut read_up_to = 0;
+    match &channel.out.mail {
+        Some(mail) => {
+            let mailbox = mailroom::inbox_mailbox(&op.id);
+            match mailroom::history(mail.as_ref(), &mailbox, INBOX_RECENT).await {
+                Ok((recent, last)) => {
+                    read_up_to = last;
+                    first.extend(
+                        recent
+                            .into_iter()
+                            .map(|m| ServerFrame::Message(m).to_json()),
+                    );
+                }
+                Err(err) => {
+                    tracing::warn!(operator = %account, error = %err, "cannot read the inbox notices");
+                    channel.out.inbox.detach(&op.id, conn);
+                    close_unavailable(&mut sink).await;
+                    return;
+                }
+            }
+        }
+        None => {
+            let recent = channel
+                .out
+                .inbox_recent
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            first.extend(
+                recent
+                    .get(&op.id)
+                    .into_iter()
+                    .flatten()
+                    .map(|m| ServerFrame::Message(m.clone()).to_json()),
+            );
+        }
     }
     for json in first {
         if futures_util::SinkExt::send(&mut sink, Message::Text(json.into()))
@@ -89,7 +113,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
         }
     }
     let (own_tx, own_rx) = mpsc::channel::<Out>(64);
-    let writer = spawn_writer(sink, hub_rx, own_rx, channel.shutdown.clone());
+    let writer = spawn_writer(sink, hub_rx, own_rx, read_up_to, channel.shutdown.clone());
     tracing::info!(operator = %account, "inbox opened");
 
     // Case events and queue refreshes for this page.
@@ -147,7 +171,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
             _ = channel.shutdown.cancelled() => break,
             next = stream.next() => next,
             _ = ping.tick() => {
-                if !still_signed_in(&channel, &op) {
+                if !still_signed_in(&channel, &op).await {
                     tracing::info!(operator = %account, "inbox sign-in ended, closing its socket");
                     let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
                     break;
@@ -176,7 +200,7 @@ async fn run(channel: Arc<WebChannel>, op: Operator, socket: WebSocket) {
                 "bad_frame",
                 "That frame could not be read.",
             )),
-            Ok(_) if !still_signed_in(&channel, &op) => {
+            Ok(_) if !still_signed_in(&channel, &op).await => {
                 let _ = own_tx.send(Out::Close(CLOSE_POLICY, "signed out")).await;
                 break;
             }
@@ -247,10 +271,10 @@ async fn teach(channel: &Arc<WebChannel>, op: &Operator, case: &str, faq: String
 }
 
 /// Whether the socket's sign-in is still live (always, for the operator token).
-fn still_signed_in(channel: &WebChannel, op: &Operator) -> bool {
+async fn still_signed_in(channel: &WebChannel, op: &Operator) -> bool {
     match &op.session {
         None => true,
-        Some(key) => channel.sessions.find_key(key).is_some(),
+        Some(key) => channel.sessions.find_key(key).await.is_some(),
     }
 }
 

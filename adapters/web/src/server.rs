@@ -96,6 +96,7 @@ impl WebChannel {
         let app = self.router().merge(extra);
         let tracker = tokio::spawn(status::run(self.clone()));
         let indexer = tokio::spawn(crate::search::run(self.clone()));
+        let mailroom = crate::mailroom::start(self.clone()).await;
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
@@ -110,7 +111,17 @@ impl WebChannel {
                             channel.out.uploads.sweep(&*channel.core.cases).await;
                             channel.out.history.prune_locks();
                             let retention = channel.out.settings.history_retention;
-                            match channel.out.history.prune_older_than(retention).await {
+                            let pruned = match &channel.out.mail {
+                                Some(mail) => mail.prune(retention).await.map_err(|e| e.to_string()),
+                                None => channel
+                                    .out
+                                    .history
+                                    .prune_older_than(retention)
+                                    .await
+                                    .map(|n| n as u64)
+                                    .map_err(|e| e.to_string()),
+                            };
+                            match pruned {
                                 Ok(0) => {}
                                 Ok(n) => tracing::info!(sessions = n, "forgot the history of long silent sessions"),
                                 Err(err) => tracing::warn!(error = %err, "pruning session histories failed"),
@@ -128,6 +139,9 @@ impl WebChannel {
         let result = listen::serve(listener, app, self.conn_limits(), self.shutdown.clone()).await;
         let _ = tracker.await;
         let _ = indexer.await;
+        if let Some(mailroom) = mailroom {
+            let _ = mailroom.await;
+        }
         let _ = housekeeping.await;
         result.map_err(|e| WebError::Serve(e.to_string()))
     }

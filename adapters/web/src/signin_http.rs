@@ -98,27 +98,27 @@ impl WebChannel {
         })
     }
 
-    fn session_of(&self, headers: &HeaderMap) -> Option<(Operator, Found)> {
-        let found = self.sessions.find(cookie(headers, COOKIE)?)?;
+    async fn session_of(&self, headers: &HeaderMap) -> Option<(Operator, Found)> {
+        let found = self.sessions.find(cookie(headers, COOKIE)?).await?;
         Some((self.signed_in(&found)?, found))
     }
 
     /// Who a read-only request comes from: the operator token's bearer or a signed-in operator.
-    pub(crate) fn operator_of(&self, headers: &HeaderMap) -> Option<Operator> {
+    pub(crate) async fn operator_of(&self, headers: &HeaderMap) -> Option<Operator> {
         if bearer(headers).is_some_and(|t| token_matches(t, &self.out.settings.operator_token)) {
             return Some(self.token_operator());
         }
-        self.session_of(headers).map(|(op, _)| op)
+        self.session_of(headers).await.map(|(op, _)| op)
     }
 
     /// Who opens the inbox socket: the token (header or `bearer.` subprotocol), or a sign-in cookie together
     /// with its CSRF token as the `csrf.` subprotocol. `Err` is the answer to give.
-    pub(crate) fn socket_operator(&self, headers: &HeaderMap) -> Result<Operator, Denied> {
+    pub(crate) async fn socket_operator(&self, headers: &HeaderMap) -> Result<Operator, Denied> {
         let token = bearer(headers).or_else(|| protocol_token(headers));
         if token.is_some_and(|t| token_matches(t, &self.out.settings.operator_token)) {
             return Ok(self.token_operator());
         }
-        let Some((op, found)) = self.session_of(headers) else {
+        let Some((op, found)) = self.session_of(headers).await else {
             WebStats::inc(&self.out.stats.unauthorized);
             return Err(Denied::Unauthorized);
         };
@@ -136,8 +136,8 @@ impl WebChannel {
     }
 
     /// A signed-in operator making a state change: the cookie and a matching `X-CSRF-Token` header.
-    fn changing(&self, headers: &HeaderMap) -> Result<(Operator, Found), Denied> {
-        let Some((op, found)) = self.session_of(headers) else {
+    async fn changing(&self, headers: &HeaderMap) -> Result<(Operator, Found), Denied> {
+        let Some((op, found)) = self.session_of(headers).await else {
             WebStats::inc(&self.out.stats.unauthorized);
             return Err(Denied::Unauthorized);
         };
@@ -229,6 +229,7 @@ pub async fn login(
     let (token, csrf) = match channel
         .sessions
         .create(&op.login, &fingerprint(&op.password_hash))
+        .await
     {
         Ok(pair) => pair,
         Err(err) => {
@@ -268,11 +269,11 @@ pub async fn login(
 
 /// `POST /inbox/logout` (cookie and `X-CSRF-Token`): ends the sign-in; open inbox sockets of it close.
 pub async fn logout(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
-    let (op, found) = match channel.changing(&headers) {
+    let (op, found) = match channel.changing(&headers).await {
         Ok(pair) => pair,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(err) = channel.sessions.remove(&found.key) {
+    if let Err(err) = channel.sessions.remove(&found.key).await {
         tracing::error!(error = %err, "could not store an inbox sign-out");
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -291,7 +292,7 @@ pub async fn logout(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) 
 
 /// `GET /inbox/me`: the signed-in operator and the session's CSRF token (401 when not signed in).
 pub async fn me(State(channel): State<Arc<WebChannel>>, headers: HeaderMap) -> Response {
-    match channel.session_of(&headers) {
+    match channel.session_of(&headers).await {
         Some((op, found)) => (
             [(CACHE_CONTROL, "no-store")],
             Json(me_json(&op, &found.csrf)),

@@ -1,13 +1,15 @@
 //! The operator's typing indicator in the user's web chat: while the operator holding a case types a reply in
 //! the inbox, the case's web chat shows "Wang is typing…". Only the holder's typing is passed on, only to the
-//! chat the case was opened from when that is a web chat session, and nothing is stored. `[web]
-//! typing_indicator = false` turns it off.
+//! chat the case was opened from when that is a web chat session, and nothing is stored (with several processes
+//! it is announced to all of them, for whichever holds the chat page). `[web] typing_indicator = false` turns
+//! it off.
 
 use std::time::{Duration, Instant};
 
 use crate::channel::WebChannel;
 use crate::frames::ServerFrame;
 use crate::inbox_ws::normalize_case;
+use crate::mailroom::chat_mailbox;
 use crate::secrets::is_session_id;
 use crate::signin::Operator;
 
@@ -70,8 +72,19 @@ pub async fn operator_typing(
     };
     let frame = ServerFrame::Typing {
         name: op.name.clone(),
-    };
-    channel.out.chats.push(session, &frame.to_json());
+    }
+    .to_json();
+    match &channel.out.mail {
+        // The chat page may be open on another process.
+        Some(mail) => {
+            if let Err(err) = mail.announce(&chat_mailbox(session), &frame).await {
+                tracing::debug!(error = %err, "the typing indicator was not passed on");
+            }
+        }
+        None => {
+            channel.out.chats.push(session, &frame);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -346,7 +346,7 @@ pub async fn download(
         .sig
         .as_deref()
         .is_some_and(|sig| channel.signer.file_signature_ok(&id, sig));
-    if !id_ok || !(signed || channel.operator_of(&headers).is_some()) {
+    if !id_ok || !(signed || channel.operator_of(&headers).await.is_some()) {
         return crate::api::unauthorized(&channel);
     }
     let meta_path = file_path(&channel, &format!("{id}.json"));

@@ -90,35 +90,8 @@ impl PgStore {
     /// Listens on one connection and passes the other processes' events to `tx` until the connection fails or
     /// nobody receives them any more.
     async fn relay_events(&self, tx: &mpsc::Sender<CaseEvent>) -> Result<(), StoreError> {
-        let (client, mut connection) = self
-            .inner
-            .settings
-            .connect(NoTls)
-            .await
-            .map_err(|e| StoreError::Database(error_text(&e)))?;
-        let (found, mut notices) = mpsc::unbounded_channel();
-        let driver = tokio::spawn(async move {
-            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-            while let Some(message) = messages.next().await {
-                match message {
-                    Ok(AsyncMessage::Notification(n)) => {
-                        if found.send(n.payload().to_string()).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(err) => {
-                        tracing::warn!(error = %error_text(&err), "the case event connection failed");
-                        return;
-                    }
-                }
-            }
-        });
-        client
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
-            .await
-            .map_err(db_error)?;
-        while let Some(text) = notices.recv().await {
+        let mut listening = self.listen_on(CHANNEL).await?;
+        while let Some(text) = listening.notices.recv().await {
             let notice: Notice = match serde_json::from_str(&text) {
                 Ok(notice) => notice,
                 Err(err) => {
@@ -133,8 +106,60 @@ impl PgStore {
                 break;
             }
         }
-        driver.abort();
         Ok(())
+    }
+
+    /// A connection of its own listening on `channel`: its notices' payloads, in the order they were sent,
+    /// until the connection fails (the receiver then ends).
+    pub(super) async fn listen_on(&self, channel: &str) -> Result<Listening, StoreError> {
+        let (client, mut connection) = self
+            .inner
+            .settings
+            .connect(NoTls)
+            .await
+            .map_err(|e| StoreError::Database(error_text(&e)))?;
+        let (found, notices) = mpsc::unbounded_channel();
+        let name = channel.to_string();
+        let driver = tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(AsyncMessage::Notification(n)) => {
+                        if found.send(n.payload().to_string()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(channel = %name, error = %error_text(&err), "a listening connection failed");
+                        return;
+                    }
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {channel}"))
+            .await
+            .map_err(db_error)?;
+        Ok(Listening {
+            _client: client,
+            notices,
+            driver,
+        })
+    }
+}
+
+/// A connection listening on one channel; closed when dropped.
+pub(super) struct Listening {
+    _client: tokio_postgres::Client,
+    /// The payloads of its notices.
+    pub(super) notices: mpsc::UnboundedReceiver<String>,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.driver.abort();
     }
 }
 

@@ -18,11 +18,18 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first; versions count up from 1.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "records, inbound, outbox with leases, sequences",
-    sql: include_str!("migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "records, inbound, outbox with leases, sequences",
+        sql: include_str!("migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "mailboxes of web pages",
+        sql: include_str!("migrations/0002_page_mail.sql"),
+    },
+];
 
 /// The schema version this binary writes.
 pub fn latest() -> i32 {

@@ -17,6 +17,7 @@ pub mod copy;
 mod events;
 mod lead;
 pub mod migrate;
+mod page_mail;
 mod query;
 mod reads;
 mod step;

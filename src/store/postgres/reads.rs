@@ -229,6 +229,10 @@ impl Backend for PgStore {
         self.lead_role(role).await
     }
 
+    fn page_mail(&self) -> Option<std::sync::Arc<dyn crate::store::page_mail::PageMail>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
     async fn renew_outbox(&self) -> Result<(), StoreError> {
         self.execute(
             "UPDATE outbox SET lease_until = now() + $2::bigint * interval '1 millisecond' WHERE lease_owner = $1",

@@ -1,0 +1,224 @@
+//! Pages served by several processes. When the core's store is shared ([`SharedMail`]), a message for a
+//! visitor's page or an inbox operator's page is posted to that page's mailbox in the store instead of being
+//! kept by this process: every process listens for posted messages and pushes them to the pages it serves, and
+//! a page (re)connecting to any process reads its history from the mailbox. Each message carries its number in
+//! the mailbox; a page skips live messages its history already held, so it gets each once and in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use supportbot_chat::Shutdown;
+use tokio::sync::mpsc;
+
+use crate::frames::{MessageFrame, ServerFrame};
+use crate::secrets::random_hex;
+use crate::WebChannel;
+
+/// One stored message of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    /// The mailbox ([`chat_mailbox`], [`inbox_mailbox`]).
+    pub mailbox: String,
+    /// Its number: increasing within its mailbox in the order the messages were stored.
+    pub n: u64,
+    /// The message (a [`MessageFrame`] as JSON).
+    pub body: String,
+}
+
+/// What the listener reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailEvent {
+    /// Listening (again): messages posted while nobody listened were not pushed.
+    Listening,
+    /// A live message, posted by any process (this one included), in the order of its mailbox.
+    Posted(Letter),
+    /// A passing frame for the pages of a mailbox open now (stored nowhere): the mailbox and the frame (JSON).
+    Passing(String, String),
+}
+
+/// A store's failure, in its words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MailError(pub String);
+
+/// Mailboxes of pages in a store that every process serving them shares.
+#[async_trait]
+pub trait SharedMail: Send + Sync {
+    /// Stores `body` in `mailbox` after every earlier message, keeping the last `keep`, and when `live` tells
+    /// every process; returns its number once it is durable.
+    async fn post(
+        &self,
+        mailbox: &str,
+        body: &str,
+        live: bool,
+        keep: usize,
+    ) -> Result<u64, MailError>;
+
+    /// Tells every process to pass `frame` (JSON) to the pages of `mailbox` open now, storing nothing.
+    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError>;
+
+    /// The last `limit` messages of `mailbox`, oldest first.
+    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError>;
+
+    /// Every live message as it is posted (after [`MailEvent::Listening`], again whenever listening resumes
+    /// after a failure), until `shutdown`.
+    fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
+
+    /// The key every process signs chat sessions with: the stored one, or `proposed` (stored now) when there
+    /// is none yet.
+    async fn session_key(&self, proposed: &str) -> Result<String, MailError>;
+
+    /// Stores an inbox sign-in (`record`, under the digest of its cookie) until `expires_ms` (unix ms).
+    async fn save_sign_in(&self, key: &str, record: &str, expires_ms: u64)
+        -> Result<(), MailError>;
+
+    /// The record of a sign-in that has not expired nor ended.
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError>;
+
+    /// Ends a sign-in (sign-out).
+    async fn end_sign_in(&self, key: &str) -> Result<(), MailError>;
+
+    /// Forgets the mailboxes silent for longer than `age` (and expired sign-ins); returns how many mailboxes.
+    async fn prune(&self, age: Duration) -> Result<u64, MailError>;
+}
+
+/// What the web channel needs of a store that every process serving its pages shares.
+#[derive(Clone)]
+pub struct SharedPages {
+    pub(crate) mail: Arc<dyn SharedMail>,
+    pub(crate) key: String,
+}
+
+impl SharedPages {
+    /// The pages' mailboxes in `mail`, with the session key every process uses (made now by the first).
+    pub async fn open(mail: Arc<dyn SharedMail>) -> Result<SharedPages, MailError> {
+        let key = mail.session_key(&random_hex(32)).await?;
+        if key.len() < 16 {
+            return Err(MailError(
+                "the shared session key is shorter than 16 characters".into(),
+            ));
+        }
+        Ok(SharedPages { mail, key })
+    }
+}
+
+/// The mailbox of a visitor's chat session.
+pub fn chat_mailbox(session: &str) -> String {
+    format!("chat:{session}")
+}
+
+/// The mailbox of an inbox operator (by id).
+pub fn inbox_mailbox(operator: &str) -> String {
+    format!("inbox:{operator}")
+}
+
+/// A page's history from its mailbox: the messages (marked as history) and the number of the last one, below
+/// which live messages are skipped.
+pub(crate) async fn history(
+    mail: &dyn SharedMail,
+    mailbox: &str,
+    limit: usize,
+) -> Result<(Vec<MessageFrame>, u64), MailError> {
+    let letters = mail.recent(mailbox, limit).await?;
+    let last = letters.last().map_or(0, |l| l.n);
+    let frames = letters
+        .iter()
+        .filter_map(|l| match serde_json::from_str::<MessageFrame>(&l.body) {
+            Ok(frame) => Some(MessageFrame {
+                history: true,
+                ..frame
+            }),
+            Err(err) => {
+                tracing::warn!(mailbox, n = l.n, error = %err, "an unreadable page message was skipped");
+                None
+            }
+        })
+        .collect();
+    Ok((frames, last))
+}
+
+/// How long serving waits for listening to begin (so that the first pages need not reconnect at once).
+const FIRST_LISTEN: Duration = Duration::from_secs(5);
+
+/// Starts listening for the messages every process posts, and waits (up to a few seconds) until it listens;
+/// the returned task pushes them to the pages this process serves, until shutdown. When listening starts again
+/// after a failure, the pages open before are closed: they reconnect and read what they missed from their
+/// mailbox. Without shared mail there is nothing to do.
+pub(crate) async fn start(channel: Arc<WebChannel>) -> Option<tokio::task::JoinHandle<()>> {
+    let mail = channel.out.mail.clone()?;
+    let mut events = mail.listen(channel.shutdown.clone());
+    let first = tokio::select! {
+        _ = channel.shutdown.cancelled() => None,
+        first = tokio::time::timeout(FIRST_LISTEN, events.recv()) => Some(first),
+    };
+    let pending = match first {
+        None => return None,
+        Some(Ok(None)) => return None,
+        Some(Ok(Some(MailEvent::Listening))) => None,
+        Some(Ok(Some(posted))) => Some(posted),
+        Some(Err(_)) => {
+            tracing::warn!(
+                "not listening for page messages yet; pages get them when they reconnect"
+            );
+            None
+        }
+    };
+    Some(tokio::spawn(run(channel, events, pending)))
+}
+
+async fn run(
+    channel: Arc<WebChannel>,
+    mut events: mpsc::Receiver<MailEvent>,
+    mut pending: Option<MailEvent>,
+) {
+    loop {
+        let event = match pending.take() {
+            Some(event) => Some(event),
+            None => tokio::select! {
+                _ = channel.shutdown.cancelled() => break,
+                event = events.recv() => event,
+            },
+        };
+        match event {
+            None => break,
+            Some(MailEvent::Listening) => {
+                let closed = channel.out.chats.close_all() + channel.out.inbox.close_all();
+                tracing::info!(
+                    closed,
+                    "listening for page messages again; the pages open before reconnect"
+                );
+            }
+            Some(MailEvent::Posted(letter)) => push(&channel, letter),
+            Some(MailEvent::Passing(mailbox, frame)) => {
+                if let Some(session) = mailbox.strip_prefix("chat:") {
+                    channel.out.chats.push(session, &frame);
+                } else if let Some(op) = mailbox.strip_prefix("inbox:") {
+                    channel.out.inbox.push(op, &frame);
+                }
+            }
+        }
+    }
+}
+
+/// Pushes one posted message to this process's sockets of its page.
+fn push(channel: &WebChannel, letter: Letter) {
+    let frame: MessageFrame = match serde_json::from_str(&letter.body) {
+        Ok(frame) => frame,
+        Err(err) => {
+            tracing::warn!(mailbox = %letter.mailbox, n = letter.n, error = %err, "an unreadable page message was not pushed");
+            return;
+        }
+    };
+    let case = frame.case.clone();
+    let json = ServerFrame::Message(frame).to_json();
+    if let Some(session) = letter.mailbox.strip_prefix("chat:") {
+        if channel.out.chats.push_letter(session, letter.n, &json) > 0 {
+            if let Some(case) = &case {
+                channel.out.tracker.watch(session, case);
+            }
+        }
+    } else if let Some(op) = letter.mailbox.strip_prefix("inbox:") {
+        channel.out.inbox.push_letter(op, letter.n, &json);
+    }
+}
