@@ -12,7 +12,9 @@
 //! with their own connection pools in one process, each conversation's messages sent to them in turn; two
 //! engines in two processes ([`pg::child`]), each conversation on one of them; and one engine offered messages
 //! at fixed rates, reporting the time from offering each message to its answer reaching the adapter. The
-//! database, the engines and the load all share the machine's cores.
+//! database, the engines and the load all share the machine's cores. Each throughput figure comes with the CPU
+//! time one message cost ([`pg::cpu`]: this process, its child processes and the database server), which
+//! other work on the machine changes much less than the throughput.
 //!
 //! Run with `cargo bench --bench store_postgres` (skipped, saying so, without PostgreSQL installed).
 
@@ -24,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{msg, Null};
 use pg::child::{self, Children};
+use pg::cpu::Meter;
 use supportbot::config::DatabaseUrl;
 use supportbot::engine::Engine;
 use supportbot::faq::{Faq, Lang};
@@ -35,6 +38,7 @@ use supportbot_pg_cluster::{or_skip, Options, PgCluster};
 const CONVERSATIONS: usize = 200;
 /// Messages per conversation in one measurement.
 const PER_CONVERSATION: usize = 5;
+const MESSAGES: usize = CONVERSATIONS * PER_CONVERSATION;
 /// Measurements of each kind, alternated.
 const ROUNDS: usize = 3;
 /// Paced load: messages offered per second, and how many in one measurement.
@@ -101,6 +105,30 @@ async fn engines(
     engines
 }
 
+/// Throughput and CPU time of one measurement.
+struct Figure {
+    rate: f64,
+    cpu_ms: f64,
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} msg/s, {:.2} ms CPU/msg", self.rate, self.cpu_ms)
+    }
+}
+
+/// Runs `run` (which handles [`MESSAGES`] messages and gives the time it took) and measures it, counting the CPU
+/// time of this process, of `children` and of the database server.
+fn measure(meter: &Meter, children: &[u32], run: impl FnOnce() -> std::time::Duration) -> Figure {
+    let before = meter.seconds(children);
+    let time = run();
+    let cpu = meter.seconds(children) - before;
+    Figure {
+        rate: MESSAGES as f64 / time.as_secs_f64(),
+        cpu_ms: cpu * 1000.0 / MESSAGES as f64,
+    }
+}
+
 fn main() {
     if let Ok(spec) = std::env::var(child::CHILD_VAR) {
         child::run(&spec, CONVERSATIONS, PER_CONVERSATION);
@@ -109,6 +137,7 @@ fn main() {
     let Some(cluster) = or_skip(PgCluster::start(Options { fsync: true })) else {
         return;
     };
+    let meter = Meter::new(cluster.port());
     let faq = Faq::builtin();
     let questions = common::questions(&faq);
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -119,10 +148,10 @@ fn main() {
         .build()
         .unwrap();
     let all: Vec<usize> = (0..CONVERSATIONS).collect();
-    let messages = (CONVERSATIONS * PER_CONVERSATION) as f64;
     let raw = |url: &str, rows: &Arc<[Vec<u8>; 3]>, round: usize| {
-        let time = rt.block_on(pg::raw::raw(url, rows.clone(), CONVERSATIONS, PER_CONVERSATION, round));
-        messages / time.as_secs_f64()
+        measure(&meter, &[], || {
+            rt.block_on(pg::raw::raw(url, rows.clone(), CONVERSATIONS, PER_CONVERSATION, round))
+        })
     };
     // The engine's default worker count (twice the CPUs, at most 8), then 16 workers: every worker runs one step
     // at a time, and a step on PostgreSQL waits for round trips and a commit more than for the CPU.
@@ -135,11 +164,12 @@ fn main() {
         rt.block_on(pg::traffic(&engines, &all, PER_CONVERSATION, &questions, 0));
         let rows = faq_rows(&cluster, &url, &faq, &questions[0]);
         for round in 1..=ROUNDS {
-            let time = rt.block_on(pg::traffic(&engines, &all, PER_CONVERSATION, &questions, round));
+            let engine = measure(&meter, &[], || {
+                rt.block_on(pg::traffic(&engines, &all, PER_CONVERSATION, &questions, round))
+            });
             println!(
-                "round {round}: {instances} engine(s) in one process ({}), FAQ traffic: {:.0} msg/s; raw PostgreSQL, same rows: {:.0} msg/s",
+                "round {round}: {instances} engine(s) in one process ({}), FAQ traffic: {engine}; raw PostgreSQL, same rows: {}",
                 workers.map_or("default workers".to_string(), |n| format!("{n} workers")),
-                messages / time.as_secs_f64(),
                 raw(&url, &rows, round),
             );
         }
@@ -150,11 +180,11 @@ fn main() {
         let mut children = Children::start(2, &url);
         children.round(0);
         let rows = faq_rows(&cluster, &url, &faq, &questions[0]);
+        let pids = children.pids();
         for round in 1..=ROUNDS {
-            let time = children.round(round);
+            let engine = measure(&meter, &pids, || children.round(round));
             println!(
-                "round {round}: 2 engines in two processes (default workers), FAQ traffic: {:.0} msg/s; raw PostgreSQL, same rows: {:.0} msg/s",
-                messages / time.as_secs_f64(),
+                "round {round}: 2 engines in two processes (default workers), FAQ traffic: {engine}; raw PostgreSQL, same rows: {}",
                 raw(&url, &rows, round),
             );
         }

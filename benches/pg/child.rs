@@ -47,6 +47,11 @@ impl Children {
         Children { procs }
     }
 
+    /// The children's process ids.
+    pub fn pids(&self) -> Vec<u32> {
+        self.procs.iter().map(|(child, _, _)| child.id()).collect()
+    }
+
     /// Runs round `round` on every child at once; the time until the last one is done.
     pub fn round(&mut self, round: usize) -> Duration {
         let start = Instant::now();
@@ -115,5 +120,5 @@ pub fn run(spec: &str, conversations: usize, per_conversation: usize) {
         println!("done");
     }
     shutdown.cancel();
-    rt.block_on(tokio::time::sleep(Duration::from_millis(200)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
 }

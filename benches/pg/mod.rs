@@ -3,6 +3,7 @@
 //! processes.
 
 pub mod child;
+pub mod cpu;
 pub mod raw;
 
 use std::collections::HashMap;

@@ -7,8 +7,8 @@
 //! Durability: every step's commit and every stored inbound message is a committed transaction with
 //! `synchronous_commit = on` (set for each connection), so it is on the server's disk when the call returns;
 //! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for. Removing a delivered outbox
-//! item and remembering a case message are durable with the next such commit, as the interface allows
-//! (`synchronous_commit = off` for that one transaction).
+//! item and remembering a case message are durable with the next such commit, as the interface allows: they run
+//! on a small pool of their own whose connections commit with `synchronous_commit = off`.
 //!
 //! The connection has no TLS: run the database on the same host or a private network (or a local tunnel).
 
@@ -46,6 +46,8 @@ pub(super) const LOCK_LEAD: i32 = 0x5342_0002;
 /// Connections one process keeps open at most. A step holds one from its start to its commit, so this bounds
 /// the steps a process runs at once (the engine runs at most eight workers).
 const POOL_SIZE: usize = 16;
+/// Connections one process keeps open at most for writes that may wait for the next durable commit.
+const LAZY_POOL_SIZE: usize = 2;
 /// How long connecting may take when the URL does not say (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -57,6 +59,8 @@ pub struct PgStore {
 
 struct Inner {
     pool: Pool,
+    /// Connections whose commits do not wait for the disk (see [`PgStore::execute_lazy`]).
+    lazy: Pool,
     /// The connection settings, for the connection that listens for other processes' case events.
     settings: tokio_postgres::Config,
     /// This process's name in outbox leases: host, process id and a random part.
@@ -131,23 +135,11 @@ impl PgStore {
         if settings.get_application_name().is_none() {
             settings.application_name("supportbot");
         }
-        // A commit is durable when it returns, whatever the server's or the database's default says.
-        let options = match settings.get_options() {
-            Some(given) => format!("{given} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on".to_string(),
-        };
-        settings.options(&options);
-        let manager = Manager::from_config(
-            settings.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StoreError::Database(format!("cannot make the connection pool: {e}")))?;
+        // A commit is durable when it returns, whatever the server's or the database's default says; on the lazy
+        // pool's connections it becomes durable with the next commit that is.
+        let lazy = make_pool(committing(&settings, "off"), LAZY_POOL_SIZE)?;
+        let settings = committing(&settings, "on");
+        let pool = make_pool(settings.clone(), POOL_SIZE)?;
         let mut client = pool.get().await.map_err(|e| connect_error(&target, e))?;
         let migrated = migrate::migrate(&mut client, &target).await?;
         drop(client);
@@ -156,6 +148,7 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
+                lazy,
                 settings,
                 instance,
                 target,
@@ -182,7 +175,17 @@ impl PgStore {
 
     /// A pooled connection.
     pub(super) async fn conn(&self) -> Result<Object, StoreError> {
-        self.inner.pool.get().await.map_err(|e| match e {
+        self.get(&self.inner.pool).await
+    }
+
+    /// A connection whose commits do not wait for the disk: durable with the next commit of any connection
+    /// that does (PostgreSQL writes its log in order).
+    pub(super) async fn lazy_conn(&self) -> Result<Object, StoreError> {
+        self.get(&self.inner.lazy).await
+    }
+
+    async fn get(&self, pool: &Pool) -> Result<Object, StoreError> {
+        pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(err) => StoreError::Database(format!(
                 "cannot connect to the PostgreSQL {}: {}",
                 self.inner.target,
@@ -198,6 +201,32 @@ impl PgStore {
     fn next_ticket(&self) -> crate::store::Ticket {
         crate::store::Ticket(self.inner.tickets.fetch_add(1, Ordering::Relaxed) + 1)
     }
+}
+
+/// `settings` with connections committing with `synchronous_commit` set to `synchronous`.
+fn committing(settings: &tokio_postgres::Config, synchronous: &str) -> tokio_postgres::Config {
+    let mut settings = settings.clone();
+    let options = match settings.get_options() {
+        Some(given) => format!("{given} -c synchronous_commit={synchronous}"),
+        None => format!("-c synchronous_commit={synchronous}"),
+    };
+    settings.options(&options);
+    settings
+}
+
+/// A pool of at most `size` connections to `settings`.
+fn make_pool(settings: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        settings,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|e| StoreError::Database(format!("cannot make the connection pool: {e}")))
 }
 
 fn connect_error(target: &str, err: deadpool_postgres::PoolError) -> StoreError {
