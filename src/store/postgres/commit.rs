@@ -1,17 +1,14 @@
-//! A step's writes on PostgreSQL: the handled inbound message removed (or [`StoreError::Handled`]), the outbox
-//! items numbered and leased to this process, every changed record written with one statement per table and
-//! kind of change (rows passed as arrays and unnested), then `COMMIT` and the release of the conversation's
-//! lock. All of it goes to the server in one round trip (see [`commit`]); a failure of any statement leaves
+//! A step's writes on PostgreSQL, in one statement: the handled inbound message removed (or
+//! [`StoreError::Handled`]), the outbox items numbered and leased to this process, and every changed record
+//! (one part per table and kind of change, rows passed as arrays and unnested); then `COMMIT` and the release
+//! of the conversation's lock, all in one round trip (see [`commit`]). A failure of the statement leaves
 //! nothing of the step stored.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::Statement;
 
 use super::{big, db_error, unbig, PgStore, LOCK_STEPS};
 use crate::store::backend::{Commit, RecentSlot, Writes, OUTBOX_LEASE};
@@ -102,12 +99,12 @@ const UNANSWERED: Table = Table {
 };
 
 impl Table {
-    /// `$1::type[], $2::type[], …` for the first `n` columns.
-    fn arrays(&self, n: usize) -> String {
+    /// `$first::type[], $(first + 1)::type[], …` for the first `n` columns.
+    fn arrays(&self, n: usize, first: usize) -> String {
         self.columns[..n]
             .iter()
             .enumerate()
-            .map(|(i, (_, ty))| format!("${}::{ty}[]", i + 1))
+            .map(|(i, (_, ty))| format!("${}::{ty}[]", first + i))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -116,8 +113,9 @@ impl Table {
         self.columns[..n].iter().map(|(name, _)| *name).collect()
     }
 
-    /// Inserts the rows given as one array per column; a row whose key is stored replaces the stored one.
-    fn upsert_sql(&self) -> String {
+    /// Inserts the rows given as one array per column (parameters from `$first` on); a row whose key is stored
+    /// replaces the stored one.
+    fn upsert_sql(&self, first: usize) -> String {
         let all = self.columns.len();
         let mut columns = self.names(all).join(", ");
         let mut values = "*".to_string();
@@ -139,19 +137,19 @@ impl Table {
             "INSERT INTO {name} ({columns}) SELECT {values} FROM unnest({arrays}) \
              ON CONFLICT ({key}) DO {action}",
             name = self.name,
-            arrays = self.arrays(all),
+            arrays = self.arrays(all, first),
             key = self.names(self.key).join(", "),
         )
     }
 
-    /// Removes the rows whose keys are given as one array per key column.
-    fn remove_sql(&self) -> String {
+    /// Removes the rows whose keys are given as one array per key column (parameters from `$first` on).
+    fn remove_sql(&self, first: usize) -> String {
         let keys = self.names(self.key);
         let matches: Vec<String> = keys.iter().map(|k| format!("t.{k} = d.{k}")).collect();
         format!(
             "DELETE FROM {name} t USING unnest({arrays}) AS d({keys}) WHERE {matches}",
             name = self.name,
-            arrays = self.arrays(self.key),
+            arrays = self.arrays(self.key, first),
             keys = keys.join(", "),
             matches = matches.join(" AND "),
         )
@@ -166,35 +164,60 @@ fn column<'a, T: ToSql + Sync + Send + 'a>(values: impl Iterator<Item = T>) -> C
     Box::new(values.collect::<Vec<T>>())
 }
 
-/// A statement to send: its text and parameters.
-struct Planned<'a> {
-    sql: String,
+/// One statement in the making: data-modifying parts (`WITH name AS (…)`), then the query that reads their
+/// outcome. PostgreSQL runs every part once, to completion, on one snapshot: the rows each part changes are
+/// distinct (a map of changes has one entry per row), so the parts do not see or disturb each other.
+#[derive(Default)]
+struct Plan<'a> {
+    parts: Vec<(String, String)>,
     params: Vec<Column<'a>>,
 }
 
-/// The statements of a step's writes, in order.
-#[derive(Default)]
-struct Plan<'a> {
-    statements: Vec<Planned<'a>>,
-}
-
 impl<'a> Plan<'a> {
-    fn push(&mut self, sql: String, params: Vec<Column<'a>>) {
-        self.statements.push(Planned { sql, params });
+    /// The number the next parameter gets.
+    fn next(&self) -> usize {
+        self.params.len() + 1
+    }
+
+    fn part(&mut self, name: &str, sql: String, params: Vec<Column<'a>>) {
+        self.parts.push((name.to_string(), sql));
+        self.params.extend(params);
     }
 
     /// Writes `rows` rows given column by column (nothing when there are none).
     fn upsert(&mut self, table: &Table, rows: usize, columns: Vec<Column<'a>>) {
         if rows > 0 {
-            self.push(table.upsert_sql(), columns);
+            let name = format!("w{}", self.parts.len());
+            self.part(&name, table.upsert_sql(self.next()), columns);
         }
     }
 
     /// Removes `rows` rows given by their key columns.
     fn remove(&mut self, table: &Table, rows: usize, keys: Vec<Column<'a>>) {
         if rows > 0 {
-            self.push(table.remove_sql(), keys);
+            let name = format!("w{}", self.parts.len());
+            self.part(&name, table.remove_sql(self.next()), keys);
         }
+    }
+
+    /// The statement, ending with `query`.
+    fn sql(&self, query: &str) -> String {
+        if self.parts.is_empty() {
+            return query.to_string();
+        }
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|(name, sql)| format!("{name} AS ({sql})"))
+            .collect();
+        format!("WITH {} {query}", parts.join(", "))
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect()
     }
 }
 
@@ -224,9 +247,8 @@ fn line_no(line: u32) -> i32 {
     i32::try_from(line).unwrap_or(i32::MAX)
 }
 
-/// Every changed record: one statement per table and kind of change that has rows.
-fn plan(w: &Writes) -> Plan<'_> {
-    let mut p = Plan::default();
+/// Every changed record: one part per table and kind of change that has rows.
+fn plan<'a>(w: &'a Writes, p: &mut Plan<'a>) {
     let conversations = &w.conversations;
     p.upsert(
         &CONVERSATIONS,
@@ -348,89 +370,54 @@ fn plan(w: &Writes) -> Plan<'_> {
             column(w.unanswered.values().map(|n| big(*n))),
         ],
     );
-    p
 }
 
-/// Removes the handled message; fails with `division_by_zero` when it is gone (another process handled it), so
-/// that the failure aborts the transaction on the server: the `COMMIT` sent behind it in the same round trip
-/// then rolls the step back instead of storing it.
-const HANDLED_SQL: &str = "WITH gone AS (DELETE FROM inbound WHERE seq = $1 RETURNING seq) \
-                           SELECT 1 / count(*) FROM gone";
+/// Removes the handled message (parameter `$n`). The statement's query then fails with `division_by_zero`
+/// when the message was gone (another process handled it): the failure aborts the transaction on the server, so
+/// the `COMMIT` sent behind it in the same round trip rolls the step back instead of storing it.
+fn handled_sql(n: usize) -> String {
+    format!("DELETE FROM inbound WHERE seq = ${n} RETURNING seq")
+}
 
 /// Numbers the items in the order given (the rows' `seq` column is their number; the stored bytes' own `seq`
-/// is replaced by it when read) and leases them to this process.
-const OUTBOX_SQL: &str = "WITH items AS ( \
-       SELECT nextval('outbox_seq') AS seq, r, k, n FROM ( \
-         SELECT r, k, n FROM unnest($1::bytea[], $4::text[]) WITH ORDINALITY AS t(r, k, n) \
-         ORDER BY n) AS given), \
-     stored AS ( \
-       INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
-       SELECT seq, k, r, $2, now() + $3::bigint * interval '1 millisecond' FROM items) \
-     SELECT seq FROM items ORDER BY n";
+/// is replaced by it when read) and leases them to this process: records, owner, lease milliseconds and order
+/// keys from parameter `$n` on.
+fn numbered_sql(n: usize) -> String {
+    format!(
+        "SELECT nextval('outbox_seq') AS seq, r, k, o FROM ( \
+           SELECT r, k, o FROM unnest(${n}::bytea[], ${k}::text[]) WITH ORDINALITY AS t(r, k, o) \
+           ORDER BY o) AS given",
+        k = n + 3
+    )
+}
+
+fn outbox_sql(n: usize) -> String {
+    format!(
+        "INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
+         SELECT seq, k, r, ${owner}, now() + ${lease}::bigint * interval '1 millisecond' FROM items",
+        owner = n + 1,
+        lease = n + 2
+    )
+}
 
 /// The conversation's lock, released once the transaction is over (whether it committed or not).
 const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock($1, hashtext($2))";
 
-/// The error that failed a transaction whose statements were sent together: once one fails, the ones after it
-/// fail with "current transaction is aborted", which says nothing of the cause.
-fn first_cause(errors: Vec<tokio_postgres::Error>) -> Option<StoreError> {
-    let mut after = None;
-    for err in errors {
-        if err.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
-            after.get_or_insert(err);
-        } else {
-            return Some(db_error(err));
-        }
-    }
-    after.map(db_error)
-}
-
-/// Prepares every statement (no round trip once a connection has them cached).
-async fn prepare<C: GenericClient>(
-    conn: &C,
-    plan: &Plan<'_>,
-) -> Result<Vec<Statement>, tokio_postgres::Error> {
-    let mut prepared = Vec::with_capacity(plan.statements.len());
-    for planned in &plan.statements {
-        prepared.push(conn.prepare_cached(&planned.sql).await?);
-    }
-    Ok(prepared)
-}
-
-/// A statement on its way.
-type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>>;
-
-/// Sends every planned statement; each one's outcome, in order.
-fn send<'a, C: GenericClient>(
-    conn: &'a C,
-    plan: &'a Plan<'_>,
-    prepared: &'a [Statement],
-) -> Vec<Pending<'a>> {
-    plan.statements
-        .iter()
-        .zip(prepared)
-        .map(|(planned, statement)| {
-            let params: Vec<&(dyn ToSql + Sync)> = planned
-                .params
-                .iter()
-                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                .collect();
-            Box::pin(async move { conn.execute(statement, &params).await }) as Pending<'a>
-        })
-        .collect()
-}
-
-/// Writes every changed record in the caller's open transaction (the caller commits), the statements sent
-/// together.
+/// Writes every changed record in the caller's open transaction (the caller commits): one statement.
 pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
-    let plan = plan(w);
-    let prepared = prepare(conn, &plan).await.map_err(db_error)?;
-    let errors = futures_util::future::join_all(send(conn, &plan, &prepared))
+    let mut p = Plan::default();
+    plan(w, &mut p);
+    if p.parts.is_empty() {
+        return Ok(());
+    }
+    let statement = conn
+        .prepare_cached(&p.sql("SELECT 1"))
         .await
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
-    first_cause(errors).map_or(Ok(()), Err)
+        .map_err(db_error)?;
+    conn.execute(&statement, &p.params())
+        .await
+        .map(drop)
+        .map_err(db_error)
 }
 
 /// How a connection is left after [`commit`].
@@ -447,12 +434,12 @@ pub(super) enum After {
 /// Stores a step in its open transaction on `conn`, commits it and releases the lock of conversation `key`.
 /// Gives the outbox items' numbers.
 ///
-/// Every statement is prepared first; then the writes, `COMMIT` and the unlock are sent back to back and the
-/// answers read after (a pipeline on the connection: one round trip and one wait for the disk). Sending
-/// `COMMIT` before the writes' answers are in is safe because a failed statement aborts the transaction on the
-/// server, and `COMMIT` of an aborted transaction rolls it back: the step is stored exactly when every
-/// statement and the `COMMIT` succeeded, which is what is checked below. The unlock runs after the
-/// transaction's end either way.
+/// The handled message's removal, the outbox items and every changed record are one statement (see [`Plan`]);
+/// it, `COMMIT` and the unlock are sent back to back and the answers read after (a pipeline on the connection:
+/// one round trip and one wait for the disk). Sending `COMMIT` before the statement's answer is in is safe: a
+/// failed statement aborts the transaction on the server, and `COMMIT` of an aborted transaction rolls it back,
+/// so the step is stored exactly when the statement and the `COMMIT` both succeeded, which is what is checked
+/// below. The unlock runs after the transaction's end either way.
 pub(super) async fn commit<C: GenericClient>(
     store: &PgStore,
     conn: &C,
@@ -464,49 +451,45 @@ pub(super) async fn commit<C: GenericClient>(
         outbox,
         handled,
     } = commit;
-    let plan = plan(&writes);
-    let prepared = async {
-        Ok::<_, tokio_postgres::Error>((
-            conn.prepare_cached(HANDLED_SQL).await?,
-            conn.prepare_cached(OUTBOX_SQL).await?,
-            conn.prepare_cached(UNLOCK_SQL).await?,
-            prepare(conn, &plan).await?,
-        ))
-    };
-    let (handled_statement, outbox_statement, unlock, prepared) = match prepared.await {
-        Ok(prepared) => prepared,
-        Err(err) => return (Err(db_error(err)), After::Open),
-    };
     let records: Vec<Vec<u8>> = outbox.iter().map(encode).collect();
     let order_keys: Vec<&str> = outbox
         .iter()
         .map(|r| r.envelope.order_key.as_str())
         .collect();
-    let handled_seq = handled.map(big);
-    let instance = store.instance();
-    let lease = lease_ms();
-    let removed = async {
-        match &handled_seq {
-            Some(seq) => conn.execute(&handled_statement, &[seq]).await.map(drop),
-            None => Ok(()),
-        }
+    let mut p = Plan::default();
+    let mut query = vec!["1".to_string(), "ARRAY[]::bigint[]".to_string()];
+    if let Some(seq) = handled {
+        p.part("gone", handled_sql(p.next()), vec![Box::new(big(seq)) as Column<'_>]);
+        query[0] = "(SELECT 1 / count(*) FROM gone)".into();
+    }
+    if !records.is_empty() {
+        let n = p.next();
+        p.parts.push(("items".into(), numbered_sql(n)));
+        p.parts.push(("queued".into(), outbox_sql(n)));
+        p.params.push(Box::new(records));
+        p.params.push(Box::new(store.instance()));
+        p.params.push(Box::new(lease_ms()));
+        p.params.push(Box::new(order_keys));
+        query[1] = "ARRAY(SELECT seq FROM items ORDER BY o)".into();
+    }
+    plan(&writes, &mut p);
+    let sql = p.sql(&format!("SELECT {}", query.join(", ")));
+    let prepared = async {
+        Ok::<_, tokio_postgres::Error>((
+            conn.prepare_cached(&sql).await?,
+            conn.prepare_cached(UNLOCK_SQL).await?,
+        ))
     };
-    let numbered = async {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        let params: [&(dyn ToSql + Sync); 4] = [&records, &instance, &lease, &order_keys];
-        let rows = conn.query(&outbox_statement, &params).await?;
-        Ok::<_, tokio_postgres::Error>(rows.iter().map(|r| unbig(r.get(0))).collect::<Vec<u64>>())
+    let (statement, unlock) = match prepared.await {
+        Ok(prepared) => prepared,
+        Err(err) => return (Err(db_error(err)), After::Open),
     };
-    let written = futures_util::future::join_all(send(conn, &plan, &prepared));
+    let params = p.params();
     let unlock_params: [&(dyn ToSql + Sync); 2] = [&LOCK_STEPS, &key];
     // `biased`: polled in this order, so sent in this order (each request leaves at its first poll).
-    let (removed, numbered, written, committed, unlocked) = tokio::join!(
+    let (stored, committed, unlocked) = tokio::join!(
         biased;
-        removed,
-        numbered,
-        written,
+        conn.query_one(&statement, &params),
         conn.batch_execute("COMMIT"),
         conn.execute(&unlock, &unlock_params),
     );
@@ -517,20 +500,19 @@ pub(super) async fn commit<C: GenericClient>(
             After::Broken
         }
     };
-    if let (Some(seq), Err(err)) = (handled, &removed) {
-        if err.code() == Some(&SqlState::DIVISION_BY_ZERO) {
-            return (Err(StoreError::Handled(seq)), after);
+    let row = match stored {
+        Ok(row) => row,
+        Err(err) => {
+            let gone = err.code() == Some(&SqlState::DIVISION_BY_ZERO);
+            return match handled {
+                Some(seq) if gone => (Err(StoreError::Handled(seq)), after),
+                _ => (Err(db_error(err)), after),
+            };
         }
-    }
-    let mut errors: Vec<tokio_postgres::Error> = Vec::new();
-    errors.extend(removed.err());
-    let numbered = numbered.map_err(|e| errors.push(e)).ok();
-    errors.extend(written.into_iter().filter_map(Result::err));
-    if let Some(err) = first_cause(errors) {
-        return (Err(err), after);
-    }
+    };
     if let Err(err) = committed {
         return (Err(db_error(err)), after);
     }
-    (Ok(numbered.unwrap_or_default()), after)
+    let seqs: Vec<i64> = row.get(1);
+    (Ok(seqs.into_iter().map(unbig).collect()), after)
 }

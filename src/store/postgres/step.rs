@@ -48,15 +48,16 @@ pub(super) struct PgStep {
     pub(super) conn: Option<Object>,
     pub(super) key: Arc<str>,
     /// The oldest unhandled message of `key` (`seq`, `record`) when the step began.
-    oldest: Option<Row>,
+    oldest: Option<(i64, Vec<u8>)>,
     /// The conversation `key` (`version`, `record`) when the step began.
-    conversation: Option<Row>,
+    conversation: Option<(i64, Vec<u8>)>,
 }
 
 const LOCK_SQL: &str = "SELECT pg_advisory_lock($1, hashtext($2))";
-const OLDEST_SQL: &str =
-    "SELECT seq, record FROM inbound WHERE conversation = $1 ORDER BY seq LIMIT 1";
-const CONVERSATION_SQL: &str = "SELECT version, record FROM conversations WHERE key = $1";
+/// The oldest unhandled message of conversation `$1` and its record, each when there is one: one row.
+const OWN_SQL: &str = "SELECT o.seq, o.record, c.version, c.record FROM (SELECT 1) AS one \
+     LEFT JOIN LATERAL (SELECT seq, record FROM inbound WHERE conversation = $1 ORDER BY seq LIMIT 1) AS o ON true \
+     LEFT JOIN conversations AS c ON c.key = $1";
 
 impl PgStore {
     /// Waits for the conversation's lock, then begins the step's transaction and reads what the step will ask
@@ -74,28 +75,29 @@ impl PgStore {
         };
         let conn = step.conn();
         let lock = conn.prepare_cached(LOCK_SQL).await.map_err(db_error)?;
-        let oldest = conn.prepare_cached(OLDEST_SQL).await.map_err(db_error)?;
-        let conversation = conn
-            .prepare_cached(CONVERSATION_SQL)
-            .await
-            .map_err(db_error)?;
+        let own = conn.prepare_cached(OWN_SQL).await.map_err(db_error)?;
         let params: [&(dyn ToSql + Sync); 2] = [&LOCK_STEPS, &key];
-        let own: [&(dyn ToSql + Sync); 1] = [&key];
+        let own_params: [&(dyn ToSql + Sync); 1] = [&key];
         // Sent together, in this order (`biased`: each request leaves at its first poll); the server runs BEGIN
         // and the reads once the lock is granted.
-        let (locked, begun, oldest, conversation) = tokio::join!(
+        let (locked, begun, own) = tokio::join!(
             biased;
             conn.execute(&lock, &params),
             conn.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE"),
-            conn.query_opt(&oldest, &own),
-            conn.query_opt(&conversation, &own),
+            conn.query_one(&own, &own_params),
         );
         locked.map_err(db_error)?;
         begun.map_err(db_error)?;
-        step.oldest = oldest.map_err(db_error)?;
-        step.conversation = conversation.map_err(db_error)?;
+        let own = own.map_err(db_error)?;
+        step.oldest = pair(&own, 0);
+        step.conversation = pair(&own, 2);
         Ok(step)
     }
+}
+
+/// Columns `at` (a number) and `at + 1` (bytes) of `row`, when not null.
+fn pair(row: &Row, at: usize) -> Option<(i64, Vec<u8>)> {
+    Some((row.get::<_, Option<i64>>(at)?, row.get::<_, Option<Vec<u8>>>(at + 1)?))
 }
 
 impl PgStep {
@@ -126,9 +128,9 @@ impl PgStep {
     fn own_conversation(&self) -> Result<Option<(i64, Conversation)>, StoreError> {
         self.conversation
             .as_ref()
-            .map(|r| {
-                let value = decode(format!("conversations/{}", self.key).as_bytes(), r.get(1))?;
-                Ok((r.get::<_, i64>(0), value))
+            .map(|(version, record)| {
+                let value = decode(format!("conversations/{}", self.key).as_bytes(), record)?;
+                Ok((*version, value))
             })
             .transpose()
     }
@@ -167,11 +169,11 @@ impl Step for PgStep {
         // The oldest message of the conversation is earlier than `seq` exactly when one is.
         self.oldest
             .as_ref()
-            .filter(|r| r.get::<_, i64>(0) < big(seq))
-            .map(|r| {
-                let seq = unbig(r.get(0));
+            .filter(|(oldest, _)| *oldest < big(seq))
+            .map(|(oldest, record)| {
+                let seq = unbig(*oldest);
                 let mut stored: StoredInbound =
-                    decode(format!("inbound/{seq}").as_bytes(), r.get(1))?;
+                    decode(format!("inbound/{seq}").as_bytes(), record)?;
                 stored.seq = seq;
                 Ok(stored)
             })
@@ -197,7 +199,7 @@ impl Step for PgStep {
             return query::conversation_if_changed(self.conn(), key, known).await;
         }
         let unchanged = match (&known.0, &self.conversation) {
-            (StampKind::Version(v), Some(r)) => r.get::<_, i64>(0) == big(*v),
+            (StampKind::Version(v), Some((version, _))) => *version == big(*v),
             _ => false,
         };
         if unchanged {
