@@ -49,39 +49,39 @@ const PACED_MESSAGES: usize = 2000;
 /// engine writes them for a FAQ message.
 fn faq_rows(cluster: &PgCluster, url: &str, faq: &Faq, question: &str) -> Arc<[Vec<u8>; 3]> {
     let sample = |sql: &str| {
-            let text = cluster.psql(url.rsplit('/').next().unwrap(), sql);
-            let hex = text.trim_start_matches("\\x");
-            (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect::<Vec<u8>>()
-        };
-        let inbound = encode(&supportbot::store::records::StoredInbound {
-            seq: 0,
-            inbound: msg("x", "m".into(), question),
-            oversized: None,
-            throttled: false,
-        });
-        let conversation = sample("SELECT record FROM conversations ORDER BY key LIMIT 1");
-        // The outbox is empty once delivered: an answer as the engine writes it.
-        let answer = faq.entries()[0].title(Lang::Zh).repeat(8);
-        let outbox = encode(&supportbot::store::records::OutboxRecord {
-            seq: 0,
-            created_ms: 0,
-            envelope: Envelope {
-                id: "bench:m1#0".into(),
-                destination: "bench".into(),
-                order_key: "bench:c1".into(),
-                delivery: supportbot_chat::Delivery::Message(supportbot_chat::Outbound {
-                    platform: "bench".into(),
-                    chat: "c1".into(),
-                    text: answer,
-                    buttons: vec!["有帮助".into(), "没帮助".into()],
-                    reply_to: Some("m1".into()),
-                    case: None,
-                }),
-            },
-        });
+        let text = cluster.psql(url.rsplit('/').next().unwrap(), sql);
+        let hex = text.trim_start_matches("\\x");
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect::<Vec<u8>>()
+    };
+    let inbound = encode(&supportbot::store::records::StoredInbound {
+        seq: 0,
+        inbound: msg("x", "m".into(), question),
+        oversized: None,
+        throttled: false,
+    });
+    let conversation = sample("SELECT record FROM conversations ORDER BY key LIMIT 1");
+    // The outbox is empty once delivered: an answer as the engine writes it.
+    let answer = faq.entries()[0].title(Lang::Zh).repeat(8);
+    let outbox = encode(&supportbot::store::records::OutboxRecord {
+        seq: 0,
+        created_ms: 0,
+        envelope: Envelope {
+            id: "bench:m1#0".into(),
+            destination: "bench".into(),
+            order_key: "bench:c1".into(),
+            delivery: supportbot_chat::Delivery::Message(supportbot_chat::Outbound {
+                platform: "bench".into(),
+                chat: "c1".into(),
+                text: answer,
+                buttons: vec!["有帮助".into(), "没帮助".into()],
+                reply_to: Some("m1".into()),
+                case: None,
+            }),
+        },
+    });
     Arc::new([inbound, conversation, outbox])
 }
 
@@ -150,7 +150,13 @@ fn main() {
     let all: Vec<usize> = (0..CONVERSATIONS).collect();
     let raw = |url: &str, rows: &Arc<[Vec<u8>; 3]>, round: usize| {
         measure(&meter, &[], || {
-            rt.block_on(pg::raw::raw(url, rows.clone(), CONVERSATIONS, PER_CONVERSATION, round))
+            rt.block_on(pg::raw::raw(
+                url,
+                rows.clone(),
+                CONVERSATIONS,
+                PER_CONVERSATION,
+                round,
+            ))
         })
     };
     // The engine's default worker count (twice the CPUs, at most 8), then 16 workers: every worker runs one step
@@ -159,13 +165,21 @@ fn main() {
         let url = cluster.database("bench");
         let shutdown = Shutdown::new();
         let adapter = Arc::new(Null::default());
-        let engines = rt.block_on(engines(&url, &config, &faq, workers, adapter, instances, &shutdown));
+        let engines = rt.block_on(engines(
+            &url, &config, &faq, workers, adapter, instances, &shutdown,
+        ));
         // Warm up, so the conversations exist and have their steady-state size.
         rt.block_on(pg::traffic(&engines, &all, PER_CONVERSATION, &questions, 0));
         let rows = faq_rows(&cluster, &url, &faq, &questions[0]);
         for round in 1..=ROUNDS {
             let engine = measure(&meter, &[], || {
-                rt.block_on(pg::traffic(&engines, &all, PER_CONVERSATION, &questions, round))
+                rt.block_on(pg::traffic(
+                    &engines,
+                    &all,
+                    PER_CONVERSATION,
+                    &questions,
+                    round,
+                ))
             });
             println!(
                 "round {round}: {instances} engine(s) in one process ({}), FAQ traffic: {engine}; raw PostgreSQL, same rows: {}",

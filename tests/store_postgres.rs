@@ -216,7 +216,12 @@ async fn a_platform_message_is_stored_once_and_handled_once() {
         .unwrap();
     commit_step_conversation(next, "after").await;
     assert_eq!(
-        a.conversation("telegram:42").await.unwrap().unwrap().value.name,
+        a.conversation("telegram:42")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .name,
         "after"
     );
     assert!(

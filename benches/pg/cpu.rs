@@ -12,11 +12,7 @@ fn stat(pid: u32) -> Option<(u32, u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
     let n = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-    Some((
-        u32::try_from(n(1)?).ok()?,
-        n(11)? + n(12)?,
-        n(13)? + n(14)?,
-    ))
+    Some((u32::try_from(n(1)?).ok()?, n(11)? + n(12)?, n(13)? + n(14)?))
 }
 
 fn pids() -> Vec<u32> {

@@ -87,10 +87,16 @@ pub async fn paced(
         tokio::time::sleep_until(due.into()).await;
         let id = format!("{tag}p{k}");
         let c = k % conversations;
-        let message = msg(&format!("f{c}"), id.clone(), &questions[(c * 7 + k) % questions.len()]);
+        let message = msg(
+            &format!("f{c}"),
+            id.clone(),
+            &questions[(c * 7 + k) % questions.len()],
+        );
         offers.push((id, Instant::now()));
         let engine = engine.clone();
-        tasks.push(tokio::spawn(async move { engine.accept(message).await.unwrap() }));
+        tasks.push(tokio::spawn(async move {
+            engine.accept(message).await.unwrap()
+        }));
     }
     for t in tasks {
         t.await.unwrap();

@@ -95,7 +95,13 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
     assert_eq!(store.cases().await.unwrap().len(), 1);
     assert_eq!(store.waiting().await.unwrap(), vec![entry]);
     assert_eq!(store.reserved().await.unwrap().len(), 1);
-    let outbox: Vec<u64> = store.outbox().await.unwrap().iter().map(|r| r.seq).collect();
+    let outbox: Vec<u64> = store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(
         outbox, stored.outbox_seqs,
         "items carry the numbers they were given"

@@ -53,7 +53,11 @@ const CASES: Table = Table {
 };
 const CASE_LOGS: Table = Table {
     name: "case_logs",
-    columns: &[("number", "bigint"), ("line", "integer"), ("record", "bytea")],
+    columns: &[
+        ("number", "bigint"),
+        ("line", "integer"),
+        ("record", "bytea"),
+    ],
     key: 2,
     versioned: false,
 };
@@ -224,7 +228,10 @@ impl<'a> Plan<'a> {
 /// Entries of a map of changes split into those that set a value and the keys of those that remove one.
 type Split<'a, K, T> = (Vec<(&'a K, T)>, Vec<&'a K>);
 
-fn split<'a, K, V, T>(map: &'a BTreeMap<K, V>, set: impl Fn(&'a V) -> Option<T>) -> Split<'a, K, T> {
+fn split<'a, K, V, T>(
+    map: &'a BTreeMap<K, V>,
+    set: impl Fn(&'a V) -> Option<T>,
+) -> Split<'a, K, T> {
     let mut kept = Vec::new();
     let mut gone = Vec::new();
     for (key, value) in map {
@@ -459,7 +466,11 @@ pub(super) async fn commit<C: GenericClient>(
     let mut p = Plan::default();
     let mut query = vec!["1".to_string(), "ARRAY[]::bigint[]".to_string()];
     if let Some(seq) = handled {
-        p.part("gone", handled_sql(p.next()), vec![Box::new(big(seq)) as Column<'_>]);
+        p.part(
+            "gone",
+            handled_sql(p.next()),
+            vec![Box::new(big(seq)) as Column<'_>],
+        );
         query[0] = "(SELECT 1 / count(*) FROM gone)".into();
     }
     if !records.is_empty() {

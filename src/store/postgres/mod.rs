@@ -47,7 +47,7 @@ pub(super) const LOCK_LEAD: i32 = 0x5342_0002;
 /// the steps a process runs at once (the engine runs at most eight workers).
 const POOL_SIZE: usize = 16;
 /// Connections one process keeps open at most for writes that may wait for the next durable commit.
-const LAZY_POOL_SIZE: usize = 2;
+const LAZY_POOL_SIZE: usize = 4;
 /// How long connecting may take when the URL does not say (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -97,7 +97,10 @@ impl PgStore {
 
 /// Columns `at` (a number) and `at + 1` (bytes) of `row`, when not null.
 fn pair(row: &Row, at: usize) -> Option<(i64, Vec<u8>)> {
-    Some((row.get::<_, Option<i64>>(at)?, row.get::<_, Option<Vec<u8>>>(at + 1)?))
+    Some((
+        row.get::<_, Option<i64>>(at)?,
+        row.get::<_, Option<Vec<u8>>>(at + 1)?,
+    ))
 }
 
 impl PgStep {
