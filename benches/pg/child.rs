@@ -111,7 +111,7 @@ pub fn run(spec: &str, conversations: usize, per_conversation: usize) {
     for line in std::io::stdin().lock().lines() {
         let round: usize = line.unwrap().trim().parse().unwrap();
         rt.block_on(super::traffic(
-            &[engine.clone()],
+            std::slice::from_ref(&engine),
             &mine,
             per_conversation,
             &questions,

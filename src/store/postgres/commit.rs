@@ -464,14 +464,15 @@ pub(super) async fn commit<C: GenericClient>(
         .map(|r| r.envelope.order_key.as_str())
         .collect();
     let mut p = Plan::default();
-    let mut query = vec!["1".to_string(), "ARRAY[]::bigint[]".to_string()];
+    // What the statement answers: whether the handled message was there, and the outbox items' numbers.
+    let (mut present, mut numbers) = ("1", "ARRAY[]::bigint[]");
     if let Some(seq) = handled {
         p.part(
             "gone",
             handled_sql(p.next()),
             vec![Box::new(big(seq)) as Column<'_>],
         );
-        query[0] = "(SELECT 1 / count(*) FROM gone)".into();
+        present = "(SELECT 1 / count(*) FROM gone)";
     }
     if !records.is_empty() {
         let n = p.next();
@@ -481,10 +482,10 @@ pub(super) async fn commit<C: GenericClient>(
         p.params.push(Box::new(store.instance()));
         p.params.push(Box::new(lease_ms()));
         p.params.push(Box::new(order_keys));
-        query[1] = "ARRAY(SELECT seq FROM items ORDER BY o)".into();
+        numbers = "ARRAY(SELECT seq FROM items ORDER BY o)";
     }
     plan(&writes, &mut p);
-    let sql = p.sql(&format!("SELECT {}", query.join(", ")));
+    let sql = p.sql(&format!("SELECT {present}, {numbers}"));
     let prepared = async {
         Ok::<_, tokio_postgres::Error>((
             conn.prepare_cached(&sql).await?,

@@ -20,7 +20,10 @@
 //! together with taking the lock and `BEGIN`, in one round trip: the lock is granted first, then the
 //! transaction begins and the reads take its snapshot, exactly as if the engine had read them first. Later
 //! reads in the step see that same snapshot, so answering the engine's reads of `key` from what was read then
-//! gives what reading again would. The commit goes in one round trip too (see [`super::commit::commit`]).
+//! gives what reading again would. A step that would not have read them (an operator's action, a background
+//! step) reads them all the same: under SERIALIZABLE that can only add a collision with a concurrent writer of
+//! that conversation, which fails one step as a conflict that the engine runs again, never a wrong result. The
+//! commit goes in one round trip too (see [`super::commit::commit`]).
 //!
 //! A step dropped without a commit (an error, a cancelled task) rolls back and unlocks on its connection before
 //! the connection goes back to the pool; without a runtime to do that, the connection is closed instead, which
