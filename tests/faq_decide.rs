@@ -113,7 +113,7 @@ fn candidates_explain_the_decision() {
 
 #[test]
 fn a_vague_question_offers_choices() {
-    let d = faq().decide("mail not working");
+    let d = faq().decide("email issue");
     assert_eq!(d.action, Action::Choose, "{d:?}");
     assert!(d.candidates.len() >= 2);
     assert!(d.faq.is_none() && d.answer.is_none());

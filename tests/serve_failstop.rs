@@ -7,9 +7,7 @@
 mod tmpfs;
 mod webhook_support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tmpfs::Tmpfs;
@@ -17,72 +15,23 @@ use webhook_support::*;
 
 const SECRET: &str = "forum-secret-for-failstop";
 
-/// A running `serve`, killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
+/// Starts `serve` in `dir` with `config.toml` and its log in `stderr.log`.
+fn start(dir: &Path) -> Serve {
+    Serve::start(&dir.join("config.toml"), &dir.join("stderr.log"))
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn healthz(serve: &Serve) -> (u16, serde_json::Value) {
+    let resp = reqwest::get(format!("{}/healthz", serve.base))
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or_default())
 }
 
-impl Serve {
-    /// Starts `serve` in `dir` with `config.toml`; waits for the chat address it prints.
-    fn start(dir: &Path) -> Serve {
-        let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_supportbot"))
-            .args(["serve", "--config", "config.toml"])
-            .current_dir(dir)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let log = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
-                panic!("serve stopped before printing its address:\n{log}");
-            };
-            if let Some(url) = line.trim().strip_prefix("chat:") {
-                break url.trim().trim_end_matches('/').to_string();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        Serve { child, base }
-    }
-
-    /// Stops it with SIGTERM; it must exit within 30 seconds.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let started = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "serve hung on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    async fn health(&self) -> (u16, serde_json::Value) {
-        let resp = reqwest::get(format!("{}/healthz", self.base))
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or_default())
-    }
-
-    async fn post(&self, user: &str, id: &str) -> (u16, serde_json::Value) {
-        let url = format!("{}/webhook/forum", self.base);
-        let body = event(user, id, "发送邮件被退回 554 DT:SPM 怎么办");
-        post_signed(&url, SECRET, &body, now()).await
-    }
+async fn post(serve: &Serve, user: &str, id: &str) -> (u16, serde_json::Value) {
+    let url = format!("{}/webhook/forum", serve.base);
+    let body = event(user, id, "发送邮件被退回 554 DT:SPM 怎么办");
+    post_signed(&url, SECRET, &body, now()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,8 +51,8 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     );
     std::fs::write(dir.path().join("config.toml"), config).unwrap();
 
-    let serve = Serve::start(dir.path());
-    assert_eq!(serve.health().await.0, 200);
+    let serve = start(dir.path());
+    assert_eq!(healthz(&serve).await.0, 200);
     // Fill the disk, leaving a little room.
     disk.fill(64 * 1024);
 
@@ -111,7 +60,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     let mut refused = None;
     for n in 0..5000 {
         let id = format!("m{n}");
-        let (status, body) = serve.post(&format!("u{n}"), &id).await;
+        let (status, body) = post(&serve, &format!("u{n}"), &id).await;
         match status {
             200 => acknowledged.push((format!("u{n}"), id)),
             503 => {
@@ -124,7 +73,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     let refused = refused.expect("the disk filled up");
     assert!(!acknowledged.is_empty());
 
-    let (status, health) = serve.health().await;
+    let (status, health) = healthz(&serve).await;
     assert_eq!(status, 503, "{health}");
     let reason = health["reason"].as_str().unwrap_or_default();
     assert!(
@@ -135,7 +84,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     disk.free();
     let started = Instant::now();
     for n in 0..3 {
-        let (status, body) = serve.post("late", &format!("late{n}")).await;
+        let (status, body) = post(&serve, "late", &format!("late{n}")).await;
         assert_eq!(status, 503, "{body} (first refusal: {refused})");
     }
     assert!(
@@ -143,7 +92,7 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(serve.health().await.0, 503);
+    assert_eq!(healthz(&serve).await.0, 503);
     serve.stop();
     eprintln!(
         "{} events acknowledged before the disk filled; /healthz: {health}",
@@ -151,17 +100,17 @@ async fn serve_on_a_full_disk_stops_acknowledging_says_why_and_continues_after_s
     );
 
     // Restarted with space: healthy, and every acknowledged event is stored (its redelivery is a duplicate).
-    let serve = Serve::start(dir.path());
-    assert_eq!(serve.health().await.0, 200);
+    let serve = start(dir.path());
+    assert_eq!(healthz(&serve).await.0, 200);
     for (user, id) in &acknowledged {
-        let (status, body) = serve.post(user, id).await;
+        let (status, body) = post(&serve, user, id).await;
         assert_eq!(
             (status, body["status"].as_str()),
             (200, Some("duplicate")),
             "{id}: {body}"
         );
     }
-    let (status, body) = serve.post("late", "late0").await;
+    let (status, body) = post(&serve, "late", "late0").await;
     assert_eq!(
         (status, body["status"].as_str()),
         (200, Some("accepted")),

@@ -6,46 +6,14 @@
 mod webhook_support;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use webhook_support::*;
 
 const SECRET: &str = "forum-secret-4-0123456789";
 const BIN: &str = env!("CARGO_BIN_EXE_supportbot");
-
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-/// Starts `supportbot serve` and waits for the address it prints.
-fn spawn_serve(config: &Path) -> Serve {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("chat:") {
-                let _ = tx.send(url.trim().trim_end_matches('/').to_string());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve printed its address");
-    Serve { child, base }
-}
 
 /// Runs `supportbot outbox ARGS --data DIR`; returns the exit code, stdout and stderr.
 async fn outbox(data: &Path, args: &[&str]) -> (i32, String, String) {
@@ -101,7 +69,7 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     std::fs::write(&config, text).unwrap();
 
     // First run: six questions from two users; the receiver takes two replies, then refuses.
-    let mut serve = spawn_serve(&config);
+    let mut serve = Serve::start(&config, &config.with_file_name("serve.log"));
     let hook = format!("{}/webhook/forum", serve.base);
     let mut sent = Vec::new();
     for i in 0..3 {
@@ -153,7 +121,7 @@ async fn backlog_survives_sigkill_and_is_managed_from_the_cli() {
     // Second run, receiver still refusing: the recovered items are tried at once and refused again.
     rx.set_refusing(true);
     let before = rx.attempts().len();
-    let mut serve = spawn_serve(&config);
+    let mut serve = Serve::start(&config, &config.with_file_name("serve.log"));
     wait_until(
         "the recovered items are tried",
         Duration::from_secs(30),

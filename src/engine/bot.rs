@@ -91,7 +91,7 @@ pub(super) async fn continue_mode(
 pub(super) async fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), StoreError> {
     let lang = i18n::from_code(&conv.lang);
     let decision = match t.early.take() {
-        Some(d) if d.lang == lang && d.query == t.text => d,
+        Some((asked, d)) if asked == lang && d.query == t.text => d,
         _ => t.faq.decide_in(&t.text, lang),
     };
     t.sh.metrics.decision(decision.action);

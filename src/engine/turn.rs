@@ -29,8 +29,9 @@ pub(crate) struct Turn<'a> {
     pub text: String,
     /// `platform:user`.
     pub account: String,
-    /// The FAQ decision computed before the step lock was taken (used when its language still fits).
-    pub early: Option<Decision>,
+    /// The FAQ decision computed before the step lock was taken, with the language it was asked in (used when
+    /// that language still fits).
+    pub early: Option<(Lang, Decision)>,
     /// The sender was over their message rate when the message arrived.
     pub throttled: bool,
 }
@@ -41,7 +42,8 @@ pub(crate) struct Turn<'a> {
 pub(crate) struct Early {
     /// The decision, in the language the conversation had then ([`Turn`] checks it again and decides anew in
     /// the rare case it changed meanwhile).
-    pub decision: Option<Decision>,
+    /// The language is the one asked for: the decision's own may differ (an entry without an answer in it).
+    pub decision: Option<(Lang, Decision)>,
     /// The conversation record as read then, with the stamp of its stored form ([`Changes::conversation_known`]).
     pub conversation: Option<Known<Conversation>>,
 }
@@ -70,7 +72,7 @@ pub(crate) async fn early_decision(sh: &Shared, stored: &StoredInbound) -> Early
         None => first_lang(sh, msg, text),
     };
     Early {
-        decision: Some(sh.faq().decide_in(text, lang)),
+        decision: Some((lang, sh.faq().decide_in(text, lang))),
         conversation,
     }
 }

@@ -60,11 +60,13 @@ const MIN_QUESTIONS: usize = 4;
 const MAX_QUESTIONS: usize = 20_000;
 /// At most about this many held-out variants are scored.
 const MAX_PROBES: usize = 800;
-/// Weight of the handoff side against the answer side when the bar is chosen: the stand-ins for uncovered
-/// questions are other entries of the same FAQ, far closer to a held-out variant than most real off-topic
-/// messages (with meaning weighing more than terms, though, everything about the same product scores closer
-/// to every entry, and a real off-topic message of that product is harder to tell apart).
-const REJECT_WEIGHT: f32 = 0.6;
+/// Share of the held-out variants ranked right whose score may fall under the answer bar: users' own wording
+/// is farther from the questions than a team's variants are from each other, so the bar sits well under most
+/// of them.
+const RIGHT_QUANTILE: f32 = 0.2;
+/// Share of the stand-ins for uncovered questions (the best other entry's score) under the answer bar: they
+/// are entries of the same FAQ, far closer to a held-out variant than most real off-topic messages.
+const OTHER_QUANTILE: f32 = 0.7;
 /// Blends of BM25 into the ranking order that calibration tries (the first is the default).
 const BLENDS: [f32; 5] = [0.15, 0.0, 0.3, 0.6, 1.0];
 /// Lowest and highest answer bar calibration may choose.
@@ -163,16 +165,21 @@ pub fn calibrate(
             / n
     };
     let rejected_at = |bar: f32| probes.iter().filter(|p| p.best_other < bar).count() as f32 / n;
-    let mut best = (f32::MIN, Bars::DEFAULT.answer);
-    let mut bar = BAR_RANGE.0;
-    while bar <= BAR_RANGE.1 + 1e-6 {
-        let value = answered_at(bar) + REJECT_WEIGHT * rejected_at(bar);
-        if value > best.0 + 1e-6 {
-            best = (value, bar);
-        }
-        bar += 0.01;
-    }
-    let answer = best.1;
+    // Between the scores that held-out variants reach on their own entry (all but the lowest fifth of them
+    // answered) and those of the best other entry (most stand-ins handed off). Quantiles move little when a
+    // few probes change, unlike the peak of an accuracy curve that is flat near its top.
+    let right: Vec<f32> = probes
+        .iter()
+        .filter_map(|p| p.top.filter(|(e, _)| *e == p.owner).map(|(_, s)| s))
+        .collect();
+    let others: Vec<f32> = probes.iter().map(|p| p.best_other).collect();
+    let answer = match (
+        quantile(right, RIGHT_QUANTILE),
+        quantile(others, OTHER_QUANTILE),
+    ) {
+        (Some(right), Some(other)) => ((right + other) / 2.0).clamp(BAR_RANGE.0, BAR_RANGE.1),
+        _ => Bars::DEFAULT.answer,
+    };
     let bars = Bars {
         answer,
         partial: answer - 0.1,
@@ -202,11 +209,36 @@ pub fn calibrate(
     (bars, calibration)
 }
 
+/// The `q` quantile of `values` (none when empty).
+fn quantile(mut values: Vec<f32>, q: f32) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f32::total_cmp);
+    let at = ((values.len() - 1) as f32 * q).round() as usize;
+    Some(values[at])
+}
+
 /// Per-entry scores as the ranking takes them (none for a variant without a meaning vector).
 fn dense(scores: &[f32]) -> Meaning<'_> {
     if scores.is_empty() {
         Meaning::None
     } else {
         Meaning::Dense(scores)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_pick_the_value_at_that_share() {
+        let values = vec![0.5, 0.1, 0.9, 0.3, 0.7];
+        assert_eq!(quantile(values.clone(), 0.0), Some(0.1));
+        assert_eq!(quantile(values.clone(), 0.5), Some(0.5));
+        assert_eq!(quantile(values.clone(), 0.7), Some(0.7));
+        assert_eq!(quantile(values, 1.0), Some(0.9));
+        assert_eq!(quantile(Vec::new(), 0.5), None);
     }
 }

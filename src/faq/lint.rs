@@ -9,8 +9,8 @@ use super::Lang;
 const MIN_VARIANTS: usize = 3;
 /// Two variants of one entry sharing this share of all their terms say the same thing.
 const SAME_TERMS: f32 = 0.8;
-/// A question of one entry on which another entry scores this close to (or above) its own entry.
-const CONFUSABLE: f32 = 0.9;
+/// A question of one entry on which another entry scores this close to (or above) its own entry (within 15 %).
+const CONFUSABLE: f32 = 0.85;
 
 /// One warning.
 #[derive(Debug, Clone, PartialEq)]

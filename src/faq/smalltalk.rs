@@ -37,6 +37,10 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "在吗",
             "在不在",
             "在么",
+            "有人吗",
+            "有人在吗",
+            "有没有人",
+            "有没有人在",
             "早上好",
             "上午好",
             "下午好",
@@ -52,6 +56,11 @@ const PHRASES: &[(Kind, &[&str])] = &[
             "good afternoon",
             "good evening",
             "howdy",
+            "anyone there",
+            "anybody there",
+            "is anyone there",
+            "is anybody there",
+            "anyone here",
             "greetings",
             "how are you",
             "how's it going",
@@ -406,6 +415,10 @@ mod tests {
         assert_eq!(st.of("あなたはロボットですか?"), Some(Kind::Bot));
         assert_eq!(st.of("さようなら"), Some(Kind::Goodbye));
         assert_eq!(st.of("こんにちは、パスワードを忘れました"), None);
+        // Asking whether anyone is there is a greeting, not a question to match.
+        assert_eq!(st.of("有人吗？？"), Some(Kind::Greeting));
+        assert_eq!(st.of("is anybody there?"), Some(Kind::Greeting));
+        assert_eq!(st.of("有人在吗 我的卡丢了"), None);
     }
 
     #[test]

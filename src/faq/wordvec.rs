@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[test]
+    fn everyday_english_words_of_support_messages_are_known() {
+        let table = WordVectors::builtin();
+        let mut v = vec![0.0; table.dims()];
+        for word in [
+            "forgot",
+            "login",
+            "someone",
+            "invoice",
+            "yesterday",
+            "screenshot",
+            "spam",
+            "frozen",
+        ] {
+            assert!(table.index.contains_key(word), "{word}");
+            assert!(table.embed(word, chars, &mut v), "{word}");
+        }
+    }
+
+    #[test]
     fn english_endings_fall_back_to_the_stem() {
         let table = WordVectors::builtin();
         let mut a = vec![0.0; table.dims()];

@@ -347,13 +347,15 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// Starts `serve --config CONFIG` with its log in `log`; waits for the chat address it prints.
+    /// Starts `serve --config CONFIG` in the config's directory (relative paths in it are relative to it)
+    /// with its log in `log`; waits for the chat address it prints.
     pub fn start(config: &Path, log: &Path) -> Serve {
         use std::io::{BufRead, BufReader};
         let stderr = std::fs::File::create(log).unwrap();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
             .args(["serve", "--config"])
             .arg(config)
+            .current_dir(config.parent().unwrap_or(Path::new(".")))
             .env("RUST_LOG", "warn")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -372,6 +374,24 @@ impl Serve {
         };
         std::thread::spawn(move || lines.for_each(drop));
         Serve { child, base }
+    }
+
+    /// Stops it with SIGTERM; it must exit within 30 seconds.
+    #[allow(dead_code)]
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "serve hung on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

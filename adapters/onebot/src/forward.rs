@@ -3,20 +3,17 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use supportbot_chat::Shutdown;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::channel::OneBotChannel;
+use crate::pump::{self, Frame};
 
 /// First pause before connecting again; it doubles up to [`MAX_PAUSE`] and starts over after a connection.
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// Longest pause between two connection attempts.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
-/// Frames waiting to be handled before the socket stops being read.
-const INCOMING: usize = 256;
 
 /// Keeps a connection to `url` until `shutdown`.
 pub async fn run(channel: OneBotChannel, url: String, shutdown: Shutdown) {
@@ -62,30 +59,22 @@ async fn connect(
 }
 
 async fn serve(channel: &OneBotChannel, socket: Socket, shutdown: Shutdown) {
-    let (mut write, mut read) = socket.split();
-    let (in_tx, in_rx) = mpsc::channel(INCOMING);
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
-    let writer = tokio::spawn(async move {
-        while let Some(text) = out_rx.recv().await {
-            if write.send(Message::Text(text.into())).await.is_err() {
-                break;
-            }
-        }
-    });
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(message)) = read.next().await {
-            let text = match message {
-                Message::Text(t) => t.to_string(),
-                Message::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
-                Message::Close(_) => break,
-                _ => continue,
-            };
-            if in_tx.send(text).await.is_err() {
-                break;
-            }
-        }
-    });
-    channel.session(in_rx, out_tx, None, shutdown).await;
-    reader.abort();
-    writer.abort();
+    pump::run(
+        channel,
+        socket,
+        frame,
+        |text| Message::Text(text.into()),
+        None,
+        shutdown,
+    )
+    .await;
+}
+
+fn frame(message: Message) -> Frame {
+    match message {
+        Message::Text(t) => Frame::Text(t.to_string()),
+        Message::Binary(b) => Frame::Text(String::from_utf8_lossy(&b).into_owned()),
+        Message::Close(_) => Frame::Close,
+        _ => Frame::Other,
+    }
 }

@@ -12,6 +12,7 @@ mod deliver;
 pub mod forward;
 pub mod inbound;
 mod link;
+mod pump;
 mod recent;
 pub mod reverse;
 pub mod segment;

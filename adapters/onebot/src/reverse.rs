@@ -7,18 +7,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use supportbot_chat::Shutdown;
-use tokio::sync::mpsc;
 
 use crate::channel::{Mode, OneBotChannel};
+use crate::pump::{self, Frame};
 
 /// The path implementations connect to.
 pub const PATH: &str = "/onebot/v11/ws";
-/// Frames waiting to be handled before the socket stops being read.
-const INCOMING: usize = 256;
 
 #[derive(Deserialize)]
 struct TokenQuery {
@@ -92,35 +89,25 @@ async fn upgrade(
 }
 
 async fn run(state: Reverse, socket: WebSocket, self_id: Option<String>) {
-    let (mut write, mut read) = socket.split();
-    let (in_tx, in_rx) = mpsc::channel(INCOMING);
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
-    let writer = tokio::spawn(async move {
-        while let Some(text) = out_rx.recv().await {
-            if write.send(Message::Text(text.into())).await.is_err() {
-                break;
-            }
-        }
-    });
-    let reader = tokio::spawn(async move {
-        while let Some(Ok(message)) = read.next().await {
-            let text = match message {
-                Message::Text(t) => t.to_string(),
-                Message::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
-                Message::Close(_) => break,
-                _ => continue,
-            };
-            if in_tx.send(text).await.is_err() {
-                break;
-            }
-        }
-    });
-    state
-        .channel
-        .session(in_rx, out_tx, self_id, state.shutdown.clone())
-        .await;
-    reader.abort();
-    writer.abort();
+    let text = |text: String| Message::Text(text.into());
+    pump::run(
+        &state.channel,
+        socket,
+        frame,
+        text,
+        self_id,
+        state.shutdown.clone(),
+    )
+    .await;
+}
+
+fn frame(message: Message) -> Frame {
+    match message {
+        Message::Text(t) => Frame::Text(t.to_string()),
+        Message::Binary(b) => Frame::Text(String::from_utf8_lossy(&b).into_owned()),
+        Message::Close(_) => Frame::Close,
+        _ => Frame::Other,
+    }
 }
 
 #[cfg(test)]
