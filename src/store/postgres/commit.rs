@@ -10,6 +10,10 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
+use super::tables::{
+    Table, CASES, CASE_LOGS, CASE_MESSAGES, CONVERSATIONS, HELD_CASES, RECENT_LINES, RESERVED,
+    UNANSWERED, USER_CASES, WAITING,
+};
 use super::{big, db_error, unbig, PgStore, LOCK_STEPS};
 use crate::store::backend::{Commit, RecentSlot, Writes, OUTBOX_LEASE};
 use crate::store::{encode, StoreError};
@@ -17,147 +21,6 @@ use crate::store::{encode, StoreError};
 /// Lease length in milliseconds, as the statements take it.
 pub(super) fn lease_ms() -> i64 {
     i64::try_from(OUTBOX_LEASE.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// A table a step writes: its columns (name and type), the first `key` of which make the primary key.
-struct Table {
-    name: &'static str,
-    columns: &'static [(&'static str, &'static str)],
-    key: usize,
-    /// The table counts the writes of a row in a `version` column (1 when inserted).
-    versioned: bool,
-}
-
-const CONVERSATIONS: Table = Table {
-    name: "conversations",
-    columns: &[("key", "text"), ("record", "bytea")],
-    key: 1,
-    versioned: true,
-};
-const RECENT_LINES: Table = Table {
-    name: "recent_lines",
-    columns: &[
-        ("conversation", "text"),
-        ("numbered", "boolean"),
-        ("slot", "bigint"),
-        ("record", "bytea"),
-    ],
-    key: 3,
-    versioned: false,
-};
-const CASES: Table = Table {
-    name: "cases",
-    columns: &[("number", "bigint"), ("record", "bytea")],
-    key: 1,
-    versioned: false,
-};
-const CASE_LOGS: Table = Table {
-    name: "case_logs",
-    columns: &[
-        ("number", "bigint"),
-        ("line", "integer"),
-        ("record", "bytea"),
-    ],
-    key: 2,
-    versioned: false,
-};
-const USER_CASES: Table = Table {
-    name: "user_cases",
-    columns: &[("account", "text"), ("case_id", "text")],
-    key: 1,
-    versioned: false,
-};
-const HELD_CASES: Table = Table {
-    name: "held_cases",
-    columns: &[("account", "text"), ("number", "bigint")],
-    key: 2,
-    versioned: false,
-};
-const WAITING: Table = Table {
-    name: "waiting",
-    columns: &[
-        ("priority", "smallint"),
-        ("queued_ms", "bigint"),
-        ("number", "bigint"),
-    ],
-    key: 3,
-    versioned: false,
-};
-const RESERVED: Table = Table {
-    name: "reserved",
-    columns: &[("number", "bigint"), ("record", "bytea")],
-    key: 1,
-    versioned: false,
-};
-const CASE_MESSAGES: Table = Table {
-    name: "case_messages",
-    columns: &[("reference", "text"), ("case_id", "text")],
-    key: 1,
-    versioned: false,
-};
-const UNANSWERED: Table = Table {
-    name: "unanswered",
-    columns: &[("question", "text"), ("count", "bigint")],
-    key: 1,
-    versioned: false,
-};
-
-impl Table {
-    /// `$first::type[], $(first + 1)::type[], …` for the first `n` columns.
-    fn arrays(&self, n: usize, first: usize) -> String {
-        self.columns[..n]
-            .iter()
-            .enumerate()
-            .map(|(i, (_, ty))| format!("${}::{ty}[]", first + i))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn names(&self, n: usize) -> Vec<&'static str> {
-        self.columns[..n].iter().map(|(name, _)| *name).collect()
-    }
-
-    /// Inserts the rows given as one array per column (parameters from `$first` on); a row whose key is stored
-    /// replaces the stored one.
-    fn upsert_sql(&self, first: usize) -> String {
-        let all = self.columns.len();
-        let mut columns = self.names(all).join(", ");
-        let mut values = "*".to_string();
-        let mut updates: Vec<String> = self.names(all)[self.key..]
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect();
-        if self.versioned {
-            columns.push_str(", version");
-            values.push_str(", 1");
-            updates.push(format!("version = {}.version + 1", self.name));
-        }
-        let action = if updates.is_empty() {
-            "NOTHING".to_string()
-        } else {
-            format!("UPDATE SET {}", updates.join(", "))
-        };
-        format!(
-            "INSERT INTO {name} ({columns}) SELECT {values} FROM unnest({arrays}) \
-             ON CONFLICT ({key}) DO {action}",
-            name = self.name,
-            arrays = self.arrays(all, first),
-            key = self.names(self.key).join(", "),
-        )
-    }
-
-    /// Removes the rows whose keys are given as one array per key column (parameters from `$first` on).
-    fn remove_sql(&self, first: usize) -> String {
-        let keys = self.names(self.key);
-        let matches: Vec<String> = keys.iter().map(|k| format!("t.{k} = d.{k}")).collect();
-        format!(
-            "DELETE FROM {name} t USING unnest({arrays}) AS d({keys}) WHERE {matches}",
-            name = self.name,
-            arrays = self.arrays(self.key, first),
-            keys = keys.join(", "),
-            matches = matches.join(" AND "),
-        )
-    }
 }
 
 /// A statement's parameter: one column of rows as an array.
@@ -398,6 +261,8 @@ fn numbered_sql(n: usize) -> String {
     )
 }
 
+/// Stores the numbered items (the `items` part) with their lease: owner and lease milliseconds are parameters
+/// `$(n + 1)` and `$(n + 2)`.
 fn outbox_sql(n: usize) -> String {
     format!(
         "INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \

@@ -20,6 +20,7 @@ pub mod migrate;
 mod query;
 mod reads;
 mod step;
+mod tables;
 #[cfg(test)]
 mod tests;
 
