@@ -6,9 +6,7 @@
 //!
 //! Durability: every step's commit and every stored inbound message is a committed transaction with
 //! `synchronous_commit = on` (set for each connection), so it is on the server's disk when the call returns;
-//! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for. Removing a delivered outbox
-//! item and remembering a case message are durable with the next such commit, as the interface allows: they run
-//! on a small pool of their own whose connections commit with `synchronous_commit = off`.
+//! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for.
 //!
 //! The connection has no TLS: run the database on the same host or a private network (or a local tunnel).
 
@@ -47,8 +45,6 @@ pub(super) const LOCK_LEAD: i32 = 0x5342_0002;
 /// Connections one process keeps open at most. A step holds one from its start to its commit, so this bounds
 /// the steps a process runs at once (the engine runs at most eight workers).
 const POOL_SIZE: usize = 16;
-/// Connections one process keeps open at most for writes that may wait for the next durable commit.
-const LAZY_POOL_SIZE: usize = 4;
 /// How long connecting may take when the URL does not say (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -60,8 +56,6 @@ pub struct PgStore {
 
 struct Inner {
     pool: Pool,
-    /// Connections whose commits do not wait for the disk (see [`PgStore::execute_lazy`]).
-    lazy: Pool,
     /// The connection settings, for the connection that listens for other processes' case events.
     settings: tokio_postgres::Config,
     /// This process's name in outbox leases: host, process id and a random part.
@@ -136,9 +130,7 @@ impl PgStore {
         if settings.get_application_name().is_none() {
             settings.application_name("supportbot");
         }
-        // A commit is durable when it returns, whatever the server's or the database's default says; on the lazy
-        // pool's connections it becomes durable with the next commit that is.
-        let lazy = make_pool(committing(&settings, "off"), LAZY_POOL_SIZE)?;
+        // A commit is durable when it returns, whatever the server's or the database's default says.
         let settings = committing(&settings, "on");
         let pool = make_pool(settings.clone(), POOL_SIZE)?;
         let mut client = pool.get().await.map_err(|e| connect_error(&target, e))?;
@@ -149,7 +141,6 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
-                lazy,
                 settings,
                 instance,
                 target,
@@ -177,12 +168,6 @@ impl PgStore {
     /// A pooled connection.
     pub(super) async fn conn(&self) -> Result<Object, StoreError> {
         self.get(&self.inner.pool).await
-    }
-
-    /// A connection whose commits do not wait for the disk: durable with the next commit of any connection
-    /// that does (PostgreSQL writes its log in order).
-    pub(super) async fn lazy_conn(&self) -> Result<Object, StoreError> {
-        self.get(&self.inner.lazy).await
     }
 
     async fn get(&self, pool: &Pool) -> Result<Object, StoreError> {
