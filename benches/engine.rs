@@ -8,17 +8,18 @@
 //! waits for durability. The engine runs on a current-thread tokio runtime (one core for the engine's tasks);
 //! the store's flusher thread runs beside it. Pin the process with `taskset -c 0` to measure on one core.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
+use common::{msg, questions, Null};
 use criterion::{Criterion, Throughput};
-use supportbot::config::Config;
-use supportbot::engine::{Engine, EngineOptions};
-use supportbot::faq::{Faq, Lang};
+use supportbot::engine::Engine;
+use supportbot::faq::Faq;
 use supportbot::store::sled::{keys, Batch};
 use supportbot::store::{SledStore, Store};
-use supportbot_chat::{Adapter, Envelope, Inbound, InboundSink, SendError, Shutdown};
+use supportbot_chat::{Envelope, Inbound, InboundSink, Shutdown};
 
 /// The allocator the `supportbot` binary runs with.
 #[global_allocator]
@@ -29,36 +30,6 @@ const CONVERSATIONS: usize = 200;
 /// Messages per conversation in a batch.
 const PER_CONVERSATION: usize = 10;
 const BATCH: usize = CONVERSATIONS * PER_CONVERSATION;
-
-struct Null;
-
-#[async_trait]
-impl Adapter for Null {
-    fn name(&self) -> &str {
-        "null"
-    }
-    async fn deliver(&self, _: &Envelope) -> Result<(), SendError> {
-        Ok(())
-    }
-}
-
-fn msg(chat: &str, id: String, text: &str) -> Inbound {
-    Inbound {
-        platform: "bench".into(),
-        chat: chat.into(),
-        user: chat.into(),
-        name: "Bench".into(),
-        id,
-        text: text.into(),
-        group: false,
-        mention: false,
-        reply_to: None,
-        ts: None,
-        attachments: vec![],
-        locale: None,
-        operator_room: false,
-    }
-}
 
 struct Rig {
     rt: tokio::runtime::Runtime,
@@ -72,34 +43,22 @@ struct Rig {
 impl Rig {
     fn new(faq: &Faq) -> Rig {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let mut config = Config::parse(
-            // The same chats send again in every iteration: a rate far above the traffic keeps every message
-            // answered (the limiter is still asked for each one).
-            "[[operators]]\nname = \"Op\"\naccounts = [\"bench:op\"]\n[hours]\nopen = \"00:00-24:00\"\npeak = []\n\
-             [limits]\nmessages_per_minute = 4000000000\nmessage_burst = 1000000\n",
-            "bench.toml",
-        )
-        .unwrap();
-        config.bot.data_dir = dir.path().join("data");
+        let config = common::config(dir.path());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         // The engine runs on the sled store as shipped; the raw figures write to the same store directly.
         let sled = SledStore::open(&config.bot.data_dir, config.store.cache_mb).unwrap();
-        let options = EngineOptions {
-            store: Some(Store::new(sled.clone())),
-            ..EngineOptions::default()
-        };
-        let engine = rt
-            .block_on(async { Engine::open_with(&config, faq.clone(), options).await })
-            .unwrap();
-        engine.register_fallback_adapter(Arc::new(Null));
         let shutdown = Shutdown::new();
-        {
-            let (e, s) = (engine.clone(), shutdown.clone());
-            rt.spawn(async move { e.run(s).await.unwrap() });
-        }
+        let engine = rt.block_on(common::engine(
+            &config,
+            faq,
+            Store::new(sled.clone()),
+            None,
+            Arc::new(Null::default()),
+            &shutdown,
+        ));
         Rig {
             rt,
             engine,
@@ -219,13 +178,6 @@ impl Drop for Rig {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
-}
-
-fn questions(faq: &Faq) -> Vec<String> {
-    faq.entries()
-        .iter()
-        .flat_map(|e| [e.title(Lang::Zh).to_string(), e.title(Lang::En).to_string()])
-        .collect()
 }
 
 /// A stored inbound, a conversation and an outbox record, as the engine writes them for a FAQ message.

@@ -1,7 +1,8 @@
-//! The PostgreSQL store against a real throw-away cluster: every record kind stored and read back, steps of one
-//! conversation queued across two connection pools (two processes), a real collision failing as a conflict,
-//! received messages stored once, sequence numbers unique under concurrency, outbox leases taken over after they
-//! run out and claimed past locked rows, and the schema migrations (fresh, again, newer refused).
+//! The PostgreSQL store against a real throw-away cluster (the storage interface's own checks, every record kind
+//! among them, run on it from `src/store/postgres/tests.rs`): steps of one conversation queued across two
+//! connection pools (two processes), a real collision failing as a conflict, received messages stored once,
+//! sequence numbers unique under concurrency, outbox leases taken over after they run out and claimed past locked
+//! rows, and the schema migrations (fresh, again, newer refused).
 //! Skipped with a message when PostgreSQL is not installed, unless `SUPPORTBOT_REQUIRE_POSTGRES=1`.
 
 mod pg_support;
@@ -11,134 +12,7 @@ use std::time::Duration;
 
 use pg_support::*;
 use supportbot::store::postgres::PgStore;
-use supportbot::store::records::{CaseLog, Reserved};
-use supportbot::store::{Backend, Commit, QueueEntry, RecentSlot, StoreError};
-use supportbot_chat::CaseEntry;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commit_stores_every_kind_of_record_and_reads_give_them_back() {
-    let Some(db) = Db::new("every_kind").await else {
-        return;
-    };
-    let store = db.open().await;
-    let step = store.begin_step("web:u1").await.unwrap();
-    let mut commit = Commit::default();
-    let w = &mut commit.writes;
-    w.conversations
-        .insert("web:u1".into(), conversation("web:u1", "Li Lei"));
-    w.recent
-        .insert(("web:u1".into(), RecentSlot::Ring(3)), Some(line("hello")));
-    w.recent.insert(
-        ("web:u1".into(), RecentSlot::Numbered(0x1a)),
-        Some(line("old")),
-    );
-    w.cases.insert(1001, case(1001, "mail", "web:u1"));
-    let entry = CaseEntry {
-        at: now(),
-        role: "user".into(),
-        name: "Li Lei".into(),
-        text: "554".into(),
-        attachments: vec![],
-    };
-    w.case_logs.insert((1001, 0), CaseLog::Entry(entry));
-    w.user_cases.insert("web:u1".into(), Some("C-1001".into()));
-    w.held.insert(("telegram:5001".into(), 1001), true);
-    let queued = QueueEntry {
-        priority: 1,
-        queued_ms: 5,
-        number: 1001,
-    };
-    w.queue.insert(queued, true);
-    w.reserved.insert(
-        1001,
-        Some(Reserved {
-            until: now(),
-            files: 2,
-        }),
-    );
-    w.case_messages.insert("env#0".into(), "C-1001".into());
-    w.unanswered.insert("how to fly".into(), 3);
-    commit.outbox.push(outbox_item(0, "u1", "answer"));
-    commit.outbox.push(outbox_item(0, "u1", "and more"));
-    let stored = step.commit(commit).await.unwrap();
-    assert_eq!(stored.outbox_seqs.len(), 2);
-    assert!(stored.outbox_seqs[0] < stored.outbox_seqs[1]);
-    store.durable(stored.ticket).await.unwrap();
-
-    // Read back in a step and outside one.
-    let step = store.begin_step("web:u1").await.unwrap();
-    let known = step.conversation("web:u1").await.unwrap().unwrap();
-    assert_eq!(known.value.name, "Li Lei");
-    let recent = step.recent_lines("web:u1").await.unwrap();
-    let slots: Vec<RecentSlot> = recent.iter().map(|(s, _)| *s).collect();
-    assert_eq!(slots, vec![RecentSlot::Ring(3), RecentSlot::Numbered(0x1a)]);
-    assert!(step.recent_lines("web:u").await.unwrap().is_empty());
-    assert_eq!(step.case(1001).await.unwrap().unwrap().team, "mail");
-    assert!(step.case(1002).await.unwrap().is_none());
-    assert!(
-        matches!(step.case_line(1001, 0).await.unwrap(), Some(CaseLog::Entry(e)) if e.text == "554")
-    );
-    assert_eq!(
-        step.open_case_of("web:u1").await.unwrap().as_deref(),
-        Some("C-1001")
-    );
-    assert_eq!(step.held_cases("telegram:5001").await.unwrap(), vec![1001]);
-    assert!(step.held_cases("telegram:500").await.unwrap().is_empty());
-    assert_eq!(step.waiting().await.unwrap(), vec![queued]);
-    assert_eq!(step.reserved().await.unwrap()[0].1.files, 2);
-    assert_eq!(
-        step.case_of_message("env#0").await.unwrap().as_deref(),
-        Some("C-1001")
-    );
-    assert_eq!(step.unanswered("how to fly").await.unwrap(), Some(3));
-    drop(step);
-    assert_eq!(store.case_lines(1001).await.unwrap().len(), 1);
-    assert_eq!(store.waiting().await.unwrap(), vec![queued]);
-    assert_eq!(
-        store.unanswered_questions().await.unwrap(),
-        vec![("how to fly".to_string(), 3)]
-    );
-    assert_eq!(store.conversations().await.unwrap().len(), 1);
-    assert_eq!(store.cases().await.unwrap().len(), 1);
-    let outbox = store.outbox().await.unwrap();
-    let seqs: Vec<u64> = outbox.iter().map(|r| r.seq).collect();
-    assert_eq!(
-        seqs, stored.outbox_seqs,
-        "items carry the numbers they were given"
-    );
-    store
-        .remember_case_message("pm:telegram:42:9", "C-1001")
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .case_of_message("pm:telegram:42:9")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("C-1001")
-    );
-
-    // Removals.
-    let step = store.begin_step("web:u1").await.unwrap();
-    let mut commit = Commit::default();
-    let w = &mut commit.writes;
-    w.recent
-        .insert(("web:u1".into(), RecentSlot::Ring(3)), None);
-    w.recent
-        .insert(("web:u1".into(), RecentSlot::Numbered(0x1a)), None);
-    w.user_cases.insert("web:u1".into(), None);
-    w.held.insert(("telegram:5001".into(), 1001), false);
-    w.queue.insert(queued, false);
-    w.reserved.insert(1001, None);
-    step.commit(commit).await.unwrap();
-    assert!(store.recent_lines("web:u1").await.unwrap().is_empty());
-    assert!(store.waiting().await.unwrap().is_empty());
-    assert!(store.reserved().await.unwrap().is_empty());
-    let step = store.begin_step("web:u1").await.unwrap();
-    assert!(step.open_case_of("web:u1").await.unwrap().is_none());
-    assert!(step.held_cases("telegram:5001").await.unwrap().is_empty());
-}
+use supportbot::store::{Backend, Commit, StoreError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_known_conversation_is_recognised_until_it_changes() {
@@ -330,9 +204,26 @@ async fn a_platform_message_is_stored_once_and_handled_once() {
         .writes
         .conversations
         .insert("telegram:42".into(), conversation("telegram:42", "twice"));
+    commit.outbox.push(outbox_item(0, "42", "twice"));
     let err = sb.commit(commit).await.unwrap_err();
     assert!(matches!(err, StoreError::Handled(s) if s == seq), "{err}");
     assert!(b.conversation("telegram:42").await.unwrap().is_none());
+    assert!(b.outbox().await.unwrap().is_empty(), "nothing of it stored");
+    // The refused step let go of the conversation: the next one begins at once and stores.
+    let next = tokio::time::timeout(Duration::from_secs(5), b.begin_step("telegram:42"))
+        .await
+        .expect("the conversation was released")
+        .unwrap();
+    commit_step_conversation(next, "after").await;
+    assert_eq!(
+        a.conversation("telegram:42")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .name,
+        "after"
+    );
     assert!(
         a.seen("telegram", "m1").await.unwrap(),
         "still a duplicate once handled"
@@ -562,4 +453,14 @@ async fn a_wrong_password_or_no_server_is_a_clear_error() {
     assert!(matches!(err, StoreError::Connect { .. }), "{text}");
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
     assert!(text.to_lowercase().contains("refused"), "{text}");
+}
+
+/// Commits conversation `telegram:42` named `name` in `step`.
+async fn commit_step_conversation(step: Box<dyn supportbot::store::Step>, name: &str) {
+    let mut commit = Commit::default();
+    commit
+        .writes
+        .conversations
+        .insert("telegram:42".into(), conversation("telegram:42", name));
+    step.commit(commit).await.unwrap();
 }

@@ -1,34 +1,11 @@
 //! The storage interface's rules, checked on every backend: each check is a function of a fresh store, run here
 //! on the sled store in a temporary directory and on the in-memory store (other backends run the same checks).
 
-use supportbot_chat::{CaseEntry, Inbound};
+use supportbot_chat::CaseEntry;
 
-use super::fixtures::{case, commit, conversation, line, now, outbox_item};
-use super::records::{CaseLog, Reserved, StoredInbound};
+use super::fixtures::{case, commit, conversation, inbound, line, now, outbox_item};
+use super::records::{CaseLog, Reserved};
 use super::{Commit, QueueEntry, RecentSlot, Store};
-
-pub(crate) fn inbound(id: &str) -> StoredInbound {
-    StoredInbound {
-        seq: 0,
-        inbound: Inbound {
-            platform: "telegram".into(),
-            chat: "42".into(),
-            user: "42".into(),
-            name: "Li Lei".into(),
-            id: id.into(),
-            text: "你好".into(),
-            group: false,
-            mention: false,
-            reply_to: None,
-            ts: None,
-            attachments: vec![],
-            locale: None,
-            operator_room: false,
-        },
-        oversized: None,
-        throttled: false,
-    }
-}
 
 /// Every kind of record written by one commit is read back, in a step and outside one; removals too.
 pub(crate) async fn every_kind_of_record(store: &Store) {
@@ -38,6 +15,10 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
         .insert("web:u1".into(), conversation("web:u1", "Li Lei"));
     w.recent
         .insert(("web:u1".into(), RecentSlot::Ring(3)), Some(line("hello")));
+    w.recent.insert(
+        ("web:u1".into(), RecentSlot::Numbered(0x1a)),
+        Some(line("old")),
+    );
     w.cases.insert(1001, case(1001, "mail", "web:u1"));
     let entry = CaseEntry {
         at: now(),
@@ -60,15 +41,26 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
     w.case_messages.insert("env#0".into(), "C-1001".into());
     w.unanswered.insert("how to fly".into(), 3);
     c.outbox.push(outbox_item(0, "u1", "answer"));
+    c.outbox.push(outbox_item(0, "u1", "and more"));
     let stored = commit(store, c).await;
-    assert_eq!(stored.outbox_seqs.len(), 1);
+    assert_eq!(stored.outbox_seqs.len(), 2);
+    assert!(
+        stored.outbox_seqs[0] < stored.outbox_seqs[1],
+        "numbered in the order given"
+    );
 
     let step = store.begin_step("web:u1").await.unwrap();
     let read = step.conversation("web:u1").await.unwrap().unwrap();
     assert_eq!(read.value.name, "Li Lei");
-    let recent = step.recent_lines("web:u1").await.unwrap();
-    assert_eq!(recent.len(), 1);
-    assert_eq!(recent[0].0, RecentSlot::Ring(3));
+    let mut slots: Vec<RecentSlot> = step
+        .recent_lines("web:u1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|(slot, _)| *slot)
+        .collect();
+    slots.sort();
+    assert_eq!(slots, vec![RecentSlot::Ring(3), RecentSlot::Numbered(0x1a)]);
     assert!(
         step.recent_lines("web:u").await.unwrap().is_empty(),
         "keys are not prefixes"
@@ -94,7 +86,7 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
     drop(step);
 
     assert_eq!(store.case_lines(1001).await.unwrap().len(), 1);
-    assert_eq!(store.recent_lines("web:u1").await.unwrap().len(), 1);
+    assert_eq!(store.recent_lines("web:u1").await.unwrap().len(), 2);
     assert_eq!(
         store.unanswered_questions().await.unwrap(),
         vec![("how to fly".into(), 3)]
@@ -103,15 +95,37 @@ pub(crate) async fn every_kind_of_record(store: &Store) {
     assert_eq!(store.cases().await.unwrap().len(), 1);
     assert_eq!(store.waiting().await.unwrap(), vec![entry]);
     assert_eq!(store.reserved().await.unwrap().len(), 1);
-    let outbox = store.outbox().await.unwrap();
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].seq, stored.outbox_seqs[0]);
+    let outbox: Vec<u64> = store
+        .outbox()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(
+        outbox, stored.outbox_seqs,
+        "items carry the numbers they were given"
+    );
+    store
+        .remember_case_message("pm:telegram:42:9", "C-1001")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .case_of_message("pm:telegram:42:9")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("C-1001")
+    );
 
     // Removals.
     let mut c = Commit::default();
     let w = &mut c.writes;
     w.recent
         .insert(("web:u1".into(), RecentSlot::Ring(3)), None);
+    w.recent
+        .insert(("web:u1".into(), RecentSlot::Numbered(0x1a)), None);
     w.user_cases.insert("web:u1".into(), None);
     w.held.insert(("telegram:5001".into(), 1001), false);
     w.queue.insert(entry, false);

@@ -1,22 +1,23 @@
-//! Records for unit tests (of the store's backends, the cases and the outbox).
+//! Records for tests: the unit tests of the store's backends, the cases and the outbox, and the integration tests
+//! of the PostgreSQL store (hidden from the documentation; nothing of the product uses them).
 
-use supportbot_chat::{Delivery, Envelope, Outbound};
+use supportbot_chat::{Delivery, Envelope, Inbound, Outbound};
 
-use super::records::{CaseRecord, Conversation, Line, OutboxRecord};
+use super::records::{CaseRecord, Conversation, Line, OutboxRecord, StoredInbound};
 
 /// Stores `commit` with a step of its own.
-pub(crate) async fn commit(store: &super::Store, commit: super::Commit) -> super::Stored {
+pub async fn commit(store: &super::Store, commit: super::Commit) -> super::Stored {
     let step = store.begin_step("test").await.unwrap();
     step.commit(commit).await.unwrap()
 }
 
 /// 2026-11-26 10:00 at +08:00.
-pub(crate) fn now() -> chrono::DateTime<chrono::FixedOffset> {
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()
 }
 
 /// A private web conversation.
-pub(crate) fn conversation(key: &str, name: &str) -> Conversation {
+pub fn conversation(key: &str, name: &str) -> Conversation {
     serde_json::from_value(serde_json::json!({
         "key": key, "platform": "web", "chat": key, "user": key, "name": name, "group": false,
         "lang": "zh", "updated_at": "2026-11-26T10:00:00+08:00",
@@ -25,7 +26,7 @@ pub(crate) fn conversation(key: &str, name: &str) -> Conversation {
 }
 
 /// A waiting case of `team` opened by `account` on the web.
-pub(crate) fn case(number: u64, team: &str, account: &str) -> CaseRecord {
+pub fn case(number: u64, team: &str, account: &str) -> CaseRecord {
     serde_json::from_value(serde_json::json!({
         "number": number, "status": "open", "team": team, "priority": 1, "lang": "zh",
         "account": account, "user_name": "Li Lei",
@@ -36,7 +37,7 @@ pub(crate) fn case(number: u64, team: &str, account: &str) -> CaseRecord {
 }
 
 /// A user line of recent history.
-pub(crate) fn line(text: &str) -> Line {
+pub fn line(text: &str) -> Line {
     Line {
         at: now(),
         role: "user".into(),
@@ -47,7 +48,7 @@ pub(crate) fn line(text: &str) -> Line {
 }
 
 /// An outbox item for a web chat.
-pub(crate) fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
+pub fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
     OutboxRecord {
         seq,
         created_ms: 0,
@@ -64,5 +65,29 @@ pub(crate) fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
                 case: None,
             }),
         },
+    }
+}
+
+/// A received Telegram message.
+pub fn inbound(id: &str) -> StoredInbound {
+    StoredInbound {
+        seq: 0,
+        inbound: Inbound {
+            platform: "telegram".into(),
+            chat: "42".into(),
+            user: "42".into(),
+            name: "Li Lei".into(),
+            id: id.into(),
+            text: "你好".into(),
+            group: false,
+            mention: false,
+            reply_to: None,
+            ts: None,
+            attachments: vec![],
+            locale: None,
+            operator_room: false,
+        },
+        oversized: None,
+        throttled: false,
     }
 }

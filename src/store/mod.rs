@@ -8,8 +8,8 @@ pub mod backend;
 mod backend_tests;
 pub mod changes;
 mod embedded;
-#[cfg(test)]
-pub(crate) mod fixtures;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod memory;
 pub mod page_mail;
 pub mod perms;

@@ -1,13 +1,16 @@
 //! Helpers of the PostgreSQL tests: a fresh database on the test binary's throw-away cluster (see the
-//! `supportbot-pg-cluster` crate; skipped when PostgreSQL is not installed), SQL through `psql`, and records.
+//! `supportbot-pg-cluster` crate; skipped when PostgreSQL is not installed), SQL through `psql`, records (those
+//! of the store's unit tests, from `supportbot::store::fixtures`) and runs of the binary.
 #![allow(dead_code)]
 
 use supportbot::config::DatabaseUrl;
 use supportbot::store::postgres::PgStore;
-use supportbot::store::records::{CaseRecord, Conversation, Line, OutboxRecord, StoredInbound};
 use supportbot::store::{Backend, Commit, StoreError, Stored};
-use supportbot_chat::{Delivery, Envelope, Inbound, Outbound};
 use supportbot_pg_cluster::PgCluster;
+
+/// The records the store's own unit tests use (each test binary uses some of them).
+#[allow(unused_imports)]
+pub use supportbot::store::fixtures::{case, conversation, inbound, line, now, outbox_item};
 
 /// A fresh database on the shared cluster.
 pub struct Db {
@@ -71,87 +74,6 @@ pub async fn commit_conversation(
         .conversations
         .insert(key.into(), conversation(key, name));
     step.commit(commit).await
-}
-
-/// 2026-11-26 10:00 at +08:00.
-pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()
-}
-
-/// A private web conversation.
-pub fn conversation(key: &str, name: &str) -> Conversation {
-    serde_json::from_value(serde_json::json!({
-        "key": key, "platform": "web", "chat": key, "user": key, "name": name, "group": false,
-        "lang": "zh", "updated_at": "2026-11-26T10:00:00+08:00",
-    }))
-    .unwrap()
-}
-
-/// A waiting case of `team` opened by `account` on the web.
-pub fn case(number: u64, team: &str, account: &str) -> CaseRecord {
-    serde_json::from_value(serde_json::json!({
-        "number": number, "status": "open", "team": team, "priority": 1, "lang": "zh",
-        "account": account, "user_name": "Li Lei",
-        "origin": {"platform": "web", "chat": "u1", "conversation": "web:u1"},
-        "opened_at": "2026-11-26T10:00:00+08:00", "subject": "554 DT:SPM",
-    }))
-    .unwrap()
-}
-
-/// A user line of recent history.
-pub fn line(text: &str) -> Line {
-    Line {
-        at: now(),
-        role: "user".into(),
-        text: text.into(),
-        attachments: vec![],
-        seq: None,
-    }
-}
-
-/// An outbox item for a web chat (the store numbers it).
-pub fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
-    OutboxRecord {
-        seq,
-        created_ms: 0,
-        envelope: Envelope {
-            id: format!("web:{chat}:{text}#0"),
-            destination: "web".into(),
-            order_key: format!("web:{chat}"),
-            delivery: Delivery::Message(Outbound {
-                platform: "web".into(),
-                chat: chat.into(),
-                text: text.into(),
-                buttons: vec![],
-                reply_to: None,
-                case: None,
-            }),
-        },
-    }
-}
-
-/// A received Telegram message.
-pub fn inbound(id: &str) -> StoredInbound {
-    StoredInbound {
-        seq: 0,
-        inbound: Inbound {
-            platform: "telegram".into(),
-            chat: "42".into(),
-            user: "42".into(),
-            name: "Li Lei".into(),
-            id: id.into(),
-            text: "你好".into(),
-            group: false,
-            mention: false,
-            reply_to: None,
-            ts: None,
-            attachments: vec![],
-            locale: None,
-            operator_room: false,
-        },
-        oversized: None,
-        throttled: false,
-    }
 }
 
 /// Runs the `supportbot` binary with `args`, `stdin` and extra environment variables (`DATABASE_URL` is removed

@@ -1,16 +1,20 @@
-//! A step's writes on PostgreSQL: the handled inbound message removed (or [`StoreError::Handled`]), the outbox
-//! items numbered and leased to this process, every changed record written with one statement per table
-//! (arrays unnested), all in the step's transaction; the step then commits. Any failure leaves the transaction
-//! to be rolled back: nothing of the step is stored.
+//! A step's writes on PostgreSQL, in one statement: the handled inbound message removed (or
+//! [`StoreError::Handled`]), the outbox items numbered and leased to this process, and every changed record
+//! (one part per table and kind of change, rows passed as arrays and unnested); then `COMMIT` and the release
+//! of the conversation's lock, all in one round trip (see [`commit`]). A failure of the statement leaves
+//! nothing of the step stored.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::collections::BTreeMap;
 
-use deadpool_postgres::{GenericClient, Object};
+use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
-use super::{big, db_error, unbig, PgStore};
+use super::tables::{
+    Table, CASES, CASE_LOGS, CASE_MESSAGES, CONVERSATIONS, HELD_CASES, RECENT_LINES, RESERVED,
+    UNANSWERED, USER_CASES, WAITING,
+};
+use super::{big, db_error, unbig, PgStore, LOCK_STEPS};
 use crate::store::backend::{Commit, RecentSlot, Writes, OUTBOX_LEASE};
 use crate::store::{encode, StoreError};
 
@@ -19,408 +23,373 @@ pub(super) fn lease_ms() -> i64 {
     i64::try_from(OUTBOX_LEASE.as_millis()).unwrap_or(i64::MAX)
 }
 
-async fn run<C: GenericClient>(
-    conn: &C,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<u64, tokio_postgres::Error> {
-    let statement = conn.prepare_cached(sql).await?;
-    conn.execute(&statement, params).await
+/// A statement's parameter: one column of rows as an array.
+type Column<'a> = Box<dyn ToSql + Sync + Send + 'a>;
+
+/// The values of one column.
+fn column<'a, T: ToSql + Sync + Send + 'a>(values: impl Iterator<Item = T>) -> Column<'a> {
+    Box::new(values.collect::<Vec<T>>())
 }
 
-/// The error that failed a transaction whose statements were sent together: once one fails, the ones after it
-/// fail with "current transaction is aborted", which says nothing of the cause.
-fn first_cause(errors: Vec<tokio_postgres::Error>) -> Option<StoreError> {
-    let mut after = None;
-    for err in errors {
-        if err.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
-            after.get_or_insert(err);
-        } else {
-            return Some(db_error(err));
+/// One statement in the making: data-modifying parts (`WITH name AS (…)`), then the query that reads their
+/// outcome. PostgreSQL runs every part once, to completion, on one snapshot: the rows each part changes are
+/// distinct (a map of changes has one entry per row), so the parts do not see or disturb each other.
+#[derive(Default)]
+struct Plan<'a> {
+    parts: Vec<(String, String)>,
+    params: Vec<Column<'a>>,
+}
+
+impl<'a> Plan<'a> {
+    /// The number the next parameter gets.
+    fn next(&self) -> usize {
+        self.params.len() + 1
+    }
+
+    fn part(&mut self, name: &str, sql: String, params: Vec<Column<'a>>) {
+        self.parts.push((name.to_string(), sql));
+        self.params.extend(params);
+    }
+
+    /// Writes `rows` rows given column by column (nothing when there are none).
+    fn upsert(&mut self, table: &Table, rows: usize, columns: Vec<Column<'a>>) {
+        if rows > 0 {
+            let name = format!("w{}", self.parts.len());
+            self.part(&name, table.upsert_sql(self.next()), columns);
         }
     }
-    after.map(db_error)
+
+    /// Removes `rows` rows given by their key columns.
+    fn remove(&mut self, table: &Table, rows: usize, keys: Vec<Column<'a>>) {
+        if rows > 0 {
+            let name = format!("w{}", self.parts.len());
+            self.part(&name, table.remove_sql(self.next()), keys);
+        }
+    }
+
+    /// The statement, ending with `query`.
+    fn sql(&self, query: &str) -> String {
+        if self.parts.is_empty() {
+            return query.to_string();
+        }
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|(name, sql)| format!("{name} AS ({sql})"))
+            .collect();
+        format!("WITH {} {query}", parts.join(", "))
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect()
+    }
 }
 
-/// Writes a step's changes in its open transaction (the caller commits). The statements are sent one after
-/// another without waiting for each answer (pipelined on the connection). Returns the outbox items' numbers.
-pub(super) async fn store(
+/// Entries of a map of changes split into those that set a value and the keys of those that remove one.
+type Split<'a, K, T> = (Vec<(&'a K, T)>, Vec<&'a K>);
+
+fn split<'a, K, V, T>(
+    map: &'a BTreeMap<K, V>,
+    set: impl Fn(&'a V) -> Option<T>,
+) -> Split<'a, K, T> {
+    let mut kept = Vec::new();
+    let mut gone = Vec::new();
+    for (key, value) in map {
+        match set(value) {
+            Some(value) => kept.push((key, value)),
+            None => gone.push(key),
+        }
+    }
+    (kept, gone)
+}
+
+fn slot(slot: &RecentSlot) -> (bool, i64) {
+    match *slot {
+        RecentSlot::Ring(n) => (false, big(n)),
+        RecentSlot::Numbered(n) => (true, big(n)),
+    }
+}
+
+fn line_no(line: u32) -> i32 {
+    i32::try_from(line).unwrap_or(i32::MAX)
+}
+
+/// Every changed record: one part per table and kind of change that has rows.
+fn plan<'a>(w: &'a Writes, p: &mut Plan<'a>) {
+    let conversations = &w.conversations;
+    p.upsert(
+        &CONVERSATIONS,
+        conversations.len(),
+        vec![
+            column(conversations.keys().map(String::as_str)),
+            column(conversations.values().map(encode)),
+        ],
+    );
+    let (set, gone) = split(&w.recent, Option::as_ref);
+    p.upsert(
+        &RECENT_LINES,
+        set.len(),
+        vec![
+            column(set.iter().map(|((c, _), _)| c.as_str())),
+            column(set.iter().map(|((_, s), _)| slot(s).0)),
+            column(set.iter().map(|((_, s), _)| slot(s).1)),
+            column(set.iter().map(|(_, line)| encode(*line))),
+        ],
+    );
+    p.remove(
+        &RECENT_LINES,
+        gone.len(),
+        vec![
+            column(gone.iter().map(|(c, _)| c.as_str())),
+            column(gone.iter().map(|(_, s)| slot(s).0)),
+            column(gone.iter().map(|(_, s)| slot(s).1)),
+        ],
+    );
+    p.upsert(
+        &CASES,
+        w.cases.len(),
+        vec![
+            column(w.cases.keys().map(|n| big(*n))),
+            column(w.cases.values().map(encode)),
+        ],
+    );
+    p.upsert(
+        &CASE_LOGS,
+        w.case_logs.len(),
+        vec![
+            column(w.case_logs.keys().map(|(n, _)| big(*n))),
+            column(w.case_logs.keys().map(|(_, l)| line_no(*l))),
+            column(w.case_logs.values().map(encode)),
+        ],
+    );
+    let (set, gone) = split(&w.user_cases, Option::as_ref);
+    p.upsert(
+        &USER_CASES,
+        set.len(),
+        vec![
+            column(set.iter().map(|(a, _)| a.as_str())),
+            column(set.iter().map(|(_, c)| c.as_str())),
+        ],
+    );
+    p.remove(
+        &USER_CASES,
+        gone.len(),
+        vec![column(gone.iter().map(|a| a.as_str()))],
+    );
+    let (set, gone) = split(&w.held, |held| held.then_some(()));
+    p.upsert(
+        &HELD_CASES,
+        set.len(),
+        vec![
+            column(set.iter().map(|((a, _), ())| a.as_str())),
+            column(set.iter().map(|((_, n), ())| big(*n))),
+        ],
+    );
+    p.remove(
+        &HELD_CASES,
+        gone.len(),
+        vec![
+            column(gone.iter().map(|(a, _)| a.as_str())),
+            column(gone.iter().map(|(_, n)| big(*n))),
+        ],
+    );
+    let (set, gone) = split(&w.queue, |waiting| waiting.then_some(()));
+    let set: Vec<_> = set.into_iter().map(|(e, ())| e).collect();
+    for (rows, remove) in [(set, false), (gone, true)] {
+        let columns = vec![
+            column(rows.iter().map(|e| i16::from(e.priority))),
+            column(rows.iter().map(|e| e.queued_ms)),
+            column(rows.iter().map(|e| big(e.number))),
+        ];
+        if remove {
+            p.remove(&WAITING, rows.len(), columns);
+        } else {
+            p.upsert(&WAITING, rows.len(), columns);
+        }
+    }
+    let (set, gone) = split(&w.reserved, Option::as_ref);
+    p.upsert(
+        &RESERVED,
+        set.len(),
+        vec![
+            column(set.iter().map(|(n, _)| big(**n))),
+            column(set.iter().map(|(_, r)| encode(*r))),
+        ],
+    );
+    p.remove(
+        &RESERVED,
+        gone.len(),
+        vec![column(gone.iter().map(|n| big(**n)))],
+    );
+    p.upsert(
+        &CASE_MESSAGES,
+        w.case_messages.len(),
+        vec![
+            column(w.case_messages.keys().map(String::as_str)),
+            column(w.case_messages.values().map(String::as_str)),
+        ],
+    );
+    p.upsert(
+        &UNANSWERED,
+        w.unanswered.len(),
+        vec![
+            column(w.unanswered.keys().map(String::as_str)),
+            column(w.unanswered.values().map(|n| big(*n))),
+        ],
+    );
+}
+
+/// Removes the handled message (parameter `$n`). The statement's query then fails with `division_by_zero`
+/// when the message was gone (another process handled it): the failure aborts the transaction on the server, so
+/// the `COMMIT` sent behind it in the same round trip rolls the step back instead of storing it.
+fn handled_sql(n: usize) -> String {
+    format!("DELETE FROM inbound WHERE seq = ${n} RETURNING seq")
+}
+
+/// Numbers the items in the order given (the rows' `seq` column is their number; the stored bytes' own `seq`
+/// is replaced by it when read) and leases them to this process: records, owner, lease milliseconds and order
+/// keys from parameter `$n` on.
+fn numbered_sql(n: usize) -> String {
+    format!(
+        "SELECT nextval('outbox_seq') AS seq, r, k, o FROM ( \
+           SELECT r, k, o FROM unnest(${n}::bytea[], ${k}::text[]) WITH ORDINALITY AS t(r, k, o) \
+           ORDER BY o) AS given",
+        k = n + 3
+    )
+}
+
+/// Stores the numbered items (the `items` part) with their lease: owner and lease milliseconds are parameters
+/// `$(n + 1)` and `$(n + 2)`.
+fn outbox_sql(n: usize) -> String {
+    format!(
+        "INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
+         SELECT seq, k, r, ${owner}, now() + ${lease}::bigint * interval '1 millisecond' FROM items",
+        owner = n + 1,
+        lease = n + 2
+    )
+}
+
+/// The conversation's lock, released once the transaction is over (whether it committed or not).
+const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock($1, hashtext($2))";
+
+/// Writes every changed record in the caller's open transaction (the caller commits): one statement.
+pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
+    let mut p = Plan::default();
+    plan(w, &mut p);
+    if p.parts.is_empty() {
+        return Ok(());
+    }
+    let statement = conn
+        .prepare_cached(&p.sql("SELECT 1"))
+        .await
+        .map_err(db_error)?;
+    conn.execute(&statement, &p.params())
+        .await
+        .map(drop)
+        .map_err(db_error)
+}
+
+/// How a connection is left after [`commit`].
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum After {
+    /// The transaction is over and the lock released: the connection can go back to the pool.
+    Clean,
+    /// The transaction is still open (nothing was sent): roll it back and release the lock.
+    Open,
+    /// The lock could not be released: close the connection (the server then releases it).
+    Broken,
+}
+
+/// Stores a step in its open transaction on `conn`, commits it and releases the lock of conversation `key`.
+/// Gives the outbox items' numbers.
+///
+/// The handled message's removal, the outbox items and every changed record are one statement (see [`Plan`]);
+/// it, `COMMIT` and the unlock are sent back to back and the answers read after (a pipeline on the connection:
+/// one round trip and one wait for the disk). Sending `COMMIT` before the statement's answer is in is safe: a
+/// failed statement aborts the transaction on the server, and `COMMIT` of an aborted transaction rolls it back,
+/// so the step is stored exactly when the statement and the `COMMIT` both succeeded, which is what is checked
+/// below. The unlock runs after the transaction's end either way.
+pub(super) async fn commit<C: GenericClient>(
     store: &PgStore,
-    conn: &Object,
+    conn: &C,
+    key: &str,
     commit: Commit,
-) -> Result<Vec<u64>, StoreError> {
+) -> (Result<Vec<u64>, StoreError>, After) {
     let Commit {
         writes,
         outbox,
         handled,
     } = commit;
-    let handled = async {
-        match handled {
-            Some(seq) => run(conn, "DELETE FROM inbound WHERE seq = $1", &[&big(seq)])
-                .await
-                .map(|removed| (seq, removed)),
-            None => Ok((0, 1)),
-        }
-    };
     let records: Vec<Vec<u8>> = outbox.iter().map(encode).collect();
     let order_keys: Vec<&str> = outbox
         .iter()
         .map(|r| r.envelope.order_key.as_str())
         .collect();
-    let numbered = async {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Numbered in the order given (the rows' `seq` column is their number; the stored bytes' own `seq` is
-        // replaced by it when read), leased to this process.
-        let statement = conn
-            .prepare_cached(
-                "WITH items AS ( \
-                   SELECT nextval('outbox_seq') AS seq, r, k, n FROM ( \
-                     SELECT r, k, n FROM unnest($1::bytea[], $4::text[]) WITH ORDINALITY AS t(r, k, n) \
-                     ORDER BY n) AS given), \
-                 stored AS ( \
-                   INSERT INTO outbox (seq, order_key, record, lease_owner, lease_until) \
-                   SELECT seq, k, r, $2, now() + $3::bigint * interval '1 millisecond' FROM items) \
-                 SELECT seq FROM items ORDER BY n",
-            )
-            .await?;
-        let rows = conn
-            .query(
-                &statement,
-                &[&records, &store.instance(), &lease_ms(), &order_keys],
-            )
-            .await?;
-        Ok(rows.iter().map(|r| unbig(r.get(0))).collect::<Vec<u64>>())
+    let mut p = Plan::default();
+    // What the statement answers: whether the handled message was there, and the outbox items' numbers.
+    let (mut present, mut numbers) = ("1", "ARRAY[]::bigint[]");
+    if let Some(seq) = handled {
+        p.part(
+            "gone",
+            handled_sql(p.next()),
+            vec![Box::new(big(seq)) as Column<'_>],
+        );
+        present = "(SELECT 1 / count(*) FROM gone)";
+    }
+    if !records.is_empty() {
+        let n = p.next();
+        p.parts.push(("items".into(), numbered_sql(n)));
+        p.parts.push(("queued".into(), outbox_sql(n)));
+        p.params.push(Box::new(records));
+        p.params.push(Box::new(store.instance()));
+        p.params.push(Box::new(lease_ms()));
+        p.params.push(Box::new(order_keys));
+        numbers = "ARRAY(SELECT seq FROM items ORDER BY o)";
+    }
+    plan(&writes, &mut p);
+    let sql = p.sql(&format!("SELECT {present}, {numbers}"));
+    let prepared = async {
+        Ok::<_, tokio_postgres::Error>((
+            conn.prepare_cached(&sql).await?,
+            conn.prepare_cached(UNLOCK_SQL).await?,
+        ))
     };
-    let (handled, numbered, written) = tokio::join!(handled, numbered, pipelined(conn, &writes));
-    let mut errors: Vec<tokio_postgres::Error> =
-        written.into_iter().filter_map(Result::err).collect();
-    let handled = handled.map_err(|e| errors.insert(0, e)).ok();
-    let outbox_seqs = numbered.map_err(|e| errors.insert(0, e)).ok();
-    if let Some(err) = first_cause(errors) {
-        return Err(err);
-    }
-    if let Some((seq, 0)) = handled {
-        return Err(StoreError::Handled(seq));
-    }
-    let outbox_seqs = outbox_seqs.unwrap_or_default();
-    Ok(outbox_seqs)
-}
-
-/// Columns of the rows to write and of the rows to remove, per table.
-#[derive(Default)]
-struct Rows {
-    keys: Vec<String>,
-    numbers: Vec<i64>,
-    flags: Vec<bool>,
-    lines: Vec<i32>,
-    records: Vec<Vec<u8>>,
-}
-
-/// A statement on its way.
-type Pending<'a> = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>>;
-
-/// Writes every changed record: one statement per table and kind of change that has rows, all sent at once.
-pub(super) async fn write<C: GenericClient>(conn: &C, w: &Writes) -> Result<(), StoreError> {
-    let errors = pipelined(conn, w)
-        .await
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
-    first_cause(errors).map_or(Ok(()), Err)
-}
-
-/// The statements of [`write`], sent together; each one's outcome.
-async fn pipelined<C: GenericClient>(
-    conn: &C,
-    w: &Writes,
-) -> Vec<Result<u64, tokio_postgres::Error>> {
-    let mut pending: Vec<Pending<'_>> = Vec::new();
-    records(conn, w, &mut pending);
-    user_cases(conn, w, &mut pending);
-    cases_lists(conn, w, &mut pending);
-    others(conn, w, &mut pending);
-    futures_util::future::join_all(pending).await
-}
-
-/// Queues a statement with owned parameters.
-macro_rules! queue {
-    ($pending:expr, $conn:expr, $sql:expr, $($param:ident),+) => {{
-        let conn = $conn;
-        $pending.push(Box::pin(async move { run(conn, $sql, &[$(&$param),+]).await }));
-    }};
-}
-
-/// Conversations, recent lines, cases and case lines.
-fn records<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
-    if !w.conversations.is_empty() {
-        let keys: Vec<String> = w.conversations.keys().cloned().collect();
-        let records: Vec<Vec<u8>> = w.conversations.values().map(encode).collect();
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO conversations (key, version, record) \
-             SELECT k, 1, r FROM unnest($1::text[], $2::bytea[]) AS t(k, r) \
-             ON CONFLICT (key) DO UPDATE SET version = conversations.version + 1, record = excluded.record",
-            keys,
-            records
-        );
-    }
-    let (mut set, mut gone) = (Rows::default(), Rows::default());
-    for ((conversation, slot), line) in &w.recent {
-        let (numbered, n) = match *slot {
-            RecentSlot::Ring(n) => (false, n),
-            RecentSlot::Numbered(n) => (true, n),
-        };
-        let rows = if line.is_some() { &mut set } else { &mut gone };
-        rows.keys.push(conversation.clone());
-        rows.flags.push(numbered);
-        rows.numbers.push(big(n));
-        if let Some(line) = line {
-            rows.records.push(encode(line));
+    let (statement, unlock) = match prepared.await {
+        Ok(prepared) => prepared,
+        Err(err) => return (Err(db_error(err)), After::Open),
+    };
+    let params = p.params();
+    let unlock_params: [&(dyn ToSql + Sync); 2] = [&LOCK_STEPS, &key];
+    // `biased`: polled in this order, so sent in this order (each request leaves at its first poll).
+    let (stored, committed, unlocked) = tokio::join!(
+        biased;
+        conn.query_one(&statement, &params),
+        conn.batch_execute("COMMIT"),
+        conn.execute(&unlock, &unlock_params),
+    );
+    let after = match unlocked {
+        Ok(_) => After::Clean,
+        Err(err) => {
+            tracing::warn!(error = %err, "the step's conversation lock could not be released");
+            After::Broken
         }
-    }
-    if !set.keys.is_empty() {
-        let Rows {
-            keys,
-            flags,
-            numbers,
-            records,
-            ..
-        } = set;
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO recent_lines (conversation, numbered, slot, record) \
-             SELECT * FROM unnest($1::text[], $2::boolean[], $3::bigint[], $4::bytea[]) \
-             ON CONFLICT (conversation, numbered, slot) DO UPDATE SET record = excluded.record",
-            keys,
-            flags,
-            numbers,
-            records
-        );
-    }
-    if !gone.keys.is_empty() {
-        let Rows {
-            keys,
-            flags,
-            numbers,
-            ..
-        } = gone;
-        queue!(
-            pending,
-            conn,
-            "DELETE FROM recent_lines l USING unnest($1::text[], $2::boolean[], $3::bigint[]) AS d(c, n, s) \
-             WHERE l.conversation = d.c AND l.numbered = d.n AND l.slot = d.s",
-            keys,
-            flags,
-            numbers
-        );
-    }
-    if !w.cases.is_empty() {
-        let numbers: Vec<i64> = w.cases.keys().map(|n| big(*n)).collect();
-        let records: Vec<Vec<u8>> = w.cases.values().map(encode).collect();
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO cases (number, record) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
-             ON CONFLICT (number) DO UPDATE SET record = excluded.record",
-            numbers,
-            records
-        );
-    }
-    if !w.case_logs.is_empty() {
-        let mut rows = Rows::default();
-        for ((number, line), log) in &w.case_logs {
-            rows.numbers.push(big(*number));
-            rows.lines.push(i32::try_from(*line).unwrap_or(i32::MAX));
-            rows.records.push(encode(log));
+    };
+    let row = match stored {
+        Ok(row) => row,
+        Err(err) => {
+            let gone = err.code() == Some(&SqlState::DIVISION_BY_ZERO);
+            return match handled {
+                Some(seq) if gone => (Err(StoreError::Handled(seq)), after),
+                _ => (Err(db_error(err)), after),
+            };
         }
-        let Rows {
-            numbers,
-            lines,
-            records,
-            ..
-        } = rows;
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO case_logs (number, line, record) \
-             SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bytea[]) \
-             ON CONFLICT (number, line) DO UPDATE SET record = excluded.record",
-            numbers,
-            lines,
-            records
-        );
+    };
+    if let Err(err) = committed {
+        return (Err(db_error(err)), after);
     }
-}
-
-fn user_cases<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
-    let (mut set, mut set_cases, mut gone) = (Vec::new(), Vec::new(), Vec::new());
-    for (account, case) in &w.user_cases {
-        match case {
-            Some(case) => {
-                set.push(account.clone());
-                set_cases.push(case.clone());
-            }
-            None => gone.push(account.clone()),
-        }
-    }
-    if !set.is_empty() {
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO user_cases (account, case_id) SELECT * FROM unnest($1::text[], $2::text[]) \
-             ON CONFLICT (account) DO UPDATE SET case_id = excluded.case_id",
-            set,
-            set_cases
-        );
-    }
-    if !gone.is_empty() {
-        queue!(
-            pending,
-            conn,
-            "DELETE FROM user_cases WHERE account = ANY($1::text[])",
-            gone
-        );
-    }
-}
-
-/// Held cases and the waiting queue.
-fn cases_lists<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
-    let (mut set, mut gone) = (Rows::default(), Rows::default());
-    for ((account, number), held) in &w.held {
-        let rows = if *held { &mut set } else { &mut gone };
-        rows.keys.push(account.clone());
-        rows.numbers.push(big(*number));
-    }
-    if !set.keys.is_empty() {
-        let Rows { keys, numbers, .. } = set;
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO held_cases (account, number) SELECT * FROM unnest($1::text[], $2::bigint[]) \
-             ON CONFLICT DO NOTHING",
-            keys,
-            numbers
-        );
-    }
-    if !gone.keys.is_empty() {
-        let Rows { keys, numbers, .. } = gone;
-        queue!(
-            pending,
-            conn,
-            "DELETE FROM held_cases h USING unnest($1::text[], $2::bigint[]) AS d(a, n) \
-             WHERE h.account = d.a AND h.number = d.n",
-            keys,
-            numbers
-        );
-    }
-    let (mut set, mut gone) = (Queue::default(), Queue::default());
-    for (entry, waiting) in &w.queue {
-        let rows = if *waiting { &mut set } else { &mut gone };
-        rows.priorities.push(i16::from(entry.priority));
-        rows.times.push(entry.queued_ms);
-        rows.numbers.push(big(entry.number));
-    }
-    if !set.numbers.is_empty() {
-        let Queue {
-            priorities,
-            times,
-            numbers,
-        } = set;
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO waiting (priority, queued_ms, number) \
-             SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING",
-            priorities,
-            times,
-            numbers
-        );
-    }
-    if !gone.numbers.is_empty() {
-        let Queue {
-            priorities,
-            times,
-            numbers,
-        } = gone;
-        queue!(
-            pending,
-            conn,
-            "DELETE FROM waiting w USING unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS d(p, q, n) \
-             WHERE w.priority = d.p AND w.queued_ms = d.q AND w.number = d.n",
-            priorities,
-            times,
-            numbers
-        );
-    }
-}
-
-/// Columns of queue entries.
-#[derive(Default)]
-struct Queue {
-    priorities: Vec<i16>,
-    times: Vec<i64>,
-    numbers: Vec<i64>,
-}
-
-/// Reserved cases, case messages and unanswered questions.
-fn others<'a, C: GenericClient>(conn: &'a C, w: &Writes, pending: &mut Vec<Pending<'a>>) {
-    let (mut set, mut gone) = (Rows::default(), Vec::new());
-    for (number, reserved) in &w.reserved {
-        match reserved {
-            Some(reserved) => {
-                set.numbers.push(big(*number));
-                set.records.push(encode(reserved));
-            }
-            None => gone.push(big(*number)),
-        }
-    }
-    if !set.numbers.is_empty() {
-        let Rows {
-            numbers, records, ..
-        } = set;
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO reserved (number, record) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
-             ON CONFLICT (number) DO UPDATE SET record = excluded.record",
-            numbers,
-            records
-        );
-    }
-    if !gone.is_empty() {
-        queue!(
-            pending,
-            conn,
-            "DELETE FROM reserved WHERE number = ANY($1::bigint[])",
-            gone
-        );
-    }
-    if !w.case_messages.is_empty() {
-        let references: Vec<String> = w.case_messages.keys().cloned().collect();
-        let cases: Vec<String> = w.case_messages.values().cloned().collect();
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO case_messages (reference, case_id) SELECT * FROM unnest($1::text[], $2::text[]) \
-             ON CONFLICT (reference) DO UPDATE SET case_id = excluded.case_id",
-            references,
-            cases
-        );
-    }
-    if !w.unanswered.is_empty() {
-        let questions: Vec<String> = w.unanswered.keys().cloned().collect();
-        let counts: Vec<i64> = w.unanswered.values().map(|n| big(*n)).collect();
-        queue!(
-            pending,
-            conn,
-            "INSERT INTO unanswered (question, count) SELECT * FROM unnest($1::text[], $2::bigint[]) \
-             ON CONFLICT (question) DO UPDATE SET count = excluded.count",
-            questions,
-            counts
-        );
-    }
+    let seqs: Vec<i64> = row.get(1);
+    (Ok(seqs.into_iter().map(unbig).collect()), after)
 }

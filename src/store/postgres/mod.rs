@@ -6,9 +6,7 @@
 //!
 //! Durability: every step's commit and every stored inbound message is a committed transaction with
 //! `synchronous_commit = on` (set for each connection), so it is on the server's disk when the call returns;
-//! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for. Removing a delivered outbox
-//! item and remembering a case message are durable with the next such commit, as the interface allows
-//! (`synchronous_commit = off` for that one transaction).
+//! [`Backend::durable`](crate::store::Backend::durable) has nothing left to wait for.
 //!
 //! The connection has no TLS: run the database on the same host or a private network (or a local tunnel).
 
@@ -21,6 +19,7 @@ mod page_mail;
 mod query;
 mod reads;
 mod step;
+mod tables;
 #[cfg(test)]
 mod tests;
 
@@ -133,22 +132,8 @@ impl PgStore {
             settings.application_name("supportbot");
         }
         // A commit is durable when it returns, whatever the server's or the database's default says.
-        let options = match settings.get_options() {
-            Some(given) => format!("{given} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on".to_string(),
-        };
-        settings.options(&options);
-        let manager = Manager::from_config(
-            settings.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StoreError::Database(format!("cannot make the connection pool: {e}")))?;
+        let settings = committing(&settings, "on");
+        let pool = make_pool(settings.clone(), POOL_SIZE)?;
         let mut client = pool.get().await.map_err(|e| connect_error(&target, e))?;
         let migrated = migrate::migrate(&mut client, &target).await?;
         drop(client);
@@ -183,7 +168,11 @@ impl PgStore {
 
     /// A pooled connection.
     pub(super) async fn conn(&self) -> Result<Object, StoreError> {
-        self.inner.pool.get().await.map_err(|e| match e {
+        self.get(&self.inner.pool).await
+    }
+
+    async fn get(&self, pool: &Pool) -> Result<Object, StoreError> {
+        pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(err) => StoreError::Database(format!(
                 "cannot connect to the PostgreSQL {}: {}",
                 self.inner.target,
@@ -199,6 +188,32 @@ impl PgStore {
     fn next_ticket(&self) -> crate::store::Ticket {
         crate::store::Ticket(self.inner.tickets.fetch_add(1, Ordering::Relaxed) + 1)
     }
+}
+
+/// `settings` with connections committing with `synchronous_commit` set to `synchronous`.
+fn committing(settings: &tokio_postgres::Config, synchronous: &str) -> tokio_postgres::Config {
+    let mut settings = settings.clone();
+    let options = match settings.get_options() {
+        Some(given) => format!("{given} -c synchronous_commit={synchronous}"),
+        None => format!("-c synchronous_commit={synchronous}"),
+    };
+    settings.options(&options);
+    settings
+}
+
+/// A pool of at most `size` connections to `settings`.
+fn make_pool(settings: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        settings,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|e| StoreError::Database(format!("cannot make the connection pool: {e}")))
 }
 
 fn connect_error(target: &str, err: deadpool_postgres::PoolError) -> StoreError {

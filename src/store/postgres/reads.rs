@@ -42,29 +42,6 @@ impl PgStore {
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
         query::execute(&self.conn().await?, sql, params).await
     }
-
-    /// Runs one statement in a transaction of its own that commits without waiting for the disk
-    /// (`synchronous_commit = off`): it becomes durable with the next commit that waits, which the interface
-    /// allows for removing a delivered item and remembering a case message. A crash before that may lose it:
-    /// the item is then delivered again (with its idempotency key), as with the sled store.
-    async fn execute_lazy(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
-        let conn = self.conn().await?;
-        let statement = conn.prepare_cached(sql).await.map_err(super::db_error)?;
-        // Sent together: one round trip.
-        let (begun, done, committed) = tokio::join!(
-            conn.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
-            conn.execute(&statement, params),
-            conn.batch_execute("COMMIT")
-        );
-        begun.map_err(super::db_error)?;
-        let rows = done.map_err(super::db_error)?;
-        committed.map_err(super::db_error)?;
-        Ok(rows)
-    }
 }
 
 #[async_trait]
@@ -121,7 +98,7 @@ impl Backend for PgStore {
     }
 
     async fn remember_case_message(&self, reference: &str, case: &str) -> Result<(), StoreError> {
-        self.execute_lazy(
+        self.execute(
             "INSERT INTO case_messages (reference, case_id) VALUES ($1, $2) \
              ON CONFLICT (reference) DO UPDATE SET case_id = excluded.case_id",
             &[&reference, &case],
@@ -252,7 +229,7 @@ impl Backend for PgStore {
     }
 
     async fn complete_outbox(&self, seq: u64) -> Result<(), StoreError> {
-        self.execute_lazy("DELETE FROM outbox WHERE seq = $1", &[&big(seq)])
+        self.execute("DELETE FROM outbox WHERE seq = $1", &[&big(seq)])
             .await
             .map(drop)
     }

@@ -16,6 +16,15 @@
 //!   conversation never collide with each other (the lock), so conflicts only come from real cross-conversation
 //!   overlaps (and PostgreSQL's occasional false positive, which the rerun absorbs).
 //!
+//! What a step of conversation `key` reads of `key` itself (its oldest unhandled message and its record) is read
+//! together with taking the lock and `BEGIN`, in one round trip: the lock is granted first, then the
+//! transaction begins and the reads take its snapshot, exactly as if the engine had read them first. Later
+//! reads in the step see that same snapshot, so answering the engine's reads of `key` from what was read then
+//! gives what reading again would. A step that would not have read them (an operator's action, a background
+//! step) reads them all the same: under SERIALIZABLE that can only add a collision with a concurrent writer of
+//! that conversation, which fails one step as a conflict that the engine runs again, never a wrong result. The
+//! commit goes in one round trip too (see [`super::commit::commit`]).
+//!
 //! A step dropped without a commit (an error, a cancelled task) rolls back and unlocks on its connection before
 //! the connection goes back to the pool; without a runtime to do that, the connection is closed instead, which
 //! ends the transaction and releases the lock on the server.
@@ -24,11 +33,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::Object;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
-use super::{db_error, query, unbig, PgStore, LOCK_STEPS};
-use crate::store::backend::{Commit, Known, QueueEntry, RecentSlot, Stamp, Step, Stored};
+use super::commit::After;
+use super::{big, db_error, query, unbig, PgStore, LOCK_STEPS};
+use crate::store::backend::{
+    Commit, Known, QueueEntry, RecentSlot, Stamp, StampKind, Step, Stored,
+};
 use crate::store::records::{CaseLog, CaseRecord, Conversation, Line, Reserved, StoredInbound};
-use crate::store::StoreError;
+use crate::store::{decode, StoreError};
 
 /// One step: the connection that holds the lock and the transaction.
 pub(super) struct PgStep {
@@ -36,34 +50,60 @@ pub(super) struct PgStep {
     /// `None` once committed or handed to the cleanup.
     pub(super) conn: Option<Object>,
     pub(super) key: Arc<str>,
+    /// The oldest unhandled message of `key` (`seq`, `record`) when the step began.
+    oldest: Option<(i64, Vec<u8>)>,
+    /// The conversation `key` (`version`, `record`) when the step began.
+    conversation: Option<(i64, Vec<u8>)>,
 }
 
+const LOCK_SQL: &str = "SELECT pg_advisory_lock($1, hashtext($2))";
+/// The oldest unhandled message of conversation `$1` and its record, each when there is one: one row.
+const OWN_SQL: &str = "SELECT o.seq, o.record, c.version, c.record FROM (SELECT 1) AS one \
+     LEFT JOIN LATERAL (SELECT seq, record FROM inbound WHERE conversation = $1 ORDER BY seq LIMIT 1) AS o ON true \
+     LEFT JOIN conversations AS c ON c.key = $1";
+
 impl PgStore {
-    /// Waits for the conversation's lock, then begins the step's transaction.
+    /// Waits for the conversation's lock, then begins the step's transaction and reads what the step will ask
+    /// of its own conversation.
     pub(super) async fn begin(&self, key: &str) -> Result<PgStep, StoreError> {
         let conn = self.conn().await?;
         // From here the step owns the connection: if this future is dropped while the lock is awaited, the
         // step's cleanup waits for the lock request to finish and releases it.
-        let step = PgStep {
+        let mut step = PgStep {
             store: self.clone(),
             conn: Some(conn),
             key: Arc::from(key),
+            oldest: None,
+            conversation: None,
         };
         let conn = step.conn();
-        let lock = conn
-            .prepare_cached("SELECT pg_advisory_lock($1, hashtext($2))")
-            .await
-            .map_err(db_error)?;
-        // Sent together; the server runs BEGIN once the lock is granted.
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&LOCK_STEPS, &key];
-        let (locked, begun) = tokio::join!(
+        let lock = conn.prepare_cached(LOCK_SQL).await.map_err(db_error)?;
+        let own = conn.prepare_cached(OWN_SQL).await.map_err(db_error)?;
+        let params: [&(dyn ToSql + Sync); 2] = [&LOCK_STEPS, &key];
+        let own_params: [&(dyn ToSql + Sync); 1] = [&key];
+        // Sent together, in this order (`biased`: each request leaves at its first poll); the server runs BEGIN
+        // and the reads once the lock is granted.
+        let (locked, begun, own) = tokio::join!(
+            biased;
             conn.execute(&lock, &params),
-            conn.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            conn.batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE"),
+            conn.query_one(&own, &own_params),
         );
         locked.map_err(db_error)?;
         begun.map_err(db_error)?;
+        let own = own.map_err(db_error)?;
+        step.oldest = pair(&own, 0);
+        step.conversation = pair(&own, 2);
         Ok(step)
     }
+}
+
+/// Columns `at` (a number) and `at + 1` (bytes) of `row`, when not null.
+fn pair(row: &Row, at: usize) -> Option<(i64, Vec<u8>)> {
+    Some((
+        row.get::<_, Option<i64>>(at)?,
+        row.get::<_, Option<Vec<u8>>>(at + 1)?,
+    ))
 }
 
 impl PgStep {
@@ -88,6 +128,17 @@ impl PgStep {
             .await?;
         conn.execute(&unlock, &[&LOCK_STEPS, &key]).await?;
         Ok(())
+    }
+
+    /// The conversation as read when the step began, with its version as the stamp.
+    fn own_conversation(&self) -> Result<Option<(i64, Conversation)>, StoreError> {
+        self.conversation
+            .as_ref()
+            .map(|(version, record)| {
+                let value = decode(format!("conversations/{}", self.key).as_bytes(), record)?;
+                Ok((*version, value))
+            })
+            .transpose()
     }
 }
 
@@ -118,11 +169,31 @@ impl Step for PgStep {
         key: &str,
         seq: u64,
     ) -> Result<Option<StoredInbound>, StoreError> {
-        query::earlier_unhandled(self.conn(), key, seq).await
+        if key != &*self.key {
+            return query::earlier_unhandled(self.conn(), key, seq).await;
+        }
+        // The oldest message of the conversation is earlier than `seq` exactly when one is.
+        self.oldest
+            .as_ref()
+            .filter(|(oldest, _)| *oldest < big(seq))
+            .map(|(oldest, record)| {
+                let seq = unbig(*oldest);
+                let mut stored: StoredInbound =
+                    decode(format!("inbound/{seq}").as_bytes(), record)?;
+                stored.seq = seq;
+                Ok(stored)
+            })
+            .transpose()
     }
 
     async fn conversation(&self, key: &str) -> Result<Option<Known<Conversation>>, StoreError> {
-        query::conversation(self.conn(), key).await
+        if key != &*self.key {
+            return query::conversation(self.conn(), key).await;
+        }
+        Ok(self.own_conversation()?.map(|(version, value)| Known {
+            stamp: Stamp(StampKind::Version(unbig(version))),
+            value,
+        }))
     }
 
     async fn conversation_if_changed(
@@ -130,7 +201,17 @@ impl Step for PgStep {
         key: &str,
         known: &Stamp,
     ) -> Result<Option<Option<Conversation>>, StoreError> {
-        query::conversation_if_changed(self.conn(), key, known).await
+        if key != &*self.key {
+            return query::conversation_if_changed(self.conn(), key, known).await;
+        }
+        let unchanged = match (&known.0, &self.conversation) {
+            (StampKind::Version(v), Some((version, _))) => *version == big(*v),
+            _ => false,
+        };
+        if unchanged {
+            return Ok(None);
+        }
+        Ok(Some(self.own_conversation()?.map(|(_, value)| value)))
     }
 
     async fn recent_lines(
@@ -198,43 +279,18 @@ impl Step for PgStep {
 
     async fn commit(mut self: Box<Self>, commit: Commit) -> Result<Stored, StoreError> {
         let conn = self.conn.take().expect("a step commits once");
-        let written = super::commit::store(&self.store, &conn, commit).await;
-        let outbox_seqs = match written {
-            Ok(seqs) => seqs,
-            Err(err) => {
+        let (result, after) = super::commit::commit(&self.store, &conn, &self.key, commit).await;
+        match after {
+            After::Clean => {}
+            After::Open => {
                 if let Err(cleanup) = PgStep::release(&conn, &self.key, true).await {
                     tracing::warn!(error = %cleanup, "closing a connection whose step could not be cleaned up");
                     drop(Object::take(conn));
                 }
-                return Err(err);
             }
-        };
-        // COMMIT and the unlock are sent together; the lock goes once the commit is done, whatever its outcome.
-        let unlock = conn
-            .prepare_cached("SELECT pg_advisory_unlock($1, hashtext($2))")
-            .await
-            .map_err(db_error);
-        let committed = match unlock {
-            Ok(unlock) => {
-                let key: &str = &self.key;
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&LOCK_STEPS, &key];
-                let (committed, unlocked) =
-                    tokio::join!(conn.batch_execute("COMMIT"), conn.execute(&unlock, &params));
-                if let Err(err) = unlocked {
-                    tracing::warn!(error = %err, "closing a connection whose step lock could not be released");
-                    let result = committed.map_err(db_error);
-                    drop(Object::take(conn));
-                    result
-                } else {
-                    committed.map_err(db_error)
-                }
-            }
-            Err(err) => {
-                drop(Object::take(conn));
-                Err(err)
-            }
-        };
-        committed?;
+            After::Broken => drop(Object::take(conn)),
+        }
+        let outbox_seqs = result?;
         Ok(Stored {
             ticket: self.store.next_ticket(),
             outbox_seqs,
