@@ -347,7 +347,7 @@ impl InboundSink for Engine {
         let platform = message.platform.clone();
         let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
         let ticket = loop {
-            let _guard = sh.dedupe.lock().await;
+            let _guard = sh.dedupe[worker].lock().await;
             if sh
                 .store
                 .seen(&message.platform, &message.id)

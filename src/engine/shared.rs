@@ -37,7 +37,11 @@ pub(crate) struct Shared {
     pub forwarders: RwLock<Vec<String>>,
     /// Language of operator texts.
     pub op_lang: Lang,
-    pub(super) dedupe: tokio::sync::Mutex<()>,
+    /// One lock per worker, held while a message is checked for a duplicate, stored and queued: a message and
+    /// its redelivery, and a conversation's messages, always go to the same worker, so this keeps both the
+    /// dedupe and a conversation's arrival order, while different workers' messages are stored at once (a
+    /// shared database commits them together).
+    pub(super) dedupe: Vec<tokio::sync::Mutex<()>>,
     /// Bounded queues, one per worker: a full one makes `accept` wait, then refuse with `SinkError::Busy`.
     pub(super) workers: Vec<mpsc::Sender<StoredInbound>>,
     pub(super) rate: AccountLimiter,
@@ -95,7 +99,7 @@ impl Shared {
             metrics,
             forwarders: RwLock::new(Vec::new()),
             op_lang: crate::i18n::from_code(&config.bot.operator_lang),
-            dedupe: tokio::sync::Mutex::new(()),
+            dedupe: (0..n).map(|_| tokio::sync::Mutex::new(())).collect(),
             workers,
             rate: governor::RateLimiter::keyed(quota),
             receivers: Mutex::new(Some((receivers, giveups))),
