@@ -377,7 +377,6 @@ impl Serve {
     }
 
     /// Stops it with SIGTERM; it must exit within 30 seconds.
-    #[allow(dead_code)]
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
