@@ -8,8 +8,7 @@ mod pg_support;
 use std::time::Duration;
 
 use pg_support::Db;
-use supportbot::store::page_mail::{Letter, MailEvent, PageMail};
-use supportbot_chat::Shutdown;
+use supportbot_chat::{Letter, MailEvent, PageMail, Shutdown};
 use tokio::sync::mpsc;
 
 async fn next(events: &mut mpsc::Receiver<MailEvent>) -> MailEvent {

@@ -1,24 +1,22 @@
 //! Starts the web channel for `serve`: the operator token (config, environment, or a file made on first start),
 //! the listener, the inbox operator account, the `web` adapter registered with the engine, and the server task.
 //! On a store several processes share, the pages' history and live messages go through the store's mailboxes
-//! ([`StoreMail`]), so a page may be connected to any process.
+//! ([`supportbot_chat::PageMail`]), so a page may be connected to any process.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use supportbot_chat::{AnswerBook, Shutdown, StatsPage, SuggestedAnswer};
 use supportbot_web::{
-    bind, load_or_create_secret, Core, Letter, MailError, MailEvent, MetricsAccess, SharedMail,
-    SharedPages, WebChannel, WebError, WebLimits, WebOperator, WebSettings,
+    bind, load_or_create_secret, Core, MetricsAccess, SharedPages, WebChannel, WebError, WebLimits,
+    WebOperator, WebSettings,
 };
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::i18n::operator_page::{self as page, NotTaught};
-use crate::store::page_mail::{self, PageMail};
 
 /// Re-exported so `serve` can merge other channels' routes without naming axum.
 pub use supportbot_web::Router;
@@ -183,99 +181,6 @@ impl AnswerBook for FaqAnswers {
     }
 }
 
-/// The store's mailboxes of web pages as the web channel uses them.
-pub struct StoreMail(pub Arc<dyn PageMail>);
-
-fn mail_error(err: crate::store::StoreError) -> MailError {
-    MailError(err.to_string())
-}
-
-fn letter(l: page_mail::Letter) -> Letter {
-    Letter {
-        mailbox: l.mailbox,
-        n: l.n,
-        body: l.body,
-    }
-}
-
-#[async_trait]
-impl SharedMail for StoreMail {
-    async fn post(
-        &self,
-        mailbox: &str,
-        body: &str,
-        live: bool,
-        keep: usize,
-    ) -> Result<u64, MailError> {
-        self.0
-            .post(mailbox, body, live, keep)
-            .await
-            .map_err(mail_error)
-    }
-
-    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError> {
-        self.0.announce(mailbox, frame).await.map_err(mail_error)
-    }
-
-    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError> {
-        let letters = self.0.recent(mailbox, limit).await.map_err(mail_error)?;
-        Ok(letters.into_iter().map(letter).collect())
-    }
-
-    fn listen(&self, shutdown: Shutdown) -> tokio::sync::mpsc::Receiver<MailEvent> {
-        let mut events = self.0.listen(shutdown.clone());
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let event = tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    event = events.recv() => event,
-                };
-                let event = match event {
-                    None => return,
-                    Some(page_mail::MailEvent::Listening) => MailEvent::Listening,
-                    Some(page_mail::MailEvent::Posted(l)) => MailEvent::Posted(letter(l)),
-                    Some(page_mail::MailEvent::Passing(mailbox, body)) => {
-                        MailEvent::Passing(mailbox, body)
-                    }
-                };
-                if tx.send(event).await.is_err() {
-                    return;
-                }
-            }
-        });
-        rx
-    }
-
-    async fn session_key(&self, proposed: &str) -> Result<String, MailError> {
-        self.0.session_key(proposed).await.map_err(mail_error)
-    }
-
-    async fn save_sign_in(
-        &self,
-        key: &str,
-        record: &str,
-        expires_ms: u64,
-    ) -> Result<(), MailError> {
-        self.0
-            .save_sign_in(key, record, expires_ms)
-            .await
-            .map_err(mail_error)
-    }
-
-    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError> {
-        self.0.find_sign_in(key).await.map_err(mail_error)
-    }
-
-    async fn end_sign_in(&self, key: &str) -> Result<(), MailError> {
-        self.0.end_sign_in(key).await.map_err(mail_error)
-    }
-
-    async fn prune(&self, age: std::time::Duration) -> Result<u64, MailError> {
-        self.0.prune(age).await.map_err(mail_error)
-    }
-}
-
 /// The team's canned replies file: `[web] canned_replies`, by default `canned.toml` beside the FAQ directory.
 pub fn canned_path(config: &Config) -> PathBuf {
     config
@@ -399,7 +304,7 @@ pub async fn start(
     };
     let shared =
         match engine.store().page_mail() {
-            Some(mail) => Some(SharedPages::open(Arc::new(StoreMail(mail))).await.map_err(
+            Some(mail) => Some(SharedPages::open(mail).await.map_err(
                 |e| WebError::Secret(format!("cannot read the shared session key: {e}")),
             )?),
             None => None,

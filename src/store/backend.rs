@@ -288,7 +288,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Mailboxes of web pages that every process sharing the store reads (`None` for a store only this
     /// process uses: the web channel then keeps its pages' history in its data directory).
-    fn page_mail(&self) -> Option<std::sync::Arc<dyn super::page_mail::PageMail>> {
+    fn page_mail(&self) -> Option<std::sync::Arc<dyn supportbot_chat::PageMail>> {
         None
     }
 

@@ -11,7 +11,6 @@ mod embedded;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod memory;
-pub mod page_mail;
 pub mod perms;
 pub mod postgres;
 pub mod records;
@@ -110,6 +109,13 @@ pub enum StoreError {
     /// A database statement failed.
     #[error("database failure: {0}")]
     Database(String),
+}
+
+/// The web channel's page mailboxes report a store's failure in its words.
+impl From<StoreError> for supportbot_chat::MailError {
+    fn from(err: StoreError) -> Self {
+        supportbot_chat::MailError(err.to_string())
+    }
 }
 
 /// Encodes a record: version byte, then JSON.

@@ -10,6 +10,7 @@ mod deliver_once;
 mod lead;
 mod message;
 mod metrics;
+mod page_mail;
 mod reports;
 pub mod text;
 
@@ -20,6 +21,7 @@ pub use deliver_once::accept_patiently;
 pub use lead::Lead;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
+pub use page_mail::{Letter, MailError, MailEvent, PageMail};
 pub use reports::StatsPage;
 
 /// Cancellation token every long-running task takes to know when to stop.

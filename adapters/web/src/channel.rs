@@ -16,7 +16,8 @@ use crate::gates::{Gate, Gates, Limited};
 use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
-use crate::mailroom::{self, MailError, SharedMail, SharedPages};
+use crate::mailroom::{self, SharedPages};
+use supportbot_chat::{MailError, PageMail};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::sign_ins::SignIns;
@@ -51,7 +52,7 @@ pub(crate) struct Outlet {
     pub(crate) settings: WebSettings,
     /// The pages' mailboxes in the shared store, when several processes serve the pages; otherwise the
     /// history is kept in [`Outlet::history`] and the inbox's notices in [`Outlet::inbox_recent`].
-    pub(crate) mail: Option<Arc<dyn SharedMail>>,
+    pub(crate) mail: Option<Arc<dyn PageMail>>,
     /// Per-session locks, and the session histories when there is no shared mail.
     pub(crate) history: History,
     pub(crate) chats: Hub,
@@ -332,7 +333,7 @@ impl Outlet {
     /// The caller holds the session's lock, so this process posts a session's messages in order.
     pub(crate) async fn post_to_chat(
         &self,
-        mail: &dyn SharedMail,
+        mail: &dyn PageMail,
         session: &str,
         frame: &MessageFrame,
         live: bool,
@@ -346,7 +347,7 @@ impl Outlet {
     /// Posts a notification to inbox operator `op`'s mailbox, pushed to their pages on every process.
     pub(crate) async fn post_to_inbox(
         &self,
-        mail: &dyn SharedMail,
+        mail: &dyn PageMail,
         op: &str,
         frame: &MessageFrame,
     ) -> Result<u64, MailError> {

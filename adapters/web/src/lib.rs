@@ -5,7 +5,7 @@
 //! The channel depends on the core only through `supportbot-chat`'s traits ([`Core`]). Sessions are signed
 //! tokens (the session id, which is also the chat id, plus an HMAC with the server key kept in the data
 //! directory), so a session survives restarts without a table; each session's recent history is kept on disk,
-//! or, when several processes serve the pages, in mailboxes of the shared store ([`SharedMail`]).
+//! or, when several processes serve the pages, in mailboxes of the shared store ([`supportbot_chat::PageMail`]).
 
 mod api;
 mod assets;
@@ -44,9 +44,7 @@ pub use error::WebError;
 pub use frames::{ClientFrame, InboxFrame, MessageFrame, ServerFrame};
 pub use guard::{BEARER_PROTOCOL_PREFIX, INBOX_PROTOCOL};
 pub use inbox_ws::{action_command, normalize_case};
-pub use mailroom::{
-    chat_mailbox, inbox_mailbox, Letter, MailError, MailEvent, SharedMail, SharedPages,
-};
+pub use mailroom::{chat_mailbox, inbox_mailbox, SharedPages};
 pub use secrets::{load_or_create_secret, token_matches};
 pub use server::bind;
 pub use settings::{MetricsAccess, WebLimits, WebOperator, WebSettings};

@@ -1,4 +1,4 @@
-//! Pages served by several processes. When the core's store is shared ([`SharedMail`]), a message for a
+//! Pages served by several processes. When the core's store is shared ([`PageMail`]), a message for a
 //! visitor's page or an inbox operator's page is posted to that page's mailbox in the store instead of being
 //! kept by this process: every process listens for posted messages and pushes them to the pages it serves, and
 //! a page (re)connecting to any process reads its history from the mailbox. Each message carries its number in
@@ -7,92 +7,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use supportbot_chat::Shutdown;
+use supportbot_chat::{Letter, MailError, MailEvent, PageMail};
 use tokio::sync::mpsc;
 
 use crate::frames::{MessageFrame, ServerFrame};
 use crate::secrets::random_hex;
 use crate::WebChannel;
 
-/// One stored message of a mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Letter {
-    /// The mailbox ([`chat_mailbox`], [`inbox_mailbox`]).
-    pub mailbox: String,
-    /// Its number: increasing within its mailbox in the order the messages were stored.
-    pub n: u64,
-    /// The message (a [`MessageFrame`] as JSON).
-    pub body: String,
-}
-
-/// What the listener reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MailEvent {
-    /// Listening (again): messages posted while nobody listened were not pushed.
-    Listening,
-    /// A live message, posted by any process (this one included), in the order of its mailbox.
-    Posted(Letter),
-    /// A passing frame for the pages of a mailbox open now (stored nowhere): the mailbox and the frame (JSON).
-    Passing(String, String),
-}
-
-/// A store's failure, in its words.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct MailError(pub String);
-
-/// Mailboxes of pages in a store that every process serving them shares.
-#[async_trait]
-pub trait SharedMail: Send + Sync {
-    /// Stores `body` in `mailbox` after every earlier message, keeping the last `keep`, and when `live` tells
-    /// every process; returns its number once it is durable.
-    async fn post(
-        &self,
-        mailbox: &str,
-        body: &str,
-        live: bool,
-        keep: usize,
-    ) -> Result<u64, MailError>;
-
-    /// Tells every process to pass `frame` (JSON) to the pages of `mailbox` open now, storing nothing.
-    async fn announce(&self, mailbox: &str, frame: &str) -> Result<(), MailError>;
-
-    /// The last `limit` messages of `mailbox`, oldest first.
-    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError>;
-
-    /// Every live message as it is posted (after [`MailEvent::Listening`], again whenever listening resumes
-    /// after a failure), until `shutdown`.
-    fn listen(&self, shutdown: Shutdown) -> mpsc::Receiver<MailEvent>;
-
-    /// The key every process signs chat sessions with: the stored one, or `proposed` (stored now) when there
-    /// is none yet.
-    async fn session_key(&self, proposed: &str) -> Result<String, MailError>;
-
-    /// Stores an inbox sign-in (`record`, under the digest of its cookie) until `expires_ms` (unix ms).
-    async fn save_sign_in(&self, key: &str, record: &str, expires_ms: u64)
-        -> Result<(), MailError>;
-
-    /// The record of a sign-in that has not expired nor ended.
-    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError>;
-
-    /// Ends a sign-in (sign-out).
-    async fn end_sign_in(&self, key: &str) -> Result<(), MailError>;
-
-    /// Forgets the mailboxes silent for longer than `age` (and expired sign-ins); returns how many mailboxes.
-    async fn prune(&self, age: Duration) -> Result<u64, MailError>;
-}
-
 /// What the web channel needs of a store that every process serving its pages shares.
 #[derive(Clone)]
 pub struct SharedPages {
-    pub(crate) mail: Arc<dyn SharedMail>,
+    pub(crate) mail: Arc<dyn PageMail>,
     pub(crate) key: String,
 }
 
 impl SharedPages {
     /// The pages' mailboxes in `mail`, with the session key every process uses (made now by the first).
-    pub async fn open(mail: Arc<dyn SharedMail>) -> Result<SharedPages, MailError> {
+    pub async fn open(mail: Arc<dyn PageMail>) -> Result<SharedPages, MailError> {
         let key = mail.session_key(&random_hex(32)).await?;
         if key.len() < 16 {
             return Err(MailError(
@@ -116,7 +47,7 @@ pub fn inbox_mailbox(operator: &str) -> String {
 /// A page's history from its mailbox: the messages (marked as history) and the number of the last one, below
 /// which live messages are skipped.
 pub(crate) async fn history(
-    mail: &dyn SharedMail,
+    mail: &dyn PageMail,
     mailbox: &str,
     limit: usize,
 ) -> Result<(Vec<MessageFrame>, u64), MailError> {

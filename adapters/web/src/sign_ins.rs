@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::mailroom::SharedMail;
+use supportbot_chat::PageMail;
 use crate::secrets::random_hex;
 use crate::signin::{digest, Found, Sessions};
 use crate::WebError;
@@ -27,7 +27,7 @@ pub enum SignIns {
     /// Kept in the store every process shares; each sign-in lasts `ttl`.
     Shared {
         /// The store.
-        mail: Arc<dyn SharedMail>,
+        mail: Arc<dyn PageMail>,
         /// How long a sign-in lasts.
         ttl: Duration,
     },

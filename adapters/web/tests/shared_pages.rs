@@ -13,11 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::*;
 use serde_json::{json, Value};
-use supportbot_chat::Shutdown;
-use supportbot_web::{
-    chat_mailbox, Core, Letter, MailError, MailEvent, SharedMail, SharedPages, WebChannel,
-    WebSettings,
-};
+use supportbot_chat::{Letter, MailError, MailEvent, PageMail, Shutdown};
+use supportbot_web::{chat_mailbox, Core, SharedPages, WebChannel, WebSettings};
 use tokio::sync::mpsc;
 
 /// Mailboxes in memory, announcing live letters to every listener; `during_read` is posted (live) by the next
@@ -65,7 +62,7 @@ impl Mailboxes {
 }
 
 #[async_trait]
-impl SharedMail for Mailboxes {
+impl PageMail for Mailboxes {
     async fn post(
         &self,
         mailbox: &str,

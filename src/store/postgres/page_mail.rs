@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use supportbot_chat::Shutdown;
+use supportbot_chat::{Letter, MailError, MailEvent, PageMail, Shutdown};
 use tokio::sync::mpsc;
 
 use super::{big, db_error, unbig, PgStore};
-use crate::store::page_mail::{Letter, MailEvent, PageMail};
 use crate::store::StoreError;
 
 /// The `LISTEN` / `NOTIFY` channel of live letters.
@@ -59,7 +58,7 @@ impl PageMail for PgStore {
         body: &str,
         live: bool,
         keep: usize,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, MailError> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await.map_err(db_error)?;
         tx.execute(
@@ -96,7 +95,7 @@ impl PageMail for PgStore {
         Ok(unbig(n))
     }
 
-    async fn announce(&self, mailbox: &str, body: &str) -> Result<(), StoreError> {
+    async fn announce(&self, mailbox: &str, body: &str) -> Result<(), MailError> {
         // Number 0: a passing notice, with its body (one too long for a notice is dropped: it is stored nowhere
         // to be read from).
         let notice = Notice {
@@ -120,7 +119,7 @@ impl PageMail for PgStore {
         Ok(())
     }
 
-    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, StoreError> {
+    async fn recent(&self, mailbox: &str, limit: usize) -> Result<Vec<Letter>, MailError> {
         let conn = self.conn().await?;
         let rows = conn
             .query(
@@ -163,7 +162,7 @@ impl PageMail for PgStore {
         rx
     }
 
-    async fn session_key(&self, proposed: &str) -> Result<String, StoreError> {
+    async fn session_key(&self, proposed: &str) -> Result<String, MailError> {
         let conn = self.conn().await?;
         conn.execute(
             "INSERT INTO page_keys (name, value) VALUES ('session', $1) ON CONFLICT (name) DO NOTHING",
@@ -183,7 +182,7 @@ impl PageMail for PgStore {
         key: &str,
         record: &str,
         expires_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), MailError> {
         let conn = self.conn().await?;
         conn.execute(
             "INSERT INTO page_sign_ins (key, record, expires_at) \
@@ -196,7 +195,7 @@ impl PageMail for PgStore {
         Ok(())
     }
 
-    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, StoreError> {
+    async fn find_sign_in(&self, key: &str) -> Result<Option<String>, MailError> {
         let conn = self.conn().await?;
         let row = conn
             .query_opt(
@@ -208,7 +207,7 @@ impl PageMail for PgStore {
         Ok(row.map(|r| r.get(0)))
     }
 
-    async fn end_sign_in(&self, key: &str) -> Result<(), StoreError> {
+    async fn end_sign_in(&self, key: &str) -> Result<(), MailError> {
         let conn = self.conn().await?;
         conn.execute("DELETE FROM page_sign_ins WHERE key = $1", &[&key])
             .await
@@ -216,7 +215,7 @@ impl PageMail for PgStore {
         Ok(())
     }
 
-    async fn prune(&self, age: Duration) -> Result<u64, StoreError> {
+    async fn prune(&self, age: Duration) -> Result<u64, MailError> {
         let conn = self.conn().await?;
         conn.execute("DELETE FROM page_sign_ins WHERE expires_at <= now()", &[])
             .await

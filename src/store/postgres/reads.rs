@@ -206,7 +206,7 @@ impl Backend for PgStore {
         self.lead_role(role).await
     }
 
-    fn page_mail(&self) -> Option<std::sync::Arc<dyn crate::store::page_mail::PageMail>> {
+    fn page_mail(&self) -> Option<std::sync::Arc<dyn supportbot_chat::PageMail>> {
         Some(std::sync::Arc::new(self.clone()))
     }
 
