@@ -134,7 +134,10 @@ fn main() {
         child::run(&spec, CONVERSATIONS, PER_CONVERSATION);
         return;
     }
-    let Some(cluster) = or_skip(PgCluster::start(Options { fsync: true })) else {
+    let Some(cluster) = or_skip(PgCluster::start(Options {
+        fsync: true,
+        ..Options::default()
+    })) else {
         return;
     };
     let meter = Meter::new(cluster.port());

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 mod channels;
 mod customers;
+mod database_url;
 mod hours;
 mod limits;
 mod onebot;
@@ -21,11 +22,12 @@ pub use channels::{
     TelegramConfig, WebhookConfig, MIN_SECRET_BYTES,
 };
 pub use customers::{CustomersConfig, ManagerConfig};
+pub use database_url::{DatabaseTls, DatabaseUrl};
 pub use hours::{hhmm, HoursConfig, TimeRange, Tz};
 pub use limits::LimitsConfig;
 pub use onebot::OneBotConfig;
 pub use operators::web_login;
-pub use store::{DatabaseUrl, StoreBackend, StoreConfig, DATABASE_URL_VAR};
+pub use store::{StoreBackend, StoreConfig, DATABASE_URL_VAR};
 pub use web::WebConfig;
 pub use wechat::WeChatConfig;
 

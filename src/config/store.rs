@@ -2,10 +2,9 @@
 //! PostgreSQL database that several `serve` processes may share), sled's page cache, and the database URL (also
 //! read from `DATABASE_URL`). The URL's password never appears in `Debug` or in messages.
 
-use std::str::FromStr;
-
 use serde::Deserialize;
 
+use super::database_url::DatabaseUrl;
 use super::ConfigError;
 
 /// The environment variable read for `[store] url`.
@@ -55,69 +54,6 @@ impl TryFrom<String> for StoreBackend {
                 "[store] backend must be \"sled\" or \"postgres\", not \"{other}\""
             )),
         }
-    }
-}
-
-/// A PostgreSQL connection URL (`postgres://user:password@host:port/database`, or the `key=value` form),
-/// checked when the config is loaded.
-#[derive(Clone)]
-pub struct DatabaseUrl {
-    config: tokio_postgres::Config,
-}
-
-impl DatabaseUrl {
-    /// Parses a URL; the message says what is wrong without repeating the URL (it may hold a password).
-    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
-        let config = tokio_postgres::Config::from_str(text.trim())
-            .map_err(|e| format!("not a PostgreSQL connection URL ({e})"))?;
-        if config.get_hosts().is_empty() {
-            return Err("the PostgreSQL URL names no host".into());
-        }
-        if config.get_dbname().is_none() {
-            return Err("the PostgreSQL URL names no database".into());
-        }
-        Ok(DatabaseUrl { config })
-    }
-
-    /// The parsed connection settings.
-    pub fn settings(&self) -> &tokio_postgres::Config {
-        &self.config
-    }
-
-    /// Where the URL points, without its password: `database supportbot at 127.0.0.1:5432 as user`.
-    pub fn describe(&self) -> String {
-        let host = match self.config.get_hosts().first() {
-            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-            Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
-            None => "?".into(),
-        };
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        format!(
-            "database {} at {host}:{port} as {}",
-            self.config.get_dbname().unwrap_or("?"),
-            self.config.get_user().unwrap_or("?"),
-        )
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatabaseUrl({})", self.describe())
-    }
-}
-
-impl TryFrom<String> for DatabaseUrl {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        DatabaseUrl::parse(&value).map_err(|e| format!("[store] url: {e}"))
-    }
-}
-
-impl<'de> Deserialize<'de> for DatabaseUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        DatabaseUrl::try_from(text).map_err(serde::de::Error::custom)
     }
 }
 

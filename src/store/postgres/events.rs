@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use supportbot_chat::CaseEvent;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use super::{db_error, error_text, PgStore};
 use crate::store::StoreError;
@@ -115,7 +115,7 @@ impl PgStore {
         let (client, mut connection) = self
             .inner
             .settings
-            .connect(NoTls)
+            .connect(self.inner.connector.clone())
             .await
             .map_err(|e| StoreError::Database(error_text(&e)))?;
         let (found, notices) = mpsc::unbounded_channel();

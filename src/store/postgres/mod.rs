@@ -22,6 +22,7 @@ mod step;
 mod tables;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,7 +30,6 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::NoTls;
 
 pub use self::migrate::Migrated;
 use crate::config::DatabaseUrl;
@@ -59,6 +59,8 @@ struct Inner {
     pool: Pool,
     /// The connection settings, for the connection that listens for other processes' case events.
     settings: tokio_postgres::Config,
+    /// Makes connections (with TLS when the URL asks for it).
+    connector: tls::Connector,
     /// This process's name in outbox leases: host, process id and a random part.
     instance: String,
     /// Where the database is, without the password, for messages.
@@ -133,7 +135,8 @@ impl PgStore {
         }
         // A commit is durable when it returns, whatever the server's or the database's default says.
         let settings = committing(&settings, "on");
-        let pool = make_pool(settings.clone(), POOL_SIZE)?;
+        let connector = tls::connector(url.tls())?;
+        let pool = make_pool(settings.clone(), connector.clone(), POOL_SIZE)?;
         let mut client = pool.get().await.map_err(|e| connect_error(&target, e))?;
         let migrated = migrate::migrate(&mut client, &target).await?;
         drop(client);
@@ -143,6 +146,7 @@ impl PgStore {
             inner: Arc::new(Inner {
                 pool,
                 settings,
+                connector,
                 instance,
                 target,
                 tickets: AtomicU64::new(0),
@@ -202,10 +206,14 @@ fn committing(settings: &tokio_postgres::Config, synchronous: &str) -> tokio_pos
 }
 
 /// A pool of at most `size` connections to `settings`.
-fn make_pool(settings: tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
+fn make_pool(
+    settings: tokio_postgres::Config,
+    connector: tls::Connector,
+    size: usize,
+) -> Result<Pool, StoreError> {
     let manager = Manager::from_config(
         settings,
-        NoTls,
+        connector,
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },

@@ -19,6 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+mod tls;
+
 /// The superuser the clusters are made with.
 pub const USER: &str = "supportbot";
 
@@ -46,6 +48,9 @@ pub struct Options {
     /// Whether the server syncs its log to disk (`fsync`). Off by default: a test cluster is thrown away, and the
     /// tests check the client's behaviour, not the server's durability. Benchmarks turn it on.
     pub fsync: bool,
+    /// Whether the server accepts TLS connections only (from loopback TCP), with a certificate for `localhost`
+    /// and `127.0.0.1` signed by an authority made for the cluster ([`PgCluster::ca_file`]).
+    pub tls: bool,
 }
 
 /// A running throw-away cluster.
@@ -58,6 +63,7 @@ pub struct PgCluster {
     run_as: Option<String>,
     watcher: Option<Child>,
     databases: AtomicU64,
+    tls: Option<tls::TlsFiles>,
 }
 
 /// Where the server binaries are, or `None` when PostgreSQL is not installed.
@@ -210,6 +216,7 @@ impl PgCluster {
             run_as,
             watcher: None,
             databases: AtomicU64::new(0),
+            tls: None,
         };
         let data = cluster.path().join("data");
         let mut initdb = cluster.server_command("initdb");
@@ -229,6 +236,9 @@ impl PgCluster {
             "initdb",
         )?;
         std::fs::remove_file(&pwfile).ok();
+        if options.tls {
+            cluster.require_tls(&data)?;
+        }
         cluster.watcher = Some(cluster.spawn_watcher()?);
         // The port is free when chosen but may be taken before the server binds it: try a few.
         let mut last = Error("not started".into());
@@ -268,6 +278,14 @@ impl PgCluster {
             self.path().display(),
             if options.fsync { "on" } else { "off" },
         );
+        let settings = match &self.tls {
+            Some(files) => format!(
+                "{settings} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                files.cert.display(),
+                files.key.display()
+            ),
+            None => settings,
+        };
         let log = self.path().join("server.log");
         run(
             self.server_command("pg_ctl")
@@ -316,6 +334,29 @@ impl PgCluster {
     /// The loopback port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The certificate (PEM) of the authority that signed the server's, when the cluster was started with TLS.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|t| t.ca.as_path())
+    }
+
+    /// Makes the cluster's certificates and lets TCP clients in with TLS only.
+    fn require_tls(&mut self, data: &Path) -> Result<(), Error> {
+        let files = tls::make(self.path())?;
+        if let Some(account) = &self.run_as {
+            let (uid, gid) = account_ids(account)?;
+            for file in [&files.ca, &files.cert, &files.key] {
+                chown_tree(file, uid, gid)?;
+            }
+        }
+        let hba = "local all all scram-sha-256\n\
+                   hostssl all all 127.0.0.1/32 scram-sha-256\n\
+                   hostnossl all all 127.0.0.1/32 reject\n";
+        std::fs::write(data.join("pg_hba.conf"), hba)
+            .map_err(|e| Error(format!("cannot write pg_hba.conf: {e}")))?;
+        self.tls = Some(files);
+        Ok(())
     }
 
     /// The superuser's password.
