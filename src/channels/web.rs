@@ -304,9 +304,9 @@ pub async fn start(
     };
     let shared =
         match engine.store().page_mail() {
-            Some(mail) => Some(SharedPages::open(mail).await.map_err(
-                |e| WebError::Secret(format!("cannot read the shared session key: {e}")),
-            )?),
+            Some(mail) => Some(SharedPages::open(mail).await.map_err(|e| {
+                WebError::Secret(format!("cannot read the shared session key: {e}"))
+            })?),
             None => None,
         };
     let shared_pages = shared.is_some();

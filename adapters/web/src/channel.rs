@@ -17,7 +17,6 @@ use crate::history::History;
 use crate::hub::Hub;
 use crate::i18n::{Lang, Notice};
 use crate::mailroom::{self, SharedPages};
-use supportbot_chat::{MailError, PageMail};
 use crate::search::SearchIndex;
 use crate::secrets::{load_or_create_secret, random_hex, Signer};
 use crate::sign_ins::SignIns;
@@ -26,6 +25,7 @@ use crate::stats::WebStats;
 use crate::status::CaseTracker;
 use crate::upload_book::UploadBook;
 use crate::{WebError, WebSettings};
+use supportbot_chat::{MailError, PageMail};
 
 /// Operator notifications kept for an inbox page that opens later.
 pub(crate) const INBOX_RECENT: usize = 100;

@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use supportbot_chat::PageMail;
 use crate::secrets::random_hex;
 use crate::signin::{digest, Found, Sessions};
 use crate::WebError;
+use supportbot_chat::PageMail;
 
 /// A sign-in as the shared store keeps it (under the digest of its cookie, with its expiry beside it).
 #[derive(Serialize, Deserialize)]
