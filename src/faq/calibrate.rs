@@ -115,6 +115,7 @@ pub fn calibrate(
     for fold in 0..FOLDS {
         let held_out = |i: usize| fold_of(i) == Some(fold);
         let views = Views::build(questions, keywords, answers, held_out);
+        let meanings = semantic.holding_out(held_out);
         for (i, (owner, terms)) in questions.iter().enumerate() {
             if !held_out(i) {
                 continue;
@@ -122,7 +123,7 @@ pub fn calibrate(
             let owner = *owner as usize;
             let meaning = semantic
                 .question(i)
-                .map(|q| semantic.entry_scores(q, held_out))
+                .map(|q| meanings.entry_scores(q))
                 .unwrap_or_default();
             for (b, blend) in BLENDS.iter().enumerate() {
                 let mix = Mix::for_query(*blend, !meaning.is_empty());

@@ -386,7 +386,7 @@ impl Matcher {
                 .views
                 .rank(terms, &pattern_hits, unknown, Meaning::None, mix),
             Some(q) if self.semantic.questions() <= DENSE_MEANING_QUESTIONS => {
-                let scores = self.semantic.entry_scores(q, |_| false);
+                let scores = self.semantic.entry_scores(q);
                 self.views
                     .rank(terms, &pattern_hits, unknown, Meaning::Dense(&scores), mix)
             }
