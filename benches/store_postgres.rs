@@ -16,7 +16,11 @@
 //! time one message cost ([`pg::cpu`]: this process, its child processes and the database server), which
 //! other work on the machine changes much less than the throughput.
 //!
-//! Run with `cargo bench --bench store_postgres` (skipped, saying so, without PostgreSQL installed).
+//! Run with `cargo bench --bench store_postgres` (skipped, saying so, without PostgreSQL installed). With
+//! `SUPPORTBOT_BENCH_CPU_LIMIT=<cores>` it runs only one instance in a process and two in two processes, each
+//! limited to that many CPUs ([`pg::limit`], needs a writable cgroup `cpu` controller, as root): on a machine
+//! whose cores one unlimited instance and the database fill, this shows how instances scale when each has its
+//! own share.
 
 mod common;
 mod pg;
@@ -129,6 +133,34 @@ fn measure(meter: &Meter, children: &[u32], run: impl FnOnce() -> std::time::Dur
     }
 }
 
+/// The variable that limits each instance to a share of the CPU (and runs only the limited set-ups).
+const LIMIT_VAR: &str = "SUPPORTBOT_BENCH_CPU_LIMIT";
+
+/// One instance in a process, then two in two processes, each limited to `cores` CPUs, on fresh databases.
+fn limited(cluster: &PgCluster, meter: &Meter, cores: f64) {
+    let mut medians = Vec::new();
+    for instances in [1, 2] {
+        let url = cluster.database("bench");
+        let mut children = Children::start(instances, &url, Some(cores));
+        children.round(0);
+        let pids = children.pids();
+        let mut rates = Vec::new();
+        for round in 1..=ROUNDS {
+            let figure = measure(meter, &pids, || children.round(round));
+            println!(
+                "round {round}: {instances} instance(s) in {instances} process(es), each limited to {cores} CPU, FAQ traffic: {figure}"
+            );
+            rates.push(figure.rate);
+        }
+        rates.sort_by(f64::total_cmp);
+        medians.push(rates[rates.len() / 2]);
+    }
+    println!(
+        "two limited instances against one (medians): {:.2}×",
+        medians[1] / medians[0]
+    );
+}
+
 fn main() {
     if let Ok(spec) = std::env::var(child::CHILD_VAR) {
         child::run(&spec, CONVERSATIONS, PER_CONVERSATION);
@@ -141,6 +173,13 @@ fn main() {
         return;
     };
     let meter = Meter::new(cluster.port());
+    if let Ok(cores) = std::env::var(LIMIT_VAR) {
+        let cores: f64 = cores
+            .parse()
+            .unwrap_or_else(|_| panic!("{LIMIT_VAR} must be a number of CPUs, such as 0.5"));
+        limited(&cluster, &meter, cores);
+        return;
+    }
     let faq = Faq::builtin();
     let questions = common::questions(&faq);
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -194,7 +233,7 @@ fn main() {
     }
     {
         let url = cluster.database("bench");
-        let mut children = Children::start(2, &url);
+        let mut children = Children::start(2, &url, None);
         children.round(0);
         let rows = faq_rows(&cluster, &url, &faq, &questions[0]);
         let pids = children.pids();

@@ -14,6 +14,7 @@ use supportbot::faq::Faq;
 use supportbot::store::Store;
 use supportbot_chat::Shutdown;
 
+use super::limit::CpuLimit;
 use crate::common;
 
 /// The variable that makes the bench a child: its index, then the database URL (`index url`).
@@ -22,12 +23,15 @@ pub const CHILD_VAR: &str = "SUPPORTBOT_BENCH_CHILD";
 /// The running children.
 pub struct Children {
     procs: Vec<(Child, ChildStdin, BufReader<ChildStdout>)>,
+    /// The children's CPU limits, if any (removed after the children end).
+    limits: Vec<CpuLimit>,
 }
 
 impl Children {
-    /// Starts `n` children on `url`, each ready once this returns.
-    pub fn start(n: usize, url: &str) -> Children {
+    /// Starts `n` children on `url`, each ready once this returns; with `cores`, each limited to that many CPUs.
+    pub fn start(n: usize, url: &str, cores: Option<f64>) -> Children {
         let exe = std::env::current_exe().unwrap();
+        let mut limits = Vec::new();
         let procs = (0..n)
             .map(|i| {
                 let mut child = Command::new(&exe)
@@ -36,6 +40,13 @@ impl Children {
                     .stdout(Stdio::piped())
                     .spawn()
                     .unwrap();
+                if let Some(cores) = cores {
+                    let name = format!("supportbot-bench-{}-{i}", std::process::id());
+                    match CpuLimit::apply(child.id(), cores, &name) {
+                        Ok(limit) => limits.push(limit),
+                        Err(err) => panic!("cannot limit child {i}: {err}"),
+                    }
+                }
                 let stdin = child.stdin.take().unwrap();
                 let mut stdout = BufReader::new(child.stdout.take().unwrap());
                 let mut line = String::new();
@@ -44,7 +55,7 @@ impl Children {
                 (child, stdin, stdout)
             })
             .collect();
-        Children { procs }
+        Children { procs, limits }
     }
 
     /// The children's process ids.
@@ -74,6 +85,7 @@ impl Drop for Children {
             drop(stdin);
             child.wait().unwrap();
         }
+        self.limits.clear();
     }
 }
 

@@ -1,9 +1,10 @@
 //! The PostgreSQL benchmark's parts: FAQ traffic as fast as the engines take it, traffic at a fixed pace with
 //! the time each message waited for its answer, raw statements writing the same rows, and instances in other
-//! processes.
+//! processes, optionally each limited to a share of the CPU.
 
 pub mod child;
 pub mod cpu;
+pub mod limit;
 pub mod raw;
 
 use std::collections::HashMap;
