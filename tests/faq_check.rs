@@ -93,9 +93,22 @@ fn missing_category() {
 }
 
 #[test]
-fn unknown_category() {
-    let text = GOOD.replace("category = \"mail\"", "category = \"billing\"");
-    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "unknown category");
+fn a_category_is_a_lowercase_name() {
+    let text = GOOD.replace("category = \"mail\"", "category = \"Billing Team\"");
+    assert_reported(&[("mail.toml", &text)], "mail.toml", 2, "lowercase letters");
+}
+
+#[test]
+fn a_team_names_its_own_categories() {
+    let text = GOOD.replace("category = \"mail\"", "category = \"billing-2\"");
+    let (out, _dir) = check_dir(&[("billing.toml", &text)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("(billing-2)"), "{stdout}");
 }
 
 #[test]

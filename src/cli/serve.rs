@@ -30,11 +30,32 @@ pub fn run(config_path: Option<PathBuf>) -> CliResult {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .try_init();
+    for (team, category) in unrouted_categories(&config, &faq) {
+        tracing::warn!(
+            team,
+            category,
+            "no FAQ entry has this category of [[teams]], so no handoff reaches the team through it"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::runtime(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(serve(config, faq))
+}
+
+/// The `[[teams]] categories` that no FAQ entry has, with their team: a misspelt category routes nothing.
+fn unrouted_categories<'c>(config: &'c Config, faq: &Faq) -> Vec<(&'c str, &'c str)> {
+    config
+        .teams
+        .iter()
+        .flat_map(|t| {
+            t.categories
+                .iter()
+                .map(move |c| (t.name.as_str(), c.as_str()))
+        })
+        .filter(|(_, c)| !faq.entries().iter().any(|e| e.category == *c))
+        .collect()
 }
 
 async fn serve(config: Config, faq: Faq) -> CliResult {
@@ -408,5 +429,25 @@ async fn faq_reloader(engine: Engine, dir: PathBuf, shutdown: Shutdown) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teams_categories_that_no_entry_has_are_found() {
+        let config = Config::parse(
+            "[[teams]]\nname = \"security\"\ncategories = [\"account\", \"acount\"]\n\
+             [[teams]]\nname = \"rest\"\n",
+            "s.toml",
+        )
+        .unwrap();
+        let faq = Faq::builtin();
+        assert_eq!(
+            unrouted_categories(&config, &faq),
+            vec![("security", "acount")]
+        );
     }
 }
