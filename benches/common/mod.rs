@@ -38,21 +38,7 @@ impl Adapter for Null {
 
 /// A private message of the bench platform.
 pub fn msg(chat: &str, id: String, text: &str) -> Inbound {
-    Inbound {
-        platform: "bench".into(),
-        chat: chat.into(),
-        user: chat.into(),
-        name: "Bench".into(),
-        id,
-        text: text.into(),
-        group: false,
-        mention: false,
-        reply_to: None,
-        ts: None,
-        attachments: vec![],
-        locale: None,
-        operator_room: false,
-    }
+    Inbound::direct("bench", chat, "Bench", &id, text)
 }
 
 /// Every FAQ entry's title in Chinese and English.

@@ -72,21 +72,7 @@ pub fn outbox_item(seq: u64, chat: &str, text: &str) -> OutboxRecord {
 pub fn inbound(id: &str) -> StoredInbound {
     StoredInbound {
         seq: 0,
-        inbound: Inbound {
-            platform: "telegram".into(),
-            chat: "42".into(),
-            user: "42".into(),
-            name: "Li Lei".into(),
-            id: id.into(),
-            text: "你好".into(),
-            group: false,
-            mention: false,
-            reply_to: None,
-            ts: None,
-            attachments: vec![],
-            locale: None,
-            operator_room: false,
-        },
+        inbound: Inbound::direct("telegram", "42", "Li Lei", id, "你好"),
         oversized: None,
         throttled: false,
     }

@@ -146,21 +146,7 @@ impl World {
 
     /// A Telegram user writes to the bot (straight into the engine, as the Telegram adapter would).
     pub async fn telegram_user_writes(&self, user: &str, id: &str, text: &str) {
-        let m = Inbound {
-            platform: "telegram".into(),
-            chat: user.into(),
-            user: user.into(),
-            name: format!("tg{user}"),
-            id: id.into(),
-            text: text.into(),
-            group: false,
-            mention: false,
-            reply_to: None,
-            ts: None,
-            attachments: vec![],
-            locale: None,
-            operator_room: false,
-        };
+        let m = Inbound::direct("telegram", user, &format!("tg{user}"), id, text);
         self.engine.accept(m).await.expect("accepted");
     }
 

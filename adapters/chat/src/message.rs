@@ -74,6 +74,26 @@ pub struct Inbound {
 }
 
 impl Inbound {
+    /// A private message from `user` (named `name`) on `platform`: the chat is the user's own, with no group,
+    /// mention, reply, time, attachment or language hint.
+    pub fn direct(platform: &str, user: &str, name: &str, id: &str, text: &str) -> Inbound {
+        Inbound {
+            platform: platform.into(),
+            chat: user.into(),
+            user: user.into(),
+            name: name.into(),
+            id: id.into(),
+            text: text.into(),
+            group: false,
+            mention: false,
+            reply_to: None,
+            ts: None,
+            attachments: vec![],
+            locale: None,
+            operator_room: false,
+        }
+    }
+
     /// Keeps `ts` within `tolerance` of `now` (the time of receipt): a sender's clock that is wrong, or set on
     /// purpose, must not move a case to the head of the queue or skew the figures.
     pub fn clamp_ts(&mut self, now: DateTime<FixedOffset>, tolerance: chrono::Duration) {

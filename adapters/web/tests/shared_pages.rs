@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use common::*;
 use serde_json::{json, Value};
 use supportbot_chat::{Letter, MailError, MailEvent, PageMail, Shutdown};
-use supportbot_web::{chat_mailbox, Core, SharedPages, WebChannel, WebSettings};
+use supportbot_web::{chat_mailbox, SharedPages};
 use tokio::sync::mpsc;
 
 /// Mailboxes in memory, announcing live letters to every listener; `during_read` is posted (live) by the next
@@ -136,42 +136,10 @@ impl PageMail for Mailboxes {
     }
 }
 
-struct Shared {
-    core: Arc<FakeCore>,
-    addr: std::net::SocketAddr,
-    shutdown: Shutdown,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(mail: Arc<Mailboxes>) -> Shared {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let settings = WebSettings::new(dir.path(), format!("http://{addr}"), TOKEN);
-    let core = FakeCore::new();
-    let shutdown = Shutdown::new();
-    let pages = SharedPages::open(mail.clone()).await.unwrap();
-    let channel = WebChannel::open_with_mail(
-        settings,
-        Core {
-            sink: core.clone(),
-            cases: core.clone(),
-            metrics: core.clone(),
-            answers: core.clone(),
-            stats: core.clone(),
-        },
-        Some(pages),
-        shutdown.clone(),
-    )
-    .unwrap();
-    *core.channel.lock().unwrap() = Some(channel.adapter());
-    tokio::spawn(channel.clone().serve(listener, axum::Router::new()));
-    Shared {
-        core,
-        addr,
-        shutdown,
-        _dir: dir,
-    }
+/// A channel whose pages go through `mail`, as one of several processes.
+async fn start(mail: Arc<Mailboxes>) -> Server {
+    let pages = SharedPages::open(mail).await.unwrap();
+    start_with(Arc::new(tempfile::tempdir().unwrap()), Some(pages), |_| {}).await
 }
 
 /// The `message` frames' texts until (and with) the first one containing `last`.

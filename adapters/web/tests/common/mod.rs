@@ -19,7 +19,7 @@ use supportbot_chat::{
     CaseSummary, Delivery, Envelope, Inbound, InboundSink, MetricsSource, Outbound, Shutdown,
     SinkError, StatsPage, SuggestedAnswer,
 };
-use supportbot_web::{Core, WebAdapter, WebChannel, WebSettings};
+use supportbot_web::{Core, SharedPages, WebAdapter, WebChannel, WebSettings};
 use tokio::sync::broadcast;
 
 pub const TOKEN: &str = "test-operator-token-0123456789";
@@ -287,13 +287,22 @@ pub async fn start(tweak: impl FnOnce(&mut WebSettings)) -> Server {
 }
 
 pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSettings)) -> Server {
+    start_with(dir, None, tweak).await
+}
+
+/// A channel in `dir` whose pages go through `shared` mailboxes when given (as with several processes).
+pub async fn start_with(
+    dir: Arc<tempfile::TempDir>,
+    shared: Option<SharedPages>,
+    tweak: impl FnOnce(&mut WebSettings),
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut settings = WebSettings::new(dir.path(), format!("http://{addr}"), TOKEN);
     tweak(&mut settings);
     let core = FakeCore::new();
     let shutdown = Shutdown::new();
-    let channel = WebChannel::open(
+    let channel = WebChannel::open_with_mail(
         settings,
         Core {
             sink: core.clone(),
@@ -302,6 +311,7 @@ pub async fn start_in(dir: Arc<tempfile::TempDir>, tweak: impl FnOnce(&mut WebSe
             answers: core.clone(),
             stats: core.clone(),
         },
+        shared,
         shutdown.clone(),
     )
     .unwrap();
