@@ -78,14 +78,14 @@ fn close_to_an_entry(faq: &Faq, asked: &[crate::cases::stats::Unanswered]) -> Ve
         let Some(best) = decision.candidates.first() else {
             continue;
         };
-        if best.score < bars.answer * CLOSE_SHARE {
+        if decision.confidence < bars.answer * CLOSE_SHARE {
             continue;
         }
         if let Some(entry) = faq.entry(&best.faq) {
             lines.push(format!(
-                "{}:{}: unanswered question asked {} time(s) is close to entry {} (score {:.2}, answer bar {:.2}): \
+                "{}:{}: unanswered question asked {} time(s) is close to entry {} (confidence {:.2}, answer bar {:.2}): \
                  add it to its questions if it means the same: {:?}",
-                entry.file, entry.line, question.count, entry.id, best.score, bars.answer, question.question
+                entry.file, entry.line, question.count, entry.id, decision.confidence, bars.answer, question.question
             ));
         }
     }

@@ -6,7 +6,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
-use super::calibrate::{calibrate, Bars, Calibration};
+use super::calibrate::{calibrate, confidence, Bars, Calibration};
 use super::entry::{FaqEntry, Lexicon};
 use super::normalize::{fold, SynonymRewriter};
 use super::rank::{Meaning, Mix, Ranked, Views, MEANING_SHARE, STRONG_EVIDENCE};
@@ -63,6 +63,10 @@ pub struct Decision {
     /// Whether the user explicitly asked for a human (or named a topic only humans handle).
     #[serde(skip)]
     pub human_requested: bool,
+    /// How sure the matcher is of the best entry (its score and its lead over the runner-up; what the answer
+    /// bar applies to), 0 when no entry scored.
+    #[serde(skip)]
+    pub confidence: f32,
 }
 
 /// Up to this many questions, a query is compared in meaning with every question, so an entry that shares
@@ -266,6 +270,7 @@ impl Matcher {
                     answer: Some(smalltalk::reply(kind, lang).to_string()),
                     candidates: Vec::new(),
                     human_requested: false,
+                    confidence: 0.0,
                 };
             }
         }
@@ -286,6 +291,9 @@ impl Matcher {
             })
             .collect();
         let best = ranked.first();
+        // The best entry's lead counts over the runner-up in score (the ranking order may differ from it).
+        let runner_up = ranked.iter().skip(1).map(|r| r.score).fold(0.0, f32::max);
+        let sure = best.map_or(0.0, |b| confidence(b.score, runner_up));
         let mut decision = Decision {
             query: query.to_string(),
             lang,
@@ -298,10 +306,11 @@ impl Matcher {
             answer: None,
             candidates,
             human_requested,
+            confidence: sure,
         };
         let Some(best) = best else { return decision };
         let bars = &self.bars;
-        if human_requested || !confident(best, bars) {
+        if human_requested || !confident(sure, best, bars) {
             return decision;
         }
         // Mixing in meaning brings every entry's score closer to the others': a tie is closer too.
@@ -316,7 +325,10 @@ impl Matcher {
         let vague = mass < VAGUE_MASS && best.evidence < STRONG_EVIDENCE;
         let close = ranked[1..]
             .iter()
-            .take_while(|r| confident(r, bars) && (vague || best.score - r.score <= margin))
+            // A runner-up close to the best leads nothing: its confidence is its score.
+            .take_while(|r| {
+                confident(r.score, r, bars) && (vague || best.score - r.score <= margin)
+            })
             .count();
         if close > 0 {
             decision.action = Action::Choose;
@@ -419,9 +431,9 @@ struct Ranking {
     mass: f32,
 }
 
-/// Whether an entry explains enough of the query to be answered, by this knowledge base's bars.
-fn confident(r: &Ranked, bars: &Bars) -> bool {
-    r.score >= bars.answer || (r.score >= bars.partial && r.evidence >= STRONG_EVIDENCE)
+/// Whether an entry is sure enough (`sure`, its confidence) to be answered, by this knowledge base's bars.
+fn confident(sure: f32, r: &Ranked, bars: &Bars) -> bool {
+    sure >= bars.answer || (sure >= bars.partial && r.evidence >= STRONG_EVIDENCE)
 }
 
 fn round3(x: f32) -> f32 {

@@ -16,7 +16,7 @@ mod taught;
 mod tokenize;
 mod wordvec;
 
-pub use calibrate::{Bars, Calibration};
+pub use calibrate::{confidence, Bars, Calibration};
 pub use decide::{Action, Candidate, Decision};
 pub use entry::{FaqEntry, Lexicon, Localized};
 pub use lang::Lang;
