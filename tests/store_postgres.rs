@@ -395,12 +395,12 @@ async fn the_schema_is_created_then_left_alone_and_a_newer_one_is_refused() {
         return;
     };
     let store = PgStore::open(&db.database_url()).await.unwrap();
-    assert_eq!((store.migrated().from, store.migrated().to), (0, 2));
+    assert_eq!((store.migrated().from, store.migrated().to), (0, 3));
     commit_conversation(&store, "web:u1", "kept").await.unwrap();
     drop(store);
     let again = PgStore::open(&db.database_url()).await.unwrap();
-    assert_eq!((again.migrated().from, again.migrated().to), (2, 2));
-    assert_eq!(db.psql("SELECT count(*) FROM schema_version"), "2");
+    assert_eq!((again.migrated().from, again.migrated().to), (3, 3));
+    assert_eq!(db.psql("SELECT count(*) FROM schema_version"), "3");
     assert!(again.conversation("web:u1").await.unwrap().is_some());
 
     let Some(newer) = Db::new("newer_schema").await else {
@@ -417,7 +417,7 @@ async fn the_schema_is_created_then_left_alone_and_a_newer_one_is_refused() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                known: 2,
+                known: 3,
                 ..
             }
         ),

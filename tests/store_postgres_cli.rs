@@ -52,14 +52,14 @@ async fn migrate_creates_the_schema_once_and_bad_settings_exit_with_their_codes(
     let out = run(&["migrate", "--config", &config], "", &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("version 0 → 2"),
+        text(&out.stdout).contains("version 0 → 3"),
         "{}",
         text(&out.stdout)
     );
     assert!(!text(&out.stdout).contains(db.cluster.password()));
     let out = run(&["migrate", "--config", &config], "", &[]);
     assert!(
-        text(&out.stdout).contains("version 2 (current)"),
+        text(&out.stdout).contains("version 3 (current)"),
         "{}",
         text(&out.stdout)
     );

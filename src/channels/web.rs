@@ -302,13 +302,20 @@ pub async fn start(
         answers: Arc::new(FaqAnswers(engine.clone())),
         stats: Arc::new(Dashboard(engine.clone())),
     };
-    let shared =
-        match engine.store().page_mail() {
-            Some(mail) => Some(SharedPages::open(mail).await.map_err(|e| {
+    let shared = match engine.store().page_mail() {
+        Some(mail) => {
+            let pages = SharedPages::open(mail).await.map_err(|e| {
                 WebError::Secret(format!("cannot read the shared session key: {e}"))
-            })?),
-            None => None,
-        };
+            })?;
+            // A store that keeps the pages' mailboxes keeps their uploads too, so that every process serves
+            // every file.
+            Some(match engine.store().page_files() {
+                Some(files) => pages.with_files(files),
+                None => pages,
+            })
+        }
+        None => None,
+    };
     let shared_pages = shared.is_some();
     let channel = WebChannel::open_with_mail(settings, core, shared, shutdown)?;
     engine.register_adapter(channel.adapter());

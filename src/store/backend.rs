@@ -292,6 +292,12 @@ pub trait Backend: Send + Sync + 'static {
         None
     }
 
+    /// Files uploaded in the web chat, kept where every process sharing the store reads them (`None` for a
+    /// store only this process uses: the web channel then keeps uploads in its data directory).
+    fn page_files(&self) -> Option<std::sync::Arc<dyn supportbot_chat::PageFiles>> {
+        None
+    }
+
     // --- Single receivers ---
 
     /// Waits until this process leads `role` (a receiver that must run once across the processes sharing the

@@ -21,7 +21,10 @@ pub use deliver_once::accept_patiently;
 pub use lead::Lead;
 pub use message::{Attachment, AttachmentKind, Inbound, Outbound};
 pub use metrics::MetricsSource;
-pub use page_mail::{Letter, MailError, MailEvent, PageMail};
+pub use page_mail::{
+    FileKept, FileQuota, FileSweep, FileUsage, Letter, MailError, MailEvent, PageFile, PageFiles,
+    PageMail,
+};
 pub use reports::StatsPage;
 
 /// Cancellation token every long-running task takes to know when to stop.

@@ -1,15 +1,17 @@
 //! Mailboxes of web pages in a store that several processes share: a visitor's or an inbox operator's page may
 //! be connected to any process, so every message for it is numbered in its mailbox, stored, and announced to
 //! every process, which pushes it to the pages it serves. The key chat sessions are signed with and the inbox's
-//! sign-ins are kept there too. The store implements [`PageMail`]; the web channel uses it. The embedded stores
-//! have no such mailboxes: their one process keeps its pages' history and sign-ins itself.
+//! sign-ins are kept there too. The files visitors upload are kept in the same store ([`PageFiles`]), so that a
+//! link to one works on every process. The store implements [`PageMail`] and [`PageFiles`]; the web channel uses
+//! them. The embedded stores have neither: their one process keeps its pages' history, sign-ins and uploads
+//! itself.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use crate::Shutdown;
+use crate::{AttachmentKind, Shutdown};
 
 /// One stored message of a mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,4 +81,97 @@ pub trait PageMail: Send + Sync {
     /// Removes the mailboxes that got no letter for longer than `age`, and the expired sign-ins; returns how
     /// many mailboxes.
     async fn prune(&self, age: Duration) -> Result<u64, MailError>;
+}
+
+/// An uploaded file's record in a shared store: everything of it but its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageFile {
+    /// Its id in `/files/{id}`: 32 hex digits.
+    pub id: String,
+    /// The file name as the visitor sent it (cleaned).
+    pub name: String,
+    /// A picture or any other file.
+    pub kind: AttachmentKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// The `Content-Type` it is served with.
+    pub content_type: String,
+    /// The chat session that uploaded it (its quota), when known.
+    pub session: Option<String>,
+    /// Unix seconds since when no open case has referred to it (unset while one does, and before the first
+    /// sweep after the upload).
+    pub unreferenced_since: Option<u64>,
+}
+
+/// What uploads may take in a shared store: per chat session, and all together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileQuota {
+    /// Bytes one session may have stored.
+    pub session_bytes: u64,
+    /// Files one session may have stored.
+    pub session_files: u64,
+    /// Bytes all uploads together may take.
+    pub total_bytes: u64,
+}
+
+/// What uploads take in a shared store now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileUsage {
+    /// Bytes the session has stored.
+    pub session_bytes: u64,
+    /// Files the session has stored.
+    pub session_files: u64,
+    /// Bytes all uploads take together.
+    pub total_bytes: u64,
+}
+
+/// What became of a file offered to [`PageFiles::keep_file`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKept {
+    /// Stored (or stored already under its id); durable.
+    Kept,
+    /// Not stored: its session would have more than its quota.
+    SessionFull,
+    /// Not stored: all uploads together would take more than their limit.
+    AllFull,
+}
+
+/// What one sweep of the shared uploads did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileSweep {
+    /// Files found unreferenced for the first time (their retention starts now).
+    pub marked: u64,
+    /// Files referenced again (their retention no longer runs).
+    pub unmarked: u64,
+    /// Files deleted after being unreferenced for the retention time.
+    pub deleted: u64,
+}
+
+/// Uploaded files in a store that every process serving the pages shares.
+#[async_trait]
+pub trait PageFiles: Send + Sync {
+    /// Stores `file` with its `bytes`, when `quota` (if given) leaves room for it counted with everything
+    /// stored already by every process. Returns once it is durable. A file whose id is stored already is left
+    /// as it is ([`FileKept::Kept`]), so storing it again is harmless.
+    async fn keep_file(
+        &self,
+        file: &PageFile,
+        bytes: &[u8],
+        quota: Option<&FileQuota>,
+    ) -> Result<FileKept, MailError>;
+
+    /// A stored file with its bytes.
+    async fn file(&self, id: &str) -> Result<Option<(PageFile, Vec<u8>)>, MailError>;
+
+    /// What `session`'s uploads and all uploads take now.
+    async fn file_usage(&self, session: &str) -> Result<FileUsage, MailError>;
+
+    /// One sweep, which any process may run at any time: the files in `referenced` (ids an open case refers
+    /// to) are unmarked, every other file not marked yet is marked unreferenced from now, and the files marked
+    /// `retention` ago or longer (and not in `referenced`) are deleted.
+    async fn sweep_files(
+        &self,
+        referenced: &[String],
+        retention: Duration,
+    ) -> Result<FileSweep, MailError>;
 }

@@ -24,6 +24,7 @@ use crate::signin::{Failures, Operator, Sessions};
 use crate::stats::WebStats;
 use crate::status::CaseTracker;
 use crate::upload_book::UploadBook;
+use crate::upload_store::{SharedFiles, Uploads};
 use crate::{WebError, WebSettings};
 use supportbot_chat::{MailError, PageMail};
 
@@ -61,7 +62,8 @@ pub(crate) struct Outlet {
     pub(crate) inbox_recent: Mutex<HashMap<String, VecDeque<MessageFrame>>>,
     pub(crate) tracker: CaseTracker,
     pub(crate) stats: WebStats,
-    pub(crate) uploads: UploadBook,
+    /// Uploaded files: in the data directory, or in the shared store when it keeps them.
+    pub(crate) uploads: Uploads,
 }
 
 /// The web channel: chat page, operator inbox, JSON API, uploads; [`WebChannel::adapter`] is the `web` adapter
@@ -108,12 +110,26 @@ impl WebChannel {
             ));
         }
         let state = settings.state_dir();
-        let (key, mail) = match shared {
-            Some(shared) => (shared.key, Some(shared.mail)),
-            None => (load_or_create_secret(&state.join("server.key"))?.0, None),
+        let (key, mail, files) = match shared {
+            Some(shared) => (shared.key, Some(shared.mail), shared.files),
+            None => (
+                load_or_create_secret(&state.join("server.key"))?.0,
+                None,
+                None,
+            ),
         };
         let history = History::open(&state.join("sessions"), settings.history_len)?;
-        let uploads = UploadBook::open(&settings.uploads_dir(), settings.limits.clone())?;
+        let uploads = match files {
+            Some(files) => Uploads::Shared(SharedFiles::new(
+                files,
+                settings.uploads_dir(),
+                settings.limits.clone(),
+            )),
+            None => Uploads::Local(UploadBook::open(
+                &settings.uploads_dir(),
+                settings.limits.clone(),
+            )?),
+        };
         let gates = Gates::new(&settings.limits);
         let sessions = match &mail {
             Some(mail) => SignIns::Shared {

@@ -5,7 +5,8 @@
 //! The channel depends on the core only through `supportbot-chat`'s traits ([`Core`]). Sessions are signed
 //! tokens (the session id, which is also the chat id, plus an HMAC with the server key kept in the data
 //! directory), so a session survives restarts without a table; each session's recent history is kept on disk,
-//! or, when several processes serve the pages, in mailboxes of the shared store ([`supportbot_chat::PageMail`]).
+//! or, when several processes serve the pages, in mailboxes of the shared store ([`supportbot_chat::PageMail`]);
+//! uploads likewise in the data directory or in the shared store ([`supportbot_chat::PageFiles`]).
 
 mod api;
 mod assets;
@@ -35,6 +36,7 @@ mod stats;
 mod status;
 mod typing;
 mod upload_book;
+mod upload_store;
 mod uploads;
 
 pub use canned::{load as load_canned, Canned};

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use supportbot_chat::{Letter, MailError, MailEvent, PageMail};
+use supportbot_chat::{Letter, MailError, MailEvent, PageFiles, PageMail};
 use tokio::sync::mpsc;
 
 use crate::frames::{MessageFrame, ServerFrame};
@@ -19,6 +19,8 @@ use crate::WebChannel;
 pub struct SharedPages {
     pub(crate) mail: Arc<dyn PageMail>,
     pub(crate) key: String,
+    /// Where uploads are kept when the store keeps them too (else in each process's data directory).
+    pub(crate) files: Option<Arc<dyn PageFiles>>,
 }
 
 impl SharedPages {
@@ -30,7 +32,19 @@ impl SharedPages {
                 "the shared session key is shorter than 16 characters".into(),
             ));
         }
-        Ok(SharedPages { mail, key })
+        Ok(SharedPages {
+            mail,
+            key,
+            files: None,
+        })
+    }
+
+    /// The same, with uploaded files kept in `files` (the shared store), so that every process serves them.
+    pub fn with_files(self, files: Arc<dyn PageFiles>) -> SharedPages {
+        SharedPages {
+            files: Some(files),
+            ..self
+        }
     }
 }
 

@@ -100,6 +100,11 @@ impl WebChannel {
         let housekeeping = {
             let channel = self.clone();
             tokio::spawn(async move {
+                // Before the first sweep: files this process kept in its data directory before it shared a
+                // store go into the store, so that every process serves them and the sweep sees them.
+                if let crate::upload_store::Uploads::Shared(shared) = &channel.out.uploads {
+                    shared.move_local(&channel.shutdown).await;
+                }
                 let mut tick = tokio::time::interval(channel.out.settings.housekeeping);
                 loop {
                     tokio::select! {

@@ -1,7 +1,8 @@
-//! Bookkeeping of `<data>/uploads`: what each session has stored (its quota), what all uploads take together,
-//! and the sweep that deletes files no open case refers to once they have been unreferenced for the
-//! retention time. Each file's metadata (`<id>.json`) records its session and since when no open case has
-//! referred to it, so quotas and retention survive restarts.
+//! Bookkeeping of `<data>/uploads`, where uploads are kept when no store is shared (see `upload_store`): what
+//! each session has stored (its quota), what all uploads take together, and the sweep that deletes files no
+//! open case refers to once they have been unreferenced for the retention time. Each file's metadata
+//! (`<id>.json`) records its session and since when no open case has referred to it, so quotas and retention
+//! survive restarts.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -110,13 +111,13 @@ fn unix_now() -> u64 {
 }
 
 /// The upload ids (`/files/<id>`) in a URL.
-fn file_id_in(url: &str) -> Option<&str> {
+pub(crate) fn file_id_in(url: &str) -> Option<&str> {
     let rest = &url[url.find("/files/")? + "/files/".len()..];
     let id = rest.get(..32)?;
     id.bytes().all(|b| b.is_ascii_hexdigit()).then_some(id)
 }
 
-fn is_file_id(name: &str) -> bool {
+pub(crate) fn is_file_id(name: &str) -> bool {
     name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -198,22 +199,10 @@ impl UploadBook {
         }
     }
 
-    /// Deletes the files no open case has referred to for the retention time, marks the ones that just lost
-    /// their last open case, and removes stale partial files. Returns how many files were deleted.
-    pub(crate) async fn sweep(&self, cases: &dyn CaseDirectory) -> usize {
-        let mut referenced = HashSet::new();
-        for summary in cases.list(false).await {
-            let Some(detail) = cases.get(&summary.id).await else {
-                continue;
-            };
-            let urls = detail
-                .transcript
-                .iter()
-                .flat_map(|e| &e.attachments)
-                .chain(detail.history.iter().flat_map(|e| &e.attachments))
-                .map(|a| a.url.as_str());
-            referenced.extend(urls.filter_map(file_id_in).map(str::to_string));
-        }
+    /// Deletes the files no open case has referred to (`referenced` holds the ids an open case does refer to)
+    /// for the retention time, marks the ones that just lost their last open case, and removes stale partial
+    /// files. Returns how many files were deleted.
+    pub(crate) async fn sweep(&self, referenced: &HashSet<String>) -> usize {
         let now = unix_now();
         let retention = self.limits.upload_retention.as_secs();
         let mut deleted = 0;
@@ -223,7 +212,7 @@ impl UploadBook {
         while let Ok(Some(entry)) = entries.next_entry().await {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with(".part") {
-                self.remove_stale_part(&entry.path()).await;
+                remove_stale_part(&entry.path()).await;
                 continue;
             }
             let Some(id) = name.strip_suffix(".json").filter(|id| is_file_id(id)) else {
@@ -281,18 +270,37 @@ impl UploadBook {
         }
         true
     }
+}
 
-    async fn remove_stale_part(&self, path: &Path) {
-        let old = tokio::fs::metadata(path)
-            .await
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_PART);
-        if old {
-            let _ = tokio::fs::remove_file(path).await;
-        }
+/// Removes a partial file (an upload cut off by a crash) once it is older than [`STALE_PART`].
+pub(crate) async fn remove_stale_part(path: &Path) {
+    let old = tokio::fs::metadata(path)
+        .await
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > STALE_PART);
+    if old {
+        let _ = tokio::fs::remove_file(path).await;
     }
+}
+
+/// The ids of the uploads the open cases refer to (in their transcripts and histories).
+pub(crate) async fn referenced_files(cases: &dyn CaseDirectory) -> HashSet<String> {
+    let mut referenced = HashSet::new();
+    for summary in cases.list(false).await {
+        let Some(detail) = cases.get(&summary.id).await else {
+            continue;
+        };
+        let urls = detail
+            .transcript
+            .iter()
+            .flat_map(|e| &e.attachments)
+            .chain(detail.history.iter().flat_map(|e| &e.attachments))
+            .map(|a| a.url.as_str());
+        referenced.extend(urls.filter_map(file_id_in).map(str::to_string));
+    }
+    referenced
 }
 
 /// Reads a file's metadata.

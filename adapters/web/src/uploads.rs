@@ -1,6 +1,7 @@
 //! Uploads: `POST /upload` takes one file (≤ the size limit) from a chat session, keeps it in
-//! `<data>/uploads`, and sends it to the core as an attachment; `GET /files/{id}` serves it back to operators
-//! (operator token, or the signature in the link the case shows), never as a page the browser would run.
+//! `<data>/uploads` (or, when several processes share the store, in the store: `upload_store`), and sends it to
+//! the core as an attachment; `GET /files/{id}` serves it back to operators (operator token, or the signature in
+//! the link the case shows), never as a page the browser would run.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::listen::{peer_ip, Peer};
 use crate::secrets::random_hex;
 use crate::stats::WebStats;
 use crate::upload_book::{read_meta, Full, Meta, Reservation};
+use crate::upload_store::Uploads;
 use crate::WebChannel;
 
 /// Header a page sends its session token in.
@@ -37,7 +39,7 @@ pub struct UploadQuery {
     sig: Option<String>,
 }
 
-fn refuse(status: StatusCode, refusal: Refusal) -> Response {
+pub(crate) fn refuse(status: StatusCode, refusal: Refusal) -> Response {
     (
         status,
         Json(json!({"ok": false, "code": refusal.code, "text": refusal.text})),
@@ -75,11 +77,18 @@ pub async fn upload(
         return limited_response(limited, lang);
     }
     let max_file = channel.out.settings.max_upload_bytes;
-    let reservation = match channel.out.uploads.reserve(&session, max_file) {
-        Ok(reservation) => reservation,
-        Err(full) => return quota_refusal(&channel, full, lang),
-    };
-    receive(&channel, session, reservation, multipart, lang).await
+    match &channel.out.uploads {
+        Uploads::Local(book) => {
+            let reservation = match book.reserve(&session, max_file) {
+                Ok(reservation) => reservation,
+                Err(full) => return quota_refusal(&channel, full, lang),
+            };
+            receive(&channel, session, reservation, multipart, lang).await
+        }
+        Uploads::Shared(shared) => {
+            crate::upload_store::receive(&channel, shared, session, multipart, lang).await
+        }
+    }
 }
 
 /// The 429 answer to a limited request, with `Retry-After`.
@@ -95,7 +104,7 @@ pub(crate) fn limited_response(limited: crate::gates::Limited, lang: Lang) -> Re
     response
 }
 
-fn quota_refusal(channel: &WebChannel, full: Full, lang: Lang) -> Response {
+pub(crate) fn quota_refusal(channel: &WebChannel, full: Full, lang: Lang) -> Response {
     WebStats::inc(&channel.out.stats.upload_quota);
     let n = match full {
         Full::Session => Notice::UploadQuota,
@@ -150,25 +159,50 @@ async fn receive(
         return refuse(StatusCode::BAD_REQUEST, notice(Notice::UploadMissing, lang));
     };
     reservation.settle(meta.size);
-    let attachment = Attachment {
-        kind: meta.kind,
-        name: meta.name.clone(),
+    let attachment = attachment(channel, &file_id, meta.kind, &meta.name, meta.size);
+    hand_over(channel, &session, attachment, caption, client_id, lang).await
+}
+
+/// The attachment of a stored upload: its signed link on this channel's public address.
+pub(crate) fn attachment(
+    channel: &WebChannel,
+    file_id: &str,
+    kind: AttachmentKind,
+    name: &str,
+    size: u64,
+) -> Attachment {
+    Attachment {
+        kind,
+        name: name.to_string(),
         url: format!(
             "{}/files/{file_id}?sig={}",
             channel.out.settings.public_url.trim_end_matches('/'),
-            channel.signer.file_signature(&file_id)
+            channel.signer.file_signature(file_id)
         ),
-        size: meta.size,
-    };
+        size,
+    }
+}
+
+/// Counts a stored upload and sends it to the core as the session's message (with its caption); the answer
+/// to the upload's request.
+pub(crate) async fn hand_over(
+    channel: &WebChannel,
+    session: &str,
+    attachment: Attachment,
+    caption: String,
+    client_id: Option<String>,
+    lang: Lang,
+) -> Response {
     WebStats::inc(&channel.out.stats.uploads);
     channel
         .out
         .stats
         .upload_bytes
-        .fetch_add(meta.size, std::sync::atomic::Ordering::Relaxed);
-    tracing::info!(session, file = %file_id, size = meta.size, "file uploaded");
+        .fetch_add(attachment.size, std::sync::atomic::Ordering::Relaxed);
+    let file = crate::upload_book::file_id_in(&attachment.url).unwrap_or_default();
+    tracing::info!(session, file, size = attachment.size, "file uploaded");
     match channel
-        .submit(&session, caption, client_id, vec![attachment.clone()], lang)
+        .submit(session, caption, client_id, vec![attachment.clone()], lang)
         .await
     {
         Ok(()) => Json(json!({"ok": true, "attachment": attachment})).into_response(),
@@ -176,7 +210,7 @@ async fn receive(
     }
 }
 
-fn multipart_error(
+pub(crate) fn multipart_error(
     channel: &WebChannel,
     status: StatusCode,
     bound_by: Option<Full>,
@@ -192,7 +226,7 @@ fn multipart_error(
     }
 }
 
-async fn read_small(mut field: Field<'_>, cap: usize) -> Result<String, StatusCode> {
+pub(crate) async fn read_small(mut field: Field<'_>, cap: usize) -> Result<String, StatusCode> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| e.status())? {
         bytes.extend_from_slice(&chunk);
@@ -280,7 +314,7 @@ async fn store(
 }
 
 /// Pictures by their first bytes (never by the name or the client's word); everything else is a file.
-fn sniff(head: &[u8]) -> (AttachmentKind, &'static str) {
+pub(crate) fn sniff(head: &[u8]) -> (AttachmentKind, &'static str) {
     if head.starts_with(b"\x89PNG\r\n\x1a\n") {
         (AttachmentKind::Image, "image/png")
     } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -295,7 +329,7 @@ fn sniff(head: &[u8]) -> (AttachmentKind, &'static str) {
 }
 
 /// The file name without directories or control characters, at most 120 characters.
-fn clean_name(raw: &str) -> String {
+pub(crate) fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
@@ -334,6 +368,17 @@ fn disposition(kind: AttachmentKind, name: &str) -> String {
     format!("{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
+/// A file kept in the uploads directory `dir`, with its metadata.
+pub(crate) async fn read_local(dir: &std::path::Path, id: &str) -> Option<(Meta, Vec<u8>)> {
+    let meta_path = dir.join(format!("{id}.json"));
+    let meta = match tokio::task::spawn_blocking(move || read_meta(&meta_path)).await {
+        Ok(Ok(meta)) => meta,
+        _ => return None,
+    };
+    let bytes = tokio::fs::read(dir.join(id)).await.ok()?;
+    Some((meta, bytes))
+}
+
 /// `GET /files/{id}`: an uploaded file, for the operator token or a valid link signature.
 pub async fn download(
     State(channel): State<Arc<WebChannel>>,
@@ -349,14 +394,19 @@ pub async fn download(
     if !id_ok || !(signed || channel.operator_of(&headers).await.is_some()) {
         return crate::api::unauthorized(&channel);
     }
-    let meta_path = file_path(&channel, &format!("{id}.json"));
-    let meta: Meta = match tokio::task::spawn_blocking(move || read_meta(&meta_path)).await {
-        Ok(Ok(meta)) => meta,
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    let bytes = match tokio::fs::read(file_path(&channel, &id)).await {
-        Ok(bytes) => bytes,
-        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+    let (meta, bytes) = match &channel.out.uploads {
+        Uploads::Local(_) => match read_local(&channel.out.settings.uploads_dir(), &id).await {
+            Some(found) => found,
+            None => return StatusCode::NOT_FOUND.into_response(),
+        },
+        Uploads::Shared(shared) => match shared.load(&id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+            Err(err) => {
+                tracing::error!(file = %id, error = %err, "cannot read an upload from the shared store");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        },
     };
     let disposition = disposition(meta.kind, &meta.name);
     (

@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "mailboxes of web pages",
         sql: include_str!("migrations/0002_page_mail.sql"),
     },
+    Migration {
+        version: 3,
+        name: "uploaded files of web pages",
+        sql: include_str!("migrations/0003_uploads.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -23,6 +23,7 @@ mod tables;
 #[cfg(test)]
 mod tests;
 mod tls;
+mod uploads;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

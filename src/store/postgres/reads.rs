@@ -210,6 +210,10 @@ impl Backend for PgStore {
         Some(std::sync::Arc::new(self.clone()))
     }
 
+    fn page_files(&self) -> Option<std::sync::Arc<dyn supportbot_chat::PageFiles>> {
+        Some(std::sync::Arc::new(self.clone()))
+    }
+
     async fn renew_outbox(&self) -> Result<(), StoreError> {
         self.execute(
             "UPDATE outbox SET lease_until = now() + $2::bigint * interval '1 millisecond' WHERE lease_owner = $1",
