@@ -96,6 +96,42 @@ impl Drop for Reservation<'_> {
     }
 }
 
+/// What uploads take already: one session's and everybody's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Taken {
+    pub(crate) session_bytes: u64,
+    pub(crate) session_files: u64,
+    pub(crate) total_bytes: u64,
+}
+
+/// The largest size one more file may have (at most `max_file`) when uploads take `taken`, and which quota
+/// bounds it below `max_file`; or which quota is full.
+pub(crate) fn room_for(
+    taken: Taken,
+    limits: &WebLimits,
+    max_file: u64,
+) -> Result<(u64, Option<Full>), Full> {
+    if taken.session_files >= u64::from(limits.upload_quota_files)
+        || taken.session_bytes >= limits.upload_quota_bytes
+    {
+        return Err(Full::Session);
+    }
+    if taken.total_bytes >= limits.upload_total_bytes {
+        return Err(Full::Everyone);
+    }
+    let session_room = limits.upload_quota_bytes - taken.session_bytes;
+    let everyone_room = limits.upload_total_bytes - taken.total_bytes;
+    let room = max_file.min(session_room).min(everyone_room);
+    let bound_by = if room == max_file {
+        None
+    } else if room == session_room {
+        Some(Full::Session)
+    } else {
+        Some(Full::Everyone)
+    };
+    Ok((room, bound_by))
+}
+
 /// The uploads directory's accounting.
 pub(crate) struct UploadBook {
     dir: PathBuf,
@@ -158,22 +194,12 @@ impl UploadBook {
     pub(crate) fn reserve(&self, session: &str, max_file: u64) -> Result<Reservation<'_>, Full> {
         let mut usage = self.usage();
         let (bytes, files) = usage.sessions.get(session).copied().unwrap_or((0, 0));
-        if files >= self.limits.upload_quota_files || bytes >= self.limits.upload_quota_bytes {
-            return Err(Full::Session);
-        }
-        if usage.total >= self.limits.upload_total_bytes {
-            return Err(Full::Everyone);
-        }
-        let session_room = self.limits.upload_quota_bytes - bytes;
-        let everyone_room = self.limits.upload_total_bytes - usage.total;
-        let room = max_file.min(session_room).min(everyone_room);
-        let bound_by = if room == max_file {
-            None
-        } else if room == session_room {
-            Some(Full::Session)
-        } else {
-            Some(Full::Everyone)
+        let taken = Taken {
+            session_bytes: bytes,
+            session_files: u64::from(files),
+            total_bytes: usage.total,
         };
+        let (room, bound_by) = room_for(taken, &self.limits, max_file)?;
         usage.total += room;
         let used = usage.sessions.entry(session.to_string()).or_default();
         used.0 += room;

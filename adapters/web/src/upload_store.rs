@@ -20,7 +20,8 @@ use crate::channel::notice;
 use crate::i18n::{Lang, Notice};
 use crate::secrets::random_hex;
 use crate::upload_book::{
-    is_file_id, read_meta, referenced_files, remove_stale_part, Full, Meta, UploadBook,
+    is_file_id, read_meta, referenced_files, remove_stale_part, room_for, Full, Meta, Taken,
+    UploadBook,
 };
 use crate::uploads::{
     attachment, clean_name, hand_over, multipart_error, quota_refusal, read_local, read_small,
@@ -80,25 +81,12 @@ impl SharedFiles {
         max_file: u64,
     ) -> Result<Result<(u64, Option<Full>), Full>, MailError> {
         let usage = self.files.file_usage(session).await?;
-        let quota = self.quota();
-        if usage.session_files >= quota.session_files || usage.session_bytes >= quota.session_bytes
-        {
-            return Ok(Err(Full::Session));
-        }
-        if usage.total_bytes >= quota.total_bytes {
-            return Ok(Err(Full::Everyone));
-        }
-        let session_room = quota.session_bytes - usage.session_bytes;
-        let everyone_room = quota.total_bytes - usage.total_bytes;
-        let room = max_file.min(session_room).min(everyone_room);
-        let bound_by = if room == max_file {
-            None
-        } else if room == session_room {
-            Some(Full::Session)
-        } else {
-            Some(Full::Everyone)
+        let taken = Taken {
+            session_bytes: usage.session_bytes,
+            session_files: usage.session_files,
+            total_bytes: usage.total_bytes,
         };
-        Ok(Ok((room, bound_by)))
+        Ok(room_for(taken, &self.limits, max_file))
     }
 
     /// A file with its metadata: from the store, else from the directory it has not been moved out of yet.
