@@ -1,8 +1,9 @@
 //! Uploads behind a plain load balancer: two `supportbot serve` processes on one PostgreSQL database. A visitor
 //! uploads through one process and an operator downloads through the other, with the case's signed link or the
 //! operator token, the bytes and headers as uploaded; a wrong signature is refused; a session's quota counts
-//! the files stored through either process; no process keeps the files in its data directory; and a file a
-//! process kept in its data directory before is moved into the database when it starts.
+//! the files stored through either process; no process keeps the files in its data directory; a file a
+//! process kept in its data directory before is moved into the database when it starts; and while the database
+//! refuses connections an upload is refused and kept nowhere.
 #![cfg(all(feature = "webhook", feature = "web"))]
 
 mod webhook_support;
@@ -219,5 +220,47 @@ async fn a_file_uploaded_through_one_process_is_served_by_the_other() {
         ),
         "1"
     );
+
+    // While the database refuses connections an upload is refused (503, the page may try again) and kept
+    // nowhere; once it is back, uploads are stored again.
+    let cut_off = |allow: bool| {
+        cluster.psql(
+            "postgres",
+            &format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS {allow}"),
+        );
+        if !allow {
+            cluster.psql(
+                "postgres",
+                &format!(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
+                ),
+            );
+        }
+    };
+    cut_off(false);
+    let (status, answer) = upload(&a.base, &session, "e.bin", b"fifth").await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (503, Some("unavailable")),
+        "{answer}"
+    );
+    cut_off(true);
+    assert!(files_in(&dir.path().join("a").join("uploads")).is_empty());
+    assert_eq!(cluster.psql(&db, "SELECT count(*) FROM page_files"), "4");
+    let mut page = ws::connect(&format!("{}/ws?lang=en", b.base.replacen("http", "ws", 1))).await;
+    let hello = ws::next_json_within(&mut page, Duration::from_secs(10)).await;
+    let another = hello["session"].as_str().unwrap().to_string();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = upload(&b.base, &another, "f.bin", b"after the outage")
+            .await
+            .0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "an upload once the database is back");
+    assert_eq!(cluster.psql(&db, "SELECT count(*) FROM page_files"), "5");
     drop((a, b));
 }
