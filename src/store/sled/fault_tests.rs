@@ -95,8 +95,20 @@ async fn a_fresh_data_directory_and_its_files_are_private() {
         assert!(assert_private(&dir) >= 3, "sled's files and the log");
     }
     // Closing writes sled's last files; opening again finds everything private too.
-    drop(SledStore::open(&dir, 4).unwrap());
+    drop(reopen(&dir).await);
     assert!(assert_private(&dir) >= 3);
+}
+
+/// Opens the store in `dir` again after it was dropped: sled's own flusher thread lets go of the directory's
+/// lock a moment after the last handle is dropped.
+async fn reopen(dir: &Path) -> SledStore {
+    for _ in 0..100 {
+        match SledStore::open(dir, 4) {
+            Err(StoreError::Locked(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} still locked after 2 s", dir.display());
 }
 
 /// Copies the files directly in `from` (sled's, not the log's) to `to`.
