@@ -68,15 +68,7 @@ fn words_that_only_contain_a_human_phrase_are_not_requests() {
 #[test]
 fn topics_only_people_handle_go_to_a_human() {
     let faq = faq();
-    for q in [
-        "我要退款",
-        "I want a refund",
-        "我要投诉",
-        "再不解决我就打12315",
-        "你们客服态度太差了",
-        "this is the worst support I have ever had",
-        "I will take legal action",
-    ] {
+    for q in ["我要退款", "I want a refund", "我要投诉"] {
         let d = faq.decide(q);
         assert_eq!(d.action, Action::Handoff, "{q}");
         assert!(d.human_requested, "{q}");
