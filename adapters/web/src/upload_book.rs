@@ -232,19 +232,9 @@ impl UploadBook {
         let now = unix_now();
         let retention = self.limits.upload_retention.as_secs();
         let mut deleted = 0;
-        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else {
-            return 0;
-        };
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".part") {
-                remove_stale_part(&entry.path()).await;
-                continue;
-            }
-            let Some(id) = name.strip_suffix(".json").filter(|id| is_file_id(id)) else {
-                continue;
-            };
-            let path = entry.path();
+        for id in stored_files(&self.dir).await {
+            let id = id.as_str();
+            let path = self.dir.join(format!("{id}.json"));
             let Ok(bytes) = tokio::fs::read(&path).await else {
                 continue;
             };
@@ -298,8 +288,26 @@ impl UploadBook {
     }
 }
 
+/// The ids of the files kept in the uploads directory `dir` (those with metadata), removing on the way the partial
+/// files of uploads cut off by a crash that are older than [`STALE_PART`]. Empty when `dir` cannot be read.
+pub(crate) async fn stored_files(dir: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else {
+        return ids;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".part") {
+            remove_stale_part(&entry.path()).await;
+        } else if let Some(id) = name.strip_suffix(".json").filter(|id| is_file_id(id)) {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
 /// Removes a partial file (an upload cut off by a crash) once it is older than [`STALE_PART`].
-pub(crate) async fn remove_stale_part(path: &Path) {
+async fn remove_stale_part(path: &Path) {
     let old = tokio::fs::metadata(path)
         .await
         .and_then(|m| m.modified())

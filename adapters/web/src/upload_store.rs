@@ -20,8 +20,7 @@ use crate::channel::notice;
 use crate::i18n::{Lang, Notice};
 use crate::secrets::random_hex;
 use crate::upload_book::{
-    is_file_id, read_meta, referenced_files, remove_stale_part, room_for, Full, Meta, Taken,
-    UploadBook,
+    read_meta, referenced_files, room_for, stored_files, Full, Meta, Taken, UploadBook,
 };
 use crate::uploads::{
     attachment, clean_name, hand_over, multipart_error, quota_refusal, read_local, read_small,
@@ -119,22 +118,12 @@ impl SharedFiles {
     /// stored; outside the quotas, which they were counted against when uploaded), until done or `shutdown`.
     /// Returns how many were moved.
     pub(crate) async fn move_local(&self, shutdown: &Shutdown) -> usize {
-        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else {
-            return 0;
-        };
         let mut moved = 0;
-        while let Ok(Some(entry)) = entries.next_entry().await {
+        for id in stored_files(&self.dir).await {
             if shutdown.is_cancelled() {
                 break;
             }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".part") {
-                remove_stale_part(&entry.path()).await;
-                continue;
-            }
-            let Some(id) = name.strip_suffix(".json").filter(|id| is_file_id(id)) else {
-                continue;
-            };
+            let id = id.as_str();
             match self.move_one(id).await {
                 Ok(true) => moved += 1,
                 Ok(false) => {}

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use deadpool_postgres::{Object, Transaction};
 use supportbot_chat::{
     AttachmentKind, FileKept, FileQuota, FileSweep, FileUsage, MailError, PageFile, PageFiles,
 };
@@ -20,6 +21,25 @@ const LOCK_FILES: i32 = 0x5342_0011;
 const QUOTA: i32 = 0;
 /// Second key: one sweep.
 const SWEEP: i32 = 1;
+
+/// A transaction at READ COMMITTED whatever the server's default: a statement after [`take_lock`] must see what
+/// the process that held the lock before committed, which a snapshot from the transaction's start would not.
+async fn read_committed(conn: &mut Object) -> Result<Transaction<'_>, MailError> {
+    Ok(conn
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await
+        .map_err(db_error)?)
+}
+
+/// Waits for the uploads' advisory lock `key` ([`QUOTA`] or [`SWEEP`]), held until the transaction ends.
+async fn take_lock(tx: &Transaction<'_>, key: i32) -> Result<(), MailError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&LOCK_FILES, &key])
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
 
 /// A kind as stored in `page_files.kind`.
 fn kind_name(kind: AttachmentKind) -> &'static str {
@@ -58,15 +78,7 @@ impl PageFiles for PgStore {
         quota: Option<&FileQuota>,
     ) -> Result<FileKept, MailError> {
         let mut conn = self.conn().await?;
-        // READ COMMITTED (whatever the server's default): the usage read after the lock must see every file
-        // committed by the process that held the lock before, which a snapshot from the transaction's start
-        // would not.
-        let tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .await
-            .map_err(db_error)?;
+        let tx = read_committed(&mut conn).await?;
         let since = file.unreferenced_since.map(big);
         // The bytes are sent before the lock is taken, so a large file does not hold up other uploads.
         let inserted = tx
@@ -92,12 +104,7 @@ impl PageFiles for PgStore {
             return Ok(FileKept::Kept);
         }
         if let Some(quota) = quota {
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1, $2)",
-                &[&LOCK_FILES, &QUOTA],
-            )
-            .await
-            .map_err(db_error)?;
+            take_lock(&tx, QUOTA).await?;
             let row = tx
                 .query_one(USAGE_SQL, &[&file.session])
                 .await
@@ -171,20 +178,10 @@ impl PageFiles for PgStore {
         retention: Duration,
     ) -> Result<FileSweep, MailError> {
         let mut conn = self.conn().await?;
-        let tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .await
-            .map_err(db_error)?;
+        let tx = read_committed(&mut conn).await?;
         // One sweep at a time across processes: their updates never wait on each other's rows (no deadlock),
         // and each finds the marks the previous one committed.
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, $2)",
-            &[&LOCK_FILES, &SWEEP],
-        )
-        .await
-        .map_err(db_error)?;
+        take_lock(&tx, SWEEP).await?;
         let unmarked = tx
             .execute(
                 "UPDATE page_files SET unreferenced_since = NULL \
