@@ -193,6 +193,21 @@ fn fresh_set_quality_meets_the_bar() {
     );
 }
 
+/// A second fresh set for the built-in FAQ, written the same way by another writer (totals only).
+#[test]
+fn second_fresh_set_quality_meets_the_bar() {
+    let (overall, answerable, handoff) = score(
+        None,
+        &format!("{ROOT}/tests/eval/fresh2/queries.jsonl"),
+        &format!("{ROOT}/tests/eval/topics.json"),
+        true,
+    );
+    assert!(
+        overall >= FRESH2.0 && answerable >= FRESH2.1 && handoff >= FRESH2.2,
+        "below the quality bar"
+    );
+}
+
 #[test]
 fn japanese_set_quality_meets_the_bar() {
     let (overall, answerable, handoff) = score(
@@ -290,10 +305,23 @@ foreign_set!(
     true,
     STREAMING
 );
+foreign_set!(
+    cloud_drive_knowledge_base_meets_the_bar,
+    "clouddrive",
+    true,
+    CLOUDDRIVE
+);
+foreign_set!(
+    utility_knowledge_base_meets_the_bar,
+    "utility",
+    true,
+    UTILITY
+);
 
 /// Bars (overall, answerable, handoff) of the fresh QQ Mail set, a little below the measured figures in
 /// docs/benchmarks.md.
 const FRESH: (f64, f64, f64) = (0.9, 0.95, 0.78);
+const FRESH2: (f64, f64, f64) = (0.94, 0.96, 0.9);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.95, 0.95, 0.92);
@@ -311,3 +339,5 @@ const COURSES: (f64, f64) = (0.77, 0.76);
 const RIDE: (f64, f64) = (0.86, 0.86);
 const INSURANCE: (f64, f64) = (0.81, 0.86);
 const STREAMING: (f64, f64) = (0.77, 0.82);
+const CLOUDDRIVE: (f64, f64) = (0.82, 0.81);
+const UTILITY: (f64, f64) = (0.87, 0.83);
