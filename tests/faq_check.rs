@@ -234,6 +234,58 @@ answer.en = "Within 5 working days."
 }
 
 #[test]
+fn a_not_human_phrase_keeps_an_entry_whose_questions_contain_an_always_human_phrase() {
+    // 报警器 (an alarm) contains the always-human 报警 (calling the police); the general lexicon lists it as an
+    // exception, so a gas utility's entry about alarms is answered while a threat to call the police is not.
+    let entry = r#"
+[[faq]]
+id = "gas-alarm"
+category = "gas"
+questions.zh = ["燃气报警器响了怎么办", "家里报警器一直叫"]
+questions.en = ["the gas alarm is beeping", "gas detector keeps going off"]
+answer.zh = "关闭燃气总阀，开窗通风，离开后拨打 96677。"
+answer.en = "Close the main gas valve, open the windows, leave and call 96677."
+
+[[faq]]
+id = "bill-pay"
+category = "billing"
+questions.zh = ["怎么交燃气费", "燃气费在哪缴"]
+questions.en = ["how do I pay my gas bill", "pay gas bill"]
+answer.zh = "在 App 首页点“缴费”。"
+answer.en = "Tap Pay on the app's home screen."
+"#;
+    let lexicon =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/faq/lexicon.toml")).unwrap();
+    let (out, dir) = check_dir(&[("faq.toml", entry), ("lexicon.toml", &lexicon)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The configuration lives outside the FAQ directory, whose every *.toml file is read as FAQ.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = elsewhere.path().join("bot.toml");
+    std::fs::write(
+        &config,
+        format!("[bot]\nfaq_dir = {:?}\n", dir.path().display().to_string()),
+    )
+    .unwrap();
+    let ask = |query: &str| -> serde_json::Value {
+        let out = run(&["ask", "--config", config.to_str().unwrap(), "--json", query]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let alarm = ask("燃气报警器一直在响");
+    assert_eq!(alarm["action"], "answer");
+    assert_eq!(alarm["faq"], "gas-alarm");
+    assert_eq!(ask("再不修好我就报警")["action"], "handoff");
+}
+
+#[test]
 fn lint_warns_about_thin_and_confusable_entries_and_exits_zero() {
     let faq = r#"
 [[faq]]

@@ -122,7 +122,8 @@ impl Matcher {
         // English stems, then analyses them.
         // An always-human phrase in a question cancels its entry: noted here for `faq check`.
         let prepare = |text: &String| synonyms.rewrite(&fold(text));
-        let always_human = PhraseSet::new(&lexicon.always_human, &[]);
+        // The same exceptions hold: 报警器 (an alarm) contains 报警 (calling the police).
+        let always_human = PhraseSet::new(&lexicon.always_human, &lexicon.not_human);
         let mut conflicts: Vec<(usize, String)> = Vec::new();
         let mut texts: Vec<(Vec<String>, Vec<String>)> = Vec::with_capacity(entries.len());
         // Folded questions as written (before synonym rewriting) for the word vectors.
