@@ -30,7 +30,9 @@ import struct
 
 import numpy as np
 
-MAGIC = b"SBWV"
+# The table's layout and its writer are distill.py's (this script's directory is on the import path).
+from distill import MAGIC, VERSION, write_table
+
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z]+")
 
 
@@ -51,22 +53,6 @@ def read_table(path):
     at += count
     rows = np.frombuffer(raw[at : at + count * dims], dtype=np.int8).reshape(count, dims)
     return version, vocab, weights, rows.astype(np.float32) * scale
-
-
-def write_table(path, version, vocab, weights, vectors):
-    dims = vectors.shape[1]
-    scale = np.abs(vectors).max(0) / 127.0
-    quantized = np.clip(np.rint(vectors / scale), -127, 127).astype(np.int8)
-    with open(path, "wb") as f:
-        f.write(MAGIC)
-        f.write(struct.pack("<III", version, len(vocab), dims))
-        f.write(scale.astype("<f4").tobytes())
-        for word in vocab:
-            raw = word.encode("utf-8")
-            f.write(struct.pack("<B", len(raw)))
-            f.write(raw)
-        f.write(weights.tobytes())
-        f.write(quantized.tobytes())
 
 
 def clauses(limit):
@@ -176,6 +162,8 @@ def main():
 
     jieba.setLogLevel(60)
     version, vocab, weights_u8, distilled = read_table(a.table)
+    if version != VERSION:
+        raise SystemExit(f"{a.table}: table version {version}, this script writes {VERSION}")
     count, dims = distilled.shape
     half = dims // 2
     index = {w: i for i, w in enumerate(vocab)}
@@ -252,7 +240,7 @@ def main():
         print(f"epoch {epoch + 1}: held-out mean cosine {mean_cosine(mean):.4f}", flush=True)
 
     moved = int((np.abs(vectors - distilled).sum(1) > 0).sum())
-    write_table(a.out, version, vocab, weights_u8, vectors)
+    write_table(a.out, vocab, weights_u8, vectors)
     print(f"{a.out}: {count} words x {dims} dimensions, {moved} moved, {os.path.getsize(a.out)} bytes")
 
 

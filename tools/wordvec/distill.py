@@ -134,6 +134,24 @@ def reduce(vectors, skip, dims):
     return reduced / np.linalg.norm(reduced, axis=1).mean()
 
 
+def write_table(path, vocab, weights, vectors):
+    """Writes the table the matcher reads (src/faq/wordvec.rs): `vectors` as 8-bit integers with one scale per
+    dimension, next to the words and their weight bytes."""
+    dims = vectors.shape[1]
+    scale = np.abs(vectors).max(0) / 127.0
+    quantized = np.clip(np.rint(vectors / scale), -127, 127).astype(np.int8)
+    with open(path, "wb") as f:
+        f.write(MAGIC)
+        f.write(struct.pack("<III", VERSION, len(vocab), dims))
+        f.write(scale.astype("<f4").tobytes())
+        for word in vocab:
+            raw = word.encode("utf-8")
+            f.write(struct.pack("<B", len(raw)))
+            f.write(raw)
+        f.write(weights.tobytes())
+        f.write(quantized.tobytes())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="models/wordvec.bin")
@@ -151,23 +169,9 @@ def main():
     if a.use_dims:
         parts.append(reduce(encode(vocab, a.cache, "use"), a.use_skip, a.use_dims))
     reduced = np.concatenate(parts, axis=1)
-    dims = reduced.shape[1]
-    scale = np.abs(reduced).max(0) / 127.0
-    quantized = np.clip(np.rint(reduced / scale), -127, 127).astype(np.int8)
     weights = np.array([round(255 * A / (A + p)) for p in prob], dtype=np.uint8)
-
-    with open(a.out, "wb") as f:
-        f.write(MAGIC)
-        f.write(struct.pack("<III", VERSION, len(vocab), dims))
-        f.write(scale.astype("<f4").tobytes())
-        for word in vocab:
-            raw = word.encode("utf-8")
-            f.write(struct.pack("<B", len(raw)))
-            f.write(raw)
-        f.write(weights.tobytes())
-        f.write(quantized.tobytes())
-    print(f"{a.out}: {len(vocab)} words x {dims} dimensions, {os.path.getsize(a.out)} bytes")
-
+    write_table(a.out, vocab, weights, reduced)
+    print(f"{a.out}: {len(vocab)} words x {reduced.shape[1]} dimensions, {os.path.getsize(a.out)} bytes")
 
 if __name__ == "__main__":
     main()
