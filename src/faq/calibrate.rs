@@ -78,8 +78,8 @@ const MAX_PROBES: usize = 800;
 /// of them.
 const RIGHT_QUANTILE: f32 = 0.2;
 /// Share of the stand-ins for uncovered questions (the best other entry, with its lead over the next) under the
-/// answer bar: they
-/// are entries of the same FAQ, far closer to a held-out variant than most real off-topic messages.
+/// answer bar: they are entries of the same FAQ, far closer to a held-out variant than most real off-topic
+/// messages.
 const OTHER_QUANTILE: f32 = 0.7;
 /// Blends of BM25 into the ranking order that calibration tries (the first is the default).
 const BLENDS: [f32; 5] = [0.15, 0.0, 0.3, 0.6, 1.0];
@@ -181,28 +181,14 @@ pub fn calibrate(
             .map(|(_, s)| confidence(s, p.best_other))
     };
     let stand_in_confidence = |p: &Probe| confidence(p.best_other, p.second_other);
-    let answered_at = |bar: f32| {
-        probes
-            .iter()
-            .filter(|p| right_confidence(p).is_some_and(|c| c >= bar))
-            .count() as f32
-            / n
-    };
-    let rejected_at = |bar: f32| {
-        probes
-            .iter()
-            .filter(|p| stand_in_confidence(p) < bar)
-            .count() as f32
-            / n
-    };
     // Between the scores that held-out variants reach on their own entry (all but the lowest fifth of them
     // answered) and those of the best other entry (most stand-ins handed off). Quantiles move little when a
     // few probes change, unlike the peak of an accuracy curve that is flat near its top.
     let right: Vec<f32> = probes.iter().filter_map(right_confidence).collect();
     let others: Vec<f32> = probes.iter().map(stand_in_confidence).collect();
     let answer = match (
-        quantile(right, RIGHT_QUANTILE),
-        quantile(others, OTHER_QUANTILE),
+        quantile(right.clone(), RIGHT_QUANTILE),
+        quantile(others.clone(), OTHER_QUANTILE),
     ) {
         (Some(right), Some(other)) => ((right + other) / 2.0).clamp(BAR_RANGE.0, BAR_RANGE.1),
         _ => Bars::DEFAULT.answer,
@@ -229,8 +215,8 @@ pub fn calibrate(
     let calibration = Calibration {
         held_out: probes.len(),
         top1: top1(probes) as f32 / n,
-        answered: answered_at(answer),
-        rejected: rejected_at(answer),
+        answered: right.iter().filter(|&&c| c >= answer).count() as f32 / n,
+        rejected: others.iter().filter(|&&c| c < answer).count() as f32 / n,
         confusions,
     };
     (bars, calibration)
