@@ -243,7 +243,8 @@ async fn a_reply_outside_the_48_hour_window_is_given_up_with_a_note_to_the_opera
     api.wait_text("o-late", "Wang").await;
     api.close_window("o-late");
     tg.group_text(OPS_ROOM, WANG, "Wang", "/reply C-1001 请试试 465 端口");
-    telegram_support::wait_text(&tg, OPS_ROOM, "48").await;
+    // "48 hours", not "48": a case's opening time can read 18:48.
+    telegram_support::wait_text(&tg, OPS_ROOM, "48 hours").await;
     let detail = stack.stack.engine.get("C-1001").await.unwrap();
     assert!(
         detail.history.iter().any(|e| e.text.contains("48 hours")),
