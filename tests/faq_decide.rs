@@ -76,6 +76,22 @@ fn topics_only_people_handle_go_to_a_human() {
 }
 
 #[test]
+fn anger_at_staff_and_appeals_to_regulators_or_courts_go_to_a_human() {
+    let faq = faq();
+    for q in [
+        "你们客服态度恶劣",
+        "再不处理我就去消协",
+        "邮件一直发不出去，什么破邮箱",
+        "I'll take legal action",
+        "your staff were rude to me on the phone",
+    ] {
+        let d = faq.decide(q);
+        assert_eq!(d.action, Action::Handoff, "{q}");
+        assert!(d.human_requested, "{q}");
+    }
+}
+
+#[test]
 fn look_alike_questions_without_an_entry_are_handed_off() {
     let faq = faq();
     for q in [
