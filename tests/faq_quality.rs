@@ -209,6 +209,15 @@ builtin_set!(
     FRESH2
 );
 builtin_set!(
+    /// A third fresh set for the built-in FAQ, written the same way by a writer who had read neither of the
+    /// others (totals only).
+    third_fresh_set_quality_meets_the_bar,
+    "fresh3/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH3
+);
+builtin_set!(
     japanese_set_quality_meets_the_bar,
     "ja/queries.jsonl",
     "ja/topics.json",
@@ -311,6 +320,24 @@ foreign_set!(
     true,
     UTILITY
 );
+foreign_set!(
+    brokerage_knowledge_base_meets_the_bar,
+    "brokerage",
+    true,
+    BROKERAGE
+);
+foreign_set!(
+    ev_charging_knowledge_base_meets_the_bar,
+    "evcharging",
+    true,
+    EVCHARGING
+);
+foreign_set!(
+    property_management_knowledge_base_meets_the_bar,
+    "property",
+    true,
+    PROPERTY
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
@@ -318,6 +345,7 @@ const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
 /// docs/benchmarks.md.
 const FRESH: (f64, f64, f64) = (0.91, 0.95, 0.8);
 const FRESH2: (f64, f64, f64) = (0.94, 0.96, 0.9);
+const FRESH3: (f64, f64, f64) = (0.89, 0.95, 0.76);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.95, 0.95, 0.92);
@@ -337,3 +365,6 @@ const INSURANCE: (f64, f64) = (0.81, 0.86);
 const STREAMING: (f64, f64) = (0.8, 0.83);
 const CLOUDDRIVE: (f64, f64) = (0.84, 0.83);
 const UTILITY: (f64, f64) = (0.88, 0.86);
+const BROKERAGE: (f64, f64) = (0.81, 0.82);
+const EVCHARGING: (f64, f64) = (0.84, 0.79);
+const PROPERTY: (f64, f64) = (0.88, 0.9);
