@@ -31,6 +31,15 @@ fn check_dir(files: &[(&str, &str)]) -> (Output, tempfile::TempDir) {
     (out, dir)
 }
 
+/// Asserts a zero exit code, showing what the command printed to stderr otherwise.
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Asserts exit code 2 and a `file:line: ...` message containing `needle`.
 fn assert_reported(files: &[(&str, &str)], file: &str, line: usize, needle: &str) {
     let (out, dir) = check_dir(files);
@@ -52,22 +61,14 @@ fn assert_reported(files: &[(&str, &str)], file: &str, line: usize, needle: &str
 #[test]
 fn the_shipped_faq_is_valid() {
     let out = run(&["faq", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/faq")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
 
 #[test]
 fn a_good_file_passes() {
     let (out, _dir) = check_dir(&[("mail.toml", GOOD)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 #[test]
@@ -103,11 +104,7 @@ fn a_team_names_its_own_categories() {
     let text = GOOD.replace("category = \"mail\"", "category = \"billing-2\"");
     let (out, _dir) = check_dir(&[("billing.toml", &text)]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(stdout.contains("(billing-2)"), "{stdout}");
 }
 
@@ -175,7 +172,7 @@ fn empty_directory_is_an_error() {
 fn export_prints_one_json_array() {
     let (_, dir) = check_dir(&[("mail.toml", GOOD)]);
     let out = run(&["faq", "export", dir.path().to_str().unwrap()]);
-    assert!(out.status.success());
+    assert_ok(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let entries = json.as_array().unwrap();
     assert_eq!(entries.len(), 1);
@@ -191,11 +188,7 @@ fn ask_works_from_any_directory_with_the_builtin_faq() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["action"], "answer");
     assert_eq!(json["lang"], "zh");
@@ -226,11 +219,7 @@ answer.en = "Within 5 working days."
         ("billing.toml", entry),
         ("lexicon.toml", "always_human = [\"投诉\"]\n"),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 }
 
 #[test]
@@ -257,11 +246,7 @@ answer.en = "Tap Pay on the app's home screen."
     let lexicon =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/faq/lexicon.toml")).unwrap();
     let (out, dir) = check_dir(&[("faq.toml", entry), ("lexicon.toml", &lexicon)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // The configuration lives outside the FAQ directory, whose every *.toml file is read as FAQ.
     let elsewhere = tempfile::tempdir().unwrap();
     let config = elsewhere.path().join("bot.toml");
@@ -272,11 +257,7 @@ answer.en = "Tap Pay on the app's home screen."
     .unwrap();
     let ask = |query: &str| -> serde_json::Value {
         let out = run(&["ask", "--config", config.to_str().unwrap(), "--json", query]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let alarm = ask("燃气报警器一直在响");

@@ -7,6 +7,13 @@ fn faq() -> Faq {
     Faq::builtin()
 }
 
+/// Asserts that `q` is handed off because a person must handle it.
+fn assert_goes_to_a_human(faq: &Faq, q: &str) {
+    let d = faq.decide(q);
+    assert_eq!(d.action, Action::Handoff, "{q}");
+    assert!(d.human_requested, "{q}");
+}
+
 #[test]
 fn answers_in_the_users_language() {
     let faq = faq();
@@ -50,9 +57,7 @@ fn explicit_requests_for_a_human_are_always_handoff() {
         "agent please",
         "554 DT:SPM 转人工",
     ] {
-        let d = faq.decide(q);
-        assert_eq!(d.action, Action::Handoff, "{q}");
-        assert!(d.human_requested, "{q}");
+        assert_goes_to_a_human(&faq, q);
         assert!(faq.is_human_request(q), "{q}");
     }
 }
@@ -69,9 +74,7 @@ fn words_that_only_contain_a_human_phrase_are_not_requests() {
 fn topics_only_people_handle_go_to_a_human() {
     let faq = faq();
     for q in ["我要退款", "I want a refund", "我要投诉"] {
-        let d = faq.decide(q);
-        assert_eq!(d.action, Action::Handoff, "{q}");
-        assert!(d.human_requested, "{q}");
+        assert_goes_to_a_human(&faq, q);
     }
 }
 
@@ -85,9 +88,7 @@ fn anger_at_staff_and_appeals_to_regulators_or_courts_go_to_a_human() {
         "I'll take legal action",
         "your staff were rude to me on the phone",
     ] {
-        let d = faq.decide(q);
-        assert_eq!(d.action, Action::Handoff, "{q}");
-        assert!(d.human_requested, "{q}");
+        assert_goes_to_a_human(&faq, q);
     }
 }
 

@@ -184,11 +184,11 @@ pub fn calibrate(
     // Between the scores that held-out variants reach on their own entry (all but the lowest fifth of them
     // answered) and those of the best other entry (most stand-ins handed off). Quantiles move little when a
     // few probes change, unlike the peak of an accuracy curve that is flat near its top.
-    let right: Vec<f32> = probes.iter().filter_map(right_confidence).collect();
-    let others: Vec<f32> = probes.iter().map(stand_in_confidence).collect();
+    let mut right: Vec<f32> = probes.iter().filter_map(right_confidence).collect();
+    let mut others: Vec<f32> = probes.iter().map(stand_in_confidence).collect();
     let answer = match (
-        quantile(right.clone(), RIGHT_QUANTILE),
-        quantile(others.clone(), OTHER_QUANTILE),
+        quantile(&mut right, RIGHT_QUANTILE),
+        quantile(&mut others, OTHER_QUANTILE),
     ) {
         (Some(right), Some(other)) => ((right + other) / 2.0).clamp(BAR_RANGE.0, BAR_RANGE.1),
         _ => Bars::DEFAULT.answer,
@@ -222,8 +222,8 @@ pub fn calibrate(
     (bars, calibration)
 }
 
-/// The `q` quantile of `values` (none when empty).
-fn quantile(mut values: Vec<f32>, q: f32) -> Option<f32> {
+/// The `q` quantile of `values` (none when empty), sorting them in place.
+fn quantile(values: &mut [f32], q: f32) -> Option<f32> {
     if values.is_empty() {
         return None;
     }
@@ -257,10 +257,10 @@ mod tests {
     #[test]
     fn quantiles_pick_the_value_at_that_share() {
         let values = vec![0.5, 0.1, 0.9, 0.3, 0.7];
-        assert_eq!(quantile(values.clone(), 0.0), Some(0.1));
-        assert_eq!(quantile(values.clone(), 0.5), Some(0.5));
-        assert_eq!(quantile(values.clone(), 0.7), Some(0.7));
-        assert_eq!(quantile(values, 1.0), Some(0.9));
-        assert_eq!(quantile(Vec::new(), 0.5), None);
+        assert_eq!(quantile(&mut values.clone(), 0.0), Some(0.1));
+        assert_eq!(quantile(&mut values.clone(), 0.5), Some(0.5));
+        assert_eq!(quantile(&mut values.clone(), 0.7), Some(0.7));
+        assert_eq!(quantile(&mut values.clone(), 1.0), Some(0.9));
+        assert_eq!(quantile(&mut [], 0.5), None);
     }
 }

@@ -173,5 +173,6 @@ def main():
     write_table(a.out, vocab, weights, reduced)
     print(f"{a.out}: {len(vocab)} words x {reduced.shape[1]} dimensions, {os.path.getsize(a.out)} bytes")
 
+
 if __name__ == "__main__":
     main()
