@@ -95,18 +95,36 @@ async fn a_fresh_data_directory_and_its_files_are_private() {
         assert!(assert_private(&dir) >= 3, "sled's files and the log");
     }
     // Closing writes sled's last files; opening again finds everything private too.
-    drop(reopen(&dir).await);
+    drop(reopen(&dir));
     assert!(assert_private(&dir) >= 3);
 }
 
-/// Opens the store in `dir` again after it was dropped: sled's own flusher thread lets go of the directory's
-/// lock a moment after the last handle is dropped.
-async fn reopen(dir: &Path) -> SledStore {
+/// Opens the store in `dir` again after it was dropped: sled's own I/O threads let go of the directory's lock a
+/// moment after the last handle is dropped.
+pub(super) fn reopen(dir: &Path) -> SledStore {
     for _ in 0..100 {
         match SledStore::open(dir, 4) {
-            Err(StoreError::Locked(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(StoreError::Locked(_)) => std::thread::sleep(Duration::from_millis(20)),
             other => return other.unwrap(),
         }
+    }
+    panic!("{} still locked after 2 s", dir.display());
+}
+
+/// Waits until no handle holds sled's lock on `dir` (sled's I/O threads let go of it a moment after the last handle
+/// is dropped), so that its files can be copied whole or the directory opened again.
+async fn wait_unlocked(dir: &Path) {
+    let lock_file = dir.join("db");
+    for _ in 0..100 {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&lock_file)
+            .unwrap();
+        if file.try_lock().is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("{} still locked after 2 s", dir.display());
 }
@@ -128,10 +146,11 @@ async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
     let old = root.path().join("old");
     std::fs::create_dir_all(&old).unwrap();
     for round in 0..3u32 {
-        let store = SledStore::open(&dir, 4).unwrap();
+        let store = reopen(&dir);
         let ticket = put(&store, &format!("k{round}"), round).unwrap();
         store.durable(ticket).await.unwrap();
         drop(store);
+        wait_unlocked(&dir).await;
         if round == 0 {
             copy_sled_files(&dir, &old);
         }
@@ -149,6 +168,8 @@ async fn sled_files_older_than_the_log_stop_the_start_and_change_nothing() {
         .map(|e| e.unwrap().path())
         .collect();
     for _ in 0..2 {
+        // A refused start closes sled again; the next attempt waits for its lock like a restarted process would.
+        wait_unlocked(&dir).await;
         let err = SledStore::open(&dir, 4).err().expect("refused");
         let text = err.to_string();
         assert!(

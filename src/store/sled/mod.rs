@@ -277,7 +277,7 @@ mod tests {
         assert!(matches!(err, StoreError::Locked(_)), "{err}");
         assert!(err.to_string().contains(&dir.path().display().to_string()));
         drop(first);
-        SledStore::open(dir.path(), 4).expect("reopens after the first handle is gone");
+        super::fault_tests::reopen(dir.path());
     }
 
     #[test]
@@ -288,7 +288,7 @@ mod tests {
             assert_eq!(store.next_case_number().unwrap(), 1001);
             assert_eq!(store.next_case_number().unwrap(), 1002);
         }
-        let store = SledStore::open(dir.path(), 4).unwrap();
+        let store = super::fault_tests::reopen(dir.path());
         assert_eq!(store.next_case_number().unwrap(), 1003);
     }
 
