@@ -13,6 +13,7 @@ use super::rank::{Meaning, Mix, Ranked, Views, MEANING_SHARE, STRONG_EVIDENCE};
 use super::semantic::Semantic;
 use super::smalltalk::{self, SmallTalk};
 use super::tokenize::{Term, Tokenizer};
+use super::typo::Homophones;
 use super::Lang;
 
 /// What the bot should do with a message.
@@ -94,6 +95,7 @@ pub struct Matcher {
     entries: Vec<FaqEntry>,
     synonyms: SynonymRewriter,
     tokenizer: Tokenizer,
+    homophones: Homophones,
     views: Views,
     semantic: Semantic,
     patterns: Patterns,
@@ -170,6 +172,26 @@ impl Matcher {
             })
             .collect();
         let views = Views::build(&questions, &keywords, &answers, |_| false);
+        // The words a same-sound slip in a message is put right to: the knowledge base's own, as written.
+        let written: Vec<String> = entries
+            .iter()
+            .flat_map(|e| e.keywords.iter().chain([&e.answer.zh]))
+            .chain(
+                lexicon
+                    .synonyms
+                    .iter()
+                    .flat_map(|s| s.variants.iter().chain([&s.term])),
+            )
+            .map(|t| fold(t))
+            .collect();
+        let homophones = Homophones::build(
+            plain
+                .iter()
+                .map(|(_, q)| q.as_str())
+                .chain(written.iter().map(String::as_str)),
+            |run| tokenizer.words(run),
+            |word| tokenizer.is_filler(word),
+        );
         let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
         let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
         let (bars, calibration) = calibrate(&questions, &keywords, &answers, &semantic, |t| {
@@ -193,6 +215,7 @@ impl Matcher {
             entries,
             synonyms,
             tokenizer,
+            homophones,
             views,
             semantic,
             patterns,
@@ -214,9 +237,20 @@ impl Matcher {
             .map(|(i, p)| (&self.entries[*i], p.as_str()))
     }
 
+    /// A message folded with its same-sound slips put right (for the word vectors), and with synonyms
+    /// rewritten too (for terms and patterns).
+    fn prepare(&self, folded: &str) -> (String, String) {
+        let fixed = self
+            .homophones
+            .fix(folded, |run| self.tokenizer.words(run))
+            .into_owned();
+        let text = self.synonyms.rewrite(&fixed);
+        (fixed, text)
+    }
+
     /// The distinct search terms of a text (for `faq lint`).
     pub fn term_set(&self, text: &str) -> Vec<String> {
-        let text = self.synonyms.rewrite(&fold(text));
+        let (_, text) = self.prepare(&fold(text));
         let mut terms: Vec<String> = self
             .tokenizer
             .terms(&text)
@@ -230,8 +264,7 @@ impl Matcher {
 
     /// The best entries for a text, with their scores (for `faq lint`).
     pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
-        let folded = fold(text);
-        let text = self.synonyms.rewrite(&folded);
+        let (folded, text) = self.prepare(&fold(text));
         self.rank(&folded, &text)
             .ranked
             .into_iter()
@@ -275,7 +308,7 @@ impl Matcher {
                 };
             }
         }
-        let text = self.synonyms.rewrite(&folded);
+        let (folded, text) = self.prepare(&folded);
         let Ranking {
             ranked,
             with_meaning,
@@ -347,7 +380,7 @@ impl Matcher {
 
     /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
-        let text = self.synonyms.rewrite(&fold(query));
+        let (_, text) = self.prepare(&fold(query));
         let terms = self.tokenizer.terms(&text);
         let weighed = self
             .views

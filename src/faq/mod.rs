@@ -14,6 +14,7 @@ mod semantic;
 mod smalltalk;
 mod taught;
 mod tokenize;
+mod typo;
 mod wordvec;
 
 pub use calibrate::{confidence, Bars, Calibration};

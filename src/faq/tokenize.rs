@@ -98,7 +98,7 @@ impl Tokenizer {
     }
 
     /// Whether a Chinese word is filler: a stop word, or made only of stop words (怎么弄 = 怎么 + 弄).
-    fn is_filler(&self, word: &str) -> bool {
+    pub fn is_filler(&self, word: &str) -> bool {
         if self.stopwords.contains(word) {
             return true;
         }
