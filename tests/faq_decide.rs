@@ -243,3 +243,53 @@ fn a_message_of_words_every_entry_shares_is_offered_as_choices() {
     // One specific word is enough to answer.
     assert_eq!(faq.decide("邮箱被盗了").action, Action::Answer);
 }
+
+#[test]
+fn a_character_of_the_same_sound_typed_by_mistake_is_read_as_the_faqs_word() {
+    // 被到了: 到 sounds like 盗 (dao). Without the correction the message names no topic clearly.
+    let d = faq().decide("我的邮箱被到了怎么办");
+    assert_eq!(
+        (d.action, d.faq.as_deref()),
+        (Action::Answer, Some("account-stolen")),
+        "{d:?}"
+    );
+    assert_eq!(
+        d.query, "我的邮箱被到了怎么办",
+        "the decision keeps the message as written"
+    );
+
+    // A team's own words: 扯单 (che dan) is read as its 撤单, 开护 (kai hu) as its 开户.
+    let toml = r#"
+[[faq]]
+id = "cancel-order"
+category = "trading"
+questions.zh = ["怎么撤单", "委托下错了能撤回吗", "挂单不想要了", "撤单要手续费吗"]
+questions.en = ["How do I cancel an order", "withdraw a pending order", "cancel my order"]
+answer.zh = "在「交易 > 当日委托」左滑未成交的委托，点「撤单」即可。"
+answer.en = "Swipe left on an unfilled order under Trade > Today's orders and tap Cancel."
+
+[[faq]]
+id = "open-account"
+category = "account"
+questions.zh = ["怎么开户", "手机上能开户吗", "开户要准备什么", "开户要多久"]
+questions.en = ["How do I open an account", "open an account on my phone", "what do I need to open an account"]
+answer.zh = "在App首页点「开户」，准备身份证和银行卡，约 10 分钟完成。"
+answer.en = "Tap Open account on the app's home page with your ID card and a bank card; it takes about 10 minutes."
+"#;
+    let faq = Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
+        ("faq.toml".into(), toml.into()),
+        (
+            "lexicon.toml".into(),
+            include_str!("../faq/lexicon.toml").into(),
+        ),
+    ]))
+    .unwrap();
+    for (q, entry) in [
+        ("怎么扯单", "cancel-order"),
+        ("想炒股 开护要带啥", "open-account"),
+    ] {
+        let d = faq.decide(q);
+        assert_eq!(d.faq.as_deref(), Some(entry), "{q}: {d:?}");
+        assert_eq!(d.action, Action::Answer, "{q}: {d:?}");
+    }
+}
