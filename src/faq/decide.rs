@@ -2,6 +2,8 @@
 //! than the top score: how much of the query the best entry explains, how far ahead of the runner-up it is,
 //! whether an error-code pattern matched, and whether the user asked for a person.
 
+use std::borrow::Cow;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
@@ -239,11 +241,8 @@ impl Matcher {
 
     /// A message folded with its same-sound slips put right (for the word vectors), and with synonyms
     /// rewritten too (for terms and patterns).
-    fn prepare(&self, folded: &str) -> (String, String) {
-        let fixed = self
-            .homophones
-            .fix(folded, |run| self.tokenizer.words(run))
-            .into_owned();
+    fn prepare<'t>(&self, folded: &'t str) -> (Cow<'t, str>, String) {
+        let fixed = self.homophones.fix(folded, |run| self.tokenizer.words(run));
         let text = self.synonyms.rewrite(&fixed);
         (fixed, text)
     }
@@ -264,7 +263,8 @@ impl Matcher {
 
     /// The best entries for a text, with their scores (for `faq lint`).
     pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
-        let (folded, text) = self.prepare(&fold(text));
+        let folded = fold(text);
+        let (folded, text) = self.prepare(&folded);
         self.rank(&folded, &text)
             .ranked
             .into_iter()
