@@ -15,7 +15,8 @@ use super::rank::{Meaning, Mix, Ranked, Views, MEANING_SHARE, STRONG_EVIDENCE};
 use super::semantic::Semantic;
 use super::smalltalk::{self, SmallTalk};
 use super::tokenize::{Term, Tokenizer};
-use super::typo::Homophones;
+use super::typo::{Homophones, Misspellings};
+use super::wordvec::WordVectors;
 use super::Lang;
 
 /// What the bot should do with a message.
@@ -98,6 +99,7 @@ pub struct Matcher {
     synonyms: SynonymRewriter,
     tokenizer: Tokenizer,
     homophones: Homophones,
+    misspellings: Misspellings,
     views: Views,
     semantic: Semantic,
     patterns: Patterns,
@@ -174,10 +176,10 @@ impl Matcher {
             })
             .collect();
         let views = Views::build(&questions, &keywords, &answers, |_| false);
-        // The words a same-sound slip in a message is put right to: the knowledge base's own, as written.
+        // The words a typo in a message is put right to: the knowledge base's own, as written.
         let written: Vec<String> = entries
             .iter()
-            .flat_map(|e| e.keywords.iter().chain([&e.answer.zh]))
+            .flat_map(|e| e.keywords.iter().chain([&e.answer.zh, &e.answer.en]))
             .chain(
                 lexicon
                     .synonyms
@@ -193,6 +195,13 @@ impl Matcher {
                 .chain(written.iter().map(String::as_str)),
             |run| tokenizer.words(run),
             |word| tokenizer.is_filler(word),
+        );
+        let misspellings = Misspellings::build(
+            plain
+                .iter()
+                .map(|(_, q)| q.as_str())
+                .chain(written.iter().map(String::as_str)),
+            |word| tokenizer.stem(word),
         );
         let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
         let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
@@ -218,6 +227,7 @@ impl Matcher {
             synonyms,
             tokenizer,
             homophones,
+            misspellings,
             views,
             semantic,
             patterns,
@@ -239,10 +249,17 @@ impl Matcher {
             .map(|(i, p)| (&self.entries[*i], p.as_str()))
     }
 
-    /// A message folded with its same-sound slips put right (for the word vectors), and with synonyms
-    /// rewritten too (for terms and patterns).
+    /// A message folded with its typos put right (for the word vectors), and with synonyms rewritten too (for
+    /// terms and patterns).
     fn prepare<'t>(&self, folded: &'t str) -> (Cow<'t, str>, String) {
-        let fixed = self.homophones.fix(folded, |run| self.tokenizer.words(run));
+        let sounds = self.homophones.fix(folded, |run| self.tokenizer.words(run));
+        let table = WordVectors::builtin();
+        let spelt = self.misspellings.fix(
+            &sounds,
+            |word| table.knows_english(word),
+            |word| self.tokenizer.stem(word),
+        );
+        let fixed = spelt.map_or(sounds, Cow::Owned);
         let text = self.synonyms.rewrite(&fixed);
         (fixed, text)
     }

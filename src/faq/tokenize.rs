@@ -90,7 +90,7 @@ impl Tokenizer {
     }
 
     /// The indexed form of an English word or technical token.
-    fn stem(&self, word: &str) -> String {
+    pub fn stem(&self, word: &str) -> String {
         match self.stems.get(word) {
             Some(stem) => stem.clone(),
             None => stem_if_plain(&self.stemmer, word),

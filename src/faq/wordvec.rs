@@ -103,16 +103,36 @@ impl WordVectors {
 
     /// Adds the weighted vector of `word` to `sum` (in quantisation steps); false for an unknown word.
     fn add(&self, word: &str, sum: &mut [f32]) -> bool {
-        let Some(&i) = self.index.get(word) else {
-            return false;
-        };
-        let i = i as usize;
+        match self.index.get(word) {
+            Some(&row) => {
+                self.add_row(row, sum);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add_row(&self, row: u32, sum: &mut [f32]) {
+        let i = row as usize;
         let weight = self.weights[i];
         let row = &self.vectors[i * self.dims..(i + 1) * self.dims];
         for (s, &b) in sum.iter_mut().zip(row) {
             *s += weight * (b as i8) as f32;
         }
-        true
+    }
+
+    /// Whether the table has an English word (folded), or the word without a plural, past or -ing ending.
+    pub fn knows_english(&self, word: &str) -> bool {
+        self.english_row(word).is_some()
+    }
+
+    fn english_row(&self, word: &str) -> Option<u32> {
+        self.index.get(word).copied().or_else(|| {
+            ["s", "es", "ed", "d", "ing"].iter().find_map(|ending| {
+                let stem = word.strip_suffix(ending).filter(|stem| stem.len() >= 2)?;
+                self.index.get(stem).copied()
+            })
+        })
     }
 
     /// The vector of folded `text` (not normalised), written to `out`; false when no word of it is known.
@@ -161,17 +181,13 @@ impl WordVectors {
     }
 
     fn add_english(&self, word: &str, out: &mut [f32]) -> bool {
-        if self.add(word, out) {
-            return true;
-        }
-        for ending in ["s", "es", "ed", "d", "ing"] {
-            if let Some(stem) = word.strip_suffix(ending) {
-                if stem.len() >= 2 && self.add(stem, out) {
-                    return true;
-                }
+        match self.english_row(word) {
+            Some(row) => {
+                self.add_row(row, out);
+                true
             }
+            None => false,
         }
-        false
     }
 }
 
