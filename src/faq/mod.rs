@@ -9,6 +9,7 @@ mod lang;
 mod lint;
 mod load;
 mod normalize;
+mod phrases;
 mod rank;
 mod semantic;
 mod smalltalk;

@@ -1,0 +1,65 @@
+//! Phrase lists found in folded text (requests for a person, topics only people handle), each with its
+//! exceptions (人工审核 is no request for 人工).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::normalize::fold;
+
+/// Phrases to look for, with exceptions: where an exception is the longest match at a place, the phrase
+/// inside it does not count (人工 in 人工审核).
+pub struct PhraseSet {
+    automaton: Option<AhoCorasick>,
+    /// Number of leading patterns that are phrases; the rest are exceptions.
+    phrases: usize,
+}
+
+impl PhraseSet {
+    pub fn new(phrases: &[String], exceptions: &[String]) -> PhraseSet {
+        let fold_all = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|p| fold(p))
+                .filter(|p| !p.is_empty())
+                .collect()
+        };
+        let mut patterns = fold_all(phrases);
+        let count = patterns.len();
+        patterns.extend(fold_all(exceptions));
+        let automaton = if count == 0 {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .ok()
+        };
+        PhraseSet {
+            automaton,
+            phrases: count,
+        }
+    }
+
+    /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
+    pub fn found_in(&self, text: &str) -> bool {
+        self.first_in(text).is_some()
+    }
+
+    /// The first phrase the folded text contains (ASCII phrases only as whole words).
+    pub fn first_in(&self, text: &str) -> Option<String> {
+        let automaton = self.automaton.as_ref()?;
+        let bytes = text.as_bytes();
+        automaton
+            .find_iter(text)
+            .find(|m| {
+                if m.pattern().as_usize() >= self.phrases {
+                    return false;
+                }
+                let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+                let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
+                let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
+                let glued_before = starts_ascii && m.start() > 0 && word(m.start() - 1);
+                let glued_after = ends_ascii && word(m.end());
+                !glued_before && !glued_after
+            })
+            .map(|m| text[m.start()..m.end()].to_string())
+    }
+}
