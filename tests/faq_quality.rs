@@ -218,6 +218,15 @@ builtin_set!(
     FRESH3
 );
 builtin_set!(
+    /// A fourth fresh set for the built-in FAQ, written the same way by a writer who had read none of the
+    /// others (totals only).
+    fourth_fresh_set_quality_meets_the_bar,
+    "fresh4/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH4
+);
+builtin_set!(
     japanese_set_quality_meets_the_bar,
     "ja/queries.jsonl",
     "ja/topics.json",
@@ -338,6 +347,13 @@ foreign_set!(
     true,
     PROPERTY
 );
+foreign_set!(
+    hospital_appointments_knowledge_base_meets_the_bar,
+    "hospital",
+    true,
+    HOSPITAL
+);
+foreign_set!(recruitment_knowledge_base_meets_the_bar, "jobs", true, JOBS);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
@@ -346,6 +362,7 @@ const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
 const FRESH: (f64, f64, f64) = (0.91, 0.95, 0.8);
 const FRESH2: (f64, f64, f64) = (0.94, 0.96, 0.9);
 const FRESH3: (f64, f64, f64) = (0.89, 0.95, 0.76);
+const FRESH4: (f64, f64, f64) = (0.92, 0.97, 0.82);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.95, 0.95, 0.92);
@@ -368,3 +385,5 @@ const UTILITY: (f64, f64) = (0.88, 0.86);
 const BROKERAGE: (f64, f64) = (0.81, 0.82);
 const EVCHARGING: (f64, f64) = (0.84, 0.79);
 const PROPERTY: (f64, f64) = (0.88, 0.9);
+const HOSPITAL: (f64, f64) = (0.83, 0.86);
+const JOBS: (f64, f64) = (0.85, 0.82);
