@@ -193,8 +193,7 @@ impl Matcher {
                 .iter()
                 .map(|(_, q)| q.as_str())
                 .chain(written.iter().map(String::as_str)),
-            |run| tokenizer.words(run),
-            |word| tokenizer.is_filler(word),
+            &tokenizer,
         );
         let misspellings = Misspellings::build(
             plain
@@ -252,7 +251,7 @@ impl Matcher {
     /// A message folded with its typos put right (for the word vectors), and with synonyms rewritten too (for
     /// terms and patterns).
     fn prepare<'t>(&self, folded: &'t str) -> (Cow<'t, str>, String) {
-        let sounds = self.homophones.fix(folded, |run| self.tokenizer.words(run));
+        let sounds = self.homophones.fix(folded, &self.tokenizer);
         let table = WordVectors::builtin();
         let spelt = self.misspellings.fix(
             &sounds,

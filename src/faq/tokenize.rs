@@ -11,6 +11,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use super::japanese;
 use super::lang::{is_cjk, is_kana};
+use super::typo::Dictionary;
 
 /// Prefix that keeps character bigrams apart from whole words in the index.
 const BIGRAM: char = '\u{2}';
@@ -234,6 +235,20 @@ impl Tokenizer {
         let freq = self.jieba.suggest_freq(&term.text) as f32;
         let (rare, common) = (300f32.ln(), 20_000f32.ln());
         (1.0 - (freq.max(1.0).ln() - rare) / (common - rare)).clamp(COMMON_WEIGHT, 1.0)
+    }
+}
+
+impl Dictionary for Tokenizer {
+    fn cut<'t>(&self, run: &'t str) -> Vec<&'t str> {
+        self.words(run)
+    }
+
+    fn frequency(&self, word: &str) -> usize {
+        self.jieba.suggest_freq(word)
+    }
+
+    fn is_filler(&self, word: &str) -> bool {
+        Tokenizer::is_filler(self, word)
     }
 }
 

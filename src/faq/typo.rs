@@ -17,6 +17,21 @@ const PAD: char = '\u{1}';
 /// Two or three characters in a fixed-size key (no allocation per lookup).
 type Chars3 = [char; 3];
 
+/// What the matcher's Chinese dictionary says about text.
+pub trait Dictionary {
+    /// A run of Chinese characters cut into words (characters it knows no word for stand alone).
+    fn cut<'t>(&self, run: &'t str) -> Vec<&'t str>;
+    /// How common a word is in general Chinese (a count; 1 and up).
+    fn frequency(&self, word: &str) -> usize;
+    /// Whether a word is filler (a stop word): never a correction.
+    fn is_filler(&self, word: &str) -> bool;
+}
+
+/// A word of the dictionary is taken for a slip only when it is this rare in general Chinese…
+const RARE: usize = 50;
+/// …and the knowledge base's word of the same sound is this many times as common (转帐 for 转账, 拥金 for 佣金).
+const COMMONER: usize = 10;
+
 /// The knowledge base's words by their sound, to put a message's same-sound slips right.
 #[derive(Default)]
 pub struct Homophones {
@@ -29,12 +44,10 @@ pub struct Homophones {
 }
 
 impl Homophones {
-    /// Learns the words of `texts` (folded questions, keywords and answers). `cut` splits a run of Chinese
-    /// characters into words; words that are `filler` (stop words) are never a correction.
+    /// Learns the words of `texts` (folded questions, keywords and answers) as `dictionary` cuts them.
     pub fn build<'t>(
         texts: impl IntoIterator<Item = &'t str>,
-        cut: impl Fn(&'t str) -> Vec<&'t str>,
-        filler: impl Fn(&str) -> bool,
+        dictionary: &impl Dictionary,
     ) -> Homophones {
         let mut seen = HashSet::new();
         let mut counts: HashMap<Chars3, u32> = HashMap::new();
@@ -47,9 +60,9 @@ impl Homophones {
                 for len in 2..=3 {
                     seen.extend(chars.windows(len).map(key));
                 }
-                for word in cut(run) {
+                for word in dictionary.cut(run) {
                     let chars: Vec<char> = word.chars().collect();
-                    if (2..=3).contains(&chars.len()) && !filler(word) {
+                    if (2..=3).contains(&chars.len()) && !dictionary.is_filler(word) {
                         *counts.entry(key(&chars)).or_default() += 1;
                     }
                 }
@@ -76,17 +89,17 @@ impl Homophones {
         }
     }
 
-    /// `text` (folded) with its same-sound slips put right. `cut` is the cut of the matcher: only characters
-    /// it leaves as single characters (no word of the dictionary) are replaced, so a word the user meant is
-    /// never changed into another. Japanese text is left as it is.
-    pub fn fix<'t>(&self, text: &'t str, cut: impl Fn(&str) -> Vec<&str>) -> Cow<'t, str> {
+    /// `text` (folded) with its same-sound slips put right. Only characters the dictionary leaves standing
+    /// alone are replaced, or a whole word of it that is rare where the knowledge base's word is common, so a
+    /// word the user meant is not changed into another. Japanese text is left as it is.
+    pub fn fix<'t>(&self, text: &'t str, dictionary: &impl Dictionary) -> Cow<'t, str> {
         if self.words.is_empty() || text.chars().any(is_kana) {
             return Cow::Borrowed(text);
         }
         let mut fixes: Vec<(usize, usize, Chars3)> = Vec::new();
         for run in cjk_runs(text) {
             let offset = run.as_ptr() as usize - text.as_ptr() as usize;
-            self.fix_run(run, offset, &cut, &mut fixes);
+            self.fix_run(run, offset, dictionary, &mut fixes);
         }
         if fixes.is_empty() {
             return Cow::Borrowed(text);
@@ -109,7 +122,7 @@ impl Homophones {
         &self,
         run: &str,
         offset: usize,
-        cut: &impl Fn(&str) -> Vec<&str>,
+        dictionary: &impl Dictionary,
         fixes: &mut Vec<(usize, usize, Chars3)>,
     ) {
         let chars: Vec<(usize, char)> = run.char_indices().collect();
@@ -126,29 +139,33 @@ impl Homophones {
         if found.is_empty() {
             return;
         }
-        // single[i]: the cut left character i alone.
-        let mut single = Vec::with_capacity(letters.len());
-        for word in cut(run) {
-            let n = word.chars().count();
-            single.extend(std::iter::repeat_n(n == 1, n));
+        // word_at[i]: the first character and the length of the word of the cut that character i is in.
+        let mut word_at = Vec::with_capacity(letters.len());
+        for word in dictionary.cut(run) {
+            let (first, n) = (word_at.len(), word.chars().count());
+            word_at.extend(std::iter::repeat_n((first, n), n));
         }
         let mut taken = vec![false; letters.len()];
         // Three-character words first, then two; a character is replaced at most once.
         for (start, len, word) in found {
             let span = start..start + len;
-            if single
+            let meant = &self.words[word as usize].0;
+            let alone = word_at
                 .get(span.clone())
-                .is_some_and(|s| s.iter().all(|&one| one))
+                .is_some_and(|w| w.iter().all(|&(_, n)| n == 1));
+            let rare_word = word_at.get(start) == Some(&(start, len)) && {
+                let typed: String = letters[span.clone()].iter().collect();
+                let meant: String = meant.iter().filter(|&&c| c != PAD).collect();
+                let typed = dictionary.frequency(&typed);
+                typed <= RARE && dictionary.frequency(&meant) >= COMMONER * typed.max(1)
+            };
+            if (alone || rare_word)
                 && !taken[span.clone()].iter().any(|&t| t)
-                && !self.explained_outside(&letters, start, len, &self.words[word as usize].0)
+                && !self.explained_outside(&letters, start, len, meant)
             {
                 taken[span.clone()].iter_mut().for_each(|t| *t = true);
                 let end = chars.get(start + len).map_or(run.len(), |&(at, _)| at);
-                fixes.push((
-                    offset + chars[start].0,
-                    offset + end,
-                    self.words[word as usize].0,
-                ));
+                fixes.push((offset + chars[start].0, offset + end, *meant));
             }
         }
     }
@@ -347,38 +364,63 @@ fn readings(c: char) -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
-    /// The words of the tests' cut; other characters stand alone. Enough to test the rules without jieba.
-    const DICTIONARY: &[&str] = &[
-        "开户", "佣金", "撤单", "理赔", "一直", "可以", "直接", "哪些", "里程", "历程", "有待",
-    ];
+    /// A dictionary of a few words with their frequencies; other characters stand alone. Enough to test the
+    /// rules without jieba.
+    struct Words(&'static [(&'static str, usize)]);
 
-    fn homophones(texts: &[&'static str]) -> Homophones {
-        Homophones::build(
-            texts.iter().copied(),
-            |run| split(run, DICTIONARY),
-            |w| w == "哪些",
-        )
+    const WORDS: Words = Words(&[
+        ("开户", 64),
+        ("佣金", 127),
+        ("拥金", 3),
+        ("撤单", 3),
+        ("理赔", 40),
+        ("一直", 18596),
+        ("一只", 6814),
+        ("可以", 50000),
+        ("直接", 9000),
+        ("哪些", 9000),
+        ("里程", 300),
+        ("历程", 300),
+        ("有待", 500),
+    ]);
+
+    impl Dictionary for Words {
+        /// Longest word first, else one character.
+        fn cut<'t>(&self, run: &'t str) -> Vec<&'t str> {
+            let mut words = Vec::new();
+            let mut rest = run;
+            while let Some(first) = rest.chars().next() {
+                let len = self
+                    .0
+                    .iter()
+                    .filter(|(w, _)| rest.starts_with(*w))
+                    .map(|(w, _)| w.len())
+                    .max()
+                    .unwrap_or(first.len_utf8());
+                words.push(&rest[..len]);
+                rest = &rest[len..];
+            }
+            words
+        }
+
+        fn frequency(&self, word: &str) -> usize {
+            self.0
+                .iter()
+                .find(|(w, _)| *w == word)
+                .map_or(1, |(_, f)| *f)
+        }
+
+        fn is_filler(&self, word: &str) -> bool {
+            word == "哪些"
+        }
     }
 
-    /// Longest dictionary word first, else one character.
-    fn split<'t>(run: &'t str, dictionary: &[&str]) -> Vec<&'t str> {
-        let mut words = Vec::new();
-        let mut rest = run;
-        while let Some(first) = rest.chars().next() {
-            let len = dictionary
-                .iter()
-                .filter(|w| rest.starts_with(**w))
-                .map(|w| w.len())
-                .max()
-                .unwrap_or(first.len_utf8());
-            words.push(&rest[..len]);
-            rest = &rest[len..];
-        }
-        words
+    fn homophones(texts: &[&'static str]) -> Homophones {
+        Homophones::build(texts.iter().copied(), &WORDS)
     }
 
     fn fix(h: &Homophones, text: &str) -> String {
-        h.fix(text, |run| split(run, DICTIONARY)).into_owned()
+        h.fix(text, &WORDS).into_owned()
     }
 
     #[test]
@@ -400,7 +442,10 @@ mod tests {
         assert_eq!(fix(&h, "在哪写"), "在哪写");
         // Nothing changes in Japanese, and text the knowledge base has is left alone.
         assert_eq!(fix(&h, "開護の方法を教えて"), "開護の方法を教えて");
-        assert!(matches!(h.fix("怎么撤单", |r| vec![r]), Cow::Borrowed(_)));
+        assert!(matches!(h.fix("怎么撤单", &WORDS), Cow::Borrowed(_)));
+        // A word of the dictionary as common as the knowledge base's stays (一只 is no slip of 一直); a rare
+        // one is taken for a slip (拥金 for 佣金, tested above).
+        assert_eq!(fix(&h, "推荐一只股票"), "推荐一只股票");
         // 代 belongs to 代驾, which the knowledge base has, not to 有待.
         let h = homophones(&["有待确认", "代驾怎么收费", "哪些"]);
         assert_eq!(fix(&h, "你们有代驾服务吗"), "你们有代驾服务吗");
