@@ -7,6 +7,18 @@ fn faq() -> Faq {
     Faq::builtin()
 }
 
+/// A team's own knowledge base: `toml` beside the general lexicon.
+fn team_faq(toml: &str) -> Faq {
+    Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
+        ("faq.toml".into(), toml.into()),
+        (
+            "lexicon.toml".into(),
+            include_str!("../faq/lexicon.toml").into(),
+        ),
+    ]))
+    .unwrap()
+}
+
 /// Asserts that `q` is handed off because a person must handle it.
 fn assert_goes_to_a_human(faq: &Faq, q: &str) {
     let d = faq.decide(q);
@@ -210,14 +222,7 @@ questions.en = ["How do I invite teammates", "add members", "invite colleagues",
 answer.zh = "在「团队设置 > 成员 > 邀请」输入邮箱。"
 answer.en = "Go to Team settings > Members > Invite and enter their emails."
 "#;
-    let faq = Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
-        ("faq.toml".into(), toml.into()),
-        (
-            "lexicon.toml".into(),
-            include_str!("../faq/lexicon.toml").into(),
-        ),
-    ]))
-    .unwrap();
+    let faq = team_faq(toml);
     // "link" and "valid" are in no question, only in the password entry's answer.
     let d = faq.decide("the link is not valid");
     assert_eq!(
@@ -276,14 +281,7 @@ questions.en = ["How do I open an account", "open an account on my phone", "what
 answer.zh = "在App首页点「开户」，准备身份证和银行卡，约 10 分钟完成。"
 answer.en = "Tap Open account on the app's home page with your ID card and a bank card; it takes about 10 minutes."
 "#;
-    let faq = Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
-        ("faq.toml".into(), toml.into()),
-        (
-            "lexicon.toml".into(),
-            include_str!("../faq/lexicon.toml").into(),
-        ),
-    ]))
-    .unwrap();
+    let faq = team_faq(toml);
     // An English word one keystroke from one of the FAQ's: cancle is its cancel.
     for (q, entry) in [
         ("怎么扯单", "cancel-order"),

@@ -82,14 +82,7 @@ impl SynonymRewriter {
                 bounded.push((starts, ends));
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&patterns)
-                .ok()
-        };
+        let automaton = longest_first(&patterns);
         SynonymRewriter {
             automaton,
             terms,
@@ -133,6 +126,18 @@ impl SynonymRewriter {
         out.push_str(&text[last..]);
         out
     }
+}
+
+/// An automaton that finds the longest of `patterns` starting at the leftmost place (none for no pattern, or
+/// patterns it cannot build).
+pub fn longest_first(patterns: &[String]) -> Option<AhoCorasick> {
+    if patterns.is_empty() {
+        return None;
+    }
+    AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(patterns)
+        .ok()
 }
 
 fn error_code_regex() -> &'static Regex {

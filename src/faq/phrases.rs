@@ -1,9 +1,9 @@
 //! Phrase lists found in folded text (requests for a person, topics only people handle), each with its
 //! exceptions (人工审核 is no request for 人工).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::AhoCorasick;
 
-use super::normalize::fold;
+use super::normalize::{fold, longest_first};
 
 /// Phrases to look for, with exceptions: where an exception is the longest match at a place, the phrase
 /// inside it does not count (人工 in 人工审核).
@@ -24,13 +24,11 @@ impl PhraseSet {
         let mut patterns = fold_all(phrases);
         let count = patterns.len();
         patterns.extend(fold_all(exceptions));
+        // Exceptions alone find nothing.
         let automaton = if count == 0 {
             None
         } else {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&patterns)
-                .ok()
+            longest_first(&patterns)
         };
         PhraseSet {
             automaton,
