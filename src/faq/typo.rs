@@ -270,10 +270,8 @@ impl Misspellings {
             let Some(words) = self.by_first.get(&word.as_bytes()[0]) else {
                 continue;
             };
-            if words.iter().any(|(w, _)| w == word)
-                || known(word)
-                || self.stems.contains(&stem(word))
-            {
+            // A word of the knowledge base has its stem among the stems too.
+            if known(word) || self.stems.contains(&stem(word)) {
                 continue;
             }
             let best = words
