@@ -262,6 +262,11 @@ fn typos_are_read_as_the_faqs_words() {
         d.query, "我的邮箱被到了怎么办",
         "the decision keeps the message as written"
     );
+    assert_eq!(
+        faq().corrected("我的邮箱被到了怎么办").as_deref(),
+        Some("我的邮箱被盗了怎么办")
+    );
+    assert_eq!(faq().corrected("我的邮箱被盗了怎么办"), None);
 
     // A team's own words: 扯单 (che dan) is read as its 撤单, 开护 (kai hu) as its 开户.
     let toml = r#"

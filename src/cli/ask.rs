@@ -46,6 +46,9 @@ pub fn run(config: Option<PathBuf>, json: bool, explain: bool, text: Option<Stri
 
 /// Lists the terms of a query on stderr: what a support person looks at when a question goes the wrong way.
 fn print_explanation(faq: &crate::faq::Faq, query: &str) {
+    if let Some(read_as) = faq.corrected(query) {
+        eprintln!("read as {read_as:?} (typos put right)");
+    }
     eprintln!("terms of {query:?} (weight, known to the FAQ):");
     for (term, weight, known) in faq.explain(query) {
         eprintln!(

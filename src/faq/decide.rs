@@ -394,6 +394,14 @@ impl Matcher {
         decision
     }
 
+    /// The message as the matcher reads it once its typos are put right (folded), when that differs from the
+    /// folded message (for `ask --explain`).
+    pub fn corrected(&self, query: &str) -> Option<String> {
+        let folded = fold(query);
+        let (fixed, _) = self.prepare(&folded);
+        (fixed != folded).then(|| fixed.into_owned())
+    }
+
     /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
         let (_, text) = self.prepare(&fold(query));

@@ -74,6 +74,12 @@ impl Faq {
         self.inner.decide_in(query, Some(lang))
     }
 
+    /// The message as the matcher reads it once its typos are put right, when they changed it (for
+    /// `ask --explain`).
+    pub fn corrected(&self, query: &str) -> Option<String> {
+        self.inner.corrected(query)
+    }
+
     /// The query's search terms with their weights and whether any entry contains them (for `ask --explain`).
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
         self.inner.explain(query)
