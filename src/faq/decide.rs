@@ -176,8 +176,9 @@ impl Matcher {
             })
             .collect();
         let views = Views::build(&questions, &keywords, &answers, |_| false);
-        // The words a typo in a message is put right to: the knowledge base's own, as written.
-        let written: Vec<String> = entries
+        // The words a typo in a message is put right to: the knowledge base's own, as written (questions,
+        // keywords, answers and the lexicon's synonyms).
+        let folded_extra: Vec<String> = entries
             .iter()
             .flat_map(|e| e.keywords.iter().chain([&e.answer.zh, &e.answer.en]))
             .chain(
@@ -188,20 +189,14 @@ impl Matcher {
             )
             .map(|t| fold(t))
             .collect();
-        let homophones = Homophones::build(
-            plain
-                .iter()
-                .map(|(_, q)| q.as_str())
-                .chain(written.iter().map(String::as_str)),
-            &tokenizer,
-        );
-        let misspellings = Misspellings::build(
-            plain
-                .iter()
-                .map(|(_, q)| q.as_str())
-                .chain(written.iter().map(String::as_str)),
-            |word| tokenizer.stem(word),
-        );
+        let typo_texts: Vec<&str> = plain
+            .iter()
+            .map(|(_, q)| q.as_str())
+            .chain(folded_extra.iter().map(String::as_str))
+            .collect();
+        let homophones = Homophones::build(typo_texts.iter().copied(), &tokenizer);
+        let misspellings =
+            Misspellings::build(typo_texts.iter().copied(), |word| tokenizer.stem(word));
         let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
         let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
         let (bars, calibration) = calibrate(&questions, &keywords, &answers, &semantic, |t| {

@@ -11,7 +11,6 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use super::japanese;
 use super::lang::{is_cjk, is_kana};
-use super::typo::Dictionary;
 
 /// Prefix that keeps character bigrams apart from whole words in the index.
 const BIGRAM: char = '\u{2}';
@@ -31,6 +30,14 @@ pub struct Tokenizer {
 fn ascii_word_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"[a-z0-9@]+(?:['.:_+\-][a-z0-9]+)*").expect("static regex"))
+}
+
+/// The English words and technical tokens of folded text as the tokenizer takes them (`smtp.qq.com`, `dt:spm`,
+/// `cancle`), with their byte offsets.
+pub fn latin_tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    ascii_word_regex()
+        .find_iter(text)
+        .map(|m| (m.start(), m.as_str()))
 }
 
 /// One term of a text, with whether it is a content-bearing word (used for key-term coverage).
@@ -96,6 +103,11 @@ impl Tokenizer {
             Some(stem) => stem.clone(),
             None => stem_if_plain(&self.stemmer, word),
         }
+    }
+
+    /// How common a Chinese word is in general Chinese, by jieba's dictionary (1 and up).
+    pub fn frequency(&self, word: &str) -> usize {
+        self.jieba.suggest_freq(word)
     }
 
     /// Whether a Chinese word is filler: a stop word, or made only of stop words (怎么弄 = 怎么 + 弄).
@@ -232,23 +244,9 @@ impl Tokenizer {
         if term.bigram || !term.text.chars().any(is_cjk) {
             return 1.0;
         }
-        let freq = self.jieba.suggest_freq(&term.text) as f32;
+        let freq = self.frequency(&term.text) as f32;
         let (rare, common) = (300f32.ln(), 20_000f32.ln());
         (1.0 - (freq.max(1.0).ln() - rare) / (common - rare)).clamp(COMMON_WEIGHT, 1.0)
-    }
-}
-
-impl Dictionary for Tokenizer {
-    fn cut<'t>(&self, run: &'t str) -> Vec<&'t str> {
-        self.words(run)
-    }
-
-    fn frequency(&self, word: &str) -> usize {
-        self.jieba.suggest_freq(word)
-    }
-
-    fn is_filler(&self, word: &str) -> bool {
-        Tokenizer::is_filler(self, word)
     }
 }
 

@@ -23,7 +23,6 @@ const RARE: usize = 50;
 const COMMONER: usize = 10;
 
 /// The knowledge base's words by their sound, to put a message's same-sound slips right.
-#[derive(Default)]
 pub struct Homophones {
     /// A word with one character masked, and the masked character's reading → the words (by index).
     by_sound: HashMap<(Chars3, &'static str), Vec<u32>>,
@@ -99,7 +98,7 @@ impl Homophones {
         let mut at = 0;
         for (start, end, word) in fixes {
             fixed.push_str(&text[at..start]);
-            fixed.extend(word.iter().filter(|&&c| c != PAD));
+            fixed.extend(chars_of(&word));
             at = end;
         }
         fixed.push_str(&text[at..]);
@@ -144,10 +143,9 @@ impl Homophones {
                 .get(span.clone())
                 .is_some_and(|w| w.iter().all(|&(_, n)| n == 1));
             let rare_word = word_at.get(start) == Some(&(start, len)) && {
-                let typed: String = letters[span.clone()].iter().collect();
-                let meant: String = meant.iter().filter(|&&c| c != PAD).collect();
-                let typed = dictionary.frequency(&typed);
-                typed <= RARE && dictionary.frequency(&meant) >= COMMONER * typed.max(1)
+                let typed = dictionary.frequency(&letters[span.clone()].iter().collect::<String>());
+                let common = dictionary.frequency(&chars_of(meant).collect::<String>());
+                typed <= RARE && common >= COMMONER * typed.max(1)
             };
             if (alone || rare_word)
                 && !taken[span.clone()].iter().any(|&t| t)
@@ -204,6 +202,11 @@ fn cjk_runs(text: &str) -> impl Iterator<Item = &str> {
 
 fn key(chars: &[char]) -> Chars3 {
     [chars[0], chars[1], chars.get(2).copied().unwrap_or(PAD)]
+}
+
+/// The characters of a two- or three-character key.
+fn chars_of(word: &Chars3) -> impl Iterator<Item = char> + '_ {
+    word.iter().copied().filter(|&c| c != PAD)
 }
 
 fn len_of(word: &Chars3) -> usize {

@@ -3,8 +3,9 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
+use crate::faq::tokenize::latin_tokens;
+
 /// The knowledge base's English words, to put right a message's word one keystroke away from one of them.
-#[derive(Default)]
 pub struct Misspellings {
     /// Words of four letters or more and how often the knowledge base uses each, by first letter: a slip
     /// seldom hits the first letter (gmail is not a slip of email).
@@ -26,7 +27,7 @@ impl Misspellings {
         let mut counts: HashMap<&str, u32> = HashMap::new();
         let mut stems = HashSet::new();
         for text in texts {
-            for (_, word) in tokens(text) {
+            for (_, word) in latin_tokens(text) {
                 stems.insert(stem(word));
                 if word.len() >= MIN_SLIP_LEN - 1 && word.bytes().all(|b| b.is_ascii_lowercase()) {
                     *counts.entry(word).or_default() += 1;
@@ -60,7 +61,7 @@ impl Misspellings {
     ) -> Option<String> {
         let mut fixed: Option<String> = None;
         let mut at = 0;
-        for (start, word) in tokens(text) {
+        for (start, word) in latin_tokens(text) {
             if word.len() < MIN_SLIP_LEN || !word.bytes().all(|b| b.is_ascii_lowercase()) {
                 continue;
             }
@@ -89,25 +90,6 @@ impl Misspellings {
         out.push_str(&text[at..]);
         Some(out)
     }
-}
-
-/// The tokens of folded text as the tokenizer sees Latin text (letters and digits, joined by `.`, `:`, `@`,
-/// `-`, `_`, `+` and `'`), in order, with their byte offsets.
-fn tokens(text: &str) -> Vec<(usize, &str)> {
-    let joins = |c: char| c.is_ascii_alphanumeric() || "@.:_+-'".contains(c);
-    let mut tokens = Vec::new();
-    let mut start = None;
-    for (at, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (start, joins(c)) {
-            (None, true) => start = Some(at),
-            (Some(from), false) => {
-                tokens.push((from, &text[from..at]));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    tokens
 }
 
 /// Whether `a` and `b` differ by one letter added, dropped, changed, or swapped with its neighbour.

@@ -8,6 +8,8 @@ mod misspellings;
 pub use homophones::Homophones;
 pub use misspellings::Misspellings;
 
+use super::tokenize::Tokenizer;
+
 /// What the matcher's Chinese dictionary says about text.
 pub trait Dictionary {
     /// A run of Chinese characters cut into words (characters it knows no word for stand alone).
@@ -16,4 +18,18 @@ pub trait Dictionary {
     fn frequency(&self, word: &str) -> usize;
     /// Whether a word is filler (a stop word): never a correction.
     fn is_filler(&self, word: &str) -> bool;
+}
+
+impl Dictionary for Tokenizer {
+    fn cut<'t>(&self, run: &'t str) -> Vec<&'t str> {
+        self.words(run)
+    }
+
+    fn frequency(&self, word: &str) -> usize {
+        Tokenizer::frequency(self, word)
+    }
+
+    fn is_filler(&self, word: &str) -> bool {
+        Tokenizer::is_filler(self, word)
+    }
 }
