@@ -49,6 +49,9 @@ fn print_explanation(faq: &crate::faq::Faq, query: &str) {
     if let Some(read_as) = faq.corrected(query) {
         eprintln!("read as {read_as:?} (typos put right)");
     }
+    if let Some(product) = faq.other_product(query) {
+        eprintln!("names {product:?}, another product the FAQ never mentions: no entry answers it");
+    }
     eprintln!("terms of {query:?} (weight, known to the FAQ):");
     for (term, weight, known) in faq.explain(query) {
         eprintln!(

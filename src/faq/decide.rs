@@ -105,6 +105,8 @@ pub struct Matcher {
     patterns: Patterns,
     human: PhraseSet,
     always_human: PhraseSet,
+    /// Other products this knowledge base never mentions.
+    other_products: PhraseSet,
     smalltalk: SmallTalk,
     bars: Bars,
     calibration: Calibration,
@@ -194,6 +196,10 @@ impl Matcher {
             .map(|(_, q)| q.as_str())
             .chain(folded_extra.iter().map(String::as_str))
             .collect();
+        let other_products = PhraseSet::new(
+            &PhraseSet::absent_from(&lexicon.other_products, &typo_texts.join("\n")),
+            &[],
+        );
         let homophones = Homophones::build(typo_texts.iter().copied(), &tokenizer);
         let misspellings =
             Misspellings::build(typo_texts.iter().copied(), |word| tokenizer.stem(word));
@@ -216,6 +222,7 @@ impl Matcher {
         Matcher {
             human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
             always_human,
+            other_products,
             smalltalk: SmallTalk::new(),
             entries,
             synonyms,
@@ -319,6 +326,8 @@ impl Matcher {
                 };
             }
         }
+        // A message about another company's product is not answered from this one's entries.
+        let other_product = self.other_products.found_in(&folded);
         let (folded, text) = self.prepare(&folded);
         let Ranking {
             ranked,
@@ -355,7 +364,7 @@ impl Matcher {
         };
         let Some(best) = best else { return decision };
         let bars = &self.bars;
-        if human_requested || !confident(sure, best, bars) {
+        if human_requested || other_product || !confident(sure, best, bars) {
             return decision;
         }
         // Mixing in meaning brings every entry's score closer to the others': a tie is closer too.
@@ -395,6 +404,11 @@ impl Matcher {
         let folded = fold(query);
         let (fixed, _) = self.prepare(&folded);
         (fixed != folded).then(|| fixed.into_owned())
+    }
+
+    /// The other product a message names that this knowledge base never mentions (for `ask --explain`).
+    pub fn other_product(&self, query: &str) -> Option<String> {
+        self.other_products.first_in(&fold(query))
     }
 
     /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).

@@ -94,4 +94,7 @@ pub struct Lexicon {
     pub not_human: Vec<String>,
     /// Topics the bot never answers itself (refunds, complaints); a message naming one is a handoff.
     pub always_human: Vec<String>,
+    /// Other companies' products and services (支付宝, Netflix); a message naming one that the knowledge base
+    /// never mentions is about that product, so no entry answers it.
+    pub other_products: Vec<String>,
 }

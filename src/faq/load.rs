@@ -73,6 +73,8 @@ struct RawFile {
     not_human: Vec<String>,
     #[serde(default)]
     always_human: Vec<String>,
+    #[serde(default)]
+    other_products: Vec<String>,
     /// Question variants of entries, taught from cases (see `taught`).
     #[serde(default)]
     variants: Vec<Spanned<super::taught::RawVariant>>,
@@ -198,6 +200,7 @@ impl FaqSource {
             lexicon.human_phrases.extend(raw.human_phrases);
             lexicon.not_human.extend(raw.not_human);
             lexicon.always_human.extend(raw.always_human);
+            lexicon.other_products.extend(raw.other_products);
             for v in raw.variants {
                 variants.push((file.clone(), lines.line_of(v.span().start), v.into_inner()));
             }

@@ -80,6 +80,12 @@ impl Faq {
         self.inner.corrected(query)
     }
 
+    /// The other company's product a message names, when this knowledge base never mentions it: no entry
+    /// answers such a message (for `ask --explain`).
+    pub fn other_product(&self, query: &str) -> Option<String> {
+        self.inner.other_product(query)
+    }
+
     /// The query's search terms with their weights and whether any entry contains them (for `ask --explain`).
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
         self.inner.explain(query)

@@ -36,6 +36,15 @@ impl PhraseSet {
         }
     }
 
+    /// The phrases of `phrases` that the folded `text` does not contain (as [`PhraseSet::found_in`] finds them).
+    pub fn absent_from(phrases: &[String], text: &str) -> Vec<String> {
+        phrases
+            .iter()
+            .filter(|p| !PhraseSet::new(std::slice::from_ref(p), &[]).found_in(text))
+            .cloned()
+            .collect()
+    }
+
     /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
     pub fn found_in(&self, text: &str) -> bool {
         self.first_in(text).is_some()
@@ -59,5 +68,27 @@ impl PhraseSet {
                 !glued_before && !glued_after
             })
             .map(|m| text[m.start()..m.end()].to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn absent_from_keeps_the_phrases_a_text_does_not_contain() {
+        let text = "用支付宝付款 or google play";
+        let absent =
+            PhraseSet::absent_from(&names(&["支付宝", "淘宝", "google", "play store"]), text);
+        assert_eq!(absent, names(&["淘宝", "play store"]));
+        // Latin phrases count only as whole words, as when a message is searched.
+        assert_eq!(
+            PhraseSet::absent_from(&names(&["ups"]), "groups and setups"),
+            names(&["ups"])
+        );
     }
 }
