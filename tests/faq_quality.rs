@@ -227,6 +227,15 @@ builtin_set!(
     FRESH4
 );
 builtin_set!(
+    /// A fifth fresh set for the built-in FAQ, written the same way by a writer who had read none of the
+    /// others (totals only).
+    fifth_fresh_set_quality_meets_the_bar,
+    "fresh5/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH5
+);
+builtin_set!(
     japanese_set_quality_meets_the_bar,
     "ja/queries.jsonl",
     "ja/topics.json",
@@ -354,6 +363,8 @@ foreign_set!(
     HOSPITAL
 );
 foreign_set!(recruitment_knowledge_base_meets_the_bar, "jobs", true, JOBS);
+foreign_set!(airline_knowledge_base_meets_the_bar, "airline", true, AIRLINE);
+foreign_set!(ticketing_knowledge_base_meets_the_bar, "tickets", true, TICKETS);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
@@ -363,6 +374,7 @@ const FRESH: (f64, f64, f64) = (0.93, 0.95, 0.88);
 const FRESH2: (f64, f64, f64) = (0.95, 0.96, 0.92);
 const FRESH3: (f64, f64, f64) = (0.91, 0.95, 0.82);
 const FRESH4: (f64, f64, f64) = (0.94, 0.97, 0.86);
+const FRESH5: (f64, f64, f64) = (0.91, 0.95, 0.84);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.95, 0.95, 0.92);
@@ -387,3 +399,5 @@ const EVCHARGING: (f64, f64) = (0.84, 0.81);
 const PROPERTY: (f64, f64) = (0.88, 0.9);
 const HOSPITAL: (f64, f64) = (0.83, 0.87);
 const JOBS: (f64, f64) = (0.87, 0.87);
+const AIRLINE: (f64, f64) = (0.83, 0.88);
+const TICKETS: (f64, f64) = (0.87, 0.96);
