@@ -108,6 +108,10 @@ fn questions_about_other_products_are_handed_off_and_the_same_about_this_one_is_
             "my qq mail account was hacked",
         ),
         ("新浪邮箱的号被盗了", "QQ邮箱的号被盗了"),
+        (
+            "メルカリのアカウントが乗っ取られた",
+            "QQメールのアカウントが乗っ取られた",
+        ),
     ] {
         assert_unanswered(&faq, other);
         let d = faq.decide(ours);

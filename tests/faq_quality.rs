@@ -363,8 +363,18 @@ foreign_set!(
     HOSPITAL
 );
 foreign_set!(recruitment_knowledge_base_meets_the_bar, "jobs", true, JOBS);
-foreign_set!(airline_knowledge_base_meets_the_bar, "airline", true, AIRLINE);
-foreign_set!(ticketing_knowledge_base_meets_the_bar, "tickets", true, TICKETS);
+foreign_set!(
+    airline_knowledge_base_meets_the_bar,
+    "airline",
+    true,
+    AIRLINE
+);
+foreign_set!(
+    ticketing_knowledge_base_meets_the_bar,
+    "tickets",
+    true,
+    TICKETS
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
