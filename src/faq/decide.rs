@@ -180,25 +180,30 @@ impl Matcher {
         let views = Views::build(&questions, &keywords, &answers, |_| false);
         // The words a typo in a message is put right to: the knowledge base's own, as written (questions,
         // keywords, answers and the lexicon's synonyms).
-        let folded_extra: Vec<String> = entries
+        let entry_texts: Vec<String> = entries
             .iter()
             .flat_map(|e| e.keywords.iter().chain([&e.answer.zh, &e.answer.en]))
-            .chain(
-                lexicon
-                    .synonyms
-                    .iter()
-                    .flat_map(|s| s.variants.iter().chain([&s.term])),
-            )
             .map(|t| fold(t))
             .collect();
-        let typo_texts: Vec<&str> = plain
+        let synonym_texts: Vec<String> = lexicon
+            .synonyms
             .iter()
-            .map(|(_, q)| q.as_str())
-            .chain(folded_extra.iter().map(String::as_str))
+            .flat_map(|s| s.variants.iter().chain([&s.term]))
+            .map(|t| fold(t))
             .collect();
-        let other_products = PhraseSet::new(
-            &PhraseSet::absent_from(&lexicon.other_products, &typo_texts.join("\n")),
-            &[],
+        let questions_as_written = || plain.iter().map(|(_, q)| q.as_str());
+        let typo_texts: Vec<&str> = questions_as_written()
+            .chain(entry_texts.iter().chain(&synonym_texts).map(String::as_str))
+            .collect();
+        // A product the knowledge base names itself (in a question, keyword or answer) is none of the others.
+        let answers_ja: Vec<String> = entries
+            .iter()
+            .flat_map(|e| &e.answer.ja)
+            .map(|a| fold(a))
+            .collect();
+        let other_products = PhraseSet::absent_from(
+            &lexicon.other_products,
+            questions_as_written().chain(entry_texts.iter().chain(&answers_ja).map(String::as_str)),
         );
         let homophones = Homophones::build(typo_texts.iter().copied(), &tokenizer);
         let misspellings =
