@@ -19,6 +19,8 @@ use super::typo::{Homophones, Misspellings};
 use super::wordvec::WordVectors;
 use super::Lang;
 
+mod explain;
+
 /// What the bot should do with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -270,31 +272,6 @@ impl Matcher {
         (fixed, text)
     }
 
-    /// The distinct search terms of a text (for `faq lint`).
-    pub fn term_set(&self, text: &str) -> Vec<String> {
-        let (_, text) = self.prepare(&fold(text));
-        let mut terms: Vec<String> = self
-            .tokenizer
-            .terms(&text)
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
-        terms.sort_unstable();
-        terms.dedup();
-        terms
-    }
-
-    /// The best entries for a text, with their scores (for `faq lint`).
-    pub fn ranked(&self, text: &str) -> Vec<(usize, f32)> {
-        let folded = fold(text);
-        let (folded, text) = self.prepare(&folded);
-        self.rank(&folded, &text)
-            .ranked
-            .into_iter()
-            .map(|r| (r.entry, r.score))
-            .collect()
-    }
-
     /// The entries, in file order.
     pub fn entries(&self) -> &[FaqEntry] {
         &self.entries
@@ -401,45 +378,6 @@ impl Matcher {
         decision.faq = Some(entry.id.clone());
         decision.answer = Some(entry.answer.get(lang).trim().to_string());
         decision
-    }
-
-    /// The message as the matcher reads it once its typos are put right (folded), when that differs from the
-    /// folded message (for `ask --explain`).
-    pub fn corrected(&self, query: &str) -> Option<String> {
-        let folded = fold(query);
-        let (fixed, _) = self.prepare(&folded);
-        (fixed != folded).then(|| fixed.into_owned())
-    }
-
-    /// The other product a message names that this knowledge base never mentions (for `ask --explain`).
-    pub fn other_product(&self, query: &str) -> Option<String> {
-        self.other_products.first_in(&fold(query))
-    }
-
-    /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).
-    pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
-        let (_, text) = self.prepare(&fold(query));
-        let terms = self.tokenizer.terms(&text);
-        let weighed = self
-            .views
-            .weigh(&terms, |t| self.tokenizer.unknown_weight(t));
-        let mut seen = Vec::new();
-        terms
-            .iter()
-            .filter(|t| {
-                let new = !seen.contains(&t.text);
-                seen.push(t.text.clone());
-                new
-            })
-            .zip(&weighed.terms)
-            .map(|(t, (id, w, _))| {
-                (
-                    super::tokenize::display(&t.text).to_string(),
-                    round3(*w),
-                    id.is_some(),
-                )
-            })
-            .collect()
     }
 
     /// Ranks entries for a query: `folded` as the user wrote it (for the word vectors), `text` after synonym
