@@ -149,6 +149,10 @@ answer.en = "Top-ups by Alipay or bank card arrive within 10 minutes; after that
     }
     assert_unanswered(&faq, "淘宝上买的钻石没到账");
     assert_eq!(faq.other_product("用支付宝充值了钻石没到账"), None);
+    // The lexicon's not_products: 北京东路 holds 京东 without naming it, 滴滴响 is a beeping phone.
+    assert_eq!(faq.other_product("在京东买的").as_deref(), Some("京东"));
+    assert_eq!(faq.other_product("我住北京东路，充值没到账"), None);
+    assert_eq!(faq.other_product("手机一直滴滴响，充值没到账"), None);
 }
 
 #[test]

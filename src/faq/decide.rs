@@ -205,6 +205,7 @@ impl Matcher {
             .collect();
         let other_products = PhraseSet::absent_from(
             &lexicon.other_products,
+            &lexicon.not_products,
             questions_as_written().chain(entry_texts.iter().chain(&answers_ja).map(String::as_str)),
         );
         let homophones = Homophones::build(typo_texts.iter().copied(), &tokenizer);

@@ -97,4 +97,6 @@ pub struct Lexicon {
     /// Other companies' products and services (支付宝, Netflix); a message naming one that the knowledge base
     /// never mentions is about that product, so no entry answers it.
     pub other_products: Vec<String>,
+    /// Phrases that contain the name of another product but do not name it (北京东路 holds 京东).
+    pub not_products: Vec<String>,
 }

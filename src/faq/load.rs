@@ -75,6 +75,8 @@ struct RawFile {
     always_human: Vec<String>,
     #[serde(default)]
     other_products: Vec<String>,
+    #[serde(default)]
+    not_products: Vec<String>,
     /// Question variants of entries, taught from cases (see `taught`).
     #[serde(default)]
     variants: Vec<Spanned<super::taught::RawVariant>>,
@@ -201,6 +203,7 @@ impl FaqSource {
             lexicon.not_human.extend(raw.not_human);
             lexicon.always_human.extend(raw.always_human);
             lexicon.other_products.extend(raw.other_products);
+            lexicon.not_products.extend(raw.not_products);
             for v in raw.variants {
                 variants.push((file.clone(), lines.line_of(v.span().start), v.into_inner()));
             }

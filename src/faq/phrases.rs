@@ -37,9 +37,10 @@ impl PhraseSet {
     }
 
     /// The set of the `phrases` that none of the folded `texts` contains (as [`PhraseSet::found_in`] finds
-    /// them).
+    /// them), with its `exceptions`.
     pub fn absent_from<'t>(
         phrases: &[String],
+        exceptions: &[String],
         texts: impl IntoIterator<Item = &'t str>,
     ) -> PhraseSet {
         let text = texts.into_iter().collect::<Vec<_>>().join("\n");
@@ -48,7 +49,7 @@ impl PhraseSet {
             .filter(|p| !PhraseSet::new(std::slice::from_ref(p), &[]).found_in(&text))
             .cloned()
             .collect();
-        PhraseSet::new(&absent, &[])
+        PhraseSet::new(&absent, exceptions)
     }
 
     /// Whether the folded text contains a phrase (ASCII phrases only as whole words).
@@ -88,13 +89,20 @@ mod tests {
     #[test]
     fn absent_from_keeps_the_phrases_a_text_does_not_contain() {
         let texts = ["用支付宝付款", "or google play"];
-        let absent =
-            PhraseSet::absent_from(&names(&["支付宝", "淘宝", "google", "play store"]), texts);
+        let absent = PhraseSet::absent_from(
+            &names(&["支付宝", "淘宝", "google", "play store"]),
+            &[],
+            texts,
+        );
         assert_eq!(absent.first_in("淘宝和支付宝").as_deref(), Some("淘宝"));
         assert!(absent.found_in("the play store"));
         assert!(!absent.found_in("支付宝 google"));
         // Latin phrases count only as whole words, as when a message is searched.
-        let absent = PhraseSet::absent_from(&names(&["ups"]), ["groups and setups"]);
+        let absent = PhraseSet::absent_from(&names(&["ups"]), &[], ["groups and setups"]);
         assert!(absent.found_in("sent by ups"));
+        // An exception holds the name without naming it.
+        let absent = PhraseSet::absent_from(&names(&["京东"]), &names(&["北京东"]), [""]);
+        assert!(!absent.found_in("寄到北京东路"));
+        assert!(absent.found_in("京东上买的"));
     }
 }
