@@ -125,8 +125,12 @@ fn questions_about_other_products_are_handed_off_and_the_same_about_this_one_is_
         faq.other_product("我的163邮箱被盗了").as_deref(),
         Some("163邮箱")
     );
-    // The FAQ itself speaks of WeChat (its official account), so WeChat is no other product here.
-    assert_eq!(faq.other_product("微信上怎么联系客服"), None);
+    // The FAQ itself speaks of Weibo (its official account there), so Weibo is no other product here.
+    assert_eq!(faq.other_product("微博上怎么联系客服"), None);
+    assert_eq!(
+        faq.other_product("抖音上怎么联系客服").as_deref(),
+        Some("抖音")
+    );
 
     // A team's FAQ: the general lexicon's names count only where the FAQ never mentions them.
     let toml = r#"
