@@ -43,11 +43,29 @@ impl PhraseSet {
         exceptions: &[String],
         texts: impl IntoIterator<Item = &'t str>,
     ) -> PhraseSet {
-        let text = texts.into_iter().collect::<Vec<_>>().join("\n");
+        let (patterns, owners): (Vec<String>, Vec<usize>) = phrases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (fold(p), i))
+            .filter(|(p, _)| !p.is_empty())
+            .unzip();
+        let mut seen = vec![false; phrases.len()];
+        // One pass over each text, with overlapping matches: a phrase inside a longer one (网易 in 网易云) is
+        // contained too.
+        if let Ok(automaton) = AhoCorasick::new(&patterns) {
+            for text in texts {
+                for m in automaton.find_overlapping_iter(text) {
+                    if whole_word(text.as_bytes(), m.start(), m.end()) {
+                        seen[owners[m.pattern().as_usize()]] = true;
+                    }
+                }
+            }
+        }
         let absent: Vec<String> = phrases
             .iter()
-            .filter(|p| !PhraseSet::new(std::slice::from_ref(p), &[]).found_in(&text))
-            .cloned()
+            .zip(&seen)
+            .filter(|(_, seen)| !**seen)
+            .map(|(p, _)| p.clone())
             .collect();
         PhraseSet::new(&absent, exceptions)
     }
@@ -64,18 +82,19 @@ impl PhraseSet {
         automaton
             .find_iter(text)
             .find(|m| {
-                if m.pattern().as_usize() >= self.phrases {
-                    return false;
-                }
-                let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
-                let starts_ascii = bytes[m.start()].is_ascii_alphanumeric();
-                let ends_ascii = bytes[m.end() - 1].is_ascii_alphanumeric();
-                let glued_before = starts_ascii && m.start() > 0 && word(m.start() - 1);
-                let glued_after = ends_ascii && word(m.end());
-                !glued_before && !glued_after
+                m.pattern().as_usize() < self.phrases && whole_word(bytes, m.start(), m.end())
             })
             .map(|m| text[m.start()..m.end()].to_string())
     }
+}
+
+/// Whether the match `start..end` of `bytes` stands as a word: one that begins (ends) with an ASCII letter or
+/// digit must not be glued to another before (after) it; Chinese phrases match anywhere.
+fn whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
+    let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+    let glued_before = word(start) && start > 0 && word(start - 1);
+    let glued_after = word(end - 1) && word(end);
+    !glued_before && !glued_after
 }
 
 #[cfg(test)]

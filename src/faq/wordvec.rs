@@ -103,13 +103,10 @@ impl WordVectors {
 
     /// Adds the weighted vector of `word` to `sum` (in quantisation steps); false for an unknown word.
     fn add(&self, word: &str, sum: &mut [f32]) -> bool {
-        match self.index.get(word) {
-            Some(&row) => {
-                self.add_row(row, sum);
-                true
-            }
-            None => false,
-        }
+        self.index
+            .get(word)
+            .map(|&row| self.add_row(row, sum))
+            .is_some()
     }
 
     fn add_row(&self, row: u32, sum: &mut [f32]) {
@@ -181,13 +178,9 @@ impl WordVectors {
     }
 
     fn add_english(&self, word: &str, out: &mut [f32]) -> bool {
-        match self.english_row(word) {
-            Some(row) => {
-                self.add_row(row, out);
-                true
-            }
-            None => false,
-        }
+        self.english_row(word)
+            .map(|row| self.add_row(row, out))
+            .is_some()
     }
 }
 
