@@ -123,6 +123,32 @@ async fn intake(
 }
 
 #[tokio::test]
+async fn a_topic_the_faq_leaves_to_people_offers_a_person_at_once_and_routes_the_case() {
+    let mut bot = Bot::start().await;
+    // The built-in FAQ marks forgotten passwords (category account) as a topic for people.
+    bot.send(dm("telegram", "42", "m1", "我忘记邮箱密码了，怎么找回"))
+        .await;
+    let out = bot.take();
+    let offer = one(&out, "telegram", "42");
+    assert!(offer.text.contains("转接人工客服"), "{}", offer.text);
+    assert_eq!(offer.buttons, vec!["转人工", "不用了"]);
+    let opened = intake(&mut bot, "telegram", "42", "转人工").await;
+    assert_eq!(opened.case.as_deref(), Some("C-1001"));
+    // The account category belongs to the security team.
+    let detail = bot.engine.get("C-1001").await.expect("case");
+    assert_eq!(detail.summary.team, "security");
+    // It is not counted as a question the FAQ failed to answer.
+    let stats = supportbot::cases::stats::compute(bot.engine.store())
+        .await
+        .unwrap();
+    assert!(
+        stats.top_unanswered.is_empty(),
+        "{:?}",
+        stats.top_unanswered
+    );
+}
+
+#[tokio::test]
 async fn human_request_runs_the_intake_and_opens_a_routed_case() {
     let mut bot = Bot::start().await;
     bot.send(dm("telegram", "42", "m0", "发送邮件被退回 554 DT:SPM"))

@@ -356,8 +356,8 @@ fn lint_names_unanswered_questions_that_come_near_an_entry() {
         serde_json::json!({"platform": "telegram", "chat": "42", "user": "42", "id": id, "text": text}).to_string()
     };
     let input = [
-        event("m1", "发的邮件都被打回来了，看不懂上面写的啥"),
-        event("m2", "发的邮件都被打回来了，看不懂上面写的啥"),
+        event("m1", "邮件被打回来了，看不懂上面写的是啥意思"),
+        event("m2", "邮件被打回来了，看不懂上面写的是啥意思"),
         event("m3", "王者荣耀账号被封了"),
     ]
     .join("\n");
@@ -381,7 +381,7 @@ fn lint_names_unanswered_questions_that_come_near_an_entry() {
     assert_eq!(close.len(), 1, "{stdout}");
     assert!(
         close[0].contains("asked 2 time(s) is close to entry mail-bounce-554")
-            && close[0].contains("发的邮件都被打回来了，看不懂上面写的啥")
+            && close[0].contains("邮件被打回来了，看不懂上面写的是啥意思")
             && close[0].contains("mail.toml:"),
         "{}",
         close[0]

@@ -81,6 +81,16 @@ fn a_japanese_question_gets_the_japanese_answer_of_the_builtin_faq() {
 fn every_builtin_entry_has_japanese_questions_and_answer() {
     for e in Faq::builtin().entries() {
         let questions = e.questions.ja.as_ref().expect("questions.ja");
+        if e.handoff {
+            // A handoff entry marks a topic left to people with a few questions, and has no answer.
+            assert!(
+                !questions.is_empty() && questions.iter().all(|q| has_kana(q)),
+                "{}",
+                e.id
+            );
+            assert!(e.answer.ja.is_none(), "{}", e.id);
+            continue;
+        }
         assert!(
             questions.len() >= 5,
             "{}: {} variants",

@@ -236,6 +236,24 @@ builtin_set!(
     FRESH5
 );
 builtin_set!(
+    /// A sixth fresh set for the built-in FAQ, written the same way by a writer who had read none of the
+    /// others (totals only).
+    sixth_fresh_set_quality_meets_the_bar,
+    "fresh6/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH6
+);
+builtin_set!(
+    /// A seventh fresh set for the built-in FAQ, written the same way by a writer who had read none of the
+    /// others (totals only).
+    seventh_fresh_set_quality_meets_the_bar,
+    "fresh7/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH7
+);
+builtin_set!(
     japanese_set_quality_meets_the_bar,
     "ja/queries.jsonl",
     "ja/topics.json",
@@ -377,17 +395,19 @@ foreign_set!(
 );
 
 /// Bars (overall, answerable, handoff) of the development set.
-const DEV: (f64, f64, f64) = (0.92, 0.92, 0.9);
+const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
 /// Bars (overall, answerable, handoff) of the fresh QQ Mail set, a little below the measured figures in
 /// docs/benchmarks.md.
-const FRESH: (f64, f64, f64) = (0.93, 0.95, 0.88);
-const FRESH2: (f64, f64, f64) = (0.95, 0.96, 0.92);
-const FRESH3: (f64, f64, f64) = (0.91, 0.95, 0.82);
-const FRESH4: (f64, f64, f64) = (0.94, 0.97, 0.86);
-const FRESH5: (f64, f64, f64) = (0.91, 0.95, 0.84);
+const FRESH: (f64, f64, f64) = (0.95, 0.95, 0.95);
+const FRESH2: (f64, f64, f64) = (0.96, 0.95, 0.96);
+const FRESH3: (f64, f64, f64) = (0.95, 0.94, 0.95);
+const FRESH4: (f64, f64, f64) = (0.96, 0.95, 0.96);
+const FRESH5: (f64, f64, f64) = (0.94, 0.94, 0.94);
+const FRESH6: (f64, f64, f64) = (0.95, 0.94, 0.95);
+const FRESH7: (f64, f64, f64) = (0.92, 0.89, 0.95);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
-const JA: (f64, f64, f64) = (0.95, 0.95, 0.92);
+const JA: (f64, f64, f64) = (0.93, 0.9, 0.95);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
 const BANKCARD: (f64, f64) = (0.83, 0.9);
 const SAAS: (f64, f64) = (0.85, 0.8);

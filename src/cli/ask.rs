@@ -52,6 +52,17 @@ fn print_explanation(faq: &crate::faq::Faq, query: &str) {
     if let Some(product) = faq.other_product(query) {
         eprintln!("names {product:?}, another product the FAQ never mentions: no entry answers it");
     }
+    if let Some((entry, sure)) = faq.handoff_entry(query) {
+        let at = format!("{} ({}:{})", entry.id, entry.file, entry.line);
+        if sure {
+            eprintln!(
+                "closest to handoff entry {at}: the FAQ leaves this to a person of category {}",
+                entry.category
+            );
+        } else {
+            eprintln!("closest to handoff entry {at}, but not surely: no entry answers it");
+        }
+    }
     eprintln!("terms of {query:?} (weight, known to the FAQ):");
     for (term, weight, known) in faq.explain(query) {
         eprintln!(

@@ -106,6 +106,11 @@ pub(super) async fn ask(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
             Ok(())
         }
         Action::Handoff if decision.human_requested => intake::request_human(t, conv).await,
+        // A topic the knowledge base leaves to people is no miss: a person is offered at once.
+        Action::Handoff if decision.left_to_people => {
+            offer(t, conv);
+            Ok(())
+        }
         Action::Handoff => miss(t, conv, &decision.query).await,
         Action::Smalltalk => {
             // A greeting or a thank-you: the reply the FAQ chose, no entry and no case.

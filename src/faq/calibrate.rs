@@ -102,6 +102,7 @@ pub fn calibrate(
     questions: &[(u32, Vec<Term>)],
     keywords: &[Vec<Term>],
     answers: &[Vec<Term>],
+    handoff: &[bool],
     semantic: &Semantic,
     unknown: impl Fn(&Term) -> f32 + Copy,
 ) -> (Bars, Calibration) {
@@ -115,10 +116,14 @@ pub fn calibrate(
         position.push(count[*owner as usize]);
         count[*owner as usize] += 1;
     }
-    // The first question (the title) stays in: it is what the entry is about.
+    // The first question (the title) stays in: it is what the entry is about. A handoff entry's questions
+    // are never answered, so they say nothing of the answer bar.
     let eligible = |i: usize| {
         let owner = questions[i].0 as usize;
-        count[owner] >= MIN_QUESTIONS && position[i] > 0 && !questions[i].1.is_empty()
+        count[owner] >= MIN_QUESTIONS
+            && position[i] > 0
+            && !questions[i].1.is_empty()
+            && !handoff[owner]
     };
     // A large knowledge base is measured on an even sample of its variants.
     let stride = (0..questions.len()).filter(|&i| eligible(i)).count() / MAX_PROBES + 1;
@@ -130,7 +135,7 @@ pub fn calibrate(
     let mut by_blend: Vec<Vec<Probe>> = BLENDS.iter().map(|_| Vec::new()).collect();
     for fold in 0..FOLDS {
         let held_out = |i: usize| fold_of(i) == Some(fold);
-        let views = Views::build(questions, keywords, answers, held_out);
+        let views = Views::build(questions, keywords, answers, held_out, |e| !handoff[e]);
         let meanings = semantic.holding_out(held_out);
         for (i, (owner, terms)) in questions.iter().enumerate() {
             if !held_out(i) {

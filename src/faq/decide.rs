@@ -20,6 +20,9 @@ use super::wordvec::WordVectors;
 use super::Lang;
 
 mod explain;
+mod handoff;
+
+use handoff::names_a_topic;
 
 /// What the bot should do with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +72,10 @@ pub struct Decision {
     /// Whether the user explicitly asked for a human (or named a topic only humans handle).
     #[serde(skip)]
     pub human_requested: bool,
+    /// Whether the message is closest to a handoff entry: a topic the knowledge base knows and leaves to
+    /// people of `category`.
+    #[serde(skip)]
+    pub left_to_people: bool,
     /// How sure the matcher is of the best entry (its score and its lead over the runner-up; what the answer
     /// bar applies to), 0 when no entry scored.
     #[serde(skip)]
@@ -149,7 +156,7 @@ impl Matcher {
             {
                 let folded = fold(q);
                 plain.push((i as u32, folded.clone()));
-                if conflicts.last().is_none_or(|c| c.0 != i) {
+                if !e.handoff && conflicts.last().is_none_or(|c| c.0 != i) {
                     if let Some(phrase) = always_human.first_in(&folded) {
                         conflicts.push((i, phrase));
                     }
@@ -179,7 +186,13 @@ impl Matcher {
                 terms
             })
             .collect();
-        let views = Views::build(&questions, &keywords, &answers, |_| false);
+        let views = Views::build(
+            &questions,
+            &keywords,
+            &answers,
+            |_| false,
+            |e| !entries[e].handoff,
+        );
         // The words a typo in a message is put right to: the knowledge base's own, as written (questions,
         // keywords, answers and the lexicon's synonyms).
         let entry_texts: Vec<String> = entries
@@ -213,9 +226,11 @@ impl Matcher {
             Misspellings::build(typo_texts.iter().copied(), |word| tokenizer.stem(word));
         let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
         let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
-        let (bars, calibration) = calibrate(&questions, &keywords, &answers, &semantic, |t| {
-            tokenizer.unknown_weight(t)
-        });
+        let handoff: Vec<bool> = entries.iter().map(|e| e.handoff).collect();
+        let (bars, calibration) =
+            calibrate(&questions, &keywords, &answers, &handoff, &semantic, |t| {
+                tokenizer.unknown_weight(t)
+            });
         let (sources, owners): (Vec<&str>, Vec<usize>) = entries
             .iter()
             .enumerate()
@@ -305,6 +320,7 @@ impl Matcher {
                     answer: Some(smalltalk::reply(kind, lang).to_string()),
                     candidates: Vec::new(),
                     human_requested: false,
+                    left_to_people: false,
                     confidence: 0.0,
                 };
             }
@@ -317,7 +333,12 @@ impl Matcher {
             with_meaning,
             mass,
         } = self.rank(&folded, &text);
-        let candidates: Vec<Candidate> = ranked
+        // A handoff entry is never offered: it has no answer.
+        let answerable: Vec<&Ranked> = ranked
+            .iter()
+            .filter(|r| !self.entries[r.entry].handoff)
+            .collect();
+        let candidates: Vec<Candidate> = answerable
             .iter()
             .filter(|r| r.score >= LISTED)
             .take(MAX_CANDIDATES)
@@ -327,9 +348,15 @@ impl Matcher {
                 question: self.entries[r.entry].title(lang).to_string(),
             })
             .collect();
-        let best = ranked.first();
-        // The best entry's lead counts over the runner-up in score (the ranking order may differ from it).
-        let runner_up = ranked.iter().skip(1).map(|r| r.score).fold(0.0, f32::max);
+        let best = answerable.first().copied();
+        // The best entry's lead counts over the runner-up in score (the ranking order may differ from it): the
+        // next answer it competes with. A handoff entry close behind does not count, as it never competes
+        // for the answer; it only decides when it is ranked first.
+        let runner_up = answerable
+            .iter()
+            .skip(1)
+            .map(|r| r.score)
+            .fold(0.0, f32::max);
         let sure = best.map_or(0.0, |b| confidence(b.score, runner_up));
         let mut decision = Decision {
             query: query.to_string(),
@@ -343,8 +370,20 @@ impl Matcher {
             answer: None,
             candidates,
             human_requested,
+            left_to_people: false,
             confidence: sure,
         };
+        if let Some((first, sure)) = self.handoff_first(&ranked, mass, other_product) {
+            // The message is closest to a question the knowledge base leaves to people: it is not answered
+            // from an entry ranked below. When the handoff entry is as sure as an answer would have to be, the
+            // topic is known and goes to that entry's category.
+            if sure {
+                decision.category = Some(self.entries[first].category.clone());
+                decision.left_to_people = true;
+            }
+            decision.confidence = 0.0;
+            return decision;
+        }
         let Some(best) = best else { return decision };
         let bars = &self.bars;
         if human_requested || other_product || !confident(sure, best, bars) {
@@ -359,8 +398,8 @@ impl Matcher {
         // A message made only of words that most entries share ("邮箱" to a mail service's FAQ), with no
         // pattern matched, says too little to pick one entry however the scores fall: every entry that clears
         // the bar is offered.
-        let vague = mass < VAGUE_MASS && best.evidence < STRONG_EVIDENCE;
-        let close = ranked[1..]
+        let vague = !names_a_topic(mass, best);
+        let close = answerable[1..]
             .iter()
             // A runner-up close to the best leads nothing: its confidence is its score.
             .take_while(|r| {

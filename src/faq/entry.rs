@@ -50,8 +50,13 @@ pub struct FaqEntry {
     pub keywords: Vec<String>,
     /// Regexes for error codes and other exact strings; a match is strong evidence for the entry.
     pub patterns: Vec<String>,
-    /// The answer in Chinese and English (and optionally Japanese).
+    /// The answer in Chinese and English (and optionally Japanese); empty for a handoff entry.
     pub answer: Localized<String>,
+    /// A handoff entry (`handoff = true`): its questions belong to the product but the knowledge base does not
+    /// answer them, so a message closest to it goes to a person of its category instead of another entry's
+    /// answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub handoff: bool,
     /// File the entry came from (for messages).
     #[serde(skip)]
     pub file: String,

@@ -52,17 +52,20 @@ pub struct QueryTerms {
 }
 
 impl Index {
-    /// Indexes one document (term list) per entry.
-    pub fn build(docs: Vec<Vec<Term>>) -> Index {
-        Index::build_with_context(docs, Vec::new(), 0.0)
+    /// Indexes one document (term list) per entry; only the documents `counted` make the term statistics.
+    pub fn build(docs: Vec<Vec<Term>>, counted: impl Fn(usize) -> bool) -> Index {
+        Index::build_with_context(docs, Vec::new(), 0.0, counted)
     }
 
     /// Indexes one document per entry, plus context terms per entry (its answer) that are not in the
-    /// document: they count as `context_weight` of a match towards coverage and nothing towards BM25.
+    /// document: they count as `context_weight` of a match towards coverage and nothing towards BM25. Only
+    /// the documents `counted` make the term statistics (IDF and the average length): every document can
+    /// match, but how specific a word is is measured on those.
     pub fn build_with_context(
         docs: Vec<Vec<Term>>,
         context: Vec<Vec<Term>>,
         context_weight: f32,
+        counted: impl Fn(usize) -> bool,
     ) -> Index {
         let mut term_ids: foldhash::HashMap<String, u32> = foldhash::HashMap::new();
         let mut postings: Vec<Vec<(u32, f32, f32, f32)>> = Vec::new();
@@ -102,9 +105,16 @@ impl Index {
             }
             doc_len.push(len);
         }
-        let n = doc_len.len().max(1) as f32;
-        let idf = postings.iter().map(|p| idf_of(n, p.len() as f32)).collect();
-        let avg_len = (doc_len.iter().sum::<f32>() / n).max(1.0);
+        let n = (0..doc_len.len()).filter(|&d| counted(d)).count().max(1) as f32;
+        let idf = postings
+            .iter()
+            .map(|p| idf_of(n, p.iter().filter(|e| counted(e.0 as usize)).count() as f32))
+            .collect();
+        let counted_len: f32 = (0..doc_len.len())
+            .filter(|&d| counted(d))
+            .map(|d| doc_len[d])
+            .sum();
+        let avg_len = (counted_len / n).max(1.0);
         let norm: Vec<f32> = doc_len
             .iter()
             .map(|len| K1 * (1.0 - B + B * len / avg_len))
@@ -213,6 +223,7 @@ mod tests {
             ],
             vec![doc(&["freeze"]), doc(&[]), doc(&["card"])],
             0.5,
+            |_| true,
         );
         let query = index.query(&doc(&["card", "lost", "freeze", "unheard"]), |_| 1.0);
         let mut full = index.score(&query);

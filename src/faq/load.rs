@@ -93,6 +93,8 @@ struct RawEntry {
     #[serde(default)]
     patterns: Vec<String>,
     answer: Option<RawLocalized<String>>,
+    #[serde(default)]
+    handoff: bool,
 }
 
 #[derive(Deserialize)]
@@ -304,35 +306,6 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
         })
         .map_err(|m| at(file, line, m))?,
     };
-    let answer = raw.answer.ok_or_else(|| missing("`answer`"))?;
-    let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
-    let answer = Localized {
-        zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
-        en: text(answer.en).ok_or_else(|| missing("English answer (`answer.en`)"))?,
-        ja: optional_japanese(&id, "answer", answer.ja, |a| !a.trim().is_empty())
-            .map_err(|m| at(file, line, m))?,
-    };
-    match (&questions.ja, &answer.ja) {
-        (Some(_), None) => {
-            return Err(at(
-                file,
-                line,
-                format!(
-                    "entry \"{id}\" has `questions.ja` but no `answer.ja` (give both, or neither)"
-                ),
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(at(
-                file,
-                line,
-                format!(
-                    "entry \"{id}\" has `answer.ja` but no `questions.ja` (give both, or neither)"
-                ),
-            ))
-        }
-        _ => {}
-    }
     for pattern in &raw.patterns {
         if let Err(e) = regex::Regex::new(pattern) {
             let reason = e
@@ -349,6 +322,26 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
             ));
         }
     }
+    let answer = if raw.handoff {
+        // A handoff entry is never answered: an answer written for it would never be sent.
+        if raw.answer.is_some() {
+            return Err(at(
+                file,
+                line,
+                format!(
+                    "entry \"{id}\" hands off to a person (`handoff = true`), so it takes no `answer`: \
+                     remove the answer, or remove `handoff` to answer it"
+                ),
+            ));
+        }
+        Localized {
+            zh: String::new(),
+            en: String::new(),
+            ja: None,
+        }
+    } else {
+        check_answer(raw.answer, &id, questions.ja.is_some()).map_err(|m| at(file, line, m))?
+    };
     Ok(FaqEntry {
         id,
         category,
@@ -356,7 +349,34 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
         keywords: raw.keywords,
         patterns: raw.patterns,
         answer,
+        handoff: raw.handoff,
         file: file.to_string(),
         line,
     })
+}
+
+/// The answer of an entry that answers: Chinese and English, and Japanese exactly when the entry has Japanese
+/// questions.
+fn check_answer(
+    answer: Option<RawLocalized<String>>,
+    id: &str,
+    japanese_questions: bool,
+) -> Result<Localized<String>, String> {
+    let missing = |what: &str| format!("entry \"{id}\" has no {what}");
+    let answer = answer.ok_or_else(|| missing("`answer`"))?;
+    let text = |a: Option<String>| a.filter(|s| !s.trim().is_empty());
+    let answer = Localized {
+        zh: text(answer.zh).ok_or_else(|| missing("Chinese answer (`answer.zh`)"))?,
+        en: text(answer.en).ok_or_else(|| missing("English answer (`answer.en`)"))?,
+        ja: optional_japanese(id, "answer", answer.ja, |a| !a.trim().is_empty())?,
+    };
+    match (japanese_questions, &answer.ja) {
+        (true, None) => Err(format!(
+            "entry \"{id}\" has `questions.ja` but no `answer.ja` (give both, or neither)"
+        )),
+        (false, Some(_)) => Err(format!(
+            "entry \"{id}\" has `answer.ja` but no `questions.ja` (give both, or neither)"
+        )),
+        _ => Ok(answer),
+    }
 }

@@ -86,6 +86,12 @@ impl Faq {
         self.inner.other_product(query)
     }
 
+    /// The handoff entry ranked first for a message, and whether it was sure enough to hand the message to its
+    /// category: such a message is never answered from an entry ranked below it (for `ask --explain`).
+    pub fn handoff_entry(&self, query: &str) -> Option<(&FaqEntry, bool)> {
+        self.inner.handoff_entry(query)
+    }
+
     /// The query's search terms with their weights and whether any entry contains them (for `ask --explain`).
     pub fn explain(&self, query: &str) -> Vec<(String, f32, bool)> {
         self.inner.explain(query)
@@ -96,9 +102,12 @@ impl Faq {
         self.inner.entries()
     }
 
-    /// The entry with this id.
+    /// The entry with this id that answers (a handoff entry has no answer to give).
     pub fn entry(&self, id: &str) -> Option<&FaqEntry> {
-        self.inner.entries().iter().find(|e| e.id == id)
+        self.inner
+            .entries()
+            .iter()
+            .find(|e| e.id == id && !e.handoff)
     }
 
     /// The decision bars this knowledge base calibrated for itself at load, and what calibration measured.

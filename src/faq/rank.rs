@@ -83,16 +83,21 @@ pub struct Views {
     /// Entry of each question document.
     question_owner: Vec<u32>,
     entries: usize,
+    /// Whether each entry answers (is no handoff entry).
+    answering: Vec<bool>,
 }
 
 impl Views {
     /// Indexes the questions (owner entry, terms) and each entry's keyword terms, leaving out the questions
-    /// for which `held_out` is true.
+    /// for which `held_out` is true. Only the entries `answering` (not handoff entries) make the term
+    /// statistics: a knowledge base's handoff entries mark topics it leaves to people, and should not change
+    /// how specific a word is among the topics it answers.
     pub fn build(
         questions: &[(u32, Vec<Term>)],
         keywords: &[Vec<Term>],
         answers: &[Vec<Term>],
         held_out: impl Fn(usize) -> bool,
+        answering: impl Fn(usize) -> bool,
     ) -> Views {
         let mut entry_docs: Vec<Vec<Term>> = keywords.to_vec();
         let mut question_docs = Vec::with_capacity(questions.len());
@@ -106,10 +111,16 @@ impl Views {
             question_owner.push(*owner);
         }
         Views {
-            index: Index::build_with_context(entry_docs, answers.to_vec(), ANSWER_SHARE),
-            question_index: Index::build(question_docs),
+            index: Index::build_with_context(
+                entry_docs,
+                answers.to_vec(),
+                ANSWER_SHARE,
+                &answering,
+            ),
+            question_index: Index::build(question_docs, |q| answering(question_owner[q] as usize)),
             question_owner,
             entries: keywords.len(),
+            answering: (0..keywords.len()).map(answering).collect(),
         }
     }
 
@@ -222,10 +233,23 @@ impl Views {
         };
         let by_order =
             |a: &Ranked, b: &Ranked| b.order.total_cmp(&a.order).then(a.entry.cmp(&b.entry));
+        // The best entries that answer, and the best handoff entry (it decides only when it comes first), so
+        // that handoff entries never crowd answers out of the ranking.
+        let mut handoff: Option<Ranked> = None;
+        ranked.retain(|r| {
+            if self.answering[r.entry] {
+                return true;
+            }
+            if handoff.is_none_or(|h| by_order(r, &h).is_lt()) {
+                handoff = Some(*r);
+            }
+            false
+        });
         if ranked.len() > RANKED_KEPT {
             ranked.select_nth_unstable_by(RANKED_KEPT, by_order);
             ranked.truncate(RANKED_KEPT);
         }
+        ranked.extend(handoff);
         ranked.sort_by(by_order);
         (ranked, query.total)
     }

@@ -1,8 +1,9 @@
 //! What the matcher saw in a message, for the people who tune a knowledge base: the message as read once its
-//! typos are put right, another product it names, its terms and weights (`ask --explain`), and its term set and
+//! typos are put right, another product it names, the handoff entry it is closest to, its terms and weights (`ask --explain`), and its term set and
 //! ranking (`faq lint`).
 
 use super::{round3, Matcher};
+use crate::faq::entry::FaqEntry;
 use crate::faq::normalize::fold;
 
 impl Matcher {
@@ -42,6 +43,17 @@ impl Matcher {
     /// The other product a message names that this knowledge base never mentions (for `ask --explain`).
     pub fn other_product(&self, query: &str) -> Option<String> {
         self.other_products.first_in(&fold(query))
+    }
+
+    /// The handoff entry ranked first for a message, and whether it was sure enough to hand the message to
+    /// its category (for `ask --explain`).
+    pub fn handoff_entry(&self, query: &str) -> Option<(&FaqEntry, bool)> {
+        let folded = fold(query);
+        let other_product = self.other_products.found_in(&folded);
+        let (folded, text) = self.prepare(&folded);
+        let ranking = self.rank(&folded, &text);
+        let (entry, sure) = self.handoff_first(&ranking.ranked, ranking.mass, other_product)?;
+        Some((&self.entries[entry], sure))
     }
 
     /// The query's terms as the matcher sees them: (term, weight, whether any entry contains it).
