@@ -104,7 +104,7 @@ fn the_builtin_faq_hands_off_mail_features_it_does_not_answer() {
     let faq = Faq::builtin();
     for (question, category) in [
         ("邮件发错人了，想撤回", "mail"),
-        ("how do I unsend an email", "mail"),
+        ("can I recall an email I already sent", "mail"),
         ("邮箱满了收不了信", "features"),
     ] {
         let d = faq.decide(question);
