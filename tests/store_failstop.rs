@@ -167,17 +167,26 @@ fn replay_on_a_full_disk_exits_1_naming_the_path_and_continues_once_space_is_fre
     let reference_cases = export(&reference_data);
 
     // With 1 MiB left, the log's appends hit the full disk mid-stream; with 4 MiB, the log fits and sled's own
-    // writes hit it (at the latest when the run ends and the store checkpoints).
+    // writes hit it (at the latest when the run ends and the store checkpoints). Under load (seen once in CI)
+    // the log can still be the first to hit the disk, as the log and sled grow at different paces: the run is
+    // then repeated on a fresh disk, three times at most.
     for (room, sled) in [(1024 * 1024, false), (4 * 1024 * 1024, true)] {
-        let Some(disk) = Tmpfs::mount("6m") else {
-            return;
+        let mut attempts = 0;
+        let (disk, data, full) = loop {
+            attempts += 1;
+            let Some(disk) = Tmpfs::mount("6m") else {
+                return;
+            };
+            let data = disk.path().join("data");
+            let empty = replay_run(&data, &config, "");
+            assert_eq!(empty.code, Some(0), "{}", empty.stderr);
+            disk.fill(room);
+            let full = replay_run(&data, &config, &input);
+            if sled && last_line(&full.stderr).contains("/wal/") && attempts < 3 {
+                continue;
+            }
+            break (disk, data, full);
         };
-        let data = disk.path().join("data");
-        let empty = replay_run(&data, &config, "");
-        assert_eq!(empty.code, Some(0), "{}", empty.stderr);
-        disk.fill(room);
-
-        let full = replay_run(&data, &config, &input);
         let sentence = last_line(&full.stderr);
         assert_eq!(full.code, Some(1), "room {room}: {}", full.stderr);
         assert!(
