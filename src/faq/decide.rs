@@ -77,7 +77,7 @@ pub struct Decision {
     #[serde(skip)]
     pub left_to_people: bool,
     /// How sure the matcher is of the best entry (its score and its lead over the runner-up; what the answer
-    /// bar applies to), 0 when no entry scored.
+    /// bar applies to), 0 when no entry scored or a handoff entry came first.
     #[serde(skip)]
     pub confidence: f32,
 }

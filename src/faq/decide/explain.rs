@@ -1,6 +1,6 @@
 //! What the matcher saw in a message, for the people who tune a knowledge base: the message as read once its
-//! typos are put right, another product it names, the handoff entry it is closest to, its terms and weights (`ask --explain`), and its term set and
-//! ranking (`faq lint`).
+//! typos are put right, another product it names, the handoff entry ranked first for it, its terms and weights
+//! (`ask --explain`), and its term set and ranking (`faq lint`).
 
 use super::{round3, Matcher};
 use crate::faq::entry::FaqEntry;
