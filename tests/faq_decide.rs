@@ -1,22 +1,13 @@
 //! Decisions of the matcher on the built-in knowledge base: answers in the user's language, explicit and
 //! implicit requests for a human, look-alike questions that have no entry, and choices.
 
+mod faq_support;
+
+use faq_support::team_faq;
 use supportbot::faq::{Action, Faq, Lang};
 
 fn faq() -> Faq {
     Faq::builtin()
-}
-
-/// A team's own knowledge base: `toml` beside the general lexicon.
-fn team_faq(toml: &str) -> Faq {
-    Faq::from_source(supportbot::faq::FaqSource::from_files(vec![
-        ("faq.toml".into(), toml.into()),
-        (
-            "lexicon.toml".into(),
-            include_str!("../faq/lexicon.toml").into(),
-        ),
-    ]))
-    .unwrap()
 }
 
 /// Asserts that `q` is handed off because a person must handle it.

@@ -4,7 +4,10 @@
 
 use std::process::Command;
 
-use supportbot::faq::{Action, Faq, FaqSource};
+mod faq_support;
+
+use faq_support::team_faq;
+use supportbot::faq::{Action, Faq};
 
 /// A game's knowledge base: two answered topics, and selling accounts, which the team leaves to its trust
 /// and safety people.
@@ -35,23 +38,10 @@ questions.zh = ["可以把游戏账号卖给别人吗", "买别人的账号安�
 questions.en = ["can I sell my game account", "is buying an account allowed"]
 "#;
 
-fn team_faq(files: &[&str]) -> Faq {
-    let mut all: Vec<(String, String)> = files
-        .iter()
-        .enumerate()
-        .map(|(i, text)| (format!("faq{i}.toml"), text.to_string()))
-        .collect();
-    all.push((
-        "lexicon.toml".into(),
-        include_str!("../faq/lexicon.toml").into(),
-    ));
-    Faq::from_source(FaqSource::from_files(all)).unwrap()
-}
-
 #[test]
 fn a_message_closest_to_a_handoff_entry_goes_to_its_category_and_is_never_answered_from_it() {
-    let without = team_faq(&[GAME]);
-    let with = team_faq(&[GAME, TRADE]);
+    let without = team_faq(GAME);
+    let with = team_faq(&format!("{GAME}{TRADE}"));
     let question = "我想把我的账号卖给别人，怎么换绑手机给买家";
     // Without the handoff entry, the nearest entry with an answer takes the message.
     let d = without.decide(question);
@@ -91,8 +81,8 @@ fn a_message_closest_to_a_handoff_entry_goes_to_its_category_and_is_never_answer
 fn handoff_entries_do_not_change_how_the_answered_topics_are_weighed() {
     // Words of the handoff entries do not make the answered entries' words any rarer: the message that names
     // only what every answered entry shares is still offered as a choice, not handed off or answered.
-    let with = team_faq(&[GAME, TRADE]);
-    let without = team_faq(&[GAME]);
+    let with = team_faq(&format!("{GAME}{TRADE}"));
+    let without = team_faq(GAME);
     for text in ["账号", "充值钻石", "换绑手机"] {
         let (a, b) = (with.explain(text), without.explain(text));
         assert_eq!(a, b, "{text}");

@@ -186,13 +186,8 @@ impl Matcher {
                 terms
             })
             .collect();
-        let views = Views::build(
-            &questions,
-            &keywords,
-            &answers,
-            |_| false,
-            |e| !entries[e].handoff,
-        );
+        let handoff: Vec<bool> = entries.iter().map(|e| e.handoff).collect();
+        let views = Views::build(&questions, &keywords, &answers, |_| false, |e| !handoff[e]);
         // The words a typo in a message is put right to: the knowledge base's own, as written (questions,
         // keywords, answers and the lexicon's synonyms).
         let entry_texts: Vec<String> = entries
@@ -226,7 +221,6 @@ impl Matcher {
             Misspellings::build(typo_texts.iter().copied(), |word| tokenizer.stem(word));
         let plain: Vec<(u32, &str)> = plain.iter().map(|(o, t)| (*o, t.as_str())).collect();
         let semantic = Semantic::build(&plain, entries.len(), |run| tokenizer.words(run));
-        let handoff: Vec<bool> = entries.iter().map(|e| e.handoff).collect();
         let (bars, calibration) =
             calibrate(&questions, &keywords, &answers, &handoff, &semantic, |t| {
                 tokenizer.unknown_weight(t)

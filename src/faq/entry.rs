@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::Lang;
 
 /// A text in the bot's languages: Chinese and English always, Japanese where the entry has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Localized<T> {
     /// Chinese.

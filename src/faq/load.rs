@@ -334,11 +334,7 @@ fn check_entry(raw: RawEntry, file: &str, line: usize) -> Result<FaqEntry, FaqEr
                 ),
             ));
         }
-        Localized {
-            zh: String::new(),
-            en: String::new(),
-            ja: None,
-        }
+        Localized::default()
     } else {
         check_answer(raw.answer, &id, questions.ja.is_some()).map_err(|m| at(file, line, m))?
     };
