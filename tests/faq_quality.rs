@@ -254,6 +254,15 @@ builtin_set!(
     FRESH7
 );
 builtin_set!(
+    /// An eighth fresh set for the built-in FAQ, written the same way after its handoff entries by a writer who
+    /// had read none of the others (totals only).
+    eighth_fresh_set_quality_meets_the_bar,
+    "fresh8/queries.jsonl",
+    "topics.json",
+    true,
+    FRESH8
+);
+builtin_set!(
     japanese_set_quality_meets_the_bar,
     "ja/queries.jsonl",
     "ja/topics.json",
@@ -393,6 +402,24 @@ foreign_set!(
     true,
     TICKETS
 );
+foreign_set!(
+    gym_chain_knowledge_base_meets_the_bar,
+    "fitness",
+    false,
+    FITNESS
+);
+foreign_set!(
+    shopping_mall_knowledge_base_meets_the_bar,
+    "shop",
+    true,
+    SHOP
+);
+foreign_set!(
+    bike_sharing_knowledge_base_meets_the_bar,
+    "bikeshare",
+    true,
+    BIKESHARE
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
@@ -405,6 +432,7 @@ const FRESH4: (f64, f64, f64) = (0.96, 0.95, 0.96);
 const FRESH5: (f64, f64, f64) = (0.94, 0.94, 0.94);
 const FRESH6: (f64, f64, f64) = (0.95, 0.94, 0.95);
 const FRESH7: (f64, f64, f64) = (0.92, 0.89, 0.95);
+const FRESH8: (f64, f64, f64) = (0.93, 0.91, 0.95);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.93, 0.9, 0.95);
@@ -431,3 +459,6 @@ const HOSPITAL: (f64, f64) = (0.83, 0.87);
 const JOBS: (f64, f64) = (0.87, 0.87);
 const AIRLINE: (f64, f64) = (0.83, 0.88);
 const TICKETS: (f64, f64) = (0.87, 0.96);
+const FITNESS: (f64, f64) = (0.75, 0.78);
+const SHOP: (f64, f64) = (0.76, 0.86);
+const BIKESHARE: (f64, f64) = (0.75, 0.84);
