@@ -245,6 +245,18 @@ fn small_talk_gets_a_reply_in_the_users_language_and_no_entry() {
             "{q}: {reply}"
         );
     }
+    // The knowledge base's stop words may stand around small talk; a negation turns it into a problem.
+    for q in [
+        "给我讲个笑话吧",
+        "你能讲个笑话吗",
+        "好的，谢谢你",
+        "please tell me a joke",
+    ] {
+        assert_eq!(faq.decide(q).action, Action::Smalltalk, "{q}");
+    }
+    for q in ["谢谢，还是不行", "thanks but no", "好的，没用"] {
+        assert_ne!(faq.decide(q).action, Action::Smalltalk, "{q}");
+    }
     // A greeting before a question is a question; a person asked for is a handoff.
     assert_eq!(
         faq.decide("你好，发邮件被退回 554 DT:SPM").action,

@@ -303,7 +303,8 @@ impl Matcher {
         let folded = fold(query);
         let human_requested = self.human.found_in(&folded) || self.always_human.found_in(&folded);
         if !human_requested {
-            if let Some(kind) = self.smalltalk.classify(&folded) {
+            let filler = |word: &str| self.tokenizer.is_filler(word);
+            if let Some(kind) = self.smalltalk.classify(&folded, filler) {
                 return Decision {
                     query: query.to_string(),
                     lang,

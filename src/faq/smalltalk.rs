@@ -318,8 +318,10 @@ impl SmallTalk {
     }
 
     /// The kind of small talk when the folded message is nothing else (the last kind named wins: "谢谢，再见"
-    /// is a goodbye).
-    pub fn classify(&self, folded: &str) -> Option<Kind> {
+    /// is a goodbye). Around the phrases may stand punctuation, the built-in filler, and words that `filler`
+    /// says carry no topic (the knowledge base's stop words: 给我讲个笑话吧 is a joke), but never a negation
+    /// ("谢谢，还是不行" reports a problem).
+    pub fn classify(&self, folded: &str, filler: impl Fn(&str) -> bool) -> Option<Kind> {
         if folded.chars().count() > 40 {
             return None;
         }
@@ -334,7 +336,7 @@ impl SmallTalk {
             if glued {
                 continue;
             }
-            if !is_gap(&folded[last..m.start()]) {
+            if !is_gap(&folded[last..m.start()], &filler) {
                 return None;
             }
             if let Some(k) = self.kinds[m.pattern().as_usize()] {
@@ -342,17 +344,25 @@ impl SmallTalk {
             }
             last = m.end();
         }
-        if !is_gap(&folded[last..]) {
+        if !is_gap(&folded[last..], &filler) {
             return None;
         }
         kind
     }
 }
 
-/// Whether a stretch between phrases holds only punctuation, spaces, emoji and the like.
-fn is_gap(text: &str) -> bool {
-    text.chars()
-        .all(|c| !c.is_alphanumeric() || matches!(c as u32, 0x1F000..=0x1FAFF))
+/// Whether a stretch between phrases holds only punctuation, spaces, emoji and the like, and words that
+/// `filler` accepts and that negate nothing.
+fn is_gap(text: &str, filler: impl Fn(&str) -> bool) -> bool {
+    text.split(|c: char| !c.is_alphanumeric() || matches!(c as u32, 0x1F000..=0x1FAFF))
+        .filter(|word| !word.is_empty())
+        .all(|word| !negates(word) && filler(word))
+}
+
+/// Whether a word negates: "thanks, not yet" and "好的，但没用" go on about a problem.
+fn negates(word: &str) -> bool {
+    word.contains(['不', '没', '别', '未', '无'])
+        || ["no", "not", "never", "nothing", "nope", "still", "but"].contains(&word)
 }
 
 /// The reply to small talk, in the user's language, steering back to the problem.
@@ -394,7 +404,7 @@ mod tests {
 
     impl SmallTalk {
         fn of(&self, text: &str) -> Option<Kind> {
-            self.classify(&fold(text))
+            self.classify(&fold(text), |_| false)
         }
     }
 
@@ -419,6 +429,19 @@ mod tests {
         assert_eq!(st.of("有人吗？？"), Some(Kind::Greeting));
         assert_eq!(st.of("is anybody there?"), Some(Kind::Greeting));
         assert_eq!(st.of("有人在吗 我的卡丢了"), None);
+    }
+
+    #[test]
+    fn words_without_a_topic_may_stand_around_small_talk_but_no_negation() {
+        let st = SmallTalk::new();
+        let stop = ["给我", "能", "please", "me", "还是", "但是", "行", "but"];
+        let of = |text: &str| st.classify(&fold(text), |w| stop.contains(&w));
+        assert_eq!(of("给我讲个笑话吧"), Some(Kind::Joke));
+        assert_eq!(of("你能讲个笑话吗"), Some(Kind::Joke));
+        assert_eq!(of("please tell me a joke"), Some(Kind::Joke));
+        assert_eq!(of("谢谢，还是不行"), None);
+        assert_eq!(of("thanks but no"), None);
+        assert_eq!(of("谢谢，但是密码"), None);
     }
 
     #[test]
