@@ -197,6 +197,20 @@ fn ask_works_from_any_directory_with_the_builtin_faq() {
 }
 
 #[test]
+fn ask_explain_names_a_request_for_a_general_assistant() {
+    let out = run(&["ask", "--explain", "明天天气预报怎么样"]);
+    assert_ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "asks \"天气预报\", a request for a general assistant the FAQ never mentions"
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[handoff]"));
+}
+
+#[test]
 fn an_always_human_phrase_in_an_entrys_questions_is_reported() {
     let entry = r#"
 [[faq]]

@@ -151,6 +151,42 @@ answer.en = "Top-ups by Alipay or bank card arrive within 10 minutes; after that
 }
 
 #[test]
+fn requests_for_a_general_assistant_are_handed_off_unless_the_faq_speaks_of_them() {
+    let toml = r#"
+[[faq]]
+id = "delivery-time"
+category = "delivery"
+questions.zh = ["明天能送到吗", "什么时候能到", "几天能收到货", "今天下单明天到吗"]
+questions.en = ["Will it arrive tomorrow", "when will my order arrive", "how long does delivery take"]
+answer.zh = "下午 4 点前下单，同城明天送达；其他城市 2-3 天。"
+answer.en = "Order before 4 pm for next-day delivery in the same city; 2-3 days elsewhere."
+"#;
+    let faq = team_faq(toml);
+    for q in [
+        "明天天气预报怎么样",
+        "明天会下雨吗",
+        "帮我写一首明天的诗",
+        "what's the weather forecast for tomorrow",
+    ] {
+        assert_unanswered(&faq, q);
+        assert!(faq.off_topic(q).is_some(), "{q}");
+    }
+    let d = faq.decide("明天能到吗");
+    assert_eq!(d.faq.as_deref(), Some("delivery-time"), "{d:?}");
+    // A knowledge base that speaks of the weather forecast itself keeps such messages.
+    let outdoor = toml.replace(
+        "其他城市 2-3 天。",
+        "其他城市 2-3 天；下雨时可在天气预报里查看是否延误。",
+    );
+    let faq = team_faq(&outdoor);
+    assert_eq!(faq.off_topic("明天天气预报怎么样"), None);
+    assert_eq!(
+        faq.off_topic("帮我写一首明天的诗").as_deref(),
+        Some("写一首")
+    );
+}
+
+#[test]
 fn anger_at_staff_and_appeals_to_regulators_or_courts_go_to_a_human() {
     let faq = faq();
     for q in [

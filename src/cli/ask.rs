@@ -52,6 +52,9 @@ fn print_explanation(faq: &crate::faq::Faq, query: &str) {
     if let Some(product) = faq.other_product(query) {
         eprintln!("names {product:?}, another product the FAQ never mentions: no entry answers it");
     }
+    if let Some(request) = faq.off_topic(query) {
+        eprintln!("asks {request:?}, a request for a general assistant the FAQ never mentions: no entry answers it");
+    }
     if let Some((entry, sure)) = faq.handoff_entry(query) {
         let at = format!("{} ({}:{})", entry.id, entry.file, entry.line);
         if sure {

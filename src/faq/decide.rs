@@ -116,6 +116,8 @@ pub struct Matcher {
     always_human: PhraseSet,
     /// Other products this knowledge base never mentions.
     other_products: PhraseSet,
+    /// Requests for a general assistant that this knowledge base never mentions.
+    off_topic: PhraseSet,
     smalltalk: SmallTalk,
     bars: Bars,
     calibration: Calibration,
@@ -211,11 +213,12 @@ impl Matcher {
             .flat_map(|e| &e.answer.ja)
             .map(|a| fold(a))
             .collect();
-        let other_products = PhraseSet::absent_from(
-            &lexicon.other_products,
-            &lexicon.not_products,
-            questions_as_written().chain(entry_texts.iter().chain(&answers_ja).map(String::as_str)),
-        );
+        let texts = || {
+            questions_as_written().chain(entry_texts.iter().chain(&answers_ja).map(String::as_str))
+        };
+        let other_products =
+            PhraseSet::absent_from(&lexicon.other_products, &lexicon.not_products, texts());
+        let off_topic = PhraseSet::absent_from(&lexicon.off_topic, &[], texts());
         let homophones = Homophones::build(typo_texts.iter().copied(), &tokenizer);
         let misspellings =
             Misspellings::build(typo_texts.iter().copied(), |word| tokenizer.stem(word));
@@ -240,6 +243,7 @@ impl Matcher {
             human: PhraseSet::new(&lexicon.human_phrases, &lexicon.not_human),
             always_human,
             other_products,
+            off_topic,
             smalltalk: SmallTalk::new(),
             entries,
             synonyms,
@@ -320,8 +324,9 @@ impl Matcher {
                 };
             }
         }
-        // A message about another company's product is not answered from this one's entries.
-        let other_product = self.other_products.found_in(&folded);
+        // A message about another company's product, or a request for a general assistant, is not answered
+        // from this knowledge base's entries.
+        let elsewhere = self.other_products.found_in(&folded) || self.off_topic.found_in(&folded);
         let (folded, text) = self.prepare(&folded);
         let Ranking {
             ranked,
@@ -368,7 +373,7 @@ impl Matcher {
             left_to_people: false,
             confidence: sure,
         };
-        if let Some((first, sure)) = self.handoff_first(&ranked, mass, other_product) {
+        if let Some((first, sure)) = self.handoff_first(&ranked, mass, elsewhere) {
             // The message is closest to a question the knowledge base leaves to people: it is not answered
             // from an entry ranked below. When the handoff entry is as sure as an answer would have to be, the
             // topic is known and goes to that entry's category.
@@ -381,7 +386,7 @@ impl Matcher {
         }
         let Some(best) = best else { return decision };
         let bars = &self.bars;
-        if human_requested || other_product || !confident(sure, best, bars) {
+        if human_requested || elsewhere || !confident(sure, best, bars) {
             return decision;
         }
         // Mixing in meaning brings every entry's score closer to the others': a tie is closer too.

@@ -104,4 +104,7 @@ pub struct Lexicon {
     pub other_products: Vec<String>,
     /// Phrases that contain the name of another product but do not name it (北京东路 holds 京东).
     pub not_products: Vec<String>,
+    /// Requests for a general assistant rather than a support desk (天气预报, write a poem); a message making
+    /// one that the knowledge base never mentions is about something else, so no entry answers it.
+    pub off_topic: Vec<String>,
 }

@@ -77,6 +77,8 @@ struct RawFile {
     other_products: Vec<String>,
     #[serde(default)]
     not_products: Vec<String>,
+    #[serde(default)]
+    off_topic: Vec<String>,
     /// Question variants of entries, taught from cases (see `taught`).
     #[serde(default)]
     variants: Vec<Spanned<super::taught::RawVariant>>,
@@ -206,6 +208,7 @@ impl FaqSource {
             lexicon.always_human.extend(raw.always_human);
             lexicon.other_products.extend(raw.other_products);
             lexicon.not_products.extend(raw.not_products);
+            lexicon.off_topic.extend(raw.off_topic);
             for v in raw.variants {
                 variants.push((file.clone(), lines.line_of(v.span().start), v.into_inner()));
             }

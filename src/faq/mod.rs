@@ -86,6 +86,12 @@ impl Faq {
         self.inner.other_product(query)
     }
 
+    /// The request for a general assistant (天气预报, write a poem) a message makes, when this knowledge base
+    /// never mentions it: no entry answers such a message (for `ask --explain`).
+    pub fn off_topic(&self, query: &str) -> Option<String> {
+        self.inner.off_topic(query)
+    }
+
     /// The handoff entry ranked first for a message, and whether it was sure enough to hand the message to its
     /// category: such a message is never answered from an entry ranked below it (for `ask --explain`).
     pub fn handoff_entry(&self, query: &str) -> Option<(&FaqEntry, bool)> {

@@ -45,14 +45,20 @@ impl Matcher {
         self.other_products.first_in(&fold(query))
     }
 
+    /// The request for a general assistant a message makes that this knowledge base never mentions (for `ask
+    /// --explain`).
+    pub fn off_topic(&self, query: &str) -> Option<String> {
+        self.off_topic.first_in(&fold(query))
+    }
+
     /// The handoff entry ranked first for a message, and whether it was sure enough to hand the message to
     /// its category (for `ask --explain`).
     pub fn handoff_entry(&self, query: &str) -> Option<(&FaqEntry, bool)> {
         let folded = fold(query);
-        let other_product = self.other_products.found_in(&folded);
+        let elsewhere = self.other_products.found_in(&folded) || self.off_topic.found_in(&folded);
         let (folded, text) = self.prepare(&folded);
         let ranking = self.rank(&folded, &text);
-        let (entry, sure) = self.handoff_first(&ranking.ranked, ranking.mass, other_product)?;
+        let (entry, sure) = self.handoff_first(&ranking.ranked, ranking.mass, elsewhere)?;
         Some((&self.entries[entry], sure))
     }
 

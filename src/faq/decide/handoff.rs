@@ -9,15 +9,16 @@ impl Matcher {
     /// The handoff entry ranked first for a message, if one is, and whether it is as sure as an answer would
     /// have to be (its score and its lead over the best entry with an answer, against the answer bars). A
     /// message made only of words that most entries share ("邮箱") names no topic, not even one that is left
-    /// to people, and a message about another company's product is no topic of this one.
+    /// to people, and a message about something `elsewhere` (another company's product, a request for a
+    /// general assistant) is no topic of this one.
     pub(super) fn handoff_first(
         &self,
         ranked: &[Ranked],
         mass: f32,
-        other_product: bool,
+        elsewhere: bool,
     ) -> Option<(usize, bool)> {
         let first = ranked.first()?;
-        if !self.entries[first.entry].handoff || !names_a_topic(mass, first) || other_product {
+        if !self.entries[first.entry].handoff || !names_a_topic(mass, first) || elsewhere {
             return None;
         }
         let answer = ranked
