@@ -195,9 +195,30 @@ fn anger_at_staff_and_appeals_to_regulators_or_courts_go_to_a_human() {
         "邮件一直发不出去，什么破邮箱",
         "I'll take legal action",
         "your staff were rude to me on the phone",
+        "你们就是骗子，我要曝光你们",
+        "被你们坑惨了，给我一个说法",
+        "I'm furious, you charged my card twice",
+        "you lied to me about the price",
     ] {
         assert_goes_to_a_human(&faq, q);
     }
+}
+
+#[test]
+fn asking_for_a_manager_or_a_call_back_is_asking_for_a_person() {
+    let faq = faq();
+    for q in [
+        "叫你们经理来跟我说",
+        "找你们负责人，我不跟机器说",
+        "请安排人联系我",
+        "I want to speak to a manager",
+        "please call me back at this number",
+    ] {
+        assert_goes_to_a_human(&faq, q);
+    }
+    // A role that users ask about is no request for a person.
+    let d = faq.decide("密码管理器 password manager 怎么导入");
+    assert!(!d.human_requested, "{d:?}");
 }
 
 #[test]

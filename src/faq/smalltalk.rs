@@ -326,16 +326,23 @@ impl SmallTalk {
             return None;
         }
         let bytes = folded.as_bytes();
+        let ascii = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
+        // A phrase inside a longer Latin word (hi in history) does not count.
+        let phrases = || {
+            self.automaton.find_iter(folded).filter(move |m| {
+                !((bytes[m.start()].is_ascii_alphanumeric()
+                    && m.start() > 0
+                    && ascii(m.start() - 1))
+                    || (bytes[m.end() - 1].is_ascii_alphanumeric() && ascii(m.end())))
+            })
+        };
+        // Most messages hold no small-talk phrase: they are not looked at word by word.
+        if !phrases().any(|m| self.kinds[m.pattern().as_usize()].is_some()) {
+            return None;
+        }
         let mut kind = None;
         let mut last = 0;
-        for m in self.automaton.find_iter(folded) {
-            let ascii = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
-            let glued =
-                (bytes[m.start()].is_ascii_alphanumeric() && m.start() > 0 && ascii(m.start() - 1))
-                    || (bytes[m.end() - 1].is_ascii_alphanumeric() && ascii(m.end()));
-            if glued {
-                continue;
-            }
+        for m in phrases() {
             if !is_gap(&folded[last..m.start()], &filler) {
                 return None;
             }
