@@ -1,6 +1,7 @@
 //! The FAQ knowledge base: loading and validating `faq/*.toml`, and matching a user's question to an entry.
 
 mod calibrate;
+mod cosine;
 mod decide;
 mod entry;
 mod index;

@@ -4,8 +4,7 @@
 //! removing it spreads the entries apart. An entry's score joins its closest question with the centroid of all
 //! its questions: the variants together say what the entry is about, which one variant alone may miss.
 
-use wide::{i16x8, i32x4};
-
+use super::cosine::{cosine, cosines, to_fixed, ONE};
 use super::wordvec::WordVectors;
 
 /// Question vectors of one knowledge base.
@@ -136,36 +135,55 @@ impl Semantic {
 
     /// How close in meaning `query` is to `entry` (0 when nothing compares).
     pub fn entry_score(&self, query: &[i16], entry: usize) -> f32 {
-        self.best_of(query, entry, |_| false, &self.centroids)
+        let (from, to) = self.range(entry);
+        let mut closest = Vec::with_capacity(to - from);
+        cosines(
+            &self.vectors[from * self.dims..to * self.dims],
+            query,
+            &mut closest,
+        );
+        let centroid = cosine(
+            &self.centroids[entry * self.dims..(entry + 1) * self.dims],
+            query,
+        );
+        join(closest.into_iter().fold(0.0, f32::max), centroid)
     }
 
     /// [`Semantic::entry_score`] of every entry.
     pub fn entry_scores(&self, query: &[i16]) -> Vec<f32> {
-        (0..self.starts.len() - 1)
-            .map(|entry| self.best_of(query, entry, |_| false, &self.centroids))
-            .collect()
+        self.scores(query, |_| false, &self.centroids)
     }
 
-    /// The cosine of `query` with the closest of `entry`'s questions but those `held_out`, joined with its
-    /// cosine with the entry's centroid (from `centroids`).
-    fn best_of(
+    /// Per entry, the cosine of `query` with the closest of its questions but those `held_out`, joined with
+    /// its cosine with the entry's centroid (from `centroids`). Every cosine is taken in one pass over the
+    /// vectors.
+    fn scores(
         &self,
         query: &[i16],
-        entry: usize,
         held_out: impl Fn(usize) -> bool,
         centroids: &[i16],
-    ) -> f32 {
-        let (from, to) = self.range(entry);
-        let closest = (from..to)
-            .filter(|&i| !held_out(i))
-            .map(|i| cosine(&self.vectors[i * self.dims..(i + 1) * self.dims], query))
-            .fold(0.0, f32::max);
-        let centroid = cosine(
-            &centroids[entry * self.dims..(entry + 1) * self.dims],
-            query,
-        );
-        (1.0 - CENTROID_SHARE) * closest + CENTROID_SHARE * centroid.max(0.0)
+    ) -> Vec<f32> {
+        let entries = self.starts.len() - 1;
+        let mut questions = Vec::with_capacity(self.questions());
+        cosines(&self.vectors, query, &mut questions);
+        let mut centres = Vec::with_capacity(entries);
+        cosines(centroids, query, &mut centres);
+        (0..entries)
+            .map(|entry| {
+                let (from, to) = self.range(entry);
+                let closest = (from..to)
+                    .filter(|&i| !held_out(i))
+                    .map(|i| questions[i])
+                    .fold(0.0, f32::max);
+                join(closest, centres[entry])
+            })
+            .collect()
     }
+}
+
+/// An entry's meaning score from its closest question's cosine and its centroid's.
+fn join(closest: f32, centroid: f32) -> f32 {
+    (1.0 - CENTROID_SHARE) * closest + CENTROID_SHARE * centroid.max(0.0)
 }
 
 /// A knowledge base's question vectors with some questions held out.
@@ -179,38 +197,8 @@ pub struct HeldOut<'s, F> {
 impl<F: Fn(usize) -> bool> HeldOut<'_, F> {
     /// [`Semantic::entry_scores`] without the held-out questions.
     pub fn entry_scores(&self, query: &[i16]) -> Vec<f32> {
-        let s = self.semantic;
-        (0..s.starts.len() - 1)
-            .map(|entry| s.best_of(query, entry, &self.held_out, &self.centroids))
-            .collect()
+        self.semantic.scores(query, &self.held_out, &self.centroids)
     }
-}
-
-/// Fixed-point value of 1.0 in stored vectors: a product of two unit vectors stays within `i32` (the dot product
-/// of two vectors of length `ONE` is at most `ONE²` = 2²⁴).
-const ONE: f32 = 4096.0;
-
-fn to_fixed(x: f32) -> i16 {
-    (x * ONE).round() as i16
-}
-
-/// Cosine of two fixed-point unit vectors (16-bit values halve the memory of the question vectors). Eight
-/// products at a time, summed in pairs by one SIMD instruction; integer sums are exact in any order.
-fn cosine(a: &[i16], b: &[i16]) -> f32 {
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: i32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| *x as i32 * *y as i32)
-        .sum();
-    let mut sum = i32x4::ZERO;
-    for (x, y) in a8.zip(b8) {
-        let x = i16x8::new(x.try_into().unwrap_or_default());
-        let y = i16x8::new(y.try_into().unwrap_or_default());
-        sum += x.dot(y);
-    }
-    (sum.reduce_add() + tail) as f32 / (ONE * ONE)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -331,25 +319,6 @@ mod tests {
         let fixed = |v: &[f32]| v.iter().map(|x| to_fixed(*x)).collect::<Vec<i16>>();
         assert!((cosine(&fixed(&a), &fixed(&b)) - dot(&a, &b)).abs() < 1e-3);
         assert!((cosine(&fixed(&a), &fixed(&a)) - 1.0).abs() < 1e-3);
-    }
-
-    #[test]
-    fn the_simd_cosine_is_the_exact_integer_dot_product() {
-        let scalar = |a: &[i16], b: &[i16]| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| *x as i32 * *y as i32)
-                .sum::<i32>() as f32
-                / (ONE * ONE)
-        };
-        for len in [0, 7, 8, 128, 131] {
-            let a: Vec<i16> = (0..len).map(|i| ((i * 977) % 8193) as i16 - 4096).collect();
-            let b: Vec<i16> = (0..len).map(|i| ((i * 389) % 8193) as i16 - 4096).collect();
-            assert_eq!(cosine(&a, &b), scalar(&a, &b), "length {len}");
-            // The largest products a unit vector can give, as many as fit an `i32` sum.
-            let extreme = vec![-4096i16; len.min(64)];
-            assert_eq!(cosine(&extreme, &extreme), scalar(&extreme, &extreme));
-        }
     }
 
     #[test]
