@@ -301,6 +301,12 @@ impl Matcher {
         self.decide_in(query, None)
     }
 
+    /// Whether the folded message is about something else than this knowledge base's product: another
+    /// company's product, or a request for a general assistant, that it never mentions. No entry answers it.
+    fn elsewhere(&self, folded: &str) -> bool {
+        self.other_products.found_in(folded) || self.off_topic.found_in(folded)
+    }
+
     /// The decision, answering in `lang` when given.
     pub fn decide_in(&self, query: &str, lang: Option<Lang>) -> Decision {
         let lang = lang.unwrap_or_else(|| Lang::detect(query));
@@ -324,9 +330,7 @@ impl Matcher {
                 };
             }
         }
-        // A message about another company's product, or a request for a general assistant, is not answered
-        // from this knowledge base's entries.
-        let elsewhere = self.other_products.found_in(&folded) || self.off_topic.found_in(&folded);
+        let elsewhere = self.elsewhere(&folded);
         let (folded, text) = self.prepare(&folded);
         let Ranking {
             ranked,

@@ -90,7 +90,7 @@ impl PhraseSet {
 
 /// Whether the match `start..end` of `bytes` stands as a word: one that begins (ends) with an ASCII letter or
 /// digit must not be glued to another before (after) it; Chinese phrases match anywhere.
-fn whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
+pub(super) fn whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
     let word = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
     let glued_before = word(start) && start > 0 && word(start - 1);
     let glued_after = word(end - 1) && word(end);

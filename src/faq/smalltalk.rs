@@ -5,6 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use super::normalize::fold;
+use super::phrases::whole_word;
 use super::Lang;
 
 /// The kinds of small talk, each with its own reply.
@@ -325,16 +326,11 @@ impl SmallTalk {
         if folded.chars().count() > 40 {
             return None;
         }
-        let bytes = folded.as_bytes();
-        let ascii = |i: usize| bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric());
         // A phrase inside a longer Latin word (hi in history) does not count.
         let phrases = || {
-            self.automaton.find_iter(folded).filter(move |m| {
-                !((bytes[m.start()].is_ascii_alphanumeric()
-                    && m.start() > 0
-                    && ascii(m.start() - 1))
-                    || (bytes[m.end() - 1].is_ascii_alphanumeric() && ascii(m.end())))
-            })
+            self.automaton
+                .find_iter(folded)
+                .filter(|m| whole_word(folded.as_bytes(), m.start(), m.end()))
         };
         // Most messages hold no small-talk phrase: they are not looked at word by word.
         if !phrases().any(|m| self.kinds[m.pattern().as_usize()].is_some()) {

@@ -55,7 +55,7 @@ impl Matcher {
     /// its category (for `ask --explain`).
     pub fn handoff_entry(&self, query: &str) -> Option<(&FaqEntry, bool)> {
         let folded = fold(query);
-        let elsewhere = self.other_products.found_in(&folded) || self.off_topic.found_in(&folded);
+        let elsewhere = self.elsewhere(&folded);
         let (folded, text) = self.prepare(&folded);
         let ranking = self.rank(&folded, &text);
         let (entry, sure) = self.handoff_first(&ranking.ranked, ranking.mass, elsewhere)?;
