@@ -354,6 +354,9 @@ fn the_general_lexicon_cancels_no_entry_of_other_products() {
         "fitness",
         "shop",
         "bikeshare",
+        "secondhand",
+        "carrental",
+        "campus",
     ] {
         let faq = std::fs::read_to_string(format!("{root}/tests/eval/{set}/faq.toml")).unwrap();
         let (out, _dir) = check_dir(&[("faq.toml", &faq), ("lexicon.toml", &lexicon)]);
