@@ -287,6 +287,23 @@ builtin_set!(
     false,
     JA
 );
+builtin_set!(
+    /// A second Japanese set, written the same way after the FAQ had its Japanese questions by a writer who had
+    /// read none of the others (totals only).
+    second_japanese_set_quality_meets_the_bar,
+    "ja2/queries.jsonl",
+    "ja/topics.json",
+    true,
+    JA2
+);
+builtin_set!(
+    /// A third Japanese set, written like the second by another writer; its misses are read.
+    third_japanese_set_quality_meets_the_bar,
+    "ja3/queries.jsonl",
+    "ja/topics.json",
+    false,
+    JA3
+);
 
 /// A test scoring a foreign knowledge base (`tests/eval/<set>/`) against its bars (overall, handoff); a held-out
 /// set prints its totals only.
@@ -474,6 +491,8 @@ const FRESH10: (f64, f64, f64) = (0.95, 0.93, 0.98);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
 /// docs/benchmarks.md.
 const JA: (f64, f64, f64) = (0.93, 0.9, 0.95);
+const JA2: (f64, f64, f64) = (0.83, 0.78, 0.9);
+const JA3: (f64, f64, f64) = (0.8, 0.73, 0.93);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
 const BANKCARD: (f64, f64) = (0.83, 0.9);
 const SAAS: (f64, f64) = (0.85, 0.8);
