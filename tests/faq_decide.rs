@@ -259,11 +259,44 @@ fn candidates_explain_the_decision() {
 
 #[test]
 fn a_vague_question_offers_choices() {
-    // Only words that most entries share ("mailbox", "problem"): no entry can be picked.
-    let d = faq().decide("邮箱有问题");
+    // Only a word that every entry shares: no entry can be picked, whichever scores highest.
+    let toml = r#"
+[[faq]]
+id = "card-lost"
+category = "membership"
+questions.zh = ["会员卡丢了怎么办", "会员卡找不到了", "会员卡补办要多久", "会员卡被偷了"]
+questions.en = ["I lost my membership card", "how do I replace my membership card"]
+answer.zh = "在App「我的 > 会员卡」挂失，前台补办新卡，工本费20元。"
+answer.en = "Report it in the app under Me > Membership card and get a new one at the front desk for 20 yuan."
+
+[[faq]]
+id = "card-refund"
+category = "membership"
+questions.zh = ["会员卡怎么退", "会员卡能退钱吗", "会员卡不想用了能退吗", "退会员卡要手续费吗"]
+questions.en = ["can I get a refund on my membership card", "how do I cancel my membership card"]
+answer.zh = "开卡7天内可全额退款，之后按剩余天数退还，扣10%手续费。"
+answer.en = "Full refund within 7 days of joining; after that the remaining days are refunded less a 10% fee."
+
+[[faq]]
+id = "card-transfer"
+category = "membership"
+questions.zh = ["会员卡能转让吗", "会员卡能给别人用吗", "会员卡转给朋友怎么办理", "会员卡可以过户吗"]
+questions.en = ["can I transfer my membership card", "can a friend use my membership card"]
+answer.zh = "会员卡可转让一次，双方到前台办理，手续费50元。"
+answer.en = "A membership card can be transferred once at the front desk with both people present, for 50 yuan."
+"#;
+    let faq = team_faq(toml);
+    let d = faq.decide("会员卡");
     assert_eq!(d.action, Action::Choose, "{d:?}");
     assert!(d.candidates.len() >= 2);
     assert!(d.faq.is_none() && d.answer.is_none());
+    // The same word with what the user wants names a topic.
+    let d = faq.decide("会员卡丢了");
+    assert_eq!(
+        (d.action, d.faq.as_deref()),
+        (Action::Answer, Some("card-lost")),
+        "{d:?}"
+    );
 }
 
 #[test]
