@@ -1,7 +1,8 @@
 //! Search terms of Japanese text. Japanese is written without spaces and no Japanese dictionary ships with the
 //! bot, so a run of kana and kanji is cut by script instead: katakana words (パスワード, メール) are whole
-//! terms, kanji runs give character bigrams (乗っ取られた → 乗, 取; 振り分け → 振, 分; 迷惑メール → 迷惑 +
-//! メール), and hiragana, which carries grammar (particles, endings, polite forms), is left out. Kanji bigrams
+//! terms, kanji runs give character bigrams (迷惑メール → 迷惑 + メール) and a lone kanji stays (届かない → 届),
+//! two kanji with one kana between them that is no particle give a pair too (問い合わせ → 問, 問合, 合; 振り分け →
+//! 振, 振分, 分), and hiragana, which carries grammar (particles, endings, polite forms), is left out. Kanji bigrams
 //! use the same form as Chinese character bigrams, so a Japanese query also meets Chinese words written with
 //! the same characters.
 
@@ -32,6 +33,12 @@ pub fn in_run(c: char) -> bool {
     is_cjk(c) || is_kana(c) || c == '々'
 }
 
+/// Particles: a kana between two kanji that is one of these separates two words (問題を解決) rather than
+/// joining a compound verb (問い合わせ).
+const PARTICLES: &[char] = &[
+    'を', 'が', 'は', 'に', 'で', 'の', 'と', 'も', 'へ', 'や', 'か',
+];
+
 /// Appends the terms of one folded run of kana and kanji to `out`, leaving out terms for which `filler` is
 /// true (the FAQ's stop words, e.g. 方法).
 pub fn push_terms(run: &str, filler: impl Fn(&str) -> bool, out: &mut Vec<Term>) {
@@ -44,11 +51,33 @@ pub fn push_terms(run: &str, filler: impl Fn(&str) -> bool, out: &mut Vec<Term>)
             .unwrap_or(chars.len());
         let piece = &chars[start..end];
         match kind {
-            Script::Kanji => push_kanji(piece, &filler, out),
+            Script::Kanji => {
+                push_compound(&chars, start, &filler, out);
+                push_kanji(piece, &filler, out)
+            }
             Script::Katakana => push_katakana(piece, &filler, out),
             Script::Other => {}
         }
         start = end;
+    }
+}
+
+/// A compound verb or noun written with one kana between its kanji (問い合わせ, 振り分け, 乗っ取る, 申し込み): the
+/// two kanji around the kana as one more bigram (问合, 振分), so that the compound counts as a word of its own
+/// and its spellings without the kana (問合せ) meet it. `at` is where a kanji piece starts.
+fn push_compound(chars: &[char], at: usize, filler: &impl Fn(&str) -> bool, out: &mut Vec<Term>) {
+    if at < 2 {
+        return;
+    }
+    let (before, kana) = (chars[at - 2], chars[at - 1]);
+    if script(before) != Script::Kanji || script(kana) != Script::Other || PARTICLES.contains(&kana)
+    {
+        return;
+    }
+    let pair = [before, chars[at]];
+    let text: String = pair.iter().collect();
+    if !filler(&text) {
+        out.push(bigram(&pair));
     }
 }
 
@@ -114,10 +143,9 @@ mod tests {
     #[test]
     fn kanji_runs_give_bigrams_and_single_kanji_stay() {
         assert_eq!(terms("迷惑メール", &[]), vec!["迷惑", "メール"]);
-        assert_eq!(terms("乗っ取られた", &[]), vec!["乗", "取"]);
         assert_eq!(
-            terms("企業向け技術支援", &[]),
-            vec!["企業", "業向", "技術", "術支", "支援"]
+            terms("企業の技術支援", &[]),
+            vec!["企業", "技術", "術支", "支援"]
         );
     }
 
@@ -126,6 +154,14 @@ mod tests {
         let a = terms("メールが届かない", &[]);
         let b = terms("メールが届きません", &[]);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn compounds_written_with_a_kana_between_their_kanji_give_the_kanji_pair() {
+        assert_eq!(terms("問い合わせ", &[]), vec!["問", "問合", "合"]);
+        assert!(terms("問合せ", &[]).contains(&"問合".to_string()));
+        assert_eq!(terms("問題を解決", &[]), vec!["問題", "解決"]);
+        assert_eq!(terms("乗っ取られた", &[]), vec!["乗", "乗取", "取"]);
     }
 
     #[test]
