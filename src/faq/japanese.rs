@@ -74,10 +74,14 @@ fn push_compound(chars: &[char], at: usize, filler: &impl Fn(&str) -> bool, out:
     {
         return;
     }
-    let pair = [before, chars[at]];
+    push_pair(&[before, chars[at]], filler, out);
+}
+
+/// Appends the bigram of two kanji unless it is a filler word.
+fn push_pair(pair: &[char], filler: &impl Fn(&str) -> bool, out: &mut Vec<Term>) {
     let text: String = pair.iter().collect();
     if !filler(&text) {
-        out.push(bigram(&pair));
+        out.push(bigram(pair));
     }
 }
 
@@ -92,10 +96,7 @@ fn push_kanji(piece: &[char], filler: &impl Fn(&str) -> bool, out: &mut Vec<Term
         return;
     }
     for pair in piece.windows(2) {
-        let text: String = pair.iter().collect();
-        if !filler(&text) {
-            out.push(bigram(pair));
-        }
+        push_pair(pair, filler, out);
     }
 }
 
