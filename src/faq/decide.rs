@@ -149,20 +149,20 @@ impl Matcher {
         let mut plain: Vec<(u32, String)> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             let mut questions = Vec::new();
-            for q in e
-                .questions
-                .zh
-                .iter()
-                .chain(&e.questions.en)
-                .chain(e.questions.ja.iter().flatten())
+            // An answer's sentence that names an always-human topic cancels nothing: only questions do.
+            let asked: Vec<&String> = e.questions.zh.iter().chain(&e.questions.en).collect();
+            let asked = asked.into_iter().chain(e.questions.ja.iter().flatten());
+            if let Some(phrase) = asked
+                .map(|q| always_human.first_in(&fold(q)))
+                .find_map(|p| p)
             {
+                if !e.handoff {
+                    conflicts.push((i, phrase));
+                }
+            }
+            for q in e.matched_texts() {
                 let folded = fold(q);
                 plain.push((i as u32, folded.clone()));
-                if !e.handoff && conflicts.last().is_none_or(|c| c.0 != i) {
-                    if let Some(phrase) = always_human.first_in(&folded) {
-                        conflicts.push((i, phrase));
-                    }
-                }
                 questions.push(synonyms.rewrite(&folded));
             }
             texts.push((questions, e.keywords.iter().map(prepare).collect()));

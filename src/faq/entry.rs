@@ -65,7 +65,37 @@ pub struct FaqEntry {
     pub line: usize,
 }
 
+/// An entry with fewer questions than this in a language is matched with its answer's first sentence too.
+pub const THIN_QUESTIONS: usize = 2;
+
 impl FaqEntry {
+    /// The texts the matcher compares a message with: the entry's questions, language by language, and where
+    /// an entry has fewer than [`THIN_QUESTIONS`] of them in a language, the first sentence of its answer in
+    /// that language. A team that writes one question per entry still says what the entry is about in the
+    /// answer ("Return the car at any store; the deposit is released within a day"), and a message that
+    /// shares none of the one question's words often shares the answer's.
+    pub fn matched_texts(&self) -> Vec<&str> {
+        let langs = [
+            (&self.questions.zh, Some(&self.answer.zh)),
+            (&self.questions.en, Some(&self.answer.en)),
+        ];
+        let ja = self
+            .questions
+            .ja
+            .as_ref()
+            .map(|q| (q, self.answer.ja.as_ref()));
+        let mut texts = Vec::new();
+        for (questions, answer) in langs.into_iter().chain(ja) {
+            texts.extend(questions.iter().map(String::as_str));
+            if questions.len() < THIN_QUESTIONS {
+                if let Some(sentence) = answer.and_then(|a| first_sentence(a)) {
+                    texts.push(sentence);
+                }
+            }
+        }
+        texts
+    }
+
     /// The question shown for this entry (choice buttons, candidate lists).
     pub fn title(&self, lang: Lang) -> &str {
         self.questions
@@ -74,6 +104,20 @@ impl FaqEntry {
             .map(String::as_str)
             .unwrap_or(&self.id)
     }
+}
+
+/// The first sentence of `text` (up to and including its end mark), none when `text` is blank.
+fn first_sentence(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
+                || (c == '.' && text[i + 1..].starts_with(char::is_whitespace))
+        })
+        .map_or(text.len(), |(i, c)| i + c.len_utf8());
+    let sentence = text[..end].trim();
+    (!sentence.is_empty()).then_some(sentence)
 }
 
 /// A group of spellings that mean the same thing; every variant is rewritten to `term` before matching.
@@ -107,4 +151,86 @@ pub struct Lexicon {
     /// Requests for a general assistant rather than a support desk (天气预报, write a poem); a message making
     /// one that the knowledge base never mentions is about something else, so no entry answers it.
     pub off_topic: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(zh: &[&str], en: &[&str], ja: Option<&[&str]>) -> FaqEntry {
+        let strings = |q: &[&str]| q.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        FaqEntry {
+            id: "deposit".into(),
+            category: "deposit".into(),
+            questions: Localized {
+                zh: strings(zh),
+                en: strings(en),
+                ja: ja.map(strings),
+            },
+            keywords: Vec::new(),
+            patterns: Vec::new(),
+            answer: Localized {
+                zh: "还车验车后押金一天内解冻。信用卡额度以银行为准。".into(),
+                en: "The deposit is released within a day of the return check. Card limits depend on the bank."
+                    .into(),
+                ja: Some("返却後、保証金は1日以内に解除されます。詳しくはアプリで。".into()),
+            },
+            handoff: false,
+            file: String::new(),
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn first_sentences_end_at_their_mark() {
+        assert_eq!(
+            first_sentence("押金一天内解冻。其余以银行为准。"),
+            Some("押金一天内解冻。")
+        );
+        assert_eq!(
+            first_sentence("Released in a day. Ask the bank."),
+            Some("Released in a day.")
+        );
+        assert_eq!(
+            first_sentence("Version 2.5 is out! Update now."),
+            Some("Version 2.5 is out!")
+        );
+        assert_eq!(first_sentence("  no mark at all  "), Some("no mark at all"));
+        assert_eq!(first_sentence(" \n "), None);
+    }
+
+    #[test]
+    fn an_entry_with_one_question_in_a_language_is_also_matched_by_its_answers_first_sentence() {
+        let thin = entry(
+            &["押金什么时候退"],
+            &["when do i get my deposit back"],
+            Some(&[]),
+        );
+        assert_eq!(
+            thin.matched_texts(),
+            [
+                "押金什么时候退",
+                "还车验车后押金一天内解冻。",
+                "when do i get my deposit back",
+                "The deposit is released within a day of the return check.",
+                "返却後、保証金は1日以内に解除されます。",
+            ]
+        );
+        // With enough questions of its own in a language, the answer is not borrowed there; without Japanese
+        // questions at all, the entry takes no Japanese text.
+        let full = entry(
+            &["押金什么时候退", "押金多久解冻"],
+            &["deposit refund"],
+            None,
+        );
+        assert_eq!(
+            full.matched_texts(),
+            [
+                "押金什么时候退",
+                "押金多久解冻",
+                "deposit refund",
+                "The deposit is released within a day of the return check.",
+            ]
+        );
+    }
 }
