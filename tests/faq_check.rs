@@ -288,7 +288,7 @@ id = "card-lost"
 category = "account"
 questions.zh = ["银行卡丢了怎么挂失"]
 questions.en = ["lost my card", "I lost my card"]
-answer.zh = "拨打热线挂失。"
+answer.zh = "请致电热线。"
 answer.en = "Call the hotline to block it."
 
 [[faq]]
@@ -296,7 +296,7 @@ id = "card-stolen"
 category = "account"
 questions.zh = ["银行卡丢了或者被偷了怎么挂失"]
 questions.en = ["card stolen", "my card was stolen"]
-answer.zh = "拨打热线挂失并报警。"
+answer.zh = "请致电热线并报警。"
 answer.en = "Call the hotline and the police."
 "#;
     let dir = tempfile::tempdir().unwrap();
