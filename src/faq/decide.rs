@@ -150,15 +150,17 @@ impl Matcher {
         for (i, e) in entries.iter().enumerate() {
             let mut questions = Vec::new();
             // An answer's sentence that names an always-human topic cancels nothing: only questions do.
-            let asked: Vec<&String> = e.questions.zh.iter().chain(&e.questions.en).collect();
-            let asked = asked.into_iter().chain(e.questions.ja.iter().flatten());
+            let mut asked = e
+                .questions
+                .zh
+                .iter()
+                .chain(&e.questions.en)
+                .chain(e.questions.ja.iter().flatten());
             if let Some(phrase) = asked
-                .map(|q| always_human.first_in(&fold(q)))
-                .find_map(|p| p)
+                .find_map(|q| always_human.first_in(&fold(q)))
+                .filter(|_| !e.handoff)
             {
-                if !e.handoff {
-                    conflicts.push((i, phrase));
-                }
+                conflicts.push((i, phrase));
             }
             for q in e.matched_texts() {
                 let folded = fold(q);

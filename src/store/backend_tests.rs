@@ -5,7 +5,7 @@ use supportbot_chat::CaseEntry;
 
 use super::fixtures::{case, commit, conversation, inbound, line, now, outbox_item};
 use super::records::{CaseLog, Reserved};
-use super::{Commit, QueueEntry, RecentSlot, Store, StoreError};
+use super::{Commit, QueueEntry, RecentSlot, Store};
 
 /// Every kind of record written by one commit is read back, in a step and outside one; removals too.
 pub(crate) async fn every_kind_of_record(store: &Store) {
@@ -311,16 +311,8 @@ async fn the_sled_store_claims_items_left_by_an_earlier_run_once() {
         store.flush().await.unwrap();
         seq
     };
-    // sled's I/O threads let go of the directory's lock a moment after the last handle is dropped.
-    let mut store = Store::open(dir.path(), 4);
-    for _ in 0..100 {
-        if !matches!(store, Err(StoreError::Locked(_))) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        store = Store::open(dir.path(), 4);
-    }
-    let store = store.unwrap();
+    super::sled::fault_tests::wait_unlocked(dir.path()).await;
+    let store = Store::open(dir.path(), 4).unwrap();
     let claimed: Vec<u64> = store
         .claim_outbox()
         .await

@@ -113,7 +113,7 @@ pub(super) fn reopen(dir: &Path) -> SledStore {
 
 /// Waits until no handle holds sled's lock on `dir` (sled's I/O threads let go of it a moment after the last handle
 /// is dropped), so that its files can be copied whole or the directory opened again.
-async fn wait_unlocked(dir: &Path) {
+pub(in crate::store) async fn wait_unlocked(dir: &Path) {
     let lock_file = dir.join("db");
     for _ in 0..100 {
         let file = std::fs::OpenOptions::new()

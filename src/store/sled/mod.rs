@@ -18,7 +18,7 @@ mod batch;
 mod commit;
 mod fault;
 #[cfg(test)]
-mod fault_tests;
+pub(super) mod fault_tests;
 pub mod keys;
 mod overlay;
 mod recover;
