@@ -95,6 +95,47 @@ struct Probe {
     best_other: f32,
     /// Second-best score of an entry other than the owner.
     second_other: f32,
+    /// Whether the best entry other than the owner is a handoff entry.
+    other_handoff: bool,
+}
+
+impl Probe {
+    /// How sure the matcher is of the variant's own entry, when that entry ranked first: its score and its
+    /// lead over the best other entry.
+    fn right_confidence(&self) -> Option<f32> {
+        self.top
+            .filter(|(e, _)| *e == self.owner)
+            .map(|(_, s)| confidence(s, self.best_other))
+    }
+
+    /// The variant as a stand-in for a question no entry covers: how sure the matcher is of the best other
+    /// entry (its score and its lead over the next). A stand-in whose best other entry is a handoff entry is
+    /// handed off whatever the bar (the rule for a handoff entry ranked first), so it scores below any bar:
+    /// the bar need not rise to turn it away.
+    fn stand_in_confidence(&self) -> f32 {
+        if self.other_handoff {
+            f32::NEG_INFINITY
+        } else {
+            confidence(self.best_other, self.second_other)
+        }
+    }
+}
+
+/// The answer bar for `probes`, with the confidences of the variants ranked right and of the stand-ins.
+/// It lies between the confidences that held-out variants reach on their own entry (all but the lowest fifth
+/// of them answered) and those of the best other entry (most stand-ins handed off). Quantiles move little
+/// when a few probes change, unlike the peak of an accuracy curve that is flat near its top.
+fn answer_bar(probes: &[Probe]) -> (f32, Vec<f32>, Vec<f32>) {
+    let mut right: Vec<f32> = probes.iter().filter_map(Probe::right_confidence).collect();
+    let mut others: Vec<f32> = probes.iter().map(Probe::stand_in_confidence).collect();
+    let answer = match (
+        quantile(&mut right, RIGHT_QUANTILE),
+        quantile(&mut others, OTHER_QUANTILE),
+    ) {
+        (Some(right), Some(other)) => ((right + other) / 2.0).clamp(BAR_RANGE.0, BAR_RANGE.1),
+        _ => Bars::DEFAULT.answer,
+    };
+    (answer, right, others)
 }
 
 /// Calibrates the bars on the knowledge base's own question variants.
@@ -149,9 +190,14 @@ pub fn calibrate(
             for (b, blend) in BLENDS.iter().enumerate() {
                 let mix = Mix::for_query(*blend, !meaning.is_empty());
                 let (ranked, _) = views.rank(terms, &[], unknown, dense(&meaning), mix);
+                let other_handoff = ranked
+                    .iter()
+                    .find(|r| r.entry != owner)
+                    .is_some_and(|r| handoff[r.entry]);
                 let mut others = ranked.iter().filter(|r| r.entry != owner).map(|r| r.score);
                 by_blend[b].push(Probe {
                     owner,
+                    other_handoff,
                     top: ranked.first().map(|r| (r.entry, r.score)),
                     best_other: others.next().unwrap_or(0.0),
                     second_other: others.next().unwrap_or(0.0),
@@ -178,26 +224,7 @@ pub fn calibrate(
     let blend = BLENDS[chosen];
     let probes = &by_blend[chosen];
     let n = probes.len() as f32;
-    // A variant ranked right is as sure as its lead over the best other entry makes it; a stand-in for an
-    // uncovered question (the best other entry) as its lead over the next other entry.
-    let right_confidence = |p: &Probe| {
-        p.top
-            .filter(|(e, _)| *e == p.owner)
-            .map(|(_, s)| confidence(s, p.best_other))
-    };
-    let stand_in_confidence = |p: &Probe| confidence(p.best_other, p.second_other);
-    // Between the scores that held-out variants reach on their own entry (all but the lowest fifth of them
-    // answered) and those of the best other entry (most stand-ins handed off). Quantiles move little when a
-    // few probes change, unlike the peak of an accuracy curve that is flat near its top.
-    let mut right: Vec<f32> = probes.iter().filter_map(right_confidence).collect();
-    let mut others: Vec<f32> = probes.iter().map(stand_in_confidence).collect();
-    let answer = match (
-        quantile(&mut right, RIGHT_QUANTILE),
-        quantile(&mut others, OTHER_QUANTILE),
-    ) {
-        (Some(right), Some(other)) => ((right + other) / 2.0).clamp(BAR_RANGE.0, BAR_RANGE.1),
-        _ => Bars::DEFAULT.answer,
-    };
+    let (answer, right, others) = answer_bar(probes);
     let bars = Bars {
         answer,
         partial: answer - 0.1,
@@ -257,6 +284,41 @@ mod tests {
         // A runner-up scoring higher (another ranking order) takes nothing away.
         assert_eq!(confidence(0.4, 0.45), 0.4);
         assert!(confidence(0.45, 0.1) > confidence(0.5, 0.45));
+    }
+
+    #[test]
+    fn stand_ins_closest_to_a_handoff_entry_do_not_raise_the_bar() {
+        // The variants of entry 0 rank it first at 0.35; those of entry 1 rank entry 2 first.
+        let probe = |owner, best_other, other_handoff| Probe {
+            owner,
+            top: Some(if owner == 0 {
+                (0, 0.35)
+            } else {
+                (2, best_other)
+            }),
+            best_other,
+            second_other: best_other,
+            other_handoff,
+        };
+        // Ten variants ranked right at confidence 0.65 (score 0.35, lead 0.3; as stand-ins, 0.05), and ten
+        // ranked wrong, whose best other entry is at 0.2 to 0.56; with `handoff`, the five most confident of
+        // those come closest to a handoff entry.
+        let probes = |handoff: bool| -> Vec<Probe> {
+            let right = (0..10).map(|_| probe(0, 0.05, false));
+            let stand_ins = (0..10).map(|i| probe(1, 0.2 + 0.04 * i as f32, handoff && i >= 5));
+            right.chain(stand_ins).collect()
+        };
+        let (bar, right, _) = answer_bar(&probes(false));
+        assert_eq!(right.len(), 10);
+        assert!((bar - (0.65 + 0.32) / 2.0).abs() < 1e-5, "{bar}");
+        // Those five are handed off at any bar, so they no longer hold the bar up.
+        let (lower, _, others) = answer_bar(&probes(true));
+        assert!(lower < bar - 0.1, "{lower} vs {bar}");
+        assert_eq!(
+            others.iter().filter(|&&c| c < lower).count(),
+            19,
+            "{others:?}"
+        );
     }
 
     #[test]
