@@ -274,7 +274,7 @@ async fn forward_mode_connects_with_the_token_and_answers() {
         format!("[onebot]\nmode = \"forward\"\nurl = \"{url}\"\naccess_token = \"{QQ_TOKEN}\"\n");
     let stack = Qq::start(&section, None).await;
     fake.wait("the bot's connection", |f| {
-        (!f.authorizations().is_empty()).then_some(())
+        (!f.authorizations().is_empty() && f.connected()).then_some(())
     })
     .await;
     assert_eq!(
@@ -286,7 +286,7 @@ async fn forward_mode_connects_with_the_token_and_answers() {
     // The implementation restarts: the bot connects again by itself.
     fake.drop_connection();
     fake.wait("a second connection", |f| {
-        (f.authorizations().len() >= 2).then_some(())
+        (f.authorizations().len() >= 2 && f.connected()).then_some(())
     })
     .await;
     fake.push(private(43, 8, json!("发邮件被退回 554 DT:SPM")));

@@ -99,6 +99,12 @@ impl FakeOneBot {
         self.state.authorization.lock().unwrap().clone()
     }
 
+    /// Whether a connection is open that [`FakeOneBot::push`] can send on. A forward connection's
+    /// `Authorization` header is recorded during the handshake, a moment before the connection is.
+    pub fn connected(&self) -> bool {
+        self.state.connection.lock().unwrap().is_some()
+    }
+
     fn run<S>(&self, socket: tokio_tungstenite::WebSocketStream<S>)
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
