@@ -60,6 +60,21 @@ fn language(text: &str) -> &'static str {
     }
 }
 
+/// Whether `answer` is in the language of `query`. An English answer may name something by its Chinese name (a
+/// team's app, "the 星辰服务 App"): up to three Chinese characters, or one in twenty, as the scoring rules allow.
+fn in_language_of(answer: &str, query: &str) -> bool {
+    match language(query) {
+        "en" => {
+            let chinese = answer
+                .chars()
+                .filter(|c| ('\u{3400}'..='\u{9fff}').contains(c))
+                .count();
+            chinese <= 3.max(answer.chars().count() / 20)
+        }
+        lang => language(answer) == lang,
+    }
+}
+
 /// (overall, answerable, handoff) of a query set against the FAQ that `config` names (the default one when
 /// `None`).
 fn score(config: Option<&Path>, queries: &str, topics: &str, held_out: bool) -> (f64, f64, f64) {
@@ -119,7 +134,7 @@ fn score(config: Option<&Path>, queries: &str, topics: &str, held_out: bool) -> 
             let ok = r["action"] == "answer"
                 && r["faq"].as_str() == Some(entry_of[topic].as_str())
                 && facts.iter().any(|f| answer.contains(f.as_str().unwrap()))
-                && language(answer) == language(q);
+                && in_language_of(answer, q);
             ans_ok += ok as usize;
             ok
         };
@@ -473,6 +488,18 @@ foreign_set!(
     true,
     CAMPUS
 );
+foreign_set!(
+    home_services_knowledge_base_meets_the_bar,
+    "homeservice",
+    true,
+    HOMESERVICE
+);
+foreign_set!(
+    phone_service_knowledge_base_meets_the_bar,
+    "phonecare",
+    true,
+    PHONECARE
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
@@ -522,3 +549,5 @@ const BIKESHARE: (f64, f64) = (0.75, 0.84);
 const SECONDHAND: (f64, f64) = (0.8, 0.87);
 const CARRENTAL: (f64, f64) = (0.76, 0.89);
 const CAMPUS: (f64, f64) = (0.77, 0.81);
+const HOMESERVICE: (f64, f64) = (0.7, 0.86);
+const PHONECARE: (f64, f64) = (0.69, 0.91);
