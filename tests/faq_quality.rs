@@ -500,6 +500,18 @@ foreign_set!(
     true,
     PHONECARE
 );
+foreign_set!(
+    pet_care_knowledge_base_meets_the_bar,
+    "petcare",
+    true,
+    PETCARE
+);
+foreign_set!(
+    language_app_knowledge_base_meets_the_bar,
+    "langapp",
+    true,
+    LANGAPP
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
@@ -551,3 +563,5 @@ const CARRENTAL: (f64, f64) = (0.76, 0.89);
 const CAMPUS: (f64, f64) = (0.77, 0.81);
 const HOMESERVICE: (f64, f64) = (0.7, 0.86);
 const PHONECARE: (f64, f64) = (0.69, 0.91);
+const PETCARE: (f64, f64) = (0.68, 0.89);
+const LANGAPP: (f64, f64) = (0.7, 0.71);
