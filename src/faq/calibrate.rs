@@ -190,17 +190,14 @@ pub fn calibrate(
             for (b, blend) in BLENDS.iter().enumerate() {
                 let mix = Mix::for_query(*blend, !meaning.is_empty());
                 let (ranked, _) = views.rank(terms, &[], unknown, dense(&meaning), mix);
-                let other_handoff = ranked
-                    .iter()
-                    .find(|r| r.entry != owner)
-                    .is_some_and(|r| handoff[r.entry]);
-                let mut others = ranked.iter().filter(|r| r.entry != owner).map(|r| r.score);
+                let mut others = ranked.iter().filter(|r| r.entry != owner);
+                let (best, second) = (others.next(), others.next());
                 by_blend[b].push(Probe {
                     owner,
-                    other_handoff,
                     top: ranked.first().map(|r| (r.entry, r.score)),
-                    best_other: others.next().unwrap_or(0.0),
-                    second_other: others.next().unwrap_or(0.0),
+                    best_other: best.map_or(0.0, |r| r.score),
+                    second_other: second.map_or(0.0, |r| r.score),
+                    other_handoff: best.is_some_and(|r| handoff[r.entry]),
                 });
             }
         }
