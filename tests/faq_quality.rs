@@ -512,6 +512,18 @@ foreign_set!(
     true,
     LANGAPP
 );
+foreign_set!(
+    coffee_chain_knowledge_base_meets_the_bar,
+    "coffee",
+    true,
+    COFFEE
+);
+foreign_set!(
+    online_pharmacy_knowledge_base_meets_the_bar,
+    "pharmacy",
+    true,
+    PHARMACY
+);
 
 /// Bars (overall, answerable, handoff) of the development set.
 const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
@@ -519,12 +531,12 @@ const DEV: (f64, f64, f64) = (0.95, 0.95, 0.95);
 /// docs/benchmarks.md.
 const FRESH: (f64, f64, f64) = (0.95, 0.95, 0.95);
 const FRESH2: (f64, f64, f64) = (0.96, 0.95, 0.96);
-const FRESH3: (f64, f64, f64) = (0.95, 0.94, 0.95);
+const FRESH3: (f64, f64, f64) = (0.95, 0.94, 0.93);
 const FRESH4: (f64, f64, f64) = (0.96, 0.95, 0.96);
 const FRESH5: (f64, f64, f64) = (0.94, 0.94, 0.94);
 const FRESH6: (f64, f64, f64) = (0.95, 0.94, 0.95);
-const FRESH7: (f64, f64, f64) = (0.92, 0.89, 0.95);
-const FRESH8: (f64, f64, f64) = (0.93, 0.91, 0.95);
+const FRESH7: (f64, f64, f64) = (0.94, 0.93, 0.97);
+const FRESH8: (f64, f64, f64) = (0.95, 0.94, 0.97);
 const FRESH9: (f64, f64, f64) = (0.96, 0.95, 0.96);
 const FRESH10: (f64, f64, f64) = (0.95, 0.93, 0.98);
 /// Bars (overall, answerable, handoff) of the Japanese set, a little below the measured figures in
@@ -533,35 +545,37 @@ const JA: (f64, f64, f64) = (0.93, 0.9, 0.95);
 const JA2: (f64, f64, f64) = (0.87, 0.88, 0.85);
 const JA3: (f64, f64, f64) = (0.88, 0.85, 0.93);
 /// Bars (overall, handoff) a little below the measured figures in docs/benchmarks.md.
-const BANKCARD: (f64, f64) = (0.83, 0.9);
+const BANKCARD: (f64, f64) = (0.79, 0.67);
 const SAAS: (f64, f64) = (0.85, 0.8);
-const GAME: (f64, f64) = (0.85, 0.74);
-const GOVSERVICE: (f64, f64) = (0.8, 0.9);
+const GAME: (f64, f64) = (0.85, 0.69);
+const GOVSERVICE: (f64, f64) = (0.8, 0.72);
 const PARCEL: (f64, f64) = (0.8, 0.85);
 const TELECOM: (f64, f64) = (0.82, 0.85);
-const FOODDELIVERY: (f64, f64) = (0.85, 0.83);
-const TRAVEL: (f64, f64) = (0.85, 0.9);
-const APPLIANCE: (f64, f64) = (0.76, 0.81);
-const COURSES: (f64, f64) = (0.79, 0.82);
+const FOODDELIVERY: (f64, f64) = (0.85, 0.78);
+const TRAVEL: (f64, f64) = (0.85, 0.87);
+const APPLIANCE: (f64, f64) = (0.76, 0.74);
+const COURSES: (f64, f64) = (0.79, 0.8);
 const RIDE: (f64, f64) = (0.9, 0.94);
-const INSURANCE: (f64, f64) = (0.81, 0.86);
-const STREAMING: (f64, f64) = (0.82, 0.88);
-const CLOUDDRIVE: (f64, f64) = (0.86, 0.9);
-const UTILITY: (f64, f64) = (0.89, 0.89);
-const BROKERAGE: (f64, f64) = (0.84, 0.87);
-const EVCHARGING: (f64, f64) = (0.84, 0.81);
-const PROPERTY: (f64, f64) = (0.88, 0.9);
-const HOSPITAL: (f64, f64) = (0.83, 0.87);
-const JOBS: (f64, f64) = (0.87, 0.87);
-const AIRLINE: (f64, f64) = (0.83, 0.88);
-const TICKETS: (f64, f64) = (0.87, 0.96);
-const FITNESS: (f64, f64) = (0.75, 0.78);
+const INSURANCE: (f64, f64) = (0.81, 0.83);
+const STREAMING: (f64, f64) = (0.82, 0.85);
+const CLOUDDRIVE: (f64, f64) = (0.86, 0.83);
+const UTILITY: (f64, f64) = (0.87, 0.83);
+const BROKERAGE: (f64, f64) = (0.84, 0.76);
+const EVCHARGING: (f64, f64) = (0.84, 0.73);
+const PROPERTY: (f64, f64) = (0.85, 0.68);
+const HOSPITAL: (f64, f64) = (0.83, 0.85);
+const JOBS: (f64, f64) = (0.87, 0.8);
+const AIRLINE: (f64, f64) = (0.83, 0.85);
+const TICKETS: (f64, f64) = (0.87, 0.9);
+const FITNESS: (f64, f64) = (0.75, 0.7);
 const SHOP: (f64, f64) = (0.76, 0.86);
-const BIKESHARE: (f64, f64) = (0.75, 0.84);
-const SECONDHAND: (f64, f64) = (0.8, 0.87);
+const BIKESHARE: (f64, f64) = (0.75, 0.79);
+const SECONDHAND: (f64, f64) = (0.8, 0.83);
 const CARRENTAL: (f64, f64) = (0.76, 0.89);
-const CAMPUS: (f64, f64) = (0.77, 0.81);
-const HOMESERVICE: (f64, f64) = (0.7, 0.86);
-const PHONECARE: (f64, f64) = (0.69, 0.91);
-const PETCARE: (f64, f64) = (0.68, 0.89);
-const LANGAPP: (f64, f64) = (0.7, 0.71);
+const CAMPUS: (f64, f64) = (0.77, 0.7);
+const HOMESERVICE: (f64, f64) = (0.67, 0.8);
+const PHONECARE: (f64, f64) = (0.69, 0.84);
+const PETCARE: (f64, f64) = (0.68, 0.85);
+const LANGAPP: (f64, f64) = (0.7, 0.69);
+const COFFEE: (f64, f64) = (0.69, 0.7);
+const PHARMACY: (f64, f64) = (0.65, 0.8);
