@@ -1,5 +1,5 @@
-//! A knowledge base written with one question per entry and language: the matcher also reads each answer's
-//! first sentence, so a message in the answer's words finds the entry.
+//! A knowledge base written with one question per entry and language: the matcher also reads each answer, so
+//! a message in the answer's words finds the entry.
 
 mod faq_support;
 
@@ -43,8 +43,7 @@ answer.en = "Return the car with as much fuel as it had at pick-up; what is miss
 #[test]
 fn a_message_in_the_words_of_an_answer_finds_its_one_question_entry() {
     let faq = team_faq(THIN_FAQ);
-    // 验车 and 解冻 appear only in the deposit answer's first sentence; "inspection" and "hold lifted" only
-    // in its English one.
+    // 验车 and 解冻 appear only in the deposit answer; "inspection" and "hold lifted" only in its English one.
     for q in [
         "验车以后多久解冻",
         "after the return inspection how long until the hold is lifted",

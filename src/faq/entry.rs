@@ -65,15 +65,15 @@ pub struct FaqEntry {
     pub line: usize,
 }
 
-/// An entry with fewer questions than this in a language is matched with its answer's first sentence too.
+/// An entry with fewer questions than this in a language is matched with its answer too.
 pub const THIN_QUESTIONS: usize = 3;
 
 impl FaqEntry {
     /// The texts the matcher compares a message with: the entry's questions, language by language, and where
-    /// an entry has fewer than [`THIN_QUESTIONS`] of them in a language, the first sentence of its answer in
-    /// that language (the fewest `faq lint` accepts). A team that writes one or two questions per entry still
-    /// says what the entry is about in the answer ("Return the car at any store; the deposit is released
-    /// within a day"), and a message that shares none of those questions' words often shares the answer's.
+    /// an entry has fewer than [`THIN_QUESTIONS`] of them in a language (the fewest `faq lint` accepts), its
+    /// answer in that language. A team that writes one or two questions per entry still says what the entry is
+    /// about in the answer ("Return the car at any store; the deposit is released within a day"), and a
+    /// message that shares none of those questions' words often shares the answer's.
     pub fn matched_texts(&self) -> Vec<&str> {
         let langs = [
             (&self.questions.zh, Some(&self.answer.zh)),
@@ -88,8 +88,8 @@ impl FaqEntry {
         for (questions, answer) in langs.into_iter().chain(ja) {
             texts.extend(questions.iter().map(String::as_str));
             if questions.len() < THIN_QUESTIONS {
-                if let Some(sentence) = answer.and_then(|a| first_sentence(a)) {
-                    texts.push(sentence);
+                if let Some(answer) = answer.map(|a| a.trim()).filter(|a| !a.is_empty()) {
+                    texts.push(answer);
                 }
             }
         }
@@ -104,20 +104,6 @@ impl FaqEntry {
             .map(String::as_str)
             .unwrap_or(&self.id)
     }
-}
-
-/// The first sentence of `text` (up to and including its end mark), none when `text` is blank.
-fn first_sentence(text: &str) -> Option<&str> {
-    let text = text.trim();
-    let end = text
-        .char_indices()
-        .find(|&(i, c)| {
-            matches!(c, '。' | '！' | '？' | '!' | '?' | '\n')
-                || (c == '.' && text[i + 1..].starts_with(char::is_whitespace))
-        })
-        .map_or(text.len(), |(i, c)| i + c.len_utf8());
-    let sentence = text[..end].trim();
-    (!sentence.is_empty()).then_some(sentence)
 }
 
 /// A group of spellings that mean the same thing; every variant is rewritten to `term` before matching.
@@ -182,26 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn first_sentences_end_at_their_mark() {
-        assert_eq!(
-            first_sentence("押金一天内解冻。其余以银行为准。"),
-            Some("押金一天内解冻。")
-        );
-        assert_eq!(
-            first_sentence("Released in a day. Ask the bank."),
-            Some("Released in a day.")
-        );
-        assert_eq!(
-            first_sentence("Version 2.5 is out! Update now."),
-            Some("Version 2.5 is out!")
-        );
-        assert_eq!(first_sentence("  no mark at all  "), Some("no mark at all"));
-        assert_eq!(first_sentence(" \n "), None);
-    }
-
-    #[test]
-    fn an_entry_with_fewer_than_three_questions_in_a_language_is_also_matched_by_its_answers_first_sentence(
-    ) {
+    fn an_entry_with_fewer_than_three_questions_in_a_language_is_also_matched_by_its_answer() {
         let thin = entry(
             &["押金什么时候退"],
             &["when do i get my deposit back"],
@@ -211,10 +178,10 @@ mod tests {
             thin.matched_texts(),
             [
                 "押金什么时候退",
-                "还车验车后押金一天内解冻。",
+                "还车验车后押金一天内解冻。信用卡额度以银行为准。",
                 "when do i get my deposit back",
-                "The deposit is released within a day of the return check.",
-                "返却後、保証金は1日以内に解除されます。",
+                "The deposit is released within a day of the return check. Card limits depend on the bank.",
+                "返却後、保証金は1日以内に解除されます。詳しくはアプリで。",
             ]
         );
         // With enough questions of its own in a language, the answer is not borrowed there; without Japanese
@@ -232,7 +199,7 @@ mod tests {
                 "还车后押金怎么退",
                 "deposit refund",
                 "when is my deposit released",
-                "The deposit is released within a day of the return check.",
+                "The deposit is released within a day of the return check. Card limits depend on the bank.",
             ]
         );
     }
