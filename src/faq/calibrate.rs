@@ -133,14 +133,16 @@ impl Probe {
 fn answer_bar(probes: &[Probe]) -> (f32, Vec<f32>, Vec<f32>) {
     let right: Vec<f32> = probes.iter().filter_map(Probe::right_confidence).collect();
     let others: Vec<f32> = probes.iter().map(Probe::stand_in_confidence).collect();
+    // Stand-ins handed off at any bar add the same to every candidate: only the others can move it.
+    let movable: Vec<f32> = others.iter().copied().filter(|c| c.is_finite()).collect();
+    if right.is_empty() || movable.is_empty() {
+        return (Bars::DEFAULT.answer, right, others);
+    }
     let over = |confidence: f32, bar: f32| 1.0 / (1.0 + ((bar - confidence) / SOFTNESS).exp());
     let come_out_right = |bar: f32| -> f32 {
         ANSWERED_WEIGHT * right.iter().map(|&c| over(c, bar)).sum::<f32>()
-            + (1.0 - ANSWERED_WEIGHT) * others.iter().map(|&c| 1.0 - over(c, bar)).sum::<f32>()
+            + (1.0 - ANSWERED_WEIGHT) * movable.iter().map(|&c| 1.0 - over(c, bar)).sum::<f32>()
     };
-    if right.is_empty() || others.iter().all(|c| c.is_infinite()) {
-        return (Bars::DEFAULT.answer, right, others);
-    }
     // The lowest of the best candidates.
     let mut best = (Bars::DEFAULT.answer, f32::NEG_INFINITY);
     let steps = ((BAR_RANGE.1 - BAR_RANGE.0) / BAR_STEP).round() as usize;
